@@ -1,0 +1,649 @@
+"""SHAP backend: tree ensembles, linear models and black-box callables behind one explainer."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, Protocol, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from explain._errors import (
+    ExplanationError,
+    ExplanationInputError,
+    ExplanationTypeError,
+    ModelCallError,
+    missing_dependency,
+)
+from explain._models import Attribution, check_passes
+from explain._validate import (
+    FeatureInput,
+    Matrix,
+    as_matrix,
+    as_row,
+    check_names,
+    default_names,
+    n_columns,
+    sample_rows,
+)
+
+Algorithm = Literal[
+    "auto",
+    "tree",
+    "tree_path_dependent",
+    "tree_interventional",
+    "linear",
+    "exact",
+    "permutation",
+    "kernel",
+]
+ALGORITHMS: tuple[str, ...] = Algorithm.__args__  # type: ignore[attr-defined]
+Predict: TypeAlias = Callable[[Matrix], Matrix]
+
+# Exact Shapley values cost 2**n model calls per background row; past this, sample permutations.
+EXACT_MAX_FEATURES = 10
+DEFAULT_TOLERANCE = 1e-6
+
+_SKLEARN_TREES = (
+    "DecisionTreeRegressor",
+    "DecisionTreeClassifier",
+    "ExtraTreeRegressor",
+    "ExtraTreeClassifier",
+    "RandomForestRegressor",
+    "RandomForestClassifier",
+    "ExtraTreesRegressor",
+    "ExtraTreesClassifier",
+    "GradientBoostingRegressor",
+    "GradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
+)
+
+
+def import_shap() -> Any:
+    """Import shap on first use, with the install hint when it is missing."""
+    try:
+        import shap
+    except ImportError as exc:
+        raise missing_dependency("shap", "explain.shap()") from exc
+    return shap
+
+
+# -- model families -------------------------------------------------------------------------
+
+
+def _module(model: Any) -> str:
+    return type(model).__module__ or ""
+
+
+def _is_lightgbm(model: Any) -> bool:
+    return _module(model).startswith("lightgbm")
+
+
+def _is_xgboost(model: Any) -> bool:
+    return _module(model).startswith("xgboost")
+
+
+def _is_sklearn_tree(model: Any) -> bool:
+    return _module(model).startswith("sklearn.") and type(model).__name__ in _SKLEARN_TREES
+
+
+def is_tree_model(model: Any) -> bool:
+    """True for the tree ensembles TreeSHAP explains exactly."""
+    return _is_lightgbm(model) or _is_xgboost(model) or _is_sklearn_tree(model)
+
+
+def _is_sklearn_linear(model: Any) -> bool:
+    mod = _module(model)
+    return (mod.startswith("sklearn.linear_model") or mod.startswith("sklearn.svm")) and hasattr(
+        model, "coef_"
+    )
+
+
+def is_linear_model(model: Any) -> bool:
+    """True for scikit-learn linear models and `(coef, intercept)` pairs."""
+    return _is_sklearn_linear(model) or (isinstance(model, tuple) and len(model) == 2)
+
+
+def _lgb_booster(model: Any) -> Any:
+    if type(model).__name__ == "Booster":
+        return model
+    try:
+        return model.booster_
+    except Exception as exc:
+        raise ExplanationTypeError(f"{type(model).__name__} is not fitted: {exc}") from exc
+
+
+def _model_names(model: Any) -> list[str] | None:
+    if _is_lightgbm(model):
+        return [str(n) for n in _lgb_booster(model).feature_name()]
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def _model_n_features(model: Any) -> int | None:
+    if _is_lightgbm(model):
+        return int(_lgb_booster(model).num_feature())
+    if isinstance(model, tuple) and len(model) == 2:
+        return int(np.atleast_2d(np.asarray(model[0], dtype=float)).shape[1])
+    n = getattr(model, "n_features_in_", None)
+    if n is None and _is_xgboost(model) and hasattr(model, "num_features"):
+        n = model.num_features()
+    return None if n is None else int(n)
+
+
+def as_outputs(raw: Any, n_rows: int, what: str = "model output") -> Matrix:
+    """Return model output as a finite (rows, outputs) float matrix."""
+    try:
+        out = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ModelCallError(f"{what} is not numeric: {exc}") from exc
+    if out.ndim == 1:
+        out = out[:, None]
+    if out.ndim != 2 or out.shape[0] != n_rows:
+        raise ModelCallError(f"{what} has shape {out.shape}; expected ({n_rows},) or ({n_rows}, k)")
+    if not np.isfinite(out).all():
+        raise ModelCallError(f"{what} contains NaN or inf")
+    return out
+
+
+def guarded(fn: Callable[[Matrix], Any], what: str) -> Predict:
+    """Wrap a model call so its failures and bad outputs raise ModelCallError."""
+
+    def call(X: Matrix) -> Matrix:
+        try:
+            raw = fn(X)
+        except ExplanationError:
+            raise
+        except Exception as exc:
+            raise ModelCallError(f"{what} raised {type(exc).__name__}: {exc}") from exc
+        return as_outputs(raw, X.shape[0], f"{what} output")
+
+    return call
+
+
+def _frame(model: Any, X: Matrix) -> Any:
+    # scikit-learn warns when a model fitted on a DataFrame is called with a bare array.
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=list(names))
+
+
+def _tree_output_fn(model: Any) -> Callable[[Matrix], Any]:
+    """The model output TreeSHAP explains: raw margin for boosting, probability for forests."""
+    name = type(model).__name__
+    if _is_lightgbm(model):
+        booster = _lgb_booster(model)
+        return lambda X: booster.predict(X, raw_score=True)
+    if _is_xgboost(model):
+        if name == "Booster":
+            import xgboost
+
+            return lambda X: model.predict(xgboost.DMatrix(X), output_margin=True)
+        return lambda X: model.predict(X, output_margin=True)
+    if name.endswith("Classifier") and "GradientBoosting" in name:
+        return lambda X: model.decision_function(_frame(model, X))
+    if name.endswith("Classifier"):
+        return lambda X: model.predict_proba(_frame(model, X))
+    return lambda X: model.predict(_frame(model, X))
+
+
+def _black_box_fn(model: Any) -> Callable[[Matrix], Any]:
+    torch = _torch_if_loaded()
+    if torch is not None and isinstance(model, torch.nn.Module):
+
+        def forward(X: Matrix) -> Any:
+            param = next(model.parameters(), None)
+            dtype = torch.float32 if param is None else param.dtype
+            with torch.no_grad():
+                return model(torch.as_tensor(X, dtype=dtype)).cpu().numpy()
+
+        return forward
+    if hasattr(model, "predict_proba"):
+        return lambda X: model.predict_proba(_frame(model, X))
+    if hasattr(model, "predict"):
+        return lambda X: model.predict(_frame(model, X))
+    if callable(model):
+        return model  # type: ignore[no-any-return]
+    raise ExplanationTypeError(
+        f"cannot explain a {type(model).__name__!r}: expected a LightGBM/XGBoost/scikit-learn "
+        "tree model, a linear model or (coef, intercept), a torch module, an object with "
+        "predict/predict_proba, or a callable mapping an (n, features) array to outputs"
+    )
+
+
+def _torch_if_loaded() -> Any:
+    import sys
+
+    return sys.modules.get("torch")
+
+
+# -- backends: each returns values (rows, features, outputs) and base values (rows, outputs) --
+
+
+class _Backend(Protocol):
+    method: str
+
+    def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]: ...
+
+    def predict(self, X: Matrix) -> Matrix: ...
+
+    def rebased(self, background: Matrix) -> _Backend: ...
+
+
+def _as_values(raw: Any, n_rows: int, n_features: int) -> npt.NDArray[np.float64]:
+    values = np.asarray(raw, dtype=np.float64)
+    if values.ndim == 2:
+        values = values[:, :, None]
+    if values.ndim != 3 or values.shape[:2] != (n_rows, n_features):
+        raise ExplanationError(f"SHAP returned values of unexpected shape {values.shape}")
+    return values
+
+
+class _LightGBMNative:
+    """Path-dependent TreeSHAP computed by LightGBM itself (`pred_contrib=True`)."""
+
+    method = "tree_shap_path_dependent"
+
+    def __init__(self, model: Any, n_features: int) -> None:
+        self.model, self.n_features = model, n_features
+        self.booster = _lgb_booster(model)
+        self._template: _ShapTree | None = None
+        self.predict = guarded(_tree_output_fn(model), "LightGBM predict")
+        self._contrib = guarded(
+            lambda X: self.booster.predict(X, pred_contrib=True), "LightGBM predict"
+        )
+
+    def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]:
+        contrib = self._contrib(X)
+        k = contrib.shape[1] // (self.n_features + 1)
+        blocks = contrib.reshape(X.shape[0], k, self.n_features + 1)
+        return np.transpose(blocks[:, :, :-1], (0, 2, 1)), blocks[:, :, -1]
+
+    def rebased(self, background: Matrix) -> _Backend:
+        if self._template is None:
+            self._template = _ShapTree(self.model, None, self.n_features)
+        return self._template.rebased(background)
+
+
+class _ShapTree:
+    """TreeSHAP through `shap.TreeExplainer`: interventional with a background, else path."""
+
+    def __init__(
+        self, model: Any, background: Matrix | None, n_features: int, explainer: Any = None
+    ) -> None:
+        self.model, self.background, self.n_features = model, background, n_features
+        self.predict = guarded(_tree_output_fn(model), f"{type(model).__name__} output")
+        self.method = (
+            "tree_shap_path_dependent" if background is None else "tree_shap_interventional"
+        )
+        if explainer is None:
+            explainer = _tree_explainer(model, background)
+        self.explainer = explainer
+        self._base = None if background is None else self.predict(background).mean(axis=0)
+
+    def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]:
+        try:
+            raw = self.explainer.shap_values(X, check_additivity=False)
+        except Exception as exc:
+            raise ModelCallError(f"TreeSHAP failed: {type(exc).__name__}: {exc}") from exc
+        values = _as_values(raw, X.shape[0], self.n_features)
+        base = self._base
+        if base is None:
+            base = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=np.float64))
+        return values, np.broadcast_to(base, (X.shape[0], values.shape[2]))
+
+    def rebased(self, background: Matrix) -> _Backend:
+        # Converting a large ensemble takes tens of ms; reuse it and swap only the background,
+        # which is all interventional TreeSHAP reads.
+        swapped = copy.copy(self.explainer)
+        if not all(hasattr(swapped, a) for a in ("data", "data_missing", "feature_perturbation")):
+            return _ShapTree(self.model, background, self.n_features)
+        swapped.data, swapped.data_missing = background, np.isnan(background)
+        swapped.feature_perturbation = "interventional"
+        return _ShapTree(self.model, background, self.n_features, explainer=swapped)
+
+
+def _tree_explainer(model: Any, background: Matrix | None) -> Any:
+    shap_lib = import_shap()
+    perturbation = "tree_path_dependent" if background is None else "interventional"
+    try:
+        return shap_lib.TreeExplainer(model, data=background, feature_perturbation=perturbation)
+    except Exception as exc:
+        raise ExplanationTypeError(
+            f"shap.TreeExplainer cannot read {type(model).__name__}: {exc}"
+        ) from exc
+
+
+class _Linear:
+    """Closed-form SHAP of a linear model with independent features: w_i (x_i - E[x_i])."""
+
+    method = "linear_shap"
+
+    def __init__(self, model: Any, background: Matrix, n_features: int) -> None:
+        self.model, self.background = model, background
+        coef, intercept = _linear_params(model, n_features)
+        self.coef, self.intercept = coef, intercept
+        self.mean = background.mean(axis=0)
+        if isinstance(model, tuple):
+            self.predict = guarded(lambda X: X @ coef.T + intercept, "linear model")
+        elif hasattr(model, "decision_function"):
+            self.predict = guarded(
+                lambda X: model.decision_function(_frame(model, X)), "decision_function"
+            )
+        else:
+            self.predict = guarded(lambda X: model.predict(_frame(model, X)), "predict")
+
+    def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]:
+        values = (X - self.mean)[:, :, None] * self.coef.T[None, :, :]
+        base = self.coef @ self.mean + self.intercept
+        return values, np.broadcast_to(base, (X.shape[0], base.shape[0]))
+
+    def rebased(self, background: Matrix) -> _Backend:
+        return _Linear(self.model, background, self.mean.shape[0])
+
+
+def _linear_params(model: Any, n_features: int) -> tuple[Matrix, npt.NDArray[np.float64]]:
+    raw_coef, raw_intercept = model if isinstance(model, tuple) else (model.coef_, model.intercept_)
+    try:
+        coef = np.atleast_2d(np.asarray(raw_coef, dtype=np.float64))
+        intercept = np.atleast_1d(np.asarray(raw_intercept, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise ExplanationTypeError(f"linear model coefficients are not numeric: {exc}") from exc
+    if coef.ndim != 2 or coef.shape[1] != n_features:
+        raise ExplanationInputError(
+            f"coef must have shape ({n_features},) or (outputs, {n_features}), got {coef.shape}"
+        )
+    if intercept.shape[0] not in (1, coef.shape[0]):
+        raise ExplanationInputError(
+            f"intercept has {intercept.shape[0]} values for {coef.shape[0]} outputs"
+        )
+    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+        raise ExplanationInputError("linear model coefficients contain NaN or inf")
+    return coef, np.broadcast_to(intercept, (coef.shape[0],)).copy()
+
+
+@contextmanager
+def seeded_numpy(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator (which shap samples from) and restore it afterwards."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+class _BlackBox:
+    """Model-agnostic SHAP with an Independent masker: exact, permutation or (opt-in) kernel."""
+
+    def __init__(
+        self,
+        fn: Predict,
+        background: Matrix,
+        names: list[str],
+        algorithm: str,
+        max_evals: int | None,
+        seed: int,
+    ) -> None:
+        self.fn, self.background, self.names, self.seed = fn, background, names, seed
+        self.algorithm, self.max_evals = algorithm, max_evals
+        self.method = f"{algorithm}_shap"
+        self.predict = fn
+        self._base = fn(background).mean(axis=0)
+        self._explainer = self._build()
+
+    def _build(self) -> Any:
+        shap_lib = import_shap()
+        if self.algorithm == "kernel":
+            return shap_lib.KernelExplainer(self.fn, self.background)
+        masker = shap_lib.maskers.Independent(self.background, max_samples=len(self.background))
+        with seeded_numpy(self.seed):
+            return shap_lib.Explainer(
+                self.fn, masker, algorithm=self.algorithm, feature_names=self.names
+            )
+
+    def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]:
+        with seeded_numpy(self.seed):
+            try:
+                raw = self._run(X)
+            except ExplanationError:
+                raise
+            except Exception as exc:
+                raise ExplanationError(
+                    f"{self.method} failed: {type(exc).__name__}: {exc}"
+                ) from exc
+        values = _as_values(raw, X.shape[0], len(self.names))
+        return values, np.broadcast_to(self._base, (X.shape[0], values.shape[2]))
+
+    def _run(self, X: Matrix) -> Any:
+        if self.algorithm == "kernel":
+            nsamples = "auto" if self.max_evals is None else self.max_evals
+            return self._explainer.shap_values(X, nsamples=nsamples, silent=True)
+        if self.algorithm == "exact":
+            return self._explainer(X, silent=True).values
+        max_evals = self.max_evals or 10 * (2 * len(self.names) + 1)
+        return self._explainer(X, max_evals=max_evals, silent=True).values
+
+    def rebased(self, background: Matrix) -> _Backend:
+        return _BlackBox(
+            self.fn, background, self.names, self.algorithm, self.max_evals, self.seed
+        )
+
+
+# -- the public explainer -------------------------------------------------------------------
+
+
+class ShapExplainer:
+    """SHAP attributions for one model; `explain(x, target)` returns an Attribution."""
+
+    def __init__(
+        self,
+        backend: _Backend,
+        feature_names: list[str],
+        *,
+        tolerance: float,
+        max_background: int,
+        seed: int,
+    ) -> None:
+        self._backend = backend
+        self.feature_names = feature_names
+        self.tolerance = tolerance
+        self.max_background = max_background
+        self.seed = seed
+
+    @property
+    def method(self) -> str:
+        """The SHAP algorithm this explainer runs, as recorded in each Attribution."""
+        return self._backend.method
+
+    def explain(self, x: FeatureInput, target: int | None = None) -> Attribution:
+        """Attribute the model output at `x` (output `target`, default the largest)."""
+        start = time.perf_counter()
+        row = as_row(x, self.feature_names)[None, :]
+        return self._explain_rows(row, target, start)[0]
+
+    def explain_rows(self, rows: Any, target: int | None = None) -> list[Attribution]:
+        """Attribute each row of a 2-D array; cheaper than one `explain` call per row."""
+        start = time.perf_counter()
+        X = as_matrix(rows, self.feature_names, what="rows")
+        return self._explain_rows(X, target, start)
+
+    def with_background(self, background: Any) -> ShapExplainer:
+        """Return an explainer of the same model against another background sample."""
+        bg = sample_rows(
+            as_matrix(background, self.feature_names), self.max_background, self.seed
+        )
+        return ShapExplainer(
+            self._backend.rebased(bg),
+            self.feature_names,
+            tolerance=self.tolerance,
+            max_background=self.max_background,
+            seed=self.seed,
+        )
+
+    def predict(self, rows: Any) -> Matrix:
+        """Return the model output being explained, shape (rows, outputs)."""
+        return self._backend.predict(as_matrix(rows, self.feature_names, what="rows"))
+
+    def _explain_rows(
+        self, X: Matrix, target: int | None, start: float
+    ) -> list[Attribution]:
+        fx = self._backend.predict(X)
+        values, base = self._backend.attribute(X)
+        per_row_ms = (time.perf_counter() - start) * 1e3 / X.shape[0]
+        return [
+            self._attribution(X[i], values[i], base[i], fx[i], target, per_row_ms)
+            for i in range(X.shape[0])
+        ]
+
+    def _attribution(
+        self,
+        x: Matrix,
+        values: Matrix,
+        base: npt.NDArray[np.float64],
+        fx: npt.NDArray[np.float64],
+        target: int | None,
+        ms: float,
+    ) -> Attribution:
+        k = pick_target(target, fx)
+        phi, b, out = values[:, k], float(base[k]), float(fx[k])
+        gap = abs(float(phi.sum()) + b - out)
+        return Attribution(
+            method=self.method,
+            feature_names=self.feature_names,
+            values=phi.tolist(),
+            base_value=b,
+            inputs=x.tolist(),
+            output=out,
+            target=None if fx.shape[0] == 1 else k,
+            check_name="additivity_gap",
+            check_value=gap,
+            tolerance=self.tolerance,
+            check_ok=check_passes(gap, self.tolerance, out),
+            compute_ms=ms,
+        )
+
+
+def pick_target(target: int | None, outputs: npt.NDArray[np.float64]) -> int:
+    """Return the output index to explain: `target`, else the highest output."""
+    n = outputs.shape[0]
+    if target is None:
+        return 0 if n == 1 else int(np.argmax(outputs))
+    if isinstance(target, bool) or not isinstance(target, int | np.integer):
+        raise ExplanationTypeError(f"target must be an int output index, got {target!r}")
+    if not 0 <= int(target) < n:
+        raise ExplanationInputError(f"target {target!r} is out of range: the model has {n} outputs")
+    return int(target)
+
+
+def shap(
+    model: Any,
+    background: Any = None,
+    feature_names: Sequence[str] | None = None,
+    algorithm: Algorithm = "auto",
+    *,
+    max_background: int = 100,
+    max_evals: int | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    seed: int = 0,
+) -> ShapExplainer:
+    """Build a SHAP explainer for a tree ensemble, linear model or black-box callable.
+
+    `algorithm="auto"` picks TreeSHAP for tree ensembles (LightGBM's native contributions
+    when no background is given, interventional against `background` otherwise), the closed
+    form for linear models, and for anything else shap's exact algorithm up to 10 features
+    or the permutation algorithm with a `max_evals` budget
+    (default 10 * (2 * features + 1)). KernelSHAP runs only when asked for by name.
+    """
+    if algorithm not in ALGORITHMS:
+        raise ExplanationInputError(
+            f"unknown algorithm {algorithm!r}; expected one of {', '.join(ALGORITHMS)}"
+        )
+    if not (isinstance(tolerance, float | int) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ExplanationInputError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+    if max_evals is not None and (isinstance(max_evals, bool) or max_evals < 1):
+        raise ExplanationInputError(f"max_evals must be a positive int, got {max_evals!r}")
+    names = _resolve_names(model, background, feature_names)
+    bg = None
+    if background is not None:
+        bg = sample_rows(as_matrix(background, names), max_background, seed)
+    backend = _backend(model, bg, names, algorithm, max_evals, seed)
+    return ShapExplainer(
+        backend, names, tolerance=float(tolerance), max_background=max_background, seed=seed
+    )
+
+
+def _resolve_names(model: Any, background: Any, feature_names: Sequence[str] | None) -> list[str]:
+    n = _model_n_features(model)
+    if n is None and background is not None:
+        n = n_columns(background)
+    names = check_names(feature_names, n)
+    if names is not None:
+        return names
+    names = _model_names(model)
+    if names is None and hasattr(background, "columns"):
+        names = [str(c) for c in background.columns]
+    if names is not None:
+        return check_names(names, n) or []
+    if n is None:
+        raise ExplanationInputError(
+            "cannot tell how many features the model takes: pass background or feature_names"
+        )
+    return default_names(n)
+
+
+def _backend(
+    model: Any,
+    bg: Matrix | None,
+    names: list[str],
+    algorithm: str,
+    max_evals: int | None,
+    seed: int,
+) -> _Backend:
+    n = len(names)
+    tree = is_tree_model(model)
+    if algorithm == "auto":
+        if tree:
+            algorithm = "tree"
+        elif is_linear_model(model):
+            algorithm = "linear"
+        else:
+            algorithm = "exact" if n <= EXACT_MAX_FEATURES else "permutation"
+    if algorithm.startswith("tree"):
+        return _tree_backend(model, bg, n, algorithm, tree)
+    if bg is None:
+        raise ExplanationInputError(
+            f"algorithm {algorithm!r} needs a background sample (rows x {n} features)"
+        )
+    if algorithm == "linear":
+        if not is_linear_model(model):
+            raise ExplanationTypeError(
+                f"algorithm 'linear' needs a scikit-learn linear model or (coef, intercept), "
+                f"got {type(model).__name__!r}"
+            )
+        return _Linear(model, bg, n)
+    fn = guarded(_black_box_fn(model), f"{type(model).__name__}")
+    return _BlackBox(fn, bg, names, algorithm, max_evals, seed)
+
+
+def _tree_backend(model: Any, bg: Matrix | None, n: int, algorithm: str, tree: bool) -> _Backend:
+    if not tree:
+        raise ExplanationTypeError(
+            f"algorithm {algorithm!r} needs a LightGBM, XGBoost or scikit-learn tree model, "
+            f"got {type(model).__name__!r}"
+        )
+    if algorithm == "tree_interventional" and bg is None:
+        raise ExplanationInputError("algorithm 'tree_interventional' needs a background sample")
+    if algorithm == "tree_path_dependent" or bg is None:
+        if _is_lightgbm(model):
+            return _LightGBMNative(model, n)
+        return _ShapTree(model, None, n)
+    return _ShapTree(model, bg, n)

@@ -1,0 +1,136 @@
+"""Input checks shared by the backends: one row or one matrix of finite numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from explain._errors import ExplanationInputError, ExplanationTypeError
+
+FeatureInput: TypeAlias = "npt.ArrayLike | Mapping[str, float]"
+Matrix: TypeAlias = "npt.NDArray[np.float64]"
+
+_NUMERIC_KINDS = frozenset("biuf")
+
+
+def default_names(n_features: int) -> list[str]:
+    """Name features x0, x1, ... when neither the caller nor the model names them."""
+    return [f"x{i}" for i in range(n_features)]
+
+
+def check_names(names: Sequence[str] | None, n_features: int | None) -> list[str] | None:
+    """Return feature names as a list after checking they are unique strings of the right count."""
+    if names is None:
+        return None
+    names = list(names)
+    if not all(isinstance(n, str) for n in names):
+        raise ExplanationTypeError(f"feature_names must be strings, got {names!r}")
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise ExplanationInputError(f"feature_names must be unique; repeated: {dupes!r}")
+    if n_features is not None and len(names) != n_features:
+        raise ExplanationInputError(
+            f"feature_names has {len(names)} names but the model has {n_features} features"
+        )
+    return names
+
+
+def _to_array(value: Any, what: str) -> npt.NDArray[Any]:
+    if hasattr(value, "detach"):  # a torch tensor: read it without tracking gradients
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ExplanationTypeError(f"{what} is not an array of numbers: {exc}") from exc
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        raise ExplanationTypeError(
+            f"{what} must hold numbers (bool, int or float), got dtype {str(arr.dtype)!r}"
+        )
+    return arr
+
+
+def _check_finite(arr: Matrix, names: Sequence[str], what: str) -> None:
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return
+    cols = np.flatnonzero(bad.any(axis=0)) if arr.ndim == 2 else np.flatnonzero(bad)
+    shown = [f"{names[c]}={arr[..., c].ravel()[bad[..., c].ravel()][0]!r}" for c in cols[:5]]
+    more = f" and {len(cols) - 5} more" if len(cols) > 5 else ""
+    raise ExplanationInputError(
+        f"{what} has non-finite values (NaN or inf) at {', '.join(shown)}{more}"
+    )
+
+
+def _from_mapping(x: Mapping[str, Any], names: Sequence[str], what: str) -> list[Any]:
+    missing = [n for n in names if n not in x]
+    extra = sorted(str(k) for k in x if k not in set(names))
+    if missing or extra:
+        raise ExplanationInputError(
+            f"{what} as a mapping must have exactly the model's features; "
+            f"missing {missing!r}, unexpected {extra!r}"
+        )
+    return [x[n] for n in names]
+
+
+def as_row(x: Any, names: Sequence[str], what: str = "x") -> Matrix:
+    """Return one input row as a finite float64 vector matching `names` in length."""
+    if isinstance(x, Mapping):
+        x = _from_mapping(x, names, what)
+    arr = _to_array(x, what)
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim != 1:
+        raise ExplanationInputError(
+            f"{what} must be one row of {len(names)} features, got an array of shape {arr.shape}"
+        )
+    if arr.shape[0] != len(names):
+        raise ExplanationInputError(
+            f"{what} has {arr.shape[0]} features but the model expects {len(names)}"
+        )
+    out = arr.astype(np.float64)
+    _check_finite(out, names, what)
+    return out
+
+
+def as_matrix(data: Any, names: Sequence[str], what: str = "background") -> Matrix:
+    """Return a non-empty finite float64 matrix whose columns match `names`."""
+    if hasattr(data, "to_numpy"):  # pandas DataFrame
+        data = data.to_numpy()
+    arr = _to_array(data, what)
+    if arr.ndim == 1 and arr.shape[0] == len(names):
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise ExplanationInputError(
+            f"{what} must be a non-empty 2-D array of rows x {len(names)} features, "
+            f"got shape {arr.shape}"
+        )
+    if arr.shape[1] != len(names):
+        raise ExplanationInputError(
+            f"{what} has {arr.shape[1]} features but the model expects {len(names)}"
+        )
+    out = arr.astype(np.float64)
+    _check_finite(out, names, what)
+    return out
+
+
+def n_columns(data: Any, what: str = "background") -> int:
+    """Return the feature count of a 2-D array-like (used before names are known)."""
+    if hasattr(data, "to_numpy"):
+        data = data.to_numpy()
+    arr = _to_array(data, what)
+    if arr.ndim != 2:
+        raise ExplanationInputError(f"{what} must be a 2-D array, got shape {arr.shape}")
+    return int(arr.shape[1])
+
+
+def sample_rows(data: Matrix, max_rows: int, seed: int) -> Matrix:
+    """Keep at most `max_rows` rows, chosen by a seeded generator so results repeat."""
+    if max_rows < 1:
+        raise ExplanationInputError(f"max_background must be >= 1, got {max_rows!r}")
+    if data.shape[0] <= max_rows:
+        return data
+    idx = np.random.default_rng(seed).choice(data.shape[0], size=max_rows, replace=False)
+    return data[np.sort(idx)]

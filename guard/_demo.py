@@ -1,0 +1,115 @@
+"""The main job's demo traffic: a marketplace assistant, a search ranker and a tool agent."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from typing import Any
+
+from guard._engine import Guard
+from guard._exceptions import ActionBlocked, ActionEscalated
+from guard._models import Decision
+from guard.policy._loader import shipped_dir
+
+MESSAGES = [
+    "Happy to help with your kitchen remodel next week.",
+    "mail me at jo.smith@example.com and we can skip the fees",
+    "call me on 416-555-0199 tonight",
+    "write to jo at example dot com",
+    "add me on telegram @jo_smith",
+    "I can do it for $450 by 2026-12-01",
+    "ask support@marketplace.example if anything breaks",
+    "my card is 4111 1111 1111 1111, charge it directly",
+]
+TOOLS = [
+    {"kind": "search", "params": {"q": "best tile adhesive"}},
+    {"kind": "fetch_url", "params": {"url": "https://docs.python.org/3/"}},
+    {"kind": "fetch_url", "params": {"url": "https://paste.evil.example/raw/1"}},
+    {"kind": "run_shell", "params": {"command": "rm -rf /var/lib/app"}},
+    {"kind": "run_shell", "params": {"command": "ls /workspace"}},
+    {"kind": "read_file", "params": {"path": "/workspace/../etc/shadow"}},
+    {"kind": "purchase", "params": {"amount": 40}},
+    {"kind": "purchase", "params": {"amount": 900}},
+    {"kind": "send_email", "params": {"to": "client@gmail.com", "body": "invoice"}},
+]
+
+
+def run_demo(audit: str | None, *, rounds: int = 1, seed: int = 7) -> dict[str, Any]:
+    """Feed example traffic through the shipped packs; return counts and a few examples."""
+    rng = random.Random(seed)
+    decisions: list[Decision] = []
+    examples: list[str] = []
+    with Guard.from_policy(shipped_dir(), audit=audit) as guard:
+        for _ in range(rounds):
+            decisions += _marketplace(guard, rng, examples)
+            decisions += _ranking(guard, rng, examples)
+            decisions += _tools(guard, examples)
+        head = guard.audit.head().model_dump(mode="json") if guard.audit else {"size": 0, "root": ""}
+    verdicts: dict[str, Counter[str]] = defaultdict(Counter)
+    for d in decisions:
+        verdicts[d.policy][d.verdict.value] += 1
+    return {"verdicts": dict(verdicts), "examples": examples[:12], "head": head,
+            "decisions": len(decisions)}
+
+
+def _marketplace(guard: Guard, rng: random.Random, examples: list[str]) -> list[Decision]:
+    out: list[Decision] = []
+
+    @guard.agent(policy="marketplace-agent", context=lambda text, contract: {
+        "has_contract": contract, "role": "agent"})
+    def assistant(text: str, contract: bool) -> dict[str, Any]:
+        return {"kind": "send_message", "actor": f"user-{rng.randint(1, 5)}",
+                "params": {"to": "client-1", "message": text}}
+
+    for text in MESSAGES:
+        try:
+            sent = assistant(text, rng.random() < 0.3)
+            out.append(sent.decision)
+            if sent.decision.verdict.value == "redact":
+                examples.append(f"redacted: {sent['params']['message']!r}")
+        except (ActionBlocked, ActionEscalated) as exc:
+            out.append(exc.decision)
+
+    @guard.agent(policy="marketplace-agent", context={"role": "agent"})
+    def payer(amounts: list[float]) -> list[tuple[dict[str, Any], float]]:
+        total = sum(amounts)
+        return [({"kind": "release_payment", "actor": "user-1", "params": {"amount": a}}, a / total)
+                for a in amounts]
+
+    for amounts in ([120.0], [700.0, 300.0], [25000.0, 400.0], [-5.0]):
+        try:
+            paid = payer(amounts)
+            out.append(paid.decision)
+            if paid.decision.substitution:
+                examples.append(f"substituted: {paid.decision.substitution.reason}")
+        except (ActionBlocked, ActionEscalated) as exc:
+            out.append(exc.decision)
+            examples.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def _ranking(guard: Guard, rng: random.Random, examples: list[str]) -> list[Decision]:
+    @guard.ranker(policy="ranking")
+    def search(query: str) -> list[dict[str, Any]]:
+        items = [
+            {"id": f"listing-{i}", "score": round(1 - i / 12, 3), "verified": i % 4 != 3,
+             "agency_id": f"agency-{i % 3}", "status": "suspended" if i == 2 else "active"}
+            for i in range(12)
+        ]
+        items[5]["seller_email"] = "seller5@example.com"
+        rng.shuffle(items)
+        return sorted(items, key=lambda it: -it["score"])
+
+    ranked = search("plumber toronto")
+    dropped = [o for o in ranked.decision.items or [] if o.verdict.value == "deny"]
+    examples.append(f"ranking: kept {len(ranked)} of 12, dropped {len(dropped)} "
+                    f"({', '.join(sorted({r for o in dropped for r in o.rule_ids}))})")
+    return [ranked.decision]
+
+
+def _tools(guard: Guard, examples: list[str]) -> list[Decision]:
+    decisions = guard.check_batch(TOOLS, {"budget_remaining": 500}, policy="agent-tools")
+    for action, d in zip(TOOLS, decisions, strict=True):
+        if d.verdict.value == "deny" and d.hits:
+            examples.append(f"tool {action['kind']} denied: {d.hits[-1].message or d.hits[-1].rule_id}")
+    return decisions

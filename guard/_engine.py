@@ -1,0 +1,541 @@
+"""The Guard: check actions and rankings against compiled packs, enforce, and record."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from guard._evaluate import DecisionRates, Masker, run_rules, verdict_of
+from guard._exceptions import DependencyMissing, PolicyError
+from guard._models import (
+    Decision,
+    DecisionEventV1,
+    ItemOutcome,
+    Mode,
+    PiiFinding,
+    PiiReport,
+    RuleHit,
+    ShadowResult,
+    Verdict,
+)
+from guard._paths import format_path, parse_path, set_in, walk
+from guard._validate import check_action, check_data, digest
+from guard.policy._expr import PiiView
+from guard.policy._loader import CompiledPack, load
+from guard.policy._rate import MemoryRateStore, RateStore
+
+if TYPE_CHECKING:
+    from guard.audit import AuditLog
+    from guard.detect import PiiScan, PiiScanner
+
+log = logging.getLogger("guard")
+REDACTED = "[REDACTED]"
+_DONE = (Verdict.ALLOW, Verdict.REDACT)
+
+
+def new_id() -> str:
+    """A time-ordered, random 128-bit id in hex: sortable by creation time."""
+    return f"{time.time_ns():016x}{os.urandom(8).hex()}"
+
+
+class _Scan:
+    """One scope's PII outcome: findings for rules, a masker for evidence and records."""
+
+    __slots__ = ("scan", "view", "report", "error")
+
+    def __init__(
+        self, scan: PiiScan | None, view: PiiView | None, report: PiiReport | None, error: str
+    ) -> None:
+        self.scan, self.view, self.report, self.error = scan, view, report, error
+
+    @property
+    def findings(self) -> list[PiiFinding]:
+        return list(self.scan.findings) if self.scan is not None else []
+
+
+class Guard:
+    """Checks proposed actions and rankings against policy packs and records every decision."""
+
+    def __init__(
+        self,
+        packs: Sequence[CompiledPack],
+        *,
+        audit: AuditLog | None = None,
+        shadow: Sequence[CompiledPack] = (),
+        mode: Mode = "enforce",
+        rate_store: RateStore | None = None,
+        pii_detector: Any = None,
+        hash_key: bytes | None = None,
+    ) -> None:
+        if not packs:
+            raise PolicyError("a Guard needs at least one policy pack")
+        if mode not in ("enforce", "shadow"):
+            raise PolicyError(f"unknown mode {mode!r}; expected one of enforce, shadow")
+        self.packs: dict[str, CompiledPack] = {p.name: p for p in packs}
+        self.audit = audit
+        self.mode: Mode = mode
+        self.rates: RateStore = rate_store or MemoryRateStore()
+        self._shadow = _pair_shadow(self.packs, shadow)
+        self._detector = pii_detector
+        self._hash_key = hash_key
+        self._scanners: dict[str, PiiScanner | None] = {}
+        self._scanner_errors: dict[str, str] = {}
+        for pack in [*packs, *shadow]:
+            self._build_scanner(pack)
+
+    @classmethod
+    def from_policy(
+        cls,
+        policy: str | os.PathLike[str],
+        *,
+        audit: str | AuditLog | None = None,
+        shadow: str | os.PathLike[str] | None = None,
+        mode: Mode = "enforce",
+        **options: Any,
+    ) -> Guard:
+        """Load a pack file, a folder of packs or a shipped pack's name, and open the audit log."""
+        packs = load(policy)
+        shadow_packs = load(shadow) if shadow is not None else []
+        log_ = _open_audit(audit)
+        return cls(packs, audit=log_, shadow=shadow_packs, mode=mode, **options)
+
+    # -- public API -------------------------------------------------------------------------
+
+    def pack(self, name: str | None = None) -> CompiledPack:
+        """The pack `name` names, or the only one loaded."""
+        if name is None:
+            if len(self.packs) == 1:
+                return next(iter(self.packs.values()))
+            raise PolicyError(
+                f"several packs are loaded ({', '.join(sorted(self.packs))}); name one with policy="
+            )
+        try:
+            return self.packs[name]
+        except KeyError:
+            raise PolicyError(
+                f"no loaded pack named {name!r}; loaded: {', '.join(sorted(self.packs))}"
+            ) from None
+
+    def check(
+        self,
+        action: Mapping[str, Any] | Any,
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> Decision:
+        """Decide one action; the decision is returned only after its audit record is committed."""
+        entry = self._decide(self.pack(policy), action, context)
+        self._record([entry])
+        return entry[0]
+
+    def check_batch(
+        self,
+        actions: Sequence[Mapping[str, Any] | Any],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> list[Decision]:
+        """Decide many actions with one batched PII scan and one audit transaction."""
+        pack = self.pack(policy)
+        checked = [check_action(a) for a in actions]
+        scans = self._scan_many(pack, [c[0] for c in checked])
+        entries = [
+            self._decide(pack, a, context, checked=c, scan=s)
+            for a, c, s in zip(actions, checked, scans, strict=True)
+        ]
+        self._record(entries)
+        return [e[0] for e in entries]
+
+    def evaluate(
+        self,
+        action: Mapping[str, Any] | Any,
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> Decision:
+        """Decide one action without writing an audit record (for shields and dry runs)."""
+        return self._decide(self.pack(policy), action, context)[0]
+
+    def allowed(
+        self,
+        actions: Iterable[Mapping[str, Any]],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> list[Mapping[str, Any]]:
+        """The candidate actions the policy would let run now (a planner's pre-shield)."""
+        return [a for a in actions if self.evaluate(a, context, policy=policy).allowed]
+
+    def record(self, decision: Decision, action: Mapping[str, Any] | None = None) -> Decision:
+        """Write an already-made decision to the audit log (used after substitution)."""
+        data = check_action(action)[0] if action is not None else None
+        scan = self._scan(self.packs[decision.policy], data) if data is not None else _NO_SCAN
+        self._record([(decision, data, scan)])
+        return decision
+
+    def rank(
+        self,
+        items: Sequence[Mapping[str, Any] | Any],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+        actor: str | None = None,
+        tenant: str | None = None,
+        query: str | None = None,
+    ) -> Decision:
+        """Filter a ranking: item rules drop or redact items, list caps drop the excess."""
+        started = time.perf_counter_ns()
+        pack = self.pack(policy)
+        ctx = check_data(context, "context") if context is not None else {}
+        rows = [check_data(it, f"item {i}") for i, it in enumerate(items)]
+        ids = [row.get("id", i) for i, row in enumerate(rows)]
+        action = {"kind": "rank", "actor": actor, "tenant": tenant,
+                  "params": {"query": query, "item_ids": ids}}
+        outcomes, final, hits, findings = self._rank_items(pack, rows, ids, ctx, actor, tenant)
+        dropped = sum(1 for o in outcomes if o.verdict not in _DONE)
+        changed = any(o.verdict is not Verdict.ALLOW for o in outcomes)
+        verdict = Verdict.DENY if rows and dropped == len(rows) else (
+            Verdict.REDACT if changed else Verdict.ALLOW)
+        decision = Decision.model_construct(
+            id=new_id(), time=datetime.now(UTC), tenant=tenant, actor=actor, kind="rank",
+            policy=pack.name, policy_version=pack.version, policy_digest=pack.digest,
+            mode=self.mode, verdict=verdict, hits=hits, pii=findings, pii_report=None,
+            final_action=action, action_digest=digest({"items": rows, "query": query}, "ranking"),
+            substitution=None, items=outcomes, final_items=final, shadow=None, explanations=[],
+            timings_us={"total": (time.perf_counter_ns() - started) / 1000}, audited=False,
+        )
+        self._record([(decision, action, _NO_SCAN)])
+        return decision
+
+    def agent(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Decorate a policy function: its proposed action is checked and enforced."""
+        from guard.enforce import agent
+
+        return agent(self, fn, **options)
+
+    def ranker(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Decorate a ranking function: its items are filtered by item and list rules."""
+        from guard.enforce import ranker
+
+        return ranker(self, fn, **options)
+
+    def close(self) -> None:
+        """Close the audit log (flushing pending records)."""
+        if self.audit is not None:
+            self.audit.close()
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- deciding ---------------------------------------------------------------------------
+
+    def _decide(
+        self,
+        pack: CompiledPack,
+        action: Any,
+        context: Mapping[str, Any] | None,
+        *,
+        checked: tuple[dict[str, Any], str] | None = None,
+        scan: _Scan | None = None,
+    ) -> tuple[Decision, dict[str, Any], _Scan]:
+        t0 = time.perf_counter_ns()
+        data, action_digest = checked or check_action(action)
+        ctx = check_data(context, "context") if context is not None else {}
+        t1 = time.perf_counter_ns()
+        if scan is None:
+            scan = self._scan(pack, data)
+        t2 = time.perf_counter_ns()
+        env = self._env(pack, data, ctx, scan)
+        mask = self._masker(pack, data, scan)
+        hits = run_rules(pack.action_rules(data["kind"]), env, mask=mask)
+        verdict = verdict_of(hits, pack.defaults_verdict)
+        shadow = self._run_shadow(pack, data, ctx, scan, verdict)
+        t3 = time.perf_counter_ns()
+        final = self._final_action(pack, data, verdict, hits, scan)
+        t4 = time.perf_counter_ns()
+        decision = Decision.model_construct(
+            id=new_id(), time=datetime.now(UTC), tenant=data.get("tenant"),
+            actor=data.get("actor"), kind=data["kind"], policy=pack.name,
+            policy_version=pack.version, policy_digest=pack.digest, mode=self.mode,
+            verdict=verdict, hits=hits, pii=scan.findings, pii_report=scan.report,
+            final_action=final, action_digest=action_digest, substitution=None, items=None,
+            final_items=None, shadow=shadow, explanations=[],
+            timings_us={"validate": (t1 - t0) / 1000, "pii": (t2 - t1) / 1000,
+                        "rules": (t3 - t2) / 1000, "enforce": (t4 - t3) / 1000},
+            audited=False,
+        )
+        return decision, data, scan
+
+    def _env(
+        self, pack: CompiledPack, data: dict[str, Any], ctx: dict[str, Any], scan: _Scan
+    ) -> dict[str, Any]:
+        env = {"action": data, "kind": data["kind"], "actor": data.get("actor"),
+               "tenant": data.get("tenant"), "params": data.get("params", {}), "context": ctx,
+               "pii": scan.view, "__rate__": DecisionRates(self.rates)}
+        for name in ("score", "attribution", "rationale"):
+            if name in ctx:
+                env[name] = ctx[name]
+        return env
+
+    def _run_shadow(
+        self,
+        pack: CompiledPack,
+        data: dict[str, Any],
+        ctx: dict[str, Any],
+        scan: _Scan,
+        live: Verdict,
+    ) -> ShadowResult | None:
+        cand = self._shadow.get(pack.name)
+        if cand is None:
+            return None
+        cscan = scan if cand.pii == pack.pii else self._scan(cand, data)
+        hits = run_rules(cand.action_rules(data["kind"]), self._env(cand, data, ctx, cscan),
+                         mask=self._masker(cand, data, cscan))
+        verdict = verdict_of(hits, cand.defaults_verdict)
+        return ShadowResult(policy=cand.name, version=cand.version, digest=cand.digest,
+                            verdict=verdict, hits=hits, agrees=verdict is live)
+
+    def _final_action(
+        self,
+        pack: CompiledPack,
+        data: dict[str, Any],
+        verdict: Verdict,
+        hits: list[RuleHit],
+        scan: _Scan,
+    ) -> dict[str, Any] | None:
+        if verdict is Verdict.DENY:
+            return None
+        if verdict is not Verdict.REDACT:
+            return _copy(data)
+        scanner = self._scanners.get(pack.name)
+        if scanner is not None and scan.scan is not None:
+            final = scanner.redact(data, scan.scan)
+        elif pack.pii is not None:  # no scan ran: fail safe by removing every PII field
+            final = _erase(data, pack.pii.fields)
+        else:
+            final = _copy(data)
+        paths = {p for h in hits if h.effect is Verdict.REDACT for p in _rule(pack, h).redact}
+        return _erase(final, sorted(paths)) if paths else final
+
+    def _rank_items(
+        self,
+        pack: CompiledPack,
+        rows: list[dict[str, Any]],
+        ids: list[Any],
+        ctx: dict[str, Any],
+        actor: str | None,
+        tenant: str | None,
+    ) -> tuple[list[ItemOutcome], list[dict[str, Any]], list[RuleHit], list[PiiFinding]]:
+        outcomes: list[ItemOutcome] = []
+        final: list[dict[str, Any]] = []
+        all_hits: list[RuleHit] = []
+        findings: list[PiiFinding] = []
+        counts: dict[tuple[str, str], int] = {}
+        for rank, (row, item_id) in enumerate(zip(rows, ids, strict=True)):
+            scope = {"item": row}
+            scan = self._scan(pack, scope) if pack.item_rules else _NO_SCAN
+            findings.extend(scan.findings)
+            env = {"item": row, "items": rows, "score": row.get("score"), "context": ctx,
+                   "actor": actor, "tenant": tenant, "pii": scan.view,
+                   "__rate__": DecisionRates(self.rates)}
+            hits = run_rules(pack.item_rules, env, item_id=item_id,
+                             mask=self._masker(pack, scope, scan))
+            verdict = verdict_of(hits, Verdict.ALLOW)
+            if verdict in _DONE:
+                cap_hit = _cap(pack, row, counts, item_id)
+                if cap_hit is not None:
+                    hits.append(cap_hit)
+                    verdict = cap_hit.effect
+            all_hits.extend(hits)
+            reason = "; ".join(h.message or h.rule_id for h in hits)
+            outcomes.append(ItemOutcome(id=item_id, rank=rank, verdict=verdict,
+                                        rule_ids=[h.rule_id for h in hits], reason=reason))
+            if verdict is Verdict.ALLOW:
+                final.append(_copy(row))
+            elif verdict is Verdict.REDACT:
+                final.append(self._final_action(pack, scope, verdict, hits, scan)["item"])  # type: ignore[index]
+        return outcomes, final, all_hits, findings
+
+    # -- PII --------------------------------------------------------------------------------
+
+    def _build_scanner(self, pack: CompiledPack) -> None:
+        if pack.pii is None or pack.name in self._scanners:
+            return
+        try:
+            from guard.detect import PiiScanner
+
+            self._scanners[pack.name] = PiiScanner(
+                pack.pii, detector=self._detector, hash_key=self._hash_key
+            )
+        except (ImportError, DependencyMissing) as exc:
+            self._scanners[pack.name] = None
+            self._scanner_errors[pack.name] = f"PII detection not available: {exc}"
+            log.warning("pack %s: PII detection not available: %s", pack.name, exc)
+
+    def _scan(self, pack: CompiledPack, data: Mapping[str, Any]) -> _Scan:
+        if pack.pii is None:
+            return _NO_SCAN
+        scanner = self._scanners.get(pack.name)
+        if scanner is None:
+            return _Scan(None, None, None, self._scanner_errors.get(pack.name, ""))
+        return _wrap(scanner.scan(data))
+
+    def _scan_many(self, pack: CompiledPack, rows: list[dict[str, Any]]) -> list[_Scan]:
+        scanner = self._scanners.get(pack.name)
+        if pack.pii is None or scanner is None:
+            return [self._scan(pack, r) for r in rows]
+        return [_wrap(s) for s in scanner.scan_batch(rows)]
+
+    def _masker(self, pack: CompiledPack, data: Mapping[str, Any], scan: _Scan) -> Masker | None:
+        if pack.pii is None:
+            return None
+        roots = tuple(f.split("[", 1)[0] for f in pack.pii.fields)
+        masked: dict[str, Any] | None = None
+        scanner = self._scanners.get(pack.name)
+        if scanner is not None and scan.scan is not None:
+            masked = scanner.mask_for_audit(data, scan.scan)[0]
+
+        def mask(key: str, value: Any) -> Any:
+            if not isinstance(value, str | list | dict) or not any(r in key for r in roots):
+                return value
+            if masked is not None:
+                from guard._evaluate import _MISSING, lookup
+
+                safe = lookup(masked, key)
+                if safe is not _MISSING:
+                    return safe
+            return "<masked>"
+
+        return mask
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def _record(self, entries: Sequence[tuple[Decision, dict[str, Any] | None, _Scan]]) -> None:
+        if self.audit is None:
+            return
+        t0 = time.perf_counter_ns()
+        records = [self._event(d, data, scan) for d, data, scan in entries]
+        if len(records) == 1:
+            self.audit.append(records[0])
+        else:
+            self.audit.append_many(records)
+        spent = (time.perf_counter_ns() - t0) / 1000 / len(records)
+        for d, _, _ in entries:
+            d.audited = True
+            d.timings_us["audit"] = spent
+
+    def _event(self, decision: Decision, data: dict[str, Any] | None, scan: _Scan) -> dict[str, Any]:
+        pack = self.packs[decision.policy]
+        stored, final = data, decision.final_action
+        masked_paths: list[str] = []
+        erased: list[str] = []
+        if pack.pii is not None and data is not None:
+            stored, masked_paths, erased = self._mask(pack, data, scan)
+            if final is not None:
+                final = self._mask(pack, final, None)[0]
+        event = DecisionEventV1.model_construct(
+            id=decision.id, time=decision.time.isoformat(), policy=decision.policy,
+            policy_version=decision.policy_version, policy_digest=decision.policy_digest,
+            mode=decision.mode, tenant=decision.tenant, actor=decision.actor, kind=decision.kind,
+            action_digest=decision.action_digest, action=stored, final_action=final,
+            masked=masked_paths, erased=erased, verdict=decision.verdict, hits=decision.hits,
+            pii=decision.pii, pii_report=decision.pii_report,
+            substitution=decision.substitution, items=decision.items, shadow=decision.shadow,
+            explanations=decision.explanations, timings_us=decision.timings_us,
+        )
+        return event.model_dump(mode="json")
+
+    def _mask(
+        self, pack: CompiledPack, data: dict[str, Any], scan: _Scan | None
+    ) -> tuple[dict[str, Any], list[str], list[str]]:
+        """A copy fit for the audit log: PII spans masked, unscannable PII fields erased."""
+        fields = pack.pii.fields if pack.pii is not None else []
+        scanner = self._scanners.get(pack.name)
+        if scanner is not None:
+            result = scan.scan if scan is not None and scan.scan is not None else None
+            return scanner.mask_for_audit(data, result or scanner.scan(data))
+        erased = [format_path(p) for f in fields for p, _ in walk(data, f)]
+        return _erase(data, fields), [], erased
+
+
+_NO_SCAN = _Scan(None, None, None, "")
+
+
+def _wrap(scan: PiiScan) -> _Scan:
+    view = PiiView(scan.findings, frozenset(scan.report.entities_scanned))
+    return _Scan(scan, view, scan.report, "")
+
+
+def _rule(pack: CompiledPack, hit: RuleHit) -> Any:
+    return next(r for r in pack.rules if r.id == hit.rule_id)
+
+
+def _cap(
+    pack: CompiledPack, row: dict[str, Any], counts: dict[tuple[str, str], int], item_id: Any
+) -> RuleHit | None:
+    from guard._evaluate import _MISSING, lookup
+
+    for rule in pack.list_rules:
+        cap = rule.cap
+        if cap is None:
+            continue
+        value = lookup({"item": row}, cap.by)
+        if value is _MISSING:
+            continue
+        key = (rule.id, json.dumps(value, sort_keys=True))
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] > cap.max:
+            msg = rule.message or f"{cap.by}={value!r} already has {cap.max} items"
+            return RuleHit(rule_id=rule.id, effect=rule.effect, message=msg,
+                           severity=rule.severity, evidence={cap.by: value, "max": cap.max},
+                           item_id=item_id)
+    return None
+
+
+def _copy(data: Any) -> Any:
+    return json.loads(json.dumps(data))
+
+
+def _erase(data: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = _copy(data)
+    for path in paths:
+        try:
+            parse_path(path)
+        except ValueError:
+            continue
+        for steps, _ in list(walk(out, path)):
+            set_in(out, steps, REDACTED)
+    return out
+
+
+def _pair_shadow(
+    live: Mapping[str, CompiledPack], shadow: Sequence[CompiledPack]
+) -> dict[str, CompiledPack]:
+    if not shadow:
+        return {}
+    if len(live) == 1 and len(shadow) == 1:
+        return {next(iter(live)): shadow[0]}
+    paired = {s.name: s for s in shadow if s.name in live}
+    unpaired = [s.name for s in shadow if s.name not in live]
+    if unpaired:
+        raise PolicyError(f"shadow packs {unpaired!r} have no live pack of the same name")
+    return paired
+
+
+def _open_audit(audit: Any) -> AuditLog | None:
+    if audit is None or not isinstance(audit, str):
+        return audit  # type: ignore[no-any-return]
+    from guard.audit import open_audit
+
+    return open_audit(audit)
+
+
+

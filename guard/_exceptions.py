@@ -1,0 +1,135 @@
+"""The one exceptions module: every error the guard raises derives from GuardError."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from guard._models import Decision
+
+
+class GuardError(Exception):
+    """Base class for every error raised by the guard."""
+
+    code = "guard_error"
+
+
+class PolicyError(GuardError):
+    """A policy pack could not be loaded: the message names file, line and column."""
+
+    code = "policy_invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.file, self.line, self.column, self.text = file, line, column, text
+        where = file or "<policy>"
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        detail = f" in {text!r}" if text else ""
+        super().__init__(f"{message}{detail} ({where})")
+        self.reason = message
+
+
+class PolicyNotFound(PolicyError):
+    """No pack of that name or path exists."""
+
+    code = "policy_not_found"
+
+
+class ExpressionError(PolicyError):
+    """A `when` condition uses syntax or names outside the policy language."""
+
+    code = "expression_invalid"
+
+
+class EvaluationError(GuardError):
+    """A condition could not be evaluated for this input (missing field, bad type, ...)."""
+
+    code = "evaluation_error"
+
+
+class MissingField(EvaluationError):
+    """A dotted path named a field that the input does not have."""
+
+    code = "missing_field"
+
+
+class PiiUnavailable(EvaluationError):
+    """A rule asked for PII findings but no PII detector ran for this decision."""
+
+    code = "pii_unavailable"
+
+
+class InvalidAction(GuardError, TypeError):
+    """The action (or context, or item) is not a JSON-like mapping the guard accepts."""
+
+    code = "invalid_action"
+
+
+class ActionTooLarge(InvalidAction):
+    """The action exceeds the size or nesting limits."""
+
+    code = "action_too_large"
+
+
+class AuditError(GuardError):
+    """The audit log could not be opened, written or read."""
+
+    code = "audit_error"
+
+
+class AuditTampered(AuditError):
+    """Verification found a record whose hash does not match the log."""
+
+    code = "audit_tampered"
+
+    def __init__(self, message: str, *, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class RecordNotFound(AuditError):
+    """No audit record has that id or index."""
+
+    code = "record_not_found"
+
+
+class DependencyMissing(GuardError, ImportError):
+    """An optional dependency is not installed; the message says which extra brings it."""
+
+    code = "dependency_missing"
+
+
+class ActionBlocked(GuardError):
+    """The policy denied the action and no allowed alternative existed."""
+
+    code = "action_blocked"
+
+    def __init__(self, decision: Decision, message: str | None = None) -> None:
+        self.decision = decision
+        super().__init__(message or _describe(decision, "blocked"))
+
+
+class ActionEscalated(GuardError):
+    """The policy holds the action for a human; `decision_id` names the held decision."""
+
+    code = "action_escalated"
+
+    def __init__(self, decision: Decision, message: str | None = None) -> None:
+        self.decision = decision
+        self.decision_id = decision.id
+        super().__init__(message or _describe(decision, "escalated for review"))
+
+
+def _describe(decision: Any, what: str) -> str:
+    rules = ", ".join(h.rule_id for h in decision.hits) or "default verdict"
+    return f"action {what} by {rules} (decision {decision.id})"

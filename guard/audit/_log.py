@@ -1,0 +1,516 @@
+"""The audit log: group-committed appends, proofs, signed heads, verification and queries."""
+
+from __future__ import annotations
+
+import base64
+import json
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from guard._exceptions import AuditError, AuditTampered, RecordNotFound
+from guard.audit._canonical import canonical_json
+from guard.audit._merkle import (
+    CompactRange,
+    MerkleTree,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from guard.audit._signing import Signer, TreeHead
+from guard.audit._sqlite import SqliteStore
+from guard.audit._store import AuditStore, MemoryStore, RecordQuery, StoredLeaf
+
+__all__ = [
+    "AppendResult",
+    "AuditLog",
+    "ConsistencyProof",
+    "InclusionProof",
+    "Page",
+    "StoredRecord",
+    "VerifyReport",
+    "open_audit",
+]
+
+_SCHEMES = "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db"
+_MAX_BATCH = 10_000  # records per group-commit transaction
+_READ_CHUNK = 4096
+_MAX_PAGE = 1000
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class AppendResult(_Frozen):
+    """Where a committed record landed: its leaf index, id and leaf hash (hex)."""
+
+    index: int
+    id: str
+    leaf_hash: str
+
+
+class StoredRecord(_Frozen):
+    """A record read back from the log, with its position and leaf hash (hex)."""
+
+    index: int
+    id: str
+    record: dict[str, Any]
+    leaf_hash: str
+
+
+class InclusionProof(_Frozen):
+    """Evidence that `record` is leaf `leaf_index` of the tree of `tree_size` with `root`."""
+
+    record: dict[str, Any]
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    root: str
+
+    def verify(self) -> bool:
+        """Recompute the leaf hash from the record and check the path against the root."""
+        leaf = leaf_hash(canonical_json(self.record))
+        path = [bytes.fromhex(h) for h in self.audit_path]
+        root = bytes.fromhex(self.root)
+        return leaf.hex() == self.leaf_hash and verify_inclusion(
+            leaf, self.leaf_index, self.tree_size, path, root
+        )
+
+
+class ConsistencyProof(_Frozen):
+    """Evidence that the tree of size `first` is a prefix of the tree of size `second`."""
+
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    proof: list[str]
+
+    def verify(self) -> bool:
+        """Check the proof against both roots."""
+        roots = bytes.fromhex(self.first_root), bytes.fromhex(self.second_root)
+        proof = [bytes.fromhex(h) for h in self.proof]
+        return verify_consistency(self.first, self.second, *roots, proof)
+
+
+class VerifyReport(_Frozen):
+    """The size and root (hex) of a log whose every record and root was re-derived."""
+
+    size: int
+    root: str
+
+
+class Page(_Frozen):
+    """One page of query results, newest first; pass `next_cursor` to get the next one."""
+
+    items: list[StoredRecord]
+    next_cursor: str | None
+
+
+def open_audit(url: str | None, *, signing_key_path: str | None = None) -> AuditLog:
+    """Open the audit log at `url` (memory:// when None).
+
+    SQLite logs sign tree heads with the key at `signing_key_path`, by default the
+    database path plus ".key", created on first use; memory logs use a key made for
+    this process unless a path is given.
+    """
+    url = url or "memory://"
+    if url == "memory://":
+        return AuditLog(MemoryStore(), signing_key_path=signing_key_path)
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        return AuditLog(SqliteStore(path), signing_key_path=signing_key_path or f"{path}.key")
+    raise AuditError(f"unsupported audit URL {url!r}; expected one of {_SCHEMES}")
+
+
+class AuditLog:
+    """An append-only, tamper-evident log of JSON records over any `AuditStore`."""
+
+    def __init__(self, store: AuditStore, *, signing_key_path: str | Path | None = None) -> None:
+        self._store = store
+        self._key_path = signing_key_path
+        self._signer: Signer | None = None
+        self._committer = _GroupCommitter(store, self._on_commit)
+        self._tree: MerkleTree | None = None  # leaf hashes, loaded on the first head or proof
+        self._tree_lock = threading.Lock()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        """The number of committed records, including other writers'."""
+        return self._store.size()
+
+    @property
+    def public_key_hex(self) -> str:
+        """The raw Ed25519 public key that checks this log's tree heads."""
+        return self._get_signer().public_key_hex
+
+    def append(self, record: Mapping[str, Any] | BaseModel) -> AppendResult:
+        """Commit one record (batched with concurrent callers) and return where it landed."""
+        return self.append_many([record])[0]
+
+    def append_many(self, records: Sequence[Mapping[str, Any] | BaseModel]) -> list[AppendResult]:
+        """Commit records in one transaction, in order; nothing is written if one is invalid."""
+        prepared = [_prepare(r) for r in records]
+        if not prepared:
+            return []
+        indexes = self._committer.submit([p.data for p in prepared], [p.leaf for p in prepared])
+        return [
+            AppendResult(index=i, id=p.id, leaf_hash=p.leaf.hex())
+            for i, p in zip(indexes, prepared, strict=True)
+        ]
+
+    def get(self, record_id: str) -> StoredRecord:
+        """Return the record with this id, or raise RecordNotFound."""
+        index = self._store.find(record_id)
+        if index is None:
+            raise RecordNotFound(f"no audit record with id {record_id!r}")
+        return _stored(self._leaf_at(index))
+
+    def get_index(self, index: int) -> StoredRecord:
+        """Return the record at this leaf index, or raise RecordNotFound."""
+        return _stored(self._leaf_at(index))
+
+    def iter_records(self, start: int = 0) -> Iterator[StoredRecord]:
+        """Yield records in log order from leaf `start`, reading in chunks."""
+        return (_stored(leaf) for leaf in self._scan(start))
+
+    def head(self, sign: bool = True) -> TreeHead:
+        """Return the current tree head, signed with this log's Ed25519 key unless sign=False."""
+        with self._tree_lock:
+            tree = self._synced_tree()
+            size, root = tree.size, tree.root().hex()
+        timestamp = datetime.now(timezone.utc).isoformat()
+        if not sign:
+            return TreeHead(size=size, root=root, timestamp=timestamp)
+        return self._get_signer().sign(size, root, timestamp)
+
+    def inclusion(
+        self,
+        record_id: str | None = None,
+        *,
+        index: int | None = None,
+        tree_size: int | None = None,
+    ) -> InclusionProof:
+        """Prove that a record (by id or index) is in the tree of `tree_size` (default: now)."""
+        leaf = self._leaf_at(_one_of(record_id, index, self._store))
+        with self._tree_lock:
+            tree = self._synced_tree()
+            size = tree.size if tree_size is None else tree_size
+            if not leaf.index < size <= tree.size:
+                raise AuditError(
+                    f"tree_size {size} must be above the leaf index {leaf.index} "
+                    f"and at most the log size {tree.size}"
+                )
+            path, root = tree.inclusion_proof(leaf.index, size), tree.root(size)
+        return InclusionProof(
+            record=json.loads(leaf.record),
+            leaf_index=leaf.index,
+            tree_size=size,
+            leaf_hash=leaf_hash(leaf.record).hex(),
+            audit_path=[h.hex() for h in path],
+            root=root.hex(),
+        )
+
+    def consistency(self, first: int, second: int) -> ConsistencyProof:
+        """Prove that the log at size `first` is a prefix of the log at size `second`."""
+        with self._tree_lock:
+            tree = self._synced_tree()
+            if not 0 <= first <= second <= tree.size:
+                raise AuditError(
+                    f"sizes must satisfy 0 <= first <= second <= {tree.size} (the log size); "
+                    f"got first={first}, second={second}"
+                )
+            proof = tree.consistency_proof(first, second)
+            roots = tree.root(first).hex(), tree.root(second).hex()
+        return ConsistencyProof(
+            first=first,
+            second=second,
+            first_root=roots[0],
+            second_root=roots[1],
+            proof=[h.hex() for h in proof],
+        )
+
+    def verify(self) -> VerifyReport:
+        """Re-hash every stored record and re-derive every stored root; raise AuditTampered."""
+        with self._tree_lock:  # a snapshot: appends go on while the scan runs
+            seen = [] if self._tree is None else self._tree.leaves(0, self._tree.size)
+        frontier = CompactRange()
+        for leaf in self._scan(0):
+            _check_leaf(leaf, frontier, seen)
+        if frontier.size < len(seen):
+            raise AuditTampered(
+                f"audit log tampered: records from index {frontier.size} on were removed "
+                f"(this log had seen {len(seen)})",
+                index=frontier.size,
+            )
+        return VerifyReport(size=frontier.size, root=frontier.root().hex())
+
+    def query(
+        self,
+        *,
+        tenant: str | None = None,
+        verdict: str | Enum | None = None,
+        rule_id: str | None = None,
+        policy: str | None = None,
+        policy_version: int | str | None = None,
+        actor: str | None = None,
+        kind: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        shadow_disagrees: bool | None = None,
+        record_type: str | None = None,
+        ref_id: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page:
+        """Return matching records newest first; `since` is inclusive, `until` exclusive."""
+        if not 1 <= limit <= _MAX_PAGE:
+            raise AuditError(f"limit must be between 1 and {_MAX_PAGE}, got {limit!r}")
+        filters = RecordQuery(
+            tenant=tenant,
+            verdict=_text(verdict),
+            rule_id=rule_id,
+            policy=policy,
+            policy_version=_text(policy_version),
+            actor=actor,
+            kind=kind,
+            since=_text(since),
+            until=_text(until),
+            shadow_disagrees=shadow_disagrees,
+            record_type=record_type,
+            ref_id=ref_id,
+        )
+        before = None if cursor is None else _decode_cursor(cursor)
+        leaves = self._store.query(filters, before=before, limit=limit + 1)
+        more = len(leaves) > limit
+        items = [_stored(leaf) for leaf in leaves[:limit]]
+        return Page(items=items, next_cursor=_encode_cursor(items[-1].index) if more else None)
+
+    def close(self) -> None:
+        """Finish pending appends, then release the store."""
+        self._committer.close()
+        self._store.close()
+
+    def _get_signer(self) -> Signer:
+        if self._signer is None:
+            path = self._key_path
+            self._signer = Signer.from_file(path) if path else Signer.ephemeral()
+        return self._signer
+
+    def _leaf_at(self, index: int) -> StoredLeaf:
+        leaves = self._store.read(index, index + 1) if index >= 0 else []
+        if not leaves:
+            raise RecordNotFound(
+                f"no audit record at index {index}; the log has {self._store.size()} records"
+            )
+        return leaves[0]
+
+    def _scan(self, start: int) -> Iterator[StoredLeaf]:
+        while chunk := self._store.read(start, start + _READ_CHUNK):
+            yield from chunk
+            start = chunk[-1].index + 1
+
+    def _synced_tree(self) -> MerkleTree:
+        """Bring the cached leaf hashes up to the store's size; call with _tree_lock held."""
+        if self._tree is None:
+            self._tree = MerkleTree()
+        size = self._store.size()
+        while self._tree.size < size:
+            start = self._tree.size
+            self._tree.extend(self._store.leaf_hashes(start, min(size, start + _READ_CHUNK)))
+        return self._tree
+
+    def _on_commit(self, first_index: int, leaves: list[bytes]) -> None:
+        # Our own commits extend a loaded cache directly, unless another writer got in between.
+        with self._tree_lock:
+            if self._tree is not None and self._tree.size == first_index:
+                self._tree.extend(leaves)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    id: str
+    data: bytes
+    leaf: bytes
+
+
+def _prepare(record: Mapping[str, Any] | BaseModel) -> _Prepared:
+    """Canonicalise a record before anything is written, giving a copy an id if it has none."""
+    data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+    if not isinstance(data, Mapping):
+        raise AuditError(
+            f"an audit record must be a dict or a pydantic model, got {type(record).__name__}"
+        )
+    record_id = data.get("id")
+    if record_id is None:
+        record_id = uuid.uuid4().hex
+        data = {**data, "id": record_id}
+    if not isinstance(record_id, str) or not record_id:
+        raise AuditError(f"an audit record 'id' must be a non-empty string, got {record_id!r}")
+    payload = canonical_json(data)
+    return _Prepared(record_id, payload, leaf_hash(payload))
+
+
+def _check_leaf(leaf: StoredLeaf, frontier: CompactRange, seen: list[bytes]) -> None:
+    index = frontier.size
+    if leaf.index != index:
+        _tampered(index, None, f"it is missing (the next stored index is {leaf.index})")
+    computed = leaf_hash(leaf.record)
+    if computed != leaf.leaf_hash:
+        _tampered(index, leaf.id, "its bytes do not match its stored leaf hash")
+    if index < len(seen) and seen[index] != computed:
+        _tampered(index, leaf.id, "its leaf hash differs from the one this log saw before")
+    frontier.append(computed)
+    if frontier.root() != leaf.root_after:
+        _tampered(index, leaf.id, "the stored root after it differs from the re-derived tree")
+    if json.loads(leaf.record).get("id") != leaf.id:
+        _tampered(index, leaf.id, "its id column does not match the id inside the record")
+
+
+def _tampered(index: int, record_id: str | None, reason: str) -> None:
+    raise AuditTampered(
+        f"audit log tampered at index {index} (record id {record_id!r}): {reason}", index=index
+    )
+
+
+def _stored(leaf: StoredLeaf) -> StoredRecord:
+    return StoredRecord(
+        index=leaf.index, id=leaf.id, record=json.loads(leaf.record), leaf_hash=leaf.leaf_hash.hex()
+    )
+
+
+def _one_of(record_id: str | None, index: int | None, store: AuditStore) -> int:
+    if (record_id is None) == (index is None):
+        raise AuditError("pass exactly one of record_id or index")
+    if index is not None:
+        return index
+    found = store.find(str(record_id))
+    if found is None:
+        raise RecordNotFound(f"no audit record with id {record_id!r}")
+    return found
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _encode_cursor(before: int) -> str:
+    return base64.urlsafe_b64encode(f"idx:{before}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except ValueError:
+        text = ""
+    prefix, _, number = text.partition(":")
+    if prefix != "idx" or not number.isdigit() or not number.isascii():
+        raise AuditError(
+            f"invalid cursor {cursor!r}: pass the next_cursor of a previous page, "
+            "or None for the first page"
+        )
+    return int(number)
+
+
+@dataclass
+class _Request:
+    records: list[bytes]
+    leaves: list[bytes]
+    future: Future[list[int]] = field(default_factory=Future)
+
+
+class _GroupCommitter:
+    """One writer thread that drains queued appends and commits them in shared transactions."""
+
+    def __init__(self, store: AuditStore, on_commit: Callable[[int, list[bytes]], None]) -> None:
+        self._store = store
+        self._on_commit = on_commit
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, records: list[bytes], leaves: list[bytes]) -> list[int]:
+        """Queue records and block until they are committed; return their indexes."""
+        request = _Request(records, leaves)
+        with self._lock:
+            if self._closed:
+                raise AuditError("the audit log is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="guard-audit", daemon=True)
+                self._thread.start()
+            self._queue.put(request)
+        return request.future.result()
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the writer thread."""
+        with self._lock:
+            self._closed, thread = True, self._thread
+            self._queue.put(None)
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            batch, stop = self._drain()
+            if batch:
+                self._commit(batch)
+            if stop:
+                return
+
+    def _drain(self) -> tuple[list[_Request], bool]:
+        batch: list[_Request] = []
+        count = 0
+        request = self._queue.get()
+        while request is not None:
+            batch.append(request)
+            count += len(request.records)
+            if count >= _MAX_BATCH or self._queue.empty():
+                return batch, False
+            request = self._queue.get()
+        return batch, True
+
+    def _commit(self, batch: list[_Request]) -> None:
+        try:
+            indexes = self._store.append([r for request in batch for r in request.records])
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].future.set_exception(exc)
+            else:
+                for request in batch:  # retry alone, so one bad record fails only its caller
+                    self._commit([request])
+            return
+        self._on_commit(indexes[0], [h for request in batch for h in request.leaves])
+        offset = 0
+        for request in batch:
+            request.future.set_result(indexes[offset : offset + len(request.records)])
+            offset += len(request.records)

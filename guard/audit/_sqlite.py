@@ -1,0 +1,234 @@
+"""The embedded SQLite store: WAL mode, one row per leaf, safe to share between processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from guard._exceptions import AuditError
+from guard.audit._merkle import CompactRange
+from guard.audit._store import LeafRow, RecordQuery, StoredLeaf, build_rows
+
+__all__ = ["SqliteStore"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS leaves (
+        idx INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        record BLOB NOT NULL,
+        leaf_hash BLOB NOT NULL,
+        root_after BLOB NOT NULL,
+        time TEXT,
+        tenant TEXT,
+        actor TEXT,
+        policy TEXT,
+        policy_version TEXT,
+        kind TEXT,
+        verdict TEXT,
+        mode TEXT,
+        rule_ids TEXT,
+        shadow_disagrees INTEGER,
+        record_type TEXT,
+        ref_id TEXT
+    )""",
+    # The frontier of the whole log, rewritten in the same transaction as the leaves it covers.
+    """CREATE TABLE IF NOT EXISTS tree_state (
+        id INTEGER PRIMARY KEY CHECK (id = 0),
+        size INTEGER NOT NULL,
+        frontier BLOB NOT NULL
+    )""",
+    # idx is the rowid, so each single-column index is already ordered newest-last within a key.
+    "CREATE INDEX IF NOT EXISTS leaves_tenant ON leaves(tenant)",
+    "CREATE INDEX IF NOT EXISTS leaves_time ON leaves(time)",
+    "CREATE INDEX IF NOT EXISTS leaves_actor ON leaves(actor)",
+    "CREATE INDEX IF NOT EXISTS leaves_policy ON leaves(policy, policy_version)",
+    "CREATE INDEX IF NOT EXISTS leaves_kind ON leaves(kind)",
+    "CREATE INDEX IF NOT EXISTS leaves_verdict ON leaves(verdict)",
+    "CREATE INDEX IF NOT EXISTS leaves_record_type ON leaves(record_type)",
+    "CREATE INDEX IF NOT EXISTS leaves_ref_id ON leaves(ref_id) WHERE ref_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS leaves_shadow ON leaves(shadow_disagrees)"
+    " WHERE shadow_disagrees IS NOT NULL",
+)
+
+_INSERT = (
+    "INSERT INTO leaves (idx, id, record, leaf_hash, root_after, time, tenant, actor, policy,"
+    " policy_version, kind, verdict, mode, rule_ids, shadow_disagrees, record_type, ref_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SAVE_FRONTIER = (
+    "INSERT INTO tree_state (id, size, frontier) VALUES (0, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier"
+)
+_LEAF_COLUMNS = "idx, id, record, leaf_hash, root_after"
+
+# Filter name -> SQL condition; every value is bound as a parameter.
+_CONDITIONS = {
+    "tenant": "tenant = ?",
+    "verdict": "verdict = ?",
+    "policy": "policy = ?",
+    "policy_version": "policy_version = ?",
+    "actor": "actor = ?",
+    "kind": "kind = ?",
+    "record_type": "record_type = ?",
+    "ref_id": "ref_id = ?",
+    "since": "time >= ?",
+    "until": "time < ?",
+    "shadow_disagrees": "shadow_disagrees = ?",
+    "rule_id": "rule_ids LIKE ? ESCAPE '\\'",
+}
+
+
+class SqliteStore:
+    """Leaves in one SQLite file (URL `sqlite:///relative.db` or `sqlite:////abs.db`).
+
+    WAL with synchronous=NORMAL survives a killed process: a commit is in the WAL before
+    `append` returns. Each append runs in BEGIN IMMEDIATE and reads the size and frontier
+    inside it, so several processes can append to the same file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._writer = self._connect()
+        self._reader = self._connect()
+        try:
+            with self._transaction():
+                for statement in _SCHEMA:
+                    self._writer.execute(statement)
+        except sqlite3.Error as exc:
+            self.close()
+            raise AuditError(f"could not create the audit log {str(self.path)!r}: {exc}") from exc
+
+    def append(self, records: list[bytes]) -> list[int]:
+        """Commit records as new leaves in one transaction and return their indexes."""
+        if not records:
+            return []
+        try:
+            with self._transaction():
+                rows = self._append_in_transaction(records)
+        except sqlite3.IntegrityError as exc:
+            raise self._integrity_error(records, exc) from exc
+        except sqlite3.Error as exc:
+            raise AuditError(
+                f"could not append to the audit log {str(self.path)!r}: {exc}"
+            ) from exc
+        return [row.leaf.index for row in rows]
+
+    def size(self) -> int:
+        """Return the number of committed leaves."""
+        row = self._fetch("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves", ())
+        return int(row[0][0])
+
+    def read(self, start: int, end: int) -> list[StoredLeaf]:
+        """Return leaves start <= index < end in index order."""
+        sql = f"SELECT {_LEAF_COLUMNS} FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx"
+        return [_leaf(row) for row in self._fetch(sql, (start, end))]
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Return stored leaf hashes start <= index < end in index order."""
+        sql = "SELECT leaf_hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx"
+        return [bytes(row[0]) for row in self._fetch(sql, (start, end))]
+
+    def find(self, record_id: str) -> int | None:
+        """Return the index of the record with this id, or None."""
+        rows = self._fetch("SELECT idx FROM leaves WHERE id = ?", (record_id,))
+        return int(rows[0][0]) if rows else None
+
+    def query(self, query: RecordQuery, *, before: int | None, limit: int) -> list[StoredLeaf]:
+        """Return up to `limit` matching leaves with index < `before`, newest first."""
+        conditions, params = _where(query)
+        if before is not None:
+            conditions.append("idx < ?")
+            params.append(before)
+        where = " AND ".join(conditions) or "1"
+        sql = f"SELECT {_LEAF_COLUMNS} FROM leaves WHERE {where} ORDER BY idx DESC LIMIT ?"
+        return [_leaf(row) for row in self._fetch(sql, (*params, limit))]
+
+    def close(self) -> None:
+        """Close both connections."""
+        with self._write_lock, self._read_lock:
+            self._writer.close()
+            self._reader.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise AuditError(f"could not open the audit log {str(self.path)!r}: {exc}") from exc
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+
+    def _append_in_transaction(self, records: list[bytes]) -> list[LeafRow]:
+        conn = self._writer
+        state = conn.execute("SELECT frontier FROM tree_state WHERE id = 0").fetchone()
+        frontier = CompactRange.from_bytes(state[0]) if state else CompactRange()
+        rows = build_rows(records, frontier)
+        conn.executemany(_INSERT, [_values(row) for row in rows])
+        conn.execute(_SAVE_FRONTIER, (frontier.size, frontier.to_bytes()))
+        return rows
+
+    def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        try:
+            with self._read_lock:
+                return list(self._reader.execute(sql, params))
+        except sqlite3.Error as exc:
+            raise AuditError(f"could not read the audit log {str(self.path)!r}: {exc}") from exc
+
+    def _integrity_error(self, records: list[bytes], exc: sqlite3.IntegrityError) -> AuditError:
+        if "leaves.id" not in str(exc):
+            return AuditError(f"audit log {str(self.path)!r} is inconsistent: {exc}")
+        seen: set[str] = set()
+        for row in build_rows(records, CompactRange()):
+            if row.leaf.id in seen or self.find(row.leaf.id) is not None:
+                return AuditError(f"duplicate audit record id {row.leaf.id!r}")
+            seen.add(row.leaf.id)
+        return AuditError(f"duplicate audit record id in {str(self.path)!r}: {exc}")
+
+
+def _values(row: LeafRow) -> tuple[object, ...]:
+    leaf = row.leaf
+    return (leaf.index, leaf.id, leaf.record, leaf.leaf_hash, leaf.root_after, *row.columns)
+
+
+def _leaf(row: tuple[Any, ...]) -> StoredLeaf:
+    index, record_id, record, leaf, root_after = row
+    return StoredLeaf(int(index), str(record_id), bytes(record), bytes(leaf), bytes(root_after))
+
+
+def _where(query: RecordQuery) -> tuple[list[str], list[object]]:
+    conditions: list[str] = []
+    params: list[object] = []
+    for name, value in query.given().items():
+        conditions.append(_CONDITIONS[name])
+        params.append(_param(name, value))
+    return conditions, params
+
+
+def _param(name: str, value: str | bool) -> object:
+    if name == "rule_id":
+        escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"% {escaped} %"
+    if name == "shadow_disagrees":
+        return int(value)
+    return value

@@ -1,0 +1,285 @@
+"""The `AuditStore` extension point, the pieces every store shares, and the in-memory store."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from guard._exceptions import AuditError
+from guard.audit._merkle import CompactRange, leaf_hash
+
+__all__ = [
+    "AuditStore",
+    "Columns",
+    "LeafRow",
+    "MemoryStore",
+    "RecordQuery",
+    "StoredLeaf",
+    "build_rows",
+    "index_columns",
+    "matches",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLeaf:
+    """One leaf as a store holds it: position, record id, canonical bytes and hashes."""
+
+    index: int
+    id: str
+    record: bytes
+    leaf_hash: bytes
+    root_after: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RecordQuery:
+    """Filters for `AuditStore.query`; None means "any", and all given filters must hold.
+
+    `rule_id` matches records where that rule hit; `since` is inclusive and `until`
+    exclusive, both compared with the record's ISO-8601 `time` as text.
+    """
+
+    tenant: str | None = None
+    verdict: str | None = None
+    rule_id: str | None = None
+    policy: str | None = None
+    policy_version: str | None = None
+    actor: str | None = None
+    kind: str | None = None
+    since: str | None = None
+    until: str | None = None
+    shadow_disagrees: bool | None = None
+    record_type: str | None = None
+    ref_id: str | None = None
+
+    def given(self) -> dict[str, str | bool]:
+        """The filters that are set, by name."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class Columns(NamedTuple):
+    """The queryable fields extracted from a record, in the order stores write them."""
+
+    time: str | None
+    tenant: str | None
+    actor: str | None
+    policy: str | None
+    policy_version: str | None
+    kind: str | None
+    verdict: str | None
+    mode: str | None
+    rule_ids: str | None
+    shadow_disagrees: int | None
+    record_type: str | None
+    ref_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeafRow:
+    """A leaf ready to be written: its stored form plus the columns to index it by."""
+
+    leaf: StoredLeaf
+    columns: Columns
+
+
+@runtime_checkable
+class AuditStore(Protocol):
+    """Durable, append-only storage for the audit log's leaves.
+
+    `append` is the one method that must be written with care: in one transaction it
+    reads the current size and `CompactRange` frontier *from the store* (never from
+    process memory, so several processes may share a log), calls `build_rows` to hash
+    the records and compute each leaf's `root_after`, writes the rows and the new
+    frontier, commits, and only then returns. Record ids are unique; a duplicate
+    fails the whole call with `AuditError` and writes nothing. The other methods read.
+    """
+
+    def append(self, records: list[bytes]) -> list[int]:
+        """Commit canonical JSON records as new leaves; return their indexes, in order."""
+        ...
+
+    def size(self) -> int:
+        """Return the number of committed leaves."""
+        ...
+
+    def read(self, start: int, end: int) -> list[StoredLeaf]:
+        """Return leaves start <= index < end in index order (fewer if the log is shorter)."""
+        ...
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Return the stored leaf hashes for start <= index < end in index order."""
+        ...
+
+    def find(self, record_id: str) -> int | None:
+        """Return the index of the record with this id, or None."""
+        ...
+
+    def query(self, query: RecordQuery, *, before: int | None, limit: int) -> list[StoredLeaf]:
+        """Return up to `limit` matching leaves with index < `before`, newest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+        ...
+
+
+def build_rows(records: list[bytes], frontier: CompactRange) -> list[LeafRow]:
+    """Hash records as the leaves after `frontier`, advancing the frontier in place."""
+    rows = []
+    for data in records:
+        record = _parse(data)
+        leaf = leaf_hash(data)
+        index = frontier.size
+        frontier.append(leaf)
+        stored = StoredLeaf(index, _record_id(record, index), data, leaf, frontier.root())
+        rows.append(LeafRow(stored, index_columns(record)))
+    return rows
+
+
+def index_columns(record: Mapping[str, Any]) -> Columns:
+    """Extract the queryable columns; fields a record type does not have are None."""
+    return Columns(
+        time=_text(record.get("time")),
+        tenant=_text(record.get("tenant")),
+        actor=_text(record.get("actor")),
+        policy=_text(record.get("policy")),
+        policy_version=_text(record.get("policy_version")),
+        kind=_text(record.get("kind")),
+        verdict=_text(record.get("verdict")),
+        mode=_text(record.get("mode")),
+        rule_ids=_rule_ids(record),
+        shadow_disagrees=_shadow_disagrees(record.get("shadow")),
+        record_type=_text(record.get("schema_version")),
+        ref_id=_text(record.get("decision_id", record.get("ref_id"))),
+    )
+
+
+def matches(columns: Columns, filters: Mapping[str, str | bool]) -> bool:
+    """Apply `RecordQuery.given()` to one leaf's columns, meaning what the SQL stores mean."""
+    return all(_matches_one(columns, name, wanted) for name, wanted in filters.items())
+
+
+def _matches_one(columns: Columns, name: str, wanted: str | bool) -> bool:
+    if name == "rule_id":
+        return columns.rule_ids is not None and f" {wanted} " in columns.rule_ids
+    if name == "since":
+        return columns.time is not None and columns.time >= str(wanted)
+    if name == "until":
+        return columns.time is not None and columns.time < str(wanted)
+    if name == "shadow_disagrees":
+        return columns.shadow_disagrees == int(wanted)
+    return bool(getattr(columns, name) == wanted)
+
+
+def _parse(data: bytes) -> Mapping[str, Any]:
+    try:
+        record = json.loads(data)
+    except ValueError as exc:
+        raise AuditError(f"audit record is not JSON: {exc}") from exc
+    if not isinstance(record, dict):
+        raise AuditError(f"an audit record must be a JSON object, got {type(record).__name__}")
+    return record
+
+
+def _record_id(record: Mapping[str, Any], index: int) -> str:
+    record_id = record.get("id")
+    if not isinstance(record_id, str) or not record_id:
+        raise AuditError(f"audit record {index} needs a non-empty string 'id', got {record_id!r}")
+    return record_id
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _rule_ids(record: Mapping[str, Any]) -> str | None:
+    ids: list[str] = []
+    for hit in _dicts(record.get("hits")):
+        ids.append(str(hit.get("rule_id", "")))
+    for item in _dicts(record.get("items")):
+        rule_ids = item.get("rule_ids")
+        if isinstance(rule_ids, list):
+            ids.extend(str(r) for r in rule_ids)
+    unique = [i for i in dict.fromkeys(ids) if i]
+    return f" {' '.join(unique)} " if unique else None
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _shadow_disagrees(shadow: object) -> int | None:
+    if isinstance(shadow, dict) and isinstance(shadow.get("agrees"), bool):
+        return 0 if shadow["agrees"] else 1
+    return None
+
+
+class MemoryStore:
+    """An in-process store (URL `memory://`) for tests and throwaway guards; lost on exit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._leaves: list[StoredLeaf] = []
+        self._columns: list[Columns] = []
+        self._ids: dict[str, int] = {}
+        self._frontier = CompactRange()
+
+    def append(self, records: list[bytes]) -> list[int]:
+        """Commit records atomically: either all become leaves or none do."""
+        with self._lock:
+            frontier = CompactRange(self._frontier.size, self._frontier.hashes)
+            rows = build_rows(records, frontier)
+            self._check_unique([row.leaf.id for row in rows])
+            for row in rows:
+                self._ids[row.leaf.id] = row.leaf.index
+                self._leaves.append(row.leaf)
+                self._columns.append(row.columns)
+            self._frontier = frontier
+            return [row.leaf.index for row in rows]
+
+    def size(self) -> int:
+        """Return the number of leaves."""
+        return len(self._leaves)
+
+    def read(self, start: int, end: int) -> list[StoredLeaf]:
+        """Return leaves start <= index < end."""
+        return self._leaves[max(start, 0) : max(end, 0)]
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Return leaf hashes start <= index < end."""
+        return [leaf.leaf_hash for leaf in self.read(start, end)]
+
+    def find(self, record_id: str) -> int | None:
+        """Return the index of a record id, or None."""
+        return self._ids.get(record_id)
+
+    def query(self, query: RecordQuery, *, before: int | None, limit: int) -> list[StoredLeaf]:
+        """Scan newest first for matching leaves."""
+        end = len(self._leaves) if before is None else min(before, len(self._leaves))
+        filters = query.given()
+        found: list[StoredLeaf] = []
+        for index in range(end - 1, -1, -1):
+            if len(found) == limit:
+                break
+            if matches(self._columns[index], filters):
+                found.append(self._leaves[index])
+        return found
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _check_unique(self, ids: list[str]) -> None:
+        seen: set[str] = set()
+        for record_id in ids:
+            if record_id in self._ids or record_id in seen:
+                raise AuditError(f"duplicate audit record id {record_id!r}")
+            seen.add(record_id)

@@ -1,0 +1,189 @@
+"""The `guard` command line: check actions, lint and test packs, inspect the audit log."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from guard._exceptions import AuditTampered, GuardError
+
+app = typer.Typer(help="Guardrails for AI agents and rankers.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+policy_app = typer.Typer(help="Lint and test policy packs.", no_args_is_help=True)
+audit_app = typer.Typer(help="Inspect and verify the audit log.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+DEFAULT_AUDIT = "sqlite:///guard-audit.db"
+
+PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Pack file, folder or shipped name.")]
+AuditOpt = Annotated[str, typer.Option("--audit", help="Audit log URL.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line error and exit non-zero: the CLI never shows a traceback."""
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def _json_arg(value: str, what: str) -> Any:
+    try:
+        text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+        if value == "-":
+            text = sys.stdin.read()
+        return json.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {what} from {value[1:]!r}: {exc}")
+    except json.JSONDecodeError as exc:
+        fail(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def check(
+    policy: PolicyOpt,
+    action: Annotated[str, typer.Option(help="Action JSON, @file.json or - for stdin.")],
+    context: Annotated[str | None, typer.Option(help="Context JSON or @file.json.")] = None,
+    audit: Annotated[str | None, typer.Option(help="Audit log URL (none: no record).")] = None,
+    name: Annotated[str | None, typer.Option("--pack", help="Pack name in a folder.")] = None,
+) -> None:
+    """Decide one action and print the decision as JSON."""
+    from guard import Guard
+
+    act = _json_arg(action, "--action")
+    ctx = _json_arg(context, "--context") if context is not None else None
+    try:
+        with Guard.from_policy(policy, audit=audit) as guard:
+            decision = guard.check(act, ctx, policy=name)
+    except GuardError as exc:
+        fail(str(exc))
+    _print_json(decision.model_dump(mode="json"))
+
+
+@policy_app.command("lint")
+def policy_lint(path: Annotated[str, typer.Argument(help="Pack file, folder or shipped name.")]) -> None:
+    """Load and compile packs; report the first error with file, line and column."""
+    from guard.policy import load
+
+    try:
+        packs = load(path)
+    except GuardError as exc:
+        fail(str(exc), 1)
+    for pack in packs:
+        out.print(f"ok  {pack.name} v{pack.version}  {len(pack.rules)} rules  {pack.digest[:19]}")
+
+
+@policy_app.command("test")
+def policy_test(path: Annotated[str, typer.Argument(help="Pack file, folder or shipped name.")]) -> None:
+    """Run each pack's *.test.yaml cases; report failures and rules no case fired."""
+    from guard.policy import run_tests
+
+    try:
+        reports = run_tests(path)
+    except GuardError as exc:
+        fail(str(exc), 1)
+    ok = True
+    for report in reports:
+        passed = sum(r.passed for r in report.results)
+        if report.file is None:
+            out.print(f"[red]FAIL[/red] {report.pack}: no test file beside the pack")
+            ok = False
+            continue
+        for result in report.results:
+            if not result.passed:
+                out.print(f"[red]FAIL[/red] {report.pack}: {result.note}: {result.detail}")
+        cov = len(report.rules) - len(report.unfired)
+        status = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
+        out.print(f"{status} {report.pack}: {passed}/{len(report.results)} cases, "
+                  f"rule coverage {cov}/{len(report.rules)}")
+        if report.unfired:
+            out.print(f"     never fired: {', '.join(report.unfired)}")
+        ok = ok and report.passed
+    raise typer.Exit(0 if ok else 1)
+
+
+@audit_app.command("head")
+def audit_head(audit: AuditOpt = DEFAULT_AUDIT) -> None:
+    """Print the signed tree head (size, root) as JSON."""
+    with _open(audit) as log:
+        _print_json(log.head().model_dump(mode="json"))
+
+
+@audit_app.command("verify")
+def audit_verify(audit: AuditOpt = DEFAULT_AUDIT) -> None:
+    """Recompute every leaf and the root; exit 1 naming the first bad record."""
+    with _open(audit) as log:
+        try:
+            report = log.verify()
+        except AuditTampered as exc:
+            fail(f"audit log tampered: first bad record index {exc.index}: {exc}", 1)
+        except GuardError as exc:
+            fail(str(exc), 1)
+    out.print(f"ok  {report.size} records verified, root {report.root}")
+
+
+@audit_app.command("show")
+def audit_show(
+    record_id: Annotated[str, typer.Argument(help="Decision or record id.")],
+    audit: AuditOpt = DEFAULT_AUDIT,
+) -> None:
+    """Print one audit record as JSON."""
+    with _open(audit) as log:
+        try:
+            stored = log.get(record_id)
+        except GuardError as exc:
+            fail(str(exc), 1)
+    _print_json({"index": stored.index, "leaf_hash": stored.leaf_hash, "record": stored.record})
+
+
+@app.command()
+def demo(
+    audit: AuditOpt = DEFAULT_AUDIT,
+    rounds: Annotated[int, typer.Option(help="How many rounds of example traffic.")] = 1,
+) -> None:
+    """Drive the example policies through the guard and print a summary."""
+    from guard._demo import run_demo
+
+    try:
+        summary = run_demo(audit, rounds=rounds)
+    except GuardError as exc:
+        fail(str(exc))
+    table = Table(title="Decisions by pack and verdict")
+    for col in ("pack", "allow", "redact", "escalate", "deny"):
+        table.add_column(col)
+    for pack, counts in summary["verdicts"].items():
+        table.add_row(pack, *(str(counts.get(v, 0)) for v in ("allow", "redact", "escalate", "deny")))
+    out.print(table)
+    for line in summary["examples"]:
+        out.print(f"  {line}", highlight=False)
+    head = summary["head"]
+    out.print(f"audit log {audit}: {head['size']} records, root {head['root']}")
+
+
+def _open(url: str) -> Any:
+    from guard.audit import open_audit
+
+    try:
+        return open_audit(url)
+    except GuardError as exc:
+        fail(str(exc))
+
+
+def main() -> None:
+    """Entry point of the `guard` script."""
+    try:
+        app()
+    except GuardError as exc:  # anything the commands did not catch still gets one line
+        err.print(f"error: {exc}", highlight=False)
+        sys.exit(2)

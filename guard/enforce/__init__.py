@@ -1,0 +1,215 @@
+"""Enforcement: decorators that check what a policy proposes and apply the verdict."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from guard._exceptions import ActionBlocked, ActionEscalated, InvalidAction
+from guard._models import Decision, Substitution, Verdict
+
+if TYPE_CHECKING:
+    from guard._engine import Guard
+
+__all__ = ["GuardedAction", "GuardedRanking", "agent", "enforce_proposal", "ranker"]
+
+ContextArg = Mapping[str, Any] | Callable[..., Mapping[str, Any] | None] | None
+
+
+class GuardedAction(dict[str, Any]):
+    """The action that may run (possibly redacted or substituted), with its decision."""
+
+    decision: Decision
+
+
+class GuardedRanking(list[dict[str, Any]]):
+    """The items that survived the policy, in their original order, with the decision."""
+
+    decision: Decision
+
+
+def agent(
+    guard: Guard,
+    fn: Callable[..., Any] | None = None,
+    *,
+    actions: Sequence[Mapping[str, Any]] | None = None,
+    policy: str | None = None,
+    context: ContextArg = None,
+) -> Any:
+    """Wrap `fn` so its proposal is checked, and denied or escalated actions never run."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedAction:
+            ctx = _context(context, args, kwargs)
+            return enforce_proposal(guard, out, ctx, actions=actions, policy=policy)
+
+        return _wrap(func, enforce)
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def ranker(
+    guard: Guard,
+    fn: Callable[..., Any] | None = None,
+    *,
+    policy: str | None = None,
+    context: ContextArg = None,
+) -> Any:
+    """Wrap a ranking function so item rules and list caps filter what it returns."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedRanking:
+            if isinstance(out, Mapping) or not isinstance(out, Sequence):
+                raise InvalidAction(
+                    f"a ranker must return a list of items, got {type(out).__name__}"
+                )
+            ctx = _context(context, args, kwargs)
+            decision = guard.rank(list(out), ctx, policy=policy)
+            kept = list(out) if guard.mode == "shadow" else decision.final_items or []
+            result = GuardedRanking(kept)
+            result.decision = decision
+            return result
+
+        return _wrap(func, enforce)
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def enforce_proposal(
+    guard: Guard,
+    out: Any,
+    context: Mapping[str, Any] | None,
+    *,
+    actions: Sequence[Mapping[str, Any]] | None = None,
+    policy: str | None = None,
+) -> GuardedAction:
+    """Check a proposal (action, alternatives or scores) and return what may run."""
+    candidates = _candidates(out, actions)
+    decisions: list[Decision] = []
+    for action, _ in candidates:
+        decision = guard.evaluate(action, context, policy=policy)
+        decisions.append(decision)
+        if decision.verdict is not Verdict.DENY:
+            break
+    last = len(decisions) - 1
+    chosen = last if decisions[last].verdict is not Verdict.DENY else 0
+    decision = decisions[chosen]
+    if chosen > 0:
+        decision.substitution = _substitution(decisions, candidates, chosen)
+    elif decision.verdict is Verdict.DENY and len(candidates) > 1:
+        decision.substitution = _substitution(decisions, candidates, -1)
+    guard.record(decision, candidates[chosen][0])
+    return _apply(guard, decision, candidates[0][0])
+
+
+def _apply(guard: Guard, decision: Decision, first: Mapping[str, Any]) -> GuardedAction:
+    if guard.mode == "shadow":
+        result = GuardedAction(_plain(first))
+    elif decision.verdict is Verdict.DENY:
+        raise ActionBlocked(decision)
+    elif decision.verdict is Verdict.ESCALATE:
+        raise ActionEscalated(decision)
+    else:
+        result = GuardedAction(decision.final_action or {})
+    result.decision = decision
+    return result
+
+
+def _substitution(
+    decisions: list[Decision], candidates: list[tuple[Any, float]], chosen: int
+) -> Substitution:
+    rejected = [
+        {"index": i, "verdict": d.verdict.value, "rule_ids": [h.rule_id for h in d.hits],
+         "probability": candidates[i][1]}
+        for i, d in enumerate(decisions)
+        if d.verdict is Verdict.DENY
+    ]
+    rules = ", ".join(sorted({r for row in rejected for r in row["rule_ids"]})) or "default"
+    if chosen < 0:
+        reason = f"all {len(candidates)} alternatives were denied ({rules})"
+        return Substitution(original_index=0, chosen_index=-1, reason=reason, rejected=rejected)
+    reason = (
+        f"first choice denied by {rules}; substituted alternative #{chosen} "
+        f"(probability {candidates[chosen][1]:.4g}), the best one not denied"
+    )
+    return Substitution(original_index=0, chosen_index=chosen, reason=reason, rejected=rejected)
+
+
+def _candidates(
+    out: Any, actions: Sequence[Mapping[str, Any]] | None
+) -> list[tuple[Any, float]]:
+    """Normalise a proposal to [(action, score)] sorted best first (stable for ties)."""
+    if isinstance(out, Mapping | BaseModel):
+        return [(out, 1.0)]
+    if actions is not None:
+        scores = _vector(out)
+        if len(scores) != len(actions):
+            raise InvalidAction(
+                f"policy returned {len(scores)} scores for {len(actions)} declared actions"
+            )
+        pairs = list(zip(actions, scores, strict=True))
+    elif isinstance(out, Sequence) and not isinstance(out, str) and out:
+        pairs = [_pair(p, i) for i, p in enumerate(out)]
+    else:
+        raise InvalidAction(
+            "a guarded agent must return an action (dict), a non-empty list of "
+            f"(action, probability) pairs, or scores over declared actions; got {type(out).__name__}"
+        )
+    return sorted(pairs, key=lambda p: -p[1])
+
+
+def _pair(pair: Any, i: int) -> tuple[Any, float]:
+    if not (isinstance(pair, tuple | list) and len(pair) == 2 and isinstance(pair[0], Mapping)):
+        raise InvalidAction(f"alternative #{i} must be an (action, probability) pair, got {pair!r}")
+    return pair[0], _score(pair[1], f"alternative #{i}")
+
+
+def _vector(out: Any) -> list[float]:
+    if hasattr(out, "detach"):  # a torch tensor, without importing torch
+        out = out.detach().cpu().numpy()
+    if hasattr(out, "tolist"):
+        out = out.tolist()
+    if not isinstance(out, list) or any(isinstance(v, list) for v in out):
+        raise InvalidAction(f"expected a 1-D vector of scores, got {type(out).__name__}")
+    return [_score(v, f"score #{i}") for i, v in enumerate(out)]
+
+
+def _score(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidAction(f"{what} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InvalidAction(f"{what} is {value!r}; scores must be finite")
+    return float(value)
+
+
+def _plain(action: Any) -> dict[str, Any]:
+    if isinstance(action, BaseModel):
+        return action.model_dump(mode="json")
+    return dict(action)
+
+
+def _context(context: ContextArg, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if callable(context):
+        return context(*args, **kwargs)
+    return context
+
+
+def _wrap(func: Callable[..., Any], enforce: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return enforce(await func(*args, **kwargs), args, kwargs)
+
+        return async_wrapper
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return enforce(func(*args, **kwargs), args, kwargs)
+
+    return wrapper

@@ -1,0 +1,570 @@
+"""Built-in functions of the policy condition language, and the registry that holds them."""
+
+from __future__ import annotations
+
+import math
+import re
+import reprlib
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import re2
+
+from guard._exceptions import EvaluationError, PiiUnavailable
+from guard._models import PiiFinding
+from guard.policy._rate import RateStore
+
+__all__ = [
+    "DEFAULT_FUNCTIONS",
+    "MAX_SEQUENCE",
+    "PII_KEY",
+    "RATE_STORE_KEY",
+    "FunctionRegistry",
+    "FunctionSpec",
+    "PiiView",
+    "describe",
+]
+
+#: The env key holding the `RateStore` that `rate()` counts in.
+RATE_STORE_KEY = "__rate__"
+#: The env key holding the `PiiView` (or None when no PII scan ran).
+PII_KEY = "pii"
+#: Largest string or list that `*` (and friends) may build.
+MAX_SEQUENCE = 100_000
+#: Widest `ndigits` accepted by `round()`: rounding an int to -10**9 digits would hang.
+MAX_ROUND_DIGITS = 100
+
+SPECIAL_FORMS = frozenset({"has", "get"})
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*\Z")
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+_JSON_TYPES: dict[type, str] = {
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+    list: "list",
+    tuple: "list",
+    dict: "object",
+    set: "set",
+    frozenset: "set",
+}
+_REPR = reprlib.Repr()
+_REPR.maxstring = 40
+_REPR.maxother = 40
+_REPR.maxlist = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxtuple = 4
+_REPR.maxlevel = 2
+
+
+def describe(value: Any) -> str:
+    """Name a value's JSON type and show a short repr of it, for error messages."""
+    kind = _JSON_TYPES.get(type(value), type(value).__name__)
+    if value is None:
+        return "null"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1000:
+        return f"{kind} with {value.bit_length()} bits"
+    try:
+        shown = _REPR.repr(value)
+    except Exception:  # a value whose repr fails must not hide the real error
+        shown = "<unprintable>"
+    return f"{kind} {shown}"
+
+
+def _fail(function: str, expected: str, value: Any) -> EvaluationError:
+    return EvaluationError(f"{function}() needs {expected}, got {describe(value)}")
+
+
+# ---------------------------------------------------------------------------------------
+# The registry.
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    """One registered function: how to call it and which arguments must be literals."""
+
+    name: str
+    fn: Callable[..., Any]
+    min_args: int
+    max_args: int | None
+    needs_env: bool
+    literal_args: tuple[int, ...]
+    prepare: Callable[[int, Any], Any] | None
+
+    def arity(self) -> str:
+        """Describe how many arguments the function takes, for error messages."""
+        if self.max_args == self.min_args:
+            return f"exactly {self.min_args}"
+        if self.max_args is None:
+            return f"at least {self.min_args}"
+        return f"{self.min_args} to {self.max_args}"
+
+
+class FunctionRegistry:
+    """The functions a condition may call: small, explicit, filled by `register()` calls.
+
+    A registered function receives evaluated arguments positionally. With
+    `needs_env=True` it is called as `fn(env, rule_id, *args)`, where `env` is the
+    evaluation mapping and `rule_id` the id given to `compile_expr`. Arguments whose
+    index is in `literal_args` must be literals in the condition text; `prepare(index,
+    value)`, if given, turns each such literal into what `fn` receives, once, at load
+    time, and raises `ValueError` (or `TypeError`) to reject it as a load error.
+    """
+
+    def __init__(self) -> None:
+        self._specs: dict[str, FunctionSpec] = {}
+        self._frozen = False
+
+    def register(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        *,
+        min_args: int,
+        max_args: int | None,
+        needs_env: bool = False,
+        literal_args: tuple[int, ...] = (),
+        prepare: Callable[[int, Any], Any] | None = None,
+    ) -> None:
+        """Add a function under `name` (dotted names such as "pii.any" are namespaces)."""
+        if self._frozen:
+            raise ValueError(
+                "this registry is shared and read-only; register into DEFAULT_FUNCTIONS.copy()"
+            )
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(
+                f"invalid function name {name!r}; expected identifiers separated by dots, "
+                "not starting with '_'"
+            )
+        if name in SPECIAL_FORMS:
+            raise ValueError(f"{name!r} is a special form of the condition language")
+        if name in self._specs:
+            raise ValueError(f"function {name!r} is already registered")
+        if not callable(fn):
+            raise TypeError(f"fn for {name!r} must be callable, got {fn!r}")
+        if min_args < 0 or (max_args is not None and max_args < min_args):
+            raise ValueError(f"invalid arity for {name!r}: min_args={min_args}, max_args={max_args}")
+        for index in literal_args:
+            if index < 0 or (max_args is not None and index >= max_args):
+                raise ValueError(f"literal_args index {index} is out of range for {name!r}")
+        self._specs[name] = FunctionSpec(
+            name, fn, min_args, max_args, needs_env, tuple(literal_args), prepare
+        )
+
+    def get(self, name: str) -> FunctionSpec | None:
+        """The spec registered under `name`, or None."""
+        return self._specs.get(name)
+
+    def names(self) -> tuple[str, ...]:
+        """Every registered name, sorted."""
+        return tuple(sorted(self._specs))
+
+    def copy(self) -> FunctionRegistry:
+        """A writable copy, to register more functions without touching this registry."""
+        clone = FunctionRegistry()
+        clone._specs = dict(self._specs)
+        return clone
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __repr__(self) -> str:
+        return f"FunctionRegistry({', '.join(self.names())})"
+
+
+# ---------------------------------------------------------------------------------------
+# Plain functions.
+
+
+def _len(value: Any) -> int:
+    if isinstance(value, str | _CONTAINERS):
+        return len(value)
+    raise _fail("len", "a string, list or object", value)
+
+
+def _lower(value: Any) -> str:
+    if isinstance(value, str):
+        return value.lower()
+    raise _fail("lower", "a string", value)
+
+
+def _upper(value: Any) -> str:
+    if isinstance(value, str):
+        return value.upper()
+    raise _fail("upper", "a string", value)
+
+
+def _abs(value: Any) -> int | float:
+    if isinstance(value, int | float):
+        return abs(value)
+    raise _fail("abs", "a number", value)
+
+
+def _extreme(name: str, pick: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    values: Any = args
+    if len(args) == 1:
+        values = args[0]
+        if not isinstance(values, list | tuple | set | frozenset):
+            raise _fail(name, "a list or several values", values)
+        if not values:
+            raise EvaluationError(f"{name}() of an empty list")
+    try:
+        return pick(values)
+    except TypeError:
+        raise EvaluationError(
+            f"{name}() cannot order {', '.join(describe(v) for v in list(values)[:3])}"
+        ) from None
+
+
+def _min(*args: Any) -> Any:
+    return _extreme("min", min, args)
+
+
+def _max(*args: Any) -> Any:
+    return _extreme("max", max, args)
+
+
+def _round(value: Any, ndigits: Any = None) -> int | float:
+    if not isinstance(value, int | float):
+        raise _fail("round", "a number", value)
+    if ndigits is None:
+        return round(value)
+    if type(ndigits) is not int or abs(ndigits) > MAX_ROUND_DIGITS:
+        raise EvaluationError(
+            f"round() needs ndigits as an integer between -{MAX_ROUND_DIGITS} and "
+            f"{MAX_ROUND_DIGITS}, got {describe(ndigits)}"
+        )
+    return round(value, ndigits)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, str | int | float):
+        try:
+            return int(value)
+        except (ValueError, OverflowError) as exc:
+            raise EvaluationError(f"int() cannot convert {describe(value)}: {exc}") from None
+    raise _fail("int", "a string or number", value)
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, str | int | float):
+        try:
+            return float(value)
+        except (ValueError, OverflowError) as exc:
+            raise EvaluationError(f"float() cannot convert {describe(value)}: {exc}") from None
+    raise _fail("float", "a string or number", value)
+
+
+def _str(value: Any) -> str:
+    # JSON spellings, to match the language's true/false/null.
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        try:
+            return str(value)
+        except ValueError as exc:  # ints beyond sys.get_int_max_str_digits()
+            raise EvaluationError(f"str() cannot convert {describe(value)}: {exc}") from None
+    raise _fail("str", "a string, number, boolean or null", value)
+
+
+def _iterable(name: str, value: Any) -> Iterable[Any]:
+    if isinstance(value, _CONTAINERS):
+        return value
+    raise _fail(name, "a list", value)
+
+
+def _any(value: Any) -> bool:
+    return any(_iterable("any", value))
+
+
+def _all(value: Any) -> bool:
+    return all(_iterable("all", value))
+
+
+def _sum(value: Any) -> int | float:
+    total: int | float = 0
+    for element in _iterable("sum", value):
+        if not isinstance(element, int | float):
+            raise EvaluationError(f"sum() needs a list of numbers, found {describe(element)}")
+        total += element
+    return total
+
+
+# ---------------------------------------------------------------------------------------
+# Text functions.
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # errors become load errors; RE2 must not write to stderr
+
+
+def compile_pattern(index: int, pattern: Any) -> Any:
+    """Compile the RE2 pattern literal of `matches()`; an invalid pattern is a ValueError."""
+    if not isinstance(pattern, str):
+        raise ValueError(f"the pattern must be a string literal, got {describe(pattern)}")
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(f"invalid RE2 pattern {pattern!r}: {reason}") from None
+
+
+def _matches(text: Any, pattern: Any) -> bool:
+    if not isinstance(text, str):
+        raise _fail("matches", "a string to search", text)
+    return pattern.search(text) is not None
+
+
+def _needles(name: str, value: Any) -> Sequence[Any]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(value)
+    raise _fail(name, "a string or a list of strings", value)
+
+
+def _contains_any(haystack: Any, needles: Any) -> bool:
+    wanted = _needles("contains_any", needles)
+    if isinstance(haystack, str):
+        text = haystack.casefold()
+        for needle in wanted:
+            if not isinstance(needle, str):
+                raise _fail("contains_any", "string needles for a string", needle)
+            if needle.casefold() in text:
+                return True
+        return False
+    if isinstance(haystack, _CONTAINERS):
+        try:
+            return any(needle in haystack for needle in wanted)
+        except TypeError:
+            raise EvaluationError("contains_any() needle cannot be looked up in a set") from None
+    raise _fail("contains_any", "a string or list to search", haystack)
+
+
+def _affixes(name: str, value: Any) -> tuple[str, ...]:
+    found = _needles(name, value)
+    for affix in found:
+        if not isinstance(affix, str):
+            raise _fail(name, "a string or a list of strings", affix)
+    return tuple(found)
+
+
+def _startswith(text: Any, prefixes: Any) -> bool:
+    if not isinstance(text, str):
+        raise _fail("startswith", "a string", text)
+    return text.startswith(_affixes("startswith", prefixes))
+
+
+def _endswith(text: Any, suffixes: Any) -> bool:
+    if not isinstance(text, str):
+        raise _fail("endswith", "a string", text)
+    return text.endswith(_affixes("endswith", suffixes))
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_URL_NOISE = str.maketrans({"\t": None, "\n": None, "\r": None, "\\": "/"})
+
+
+def _domain(url: Any) -> str:
+    if not isinstance(url, str):
+        raise _fail("domain", "a URL string", url)
+    # Read the host the way a browser would: strip what browsers strip and treat a
+    # backslash as a slash, so "https://evil.com\@good.com" yields evil.com.
+    text = url.strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r ").translate(_URL_NOISE)
+    if not _SCHEME.match(text) and not text.startswith("//"):
+        text = "//" + text
+    try:
+        host = urllib.parse.urlsplit(text).hostname
+        if not host:
+            raise ValueError("no hostname")
+        host = urllib.parse.unquote(host).rstrip(".")
+        return host.encode("idna").decode("ascii").lower()
+    except (ValueError, UnicodeError) as exc:
+        raise EvaluationError(f"domain() cannot read a hostname from {url!r}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------
+# Rate limits.
+
+
+def _rate(env: Mapping[str, Any], rule_id: str, key: Any, window: Any) -> int:
+    if not isinstance(key, str | int) or isinstance(key, bool):
+        raise _fail("rate", "a string or integer key", key)
+    if not isinstance(window, int | float) or not math.isfinite(window) or window <= 0:
+        raise _fail("rate", "a positive number of seconds as the window", window)
+    store = env.get(RATE_STORE_KEY)
+    if store is None:
+        raise EvaluationError("rate() needs a rate store, and none was configured")
+    if not isinstance(store, RateStore):
+        raise EvaluationError(f"rate() store is not a RateStore: {type(store).__name__}")
+    # Prefix with the rule id so that two rules never share a counter.
+    return store.hit(f"{rule_id}:{key}", float(window))
+
+
+# ---------------------------------------------------------------------------------------
+# PII findings.
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _field_shape(field: str) -> str:
+    return _INDEX.sub("[*]", field)
+
+
+def _under(field: str, parent: str) -> bool:
+    return field == parent or field.startswith((parent + ".", parent + "["))
+
+
+class PiiView:
+    """The PII findings of one decision, with what the scan covered, as conditions see them.
+
+    `scanned` names the entity types the scan looked for; asking about any other type
+    raises `PiiUnavailable`, so that a missing detector never reads as "no PII". When
+    `fields` is given, `pii.in_field()` likewise refuses fields the scan did not cover.
+    """
+
+    __slots__ = ("findings", "scanned", "fields", "_by_type", "_dicts")
+
+    def __init__(
+        self,
+        findings: Sequence[PiiFinding],
+        scanned: frozenset[str],
+        *,
+        fields: Iterable[str] | None = None,
+    ) -> None:
+        self.findings: tuple[PiiFinding, ...] = tuple(findings)
+        self.scanned = frozenset(scanned)
+        self.fields = None if fields is None else frozenset(_field_shape(f) for f in fields)
+        self._by_type: dict[str, list[PiiFinding]] = {}
+        for finding in self.findings:
+            self._by_type.setdefault(finding.entity_type, []).append(finding)
+        self._dicts: list[dict[str, Any]] | None = None
+
+    def __repr__(self) -> str:
+        return f"PiiView({len(self.findings)} findings, scanned={sorted(self.scanned)})"
+
+    def require(self, entity_types: Iterable[Any]) -> tuple[str, ...]:
+        """Check that every type was scanned for, or raise PiiUnavailable naming the first gap."""
+        wanted = tuple(entity_types)
+        for entity in wanted:
+            if not isinstance(entity, str):
+                raise EvaluationError(f"PII entity types are strings, got {describe(entity)}")
+            if entity not in self.scanned:
+                raise PiiUnavailable(
+                    f"PII detection not available for {entity!r}; "
+                    f"scanned: {', '.join(sorted(self.scanned)) or 'nothing'}"
+                )
+        if not self.scanned:
+            raise PiiUnavailable("PII detection not available: the scan covered no entity types")
+        return wanted
+
+    def require_field(self, field: Any) -> str:
+        """Check that the scan covered `field` (when the covered fields are known)."""
+        if not isinstance(field, str):
+            raise EvaluationError(f"pii.in_field() needs a field path, got {describe(field)}")
+        if self.fields is not None:
+            shape = _field_shape(field)
+            if not any(_under(shape, f) or _under(f, shape) for f in self.fields):
+                raise PiiUnavailable(
+                    f"PII detection not available for field {field!r}; "
+                    f"scanned: {', '.join(sorted(self.fields)) or 'nothing'}"
+                )
+        return field
+
+    def select(self, entity_types: Sequence[str]) -> list[PiiFinding]:
+        """The findings of the given types (all findings when none are given)."""
+        if not entity_types:
+            return list(self.findings)
+        if len(entity_types) == 1:
+            return self._by_type.get(entity_types[0], [])
+        return [f for f in self.findings if f.entity_type in entity_types]
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        """The findings as JSON-like dicts (a fresh list on every call)."""
+        if self._dicts is None:
+            self._dicts = [f.model_dump(mode="json") for f in self.findings]
+        return list(self._dicts)
+
+
+def pii_view(env: Mapping[str, Any], what: str) -> PiiView:
+    """The PiiView in `env`, or PiiUnavailable when no PII scan ran for this decision."""
+    view = env.get(PII_KEY)
+    if view is None:
+        raise PiiUnavailable(f"PII detection not available for {what}: no PII scan ran")
+    if not isinstance(view, PiiView):
+        raise EvaluationError(f"env['pii'] must be a PiiView, got {type(view).__name__}")
+    return view
+
+
+def _pii_any(env: Mapping[str, Any], rule_id: str, *entity_types: Any) -> bool:
+    view = pii_view(env, "pii.any()")
+    return bool(view.select(view.require(entity_types)))
+
+
+def _pii_count(env: Mapping[str, Any], rule_id: str, entity_type: Any = None) -> int:
+    view = pii_view(env, "pii.count()")
+    wanted = () if entity_type is None else (entity_type,)
+    return len(view.select(view.require(wanted)))
+
+
+def _pii_in_field(env: Mapping[str, Any], rule_id: str, field: Any, *entity_types: Any) -> bool:
+    view = pii_view(env, "pii.in_field()")
+    wanted = view.require(entity_types)
+    parent = _field_shape(view.require_field(field))
+    return any(_under(_field_shape(f.field), parent) for f in view.select(wanted))
+
+
+def _pii_max_score(env: Mapping[str, Any], rule_id: str, entity_type: Any = None) -> float:
+    view = pii_view(env, "pii.max_score()")
+    wanted = () if entity_type is None else (entity_type,)
+    return max((f.score for f in view.select(view.require(wanted))), default=0.0)
+
+
+def _default_registry() -> FunctionRegistry:
+    registry = FunctionRegistry()
+    plain: list[tuple[str, Callable[..., Any], int, int | None]] = [
+        ("len", _len, 1, 1),
+        ("lower", _lower, 1, 1),
+        ("upper", _upper, 1, 1),
+        ("abs", _abs, 1, 1),
+        ("min", _min, 1, None),
+        ("max", _max, 1, None),
+        ("round", _round, 1, 2),
+        ("int", _int, 1, 1),
+        ("float", _float, 1, 1),
+        ("str", _str, 1, 1),
+        ("any", _any, 1, 1),
+        ("all", _all, 1, 1),
+        ("sum", _sum, 1, 1),
+        ("contains_any", _contains_any, 2, 2),
+        ("startswith", _startswith, 2, 2),
+        ("endswith", _endswith, 2, 2),
+        ("domain", _domain, 1, 1),
+    ]
+    for name, fn, low, high in plain:
+        registry.register(name, fn, min_args=low, max_args=high)
+    registry.register(
+        "matches", _matches, min_args=2, max_args=2, literal_args=(1,), prepare=compile_pattern
+    )
+    registry.register("rate", _rate, min_args=2, max_args=2, needs_env=True)
+    registry.register("pii.any", _pii_any, min_args=0, max_args=None, needs_env=True)
+    registry.register("pii.count", _pii_count, min_args=0, max_args=1, needs_env=True)
+    registry.register("pii.in_field", _pii_in_field, min_args=1, max_args=None, needs_env=True)
+    registry.register("pii.max_score", _pii_max_score, min_args=0, max_args=1, needs_env=True)
+    registry._frozen = True
+    return registry
+
+
+#: The built-in functions; read-only, so `copy()` it to add your own.
+DEFAULT_FUNCTIONS: FunctionRegistry = _default_registry()

@@ -1,0 +1,366 @@
+"""Load policy packs from YAML: validate with positions, then compile every condition once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+import yaml
+from pydantic import ValidationError
+
+from guard._exceptions import ExpressionError, PolicyError, PolicyNotFound
+from guard._models import Verdict
+from guard.detect._settings import PiiSettings
+from guard.policy._expr import CompiledExpr, compile_expr
+from guard.policy._pack import CapSpec, PolicyPackSpec, RuleSpec
+
+MAX_PACK_BYTES = 2_000_000
+VERDICTS = "deny, escalate, redact, allow"
+EXPLANATION_NAMES = frozenset({"attribution", "rationale"})
+_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-\[\]]*)\}")
+
+Position = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule ready to run: its condition compiled, its error policy resolved."""
+
+    id: str
+    scope: str
+    effect: Verdict
+    on_error: Verdict
+    severity: str
+    message: str
+    description: str
+    kinds: frozenset[str] | None
+    when: CompiledExpr | None
+    cap: CapSpec | None
+    redact: tuple[str, ...]
+    line: int | None
+
+    @property
+    def uses_pii(self) -> bool:
+        return self.when is not None and "pii" in self.when.names_used
+
+    @property
+    def has_template(self) -> bool:
+        return "{" in self.message
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """A validated pack with compiled rules, indexed by action kind for a cheap pre-filter."""
+
+    name: str
+    version: int | str
+    digest: str
+    source: str
+    path: str | None
+    defaults_verdict: Verdict
+    on_error: Verdict
+    pii: PiiSettings | None
+    rules: tuple[CompiledRule, ...]
+    spec: PolicyPackSpec
+    by_kind: dict[str, tuple[CompiledRule, ...]] = field(default_factory=dict)
+    any_kind: tuple[CompiledRule, ...] = ()
+    item_rules: tuple[CompiledRule, ...] = ()
+    list_rules: tuple[CompiledRule, ...] = ()
+
+    def action_rules(self, kind: str) -> tuple[CompiledRule, ...]:
+        """The action-scope rules that apply to `kind`, in declaration order."""
+        return self.by_kind.get(kind, self.any_kind)
+
+    @property
+    def uses_pii(self) -> bool:
+        return any(r.uses_pii for r in self.rules)
+
+    @property
+    def uses_explanations(self) -> bool:
+        return any(r.when is not None and r.when.names_used & EXPLANATION_NAMES for r in self.rules)
+
+    @property
+    def test_file(self) -> Path | None:
+        if self.path is None:
+            return None
+        p = Path(self.path)
+        candidate = p.with_name(p.name.removesuffix(p.suffix) + ".test.yaml")
+        return candidate if candidate.exists() else None
+
+
+def shipped_dir() -> Path:
+    """The folder of policy packs that ship with the product."""
+    env = os.environ.get("GUARD_POLICY_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "policies"
+
+
+def resolve(spec: str | os.PathLike[str]) -> list[Path]:
+    """Turn a file, a folder or a shipped pack's name into the pack files it means."""
+    path = Path(spec)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.y*ml") if not _is_test_file(p))
+        if not files:
+            raise PolicyNotFound(f"folder {str(path)!r} holds no policy packs (*.yaml)")
+        return files
+    if path.is_file():
+        return [path]
+    for suffix in (".yaml", ".yml"):
+        shipped = shipped_dir() / f"{spec}{suffix}"
+        if shipped.is_file():
+            return [shipped]
+    names = ", ".join(sorted(p.stem for p in shipped_dir().glob("*.yaml") if not _is_test_file(p)))
+    raise PolicyNotFound(f"no policy file, folder or shipped pack named {str(spec)!r}; shipped: {names}")
+
+
+def load(spec: str | os.PathLike[str]) -> list[CompiledPack]:
+    """Load every pack `spec` names; names must be unique across the set."""
+    packs = [load_file(p) for p in resolve(spec)]
+    seen: dict[str, str | None] = {}
+    for pack in packs:
+        if pack.name in seen:
+            raise PolicyError(
+                f"pack name {pack.name!r} is used twice ({seen[pack.name]} and {pack.path})"
+            )
+        seen[pack.name] = pack.path
+    return packs
+
+
+def load_file(path: str | os.PathLike[str]) -> CompiledPack:
+    """Read and compile one pack file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise PolicyNotFound(f"cannot read policy file: {exc.strerror}", file=str(p)) from exc
+    return parse(raw, file=str(p))
+
+
+def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
+    """Validate and compile a pack from its YAML text."""
+    text = _decode(source, file)
+    node, data = _read_yaml(text, file)
+    positions = _positions(node)
+    if not isinstance(data, dict):
+        raise PolicyError("a policy pack must be a YAML mapping", file=file, line=1, column=1)
+    _check_rule_ids(data, positions, file)
+    try:
+        spec = PolicyPackSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc, data, positions, file) from None
+    return _compile(spec, text, file, positions)
+
+
+def _decode(source: str | bytes, file: str) -> str:
+    if isinstance(source, str):
+        return source
+    if len(source) > MAX_PACK_BYTES:
+        raise PolicyError(f"policy file is larger than {MAX_PACK_BYTES} bytes", file=file)
+    try:
+        return source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"policy file is not UTF-8 (bad byte at offset {exc.start})", file=file)
+
+
+def _read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise PolicyError(f"malformed YAML: {exc.problem}", file=file, line=line, column=col)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"malformed YAML: {exc}", file=file) from None
+    if node is not None:
+        _check_duplicate_keys(node, file)
+    return node, data
+
+
+def _check_duplicate_keys(node: yaml.Node, file: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key, value in node.value:
+            if key.value in seen:
+                raise PolicyError(
+                    f"duplicate key {key.value!r}",
+                    file=file,
+                    line=key.start_mark.line + 1,
+                    column=key.start_mark.column + 1,
+                )
+            seen.add(key.value)
+            _check_duplicate_keys(value, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicate_keys(item, file)
+
+
+def _positions(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
+    """Map every path in the document to its YAML node, so errors can name line and column."""
+    if node is None:
+        return {}
+    out: dict[tuple[Any, ...], Any] = {path: node}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out.update(_positions(value, (*path, key.value)))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out.update(_positions(item, (*path, i)))
+    return out
+
+
+def _where(positions: Mapping[tuple[Any, ...], Any], loc: tuple[Any, ...]) -> Position | None:
+    while True:
+        node = positions.get(loc)
+        if node is not None:
+            return node.start_mark.line + 1, node.start_mark.column + 1
+        if not loc:
+            return None
+        loc = loc[:-1]
+
+
+def _check_rule_ids(data: dict[str, Any], positions: Mapping[Any, Any], file: str) -> None:
+    rules = data.get("rules")
+    if not isinstance(rules, list):
+        return
+    seen: set[Any] = set()
+    for i, rule in enumerate(rules):
+        rid = rule.get("id") if isinstance(rule, dict) else None
+        if rid is not None and rid in seen:
+            line, col = _where(positions, ("rules", i, "id")) or (None, None)
+            raise PolicyError(f"duplicate rule id {rid!r}", file=file, line=line, column=col)
+        seen.add(rid)
+
+
+def _validation_error(
+    exc: ValidationError, data: dict[str, Any], positions: Mapping[Any, Any], file: str
+) -> PolicyError:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    line, col = _where(positions, loc) or (None, None)
+    rule = _rule_name(data, loc)
+    name = ".".join(str(x) for x in loc) or "pack"
+    if err["type"] == "enum" and loc and loc[-1] in ("effect", "on_error", "verdict"):
+        msg = f"unknown {loc[-1]} {err['input']!r}{rule}; expected one of {VERDICTS}"
+    elif err["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}{rule}"
+    elif err["type"] == "missing":
+        msg = f"missing required key {name!r}{rule}"
+    else:
+        msg = f"invalid {name}{rule}: {err['msg']} (got {err.get('input')!r})"
+    more = len(exc.errors()) - 1
+    if more:
+        msg += f" [and {more} more error{'s' if more > 1 else ''}]"
+    return PolicyError(msg, file=file, line=line, column=col)
+
+
+def _rule_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = data.get("rules") or []
+        rule = rules[loc[1]] if loc[1] < len(rules) else None
+        if isinstance(rule, dict) and "id" in rule:
+            return f" in rule {rule['id']!r}"
+        return f" in rule #{loc[1] + 1}"
+    return ""
+
+
+def _compile(
+    spec: PolicyPackSpec, text: str, file: str, positions: Mapping[Any, Any]
+) -> CompiledPack:
+    rules = tuple(
+        _compile_rule(rule, spec, file, positions, i) for i, rule in enumerate(spec.rules)
+    )
+    digest = hashlib.sha256(rfc8785.dumps(spec.model_dump(mode="json"))).hexdigest()
+    action = [r for r in rules if r.scope == "action"]
+    kinds = sorted({k for r in action if r.kinds for k in r.kinds})
+    by_kind = {k: tuple(r for r in action if r.kinds is None or k in r.kinds) for k in kinds}
+    return CompiledPack(
+        name=spec.name,
+        version=spec.version,
+        digest=f"sha256:{digest}",
+        source=text,
+        path=None if file.startswith("<") else file,
+        defaults_verdict=spec.defaults.verdict,
+        on_error=spec.defaults.on_error,
+        pii=spec.pii,
+        rules=rules,
+        spec=spec,
+        by_kind=by_kind,
+        any_kind=tuple(r for r in action if r.kinds is None),
+        item_rules=tuple(r for r in rules if r.scope == "item"),
+        list_rules=tuple(r for r in rules if r.scope == "list"),
+    )
+
+
+def _compile_rule(
+    rule: RuleSpec,
+    spec: PolicyPackSpec,
+    file: str,
+    positions: Mapping[Any, Any],
+    index: int,
+) -> CompiledRule:
+    when = None
+    if rule.when is not None:
+        node = positions.get(("rules", index, "when"))
+        line, col = _scalar_start(node)
+        try:
+            when = compile_expr(rule.when, file=file, line=line, column=col, rule_id=rule.id)
+        except ExpressionError as exc:
+            raise ExpressionError(
+                f"{exc.reason} in rule {rule.id!r}",
+                file=exc.file,
+                line=exc.line,
+                column=exc.column,
+                text=exc.text,
+            ) from None
+    _check_template(rule, file, positions, index)
+    id_node = positions.get(("rules", index, "id"))
+    return CompiledRule(
+        id=rule.id,
+        scope=rule.scope,
+        effect=rule.effect,
+        on_error=rule.on_error or spec.defaults.on_error,
+        severity=rule.severity,
+        message=rule.message,
+        description=rule.description,
+        kinds=frozenset(rule.match.kind) if rule.match else None,
+        when=when,
+        cap=rule.cap,
+        redact=tuple(rule.redact),
+        line=id_node.start_mark.line + 1 if id_node is not None else None,
+    )
+
+
+def _scalar_start(node: Any) -> tuple[int | None, int | None]:
+    if node is None:
+        return None, None
+    line, col = node.start_mark.line + 1, node.start_mark.column
+    style = getattr(node, "style", None)
+    if style in ('"', "'"):
+        col += 1
+    elif style in ("|", ">"):
+        return line + 1, None
+    return line, col
+
+
+def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
+    for name in _TEMPLATE.findall(rule.message):
+        root = name.split(".", 1)[0].split("[", 1)[0]
+        if root not in {"action", "kind", "actor", "tenant", "params", "context", "item", "score"}:
+            line, col = _where(positions, ("rules", index, "message")) or (None, None)
+            raise PolicyError(
+                f"message template names {name!r} in rule {rule.id!r}; templates may name "
+                "action, kind, actor, tenant, params, context, item, score",
+                file=file,
+                line=line,
+                column=col,
+            )
+
+
+def _is_test_file(path: Path) -> bool:
+    return path.name.endswith((".test.yaml", ".test.yml"))

@@ -1,0 +1,113 @@
+"""Policy pack models: the YAML is parsed into these and rejected before anything runs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from guard._models import Verdict
+from guard.detect._settings import PiiSettings
+
+RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+|\[\*\]|\[\d+\])*$")
+Severity = Literal["info", "low", "medium", "high", "critical"]
+
+
+class Defaults(BaseModel):
+    """What happens when no rule hits, and when a rule cannot be evaluated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Verdict = Verdict.ALLOW
+    on_error: Verdict = Verdict.DENY
+
+
+class MatchSpec(BaseModel):
+    """A cheap pre-filter on the action's kind, checked before the condition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: list[str] = Field(min_length=1)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class CapSpec(BaseModel):
+    """A list-scope limit: at most `max` surviving items share one value of `by`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str
+    max: int = Field(ge=0)
+
+    @field_validator("by")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not PATH.match(value) or not value.startswith("item."):
+            raise ValueError(f"cap.by must be a dotted path under item, got {value!r}")
+        return value
+
+
+class RuleSpec(BaseModel):
+    """One rule of a pack, as written in YAML."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    description: str = ""
+    match: MatchSpec | None = None
+    scope: Literal["action", "item", "list"] = "action"
+    when: str | None = None
+    cap: CapSpec | None = None
+    effect: Verdict = Verdict.DENY
+    message: str = ""
+    severity: Severity = "medium"
+    on_error: Verdict | None = None
+    redact: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _rule_id(cls, value: str) -> str:
+        if not RULE_ID.match(value):
+            raise ValueError(
+                f"rule id {value!r} must start with a letter or digit and use only "
+                "letters, digits and _ . : -"
+            )
+        return value
+
+    @field_validator("redact")
+    @classmethod
+    def _redact_paths(cls, value: list[str]) -> list[str]:
+        bad = [p for p in value if not PATH.match(p)]
+        if bad:
+            raise ValueError(f"redact paths must be dotted paths, got {bad!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _scope_shape(self) -> RuleSpec:
+        if self.scope == "list":
+            if self.cap is None or self.when is not None:
+                raise ValueError("a scope: list rule needs `cap` and takes no `when`")
+        elif self.cap is not None:
+            raise ValueError("`cap` is only allowed on scope: list rules")
+        elif not self.when:
+            raise ValueError(f"rule {self.id!r} needs a `when` condition")
+        return self
+
+
+class PolicyPackSpec(BaseModel):
+    """A whole pack: name, version, defaults, PII settings and rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    version: int | str
+    description: str = ""
+    defaults: Defaults = Field(default_factory=Defaults)
+    pii: PiiSettings | None = None
+    rules: list[RuleSpec] = Field(default_factory=list)

@@ -1,0 +1,154 @@
+"""Run a pack's `*.test.yaml` cases and report which rules no case ever fired."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from guard._exceptions import GuardError, PolicyError
+from guard._models import Decision, Verdict
+from guard.policy._loader import CompiledPack, load
+
+
+class Expect(BaseModel):
+    """What a case expects: the verdict, and optionally exactly which rules hit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Verdict
+    rules: list[str] | None = None
+    kept: list[str | int] | None = None
+    error: bool | None = None
+
+
+class Case(BaseModel):
+    """One test case: an action (or a ranking) with its context and expectation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str
+    action: dict[str, Any] | None = None
+    items: list[dict[str, Any]] | None = None
+    context: dict[str, Any] | None = None
+    repeat: int = Field(default=1, ge=1, le=1000)
+    expect: Expect
+
+
+class TestFile(BaseModel):
+    """A pack's test file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pack: str | None = None
+    cases: list[Case] = Field(min_length=1)
+
+
+@dataclass
+class CaseResult:
+    """The outcome of one case."""
+
+    note: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class PackReport:
+    """All cases of one pack and the rules they never fired."""
+
+    pack: str
+    file: str | None
+    results: list[CaseResult] = field(default_factory=list)
+    fired: set[str] = field(default_factory=set)
+    rules: list[str] = field(default_factory=list)
+
+    @property
+    def unfired(self) -> list[str]:
+        return [r for r in self.rules if r not in self.fired]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results) and self.file is not None
+
+
+def run(spec: str | os.PathLike[str]) -> list[PackReport]:
+    """Test every pack `spec` names (a file, a folder or a shipped name)."""
+    return [run_pack(pack) for pack in load(spec)]
+
+
+def run_pack(pack: CompiledPack) -> PackReport:
+    """Run the test file that sits beside `pack`."""
+    report = PackReport(pack=pack.name, file=None, rules=[r.id for r in pack.rules])
+    path = pack.test_file
+    if path is None:
+        return report
+    report.file = str(path)
+    for case in _read(path).cases:
+        report.results.append(_run_case(pack, case, report.fired))
+    return report
+
+
+def _read(path: Path) -> TestFile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return TestFile.model_validate(data)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"malformed test file: {exc}", file=str(path)) from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise PolicyError(f"invalid test file at {loc}: {err['msg']}", file=str(path)) from None
+
+
+def _run_case(pack: CompiledPack, case: Case, fired: set[str]) -> CaseResult:
+    from guard._engine import Guard
+
+    guard = Guard([pack])
+    try:
+        decision = _decide(guard, case)
+    except GuardError as exc:
+        return CaseResult(case.note, False, f"raised {type(exc).__name__}: {exc}")
+    hit_ids = sorted({h.rule_id for h in decision.hits})
+    fired.update(h.rule_id for h in decision.hits if h.error is None)
+    problems = _compare(case.expect, decision, hit_ids)
+    return CaseResult(case.note, not problems, "; ".join(problems))
+
+
+def _decide(guard: Any, case: Case) -> Decision:
+    if (case.action is None) == (case.items is None):
+        raise PolicyError(f"case {case.note!r} needs exactly one of `action` or `items`")
+    decision: Decision | None = None
+    for _ in range(case.repeat):
+        if case.items is not None:
+            decision = guard.rank(case.items, case.context)
+        else:
+            decision = guard.evaluate(case.action, case.context)
+    if decision is None:  # repeat >= 1 makes this unreachable; keep mypy and -O honest
+        raise PolicyError(f"case {case.note!r} made no decision")
+    return decision
+
+
+def _compare(expect: Expect, decision: Decision, hit_ids: list[str]) -> list[str]:
+    problems = []
+    if decision.verdict is not expect.verdict:
+        problems.append(f"verdict {decision.verdict.value}, expected {expect.verdict.value}")
+    if expect.rules is not None and sorted(set(expect.rules)) != hit_ids:
+        problems.append(f"rules {hit_ids}, expected {sorted(set(expect.rules))}")
+    if expect.kept is not None:
+        kept = [it.get("id") for it in decision.final_items or []]
+        if kept != expect.kept:
+            problems.append(f"kept {kept}, expected {expect.kept}")
+    errored = any(h.error for h in decision.hits)
+    if expect.error is not None and errored != expect.error:
+        problems.append(f"rule error {errored}, expected {expect.error}")
+    elif expect.error is None and errored:
+        errors = [f"{h.rule_id}: {h.error}" for h in decision.hits if h.error]
+        problems.append(f"unexpected rule errors: {errors}")
+    return problems
+
+
