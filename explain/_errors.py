@@ -46,6 +46,5 @@ class NoAllowedAction(SearchTreeError):
 def missing_dependency(package: str, feature: str) -> DependencyMissing:
     """Build the ImportError raised when an optional explain dependency is absent."""
     return DependencyMissing(
-        f"{package} is required for {feature} but is not installed; install it with: "
-        f"{INSTALL_HINT}"
+        f"{package} is required for {feature} but is not installed; install it with: {INSTALL_HINT}"
     )

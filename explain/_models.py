@@ -49,12 +49,12 @@ class Attribution(BaseModel):
         """Return the `k` features with the largest absolute attribution, largest first."""
         if k < 1:
             raise ExplanationInputError(f"k must be >= 1, got {k!r}")
-        pairs = sorted(zip(self.feature_names, self.values), key=lambda p: -abs(p[1]))
+        pairs = sorted(zip(self.feature_names, self.values, strict=True), key=lambda p: -abs(p[1]))
         return pairs[:k]
 
     def as_dict(self) -> dict[str, float]:
         """Return feature -> attribution, the mapping policy rules read as `attribution`."""
-        return dict(zip(self.feature_names, self.values))
+        return dict(zip(self.feature_names, self.values, strict=True))
 
     def to_shap(self) -> Any:
         """Return a one-row `shap.Explanation` so `shap.plots.waterfall(...)` etc. work."""

@@ -28,6 +28,7 @@ from explain._validate import (
     check_names,
     default_names,
     n_columns,
+    pick_target,
     sample_rows,
 )
 
@@ -433,9 +434,7 @@ class _BlackBox:
         return self._explainer(X, max_evals=max_evals, silent=True).values
 
     def rebased(self, background: Matrix) -> _Backend:
-        return _BlackBox(
-            self.fn, background, self.names, self.algorithm, self.max_evals, self.seed
-        )
+        return _BlackBox(self.fn, background, self.names, self.algorithm, self.max_evals, self.seed)
 
 
 # -- the public explainer -------------------------------------------------------------------
@@ -478,9 +477,7 @@ class ShapExplainer:
 
     def with_background(self, background: Any) -> ShapExplainer:
         """Return an explainer of the same model against another background sample."""
-        bg = sample_rows(
-            as_matrix(background, self.feature_names), self.max_background, self.seed
-        )
+        bg = sample_rows(as_matrix(background, self.feature_names), self.max_background, self.seed)
         return ShapExplainer(
             self._backend.rebased(bg),
             self.feature_names,
@@ -493,9 +490,7 @@ class ShapExplainer:
         """Return the model output being explained, shape (rows, outputs)."""
         return self._backend.predict(as_matrix(rows, self.feature_names, what="rows"))
 
-    def _explain_rows(
-        self, X: Matrix, target: int | None, start: float
-    ) -> list[Attribution]:
+    def _explain_rows(self, X: Matrix, target: int | None, start: float) -> list[Attribution]:
         fx = self._backend.predict(X)
         values, base = self._backend.attribute(X)
         per_row_ms = (time.perf_counter() - start) * 1e3 / X.shape[0]
@@ -532,18 +527,6 @@ class ShapExplainer:
         )
 
 
-def pick_target(target: int | None, outputs: npt.NDArray[np.float64]) -> int:
-    """Return the output index to explain: `target`, else the highest output."""
-    n = outputs.shape[0]
-    if target is None:
-        return 0 if n == 1 else int(np.argmax(outputs))
-    if isinstance(target, bool) or not isinstance(target, int | np.integer):
-        raise ExplanationTypeError(f"target must be an int output index, got {target!r}")
-    if not 0 <= int(target) < n:
-        raise ExplanationInputError(f"target {target!r} is out of range: the model has {n} outputs")
-    return int(target)
-
-
 def shap(
     model: Any,
     background: Any = None,
@@ -571,7 +554,7 @@ def shap(
         raise ExplanationInputError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     if max_evals is not None and (isinstance(max_evals, bool) or max_evals < 1):
         raise ExplanationInputError(f"max_evals must be a positive int, got {max_evals!r}")
-    names = _resolve_names(model, background, feature_names)
+    names = resolve_names(model, background, feature_names)
     bg = None
     if background is not None:
         bg = sample_rows(as_matrix(background, names), max_background, seed)
@@ -581,7 +564,7 @@ def shap(
     )
 
 
-def _resolve_names(model: Any, background: Any, feature_names: Sequence[str] | None) -> list[str]:
+def resolve_names(model: Any, background: Any, feature_names: Sequence[str] | None) -> list[str]:
     n = _model_n_features(model)
     if n is None and background is not None:
         n = n_columns(background)

@@ -134,3 +134,15 @@ def sample_rows(data: Matrix, max_rows: int, seed: int) -> Matrix:
         return data
     idx = np.random.default_rng(seed).choice(data.shape[0], size=max_rows, replace=False)
     return data[np.sort(idx)]
+
+
+def pick_target(target: int | None, outputs: npt.NDArray[np.float64]) -> int:
+    """Return the output index to explain: `target`, else the highest output."""
+    n = outputs.shape[0]
+    if target is None:
+        return 0 if n == 1 else int(np.argmax(outputs))
+    if isinstance(target, bool) or not isinstance(target, int | np.integer):
+        raise ExplanationTypeError(f"target must be an int output index, got {target!r}")
+    if not 0 <= int(target) < n:
+        raise ExplanationInputError(f"target {target!r} is out of range: the model has {n} outputs")
+    return int(target)

@@ -171,12 +171,12 @@ def test_several_packs_need_a_name() -> None:
 
 
 def test_decision_serialises_with_policy_version_and_digest(guard: Guard) -> None:
-    d = guard.check({"kind": "pay", "actor": "u1", "tenant": "t1", "params": {"amount": 1}})
+    d = guard.check({"kind": "pay", "actor": "u1", "tenant": "t1", "params": {"amount": 50}})
     data = d.model_dump(mode="json")
     assert data["verdict"] == "allow" and data["policy_version"] == 2
     assert data["policy_digest"].startswith("sha256:") and data["action_digest"].startswith("sha256:")
     assert data["tenant"] == "t1" and data["actor"] == "u1"
-    assert data["final_action"] == {"kind": "pay", "actor": "u1", "tenant": "t1", "params": {"amount": 1}}
+    assert data["final_action"] == {"kind": "pay", "actor": "u1", "tenant": "t1", "params": {"amount": 50}}
 
 
 def test_check_batch_matches_check(guard: Guard) -> None:

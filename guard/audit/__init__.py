@@ -1,9 +1,9 @@
 """The tamper-evident audit log: canonical records in an RFC 6962 Merkle log, with proofs.
 
-    log = open_audit("sqlite:///guard-audit.db")
-    result = log.append({"schema_version": "guard.decision/v1", "id": "d1", ...})
-    proof = log.inclusion("d1")
-    assert proof.verify() and verify_head(log.head(), log.public_key_hex)
+log = open_audit("sqlite:///guard-audit.db")
+result = log.append({"schema_version": "guard.decision/v1", "id": "d1", ...})
+proof = log.inclusion("d1")
+assert proof.verify() and verify_head(log.head(), log.public_key_hex)
 """
 
 from __future__ import annotations

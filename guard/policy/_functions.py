@@ -39,6 +39,7 @@ MAX_ROUND_DIGITS = 100
 SPECIAL_FORMS = frozenset({"has", "get"})
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*\Z")
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_SIZED = (str, *_CONTAINERS)
 _JSON_TYPES: dict[type, str] = {
     str: "string",
     int: "number",
@@ -144,7 +145,9 @@ class FunctionRegistry:
         if not callable(fn):
             raise TypeError(f"fn for {name!r} must be callable, got {fn!r}")
         if min_args < 0 or (max_args is not None and max_args < min_args):
-            raise ValueError(f"invalid arity for {name!r}: min_args={min_args}, max_args={max_args}")
+            raise ValueError(
+                f"invalid arity for {name!r}: min_args={min_args}, max_args={max_args}"
+            )
         for index in literal_args:
             if index < 0 or (max_args is not None and index >= max_args):
                 raise ValueError(f"literal_args index {index} is out of range for {name!r}")
@@ -181,7 +184,7 @@ class FunctionRegistry:
 
 
 def _len(value: Any) -> int:
-    if isinstance(value, str | _CONTAINERS):
+    if isinstance(value, _SIZED):
         return len(value)
     raise _fail("len", "a string, list or object", value)
 
@@ -199,7 +202,7 @@ def _upper(value: Any) -> str:
 
 
 def _abs(value: Any) -> int | float:
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return abs(value)
     raise _fail("abs", "a number", value)
 
@@ -208,7 +211,7 @@ def _extreme(name: str, pick: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     values: Any = args
     if len(args) == 1:
         values = args[0]
-        if not isinstance(values, list | tuple | set | frozenset):
+        if not isinstance(values, (list, tuple, set, frozenset)):
             raise _fail(name, "a list or several values", values)
         if not values:
             raise EvaluationError(f"{name}() of an empty list")
@@ -229,7 +232,7 @@ def _max(*args: Any) -> Any:
 
 
 def _round(value: Any, ndigits: Any = None) -> int | float:
-    if not isinstance(value, int | float):
+    if not isinstance(value, (int, float)):
         raise _fail("round", "a number", value)
     if ndigits is None:
         return round(value)
@@ -242,7 +245,7 @@ def _round(value: Any, ndigits: Any = None) -> int | float:
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, str | int | float):
+    if isinstance(value, (str, int, float)):
         try:
             return int(value)
         except (ValueError, OverflowError) as exc:
@@ -251,7 +254,7 @@ def _int(value: Any) -> int:
 
 
 def _float(value: Any) -> float:
-    if isinstance(value, str | int | float):
+    if isinstance(value, (str, int, float)):
         try:
             return float(value)
         except (ValueError, OverflowError) as exc:
@@ -269,7 +272,7 @@ def _str(value: Any) -> str:
         return "false"
     if isinstance(value, str):
         return value
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         try:
             return str(value)
         except ValueError as exc:  # ints beyond sys.get_int_max_str_digits()
@@ -294,7 +297,7 @@ def _all(value: Any) -> bool:
 def _sum(value: Any) -> int | float:
     total: int | float = 0
     for element in _iterable("sum", value):
-        if not isinstance(element, int | float):
+        if not isinstance(element, (int, float)):
             raise EvaluationError(f"sum() needs a list of numbers, found {describe(element)}")
         total += element
     return total
@@ -329,7 +332,7 @@ def _matches(text: Any, pattern: Any) -> bool:
 def _needles(name: str, value: Any) -> Sequence[Any]:
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return tuple(value)
     raise _fail(name, "a string or a list of strings", value)
 
@@ -399,9 +402,9 @@ def _domain(url: Any) -> str:
 
 
 def _rate(env: Mapping[str, Any], rule_id: str, key: Any, window: Any) -> int:
-    if not isinstance(key, str | int) or isinstance(key, bool):
+    if not isinstance(key, (str, int)) or isinstance(key, bool):
         raise _fail("rate", "a string or integer key", key)
-    if not isinstance(window, int | float) or not math.isfinite(window) or window <= 0:
+    if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
         raise _fail("rate", "a positive number of seconds as the window", window)
     store = env.get(RATE_STORE_KEY)
     if store is None:

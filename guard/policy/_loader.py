@@ -26,6 +26,7 @@ EXPLANATION_NAMES = frozenset({"attribution", "rationale"})
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-\[\]]*)\}")
 
 Position = tuple[int, int]
+_KEY = "<key>"  # marks the position of a mapping key rather than its value
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,9 @@ def resolve(spec: str | os.PathLike[str]) -> list[Path]:
         if shipped.is_file():
             return [shipped]
     names = ", ".join(sorted(p.stem for p in shipped_dir().glob("*.yaml") if not _is_test_file(p)))
-    raise PolicyNotFound(f"no policy file, folder or shipped pack named {str(spec)!r}; shipped: {names}")
+    raise PolicyNotFound(
+        f"no policy file, folder or shipped pack named {str(spec)!r}; shipped: {names}"
+    )
 
 
 def load(spec: str | os.PathLike[str]) -> list[CompiledPack]:
@@ -207,6 +210,7 @@ def _positions(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple
     out: dict[tuple[Any, ...], Any] = {path: node}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
+            out[(*path, key.value, _KEY)] = key
             out.update(_positions(value, (*path, key.value)))
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
@@ -242,7 +246,8 @@ def _validation_error(
 ) -> PolicyError:
     err = exc.errors()[0]
     loc = tuple(err["loc"])
-    line, col = _where(positions, loc) or (None, None)
+    key_loc = (*loc, _KEY) if err["type"] == "extra_forbidden" else loc
+    line, col = _where(positions, key_loc) or (None, None)
     rule = _rule_name(data, loc)
     name = ".".join(str(x) for x in loc) or "pack"
     if err["type"] == "enum" and loc and loc[-1] in ("effect", "on_error", "verdict"):
@@ -252,7 +257,8 @@ def _validation_error(
     elif err["type"] == "missing":
         msg = f"missing required key {name!r}{rule}"
     else:
-        msg = f"invalid {name}{rule}: {err['msg']} (got {err.get('input')!r})"
+        text = str(err["msg"]).removeprefix("Value error, ")
+        msg = f"invalid {name}{rule}: {text} (got {err.get('input')!r})"
     more = len(exc.errors()) - 1
     if more:
         msg += f" [and {more} more error{'s' if more > 1 else ''}]"
@@ -339,7 +345,7 @@ def _compile_rule(
 def _scalar_start(node: Any) -> tuple[int | None, int | None]:
     if node is None:
         return None, None
-    line, col = node.start_mark.line + 1, node.start_mark.column
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
     style = getattr(node, "style", None)
     if style in ('"', "'"):
         col += 1

@@ -17,7 +17,7 @@ class RateStore(Protocol):
     """Counts hits per key in a sliding time window; the one extension point for rate limits."""
 
     def hit(self, key: str, window: float) -> int:
-        """Record one hit for `key` and return the hits in the last `window` seconds, this one included."""
+        """Record a hit for `key`; return the hits in the last `window` seconds, this one too."""
         ...
 
 
@@ -49,8 +49,8 @@ class MemoryRateStore:
         self._hits: OrderedDict[tuple[str, float], deque[float]] = OrderedDict()
 
     def hit(self, key: str, window: float) -> int:
-        """Record one hit for `key` and return the hits in the last `window` seconds, this one included."""
-        if not isinstance(window, int | float) or not math.isfinite(window) or window <= 0:
+        """Record a hit for `key`; return the hits in the last `window` seconds, this one too."""
+        if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
             raise ValueError(f"window must be a positive number of seconds, got {window!r}")
         slot = (key, float(window))
         with self._lock:

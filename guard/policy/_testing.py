@@ -150,5 +150,3 @@ def _compare(expect: Expect, decision: Decision, hit_ids: list[str]) -> list[str
         errors = [f"{h.rule_id}: {h.error}" for h in decision.hits if h.error]
         problems.append(f"unexpected rule errors: {errors}")
     return problems
-
-

@@ -1,0 +1,419 @@
+"""Planner adapters: present OpenSpiel, mctx-style and nested search trees as one node protocol."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from explain._errors import ExplanationTypeError, SearchTreeError
+
+ActionId: TypeAlias = int | str
+LabelFn: TypeAlias = Callable[[ActionId], str]
+Labels: TypeAlias = "Mapping[Any, str] | LabelFn | None"
+
+
+@runtime_checkable
+class TreeNode(Protocol):
+    """One search-tree node as the rationale reads it; `q` is the mean value of `action`."""
+
+    @property
+    def action(self) -> ActionId | None: ...
+
+    @property
+    def visits(self) -> int: ...
+
+    @property
+    def q(self) -> float | None: ...
+
+    @property
+    def prior(self) -> float | None: ...
+
+    @property
+    def outcome(self) -> float | None: ...
+
+    @property
+    def label(self) -> str | None: ...
+
+    @property
+    def children(self) -> Sequence[TreeNode]: ...
+
+
+class TreeAdapter(Protocol):
+    """Turns one planner's search tree into a root `TreeNode`."""
+
+    def __call__(self, tree: Any, /) -> TreeNode: ...
+
+
+@dataclass(frozen=True)
+class Node:
+    """A plain, eager `TreeNode`; handy for tests and for planners that build their own."""
+
+    action: ActionId | None = None
+    visits: int = 0
+    q: float | None = None
+    prior: float | None = None
+    outcome: float | None = None
+    label: str | None = None
+    children: tuple[Node, ...] = field(default_factory=tuple)
+
+
+def action_id(value: Any) -> ActionId:
+    """Return a root action as a plain int or str (numpy integers become int)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral | str):
+        raise ExplanationTypeError(f"an action must be an int or str, got {value!r}")
+    return value if isinstance(value, str) else int(value)
+
+
+def label_fn(labels: Labels) -> LabelFn | None:
+    """Normalise `labels` (a mapping or a function) into a function, or None."""
+    if labels is None or callable(labels):
+        return labels
+    if isinstance(labels, Mapping):
+        table = labels
+        return lambda a: str(table.get(a, a))
+    raise ExplanationTypeError(f"labels must be a mapping or a function, got {labels!r}")
+
+
+# -- OpenSpiel --------------------------------------------------------------------------------
+
+
+def is_openspiel_node(tree: Any) -> bool:
+    """True for `open_spiel.python.algorithms.mcts.SearchNode`."""
+    kind = type(tree)
+    return kind.__name__ == "SearchNode" and kind.__module__.startswith("open_spiel")
+
+
+class _OpenSpielNode:
+    """View of an OpenSpiel `SearchNode`; values are from the mover's (child.player) side.
+
+    `labels` names the children's actions; only the root has it, since action names
+    belong to the root's state.
+    """
+
+    __slots__ = ("_node", "_label", "_labels")
+
+    def __init__(self, node: Any, label: str | None, labels: LabelFn | None) -> None:
+        self._node, self._label, self._labels = node, label, labels
+
+    @property
+    def action(self) -> ActionId | None:
+        return None if self._node.action is None else action_id(self._node.action)
+
+    @property
+    def visits(self) -> int:
+        return int(self._node.explore_count)
+
+    @property
+    def q(self) -> float | None:
+        n = self._node.explore_count
+        return float(self._node.total_reward) / n if n else None
+
+    @property
+    def prior(self) -> float | None:
+        return float(self._node.prior)
+
+    @property
+    def outcome(self) -> float | None:
+        outcome = self._node.outcome
+        return None if outcome is None else float(outcome[self._node.player])
+
+    @property
+    def label(self) -> str | None:
+        return self._label
+
+    @property
+    def children(self) -> Sequence[TreeNode]:
+        fn = self._labels
+        return [
+            _OpenSpielNode(c, None if fn is None else fn(action_id(c.action)), None)
+            for c in self._node.children
+        ]
+
+
+def from_openspiel(root: Any, state: Any = None, labels: Labels = None) -> TreeNode:
+    """Adapt the root returned by OpenSpiel's `MCTSBot.mcts_search(state)`.
+
+    With the search `state`, root actions are labelled by `state.action_to_string`.
+    """
+    if not is_openspiel_node(root):
+        raise ExplanationTypeError(
+            f"from_openspiel() needs an open_spiel SearchNode, got {type(root).__name__!r}"
+        )
+    fn = label_fn(labels)
+    if fn is None and state is not None:
+        player = state.current_player()
+        fn = lambda a: str(state.action_to_string(player, a))  # noqa: E731
+    return _OpenSpielNode(root, None, fn)
+
+
+# -- mctx-style batched arrays ----------------------------------------------------------------
+
+_MCTX_REQUIRED = ("children_visits", "children_values", "children_prior_logits")
+
+
+def _field(tree: Any, name: str) -> Any:
+    if isinstance(tree, Mapping):
+        return tree.get(name)
+    return getattr(tree, name, None)
+
+
+def is_mctx_tree(tree: Any) -> bool:
+    """True for objects or mappings carrying mctx's `children_*` arrays."""
+    return _field(tree, "children_visits") is not None
+
+
+def _softmax(logits: npt.NDArray[np.float64], valid: npt.NDArray[np.bool_]) -> Any:
+    z = np.where(valid, logits, -np.inf)
+    z = np.exp(z - z[valid].max()) if valid.any() else np.zeros_like(z)
+    total = z.sum()
+    return z / total if total > 0 else z
+
+
+@dataclass(frozen=True)
+class _MctxArrays:
+    visits: npt.NDArray[np.int64]
+    q: npt.NDArray[np.float64]
+    logits: npt.NDArray[np.float64]
+    index: npt.NDArray[np.int64] | None
+    root_invalid: npt.NDArray[np.bool_] | None
+
+
+class _MctxNode:
+    """View of node `index` of one batch element; actions are the array columns."""
+
+    def __init__(
+        self,
+        arr: _MctxArrays,
+        index: int,
+        action: ActionId | None,
+        stats: tuple[int, float | None, float | None],
+        labels: LabelFn | None,
+    ) -> None:
+        self._arr, self._node, self._labels = arr, index, labels
+        self.action = action
+        self.visits, self.q, self.prior = stats
+        self.outcome: float | None = None
+        self.label: str | None = None
+
+    @property
+    def children(self) -> Sequence[TreeNode]:
+        if self._node < 0:
+            return []
+        arr, i = self._arr, self._node
+        n_actions = arr.visits.shape[1]
+        valid = np.ones(n_actions, dtype=bool)
+        if self.action is None and arr.root_invalid is not None:
+            valid = ~arr.root_invalid
+        priors = _softmax(arr.logits[i], valid)
+        kids: list[TreeNode] = []
+        for a in np.flatnonzero(valid):
+            visits = int(arr.visits[i, a])
+            child = -1 if arr.index is None else int(arr.index[i, a])
+            q = float(arr.q[i, a]) if visits > 0 else None
+            kid = _MctxNode(arr, child, int(a), (visits, q, float(priors[a])), None)
+            if self._labels is not None:
+                kid.label = self._labels(int(a))
+            kids.append(kid)
+        return kids
+
+
+def from_mctx(
+    tree: Any, batch_index: int = 0, *, root_index: int | None = None, labels: Labels = None
+) -> TreeNode:
+    """Adapt an mctx `Tree` (or a mapping of its arrays), one batch element at a time.
+
+    Q is `children_rewards + children_discounts * children_values` when rewards and
+    discounts are present (as in mctx's `Tree.qvalues`), else `children_values`.
+    """
+    missing = [name for name in _MCTX_REQUIRED if _field(tree, name) is None]
+    if missing:
+        raise ExplanationTypeError(f"mctx-style tree lacks arrays {missing!r}")
+    if root_index is None:
+        found = _field(tree, "root_index")
+        root_index = 0 if found is None else int(np.asarray(found).ravel()[0])
+    arrays = _mctx_arrays(tree, batch_index)
+    n_nodes = arrays.visits.shape[0]
+    if not 0 <= root_index < n_nodes:
+        raise SearchTreeError(f"root_index {root_index!r} is outside the tree's {n_nodes} nodes")
+    root_visits = int(arrays.visits[root_index].sum())
+    return _MctxNode(arrays, root_index, None, (root_visits, None, None), label_fn(labels))
+
+
+def _pick_batch(value: Any, batch_index: int, ndim: int, name: str) -> Any:
+    arr = np.asarray(value)
+    if arr.ndim == ndim + 1:
+        if not 0 <= batch_index < arr.shape[0]:
+            raise SearchTreeError(
+                f"batch_index {batch_index!r} is outside the batch of {arr.shape[0]}"
+            )
+        arr = arr[batch_index]
+    if arr.ndim != ndim:
+        raise SearchTreeError(f"{name} has shape {arr.shape}; expected {ndim} or {ndim + 1} dims")
+    return arr
+
+
+def _mctx_arrays(tree: Any, batch_index: int) -> _MctxArrays:
+    get = {
+        name: _pick_batch(_field(tree, name), batch_index, 2, name)
+        for name in (*_MCTX_REQUIRED, "children_index", "children_rewards", "children_discounts")
+        if _field(tree, name) is not None
+    }
+    visits = get["children_visits"].astype(np.int64)
+    q = get["children_values"].astype(np.float64)
+    if "children_rewards" in get and "children_discounts" in get:
+        q = get["children_rewards"] + get["children_discounts"] * q
+    shapes = {name: arr.shape for name, arr in get.items()}
+    if len(set(shapes.values())) != 1:
+        raise SearchTreeError(f"mctx arrays disagree in shape: {shapes!r}")
+    invalid = _field(tree, "root_invalid_actions")
+    root_invalid = None
+    if invalid is not None:
+        root_invalid = _pick_batch(invalid, batch_index, 1, "root_invalid_actions").astype(bool)
+    index = get.get("children_index")
+    return _MctxArrays(
+        visits=visits,
+        q=q.astype(np.float64),
+        logits=get["children_prior_logits"].astype(np.float64),
+        index=None if index is None else index.astype(np.int64),
+        root_invalid=root_invalid,
+    )
+
+
+# -- nested dicts / dataclasses ---------------------------------------------------------------
+
+_VISIT_KEYS = ("visits", "visit_count", "explore_count", "n")
+_MEAN_KEYS = ("q", "value", "mean_value")
+_SUM_KEYS = ("total_reward", "value_sum", "total_value")
+
+
+def _first(obj: Any, keys: Sequence[str]) -> Any:
+    for key in keys:
+        value = _field(obj, key)
+        if value is not None:
+            return value
+    return None
+
+
+class _NestedNode:
+    """View of a node given as a mapping or an object with action/visits/value/children."""
+
+    __slots__ = ("_obj", "_labels")
+
+    def __init__(self, obj: Any, labels: LabelFn | None = None) -> None:
+        self._obj, self._labels = obj, labels
+
+    @property
+    def action(self) -> ActionId | None:
+        value = _field(self._obj, "action")
+        return None if value is None else action_id(value)
+
+    @property
+    def visits(self) -> int:
+        value = _first(self._obj, _VISIT_KEYS)
+        return 0 if value is None else as_count(value, "visits")
+
+    @property
+    def q(self) -> float | None:
+        mean = _first(self._obj, _MEAN_KEYS)
+        if mean is not None:
+            return float(mean)
+        total, n = _first(self._obj, _SUM_KEYS), self.visits
+        return float(total) / n if total is not None and n else None
+
+    @property
+    def prior(self) -> float | None:
+        value = _field(self._obj, "prior")
+        return None if value is None else float(value)
+
+    @property
+    def outcome(self) -> float | None:
+        value = _field(self._obj, "outcome")
+        return None if value is None else float(value)
+
+    @property
+    def label(self) -> str | None:
+        value = _field(self._obj, "label")
+        return None if value is None else str(value)
+
+    @property
+    def children(self) -> Sequence[TreeNode]:
+        kids = _field(self._obj, "children") or ()
+        if isinstance(kids, Mapping):  # {action: child} with the action as key
+            kids = [_with_action(c, a) for a, c in kids.items()]
+        views = [_NestedNode(c) for c in kids]
+        if self._labels is None:
+            return views
+        return [_Named(v, self._labels) for v in views]
+
+
+class _Named:
+    """A child view whose label comes from the caller's label function."""
+
+    def __init__(self, node: TreeNode, labels: LabelFn) -> None:
+        self._node = node
+        self.action, self.visits, self.q = node.action, node.visits, node.q
+        self.prior, self.outcome = node.prior, node.outcome
+        self.label = node.label if node.action is None else labels(node.action)
+
+    @property
+    def children(self) -> Sequence[TreeNode]:
+        return self._node.children
+
+
+def _with_action(child: Any, action: Any) -> Any:
+    if _field(child, "action") is not None:
+        return child
+    if isinstance(child, Mapping):
+        return {**child, "action": action}
+    return _KeyedChild(child, action)
+
+
+class _KeyedChild:
+    __slots__ = ("_obj", "action")
+
+    def __init__(self, obj: Any, action: Any) -> None:
+        self._obj, self.action = obj, action
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+
+def as_count(value: Any, what: str) -> int:
+    """Return a visit count as an int, refusing negatives, fractions and non-numbers."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise SearchTreeError(f"{what} must be a whole number, got {value!r}")
+    number = float(value)
+    if not (math.isfinite(number) and number >= 0 and number.is_integer()):
+        raise SearchTreeError(f"{what} must be a whole number >= 0, got {value!r}")
+    return int(number)
+
+
+def from_nested(tree: Any, labels: Labels = None) -> TreeNode:
+    """Adapt nested mappings or objects: {"action", "visits", "value" | "total_reward",
+    "prior", "outcome", "label", "children": [...] or {action: child}}."""
+    if not (isinstance(tree, Mapping) or hasattr(tree, "children")):
+        raise ExplanationTypeError(
+            f"from_nested() needs a mapping or an object with children, got {type(tree).__name__!r}"
+        )
+    return _NestedNode(tree, label_fn(labels))
+
+
+def to_tree(tree: Any, state: Any = None, labels: Labels = None) -> TreeNode:
+    """Recognise the tree's format (OpenSpiel, mctx-style, TreeNode, nested) and adapt it."""
+    if is_openspiel_node(tree):
+        return from_openspiel(tree, state, labels)
+    if is_mctx_tree(tree):
+        return from_mctx(tree, labels=labels)
+    if isinstance(tree, Mapping) or hasattr(tree, "children"):
+        return from_nested(tree, labels)
+    raise ExplanationTypeError(
+        f"cannot read a search tree from {type(tree).__name__!r}: expected an OpenSpiel "
+        "SearchNode, an mctx-style tree (children_visits, children_values, "
+        "children_prior_logits arrays), a TreeNode, or nested dicts/objects with children"
+    )

@@ -1,0 +1,310 @@
+"""Captum backend: gradient attributions for torch policies, per action and contrastive."""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from explain._errors import (
+    ExplanationError,
+    ExplanationInputError,
+    ExplanationTypeError,
+    ModelCallError,
+    missing_dependency,
+)
+from explain._models import Attribution, check_passes
+from explain._validate import FeatureInput, Matrix, as_matrix, as_row, check_names, pick_target
+
+if TYPE_CHECKING:
+    import torch
+
+CaptumMethod = Literal["integrated_gradients", "deeplift", "gradient_shap"]
+CAPTUM_METHODS: tuple[str, ...] = CaptumMethod.__args__  # type: ignore[attr-defined]
+DEFAULT_TOLERANCE = 0.01
+
+# DeepLift announces on every call that it hooks non-linear modules; that is expected here.
+_DEEPLIFT_NOTICE = r"Setting forward, backward hooks and attributes on non-linear"
+
+
+def _import_torch() -> Any:
+    try:
+        import torch
+    except ImportError as exc:
+        raise missing_dependency("torch", "explain.captum()") from exc
+    return torch
+
+
+def _import_captum_attr() -> Any:
+    _import_torch()
+    try:
+        import captum.attr
+    except ImportError as exc:
+        raise missing_dependency("captum", "explain.captum()") from exc
+    return captum.attr
+
+
+@functools.cache
+def _selector_class() -> type[torch.nn.Module]:
+    torch = _import_torch()
+
+    class Select(torch.nn.Module):  # type: ignore[misc,name-defined]
+        """One output column of the wrapped policy, or the difference of two (contrastive)."""
+
+        def __init__(self, module: Any, a: int, b: int | None) -> None:
+            super().__init__()
+            self.module, self.a, self.b = module, a, b
+
+        def forward(self, x: Any) -> Any:
+            out = self.module(x)
+            if out.ndim == 1:
+                out = out[:, None]
+            chosen = out[:, self.a]
+            return chosen if self.b is None else chosen - out[:, self.b]
+
+    return Select
+
+
+def _first_linear_width(module: Any) -> int | None:
+    for sub in module.modules():
+        width = getattr(sub, "in_features", None)
+        if isinstance(width, int):
+            return width
+    return None
+
+
+@contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    # GradientShap samples with numpy's and torch's global generators; restore both after.
+    torch = _import_torch()
+    state = np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(state)
+
+
+class CaptumExplainer:
+    """Gradient attributions of a torch module's outputs, one action (or contrast) at a time."""
+
+    def __init__(
+        self,
+        module: Any,
+        method: CaptumMethod,
+        baseline: Matrix,
+        feature_names: list[str],
+        *,
+        n_steps: int,
+        internal_batch_size: int | None,
+        n_samples: int,
+        stdevs: float,
+        tolerance: float,
+        seed: int,
+    ) -> None:
+        self.module, self.method = module, method
+        self.feature_names = feature_names
+        self.n_steps, self.internal_batch_size = n_steps, internal_batch_size
+        self.n_samples, self.stdevs = n_samples, stdevs
+        self.tolerance, self.seed = tolerance, seed
+        torch = _import_torch()
+        param = next(iter(module.parameters()), None)
+        self._dtype = torch.float32 if param is None else param.dtype
+        self._device = torch.device("cpu") if param is None else param.device
+        self.baseline = baseline
+        self._baseline_t = self._tensor(baseline)
+        self._attr = _import_captum_attr()
+
+    def explain(
+        self, x: FeatureInput, target: int | None = None, *, versus: int | None = None
+    ) -> Attribution:
+        """Attribute output `target` (default: the highest, i.e. the chosen action) at `x`.
+
+        With `versus=b`, attribute `out[target] - out[b]`: why `target` and not `b`.
+        """
+        start = time.perf_counter()
+        row = as_row(x, self.feature_names)
+        x_t = self._tensor(row[None, :])
+        outputs = self._forward(x_t)
+        k = pick_target(target, outputs[0])
+        n_out = outputs.shape[1]
+        b = self._check_versus(versus, k, n_out)
+        contrast = outputs[:, k] if b is None else outputs[:, k] - outputs[:, b]
+        values = self._attribute(x_t, k, b)
+        fx, base = float(contrast[0]), float(contrast[1:].mean())
+        gap = abs(float(values.sum()) - (fx - base))
+        return Attribution(
+            method=self.method,
+            feature_names=self.feature_names,
+            values=values.tolist(),
+            base_value=base,
+            inputs=row.tolist(),
+            output=fx,
+            target=None if n_out == 1 else k,
+            versus=b,
+            baseline=self.baseline[0].tolist() if self.baseline.shape[0] == 1 else None,
+            check_name="convergence_delta",
+            check_value=gap,
+            tolerance=self.tolerance,
+            check_ok=check_passes(gap, self.tolerance, fx - base),
+            compute_ms=(time.perf_counter() - start) * 1e3,
+        )
+
+    def _tensor(self, rows: Matrix) -> Any:
+        torch = _import_torch()
+        return torch.as_tensor(rows, dtype=self._dtype, device=self._device)
+
+    def _forward(self, x_t: Any) -> Matrix:
+        """Run the module on the input and the baseline rows at once; (1 + baselines, outputs)."""
+        torch = _import_torch()
+        batch = torch.cat([x_t, self._baseline_t])
+        try:
+            with torch.no_grad():
+                out = self.module(batch)
+        except Exception as exc:
+            raise ModelCallError(f"module raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(out, torch.Tensor):
+            raise ModelCallError(f"module returned {type(out).__name__}, expected a tensor")
+        arr: Matrix = out.detach().cpu().double().numpy()
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[0] != batch.shape[0]:
+            raise ModelCallError(
+                f"module output has shape {tuple(out.shape)}; expected (batch,) or (batch, actions)"
+            )
+        if not np.isfinite(arr).all():
+            raise ModelCallError("module output contains NaN or inf")
+        return arr
+
+    @staticmethod
+    def _check_versus(versus: int | None, k: int, n_out: int) -> int | None:
+        if versus is None:
+            return None
+        if n_out < 2:
+            raise ExplanationInputError("versus needs a module with several outputs (actions)")
+        b = pick_target(versus, np.zeros(n_out))
+        if b == k:
+            raise ExplanationInputError(f"versus={versus!r} is the target itself; pick another")
+        return b
+
+    def _attribute(self, x_t: Any, k: int, b: int | None) -> Matrix:
+        wrapped = _selector_class()(self.module, k, b)
+        try:
+            attr = self._run(wrapped, x_t)
+        except ExplanationError:
+            raise
+        except Exception as exc:
+            raise ModelCallError(f"{self.method} failed: {type(exc).__name__}: {exc}") from exc
+        values: Matrix = attr[0].detach().cpu().double().numpy()
+        return values
+
+    def _run(self, wrapped: Any, x_t: Any) -> Any:
+        # DeepLift and GradientShap warn unless the input already tracks gradients.
+        x_t = x_t.detach().requires_grad_(self.method != "integrated_gradients")
+        if self.method == "integrated_gradients":
+            return self._attr.IntegratedGradients(wrapped).attribute(
+                x_t,
+                baselines=self._baseline_t,
+                n_steps=self.n_steps,
+                method="gausslegendre",
+                internal_batch_size=self.internal_batch_size,
+            )
+        if self.method == "deeplift":
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_DEEPLIFT_NOTICE, category=UserWarning)
+                return self._attr.DeepLift(wrapped).attribute(x_t, baselines=self._baseline_t)
+        with _seeded(self.seed):
+            return self._attr.GradientShap(wrapped).attribute(
+                x_t, baselines=self._baseline_t, n_samples=self.n_samples, stdevs=self.stdevs
+            )
+
+
+def captum(
+    module: Any,
+    method: CaptumMethod = "integrated_gradients",
+    baseline: Any = None,
+    n_steps: int = 32,
+    *,
+    feature_names: Sequence[str] | None = None,
+    internal_batch_size: int | None = None,
+    n_samples: int = 32,
+    stdevs: float = 0.0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    seed: int = 0,
+) -> CaptumExplainer:
+    """Build a Captum explainer for a torch module mapping (batch, features) to action scores.
+
+    `baseline` is one reference row (default zeros); for `gradient_shap` it may be a sample
+    of rows. `check_ok` is False when the completeness gap |sum(values) - (f(x) - f(x'))|
+    exceeds `tolerance` times max(1, |f(x) - f(x')|).
+    """
+    torch = _import_torch()
+    if not isinstance(module, torch.nn.Module):
+        raise ExplanationTypeError(
+            f"explain.captum() needs a torch.nn.Module, got {type(module).__name__!r}"
+        )
+    if method not in CAPTUM_METHODS:
+        raise ExplanationInputError(
+            f"unknown method {method!r}; expected one of {', '.join(CAPTUM_METHODS)}"
+        )
+    _check_positive("n_steps", n_steps)
+    _check_positive("n_samples", n_samples)
+    if internal_batch_size is not None:
+        _check_positive("internal_batch_size", internal_batch_size)
+    if not (isinstance(tolerance, float | int) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ExplanationInputError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+    names = _resolve_names(module, baseline, feature_names)
+    base = _baseline_rows(baseline, names, method)
+    return CaptumExplainer(
+        module,
+        method,
+        base,
+        names,
+        n_steps=n_steps,
+        internal_batch_size=internal_batch_size,
+        n_samples=n_samples,
+        stdevs=float(stdevs),
+        tolerance=float(tolerance),
+        seed=seed,
+    )
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ExplanationInputError(f"{name} must be a positive int, got {value!r}")
+
+
+def _resolve_names(module: Any, baseline: Any, feature_names: Sequence[str] | None) -> list[str]:
+    if feature_names is not None:
+        return check_names(feature_names, None) or []
+    n: int | None = None
+    if baseline is not None:
+        shape = np.shape(baseline.detach().cpu() if hasattr(baseline, "detach") else baseline)
+        n = int(shape[-1]) if len(shape) else None
+    if n is None:
+        n = _first_linear_width(module)
+    if n is None:
+        raise ExplanationInputError(
+            "cannot tell how many features the module takes: pass feature_names or baseline"
+        )
+    return [f"x{i}" for i in range(n)]
+
+
+def _baseline_rows(baseline: Any, names: list[str], method: str) -> Matrix:
+    if baseline is None:
+        return np.zeros((1, len(names)))
+    rows = as_matrix(baseline, names, what="baseline")
+    if rows.shape[0] > 1 and method != "gradient_shap":
+        raise ExplanationInputError(
+            f"{method} takes one baseline row, got {rows.shape[0]}; "
+            "use method='gradient_shap' for a baseline distribution"
+        )
+    return rows

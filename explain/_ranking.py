@@ -1,0 +1,197 @@
+"""Ranking explanations: per-item attributions against the query's candidates, and pairs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from explain._errors import ExplanationInputError
+from explain._models import Attribution, check_passes
+from explain._shap import (
+    DEFAULT_TOLERANCE,
+    Algorithm,
+    ShapExplainer,
+    is_tree_model,
+    resolve_names,
+    shap,
+)
+from explain._validate import FeatureInput, as_matrix, as_row
+
+PairMethod = Literal["baseline", "difference"]
+
+_MODEL_PARTS = ("booster_", "_Booster", "estimators_", "tree_", "coef_", "intercept_")
+
+
+class RankingExplainer:
+    """Explains a ranking model's scores: why an item scored high among its candidates,
+    and why one item ranked above another."""
+
+    def __init__(
+        self,
+        model: Any,
+        feature_names: Sequence[str] | None = None,
+        *,
+        algorithm: Algorithm = "auto",
+        max_background: int = 100,
+        max_evals: int | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+        seed: int = 0,
+    ) -> None:
+        self.model = model
+        self._names = None if feature_names is None else list(feature_names)
+        self._options: dict[str, Any] = {
+            "algorithm": algorithm,
+            "max_background": max_background,
+            "max_evals": max_evals,
+            "tolerance": tolerance,
+            "seed": seed,
+        }
+        self._template: ShapExplainer | None = None
+        if is_tree_model(model) and algorithm in ("auto", "tree"):
+            # Built once: converting a tree ensemble is the slow part; backgrounds swap in.
+            self._template = shap(model, None, feature_names, "tree", **self._shap_options())
+            self._names = self._template.feature_names
+        self.fingerprint = model_fingerprint(model)
+
+    def _shap_options(self) -> dict[str, Any]:
+        return {k: v for k, v in self._options.items() if k != "algorithm"}
+
+    def explainer(self, background: Any) -> ShapExplainer:
+        """Return a SHAP explainer of the model against `background` rows."""
+        if self._template is not None:
+            return self._template.with_background(background)
+        built = shap(self.model, background, self._names, **self._options)
+        self._names = built.feature_names
+        return built
+
+    def explain_items(self, items: Any, target: int | None = None) -> list[Attribution]:
+        """Attribute each candidate's score against the query's candidates as background.
+
+        Each item's values sum to its score minus the mean score of the candidates.
+        """
+        names = self._names or resolve_names(self.model, items, None)
+        rows = as_matrix(items, names, what="items")
+        return self.explainer(rows).explain_rows(rows, target)
+
+    def explain_pair(
+        self,
+        a: FeatureInput,
+        b: FeatureInput,
+        *,
+        method: PairMethod = "baseline",
+        background: Any = None,
+        target: int | None = None,
+    ) -> Attribution:
+        """Explain why `a` scored above (or below) `b`; the values sum to f(a) - f(b).
+
+        `method="baseline"` gives the exact Shapley values of f(a) against `b` as the only
+        reference (features equal in a and b get zero); `"difference"` subtracts per-item
+        SHAP values computed against one shared `background` (default: the model's
+        training distribution for trees, else the pair itself).
+        """
+        start = time.perf_counter()
+        if method not in ("baseline", "difference"):
+            raise ExplanationInputError(
+                f"unknown pair method {method!r}; expected one of baseline, difference"
+            )
+        names = self._names or resolve_names(self.model, _as_2d(a), None)
+        row_a, row_b = as_row(a, names, "a"), as_row(b, names, "b")
+        if method == "baseline":
+            explained = self.explainer(row_b[None, :]).explain(row_a, target)
+            return _pair(explained, explained.values, explained.base_value, row_b, start)
+        if background is not None:
+            shared = self.explainer(background)
+        elif self._template is not None:
+            shared = self._template
+        else:
+            shared = self.explainer(np.vstack([row_a, row_b]))
+        att_a = shared.explain(row_a, target)
+        att_b = shared.explain(row_b, att_a.target)
+        values = [va - vb for va, vb in zip(att_a.values, att_b.values, strict=True)]
+        return _pair(att_a, values, att_b.output, row_b, start, suffix="difference")
+
+
+def _as_2d(x: Any) -> Any:
+    arr = np.asarray(x) if not isinstance(x, dict) else np.asarray(list(x.values()))
+    return arr[None, :] if arr.ndim == 1 else arr
+
+
+def _pair(
+    att: Attribution,
+    values: Sequence[float],
+    base: float,
+    row_b: Any,
+    start: float,
+    suffix: str = "baseline",
+) -> Attribution:
+    gap = abs(float(np.sum(values)) + base - att.output)
+    return att.model_copy(
+        update={
+            "method": f"pairwise_{suffix}:{att.method}",
+            "values": list(values),
+            "base_value": base,
+            "baseline": [float(v) for v in row_b],
+            "check_value": gap,
+            "check_ok": check_passes(gap, att.tolerance, att.output),
+            "compute_ms": (time.perf_counter() - start) * 1e3,
+        }
+    )
+
+
+def model_fingerprint(model: Any) -> tuple[int, ...]:
+    """Identify a fitted model's parts, so a refit model is not served a stale explainer."""
+    return (id(model), *(id(getattr(model, part, None)) for part in _MODEL_PARTS))
+
+
+# Functional calls reuse explainers of recently seen models: building one converts the
+# whole ensemble. Entries hold their model, so fingerprints cannot be recycled while cached.
+_CACHE: OrderedDict[tuple[int, ...], RankingExplainer] = OrderedDict()
+_CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()
+
+
+def ranking(
+    model: Any, feature_names: Sequence[str] | None = None, **options: Any
+) -> RankingExplainer:
+    """Build the ranking explainer of `model` (reused for recent models with default options)."""
+    if isinstance(model, RankingExplainer):
+        return model
+    if feature_names is not None or options:
+        return RankingExplainer(model, feature_names, **options)
+    key = model_fingerprint(model)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached
+    built = RankingExplainer(model)
+    with _CACHE_LOCK:
+        _CACHE[key] = built
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return built
+
+
+def explain_ranking(
+    model: Any, items: Any, feature_names: Sequence[str] | None = None
+) -> list[Attribution]:
+    """Attribute each ranked item's score against the query's candidates (`items`)."""
+    return ranking(model, feature_names).explain_items(items)
+
+
+def explain_pair(
+    model: Any,
+    a: FeatureInput,
+    b: FeatureInput,
+    feature_names: Sequence[str] | None = None,
+    *,
+    method: PairMethod = "baseline",
+    background: Any = None,
+) -> Attribution:
+    """Explain why item `a` ranked above item `b`: values sum to f(a) - f(b)."""
+    return ranking(model, feature_names).explain_pair(a, b, method=method, background=background)

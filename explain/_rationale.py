@@ -1,0 +1,384 @@
+"""Search-tree rationales: why a planner chose its action over the others, and after a shield."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from explain._adapters import (
+    ActionId,
+    Labels,
+    TreeAdapter,
+    TreeNode,
+    action_id,
+    as_count,
+    label_fn,
+    to_tree,
+)
+from explain._errors import NoAllowedAction, SearchTreeError
+
+ChoiceRule = Literal["most_visits", "solved", "sampled", "best_allowed"]
+
+# Continuations are read for the best few root actions only: wide roots (Go has 362 moves)
+# would otherwise cost a walk per move.
+CONTINUATION_ACTIONS = 8
+
+
+class ActionStat(BaseModel):
+    """Search statistics of one root action."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: ActionId
+    label: str
+    visits: int
+    visit_share: float
+    q: float | None
+    prior: float | None
+    outcome: float | None
+    shielded: bool = False
+    shield_rule: str | None = None
+    continuation: list[ActionId] = []
+
+
+class ShieldedAction(BaseModel):
+    """A root action removed by the shield, with the rule that removed it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: ActionId
+    label: str
+    rule: str
+
+
+class Rationale(BaseModel):
+    """Why the search chose its action: visits, values, priors, line of play and shielding."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["rationale"] = "rationale"
+    chosen: ActionId
+    chosen_label: str
+    rule: ChoiceRule
+    actions: list[ActionStat]
+    runner_up: ActionId | None
+    visit_margin: int | None
+    q_margin: float | None
+    principal_variation: list[ActionId]
+    simulations: int
+    shielded: list[ShieldedAction] = []
+    substituted_for: ActionId | None = None
+    text: str
+
+    def stat(self, action: ActionId) -> ActionStat:
+        """Return the statistics of a root action (by action id or label)."""
+        for s in self.actions:
+            if s.action == action:
+                return s
+        for s in self.actions:
+            if s.label == action:
+                return s
+        known = ", ".join(s.label for s in self.actions)
+        raise SearchTreeError(f"{action!r} is not a root action; root actions are {known}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the figures policy rules read as `rationale`."""
+        chosen = self.stat(self.chosen)
+        return {
+            "chosen": self.chosen,
+            "chosen_label": self.chosen_label,
+            "rule": self.rule,
+            "visit_share": chosen.visit_share,
+            "visits": chosen.visits,
+            "q": chosen.q,
+            "q_margin": self.q_margin,
+            "visit_margin": self.visit_margin,
+            "runner_up": self.runner_up,
+            "simulations": self.simulations,
+            "substituted": self.substituted_for is not None,
+            "shielded": [s.action for s in self.shielded],
+        }
+
+    def substitute(self, allowed: Iterable[ActionId], rule: str = "denied") -> Rationale:
+        """Keep the choice if allowed, else pick the best allowed root action (post-shielding).
+
+        Root actions outside `allowed` (matched by action id or label) are marked shielded
+        by `rule`. Raises NoAllowedAction when nothing is left.
+        """
+        keep = set(allowed)
+        removed = {
+            s.action: rule
+            for s in self.actions
+            if not s.shielded and s.action not in keep and s.label not in keep
+        }
+        shield = {s.action: s.rule for s in self.shielded} | removed
+        planner_choice = self.chosen if self.substituted_for is None else self.substituted_for
+        planner_rule: ChoiceRule = self.rule
+        if self.substituted_for is not None:
+            planner_rule = "most_visits"
+        labels = {s.action: s.label for s in self.shielded}
+        return _decide(
+            list(self.actions), planner_choice, planner_rule, shield, labels, self.simulations
+        )
+
+
+# -- building -------------------------------------------------------------------------------
+
+
+def _key(node: TreeNode | ActionStat) -> tuple[float, int, float]:
+    """OpenSpiel's `SearchNode.sort_key`: solved outcome, then visits, then value."""
+    q = node.q or 0.0
+    return (node.outcome or 0.0, node.visits, q * node.visits)
+
+
+def _finite(value: float | None, what: str) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        raise SearchTreeError(f"{what} must be finite, got {value!r}")
+    return number
+
+
+def _read(node: TreeNode) -> tuple[ActionId, int, float | None, float | None, float | None]:
+    if node.action is None:
+        raise SearchTreeError("a root child has no action")
+    action = action_id(node.action)
+    visits = as_count(node.visits, f"visits of action {action!r}")
+    q = _finite(node.q, f"q of action {action!r}") if visits else None
+    prior = _finite(node.prior, f"prior of action {action!r}")
+    outcome = _finite(node.outcome, f"outcome of action {action!r}")
+    return action, visits, q, prior, outcome
+
+
+def _continuation(node: TreeNode, depth: int) -> list[ActionId]:
+    line: list[ActionId] = []
+    for _ in range(depth):
+        kids = [c for c in node.children if c.visits > 0 and c.action is not None]
+        if not kids:
+            break
+        node = max(kids, key=_key)
+        line.append(action_id(node.action))
+    return line
+
+
+def _stats(root: TreeNode, labels: Labels) -> tuple[list[ActionStat], list[TreeNode]]:
+    kids = list(root.children)
+    if not kids:
+        raise SearchTreeError("the search tree's root has no children: nothing was expanded")
+    read = [_read(k) for k in kids]
+    seen: set[ActionId] = set()
+    for action, *_ in read:
+        if action in seen:
+            raise SearchTreeError(f"action {action!r} appears twice among the root's children")
+        seen.add(action)
+    total = sum(r[1] for r in read)
+    if total == 0:
+        raise SearchTreeError(
+            f"the search tree has no visits: none of its {len(kids)} root actions was explored"
+        )
+    name = label_fn(labels)
+    stats = [
+        ActionStat(
+            action=action,
+            label=name(action) if name else (kid.label or str(action)),
+            visits=visits,
+            visit_share=visits / total,
+            q=q,
+            prior=prior,
+            outcome=outcome,
+        )
+        for kid, (action, visits, q, prior, outcome) in zip(kids, read, strict=True)
+    ]
+    return stats, kids
+
+
+def _planner_rule(stats: Sequence[ActionStat], best: ActionStat) -> ChoiceRule:
+    most_visited = max(stats, key=lambda s: (s.visits, (s.q or 0.0) * s.visits))
+    solved = best.outcome is not None and (best.outcome > 0 or best is not most_visited)
+    return "solved" if solved else "most_visits"
+
+
+def rationale(
+    tree: Any,
+    state: Any = None,
+    *,
+    chosen: ActionId | None = None,
+    shielded: Mapping[ActionId, str] | None = None,
+    labels: Labels = None,
+    adapter: TreeAdapter | None = None,
+    depth: int = 10,
+) -> Rationale:
+    """Explain the root decision of an MCTS search tree.
+
+    `tree` is an OpenSpiel `SearchNode`, an mctx-style tree, or nested dicts/objects
+    (`adapter` reads any other format). The planner's choice follows OpenSpiel's rule
+    (a solved win, else most visits, then value) unless `chosen` says which action it
+    actually played (e.g. sampled). `shielded={action: rule_id}` marks actions a shield
+    removed; if that removes the planner's choice, the best allowed action is substituted.
+    """
+    if depth < 0:
+        raise SearchTreeError(f"depth must be >= 0, got {depth!r}")
+    root = adapter(tree) if adapter is not None else to_tree(tree, state)
+    if state is not None and labels is None and adapter is None and not _has_labels(root):
+        labels = _state_labels(state)
+    stats, kids = _stats(root, labels)
+    order = sorted(range(len(stats)), key=lambda i: _key(stats[i]), reverse=True)
+    top = set(order[:CONTINUATION_ACTIONS])
+    stats = [
+        s.model_copy(update={"continuation": _continuation(kids[i], depth)}) if i in top else s
+        for i, s in enumerate(stats)
+    ]
+    best = max(stats, key=_key)
+    rule = _planner_rule(stats, best)
+    planner_choice = best.action
+    if chosen is not None:
+        picked = _find(stats, chosen)
+        if picked.action != best.action:
+            planner_choice, rule = picked.action, "sampled"
+    shield = {_find_or_keep(stats, a): r for a, r in (shielded or {}).items()}
+    return _decide(stats, planner_choice, rule, shield, {}, _simulations(root, stats))
+
+
+def _has_labels(root: TreeNode) -> bool:
+    return any(k.label is not None for k in root.children)
+
+
+def _state_labels(state: Any) -> Any:
+    player = state.current_player()
+    return lambda a: str(state.action_to_string(player, a))
+
+
+def _simulations(root: TreeNode, stats: Sequence[ActionStat]) -> int:
+    visits = root.visits
+    return as_count(visits, "root visits") if visits else sum(s.visits for s in stats)
+
+
+def _find(stats: Sequence[ActionStat], action: Any) -> ActionStat:
+    for s in stats:
+        if s.action == action:
+            return s
+    for s in stats:
+        if s.label == action:
+            return s
+    known = ", ".join(s.label for s in stats)
+    raise SearchTreeError(f"chosen action {action!r} is not a root action; root actions: {known}")
+
+
+def _find_or_keep(stats: Sequence[ActionStat], action: Any) -> ActionId:
+    """Map a shield key (action or label) to its root action; unknown keys stay as given."""
+    for s in stats:
+        if s.action == action:
+            return s.action
+    for s in stats:
+        if s.label == action:
+            return s.action
+    return action_id(action)
+
+
+def _decide(
+    stats: list[ActionStat],
+    planner_choice: ActionId,
+    planner_rule: ChoiceRule,
+    shield: Mapping[ActionId, str],
+    shield_labels: Mapping[ActionId, str],
+    simulations: int,
+) -> Rationale:
+    marked = [
+        s.model_copy(update={"shielded": True, "shield_rule": shield[s.action]})
+        if s.action in shield
+        else s
+        for s in stats
+    ]
+    allowed = [s for s in marked if not s.shielded]
+    if not allowed:
+        rules = ", ".join(f"{s.label} ({s.shield_rule})" for s in marked)
+        raise NoAllowedAction(f"the shield removed every root action: {rules}")
+    intended = next(s for s in marked if s.action == planner_choice)
+    chosen, rule, substituted = intended, planner_rule, None
+    if intended.shielded:
+        chosen, rule, substituted = max(allowed, key=_key), "best_allowed", intended.action
+    others = [s for s in allowed if s.action != chosen.action]
+    runner = max(others, key=_key) if others else None
+    labels = {s.action: s.label for s in marked} | dict(shield_labels)
+    removed = [
+        ShieldedAction(action=a, label=labels.get(a, str(a)), rule=r) for a, r in shield.items()
+    ]
+    ordered = sorted(marked, key=_key, reverse=True)
+    q_margin = None
+    if runner is not None and chosen.q is not None and runner.q is not None:
+        q_margin = chosen.q - runner.q
+    draft = Rationale(
+        chosen=chosen.action,
+        chosen_label=chosen.label,
+        rule=rule,
+        actions=ordered,
+        runner_up=None if runner is None else runner.action,
+        visit_margin=None if runner is None else chosen.visits - runner.visits,
+        q_margin=q_margin,
+        principal_variation=[chosen.action, *chosen.continuation],
+        simulations=simulations,
+        shielded=removed,
+        substituted_for=substituted,
+        text="",
+    )
+    return draft.model_copy(update={"text": _text(draft, intended, runner)})
+
+
+# -- text -----------------------------------------------------------------------------------
+
+
+def _q(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
+
+
+def _visits(s: ActionStat) -> str:
+    return f"{s.visits} visits ({s.visit_share:.0%})"
+
+
+def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
+    chosen = r.stat(r.chosen)
+    parts: list[str] = []
+    if r.rule == "best_allowed":
+        parts.append(
+            f"The planner preferred {intended.label} ({_visits(intended)}), but the shield "
+            f"removed it (rule {intended.shield_rule}); {chosen.label} is the best allowed action."
+        )
+    elif r.rule == "sampled":
+        best = r.actions[0]
+        parts.append(
+            f"The planner sampled {chosen.label} from its visit distribution; the most visited "
+            f"action was {best.label} ({_visits(best)})."
+        )
+    parts.append(_contrast(r, chosen, runner))
+    if r.shielded:
+        listed = ", ".join(f"{s.label} (rule {s.rule})" for s in r.shielded)
+        parts.append(f"Removed by the shield: {listed}.")
+    line = " -> ".join(str(a) for a in r.principal_variation)
+    parts.append(f"Search ran {r.simulations} simulations; expected line: {line}.")
+    return " ".join(parts)
+
+
+def _contrast(r: Rationale, chosen: ActionStat, runner: ActionStat | None) -> str:
+    if runner is None:
+        return f"Chose {chosen.label}: it was the only allowed root action ({_visits(chosen)})."
+    if r.rule == "solved" and chosen.outcome is not None:
+        reason = f"the search proved its outcome ({chosen.outcome:+g})"
+        if runner.outcome is not None:
+            reason += f" against {runner.outcome:+g} for {runner.label}"
+        return f"Chose {chosen.label} over {runner.label} because {reason}."
+    text = (
+        f"Chose {chosen.label} over {runner.label} because it received {_visits(chosen)} "
+        f"against {_visits(runner)}, with mean value {_q(chosen.q)} vs {_q(runner.q)}"
+    )
+    if chosen.prior is not None and runner.prior is not None:
+        text += f" and prior {chosen.prior:.2f} vs {runner.prior:.2f}"
+    if chosen.q is not None and runner.q is not None and runner.q > chosen.q:
+        text += (
+            f"; {runner.label} had the higher mean value but on fewer visits, "
+            "so the search trusted it less"
+        )
+    return text + "."

@@ -1,0 +1,18 @@
+"""The guard's own Presidio recognizers, one per file. Importing this imports presidio."""
+
+from __future__ import annotations
+
+from guard.detect._recognizers._base import NORMALIZED_KEY, GuardRecognizer
+from guard.detect._recognizers.contact_handle import ContactHandleRecognizer
+from guard.detect._recognizers.email import OfflineEmailRecognizer
+from guard.detect._recognizers.obfuscated_email import ObfuscatedEmailRecognizer
+from guard.detect._recognizers.obfuscated_phone import ObfuscatedPhoneRecognizer
+
+__all__ = [
+    "NORMALIZED_KEY",
+    "ContactHandleRecognizer",
+    "GuardRecognizer",
+    "ObfuscatedEmailRecognizer",
+    "ObfuscatedPhoneRecognizer",
+    "OfflineEmailRecognizer",
+]

@@ -1,0 +1,104 @@
+"""CONTACT_HANDLE: a user name on another messaging platform, the usual way off-platform.
+
+Caught: `skype: jo.smith`, `telegram @jo_smith`, `my whatsapp is jo_smith`,
+`IG: @jo.smith`, `discord jo#1234`, `skype live:jo.smith`, and profile links such as
+`t.me/jo_smith` or `wa.me/14165550199`. The span is the handle (with its `@`), or the
+whole link. Near misses left alone: `I use skype for calls`, `telegram is blocked`,
+`the signal was weak`, `stand in line` (ambiguous platform words need a `:`, `id` or `@`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex
+
+from guard.detect._normalize import normalize
+from guard.detect._recognizers._base import GuardRecognizer, stop_words
+
+PLATFORMS = (
+    "skype", "telegram", "whatsapp", "whats app", "wechat", "weixin", "snapchat", "instagram",
+    "insta", "discord", "viber", "facebook", "messenger", "twitter", "tiktok", "linkedin",
+    "threema", "imessage", "facetime", "kik", "signal", "line", "session", "element",
+    "matrix", "snap", "tg", "wa", "ig", "fb", "sc",
+)  # fmt: skip
+# Platform names that are also everyday words need an explicit marker or an "@".
+AMBIGUOUS = frozenset({"signal", "line", "session", "element", "matrix", "snap", "kik"}) | {
+    "tg", "wa", "ig", "fb", "sc",
+}  # fmt: skip
+_STRONG = frozenset({":", "=", "->", "\u2192", "id", "handle", "username", "user name"})
+_MARKER = r"(?:[:=]|->|\u2192|[-\u2013\u2014]|\bid\b|\bhandle\b|\buser\s?name\b|\bis\b|\bme\b|\bat\b|\bon\b|\bvia\b|\bmy\b)"  # noqa: E501
+_PLATFORM = "|".join(regex.escape(p).replace("\\ ", r"\s?") for p in PLATFORMS)
+_HANDLE = regex.compile(
+    rf"\b(?P<platform>{_PLATFORM})\b(?P<mid>(?:\s*{_MARKER}){{0,4}})\s*"
+    r"(?P<handle>@?(?:live:)?[a-z0-9][a-z0-9._\-]{0,38}[a-z0-9_](?:#\d{4})?)(?![\w@.\-]*@)(?![\w])",
+    regex.IGNORECASE,
+)
+_LINK = regex.compile(
+    r"\b(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|wa\.me|m\.me|instagram\.com|"
+    r"snapchat\.com/add|tiktok\.com|discord\.gg|linkedin\.com/in|facebook\.com|fb\.com|"
+    r"twitter\.com|x\.com|signal\.me/#p)/@?[a-z0-9._\-]{2,64}",
+    regex.IGNORECASE,
+)
+GENERIC = frozenset(
+    "call calls calling chat chats group groups app apps account video videos voice message "
+    "messages later now today tomorrow tonight only please thanks thank instead too also "
+    "number contact details link profile handle username user name id ok okay instead "
+    "work works working blocked down free web desktop mobile phone business".split()
+)
+
+
+class ContactHandleRecognizer(GuardRecognizer):
+    """Finds a platform name followed by a handle, and links to messaging profiles.
+
+    Scores: an `@handle` or a link 0.85; a handle after `:`/`id`/`is` 0.85 when it looks
+    like a handle (has `.`, `_` or a digit), else 0.7 after `:`/`id` and 0.4 after `is`;
+    a handle-like word right after the platform name 0.6.
+    """
+
+    ENTITY = "CONTACT_HANDLE"
+    CONTEXT = ("add", "contact", "message", "reach", "find", "dm")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        """Match platform-then-handle phrases and profile links."""
+        norm = normalize(text)
+        n = norm.text
+        results: list[Any] = []
+        taken: list[tuple[int, int]] = []
+        for m in _LINK.finditer(n, timeout=self.timeout_s):
+            start, end = norm.span(m.start(), m.end())
+            taken.append((m.start(), m.end()))
+            results.append(self.result(start, end, 0.85, "profile link", m.group(0).lower()))
+        for m in _HANDLE.finditer(n, overlapped=False, timeout=self.timeout_s):
+            hs, he = m.span("handle")
+            if any(a <= hs < b for a, b in taken):
+                continue
+            verdict = _judge(m.group("platform"), m.group("mid"), m.group("handle"))
+            if verdict is not None:
+                start, end = norm.span(hs, he)
+                handle = m.group("handle").lower().lstrip("@")
+                results.append(self.result(start, end, verdict[0], verdict[1], handle))
+        return results
+
+
+def _judge(platform: str, mid: str, handle: str) -> tuple[float, str] | None:
+    bare = handle.lstrip("@").lower()
+    word = bare.split("#", 1)[0]
+    if word in stop_words() or word in GENERIC or _is_platform(word):
+        return None
+    markers = {x.lower() for x in regex.findall(_MARKER, mid, flags=regex.IGNORECASE)}
+    strong = bool(markers & _STRONG) or bool(regex.search(r"[:=]", mid))
+    shaped = bool(regex.search(r"[._\d#]", bare)) or bare.startswith("live:")
+    if handle.startswith("@"):
+        return 0.85, "@handle"
+    if platform.lower() in AMBIGUOUS and not strong:
+        return None
+    if strong:
+        return (0.85, "marked handle") if shaped else (0.7, "marked name")
+    if "is" in markers:  # "my skype is jo_smith", but also "my ig is great"
+        return (0.85, "marked handle") if shaped else (0.4, "word after 'is'")
+    return (0.6, "handle after platform") if shaped else None
+
+
+def _is_platform(word: str) -> bool:
+    return word.replace(" ", "") in {p.replace(" ", "") for p in PLATFORMS}

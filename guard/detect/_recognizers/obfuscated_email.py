@@ -1,0 +1,134 @@
+"""OBFUSCATED_EMAIL: e-mail addresses written to slip past an e-mail pattern.
+
+Caught: `jo at example dot com`, `jo [at] example [dot] com`, `jo(at)example(dot)com`,
+`jo @ example . com`, `jo@example dot com`, `j o @ e x a m p l e . c o m`,
+`jo＠example．com`, zero-width characters inside an address, and `jo.smith at gmail`.
+A plain `jo@example.com` is left to EMAIL_ADDRESS. The domain must end in a known
+public suffix (checked offline), so `see you at the meeting dot point` is not an address.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import regex
+
+from guard.detect._normalize import normalize
+from guard.detect._recognizers._base import GuardRecognizer, is_registrable, stop_words
+
+_OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
+_AT = regex.compile(
+    rf"\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\s+at\s+|\s*@\s*",
+    regex.IGNORECASE,
+)
+_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s*\.\s*)"
+# Inside the local part a bare "." may not be spaced: "Thanks. jo at ..." is two words.
+_LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.)"
+_LOCAL_WORD = r"[a-z0-9_+\-]+"
+_LOCAL = regex.compile(
+    rf"(?<![\w.+\-@'\u2019])(?:{_LOCAL_WORD}(?:{_LOCAL_DOT}{_LOCAL_WORD}){{0,8}})\Z", regex.IGNORECASE
+)
+_LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+_DOMAIN = regex.compile(
+    rf"(?P<first>{_LABEL})(?P<rest>(?:{_DOT}{_LABEL}){{0,6}})(?![\w\-@])", regex.IGNORECASE
+)
+_DOT_SPLIT = regex.compile(_DOT, regex.IGNORECASE)
+_BRACKETED = regex.compile(rf"{_OPEN}|{_CLOSE}")
+_SPELLED = regex.compile(r"\b(?:at|dot)\b", regex.IGNORECASE)
+_PLAIN_EMAIL = regex.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+MAX_LOCAL = 96
+PROVIDERS = frozenset(
+    "gmail googlemail yahoo ymail hotmail outlook live msn icloud me aol protonmail proton "
+    "gmx yandex mail zoho fastmail tutanota qq 163".split()
+)
+
+
+@functools.cache
+def _labels(count: int) -> Any:
+    return regex.compile(rf"{_LABEL}(?:{_DOT}{_LABEL}){{{count - 1}}}", regex.IGNORECASE)
+
+
+class ObfuscatedEmailRecognizer(GuardRecognizer):
+    """Finds e-mail addresses disguised with words, brackets, spacing or look-alike characters.
+
+    Scores: brackets 0.95; `at`/`dot` spelled out, or spacing/character tricks 0.85;
+    a bare provider (`jo at gmail`) 0.6; `jo at example.com` (only the `at` spelled) 0.4,
+    which the context words below lift over a 0.5 threshold.
+    """
+
+    ENTITY = "OBFUSCATED_EMAIL"
+    CONTEXT = ("email", "mail", "contact", "reach", "write", "address", "message")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        """Look for an address around every `at` / `@` marker."""
+        norm = normalize(text, collapse_spacing=True)
+        n = norm.text
+        results: list[Any] = []
+        taken_until = -1
+        for at in _AT.finditer(n, timeout=self.timeout_s):
+            if at.start() < taken_until:
+                continue
+            found = self._around(text, n, at.start(), at.end(), norm.span)
+            if found is not None:
+                results.append(found[0])
+                taken_until = found[1]
+        return results
+
+    def _around(self, text: str, n: str, s: int, e: int, to_original: Any) -> Any:
+        local = _LOCAL.search(n, max(0, s - MAX_LOCAL), s, timeout=self.timeout_s)
+        domain = _DOMAIN.match(n, e, timeout=self.timeout_s)
+        if local is None or domain is None:
+            return None
+        local_text = ".".join(_DOT_SPLIT.split(local.group(0)))
+        labels = [domain.group("first"), *_DOT_SPLIT.split(domain.group("rest"))[1:]]
+        fit = self._fit_domain(labels)
+        if fit is None:
+            return None
+        used, address = fit
+        end = self._domain_end(n, e, used)
+        start, stop = to_original(local.start(), end)
+        marker_text = n[s:end]
+        score, rule = self._strength(text[start:stop], n[local.start() : end], marker_text, used)
+        if score <= 0 or self._is_stop_word(local_text, n[s:e]):
+            return None
+        normalized = f"{local_text}@{address}".lower()
+        return self.result(start, stop, score, rule, normalized), end
+
+    @staticmethod
+    def _fit_domain(labels: list[str]) -> tuple[int, str] | None:
+        for used in range(len(labels), 1, -1):
+            domain = ".".join(labels[:used])
+            if is_registrable(domain):
+                return used, domain
+        if labels[0].lower() in PROVIDERS:
+            return 1, labels[0]
+        return None
+
+    @staticmethod
+    def _domain_end(n: str, e: int, used: int) -> int:
+        m = _labels(used).match(n, e)
+        return m.end() if m is not None else e
+
+    @staticmethod
+    def _strength(raw: str, folded: str, markers: str, used: int) -> tuple[float, str]:
+        whole = folded
+        if _BRACKETED.search(whole):
+            return 0.95, "bracketed"
+        spelled = {w.lower() for w in _SPELLED.findall(whole)}
+        if used == 1:
+            return 0.6, "bare provider"
+        if "dot" in spelled:
+            return 0.85, "spelled dot"
+        if raw != folded or any(c.isspace() for c in whole):
+            if "at" in spelled:
+                return 0.4, "spelled at"
+            return 0.85, "spaced or look-alike characters"
+        if _PLAIN_EMAIL.fullmatch(raw):
+            return 0.0, "plain"
+        return 0.4, "spelled at"
+
+    @staticmethod
+    def _is_stop_word(local: str, marker: str) -> bool:
+        """`find us at acme.com`: a spelled `at` after a stop word is prose, not an address."""
+        return "@" not in marker and local.lower() in stop_words()

@@ -1,0 +1,181 @@
+"""OBFUSCATED_PHONE: phone numbers written to slip past a phone-number parser.
+
+Caught: digits spelled out (`four one six five five five zero one nine nine`, also mixed
+with digits and `double five`), digits spaced one by one (`4 1 6 5 5 5 0 1 9 9`),
+look-alike letters (`4l6-555-O199`), and digit groups joined by unusual separators
+(`416.555.0199`, `416/555/0199`, `416_555_0199`). Near misses left alone: prices,
+dates, times, IP addresses, version numbers, thousands separators and plain order
+numbers (a bare run of digits is PHONE_NUMBER's business, not an obfuscation).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from guard.detect._normalize import normalize
+from guard.detect._recognizers._base import GuardRecognizer
+
+_TOKEN = regex.compile(r"[^\W_]+")
+_SEPARATORS = frozenset(" \t\r\n-\u2010\u2011\u2012\u2013\u2014.,/_*|~()+[]:")
+_ODD_SEPARATORS = frozenset("./_*|~:")
+MAX_GAP = 3
+MIN_DIGITS, MAX_DIGITS = 7, 15
+WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+ZERO_WORDS = frozenset({"oh", "o"})
+MULTIPLIERS = {"double": 2, "triple": 3}
+_GLYPH = re.compile(r"^[0-9oOlI]+$")
+_GLYPH_MAP = str.maketrans("oOlI", "0011")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    start: int
+    end: int
+    kind: str  # digits | word | mult | glyph
+    value: str  # the digits it stands for ("" for a multiplier)
+    times: int = 1
+
+
+def _classify(m: Any) -> _Token | None:
+    text = m.group(0)
+    lower = text.lower()
+    if text.isdecimal():
+        digits = "".join(str(unicodedata.decimal(c)) for c in text)
+        return _Token(m.start(), m.end(), "digits", digits)
+    if lower in WORDS:
+        return _Token(m.start(), m.end(), "word", WORDS[lower])
+    if lower in MULTIPLIERS:
+        return _Token(m.start(), m.end(), "mult", "", MULTIPLIERS[lower])
+    if _GLYPH.match(text) and sum(c.isdigit() for c in text) >= 2 and not text.isdigit():
+        return _Token(m.start(), m.end(), "glyph", text.translate(_GLYPH_MAP))
+    return None
+
+
+class ObfuscatedPhoneRecognizer(GuardRecognizer):
+    """Finds runs of digit-like tokens that spell a phone number in a disguised way.
+
+    Scores: spelled digits 0.85, one-by-one spacing 0.75, look-alike letters 0.7,
+    unusual separators 0.6.
+    """
+
+    ENTITY = "OBFUSCATED_PHONE"
+    CONTEXT = ("phone", "call", "text", "number", "cell", "mobile", "whatsapp", "tel", "reach")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        """Group digit-like tokens separated by short punctuation into runs, then judge each."""
+        norm = normalize(text)
+        n = norm.text
+        results: list[Any] = []
+        run: list[_Token] = []
+        for m in _TOKEN.finditer(n, timeout=self.timeout_s):
+            token = _classify(m)
+            if token is not None and run and self._joined(n, run[-1].end, token.start):
+                run.append(token)
+                continue
+            self._judge(run, text, n, norm.span, results)
+            run = [token] if token is not None else []
+        self._judge(run, text, n, norm.span, results)
+        return results
+
+    @staticmethod
+    def _joined(n: str, end: int, start: int) -> bool:
+        gap = n[end:start]
+        return 0 < len(gap) <= MAX_GAP and all(c in _SEPARATORS for c in gap)
+
+    def _judge(
+        self, run: list[_Token], text: str, n: str, to_original: Any, out: list[Any]
+    ) -> None:
+        run = _trim(run)
+        if not run:
+            return
+        digits = _digits(run)
+        if not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
+            return
+        start, end = to_original(run[0].start, run[-1].end)
+        if text[start:end] != n[run[0].start : run[-1].end]:
+            verdict: tuple[float, str] | None = (0.7, "look-alike digits")
+        else:
+            verdict = _rule(run, n, digits) if len(run) >= 2 else None
+        if verdict is not None:
+            out.append(self.result(start, end, verdict[0], verdict[1], digits))
+
+
+def _trim(run: list[_Token]) -> list[_Token]:
+    """Drop what cannot start or end a number: a leading `oh`/`o`, a dangling `double`."""
+    while run and (run[0].kind == "word" and run[0].value == "0" and _is_zero_word(run[0])):
+        run = run[1:]
+    while run and run[-1].kind == "mult":
+        run = run[:-1]
+    return run
+
+
+def _is_zero_word(token: _Token) -> bool:
+    return token.end - token.start <= 2  # "o" or "oh", not "zero"
+
+
+def _digits(run: list[_Token]) -> str:
+    out: list[str] = []
+    times = 1
+    for token in run:
+        if token.kind == "mult":
+            times = token.times
+            continue
+        out.append(token.value[:1] * times + token.value[1:])
+        times = 1
+    return "".join(out)
+
+
+def _rule(run: list[_Token], n: str, digits: str) -> tuple[float, str] | None:
+    kinds = [t.kind for t in run]
+    words = kinds.count("word") + kinds.count("mult")
+    if words >= 3:
+        return 0.85, "spelled digits"
+    if "glyph" in kinds and sum(c.isdigit() for t in run for c in n[t.start : t.end]) >= 4:
+        return 0.7, "look-alike digits"
+    if words or "glyph" in kinds:
+        return None
+    groups = [t.value for t in run]
+    if sum(len(g) == 1 for g in groups) >= 6 and sum(len(g) > 1 for g in groups) <= 1:
+        return 0.75, "spaced digits"
+    return _unusual_separators(run, n, groups, digits)
+
+
+def _unusual_separators(
+    run: list[_Token], n: str, groups: list[str], digits: str
+) -> tuple[float, str] | None:
+    gaps = "".join(n[a.end : b.start] for a, b in zip(run, run[1:], strict=False))
+    if not any(c in _ODD_SEPARATORS for c in gaps) or not 9 <= len(digits) <= 13:
+        return None
+    if any(len(g) > 4 for g in groups) or sum(len(g) >= 2 for g in groups) < 3:
+        return None
+    if _like_ip(groups, gaps) or _like_date(groups) or _like_thousands(groups):
+        return None
+    return 0.6, "unusual separators"
+
+
+def _like_ip(groups: list[str], gaps: str) -> bool:
+    return len(groups) == 4 and set(gaps) == {"."} and all(int(g) <= 255 for g in groups)
+
+
+def _like_date(groups: list[str]) -> bool:
+    for i, g in enumerate(groups):
+        if _YEAR.match(g):
+            before, after = groups[max(0, i - 2) : i], groups[i + 1 : i + 3]
+            if (len(before) == 2 and all(len(x) <= 2 for x in before)) or (
+                len(after) == 2 and all(len(x) <= 2 for x in after)
+            ):
+                return True
+    return False
+
+
+def _like_thousands(groups: list[str]) -> bool:
+    return len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])

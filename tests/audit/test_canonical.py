@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guard._exceptions import AuditError
+from guard._models import PiiFinding
+from guard.audit import canonical_json
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param({"b": 1, "a": [1, 2]}, b'{"a":[1,2],"b":1}', id="keys-sorted"),
+        pytest.param({"a": 3.0}, b'{"a":3}', id="integral-float-as-int"),
+        pytest.param({"a": -0.0}, b'{"a":0}', id="negative-zero"),
+        pytest.param({"a": 1e21}, b'{"a":1e+21}', id="large-float-exponent"),
+        pytest.param({"a": 1e-7}, b'{"a":1e-7}', id="small-float-exponent"),
+        pytest.param({"a": 0.00001}, b'{"a":0.00001}', id="small-float-positional"),
+        pytest.param({"a": 9999999999999998.0}, b'{"a":9999999999999998}', id="above-2-53"),
+        pytest.param({"a": "é\n\u001f"}, '{"a":"é\\n\\u001f"}'.encode(), id="string-escapes"),
+        pytest.param({"\u20ac": 1, "\U0001f600": 2, "\ufb33": 3}, None, id="utf16-key-order"),
+        pytest.param([True, False, None, "x"], b'[true,false,null,"x"]', id="literals"),
+        pytest.param(("a", 1), b'["a",1]', id="tuple-as-array"),
+    ],
+)
+def test_known_serialisations(value: object, expected: bytes | None) -> None:
+    assert canonical_json(value) == (expected or rfc8785.dumps(value))  # type: ignore[arg-type]
+
+
+def test_rfc8785_utf16_key_order() -> None:
+    # RFC 8785 section 3.2.3: keys sort by UTF-16 code units, so U+1F600 (D83D DE00)
+    # sorts before U+FB33 even though its code point is larger.
+    out = canonical_json({"\U0001f600": 1, "\ufb33": 2})
+    assert out.decode().index("\U0001f600") < out.decode().index("\ufb33")
+
+
+def test_pydantic_model_is_dumped_in_json_mode() -> None:
+    finding = PiiFinding(entity_type="EMAIL_ADDRESS", field="m", start=0, end=3, score=0.5)
+    assert canonical_json(finding) == rfc8785.dumps(finding.model_dump(mode="json"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"a": math.nan}, id="nan"),
+        pytest.param({"a": math.inf}, id="inf"),
+        pytest.param({"a": [-math.inf]}, id="nested-negative-inf"),
+    ],
+)
+def test_non_finite_floats_are_refused(value: object) -> None:
+    with pytest.raises(AuditError, match="non-finite"):
+        canonical_json(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"a": object()}, id="object"),
+        pytest.param({1: "a"}, id="int-key"),
+        pytest.param({"a": b"bytes"}, id="bytes"),
+        pytest.param({"a": 2**60}, id="unsafe-int"),
+        pytest.param({"a": "\ud800"}, id="lone-surrogate"),
+    ],
+)
+def test_non_json_values_are_refused(value: object) -> None:
+    with pytest.raises(AuditError, match="not JSON-serialisable"):
+        canonical_json(value)
+
+
+_keys = st.text(max_size=4)
+_floats = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [1e-4, 9.999e-5, 1e16, 1e16 - 2, 2.0**53, 2.0**53 + 2, 1e21, 1e-7, 0.1, -0.0, 5e-324]
+)
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | _floats
+    | st.text(max_size=8)
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400)
+@given(_json)
+def test_fast_path_matches_the_reference_implementation(value: object) -> None:
+    try:
+        expected = rfc8785.dumps(value)  # type: ignore[arg-type]
+    except (rfc8785.CanonicalizationError, UnicodeError):
+        with pytest.raises(AuditError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected

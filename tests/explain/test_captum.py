@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import explain
+from explain import ExplanationInputError, ExplanationTypeError, ModelCallError
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("captum")
+
+
+def mlp(n_in: int = 8, n_out: int = 4, seed: int = 0, dtype=torch.float64) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Linear(n_in, 32),
+        torch.nn.Tanh(),
+        torch.nn.Linear(32, 32),
+        torch.nn.ReLU(),
+        torch.nn.Linear(32, n_out),
+    ).to(dtype)
+
+
+def linear(n_in: int = 6, n_out: int = 3, seed: int = 1) -> torch.nn.Linear:
+    torch.manual_seed(seed)
+    return torch.nn.Linear(n_in, n_out).double()
+
+
+def forward(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return net(torch.as_tensor(x[None, :], dtype=torch.float64))[0].numpy()
+
+
+METHODS = [
+    pytest.param("integrated_gradients", id="ig"),
+    pytest.param("deeplift", id="deeplift"),
+]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_linear_net_attribution_is_weight_times_input_difference(method) -> None:
+    net = linear()
+    rng = np.random.default_rng(0)
+    x, baseline = rng.normal(size=6), rng.normal(size=6)
+    ex = explain.captum(net, method=method, baseline=baseline)
+    w = net.weight.detach().numpy()
+    for target in range(3):
+        att = ex.explain(x, target=target)
+        np.testing.assert_allclose(att.values, w[target] * (x - baseline), atol=1e-7)
+        assert att.target == target
+        assert att.baseline == pytest.approx(list(baseline))
+        assert att.check_ok
+
+
+@pytest.mark.parametrize("seed", [pytest.param(s, id=f"seed{s}") for s in range(3)])
+def test_integrated_gradients_completeness_on_mlp(seed) -> None:
+    net = mlp(seed=seed)
+    x = np.random.default_rng(seed).normal(size=8)
+    att = explain.captum(net, n_steps=32).explain(x)
+    out = forward(net, x)
+    zero = forward(net, np.zeros(8))
+    k = int(np.argmax(out))
+    assert att.target == k  # default target: the action the policy would choose
+    assert att.output == pytest.approx(out[k])
+    assert att.base_value == pytest.approx(zero[k])
+    assert sum(att.values) == pytest.approx(out[k] - zero[k], abs=1e-3)
+    assert att.check_name == "convergence_delta"
+    assert att.check_value == pytest.approx(abs(sum(att.values) - (out[k] - zero[k])))
+    assert att.check_ok
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_contrastive_sums_to_output_difference(method) -> None:
+    net = mlp()
+    x = np.random.default_rng(7).normal(size=8)
+    att = explain.captum(net, method=method).explain(x, target=1, versus=3)
+    out, zero = forward(net, x), forward(net, np.zeros(8))
+    expected = (out[1] - out[3]) - (zero[1] - zero[3])
+    assert att.output == pytest.approx(out[1] - out[3])
+    assert sum(att.values) == pytest.approx(expected, abs=1e-3)
+    assert (att.target, att.versus) == (1, 3)
+    assert att.check_ok
+
+
+def test_contrastive_on_linear_net_is_weight_difference() -> None:
+    net = linear()
+    x = np.random.default_rng(8).normal(size=6)
+    att = explain.captum(net).explain(x, target=0, versus=2)
+    w = net.weight.detach().numpy()
+    np.testing.assert_allclose(att.values, (w[0] - w[2]) * x, atol=1e-7)
+
+
+def test_flags_an_unconverged_integral() -> None:
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1))
+    with torch.no_grad():
+        net[0].weight.mul_(25.0)  # sharp kinks: one step cannot integrate them
+    ex = explain.captum(net, n_steps=1, tolerance=1e-6)
+    att = ex.explain(np.array([1.0, -2.0, 0.5, 3.0]))
+    assert att.check_value > 1e-6
+    assert not att.check_ok
+
+
+def test_gradient_shap_is_seeded_and_near_complete() -> None:
+    net = mlp()
+    rng = np.random.default_rng(9)
+    background, x = rng.normal(size=(20, 8)), rng.normal(size=8)
+    ex = explain.captum(net, method="gradient_shap", baseline=background, n_samples=64)
+    first, second = ex.explain(x), ex.explain(x)
+    assert first.values == second.values
+    assert first.baseline is None
+    out = forward(net, x)[first.target]
+    means = np.mean([forward(net, b)[first.target] for b in background])
+    assert first.base_value == pytest.approx(means)
+    assert sum(first.values) == pytest.approx(out - means, abs=0.5)
+
+
+def test_float32_module_and_tensor_input() -> None:
+    net = mlp(dtype=torch.float32)
+    x = torch.randn(8)
+    att = explain.captum(net).explain(x)
+    assert len(att.values) == 8 and att.check_ok
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        pytest.param({"method": "lime"}, ExplanationInputError, "unknown method", id="method"),
+        pytest.param({"n_steps": 0}, ExplanationInputError, "n_steps", id="n-steps"),
+        pytest.param(
+            {"baseline": np.zeros((2, 8))}, ExplanationInputError, "one baseline row", id="rows"
+        ),
+        pytest.param(
+            {"baseline": [np.nan] * 8}, ExplanationInputError, "non-finite", id="nan-baseline"
+        ),
+    ],
+)
+def test_bad_configuration(kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        explain.captum(mlp(), **kwargs)
+
+
+def test_not_a_module() -> None:
+    with pytest.raises(ExplanationTypeError, match="torch.nn.Module"):
+        explain.captum(lambda x: x)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        pytest.param(
+            lambda ex: ex.explain(np.zeros(8), target=4), ExplanationInputError, "out of range",
+            id="target",
+        ),
+        pytest.param(
+            lambda ex: ex.explain(np.zeros(8), target=1, versus=1),
+            ExplanationInputError,
+            "target itself",
+            id="versus-self",
+        ),
+        pytest.param(
+            lambda ex: ex.explain(np.zeros(7)), ExplanationInputError, "7 features", id="width"
+        ),
+        pytest.param(
+            lambda ex: ex.explain(["a"] * 8), ExplanationTypeError, "dtype", id="strings"
+        ),
+    ],
+)
+def test_bad_calls(call, error, match) -> None:
+    with pytest.raises(error, match=match):
+        call(explain.captum(mlp()))
+
+
+def test_module_that_raises() -> None:
+    class Broken(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            raise RuntimeError("policy crashed")
+
+    with pytest.raises(ModelCallError, match="policy crashed"):
+        explain.captum(Broken()).explain([1.0, 2.0, 3.0])
