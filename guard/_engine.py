@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from guard._evaluate import DecisionRates, Masker, run_rules, verdict_of
+from guard._evaluate import MISSING, DecisionRates, Masker, lookup, run_rules, verdict_of
 from guard._exceptions import DependencyMissing, PolicyError
 from guard._models import (
     Decision,
@@ -22,6 +22,7 @@ from guard._models import (
     RuleHit,
     ShadowResult,
     Verdict,
+    fast_model,
 )
 from guard._paths import format_path, parse_path, set_in, walk
 from guard._validate import check_action, check_data, digest
@@ -201,7 +202,8 @@ class Guard:
         changed = any(o.verdict is not Verdict.ALLOW for o in outcomes)
         verdict = Verdict.DENY if rows and dropped == len(rows) else (
             Verdict.REDACT if changed else Verdict.ALLOW)
-        decision = Decision.model_construct(
+        decision = fast_model(
+            Decision,
             id=new_id(), time=datetime.now(UTC), tenant=tenant, actor=actor, kind="rank",
             policy=pack.name, policy_version=pack.version, policy_digest=pack.digest,
             mode=self.mode, verdict=verdict, hits=hits, pii=findings, pii_report=None,
@@ -243,25 +245,29 @@ class Guard:
         action: Any,
         context: Mapping[str, Any] | None,
         *,
-        checked: tuple[dict[str, Any], str] | None = None,
+        checked: tuple[dict[str, Any], str, bytes] | None = None,
         scan: _Scan | None = None,
     ) -> tuple[Decision, dict[str, Any], _Scan]:
         t0 = time.perf_counter_ns()
-        data, action_digest = checked or check_action(action)
+        data, action_digest, raw = checked or check_action(action)
         ctx = check_data(context, "context") if context is not None else {}
         t1 = time.perf_counter_ns()
         if scan is None:
             scan = self._scan(pack, data)
         t2 = time.perf_counter_ns()
         env = self._env(pack, data, ctx, scan)
-        mask = self._masker(pack, data, scan)
-        hits = run_rules(pack.action_rules(data["kind"]), env, mask=mask)
+        rules = pack.action_rules(data["kind"])
+        hits = run_rules(rules, env, mask=self._masker(pack, data, scan)) if rules else []
         verdict = verdict_of(hits, pack.defaults_verdict)
         shadow = self._run_shadow(pack, data, ctx, scan, verdict)
         t3 = time.perf_counter_ns()
-        final = self._final_action(pack, data, verdict, hits, scan)
+        final = (
+            json.loads(raw) if verdict is Verdict.ALLOW
+            else self._final_action(pack, data, verdict, hits, scan)
+        )
         t4 = time.perf_counter_ns()
-        decision = Decision.model_construct(
+        decision = fast_model(
+            Decision,
             id=new_id(), time=datetime.now(UTC), tenant=data.get("tenant"),
             actor=data.get("actor"), kind=data["kind"], policy=pack.name,
             policy_version=pack.version, policy_digest=pack.digest, mode=self.mode,
@@ -279,7 +285,9 @@ class Guard:
     ) -> dict[str, Any]:
         env = {"action": data, "kind": data["kind"], "actor": data.get("actor"),
                "tenant": data.get("tenant"), "params": data.get("params", {}), "context": ctx,
-               "pii": scan.view, "__rate__": DecisionRates(self.rates)}
+               "pii": scan.view}
+        if pack.uses_rate:
+            env["__rate__"] = DecisionRates(self.rates)
         for name in ("score", "attribution", "rationale"):
             if name in ctx:
                 env[name] = ctx[name]
@@ -395,22 +403,21 @@ class Guard:
         return [_wrap(s) for s in scanner.scan_batch(rows)]
 
     def _masker(self, pack: CompiledPack, data: Mapping[str, Any], scan: _Scan) -> Masker | None:
+        """Evidence and messages from PII fields come back masked; computed only when asked."""
         if pack.pii is None:
             return None
         roots = tuple(f.split("[", 1)[0] for f in pack.pii.fields)
-        masked: dict[str, Any] | None = None
         scanner = self._scanners.get(pack.name)
-        if scanner is not None and scan.scan is not None:
-            masked = scanner.mask_for_audit(data, scan.scan)[0]
+        cache: list[dict[str, Any]] = []
 
         def mask(key: str, value: Any) -> Any:
             if not isinstance(value, str | list | dict) or not any(r in key for r in roots):
                 return value
-            if masked is not None:
-                from guard._evaluate import _MISSING, lookup
-
-                safe = lookup(masked, key)
-                if safe is not _MISSING:
+            if scanner is not None and scan.scan is not None:
+                if not cache:
+                    cache.append(scanner.mask_for_audit(data, scan.scan)[0])
+                safe = lookup(cache[0], key)
+                if safe is not MISSING:
                     return safe
             return "<masked>"
 
@@ -441,7 +448,9 @@ class Guard:
             stored, masked_paths, erased = self._mask(pack, data, scan)
             if final is not None:
                 final = self._mask(pack, final, None)[0]
-        event = DecisionEventV1.model_construct(
+        event = fast_model(
+            DecisionEventV1,
+            schema_version="guard.decision/v1",
             id=decision.id, time=decision.time.isoformat(), policy=decision.policy,
             policy_version=decision.policy_version, policy_digest=decision.policy_digest,
             mode=decision.mode, tenant=decision.tenant, actor=decision.actor, kind=decision.kind,
@@ -481,14 +490,12 @@ def _rule(pack: CompiledPack, hit: RuleHit) -> Any:
 def _cap(
     pack: CompiledPack, row: dict[str, Any], counts: dict[tuple[str, str], int], item_id: Any
 ) -> RuleHit | None:
-    from guard._evaluate import _MISSING, lookup
-
     for rule in pack.list_rules:
         cap = rule.cap
         if cap is None:
             continue
         value = lookup({"item": row}, cap.by)
-        if value is _MISSING:
+        if value is MISSING:
             continue
         key = (rule.id, json.dumps(value, sort_keys=True))
         counts[key] = counts.get(key, 0) + 1

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from guard._exceptions import GuardError
-from guard._models import RANK, RuleHit, Verdict
+from guard._models import RANK, RuleHit, Verdict, fast_model
 from guard.policy._loader import CompiledRule
 from guard.policy._rate import RateStore
 
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-\[\]]*)\}")
-_MISSING = object()
+MISSING = object()
 
 # (evidence key, value) -> the value safe to store: PII fields come back masked.
 Masker = Callable[[str, Any], Any]
@@ -85,7 +85,8 @@ def _hit(
     if mask is not None:
         evidence = {k: mask(k, v) for k, v in evidence.items()}
     message = fill_template(rule.message, env, mask) if rule.has_template else rule.message
-    return RuleHit.model_construct(
+    return fast_model(
+        RuleHit,
         rule_id=rule.id,
         effect=rule.effect,
         message=message,
@@ -98,7 +99,8 @@ def _hit(
 
 def _error_hit(rule: CompiledRule, exc: Exception, item_id: str | int | None) -> RuleHit:
     text = str(exc) if isinstance(exc, GuardError) else f"{type(exc).__name__}: {exc}"
-    return RuleHit.model_construct(
+    return fast_model(
+        RuleHit,
         rule_id=rule.id,
         effect=rule.on_error,
         message=f"rule could not be evaluated: {text}",
@@ -115,7 +117,7 @@ def fill_template(template: str, env: Mapping[str, Any], mask: Masker | None = N
     def one(match: re.Match[str]) -> str:
         path = match.group(1)
         value = lookup(env, path)
-        if value is _MISSING:
+        if value is MISSING:
             return "<missing>"
         return str(mask(path, value) if mask is not None else value)[:200]
 
@@ -123,7 +125,7 @@ def fill_template(template: str, env: Mapping[str, Any], mask: Masker | None = N
 
 
 def lookup(env: Mapping[str, Any], path: str) -> Any:
-    """Follow a dotted path through dicts; `_MISSING` when any step is absent."""
+    """Follow a dotted path through dicts; `MISSING` when any step is absent."""
     value: Any = env
     for part in path.replace("[", ".").replace("]", "").split("."):
         if isinstance(value, Mapping) and part in value:
@@ -131,5 +133,5 @@ def lookup(env: Mapping[str, Any], path: str) -> Any:
         elif isinstance(value, list) and part.lstrip("-").isdigit() and abs(int(part)) < len(value):
             value = value[int(part)]
         else:
-            return _MISSING
+            return MISSING
     return value

@@ -28,8 +28,8 @@ def as_mapping(value: Any, what: str) -> dict[str, Any]:
     raise InvalidAction(f"{what} must be a mapping (dict), got {type(value).__name__}")
 
 
-def check_action(action: Any) -> tuple[dict[str, Any], str]:
-    """Validate an action; return it with the SHA-256 digest of its canonical-ish JSON."""
+def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
+    """Validate an action; return it, the SHA-256 digest of its sorted JSON, and that JSON."""
     data = as_mapping(action, "action")
     if "kind" not in data and data.get("type") == "function":
         data = from_tool_call(data)
@@ -41,7 +41,8 @@ def check_action(action: Any) -> tuple[dict[str, Any], str]:
             raise InvalidAction(f"action {key!r} must be a string, got {data[key]!r}")
     if not isinstance(data.get("params", {}), dict):
         raise InvalidAction(f"action 'params' must be a mapping, got {type(data['params']).__name__}")
-    return data, digest(data, "action")
+    raw = encode(data, "action")
+    return data, "sha256:" + hashlib.sha256(raw).hexdigest(), raw
 
 
 def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:

@@ -142,6 +142,7 @@ class AuditLog:
         self._store = store
         self._key_path = signing_key_path
         self._signer: Signer | None = None
+        self._signer_lock = threading.Lock()
         self._committer = _GroupCommitter(store, self._on_commit)
         self._tree: MerkleTree | None = None  # leaf hashes, loaded on the first head or proof
         self._tree_lock = threading.Lock()
@@ -315,10 +316,11 @@ class AuditLog:
         self._store.close()
 
     def _get_signer(self) -> Signer:
-        if self._signer is None:
-            path = self._key_path
-            self._signer = Signer.from_file(path) if path else Signer.ephemeral()
-        return self._signer
+        with self._signer_lock:  # one key per log, even when two threads ask at once
+            if self._signer is None:
+                path = self._key_path
+                self._signer = Signer.from_file(path) if path else Signer.ephemeral()
+            return self._signer
 
     def _leaf_at(self, index: int) -> StoredLeaf:
         leaves = self._store.read(index, index + 1) if index >= 0 else []
@@ -360,10 +362,12 @@ class _Prepared:
 def _prepare(record: Mapping[str, Any] | BaseModel) -> _Prepared:
     """Canonicalise a record before anything is written, giving a copy an id if it has none."""
     data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
-    if not isinstance(data, Mapping):
-        raise AuditError(
-            f"an audit record must be a dict or a pydantic model, got {type(record).__name__}"
-        )
+    if type(data) is not dict:
+        if not isinstance(data, Mapping):
+            raise AuditError(
+                f"an audit record must be a dict or a pydantic model, got {type(record).__name__}"
+            )
+        data = dict(data)
     record_id = data.get("id")
     if record_id is None:
         record_id = uuid.uuid4().hex

@@ -96,7 +96,12 @@ class AuditStore(Protocol):
     process memory, so several processes may share a log), calls `build_rows` to hash
     the records and compute each leaf's `root_after`, writes the rows and the new
     frontier, commits, and only then returns. Record ids are unique; a duplicate
-    fails the whole call with `AuditError` and writes nothing. The other methods read.
+    fails the whole call with `AuditError` and writes nothing.
+
+    The other methods read. They return rows as stored, never renumbered or repaired,
+    because `AuditLog.verify` relies on seeing gaps and edits; `query` must mean what
+    `matches` means (the memory store is the executable reference). Errors are
+    `AuditError`, never a driver's own exception.
     """
 
     def append(self, records: list[bytes]) -> list[int]:

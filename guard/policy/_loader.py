@@ -73,6 +73,7 @@ class CompiledPack:
     any_kind: tuple[CompiledRule, ...] = ()
     item_rules: tuple[CompiledRule, ...] = ()
     list_rules: tuple[CompiledRule, ...] = ()
+    _uses_rate: bool = False
 
     def action_rules(self, kind: str) -> tuple[CompiledRule, ...]:
         """The action-scope rules that apply to `kind`, in declaration order."""
@@ -81,6 +82,10 @@ class CompiledPack:
     @property
     def uses_pii(self) -> bool:
         return any(r.uses_pii for r in self.rules)
+
+    @property
+    def uses_rate(self) -> bool:
+        return self._uses_rate
 
     @property
     def uses_explanations(self) -> bool:
@@ -300,6 +305,7 @@ def _compile(
         any_kind=tuple(r for r in action if r.kinds is None),
         item_rules=tuple(r for r in rules if r.scope == "item"),
         list_rules=tuple(r for r in rules if r.scope == "list"),
+        _uses_rate=any(r.when is not None and "rate" in r.when.functions_used for r in rules),
     )
 
 

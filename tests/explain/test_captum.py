@@ -63,7 +63,7 @@ def test_integrated_gradients_completeness_on_mlp(seed) -> None:
     assert att.target == k  # default target: the action the policy would choose
     assert att.output == pytest.approx(out[k])
     assert att.base_value == pytest.approx(zero[k])
-    assert sum(att.values) == pytest.approx(out[k] - zero[k], abs=1e-3)
+    assert sum(att.values) == pytest.approx(out[k] - zero[k], abs=5e-3)  # ReLU kinks, 32 steps
     assert att.check_name == "convergence_delta"
     assert att.check_value == pytest.approx(abs(sum(att.values) - (out[k] - zero[k])))
     assert att.check_ok
@@ -77,7 +77,7 @@ def test_contrastive_sums_to_output_difference(method) -> None:
     out, zero = forward(net, x), forward(net, np.zeros(8))
     expected = (out[1] - out[3]) - (zero[1] - zero[3])
     assert att.output == pytest.approx(out[1] - out[3])
-    assert sum(att.values) == pytest.approx(expected, abs=1e-3)
+    assert sum(att.values) == pytest.approx(expected, abs=5e-3)
     assert (att.target, att.versus) == (1, 3)
     assert att.check_ok
 

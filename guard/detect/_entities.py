@@ -1,0 +1,74 @@
+"""Which entity types the guard can detect, and what each one needs (no heavy imports here)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# Pattern entities: (module, class) of the recognizer; "guard" means guard.detect._recognizers.
+PATTERN_RECOGNIZERS: dict[str, tuple[str, str]] = {
+    "CONTACT_HANDLE": ("guard", "ContactHandleRecognizer"),
+    "CREDIT_CARD": ("presidio", "CreditCardRecognizer"),
+    "CRYPTO": ("presidio", "CryptoRecognizer"),
+    "EMAIL_ADDRESS": ("guard", "OfflineEmailRecognizer"),
+    "IBAN_CODE": ("presidio", "IbanRecognizer"),
+    "IP_ADDRESS": ("presidio", "IpRecognizer"),
+    "MAC_ADDRESS": ("presidio", "MacAddressRecognizer"),
+    "MEDICAL_LICENSE": ("presidio", "MedicalLicenseRecognizer"),
+    "OBFUSCATED_EMAIL": ("guard", "ObfuscatedEmailRecognizer"),
+    "OBFUSCATED_PHONE": ("guard", "ObfuscatedPhoneRecognizer"),
+    "PHONE_NUMBER": ("presidio", "PhoneRecognizer"),
+    "UK_NHS": ("presidio", "NhsRecognizer"),
+    "URL": ("presidio", "UrlRecognizer"),
+    "US_BANK_NUMBER": ("presidio", "UsBankRecognizer"),
+    "US_DRIVER_LICENSE": ("presidio", "UsLicenseRecognizer"),
+    "US_ITIN": ("presidio", "UsItinRecognizer"),
+    "US_PASSPORT": ("presidio", "UsPassportRecognizer"),
+    "US_SSN": ("presidio", "UsSsnRecognizer"),
+}
+
+# NER entities come from the spaCy model, mapped as in Presidio's default configuration.
+NER_LABELS: dict[str, str] = {
+    "PER": "PERSON",
+    "PERSON": "PERSON",
+    "NORP": "NRP",
+    "FAC": "LOCATION",
+    "LOC": "LOCATION",
+    "GPE": "LOCATION",
+    "LOCATION": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "ORGANIZATION": "ORGANIZATION",
+    "DATE": "DATE_TIME",
+    "TIME": "DATE_TIME",
+}
+NER_ENTITIES = frozenset(NER_LABELS.values())
+BUILTIN_ENTITIES = frozenset(PATTERN_RECOGNIZERS) | NER_ENTITIES
+
+_DIGIT = re.compile(r"\d")
+_DIGIT_OR_COLON = re.compile(r"[\d:]")
+
+
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+# Pre-filters: a cheap test that must pass for the recognizer to find anything at all.
+# Each holds because every pattern of that recognizer needs the character (tests check it).
+PREFILTERS: dict[str, Callable[[str], bool]] = {
+    "EMAIL_ADDRESS": lambda text: "@" in text,
+    "CREDIT_CARD": _has_digit,
+    "IBAN_CODE": _has_digit,
+    "IP_ADDRESS": lambda text: _DIGIT_OR_COLON.search(text) is not None,
+    "MEDICAL_LICENSE": _has_digit,
+    "UK_NHS": _has_digit,
+    "URL": lambda text: "." in text,
+    "US_BANK_NUMBER": _has_digit,
+    "US_ITIN": _has_digit,
+    "US_PASSPORT": _has_digit,
+    "US_SSN": _has_digit,
+}
+
+
+def count_digits(text: str) -> int:
+    """How many decimal digits (any script) a text holds."""
+    return sum(1 for _ in _DIGIT.finditer(text))
