@@ -56,12 +56,12 @@ def _check_finite(arr: Matrix, names: Sequence[str], what: str) -> None:
     bad = ~np.isfinite(arr)
     if not bad.any():
         return
-    cols = np.flatnonzero(bad.any(axis=0)) if arr.ndim == 2 else np.flatnonzero(bad)
-    shown = [f"{names[c]}={arr[..., c].ravel()[bad[..., c].ravel()][0]!r}" for c in cols[:5]]
+    rows = arr.reshape(-1, arr.shape[-1])
+    cols = np.flatnonzero(bad.reshape(rows.shape).any(axis=0))
+    first = [float(rows[~np.isfinite(rows[:, c]), c][0]) for c in cols[:5]]
+    shown = ", ".join(f"{names[c]}={v!r}" for c, v in zip(cols, first, strict=False))
     more = f" and {len(cols) - 5} more" if len(cols) > 5 else ""
-    raise ExplanationInputError(
-        f"{what} has non-finite values (NaN or inf) at {', '.join(shown)}{more}"
-    )
+    raise ExplanationInputError(f"{what} has non-finite values (NaN or inf) at {shown}{more}")
 
 
 def _from_mapping(x: Mapping[str, Any], names: Sequence[str], what: str) -> list[Any]:

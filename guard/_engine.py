@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -9,6 +10,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from guard._evaluate import MISSING, DecisionRates, Masker, lookup, run_rules, verdict_of
 from guard._exceptions import DependencyMissing, PolicyError
@@ -39,9 +42,13 @@ REDACTED = "[REDACTED]"
 _DONE = (Verdict.ALLOW, Verdict.REDACT)
 
 
+_PROCESS = os.urandom(5).hex()
+_COUNTER = itertools.count()
+
+
 def new_id() -> str:
-    """A time-ordered, random 128-bit id in hex: sortable by creation time."""
-    return f"{time.time_ns():016x}{os.urandom(8).hex()}"
+    """A time-ordered unique id: nanosecond time, a per-process random tag and a counter."""
+    return f"{time.time_ns():016x}{_PROCESS}{next(_COUNTER) & 0xFFFFFF:06x}"
 
 
 class _Scan:
@@ -262,7 +269,7 @@ class Guard:
         shadow = self._run_shadow(pack, data, ctx, scan, verdict)
         t3 = time.perf_counter_ns()
         final = (
-            json.loads(raw) if verdict is Verdict.ALLOW
+            orjson.loads(raw) if verdict is Verdict.ALLOW
             else self._final_action(pack, data, verdict, hits, scan)
         )
         t4 = time.perf_counter_ns()
@@ -508,7 +515,7 @@ def _cap(
 
 
 def _copy(data: Any) -> Any:
-    return json.loads(json.dumps(data))
+    return orjson.loads(orjson.dumps(data))
 
 
 def _erase(data: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]:

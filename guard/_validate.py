@@ -8,13 +8,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from guard._exceptions import ActionTooLarge, InvalidAction
 
 MAX_BYTES = 1_000_000
-MAX_DEPTH = 64
-_SCALARS = (str, int, float, bool, type(None))
+MAX_DEPTH = 254  # orjson's own recursion limit
 
 
 def as_mapping(value: Any, what: str) -> dict[str, Any]:
@@ -75,44 +75,44 @@ def digest(data: Any, what: str) -> str:
 
 
 def encode(data: Any, what: str) -> bytes:
-    """Encode JSON-like data, enforcing type, depth and size limits with clear errors."""
-    _check_shape(data, what)
+    """Encode JSON-like data with sorted keys, enforcing type, depth and size limits."""
     try:
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        raw = text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidAction(f"{what} holds text that is not valid UTF-8 ({exc.reason})") from None
+        raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as exc:
+        raise _encode_error(exc, what) from None
     if len(raw) > MAX_BYTES:
         raise ActionTooLarge(f"{what} is {len(raw)} bytes encoded; the limit is {MAX_BYTES}")
+    # orjson writes NaN and infinities as null: only then is a walk needed to tell them apart.
+    if b"null" in raw:
+        _check_finite(data, what)
     return raw
 
 
-def _check_shape(data: Any, what: str) -> None:
-    stack: list[tuple[Any, int]] = [(data, 1)]
+def _encode_error(exc: Exception, what: str) -> InvalidAction:
+    text = str(exc)
+    if "Recursion limit" in text:
+        return ActionTooLarge(f"{what} is nested deeper than {MAX_DEPTH} levels")
+    if "surrogates" in text or "UTF-8" in text:
+        return InvalidAction(f"{what} holds text that is not valid UTF-8 ({text})")
+    if "bytes" in text:
+        return InvalidAction(f"{what} holds bytes; send text (UTF-8 str) instead")
+    if "64-bit" in text:
+        return InvalidAction(f"{what} holds an integer outside the 64-bit range")
+    if "Dict key must be str" in text:
+        return InvalidAction(f"{what} has a non-string key; keys must be strings")
+    return InvalidAction(
+        f"{what} is not JSON-like ({text}); only dict, list, str, int, float, bool and None "
+        "are allowed"
+    )
+
+
+def _check_finite(data: Any, what: str) -> None:
+    stack = [data]
     while stack:
-        value, depth = stack.pop()
+        value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidAction(f"{what} holds {value!r}; numbers must be finite")
         if isinstance(value, dict):
-            if depth > MAX_DEPTH:
-                raise ActionTooLarge(f"{what} is nested deeper than {MAX_DEPTH} levels")
-            for k, v in value.items():
-                if not isinstance(k, str):
-                    raise InvalidAction(f"{what} has a non-string key {k!r}")
-                if not isinstance(v, _SCALARS):
-                    stack.append((v, depth + 1))
-                elif isinstance(v, float) and not math.isfinite(v):
-                    raise InvalidAction(f"{what} field {k!r} is {v!r}; numbers must be finite")
+            stack.extend(value.values())
         elif isinstance(value, list | tuple):
-            if depth > MAX_DEPTH:
-                raise ActionTooLarge(f"{what} is nested deeper than {MAX_DEPTH} levels")
-            for v in value:
-                if not isinstance(v, _SCALARS):
-                    stack.append((v, depth + 1))
-                elif isinstance(v, float) and not math.isfinite(v):
-                    raise InvalidAction(f"{what} holds {v!r}; numbers must be finite")
-        elif isinstance(value, bytes | bytearray):
-            raise InvalidAction(f"{what} holds bytes; send text (UTF-8 str) instead")
-        else:
-            raise InvalidAction(
-                f"{what} holds a {type(value).__name__}; only JSON types "
-                "(dict, list, str, int, float, bool, None) are allowed"
-            )
+            stack.extend(value)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
@@ -185,10 +185,7 @@ class AuditLog:
 
     def get(self, record_id: str) -> StoredRecord:
         """Return the record with this id, or raise RecordNotFound."""
-        index = self._store.find(record_id)
-        if index is None:
-            raise RecordNotFound(f"no audit record with id {record_id!r}")
-        return _stored(self._leaf_at(index))
+        return _stored(self._leaf_at(self._index_of(record_id)))
 
     def get_index(self, index: int) -> StoredRecord:
         """Return the record at this leaf index, or raise RecordNotFound."""
@@ -216,7 +213,12 @@ class AuditLog:
         tree_size: int | None = None,
     ) -> InclusionProof:
         """Prove that a record (by id or index) is in the tree of `tree_size` (default: now)."""
-        leaf = self._leaf_at(_one_of(record_id, index, self._store))
+        if record_id is not None and index is None:
+            leaf = self._leaf_at(self._index_of(record_id))
+        elif index is not None and record_id is None:
+            leaf = self._leaf_at(index)
+        else:
+            raise AuditError("pass exactly one of record_id or index")
         with self._tree_lock:
             tree = self._synced_tree()
             size = tree.size if tree_size is None else tree_size
@@ -322,6 +324,12 @@ class AuditLog:
                 self._signer = Signer.from_file(path) if path else Signer.ephemeral()
             return self._signer
 
+    def _index_of(self, record_id: str) -> int:
+        index = self._store.find(record_id)
+        if index is None:
+            raise RecordNotFound(f"no audit record with id {record_id!r}")
+        return index
+
     def _leaf_at(self, index: int) -> StoredLeaf:
         leaves = self._store.read(index, index + 1) if index >= 0 else []
         if not leaves:
@@ -394,7 +402,7 @@ def _check_leaf(leaf: StoredLeaf, frontier: CompactRange, seen: list[bytes]) -> 
         _tampered(index, leaf.id, "its id column does not match the id inside the record")
 
 
-def _tampered(index: int, record_id: str | None, reason: str) -> None:
+def _tampered(index: int, record_id: str | None, reason: str) -> NoReturn:
     raise AuditTampered(
         f"audit log tampered at index {index} (record id {record_id!r}): {reason}", index=index
     )
@@ -404,17 +412,6 @@ def _stored(leaf: StoredLeaf) -> StoredRecord:
     return StoredRecord(
         index=leaf.index, id=leaf.id, record=json.loads(leaf.record), leaf_hash=leaf.leaf_hash.hex()
     )
-
-
-def _one_of(record_id: str | None, index: int | None, store: AuditStore) -> int:
-    if (record_id is None) == (index is None):
-        raise AuditError("pass exactly one of record_id or index")
-    if index is not None:
-        return index
-    found = store.find(str(record_id))
-    if found is None:
-        raise RecordNotFound(f"no audit record with id {record_id!r}")
-    return found
 
 
 def _text(value: object) -> str | None:
@@ -486,8 +483,12 @@ class _GroupCommitter:
     def _run(self) -> None:
         while True:
             batch, stop = self._drain()
-            if batch:
+            try:
                 self._commit(batch)
+            except Exception as exc:  # a bug below must neither strand callers nor stop us
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
             if stop:
                 return
 
@@ -504,6 +505,8 @@ class _GroupCommitter:
         return batch, True
 
     def _commit(self, batch: list[_Request]) -> None:
+        if not batch:
+            return
         try:
             indexes = self._store.append([r for request in batch for r in request.records])
         except Exception as exc:
@@ -513,8 +516,8 @@ class _GroupCommitter:
                 for request in batch:  # retry alone, so one bad record fails only its caller
                     self._commit([request])
             return
-        self._on_commit(indexes[0], [h for request in batch for h in request.leaves])
         offset = 0
         for request in batch:
             request.future.set_result(indexes[offset : offset + len(request.records)])
             offset += len(request.records)
+        self._on_commit(indexes[0], [h for request in batch for h in request.leaves])

@@ -44,4 +44,6 @@ class PiiWarning(UserWarning):
 def missing_presidio(exc: ImportError) -> DependencyMissing:
     """The error raised when presidio (or spaCy) is not installed, with the install hint."""
     name = exc.name or "presidio-analyzer"
-    return DependencyMissing(f"PII detection needs {name!r}, which is not installed: {INSTALL_HINT}")
+    return DependencyMissing(
+        f"PII detection needs {name!r}, which is not installed: {INSTALL_HINT}"
+    )

@@ -145,7 +145,7 @@ def _wrap(name: str, nlp: Any) -> NerModel:
 def _loaded_engine_class() -> Any:
     from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
-    class LoadedSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+    class LoadedSpacyNlpEngine(SpacyNlpEngine):
         """A SpacyNlpEngine around an already-loaded pipeline: nothing to download.
 
         It also skips lemmas and keywords, which only Presidio's lemma context
@@ -157,7 +157,7 @@ def _loaded_engine_class() -> Any:
                 models=[{"lang_code": "en", "model_name": name}],
                 ner_model_configuration=config,
             )
-            self.nlp = {"en": nlp}
+            self.nlp = {"en": nlp}  # type: ignore[assignment]
 
         def load(self) -> None:
             """Already loaded; never reach for spacy.cli.download."""

@@ -276,9 +276,8 @@ def update_at(data: Any, path: Concrete, change: Callable[[Any], Any]) -> None:
     """
     for cut, step in enumerate(path):
         if step is JSON:
-            inner = path[cut + 1 :]
 
-            def rewrite(text: Any) -> Any:
+            def rewrite(text: Any, inner: Concrete = path[cut + 1 :]) -> Any:
                 doc = json.loads(text)
                 if not inner:
                     return json.dumps(change(doc), ensure_ascii=False)
@@ -318,3 +317,29 @@ def exists(data: Any, path: Concrete) -> bool:
                 return False
             node = node[step]
     return True
+
+
+_CONCRETE = re.compile(
+    r'(?P<key>(?:^|\.)[A-Za-z0-9_\-]+)|\[(?P<index>\d+)\]|\[(?P<quoted>"(?:[^"\\]|\\.)*")\]|(?P<json>\$)'
+)
+
+
+def parse_concrete(path: str) -> Concrete:
+    """Parse a concrete path as `format_concrete` writes it (a finding's `field`)."""
+    steps: list[str | int | _JsonStep] = []
+    pos = 0
+    for m in _CONCRETE.finditer(path):
+        if m.start() != pos:
+            break
+        if m.group("key") is not None:
+            steps.append(m.group("key").lstrip("."))
+        elif m.group("index") is not None:
+            steps.append(int(m.group("index")))
+        elif m.group("quoted") is not None:
+            steps.append(json.loads(m.group("quoted")))
+        else:
+            steps.append(JSON)
+        pos = m.end()
+    if pos != len(path) or not steps:
+        raise ValueError(f"not a concrete field path: {path!r}")
+    return tuple(steps)

@@ -68,7 +68,9 @@ class RecognizerSpec(BaseModel):
 def _check_pattern(index: int, pattern: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(pattern) - {"name", "regex", "score"})
     if unknown:
-        raise ValueError(f"patterns[{index}] has unknown keys {unknown}; expected name, regex, score")
+        raise ValueError(
+            f"patterns[{index}] has unknown keys {unknown}; expected name, regex, score"
+        )
     regex = pattern.get("regex")
     if not isinstance(regex, str) or not regex:
         raise ValueError(f"patterns[{index}].regex must be a non-empty string, got {regex!r}")

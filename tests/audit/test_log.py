@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,47 @@ def test_group_commit_from_eight_threads_loses_nothing(tmp_path: Path) -> None:
     assert len(calls) < 1200  # records shared transactions
     assert log.verify().size == 1200
     assert {log.get(f"w{w}-{n}").index for w in range(8) for n in range(150)} == set(indexes)
+    log.close()
+
+
+def test_a_failing_record_in_a_shared_transaction_fails_only_its_caller() -> None:
+    entered, release = threading.Event(), threading.Event()
+    batches: list[int] = []
+
+    class PickyStore(MemoryStore):
+        def append(self, records: list[bytes]) -> list[int]:
+            batches.append(len(records))
+            if len(batches) == 1:  # hold the writer so the next callers queue up together
+                entered.set()
+                release.wait(5)
+            if any(b"poison" in r for r in records):
+                raise AuditError("refused by the store")
+            return super().append(records)
+
+    log = AuditLog(PickyStore())
+    outcomes: dict[str, str] = {}
+
+    def work(record_id: str) -> None:
+        try:
+            outcomes[record_id] = str(log.append({"id": record_id, "note": record_id}).index)
+        except AuditError as exc:
+            outcomes[record_id] = str(exc)
+
+    first = threading.Thread(target=work, args=("first",))
+    first.start()
+    entered.wait(5)
+    others = [threading.Thread(target=work, args=(f"r{n}",)) for n in range(4)]
+    others.append(threading.Thread(target=work, args=("poison",)))
+    for thread in others:
+        thread.start()
+    time.sleep(0.3)
+    release.set()
+    for thread in [first, *others]:
+        thread.join()
+    assert outcomes.pop("poison") == "refused by the store"
+    assert sorted(outcomes.values()) == ["0", "1", "2", "3", "4"]
+    assert max(batches) > 1  # the queued callers did share a transaction attempt
+    assert log.verify().size == 5
     log.close()
 
 

@@ -255,7 +255,7 @@ def test_interventional_tree_shap_matches_brute_force(lgb_models, data) -> None:
     for x in X[:3]:
         expected, base = brute_force_shapley(f, x, background)
         for att in (ex.explain(x), fresh.explain(x)):
-            np.testing.assert_allclose(att.values, expected, atol=1e-9)
+            np.testing.assert_allclose(att.values, expected, atol=1e-7)  # shap reads leaf values from the model dump
             assert att.base_value == pytest.approx(base)
 
 

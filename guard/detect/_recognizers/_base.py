@@ -36,7 +36,7 @@ def stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
-class GuardRecognizer(LocalRecognizer):  # type: ignore[misc]
+class GuardRecognizer(LocalRecognizer):
     """A Presidio recognizer of the guard's own, with a regex time budget per text."""
 
     ENTITY = ""
@@ -44,9 +44,10 @@ class GuardRecognizer(LocalRecognizer):  # type: ignore[misc]
 
     def __init__(self, *, timeout_s: float = 1.0, name: str | None = None) -> None:
         self.timeout_s = timeout_s
+        self.label: str = name or type(self).__name__
         super().__init__(
             supported_entities=[self.ENTITY],
-            name=name or type(self).__name__,
+            name=self.label,
             supported_language="en",
             context=list(self.CONTEXT),
         )
@@ -54,15 +55,13 @@ class GuardRecognizer(LocalRecognizer):  # type: ignore[misc]
     def load(self) -> None:
         """Nothing to load: the rules are class constants."""
 
-    def result(
-        self, start: int, end: int, score: float, rule: str, normalized: str | None
-    ) -> Any:
+    def result(self, start: int, end: int, score: float, rule: str, normalized: str | None) -> Any:
         """A RecognizerResult carrying the rule that fired and the de-obfuscated value."""
         explanation = AnalysisExplanation(
-            recognizer=self.name,
+            recognizer=self.label,
             original_score=score,
             pattern_name=rule,
-            textual_explanation=f"Detected by `{self.name}` using rule `{rule}`",
+            textual_explanation=f"Detected by `{self.label}` using rule `{rule}`",
         )
         return RecognizerResult(
             entity_type=self.ENTITY,
@@ -71,7 +70,7 @@ class GuardRecognizer(LocalRecognizer):  # type: ignore[misc]
             score=score,
             analysis_explanation=explanation,
             recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                 NORMALIZED_KEY: normalized,
             },

@@ -7,7 +7,7 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer
 from guard.detect._recognizers._base import is_registrable
 
 
-class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's EmailRecognizer whose domain check uses the bundled public-suffix list.
 
     The stock recognizer validates with `tldextract.extract`, which downloads the list on

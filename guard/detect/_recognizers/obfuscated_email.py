@@ -27,7 +27,8 @@ _DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s*\.\s*)"
 _LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.)"
 _LOCAL_WORD = r"[a-z0-9_+\-]+"
 _LOCAL = regex.compile(
-    rf"(?<![\w.+\-@'\u2019])(?:{_LOCAL_WORD}(?:{_LOCAL_DOT}{_LOCAL_WORD}){{0,8}})\Z", regex.IGNORECASE
+    rf"(?<![\w.+\-@'\u2019])(?:{_LOCAL_WORD}(?:{_LOCAL_DOT}{_LOCAL_WORD}){{0,8}})\Z",
+    regex.IGNORECASE,
 )
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _DOMAIN = regex.compile(

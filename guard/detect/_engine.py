@@ -1,0 +1,445 @@
+"""PresidioDetector: Presidio's recognizers, run the fast way, built once per process.
+
+What it does differently from `AnalyzerEngine.analyze`, and why:
+
+- no spaCy for pattern entities: context words are read from the text's own words
+  (see `_context`), so a pack that asks only for e-mail and phone never tags a text;
+- for NER entities only `ner` (and `senter`) run, through `nlp.pipe` over every text of
+  a batch (see `_nlp`);
+- cheap pre-filters skip a recognizer that cannot match (no `@`, too few digits);
+- results are cached per text digest and entity set;
+- a regex that runs past its budget raises `RegexTimeout` for that text instead of
+  being skipped with a log line, so the scan never claims a field it did not finish.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from guard.detect._context import ContextWindow, boosted, supportive_word
+from guard.detect._entities import (
+    BUILTIN_ENTITIES,
+    NER_ENTITIES,
+    PATTERN_RECOGNIZERS,
+    PREFILTERS,
+    count_digits,
+)
+from guard.detect._errors import (
+    PiiConfigError,
+    PiiWarning,
+    RegexTimeout,
+    TextTooLarge,
+    missing_presidio,
+)
+from guard.detect._hashing import text_digest
+from guard.detect._nlp import NerModel, load_ner
+from guard.detect._protocol import Span
+from guard.detect._settings import DEFAULT_PHONE_REGIONS, PiiSettings, RecognizerSpec
+
+
+def _presidio() -> Any:
+    try:
+        return importlib.import_module("presidio_analyzer")
+    except ImportError as exc:
+        raise missing_presidio(exc) from exc
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    name: str
+    score: float
+    regex: Any
+    source: str
+
+
+@dataclass
+class _Runner:
+    """One recognizer, how to run it, and when it can be skipped."""
+
+    entity: str
+    recognizer: Any
+    prefilter: Callable[[str], bool] | None
+    patterns: tuple[_Compiled, ...] | None  # set: run with the guard's timed regex loop
+
+    @property
+    def name(self) -> str:
+        return str(self.recognizer.name)
+
+
+class PresidioDetector:
+    """Detects PII with Presidio's recognizers and spaCy NER, without the stock overheads."""
+
+    name = "presidio"
+
+    def __init__(
+        self,
+        *,
+        nlp_model: str | None = None,
+        recognizers: Sequence[RecognizerSpec] = (),
+        phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS,
+        regex_timeout_ms: int = 1_000,
+        max_text_chars: int = 100_000,
+        cache_size: int = 4_096,
+    ) -> None:
+        self._presidio = _presidio()
+        self.nlp_model = nlp_model
+        self.timeout_s = regex_timeout_ms / 1000
+        self.max_text_chars = max_text_chars
+        self._phone_regions = tuple(phone_regions)
+        self._runners: dict[str, list[_Runner]] = {}
+        self._lazy_builtins: set[str] = set(PATTERN_RECOGNIZERS)
+        for spec in recognizers:
+            self._runners.setdefault(spec.supported_entity, []).append(self._custom(spec))
+        self.supported_entities = BUILTIN_ENTITIES | frozenset(self._runners)
+        self._ner: NerModel | None = None
+        self._ner_reason = ""
+        self._build_lock = threading.Lock()
+        self._cache: OrderedDict[tuple[bytes, tuple[str, ...]], tuple[Span, ...]] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        self._stop: frozenset[str] | None = None
+        self._min_phone_digits = 1
+
+    # -- building -------------------------------------------------------------------------
+
+    def _custom(self, spec: RecognizerSpec) -> _Runner:
+        p = self._presidio
+        try:
+            patterns = [p.Pattern.from_dict(d) for d in spec.patterns]
+            recognizer = p.PatternRecognizer(
+                supported_entity=spec.supported_entity,
+                name=spec.name,
+                supported_language=spec.supported_language,
+                patterns=patterns,
+                deny_list=spec.deny_list or None,
+                context=spec.context or None,
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise PiiConfigError(f"custom recognizer {spec.name!r} is invalid: {exc}") from exc
+        return _Runner(spec.supported_entity, recognizer, None, self._compile(recognizer))
+
+    def _compile(self, recognizer: Any) -> tuple[_Compiled, ...]:
+        import regex
+
+        out = []
+        for pattern in recognizer.patterns:
+            try:
+                compiled = regex.compile(pattern.regex, flags=recognizer.global_regex_flags)
+            except regex.error as exc:
+                raise PiiConfigError(
+                    f"recognizer {recognizer.name!r} pattern {pattern.name!r} is not a valid "
+                    f"regular expression: {exc}"
+                ) from exc
+            out.append(_Compiled(pattern.name, pattern.score, compiled, pattern.regex))
+        return tuple(out)
+
+    def _builtin(self, entity: str) -> _Runner:
+        origin, class_name = PATTERN_RECOGNIZERS[entity]
+        if origin == "guard":
+            from guard.detect import _recognizers
+
+            cls = getattr(_recognizers, class_name)
+            if issubclass(cls, _recognizers.GuardRecognizer):
+                return _Runner(entity, cls(timeout_s=self.timeout_s), None, None)
+            return self._runner(entity, cls())
+        module = importlib.import_module("presidio_analyzer.predefined_recognizers")
+        cls = getattr(module, class_name)
+        if entity == "PHONE_NUMBER":
+            recognizer = cls(supported_regions=self._phone_regions)
+            self._min_phone_digits = _min_phone_digits()
+            return _Runner(entity, recognizer, self._enough_digits, None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            recognizer = cls()
+        return self._runner(entity, recognizer)
+
+    def _runner(self, entity: str, recognizer: Any) -> _Runner:
+        plain = type(recognizer).analyze is self._presidio.PatternRecognizer.analyze
+        patterns = self._compile(recognizer) if plain else None
+        return _Runner(entity, recognizer, PREFILTERS.get(entity), patterns)
+
+    def _enough_digits(self, text: str) -> bool:
+        return count_digits(text) >= self._min_phone_digits
+
+    def _runners_for(self, entities: Collection[str]) -> list[_Runner]:
+        with self._build_lock:
+            for entity in entities:
+                if entity in self._lazy_builtins:
+                    self._runners.setdefault(entity, []).insert(0, self._builtin(entity))
+                    self._lazy_builtins.discard(entity)
+        return [r for e in sorted(entities) for r in self._runners.get(e, ())]
+
+    def stop_words(self) -> frozenset[str]:
+        """spaCy's English stop words, loaded once (the context window skips them)."""
+        if self._stop is None:
+            from guard.detect._recognizers._base import stop_words
+
+            self._stop = stop_words()
+        return self._stop
+
+    # -- the EntityAwareDetector protocol ------------------------------------------------
+
+    def prepare(self, entities: Collection[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Build recognizers and load the NER model that `entities` need.
+
+        Returns the entities that will be scanned and the components that will run.
+        Without a NER model, NER entities are left out and a PiiWarning says why.
+        """
+        unknown = sorted(set(entities) - self.supported_entities)
+        if unknown:
+            raise PiiConfigError(
+                f"unknown PII entity {', '.join(map(repr, unknown))}; expected one of "
+                f"{', '.join(sorted(self.supported_entities))} (or declare a custom recognizer)"
+            )
+        self._runners_for(entities)
+        self.stop_words()
+        components = [f"presidio-analyzer@{_version('presidio-analyzer')}"]
+        scanned = set(entities)
+        ner_wanted = set(entities) & NER_ENTITIES
+        if ner_wanted:
+            model = self._load_ner()
+            if model is None:
+                scanned -= ner_wanted
+                warnings.warn(
+                    f"PII entities {', '.join(sorted(ner_wanted))} will not be scanned: "
+                    f"{self._ner_reason}",
+                    PiiWarning,
+                    stacklevel=3,
+                )
+            else:
+                components.append(model.label)
+        return frozenset(scanned), tuple(components)
+
+    def _load_ner(self) -> NerModel | None:
+        if self._ner is None and not self._ner_reason:
+            loaded = load_ner(self.nlp_model)
+            if isinstance(loaded, str):
+                self._ner_reason = loaded
+            else:
+                self._ner = loaded
+        return self._ner
+
+    # -- detection ------------------------------------------------------------------------
+
+    def detect(self, texts: Sequence[str], entities: Sequence[str]) -> list[list[Span]]:
+        """Find candidate spans of `entities` in each text (before threshold and allow-list)."""
+        wanted = tuple(sorted(set(entities)))
+        unknown = set(wanted) - self.supported_entities
+        if unknown:
+            raise PiiConfigError(f"unknown PII entity {sorted(unknown)!r}")
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"texts[{i}] must be a str, got {type(text).__name__}")
+            if len(text) > self.max_text_chars:
+                raise TextTooLarge(
+                    f"text of {len(text):,} characters exceeds max_text_chars="
+                    f"{self.max_text_chars:,}; it was not scanned"
+                )
+        runners = self._runners_for(wanted)
+        keys = [(text_digest(t), wanted) for t in texts]
+        out: list[list[Span] | None] = [self._cached(k) for k in keys]
+        todo = [i for i, found in enumerate(out) if found is None]
+        for i in todo:
+            out[i] = self._patterns(texts[i], wanted, runners)
+        self._add_ner(texts, wanted, todo, out)
+        for i in todo:
+            self._remember(keys[i], out[i] or [])
+        return [list(spans or ()) for spans in out]
+
+    def _cached(self, key: tuple[bytes, tuple[str, ...]]) -> list[Span] | None:
+        if not self._cache_size:
+            return None
+        with self._cache_lock:
+            found = self._cache.get(key)
+            if found is None:
+                return None
+            self._cache.move_to_end(key)
+            return list(found)
+
+    def _remember(self, key: tuple[bytes, tuple[str, ...]], spans: list[Span]) -> None:
+        if not self._cache_size:
+            return
+        with self._cache_lock:
+            self._cache[key] = tuple(spans)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _add_ner(
+        self,
+        texts: Sequence[str],
+        wanted: tuple[str, ...],
+        todo: list[int],
+        out: list[list[Span] | None],
+    ) -> None:
+        ner_wanted = [e for e in wanted if e in NER_ENTITIES]
+        if not ner_wanted:
+            return
+        model = self._load_ner()
+        if model is None:
+            raise PiiConfigError(
+                f"cannot scan for {', '.join(ner_wanted)}: {self._ner_reason}; "
+                f"ask prepare() which entities can be scanned"
+            )
+        busy = [i for i in todo if texts[i].strip()]
+        for i, results in zip(
+            busy, model.analyze([texts[i] for i in busy], ner_wanted), strict=True
+        ):
+            spans = out[i]
+            if spans is not None:
+                spans.extend(self._span(r) for r in results)
+
+    def _patterns(self, text: str, wanted: tuple[str, ...], runners: list[_Runner]) -> list[Span]:
+        spans: list[Span] = []
+        window: ContextWindow | None = None
+        for runner in runners:
+            if runner.prefilter is not None and not runner.prefilter(text):
+                continue
+            results = self._run(runner, text, wanted)
+            if not results:
+                continue
+            context = runner.recognizer.context
+            for result in results:
+                if context and not result.recognition_metadata.get(
+                    self._presidio.RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+                ):
+                    window = window or ContextWindow(text, self.stop_words())
+                    if supportive_word(window.around(result.start), context):
+                        result.score = boosted(result.score)
+                spans.append(self._span(result))
+        return spans
+
+    def _run(self, runner: _Runner, text: str, wanted: tuple[str, ...]) -> list[Any]:
+        try:
+            if runner.patterns is not None:
+                return self._run_patterns(runner, text)
+            return list(runner.recognizer.analyze(text, list(wanted), None))
+        except TimeoutError as exc:
+            raise RegexTimeout(
+                f"recognizer {runner.name!r} ran past its {self.timeout_s:g} s regex budget; "
+                f"the text was not fully scanned"
+            ) from exc
+
+    def _run_patterns(self, runner: _Runner, text: str) -> list[Any]:
+        """PatternRecognizer's own loop (validate, invalidate, scores), with a hard timeout."""
+        p = self._presidio
+        recognizer = runner.recognizer
+        results = []
+        for pattern in runner.patterns or ():
+            for match in pattern.regex.finditer(text, timeout=self.timeout_s):
+                start, end = match.span()
+                if start == end:
+                    continue
+                score = self._validated_score(recognizer, text[start:end], pattern.score)
+                if score > p.EntityRecognizer.MIN_SCORE:
+                    results.append(self._pattern_result(recognizer, pattern, start, end, score))
+        return list(p.EntityRecognizer.remove_duplicates(results))
+
+    @staticmethod
+    def _validated_score(recognizer: Any, matched: str, score: float) -> float:
+        validation = recognizer.validate_result(matched)
+        if validation is not None:
+            score = 1.0 if validation else 0.0
+        if recognizer.invalidate_result(matched):
+            score = 0.0
+        return score
+
+    def _pattern_result(
+        self, recognizer: Any, pattern: _Compiled, start: int, end: int, score: float
+    ) -> Any:
+        p = self._presidio
+        explanation = p.AnalysisExplanation(
+            recognizer=recognizer.name,
+            original_score=pattern.score,
+            pattern_name=pattern.name,
+            pattern=pattern.source,
+        )
+        return p.RecognizerResult(
+            entity_type=recognizer.supported_entities[0],
+            start=start,
+            end=end,
+            score=score,
+            analysis_explanation=explanation,
+            recognition_metadata={
+                p.RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+                p.RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+            },
+        )
+
+    @staticmethod
+    def _span(result: Any) -> Span:
+        meta = result.recognition_metadata or {}
+        return Span(
+            entity_type=result.entity_type,
+            start=int(result.start),
+            end=int(result.end),
+            score=float(result.score),
+            recognizer=str(meta.get("recognizer_name", "")),
+            normalized=meta.get("normalized"),
+        )
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _min_phone_digits() -> int:
+    """The fewest digits any valid number can have, over every region phonenumbers knows.
+
+    PhoneNumberMatcher only matches runs of decimal digits, and a number shorter than
+    every possible national length is never valid, so a text with fewer digits cannot
+    hold a phone number.
+    """
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+
+    lengths: list[int] = []
+    metas = [PhoneMetadata.metadata_for_region(r) for r in phonenumbers.SUPPORTED_REGIONS]
+    metas += [
+        PhoneMetadata.metadata_for_nongeo_region(c)
+        for c in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
+    ]
+    for meta in metas:
+        if meta is not None and meta.general_desc is not None:
+            lengths.extend(n for n in meta.general_desc.possible_length or () if n > 0)
+    return max(1, min(lengths, default=1))
+
+
+_detectors: dict[str, PresidioDetector] = {}
+_detectors_lock = threading.Lock()
+
+
+def detector_for(settings: PiiSettings) -> PresidioDetector:
+    """The process-wide PresidioDetector for these settings (built on first use)."""
+    key = settings.model_dump_json(
+        include={
+            "nlp_model",
+            "recognizers",
+            "phone_regions",
+            "regex_timeout_ms",
+            "max_text_chars",
+            "cache_size",
+        }
+    )
+    with _detectors_lock:
+        found = _detectors.get(key)
+        if found is None:
+            found = PresidioDetector(
+                nlp_model=settings.nlp_model,
+                recognizers=settings.recognizers,
+                phone_regions=settings.phone_regions,
+                regex_timeout_ms=settings.regex_timeout_ms,
+                max_text_chars=settings.max_text_chars,
+                cache_size=settings.cache_size,
+            )
+            _detectors[key] = found
+        return found

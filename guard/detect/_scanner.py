@@ -1,0 +1,355 @@
+"""PiiScanner: scan an action's configured fields, redact copies, mask copies for the audit log."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from guard._exceptions import GuardError, InvalidAction
+from guard._models import PiiFinding, PiiReport
+from guard.detect._errors import DetectionError, PiiConfigError, ScanMismatch, TextTooLarge
+from guard.detect._hashing import keyed_hash, keyed_hash_any, resolve_key, text_digest
+from guard.detect._paths import (
+    Concrete,
+    Problem,
+    Target,
+    exists,
+    format_concrete,
+    json_copy,
+    parse_concrete,
+    parse_field,
+    resolve,
+    update_at,
+)
+from guard.detect._protocol import Detector, EntityAwareDetector, Span
+from guard.detect._redact import Redactor, inside_placeholder
+from guard.detect._settings import PiiSettings
+
+
+@dataclass(frozen=True)
+class PiiScan:
+    """The outcome of scanning one action: findings (no raw values) and what was covered.
+
+    `digests` holds a digest of every scanned text by field, so `redact` and
+    `mask_for_audit` can refuse an action that is not the one scanned.
+    """
+
+    findings: tuple[PiiFinding, ...]
+    report: PiiReport
+    digests: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass
+class _Plan:
+    """The places of one action: texts to scan, missing fields, and fields in error."""
+
+    targets: list[tuple[str, str]] = field(default_factory=list)  # (field, text)
+    missing: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class PiiScanner:
+    """Scans the fields a pack names for the entities it names, and redacts what it finds.
+
+    The default detector is the process-wide `PresidioDetector` for these settings, so
+    building a scanner per pack is cheap after the first. Hashes are keyed with
+    `hash_key`, else `GUARD_PII_HASH_KEY`, else a random per-process key.
+    """
+
+    def __init__(
+        self,
+        settings: PiiSettings,
+        *,
+        detector: Detector | None = None,
+        hash_key: bytes | None = None,
+    ) -> None:
+        if not isinstance(settings, PiiSettings):
+            raise TypeError(f"settings must be PiiSettings, got {type(settings).__name__}")
+        self.settings = settings
+        self._key = resolve_key(hash_key)
+        self._fields = [parse_field(f) for f in settings.fields]
+        if detector is None:
+            from guard.detect._engine import detector_for
+
+            detector = detector_for(settings)
+        if not isinstance(detector, Detector):
+            raise TypeError(f"detector must implement Detector, got {type(detector).__name__}")
+        self.detector = detector
+        if isinstance(detector, EntityAwareDetector):
+            scanned, components = detector.prepare(settings.entities)
+        else:
+            scanned, components = frozenset(settings.entities), (detector.name,)
+        self.entities_scanned: frozenset[str] = frozenset(scanned) & frozenset(settings.entities)
+        self.entities_not_scanned: frozenset[str] = (
+            frozenset(settings.entities) - self.entities_scanned
+        )
+        self._entities = tuple(sorted(self.entities_scanned))
+        self._components = list(components)
+        self._allow = frozenset(v.strip().casefold() for v in settings.allow_list)
+        self._redactor: Redactor | None = None
+
+    # -- scanning --------------------------------------------------------------------------
+
+    def scan(self, action: Mapping[str, Any]) -> PiiScan:
+        """Scan one action's configured fields."""
+        return self.scan_batch([action])[0]
+
+    def scan_batch(self, actions: Sequence[Mapping[str, Any]]) -> list[PiiScan]:
+        """Scan many actions with one detector call (one nlp.pipe pass for NER)."""
+        plans = [self._plan(i, a) for i, a in enumerate(actions)]
+        texts = [text for plan in plans for _, text in plan.targets]
+        outcomes = iter(self._detect(texts))
+        return [
+            self._result(plan, list(itertools.islice(outcomes, len(plan.targets))))
+            for plan in plans
+        ]
+
+    def _plan(self, index: int, action: Any) -> _Plan:
+        if not isinstance(action, Mapping):
+            raise InvalidAction(f"actions[{index}] must be a mapping, got {type(action).__name__}")
+        plan = _Plan()
+        seen: set[str] = set()
+        limit = self.settings.max_text_chars
+        for steps in self._fields:
+            for outcome in resolve(
+                action, steps, expand_json=self.settings.parse_json_strings, max_chars=limit
+            ):
+                name = format_concrete(outcome.path)
+                if name in seen:
+                    continue
+                seen.add(name)
+                self._place(plan, name, outcome, limit)
+        return plan
+
+    def _place(self, plan: _Plan, name: str, outcome: Target | Problem, limit: int) -> None:
+        if isinstance(outcome, Problem):
+            if outcome.kind == "missing":
+                plan.missing.append(name)
+            else:
+                plan.errors[name] = outcome.message
+        elif len(outcome.text) > limit:
+            plan.errors[name] = str(_too_large(len(outcome.text), limit))
+        elif not self._entities:
+            plan.errors[name] = "not scanned: no detector is available for " + ", ".join(
+                sorted(self.entities_not_scanned)
+            )
+        else:
+            plan.targets.append((name, outcome.text))
+
+    def _detect(self, texts: list[str]) -> list[list[Span] | str]:
+        if not texts:
+            return []
+        try:
+            found: list[list[Span] | str] = list(self._checked(texts))
+            return found
+        except PiiConfigError:
+            raise
+        except (DetectionError, ValueError, RuntimeError):
+            return [self._detect_one(text) for text in texts]
+
+    def _detect_one(self, text: str) -> list[Span] | str:
+        try:
+            return self._checked([text])[0]
+        except PiiConfigError:
+            raise
+        except GuardError as exc:
+            return str(exc)
+        except (ValueError, RuntimeError, TypeError) as exc:
+            return f"detector {self.detector.name!r} failed: {type(exc).__name__}: {exc}"
+
+    def _checked(self, texts: list[str]) -> list[list[Span]]:
+        spans = self.detector.detect(texts, self._entities)
+        if len(spans) != len(texts):
+            raise RuntimeError(
+                f"detector {self.detector.name!r} returned {len(spans)} span lists "
+                f"for {len(texts)} texts"
+            )
+        return spans
+
+    def _result(self, plan: _Plan, outcomes: list[list[Span] | str]) -> PiiScan:
+        findings: list[PiiFinding] = []
+        scanned: list[str] = []
+        digests: dict[str, bytes] = {}
+        errors = dict(plan.errors)
+        for (name, text), outcome in zip(plan.targets, outcomes, strict=True):
+            if isinstance(outcome, str):
+                errors[name] = outcome
+                continue
+            bad = next((s for s in outcome if not 0 <= s.start < s.end <= len(text)), None)
+            if bad is not None:
+                errors[name] = f"detector returned span [{bad.start}, {bad.end}) outside the text"
+                continue
+            scanned.append(name)
+            digests[name] = text_digest(text)
+            findings.extend(self._findings(name, text, outcome))
+        report = PiiReport(
+            detectors=self._components,
+            entities_scanned=list(self._entities),
+            entities_not_scanned=sorted(self.entities_not_scanned),
+            fields_scanned=scanned,
+            fields_missing=plan.missing,
+            field_errors=errors,
+        )
+        return PiiScan(tuple(findings), report, digests)
+
+    def _findings(self, name: str, text: str, spans: Iterable[Span]) -> list[PiiFinding]:
+        threshold = self.settings.threshold
+        kept = [s for s in spans if s.entity_type in self.entities_scanned and s.score >= threshold]
+        out = []
+        for span in sorted(remove_contained(kept), key=lambda s: (s.start, s.end, s.entity_type)):
+            raw = text[span.start : span.end]
+            if self._allowed(raw, span) or inside_placeholder(text, span.start, span.end):
+                continue
+            out.append(
+                PiiFinding(
+                    entity_type=span.entity_type,
+                    field=name,
+                    start=span.start,
+                    end=span.end,
+                    score=round(span.score, 4),
+                    recognizer=span.recognizer,
+                    value_hash=keyed_hash(self._key, canonical_value(span, raw)),
+                )
+            )
+        return out
+
+    def _allowed(self, raw: str, span: Span) -> bool:
+        if not self._allow:
+            return False
+        return raw.strip().casefold() in self._allow or (
+            span.normalized is not None and span.normalized.casefold() in self._allow
+        )
+
+    # -- redaction and masking -----------------------------------------------------------
+
+    def redact(self, action: Mapping[str, Any], scan: PiiScan) -> dict[str, Any]:
+        """A deep copy of the action with every finding replaced per the pack's operators."""
+        copy = self._copy(action)
+        for name, pieces in _by_field(scan.findings):
+            self._rewrite(copy, name, pieces, scan, audit=False)
+        return copy
+
+    def mask_for_audit(
+        self, action: Mapping[str, Any], scan: PiiScan
+    ) -> tuple[dict[str, Any], list[str], list[str]]:
+        """A copy fit for the audit log, with the masked and the erased paths.
+
+        Findings become `<TYPE>`; a configured field that could not be scanned (an error,
+        not a string, too large) becomes `{"erased": "<keyed hash>"}`, so no raw value of
+        a field the pack protects is ever stored.
+        """
+        copy = self._copy(action)
+        masked = []
+        for name, pieces in _by_field(scan.findings):
+            self._rewrite(copy, name, pieces, scan, audit=True)
+            masked.append(name)
+        erased = []
+        for name in scan.report.field_errors:
+            path = parse_concrete(name)
+            if exists(copy, path):
+                update_at(copy, path, self._erase)
+                erased.append(name)
+        return copy, masked, erased
+
+    def hash_value(self, value: str) -> str:
+        """The keyed HMAC-SHA256 (hex) of a value, as findings' `value_hash` holds it."""
+        return keyed_hash(self._key, value)
+
+    def _erase(self, value: Any) -> dict[str, str]:
+        return {"erased": keyed_hash_any(self._key, value)}
+
+    @staticmethod
+    def _copy(action: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(action, Mapping):
+            raise InvalidAction(f"action must be a mapping, got {type(action).__name__}")
+        copied: dict[str, Any] = json_copy(action)
+        return copied
+
+    def _rewrite(
+        self,
+        data: dict[str, Any],
+        name: str,
+        pieces: list[tuple[int, int, str, float]],
+        scan: PiiScan,
+        *,
+        audit: bool,
+    ) -> None:
+        redactor = self._get_redactor()
+
+        def change(value: Any) -> Any:
+            expected = scan.digests.get(name)
+            if not isinstance(value, str) or (
+                expected is not None and text_digest(value) != expected
+            ):
+                raise ScanMismatch(f"field {name!r} is not the text that was scanned")
+            return redactor.apply(value, pieces, audit=audit)
+
+        try:
+            update_at(data, _path(name), change)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ScanMismatch(f"field {name!r} of the scan is not in this action") from exc
+
+    def _get_redactor(self) -> Redactor:
+        if self._redactor is None:
+            self._redactor = Redactor(
+                self.settings.operator_for, lambda v: keyed_hash(self._key, v)
+            )
+        return self._redactor
+
+
+def _path(name: str) -> Concrete:
+    return parse_concrete(name)
+
+
+def _too_large(length: int, limit: int) -> TextTooLarge:
+    return TextTooLarge(
+        f"text of {length:,} characters exceeds max_text_chars={limit:,}; it was not scanned"
+    )
+
+
+def _by_field(
+    findings: Iterable[PiiFinding],
+) -> list[tuple[str, list[tuple[int, int, str, float]]]]:
+    grouped: dict[str, list[tuple[int, int, str, float]]] = {}
+    for f in findings:
+        grouped.setdefault(f.field, []).append((f.start, f.end, f.entity_type, f.score))
+    return list(grouped.items())
+
+
+def canonical_value(span: Span, raw: str) -> str:
+    """The form of a value that is hashed: de-obfuscated, e-mail lower-cased, phone digits."""
+    if span.normalized:
+        return span.normalized
+    if span.entity_type == "EMAIL_ADDRESS":
+        return raw.strip().lower()
+    if span.entity_type == "PHONE_NUMBER":
+        digits = "".join(c for c in raw if c.isdecimal())
+        return digits or raw
+    return raw
+
+
+def remove_contained(spans: Sequence[Span]) -> list[Span]:
+    """Drop a span contained in another of the same type with an equal or higher score.
+
+    The same rule as Presidio's `EntityRecognizer.remove_duplicates`.
+    """
+    ordered = sorted(
+        set(spans), key=lambda s: (s.entity_type, s.start, -(s.end - s.start), -s.score)
+    )
+    kept: list[Span] = []
+    for _, group in itertools.groupby(ordered, key=lambda s: s.entity_type):
+        active: list[Span] = []
+        for span in group:
+            if span.score == 0:
+                continue
+            active = [a for a in active if a.end >= span.start]
+            if any(
+                a.start <= span.start and span.end <= a.end and span.score <= a.score
+                for a in active
+            ):
+                continue
+            active.append(span)
+            kept.append(span)
+    return kept
