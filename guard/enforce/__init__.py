@@ -124,7 +124,8 @@ def _substitution(
     decisions: list[Decision], candidates: list[tuple[Any, float]], chosen: int
 ) -> Substitution:
     rejected = [
-        {"index": i, "verdict": d.verdict.value, "rule_ids": [h.rule_id for h in d.hits],
+        {"index": i, "verdict": d.verdict.value,
+         "rule_ids": [h.rule_id for h in d.hits if h.effect is Verdict.DENY],
          "probability": candidates[i][1]}
         for i, d in enumerate(decisions)
         if d.verdict is Verdict.DENY

@@ -290,7 +290,7 @@ def test_corrupted_consistency_proofs_fail(first: int, second: int, proof: list[
         flipped[n] = bytes([flipped[n][0] ^ 16]) + flipped[n][1:]
         probes.append((first, second, r1, r2, flipped))
     for probe in probes:
-        assert not verify_consistency(*probe), probe  # type: ignore[arg-type]
+        assert not verify_consistency(*probe), probe
 
 
 @pytest.mark.parametrize(
