@@ -15,8 +15,11 @@ def main() -> None:
 
     @g.agent(context=lambda text, contract=False: {"has_contract": contract, "role": "agent"})
     def reply(text: str, contract: bool = False) -> dict[str, Any]:
-        return {"kind": "send_message", "actor": "freelancer-7",
-                "params": {"to": "client-3", "message": text}}
+        return {
+            "kind": "send_message",
+            "actor": "freelancer-7",
+            "params": {"to": "client-3", "message": text},
+        }
 
     for text, contract in [
         ("I can start on Monday.", False),
@@ -30,8 +33,10 @@ def main() -> None:
     @g.agent(context={"role": "agent"})
     def pay(invoice: str) -> list[tuple[dict[str, Any], float]]:
         # the policy's preference order: pay everything at once, or in two parts
-        return [({"kind": "release_payment", "actor": "client-3", "params": {"amount": 12000}}, 0.8),
-                ({"kind": "release_payment", "actor": "client-3", "params": {"amount": 450}}, 0.2)]
+        return [
+            ({"kind": "release_payment", "actor": "client-3", "params": {"amount": 12000}}, 0.8),
+            ({"kind": "release_payment", "actor": "client-3", "params": {"amount": 450}}, 0.2),
+        ]
 
     paid = pay("inv-17")
     print(f"paid {paid['params']['amount']}: {paid.decision.substitution.reason}")  # type: ignore[union-attr]

@@ -57,7 +57,7 @@ def _check_finite(arr: Matrix, names: Sequence[str], what: str) -> None:
     if not bad.any():
         return
     rows = arr.reshape(-1, arr.shape[-1])
-    cols = np.flatnonzero(bad.reshape(rows.shape).any(axis=0))
+    cols = [int(c) for c in np.flatnonzero(bad.reshape(rows.shape).any(axis=0))]
     first = [float(rows[~np.isfinite(rows[:, c]), c][0]) for c in cols[:5]]
     shown = ", ".join(f"{names[c]}={v!r}" for c, v in zip(cols, first, strict=False))
     more = f" and {len(cols) - 5} more" if len(cols) > 5 else ""

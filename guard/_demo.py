@@ -44,22 +44,33 @@ def run_demo(audit: str | None, *, rounds: int = 1, seed: int = 7) -> dict[str, 
             decisions += _marketplace(guard, rng, examples)
             decisions += _ranking(guard, rng, examples)
             decisions += _tools(guard, examples)
-        head = guard.audit.head().model_dump(mode="json") if guard.audit else {"size": 0, "root": ""}
+        head = (
+            guard.audit.head().model_dump(mode="json") if guard.audit else {"size": 0, "root": ""}
+        )
     verdicts: dict[str, Counter[str]] = defaultdict(Counter)
     for d in decisions:
         verdicts[d.policy][d.verdict.value] += 1
-    return {"verdicts": dict(verdicts), "examples": examples[:12], "head": head,
-            "decisions": len(decisions)}
+    return {
+        "verdicts": dict(verdicts),
+        "examples": examples[:12],
+        "head": head,
+        "decisions": len(decisions),
+    }
 
 
 def _marketplace(guard: Guard, rng: random.Random, examples: list[str]) -> list[Decision]:
     out: list[Decision] = []
 
-    @guard.agent(policy="marketplace-agent", context=lambda text, contract: {
-        "has_contract": contract, "role": "agent"})
+    @guard.agent(
+        policy="marketplace-agent",
+        context=lambda text, contract: {"has_contract": contract, "role": "agent"},
+    )
     def assistant(text: str, contract: bool) -> dict[str, Any]:
-        return {"kind": "send_message", "actor": f"user-{rng.randint(1, 5)}",
-                "params": {"to": "client-1", "message": text}}
+        return {
+            "kind": "send_message",
+            "actor": f"user-{rng.randint(1, 5)}",
+            "params": {"to": "client-1", "message": text},
+        }
 
     for text in MESSAGES:
         try:
@@ -73,8 +84,10 @@ def _marketplace(guard: Guard, rng: random.Random, examples: list[str]) -> list[
     @guard.agent(policy="marketplace-agent", context={"role": "agent"})
     def payer(amounts: list[float]) -> list[tuple[dict[str, Any], float]]:
         total = sum(amounts)
-        return [({"kind": "release_payment", "actor": "user-1", "params": {"amount": a}}, a / total)
-                for a in amounts]
+        return [
+            ({"kind": "release_payment", "actor": "user-1", "params": {"amount": a}}, a / total)
+            for a in amounts
+        ]
 
     for amounts in ([120.0], [700.0, 300.0], [25000.0, 400.0], [-5.0]):
         try:
@@ -92,8 +105,13 @@ def _ranking(guard: Guard, rng: random.Random, examples: list[str]) -> list[Deci
     @guard.ranker(policy="ranking")
     def search(query: str) -> list[dict[str, Any]]:
         items = [
-            {"id": f"listing-{i}", "score": round(1 - i / 12, 3), "verified": i % 4 != 3,
-             "agency_id": f"agency-{i % 3}", "status": "suspended" if i == 2 else "active"}
+            {
+                "id": f"listing-{i}",
+                "score": round(1 - i / 12, 3),
+                "verified": i % 4 != 3,
+                "agency_id": f"agency-{i % 3}",
+                "status": "suspended" if i == 2 else "active",
+            }
             for i in range(12)
         ]
         items[5]["seller_email"] = "seller5@example.com"
@@ -102,8 +120,10 @@ def _ranking(guard: Guard, rng: random.Random, examples: list[str]) -> list[Deci
 
     ranked = search("plumber toronto")
     dropped = [o for o in ranked.decision.items or [] if o.verdict.value == "deny"]
-    examples.append(f"ranking: kept {len(ranked)} of 12, dropped {len(dropped)} "
-                    f"({', '.join(sorted({r for o in dropped for r in o.rule_ids}))})")
+    examples.append(
+        f"ranking: kept {len(ranked)} of 12, dropped {len(dropped)} "
+        f"({', '.join(sorted({r for o in dropped for r in o.rule_ids}))})"
+    )
     return [ranked.decision]
 
 
@@ -111,5 +131,7 @@ def _tools(guard: Guard, examples: list[str]) -> list[Decision]:
     decisions = guard.check_batch(TOOLS, {"budget_remaining": 500}, policy="agent-tools")
     for action, d in zip(TOOLS, decisions, strict=True):
         if d.verdict.value == "deny" and d.hits:
-            examples.append(f"tool {action['kind']} denied: {d.hits[-1].message or d.hits[-1].rule_id}")
+            examples.append(
+                f"tool {action['kind']} denied: {d.hits[-1].message or d.hits[-1].rule_id}"
+            )
     return decisions

@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, overload
 
 import orjson
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from guard.detect import PiiScan, PiiScanner
 
 log = logging.getLogger("guard")
+P = ParamSpec("P")
 REDACTED = "[REDACTED]"
 _DONE = (Verdict.ALLOW, Verdict.REDACT)
 
@@ -202,32 +203,73 @@ class Guard:
         ctx = check_data(context, "context") if context is not None else {}
         rows = [check_data(it, f"item {i}") for i, it in enumerate(items)]
         ids = [row.get("id", i) for i, row in enumerate(rows)]
-        action = {"kind": "rank", "actor": actor, "tenant": tenant,
-                  "params": {"query": query, "item_ids": ids}}
+        action = {
+            "kind": "rank",
+            "actor": actor,
+            "tenant": tenant,
+            "params": {"query": query, "item_ids": ids},
+        }
         outcomes, final, hits, findings = self._rank_items(pack, rows, ids, ctx, actor, tenant)
         dropped = sum(1 for o in outcomes if o.verdict not in _DONE)
         changed = any(o.verdict is not Verdict.ALLOW for o in outcomes)
-        verdict = Verdict.DENY if rows and dropped == len(rows) else (
-            Verdict.REDACT if changed else Verdict.ALLOW)
+        verdict = (
+            Verdict.DENY
+            if rows and dropped == len(rows)
+            else (Verdict.REDACT if changed else Verdict.ALLOW)
+        )
         decision = fast_model(
             Decision,
-            id=new_id(), time=datetime.now(UTC), tenant=tenant, actor=actor, kind="rank",
-            policy=pack.name, policy_version=pack.version, policy_digest=pack.digest,
-            mode=self.mode, verdict=verdict, hits=hits, pii=findings, pii_report=None,
-            final_action=action, action_digest=digest({"items": rows, "query": query}, "ranking"),
-            substitution=None, items=outcomes, final_items=final, shadow=None, explanations=[],
-            timings_us={"total": (time.perf_counter_ns() - started) / 1000}, audited=False,
+            id=new_id(),
+            time=datetime.now(UTC),
+            tenant=tenant,
+            actor=actor,
+            kind="rank",
+            policy=pack.name,
+            policy_version=pack.version,
+            policy_digest=pack.digest,
+            mode=self.mode,
+            verdict=verdict,
+            hits=hits,
+            pii=findings,
+            pii_report=None,
+            final_action=action,
+            action_digest=digest({"items": rows, "query": query}, "ranking"),
+            substitution=None,
+            items=outcomes,
+            final_items=final,
+            shadow=None,
+            explanations=[],
+            timings_us={"total": (time.perf_counter_ns() - started) / 1000},
+            audited=False,
         )
         self._record([(decision, action, _NO_SCAN)])
         return decision
 
-    def agent(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
-        """Decorate a policy function: its proposed action is checked and enforced."""
+    @overload
+    def agent(self, fn: Callable[P, Any], /) -> Callable[P, Any]: ...
+    @overload
+    def agent(
+        self, fn: None = None, /, **options: Any
+    ) -> Callable[[Callable[P, Any]], Callable[P, Any]]: ...
+
+    def agent(self, fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+        """Decorate a policy function: its proposed action is checked and enforced.
+
+        Options: `actions=[...]` (for score vectors), `policy=` (pack name), `context=`
+        (a dict, or a callable given the call's arguments).
+        """
         from guard.enforce import agent
 
         return agent(self, fn, **options)
 
-    def ranker(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+    @overload
+    def ranker(self, fn: Callable[P, Any], /) -> Callable[P, Any]: ...
+    @overload
+    def ranker(
+        self, fn: None = None, /, **options: Any
+    ) -> Callable[[Callable[P, Any]], Callable[P, Any]]: ...
+
+    def ranker(self, fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
         """Decorate a ranking function: its items are filtered by item and list rules."""
         from guard.enforce import ranker
 
@@ -269,20 +311,39 @@ class Guard:
         shadow = self._run_shadow(pack, data, ctx, scan, verdict)
         t3 = time.perf_counter_ns()
         final = (
-            orjson.loads(raw) if verdict is Verdict.ALLOW
+            orjson.loads(raw)
+            if verdict is Verdict.ALLOW
             else self._final_action(pack, data, verdict, hits, scan)
         )
         t4 = time.perf_counter_ns()
         decision = fast_model(
             Decision,
-            id=new_id(), time=datetime.now(UTC), tenant=data.get("tenant"),
-            actor=data.get("actor"), kind=data["kind"], policy=pack.name,
-            policy_version=pack.version, policy_digest=pack.digest, mode=self.mode,
-            verdict=verdict, hits=hits, pii=scan.findings, pii_report=scan.report,
-            final_action=final, action_digest=action_digest, substitution=None, items=None,
-            final_items=None, shadow=shadow, explanations=[],
-            timings_us={"validate": (t1 - t0) / 1000, "pii": (t2 - t1) / 1000,
-                        "rules": (t3 - t2) / 1000, "enforce": (t4 - t3) / 1000},
+            id=new_id(),
+            time=datetime.now(UTC),
+            tenant=data.get("tenant"),
+            actor=data.get("actor"),
+            kind=data["kind"],
+            policy=pack.name,
+            policy_version=pack.version,
+            policy_digest=pack.digest,
+            mode=self.mode,
+            verdict=verdict,
+            hits=hits,
+            pii=scan.findings,
+            pii_report=scan.report,
+            final_action=final,
+            action_digest=action_digest,
+            substitution=None,
+            items=None,
+            final_items=None,
+            shadow=shadow,
+            explanations=[],
+            timings_us={
+                "validate": (t1 - t0) / 1000,
+                "pii": (t2 - t1) / 1000,
+                "rules": (t3 - t2) / 1000,
+                "enforce": (t4 - t3) / 1000,
+            },
             audited=False,
         )
         return decision, data, scan
@@ -290,9 +351,15 @@ class Guard:
     def _env(
         self, pack: CompiledPack, data: dict[str, Any], ctx: dict[str, Any], scan: _Scan
     ) -> dict[str, Any]:
-        env = {"action": data, "kind": data["kind"], "actor": data.get("actor"),
-               "tenant": data.get("tenant"), "params": data.get("params", {}), "context": ctx,
-               "pii": scan.view}
+        env = {
+            "action": data,
+            "kind": data["kind"],
+            "actor": data.get("actor"),
+            "tenant": data.get("tenant"),
+            "params": data.get("params", {}),
+            "context": ctx,
+            "pii": scan.view,
+        }
         if pack.uses_rate:
             env["__rate__"] = DecisionRates(self.rates)
         for name in ("score", "attribution", "rationale"):
@@ -312,11 +379,20 @@ class Guard:
         if cand is None:
             return None
         cscan = scan if cand.pii == pack.pii else self._scan(cand, data)
-        hits = run_rules(cand.action_rules(data["kind"]), self._env(cand, data, ctx, cscan),
-                         mask=self._masker(cand, data, cscan))
+        hits = run_rules(
+            cand.action_rules(data["kind"]),
+            self._env(cand, data, ctx, cscan),
+            mask=self._masker(cand, data, cscan),
+        )
         verdict = verdict_of(hits, cand.defaults_verdict)
-        return ShadowResult(policy=cand.name, version=cand.version, digest=cand.digest,
-                            verdict=verdict, hits=hits, agrees=verdict is live)
+        return ShadowResult(
+            policy=cand.name,
+            version=cand.version,
+            digest=cand.digest,
+            verdict=verdict,
+            hits=hits,
+            agrees=verdict is live,
+        )
 
     def _final_action(
         self,
@@ -329,7 +405,7 @@ class Guard:
         if verdict is Verdict.DENY:
             return None
         if verdict is not Verdict.REDACT:
-            return _copy(data)
+            return dict(_copy(data))
         scanner = self._scanners.get(pack.name)
         if scanner is not None and scan.scan is not None:
             final = scanner.redact(data, scan.scan)
@@ -358,11 +434,19 @@ class Guard:
             scope = {"item": row}
             scan = self._scan(pack, scope) if pack.item_rules else _NO_SCAN
             findings.extend(scan.findings)
-            env = {"item": row, "items": rows, "score": row.get("score"), "context": ctx,
-                   "actor": actor, "tenant": tenant, "pii": scan.view,
-                   "__rate__": DecisionRates(self.rates)}
-            hits = run_rules(pack.item_rules, env, item_id=item_id,
-                             mask=self._masker(pack, scope, scan))
+            env = {
+                "item": row,
+                "items": rows,
+                "score": row.get("score"),
+                "context": ctx,
+                "actor": actor,
+                "tenant": tenant,
+                "pii": scan.view,
+                "__rate__": DecisionRates(self.rates),
+            }
+            hits = run_rules(
+                pack.item_rules, env, item_id=item_id, mask=self._masker(pack, scope, scan)
+            )
             verdict = verdict_of(hits, Verdict.ALLOW)
             if verdict in _DONE:
                 cap_hit = _cap(pack, row, counts, item_id)
@@ -371,8 +455,15 @@ class Guard:
                     verdict = cap_hit.effect
             all_hits.extend(hits)
             reason = "; ".join(h.message or h.rule_id for h in hits)
-            outcomes.append(ItemOutcome(id=item_id, rank=rank, verdict=verdict,
-                                        rule_ids=[h.rule_id for h in hits], reason=reason))
+            outcomes.append(
+                ItemOutcome(
+                    id=item_id,
+                    rank=rank,
+                    verdict=verdict,
+                    rule_ids=[h.rule_id for h in hits],
+                    reason=reason,
+                )
+            )
             if verdict is Verdict.ALLOW:
                 final.append(_copy(row))
             elif verdict is Verdict.REDACT:
@@ -446,7 +537,9 @@ class Guard:
             d.audited = True
             d.timings_us["audit"] = spent
 
-    def _event(self, decision: Decision, data: dict[str, Any] | None, scan: _Scan) -> dict[str, Any]:
+    def _event(
+        self, decision: Decision, data: dict[str, Any] | None, scan: _Scan
+    ) -> dict[str, Any]:
         pack = self.packs[decision.policy]
         stored, final = data, decision.final_action
         masked_paths: list[str] = []
@@ -458,14 +551,29 @@ class Guard:
         event = fast_model(
             DecisionEventV1,
             schema_version="guard.decision/v1",
-            id=decision.id, time=decision.time.isoformat(), policy=decision.policy,
-            policy_version=decision.policy_version, policy_digest=decision.policy_digest,
-            mode=decision.mode, tenant=decision.tenant, actor=decision.actor, kind=decision.kind,
-            action_digest=decision.action_digest, action=stored, final_action=final,
-            masked=masked_paths, erased=erased, verdict=decision.verdict, hits=decision.hits,
-            pii=decision.pii, pii_report=decision.pii_report,
-            substitution=decision.substitution, items=decision.items, shadow=decision.shadow,
-            explanations=decision.explanations, timings_us=decision.timings_us,
+            id=decision.id,
+            time=decision.time.isoformat(),
+            policy=decision.policy,
+            policy_version=decision.policy_version,
+            policy_digest=decision.policy_digest,
+            mode=decision.mode,
+            tenant=decision.tenant,
+            actor=decision.actor,
+            kind=decision.kind,
+            action_digest=decision.action_digest,
+            action=stored,
+            final_action=final,
+            masked=masked_paths,
+            erased=erased,
+            verdict=decision.verdict,
+            hits=decision.hits,
+            pii=decision.pii,
+            pii_report=decision.pii_report,
+            substitution=decision.substitution,
+            items=decision.items,
+            shadow=decision.shadow,
+            explanations=decision.explanations,
+            timings_us=decision.timings_us,
         )
         return event.model_dump(mode="json")
 
@@ -508,9 +616,14 @@ def _cap(
         counts[key] = counts.get(key, 0) + 1
         if counts[key] > cap.max:
             msg = rule.message or f"{cap.by}={value!r} already has {cap.max} items"
-            return RuleHit(rule_id=rule.id, effect=rule.effect, message=msg,
-                           severity=rule.severity, evidence={cap.by: value, "max": cap.max},
-                           item_id=item_id)
+            return RuleHit(
+                rule_id=rule.id,
+                effect=rule.effect,
+                message=msg,
+                severity=rule.severity,
+                evidence={cap.by: value, "max": cap.max},
+                item_id=item_id,
+            )
     return None
 
 
@@ -546,10 +659,7 @@ def _pair_shadow(
 
 def _open_audit(audit: Any) -> AuditLog | None:
     if audit is None or not isinstance(audit, str):
-        return audit  # type: ignore[no-any-return]
+        return audit
     from guard.audit import open_audit
 
     return open_audit(audit)
-
-
-

@@ -50,9 +50,8 @@ def run_rules(
         try:
             value = when.evaluate(env)
             if value is not True and value is not False:
-                raise GuardError(
-                    f"condition evaluated to {type(value).__name__} {value!r}, expected true or false"
-                )
+                kind = type(value).__name__
+                raise GuardError(f"condition evaluated to {kind} {value!r}, expected true or false")
         except Exception as exc:  # a rule error must never let an action through
             hits.append(_error_hit(rule, exc, item_id))
             continue

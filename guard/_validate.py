@@ -40,7 +40,9 @@ def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
         if data.get(key) is not None and not isinstance(data[key], str):
             raise InvalidAction(f"action {key!r} must be a string, got {data[key]!r}")
     if not isinstance(data.get("params", {}), dict):
-        raise InvalidAction(f"action 'params' must be a mapping, got {type(data['params']).__name__}")
+        raise InvalidAction(
+            f"action 'params' must be a mapping, got {type(data['params']).__name__}"
+        )
     raw = encode(data, "action")
     return data, "sha256:" + hashlib.sha256(raw).hexdigest(), raw
 

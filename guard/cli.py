@@ -13,8 +13,12 @@ from rich.table import Table
 
 from guard._exceptions import AuditTampered, GuardError
 
-app = typer.Typer(help="Guardrails for AI agents and rankers.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Guardrails for AI agents and rankers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 policy_app = typer.Typer(help="Lint and test policy packs.", no_args_is_help=True)
 audit_app = typer.Typer(help="Inspect and verify the audit log.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
@@ -24,7 +28,9 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 DEFAULT_AUDIT = "sqlite:///guard-audit.db"
 
-PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Pack file, folder or shipped name.")]
+PolicyOpt = Annotated[
+    str, typer.Option("--policy", "-p", help="Pack file, folder or shipped name.")
+]
 AuditOpt = Annotated[str, typer.Option("--audit", help="Audit log URL.")]
 
 
@@ -72,7 +78,9 @@ def check(
 
 
 @policy_app.command("lint")
-def policy_lint(path: Annotated[str, typer.Argument(help="Pack file, folder or shipped name.")]) -> None:
+def policy_lint(
+    path: Annotated[str, typer.Argument(help="Pack file, folder or shipped name.")],
+) -> None:
     """Load and compile packs; report the first error with file, line and column."""
     from guard.policy import load
 
@@ -85,7 +93,9 @@ def policy_lint(path: Annotated[str, typer.Argument(help="Pack file, folder or s
 
 
 @policy_app.command("test")
-def policy_test(path: Annotated[str, typer.Argument(help="Pack file, folder or shipped name.")]) -> None:
+def policy_test(
+    path: Annotated[str, typer.Argument(help="Pack file, folder or shipped name.")],
+) -> None:
     """Run each pack's *.test.yaml cases; report failures and rules no case fired."""
     from guard.policy import run_tests
 
@@ -105,8 +115,10 @@ def policy_test(path: Annotated[str, typer.Argument(help="Pack file, folder or s
                 out.print(f"[red]FAIL[/red] {report.pack}: {result.note}: {result.detail}")
         cov = len(report.rules) - len(report.unfired)
         status = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
-        out.print(f"{status} {report.pack}: {passed}/{len(report.results)} cases, "
-                  f"rule coverage {cov}/{len(report.rules)}")
+        out.print(
+            f"{status} {report.pack}: {passed}/{len(report.results)} cases, "
+            f"rule coverage {cov}/{len(report.rules)}"
+        )
         if report.unfired:
             out.print(f"     never fired: {', '.join(report.unfired)}")
         ok = ok and report.passed
@@ -163,7 +175,9 @@ def demo(
     for col in ("pack", "allow", "redact", "escalate", "deny"):
         table.add_column(col)
     for pack, counts in summary["verdicts"].items():
-        table.add_row(pack, *(str(counts.get(v, 0)) for v in ("allow", "redact", "escalate", "deny")))
+        table.add_row(
+            pack, *(str(counts.get(v, 0)) for v in ("allow", "redact", "escalate", "deny"))
+        )
     out.print(table)
     for line in summary["examples"]:
         out.print(f"  {line}", highlight=False)

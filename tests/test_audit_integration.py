@@ -70,8 +70,11 @@ def test_batch_and_ranking_decisions_are_recorded(tmp_path: Path) -> None:
 
 
 def test_shadow_verdict_is_in_the_record(tmp_path: Path) -> None:
-    g = Guard([parse(PACK)], shadow=[parse(PACK.replace("> 500", "> 50"))],
-              audit=open_audit(f"sqlite:///{tmp_path / 'a.db'}"))
+    g = Guard(
+        [parse(PACK)],
+        shadow=[parse(PACK.replace("> 500", "> 50"))],
+        audit=open_audit(f"sqlite:///{tmp_path / 'a.db'}"),
+    )
     d = g.check({"kind": "pay", "params": {"amount": 100}})
     assert g.audit is not None
     rec = g.audit.get(d.id).record

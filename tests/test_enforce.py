@@ -144,8 +144,12 @@ def test_bad_score_vectors(g: Guard, out, needle) -> None:
 
 @pytest.mark.parametrize(
     "out",
-    [pytest.param("read", id="str"), pytest.param([], id="empty"), pytest.param([("x", 1)], id="bad-pair"),
-     pytest.param(None, id="none")],
+    [
+        pytest.param("read", id="str"),
+        pytest.param([], id="empty"),
+        pytest.param([("x", 1)], id="bad-pair"),
+        pytest.param(None, id="none"),
+    ],
 )
 def test_bad_proposals_raise_invalid_action(g: Guard, out) -> None:
     @g.agent
@@ -226,4 +230,6 @@ def test_shadow_mode_records_but_never_blocks() -> None:
 
 def test_allowed_is_a_pre_shield(g: Guard) -> None:
     assert g.allowed([READ, DELETE, {"kind": "pay", "params": {"amount": 1}}]) == [
-        READ, {"kind": "pay", "params": {"amount": 1}}]
+        READ,
+        {"kind": "pay", "params": {"amount": 1}},
+    ]

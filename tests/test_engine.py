@@ -46,22 +46,41 @@ def guard() -> Guard:
         pytest.param(500, {}, Verdict.ALLOW, [], id="boundary-500-allowed"),
         pytest.param(501, {}, Verdict.ESCALATE, ["approve-big"], id="501-escalates"),
         pytest.param(700, {"role": "finance"}, Verdict.ALLOW, [], id="finance-allowed"),
-        pytest.param(20000, {}, Verdict.DENY, ["approve-big", "hard-limit"], id="deny-beats-escalate"),
+        pytest.param(
+            20000, {}, Verdict.DENY, ["approve-big", "hard-limit"], id="deny-beats-escalate"
+        ),
         pytest.param(5, {}, Verdict.REDACT, ["note-small"], id="redact"),
-        pytest.param(5, {"vip": True}, Verdict.REDACT, ["note-small", "vip"], id="redact-beats-allow"),
-        pytest.param(20000, {"vip": True}, Verdict.DENY, ["approve-big", "hard-limit", "vip"],
-                     id="deny-beats-allow"),
+        pytest.param(
+            5, {"vip": True}, Verdict.REDACT, ["note-small", "vip"], id="redact-beats-allow"
+        ),
+        pytest.param(
+            20000,
+            {"vip": True},
+            Verdict.DENY,
+            ["approve-big", "hard-limit", "vip"],
+            id="deny-beats-allow",
+        ),
     ],
 )
-def test_precedence(guard: Guard, amount: int, context: dict, verdict: Verdict, rules: list[str]) -> None:
-    d = guard.check({"kind": "pay", "actor": "u1", "params": {"amount": amount, "memo": "m"}}, context)
+def test_precedence(
+    guard: Guard, amount: int, context: dict, verdict: Verdict, rules: list[str]
+) -> None:
+    d = guard.check(
+        {"kind": "pay", "actor": "u1", "params": {"amount": amount, "memo": "m"}}, context
+    )
     assert d.verdict is verdict
     assert [h.rule_id for h in d.hits] == rules
 
 
 def test_default_deny_needs_an_allow_rule() -> None:
-    g = Guard([parse("name: p\nversion: 1\ndefaults: {verdict: deny}\nrules:\n"
-                     "  - id: ok\n    when: kind == 'read'\n    effect: allow\n")])
+    g = Guard(
+        [
+            parse(
+                "name: p\nversion: 1\ndefaults: {verdict: deny}\nrules:\n"
+                "  - id: ok\n    when: kind == 'read'\n    effect: allow\n"
+            )
+        ]
+    )
     assert g.check({"kind": "read"}).verdict is Verdict.ALLOW
     assert g.check({"kind": "write"}).verdict is Verdict.DENY
 
@@ -87,14 +106,22 @@ def test_type_error_fails_closed(guard: Guard) -> None:
 
 
 def test_rule_on_error_overrides_pack_default() -> None:
-    g = Guard([parse("name: p\nversion: 1\nrules:\n  - id: r\n    when: params.x > 1\n"
-                     "    effect: deny\n    on_error: escalate\n")])
+    g = Guard(
+        [
+            parse(
+                "name: p\nversion: 1\nrules:\n  - id: r\n    when: params.x > 1\n"
+                "    effect: deny\n    on_error: escalate\n"
+            )
+        ]
+    )
     d = g.check({"kind": "k"})
     assert d.verdict is Verdict.ESCALATE and d.hits[0].error
 
 
 def test_non_boolean_condition_fails_closed() -> None:
-    g = Guard([parse("name: p\nversion: 1\nrules:\n  - id: r\n    when: params.x\n    effect: allow\n")])
+    g = Guard(
+        [parse("name: p\nversion: 1\nrules:\n  - id: r\n    when: params.x\n    effect: allow\n")]
+    )
     d = g.check({"kind": "k", "params": {"x": "yes"}})
     assert d.verdict is Verdict.DENY and "expected true or false" in d.hits[0].error
 
@@ -107,10 +134,21 @@ def test_redact_blanks_paths_on_a_copy(guard: Guard) -> None:
     assert action == before
 
 
-@given(st.dictionaries(st.text(max_size=5), st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats() | st.text(max_size=10),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
-    max_leaves=10), max_size=4))
+@given(
+    st.dictionaries(
+        st.text(max_size=5),
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers(-(2**63), 2**63 - 1)
+            | st.floats()
+            | st.text(max_size=10),
+            lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+            max_leaves=10,
+        ),
+        max_size=4,
+    )
+)
 @settings(max_examples=150, deadline=None)
 def test_random_actions_never_crash_or_mutate(params: dict) -> None:
     g = Guard([parse(PACK)])
@@ -137,15 +175,26 @@ def test_random_actions_never_crash_or_mutate(params: dict) -> None:
         pytest.param({"kind": 3}, InvalidAction, "kind", id="kind-not-str"),
         pytest.param({"kind": "k", "params": []}, InvalidAction, "params", id="params-not-dict"),
         pytest.param({"kind": "k", "params": {"b": b"\xff"}}, InvalidAction, "bytes", id="bytes"),
-        pytest.param({"kind": "k", "params": {"s": "\udcff"}}, InvalidAction, "UTF-8", id="surrogate"),
-        pytest.param({"kind": "k", "params": {"x": float("nan")}}, InvalidAction, "finite", id="nan"),
-        pytest.param({"kind": "k", "params": {"o": object()}}, InvalidAction, "object", id="object"),
+        pytest.param(
+            {"kind": "k", "params": {"s": "\udcff"}}, InvalidAction, "UTF-8", id="surrogate"
+        ),
+        pytest.param(
+            {"kind": "k", "params": {"x": float("nan")}}, InvalidAction, "finite", id="nan"
+        ),
+        pytest.param(
+            {"kind": "k", "params": {"o": object()}}, InvalidAction, "object", id="object"
+        ),
         pytest.param({"kind": "k", 1: 2}, InvalidAction, "non-string key", id="int-key"),
         pytest.param({"kind": "k", "params": {"n": 2**70}}, InvalidAction, "64-bit", id="bigint"),
-        pytest.param({"kind": "k", "params": {"x": [1.0, float("-inf")]}}, InvalidAction, "finite",
-                     id="inf-in-list"),
-        pytest.param({"kind": "k", "params": {"m": "x" * 10_000_000}}, ActionTooLarge, "limit",
-                     id="10MB"),
+        pytest.param(
+            {"kind": "k", "params": {"x": [1.0, float("-inf")]}},
+            InvalidAction,
+            "finite",
+            id="inf-in-list",
+        ),
+        pytest.param(
+            {"kind": "k", "params": {"m": "x" * 10_000_000}}, ActionTooLarge, "limit", id="10MB"
+        ),
     ],
 )
 def test_bad_actions_get_specific_errors(guard: Guard, action, error, needle) -> None:
@@ -181,9 +230,16 @@ def test_decision_serialises_with_policy_version_and_digest(guard: Guard) -> Non
     d = guard.check({"kind": "pay", "actor": "u1", "tenant": "t1", "params": {"amount": 50}})
     data = d.model_dump(mode="json")
     assert data["verdict"] == "allow" and data["policy_version"] == 2
-    assert data["policy_digest"].startswith("sha256:") and data["action_digest"].startswith("sha256:")
+    assert data["policy_digest"].startswith("sha256:") and data["action_digest"].startswith(
+        "sha256:"
+    )
     assert data["tenant"] == "t1" and data["actor"] == "u1"
-    assert data["final_action"] == {"kind": "pay", "actor": "u1", "tenant": "t1", "params": {"amount": 50}}
+    assert data["final_action"] == {
+        "kind": "pay",
+        "actor": "u1",
+        "tenant": "t1",
+        "params": {"amount": 50},
+    }
 
 
 def test_check_batch_matches_check(guard: Guard) -> None:
@@ -194,7 +250,10 @@ def test_check_batch_matches_check(guard: Guard) -> None:
 
 
 def test_openai_style_tool_call_is_accepted(guard: Guard) -> None:
-    call = {"type": "function", "function": {"name": "pay", "arguments": json.dumps({"amount": 700})}}
+    call = {
+        "type": "function",
+        "function": {"name": "pay", "arguments": json.dumps({"amount": 700})},
+    }
     d = guard.check(call)
     assert d.kind == "pay" and d.verdict is Verdict.ESCALATE
 

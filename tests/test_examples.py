@@ -13,12 +13,19 @@ ROOT = Path(__file__).resolve().parents[1]
     ("script", "expected"),
     [
         pytest.param("marketplace_agent.py", ["redact", "paid 450", "held for review"], id="agent"),
-        pytest.param("ranker.py", ["p2: deny", "p6: deny (at most 3 results per agency)"], id="ranker"),
+        pytest.param(
+            "ranker.py", ["p2: deny", "p6: deny (at most 3 results per agency)"], id="ranker"
+        ),
     ],
 )
 def test_example_runs(tmp_path: Path, script: str, expected: list[str]) -> None:
-    r = subprocess.run([sys.executable, str(ROOT / "examples" / script)], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     for needle in expected:
         assert needle in r.stdout

@@ -37,38 +37,91 @@ def test_digest_ignores_formatting_but_not_content() -> None:
 @pytest.mark.parametrize(
     ("text", "needle", "line", "column"),
     [
-        pytest.param(GOOD.replace("effect: deny", "effect: block"),
-                     "unknown effect 'block' in rule 'big'; expected one of deny, escalate, redact, allow",
-                     7, 13, id="unknown-effect"),
-        pytest.param(GOOD.replace("effect: deny", "efect: deny"), "unknown key 'efect' in rule 'big'",
-                     7, 5, id="unknown-key"),
-        pytest.param(GOOD + "  - id: big\n    when: 'true'\n", "duplicate rule id 'big'", 8, 9,
-                     id="duplicate-rule-id"),
-        pytest.param(GOOD.replace("version: 1", "version: 1\nversion: 2"), "duplicate key 'version'",
-                     3, 1, id="duplicate-key"),
-        pytest.param(GOOD.replace("params.amount > 5", "params.__class__ > 5"), "params.__class__",
-                     6, None, id="dunder"),
-        pytest.param(GOOD.replace("params.amount > 5", "evil(params) > 5"), "evil", 6, None,
-                     id="unknown-function"),
-        pytest.param(GOOD.replace("params.amount > 5", "secret > 5"), "secret", 6, None,
-                     id="unknown-name"),
-        pytest.param(GOOD.replace("params.amount > 5", "'(lambda: 1)()'"), "lambda", 6, None,
-                     id="lambda"),
-        pytest.param(GOOD.replace("params.amount > 5", "params.amount >"), "", 6, None,
-                     id="syntax-error"),
-        pytest.param("name: p\nversion: 1\nrules: [\n", "malformed YAML", None, None, id="bad-yaml"),
+        pytest.param(
+            GOOD.replace("effect: deny", "effect: block"),
+            "unknown effect 'block' in rule 'big'; expected one of deny, escalate, redact, allow",
+            7,
+            13,
+            id="unknown-effect",
+        ),
+        pytest.param(
+            GOOD.replace("effect: deny", "efect: deny"),
+            "unknown key 'efect' in rule 'big'",
+            7,
+            5,
+            id="unknown-key",
+        ),
+        pytest.param(
+            GOOD + "  - id: big\n    when: 'true'\n",
+            "duplicate rule id 'big'",
+            8,
+            9,
+            id="duplicate-rule-id",
+        ),
+        pytest.param(
+            GOOD.replace("version: 1", "version: 1\nversion: 2"),
+            "duplicate key 'version'",
+            3,
+            1,
+            id="duplicate-key",
+        ),
+        pytest.param(
+            GOOD.replace("params.amount > 5", "params.__class__ > 5"),
+            "params.__class__",
+            6,
+            None,
+            id="dunder",
+        ),
+        pytest.param(
+            GOOD.replace("params.amount > 5", "evil(params) > 5"),
+            "evil",
+            6,
+            None,
+            id="unknown-function",
+        ),
+        pytest.param(
+            GOOD.replace("params.amount > 5", "secret > 5"), "secret", 6, None, id="unknown-name"
+        ),
+        pytest.param(
+            GOOD.replace("params.amount > 5", "'(lambda: 1)()'"), "lambda", 6, None, id="lambda"
+        ),
+        pytest.param(
+            GOOD.replace("params.amount > 5", "params.amount >"), "", 6, None, id="syntax-error"
+        ),
+        pytest.param(
+            "name: p\nversion: 1\nrules: [\n", "malformed YAML", None, None, id="bad-yaml"
+        ),
         pytest.param("- just\n- a list\n", "must be a YAML mapping", 1, 1, id="not-a-mapping"),
         pytest.param("version: 1\n", "missing required key 'name'", None, None, id="missing-name"),
-        pytest.param(GOOD.replace("version: 1", "version: [1]"), "invalid version", 2, 10,
-                     id="wrong-type"),
-        pytest.param(GOOD.replace("    when: params.amount > 5\n", ""), "needs a `when`", 4, 5,
-                     id="missing-when"),
-        pytest.param(GOOD.replace("id: big", "id: 'bad id!'"), "rule id 'bad id!'", 4, 9,
-                     id="bad-rule-id"),
-        pytest.param(GOOD.replace("  - id: big", "  - id: big\n    scope: list"), "needs `cap`", 4, 5,
-                     id="list-without-cap"),
-        pytest.param(GOOD.replace("message", "x").replace("effect: deny", "effect: deny\n    message: '{secret.x}'"),
-                     "message template names 'secret.x'", 8, 14, id="bad-template"),
+        pytest.param(
+            GOOD.replace("version: 1", "version: [1]"), "invalid version", 2, 10, id="wrong-type"
+        ),
+        pytest.param(
+            GOOD.replace("    when: params.amount > 5\n", ""),
+            "needs a `when`",
+            4,
+            5,
+            id="missing-when",
+        ),
+        pytest.param(
+            GOOD.replace("id: big", "id: 'bad id!'"), "rule id 'bad id!'", 4, 9, id="bad-rule-id"
+        ),
+        pytest.param(
+            GOOD.replace("  - id: big", "  - id: big\n    scope: list"),
+            "needs `cap`",
+            4,
+            5,
+            id="list-without-cap",
+        ),
+        pytest.param(
+            GOOD.replace("message", "x").replace(
+                "effect: deny", "effect: deny\n    message: '{secret.x}'"
+            ),
+            "message template names 'secret.x'",
+            8,
+            14,
+            id="bad-template",
+        ),
     ],
 )
 def test_load_errors_name_file_line_and_column(

@@ -9,7 +9,9 @@ from guard.policy import load, run_tests
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
 
-@pytest.mark.parametrize("pack", sorted(p.stem for p in POLICIES.glob("*.yaml") if ".test" not in p.name))
+@pytest.mark.parametrize(
+    "pack", sorted(p.stem for p in POLICIES.glob("*.yaml") if ".test" not in p.name)
+)
 def test_shipped_pack_cases_pass_and_fire_every_rule(pack: str) -> None:
     [report] = run_tests(POLICIES / f"{pack}.yaml")
     failures = [f"{r.note}: {r.detail}" for r in report.results if not r.passed]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import queue
 import threading
 import uuid
@@ -16,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from guard._exceptions import AuditError, AuditTampered, RecordNotFound
@@ -229,7 +229,7 @@ class AuditLog:
                 )
             path, root = tree.inclusion_proof(leaf.index, size), tree.root(size)
         return InclusionProof(
-            record=json.loads(leaf.record),
+            record=orjson.loads(leaf.record),
             leaf_index=leaf.index,
             tree_size=size,
             leaf_hash=leaf_hash(leaf.record).hex(),
@@ -398,7 +398,7 @@ def _check_leaf(leaf: StoredLeaf, frontier: CompactRange, seen: list[bytes]) -> 
     frontier.append(computed)
     if frontier.root() != leaf.root_after:
         _tampered(index, leaf.id, "the stored root after it differs from the re-derived tree")
-    if json.loads(leaf.record).get("id") != leaf.id:
+    if orjson.loads(leaf.record).get("id") != leaf.id:
         _tampered(index, leaf.id, "its id column does not match the id inside the record")
 
 
@@ -409,9 +409,8 @@ def _tampered(index: int, record_id: str | None, reason: str) -> NoReturn:
 
 
 def _stored(leaf: StoredLeaf) -> StoredRecord:
-    return StoredRecord(
-        index=leaf.index, id=leaf.id, record=json.loads(leaf.record), leaf_hash=leaf.leaf_hash.hex()
-    )
+    record = orjson.loads(leaf.record)
+    return StoredRecord(index=leaf.index, id=leaf.id, record=record, leaf_hash=leaf.leaf_hash.hex())
 
 
 def _text(value: object) -> str | None:

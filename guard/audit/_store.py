@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import orjson
 
 from guard._exceptions import AuditError
 from guard.audit._merkle import CompactRange, leaf_hash
@@ -183,7 +184,7 @@ def _matches_one(columns: Columns, name: str, wanted: str | bool) -> bool:
 
 def _parse(data: bytes) -> Mapping[str, Any]:
     try:
-        record = json.loads(data)
+        record = orjson.loads(data)
     except ValueError as exc:
         raise AuditError(f"audit record is not JSON: {exc}") from exc
     if not isinstance(record, dict):

@@ -14,8 +14,10 @@ What it does differently from `AnalyzerEngine.analyze`, and why:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
+import re
 import threading
 import warnings
 from collections import OrderedDict
@@ -105,7 +107,6 @@ class PresidioDetector:
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self._stop: frozenset[str] | None = None
-        self._min_phone_digits = 1
 
     # -- building -------------------------------------------------------------------------
 
@@ -153,8 +154,7 @@ class PresidioDetector:
         cls = getattr(module, class_name)
         if entity == "PHONE_NUMBER":
             recognizer = cls(supported_regions=self._phone_regions)
-            self._min_phone_digits = _min_phone_digits()
-            return _Runner(entity, recognizer, self._enough_digits, None)
+            return _Runner(entity, recognizer, _phone_prefilter(), None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             recognizer = cls()
@@ -164,9 +164,6 @@ class PresidioDetector:
         plain = type(recognizer).analyze is self._presidio.PatternRecognizer.analyze
         patterns = self._compile(recognizer) if plain else None
         return _Runner(entity, recognizer, PREFILTERS.get(entity), patterns)
-
-    def _enough_digits(self, text: str) -> bool:
-        return count_digits(text) >= self._min_phone_digits
 
     def _runners_for(self, entities: Collection[str]) -> list[_Runner]:
         with self._build_lock:
@@ -390,6 +387,29 @@ def _version(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return "?"
+
+
+@functools.cache
+def _phone_prefilter() -> Callable[[str], bool]:
+    """True when a text has a digit cluster long enough to be a phone number.
+
+    PhoneNumberMatcher's candidates are digit blocks joined by at most four characters
+    of phonenumbers' own punctuation class, and a candidate with fewer digits than the
+    shortest possible number of any region is never valid. So a text without such a
+    cluster holds no phone number the recognizer could report.
+    """
+    import phonenumbers.phonenumberutil as util
+
+    minimum = _min_phone_digits()
+    punctuation = getattr(util, "_VALID_PUNCTUATION", None)
+    if not isinstance(punctuation, str):
+        return lambda text: count_digits(text) >= minimum
+    cluster = re.compile(rf"\d(?:[{punctuation}]{{0,4}}\d)*")
+
+    def has_cluster(text: str) -> bool:
+        return any(count_digits(m.group(0)) >= minimum for m in cluster.finditer(text))
+
+    return has_cluster
 
 
 def _min_phone_digits() -> int:

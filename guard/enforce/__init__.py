@@ -124,9 +124,12 @@ def _substitution(
     decisions: list[Decision], candidates: list[tuple[Any, float]], chosen: int
 ) -> Substitution:
     rejected = [
-        {"index": i, "verdict": d.verdict.value,
-         "rule_ids": [h.rule_id for h in d.hits if h.effect is Verdict.DENY],
-         "probability": candidates[i][1]}
+        {
+            "index": i,
+            "verdict": d.verdict.value,
+            "rule_ids": [h.rule_id for h in d.hits if h.effect is Verdict.DENY],
+            "probability": candidates[i][1],
+        }
         for i, d in enumerate(decisions)
         if d.verdict is Verdict.DENY
     ]
@@ -141,9 +144,7 @@ def _substitution(
     return Substitution(original_index=0, chosen_index=chosen, reason=reason, rejected=rejected)
 
 
-def _candidates(
-    out: Any, actions: Sequence[Mapping[str, Any]] | None
-) -> list[tuple[Any, float]]:
+def _candidates(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> list[tuple[Any, float]]:
     """Normalise a proposal to [(action, score)] sorted best first (stable for ties)."""
     if isinstance(out, Mapping | BaseModel):
         return [(out, 1.0)]
@@ -159,7 +160,8 @@ def _candidates(
     else:
         raise InvalidAction(
             "a guarded agent must return an action (dict), a non-empty list of "
-            f"(action, probability) pairs, or scores over declared actions; got {type(out).__name__}"
+            "(action, probability) pairs, or scores over declared actions; "
+            f"got {type(out).__name__}"
         )
     return sorted(pairs, key=lambda p: -p[1])
 

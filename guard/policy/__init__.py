@@ -21,7 +21,8 @@ from guard.policy._loader import (
 )
 from guard.policy._pack import PolicyPackSpec, RuleSpec
 from guard.policy._rate import MemoryRateStore, RateStore
-from guard.policy._testing import PackReport, run as run_tests
+from guard.policy._testing import PackReport
+from guard.policy._testing import run as run_tests
 
 __all__ = [
     "DEFAULT_FUNCTIONS",

@@ -172,7 +172,9 @@ def _decode(source: str | bytes, file: str) -> str:
     try:
         return source.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PolicyError(f"policy file is not UTF-8 (bad byte at offset {exc.start})", file=file)
+        raise PolicyError(
+            f"policy file is not UTF-8 (bad byte at offset {exc.start})", file=file
+        ) from None
 
 
 def _read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
@@ -182,7 +184,9 @@ def _read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise PolicyError(f"malformed YAML: {exc.problem}", file=file, line=line, column=col)
+        raise PolicyError(
+            f"malformed YAML: {exc.problem}", file=file, line=line, column=col
+        ) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"malformed YAML: {exc}", file=file) from None
     if node is not None:

@@ -39,6 +39,14 @@ def test_rfc8785_utf16_key_order() -> None:
     assert out.decode().index("\U0001f600") < out.decode().index("\ufb33")
 
 
+def test_the_callers_value_is_not_changed() -> None:
+    nested = {"n": 3.0}
+    value = {"score": 1.0, "items": [2.0, nested], "t": (4.0,)}
+    canonical_json(value)
+    assert value == {"score": 1.0, "items": [2.0, {"n": 3.0}], "t": (4.0,)}
+    assert type(value["score"]) is float and type(nested["n"]) is float
+
+
 def test_pydantic_model_is_dumped_in_json_mode() -> None:
     finding = PiiFinding(entity_type="EMAIL_ADDRESS", field="m", start=0, end=3, score=0.5)
     assert canonical_json(finding) == rfc8785.dumps(finding.model_dump(mode="json"))
@@ -74,7 +82,8 @@ def test_non_json_values_are_refused(value: object) -> None:
 
 _keys = st.text(max_size=4)
 _floats = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
-    [1e-4, 9.999e-5, 1e16, 1e16 - 2, 2.0**53, 2.0**53 + 2, 1e21, 1e-7, 0.1, -0.0, 5e-324]
+    [1e-4, 9.999e-5, 1.00001e-4, 1e16, 1e16 - 2, 9.999999999999998e15, 2.0**53, 2.0**53 + 2]
+    + [1e21, 1e-7, 0.1, -0.0, 5e-324, 1.7976931348623157e308]
 )
 _scalars = (
     st.none()

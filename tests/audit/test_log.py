@@ -313,6 +313,27 @@ def test_another_writer_on_the_same_database(tmp_path: Path) -> None:
         assert mine.verify().root == head.root
 
 
+def test_two_logs_appending_at_once_to_one_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/audit.db"
+    with open_audit(url) as one, open_audit(url) as two:
+
+        def work(log: AuditLog, name: str) -> None:
+            for n in range(100):
+                log.append({"id": f"{name}-{n}"})
+
+        threads = [
+            threading.Thread(target=work, args=(log, f"{k}{w}"))
+            for k, log in (("one", one), ("two", two))
+            for w in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert one.verify() == two.verify()
+        assert one.head().root == two.head().root and one.size == 400
+
+
 def test_query_pages_through_everything_newest_first(log: AuditLog) -> None:
     log.append_many([decision(n) for n in range(30)])
     seen: list[str] = []

@@ -182,3 +182,22 @@ def test_module_that_raises() -> None:
 
     with pytest.raises(ModelCallError, match="policy crashed"):
         explain.captum(Broken()).explain([1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("batch", [pytest.param(None, id="one-batch"), pytest.param(8, id="batched")])
+def test_integrated_gradients_equals_captums_public_api(batch) -> None:
+    # The explainer reuses Captum's Gauss-Legendre nodes; results must not change.
+    from captum.attr import IntegratedGradients
+
+    net = mlp(dtype=torch.float32)
+    x = torch.randn(1, 8, generator=torch.Generator().manual_seed(5))
+    ours = explain.captum(net, n_steps=32, internal_batch_size=batch).explain(x, target=2)
+
+    class Pick(torch.nn.Module):
+        def forward(self, inp: torch.Tensor) -> torch.Tensor:
+            return net(inp)[:, 2]
+
+    theirs = IntegratedGradients(Pick()).attribute(
+        x, baselines=torch.zeros(1, 8), n_steps=32, method="gausslegendre"
+    )
+    np.testing.assert_allclose(ours.values, theirs[0].detach().numpy(), rtol=1e-5, atol=1e-7)

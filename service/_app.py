@@ -1,0 +1,106 @@
+"""The app factory: one FastAPI app per `ServiceState`, with /v1 routes, errors and limits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from guard import __version__
+from service import _check, _decisions, _ops, _policies, _review
+from service._deps import RateLimiter
+from service._http import LimitsMiddleware, install_handlers
+from service._metrics import Metrics, Tracer
+from service._settings import Settings
+from service._state import ServiceState
+
+__all__ = ["app_from_env", "create_app"]
+
+log = logging.getLogger("guard.service")
+
+_DESCRIPTION = """\
+The guard's HTTP sidecar: decide actions and rankings against the loaded policy packs,
+read the tamper-evident audit log with proofs, and review escalations.
+
+Send `Authorization: Bearer KEY`. Errors are `{"error": {"code", "message", "details"}}`;
+lists are pages `{"items": [...], "next_cursor": ... | null}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, state: ServiceState | None = None) -> FastAPI:
+    """Build the sidecar app: loads and validates every pack and opens the audit log.
+
+    A bad pack raises here (a PolicyError naming file, line and column), so a server
+    never starts serving with it. Pass `state` to share one already built (tests).
+    """
+    if state is None:
+        state = ServiceState.build(settings or Settings.from_env())
+        owned = True
+    else:
+        owned = False
+    settings = state.settings
+    app = FastAPI(
+        title="agent-guard sidecar", version=__version__, description=_DESCRIPTION,
+        lifespan=_lifespan(state, owned),
+        docs_url="/docs" if settings.docs else None, redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs else None,
+    )
+    app.state.guard_state = state
+    app.state.metrics = Metrics()
+    app.state.tracer = Tracer()
+    app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis)
+    install_handlers(app)
+    for router in (_check.build_router(), _policies.build_router(), _decisions.build_router(),
+                   _review.build_router(settings.long_poll_max), _ops.build_router()):
+        app.include_router(router)
+    _mount_console(app, state)
+    app.add_middleware(LimitsMiddleware, max_body=settings.max_body_bytes,  # type: ignore[arg-type]
+                       timeout=settings.request_timeout,
+                       observe=app.state.metrics.observe_request)
+    if state.keys.is_open:
+        app.openapi = _without_security(app)  # type: ignore[method-assign]
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn workers call (`service:app_from_env`): settings from GUARD_*."""
+    return create_app(Settings.from_env())
+
+
+def _lifespan(state: ServiceState, owned: bool) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            state.close()
+
+    return lifespan
+
+
+def _mount_console(app: FastAPI, state: ServiceState) -> None:
+    try:
+        from service.ui import create_ui_router  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as exc:
+        log.info("review console not mounted: %s", exc)
+        return
+    app.include_router(create_ui_router(state), prefix="/ui")
+
+
+def _without_security(app: FastAPI) -> Any:
+    """With no keys file nothing is checked, so the schema does not claim it is."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    operation.pop("security", None)
+            schema.get("components", {}).pop("securitySchemes", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi

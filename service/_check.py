@@ -1,0 +1,195 @@
+"""POST /v1/check, /v1/check/batch, /v1/rank and /v1/shield: deciding actions and rankings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from guard._engine import Guard
+from guard._exceptions import ActionBlocked, ActionEscalated, InvalidAction
+from guard._models import Decision
+from guard.enforce import enforce_proposal
+from service._auth import Principal
+from service._deps import bind_tenant, get_state, require
+from service._errors import NotFound, ServiceError
+from service._http import json_response, standard_responses
+from service._schemas import (
+    BatchRequest,
+    CheckRequest,
+    DecisionList,
+    RankRequest,
+    ShieldOut,
+    ShieldRequest,
+)
+from service._state import ServiceState
+
+__all__ = ["PolicyRequired", "TextTooLarge", "build_router", "check_text", "resolve_policy"]
+
+_ERRORS = standard_responses(400, 401, 403, 404, 413, 422, 429, 503)
+Checker = Annotated[Principal, Depends(require("check"))]
+
+
+class PolicyRequired(ServiceError):
+    """Several packs are loaded and the request did not name one."""
+
+    code = "policy_required"
+    status = 422
+
+
+class TextTooLarge(ServiceError):
+    """One string in the input is longer than the sidecar's text limit."""
+
+    code = "text_too_large"
+    status = 413
+
+
+def build_router() -> APIRouter:
+    """The deciding endpoints (scope `check`)."""
+    router = APIRouter(prefix="/v1", tags=["check"])
+    router.add_api_route("/check", check, methods=["POST"], response_model=Decision,
+                         responses=_ERRORS, summary="Decide one action")
+    router.add_api_route("/check/batch", check_batch, methods=["POST"],
+                         response_model=DecisionList, responses=_ERRORS,
+                         summary="Decide several actions in one audit transaction")
+    router.add_api_route("/rank", rank, methods=["POST"], response_model=Decision,
+                         responses=_ERRORS, summary="Filter a ranking")
+    router.add_api_route("/shield", shield, methods=["POST"], response_model=ShieldOut,
+                         responses=_ERRORS, summary="The candidate actions allowed now")
+    return router
+
+
+def check(body: CheckRequest, request: Request, principal: Checker) -> Response:
+    """Decide one action (native or OpenAI tool-call form) and record it before answering.
+
+    With `candidates` ([[action, probability], ...]) the best alternative that is not denied
+    is decided and recorded, and `substitution` says what was replaced and why.
+    """
+    state = get_state(request)
+    guard = state.guard
+    policy = resolve_policy(guard, body.policy)
+    if body.candidates:
+        pairs = [(bind_tenant(_plain(a), principal, f"candidate #{i}"), p)
+                 for i, (a, p) in enumerate(body.candidates)]
+        check_text([body.context, *(a for a, _ in pairs)], state)
+        decision = _decide(request, "check", lambda: _enforce(guard, pairs, body.context, policy))
+    elif body.action is not None:
+        action = bind_tenant(_plain(body.action), principal, "the action")
+        check_text([action, body.context], state)
+        decision = _decide(request, "check",
+                           lambda: guard.check(action, body.context, policy=policy))
+    else:
+        raise InvalidAction("a check needs an 'action' or a non-empty 'candidates' list")
+    return json_response(decision.model_dump(mode="json"))
+
+
+def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Response:
+    """Decide many actions with one PII pass and one audit transaction, in order."""
+    state = get_state(request)
+    guard = state.guard
+    policy = resolve_policy(guard, body.policy)
+    actions = [bind_tenant(_plain(a), principal, f"action #{i}")
+               for i, a in enumerate(body.actions)]
+    check_text([body.context, *actions], state)
+    started = time.perf_counter()
+    decisions = guard.check_batch(actions, body.context, policy=policy)
+    per = (time.perf_counter() - started) / len(decisions)
+    metrics = request.app.state.metrics
+    for d in decisions:
+        metrics.observe_decision(d, "check_batch", per)
+    return json_response({"items": [d.model_dump(mode="json") for d in decisions],
+                          "next_cursor": None})
+
+
+def rank(body: RankRequest, request: Request, principal: Checker) -> Response:
+    """Filter a ranking: item rules drop or redact items, list caps drop the excess."""
+    state = get_state(request)
+    guard = state.guard
+    policy = resolve_policy(guard, body.policy)
+    items = [_plain(i) for i in body.items]
+    check_text([body.context, body.query, *items], state)
+    decision = _decide(request, "rank", lambda: guard.rank(
+        items, body.context, policy=policy, actor=body.actor, tenant=principal.tenant,
+        query=body.query))
+    return json_response(decision.model_dump(mode="json"))
+
+
+def shield(body: ShieldRequest, request: Request, principal: Checker) -> Response:
+    """Evaluate candidate actions without recording them: which may run now."""
+    state = get_state(request)
+    guard = state.guard
+    policy = resolve_policy(guard, body.policy)
+    actions = [bind_tenant(_plain(a), principal, f"action #{i}")
+               for i, a in enumerate(body.actions)]
+    check_text([body.context, *actions], state)
+    results = []
+    for i, action in enumerate(actions):
+        d = guard.evaluate(action, body.context, policy=policy)
+        results.append({"index": i, "verdict": d.verdict.value, "allowed": d.allowed,
+                        "rule_ids": [h.rule_id for h in d.hits]})
+    allowed = [r["index"] for r in results if r["allowed"]]
+    return json_response({"allowed": allowed, "items": results, "next_cursor": None})
+
+
+def resolve_policy(guard: Guard, name: str | None) -> str | None:
+    """The pack to use: the named one (404 if not loaded) or the only one loaded."""
+    if name is None:
+        if len(guard.packs) == 1:
+            return None
+        raise PolicyRequired(
+            f"several packs are loaded ({', '.join(sorted(guard.packs))}); name one with 'policy'",
+            details={"loaded": sorted(guard.packs)},
+        )
+    if name not in guard.packs:
+        raise NotFound(f"no loaded policy named {name!r}", code="policy_not_found",
+                       details={"policy": name, "loaded": sorted(guard.packs)})
+    return name
+
+
+def check_text(values: Iterable[Any], state: ServiceState) -> None:
+    """Refuse (413) any string longer than the text limit, anywhere in the values."""
+    limit = state.settings.max_text_chars
+    stack = [v for v in values if v is not None]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if len(value) > limit:
+                raise TextTooLarge(f"a text field has {len(value)} characters; the limit is "
+                                   f"{limit}", details={"max_chars": limit})
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+            stack.extend(value.keys())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+
+
+def _enforce(
+    guard: Guard,
+    pairs: Sequence[tuple[dict[str, Any], float]],
+    context: dict[str, Any] | None,
+    policy: str | None,
+) -> Decision:
+    """The in-process enforcement, server side: substitution included, one record written."""
+    try:
+        return enforce_proposal(guard, list(pairs), context, policy=policy).decision
+    except (ActionBlocked, ActionEscalated) as exc:
+        return exc.decision
+
+
+def _plain(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+def _decide(request: Request, endpoint: str, make: Callable[[], Decision]) -> Decision:
+    """Make one decision inside a span (when tracing is on) and record its metrics."""
+    started = time.perf_counter()
+    tracer = request.app.state.tracer
+    with tracer.span(f"guard.{endpoint}") as span:
+        decision = make()
+        tracer.annotate(span, decision)
+    request.app.state.metrics.observe_decision(decision, endpoint, time.perf_counter() - started)
+    return decision

@@ -1,0 +1,209 @@
+"""Reading the audit log: decisions, inclusion and consistency proofs, tree heads, exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.responses import Response, StreamingResponse
+
+from guard._exceptions import AuditError
+from guard._models import Verdict
+from guard.audit import AuditLog, Page, StoredRecord
+from service._auth import Principal
+from service._deps import get_state, require, tenant_filter
+from service._errors import NotFound, ServiceError
+from service._http import json_response, standard_responses
+from service._schemas import ConsistencyOut, DecisionPage, DecisionPageItem, HeadOut, ProofOut
+from service._state import DECISION_SCHEMA
+
+__all__ = ["JSONLines", "build_router", "head_json", "page_item", "query_page"]
+
+Reader = Annotated[Principal, Depends(require("audit:read", "review"))]
+DecisionId = Annotated[str, Path(min_length=1, max_length=200)]
+_CURSOR = r"^[A-Za-z0-9_-]{1,100}$"
+
+
+class JSONLines(StreamingResponse):
+    """A stream of JSON documents, one per line."""
+
+    media_type = "application/x-ndjson"
+
+
+class InvalidRange(ServiceError):
+    """The requested tree sizes are out of order."""
+
+    code = "invalid_range"
+    status = 422
+
+
+class Filters:
+    """The query filters shared by the list and the export (a FastAPI dependency)."""
+
+    def __init__(
+        self,
+        verdict: Verdict | None = None,
+        rule_id: Annotated[str | None, Query(max_length=200)] = None,
+        policy: Annotated[str | None, Query(max_length=200)] = None,
+        actor: Annotated[str | None, Query(max_length=200)] = None,
+        tenant: Annotated[str | None, Query(max_length=200)] = None,
+        kind: Annotated[str | None, Query(max_length=200)] = None,
+        since: Annotated[datetime | None, Query(description="Inclusive, ISO 8601")] = None,
+        until: Annotated[datetime | None, Query(description="Exclusive, ISO 8601")] = None,
+        shadow_disagrees: Annotated[
+            bool | None, Query(description="Only decisions where the shadow pack disagreed")
+        ] = None,
+    ) -> None:
+        self.values: dict[str, Any] = {
+            "verdict": verdict.value if verdict else None, "rule_id": rule_id, "policy": policy,
+            "actor": actor, "tenant": tenant, "kind": kind, "since": _utc(since),
+            "until": _utc(until), "shadow_disagrees": shadow_disagrees,
+        }
+
+    def for_principal(self, principal: Principal) -> dict[str, Any]:
+        """The filters with the tenant pinned to the key's own (403 for another tenant)."""
+        return {**self.values, "tenant": tenant_filter(principal, self.values["tenant"]),
+                "record_type": DECISION_SCHEMA}
+
+
+def build_router() -> APIRouter:
+    """The audit-reading endpoints (scope `audit:read` or `review`)."""
+    router = APIRouter(prefix="/v1", tags=["audit"])
+    errors = standard_responses(401, 403, 404, 422, 429, 503)
+    router.add_api_route("/decisions", list_decisions, methods=["GET"],
+                         response_model=DecisionPage, responses=errors,
+                         summary="Query decisions, newest first")
+    router.add_api_route("/decisions/export", export_decisions, methods=["GET"],
+                         response_class=JSONLines, responses=errors,
+                         summary="Stream matching decisions as JSON lines")
+    router.add_api_route("/decisions/{decision_id}", get_decision, methods=["GET"],
+                         response_model=DecisionPageItem, responses=errors,
+                         summary="One decision's audit record")
+    router.add_api_route("/decisions/{decision_id}/proof", get_proof, methods=["GET"],
+                         response_model=ProofOut, responses=errors,
+                         summary="Inclusion proof against the current signed head")
+    router.add_api_route("/audit/head", get_head, methods=["GET"], response_model=HeadOut,
+                         responses=errors, summary="The signed tree head")
+    router.add_api_route("/audit/consistency", get_consistency, methods=["GET"],
+                         response_model=ConsistencyOut, responses=errors,
+                         summary="Consistency proof between two tree sizes")
+    return router
+
+
+def list_decisions(
+    request: Request,
+    principal: Reader,
+    filters: Annotated[Filters, Depends()],
+    cursor: Annotated[str | None, Query(pattern=_CURSOR)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> Response:
+    """Decisions matching every given filter, newest first, one page at a time."""
+    audit = get_state(request).audit
+    page = query_page(audit, filters.for_principal(principal), cursor, limit)
+    return json_response({"items": [page_item(s) for s in page.items],
+                          "next_cursor": page.next_cursor})
+
+
+def export_decisions(
+    request: Request, principal: Reader, filters: Annotated[Filters, Depends()]
+) -> Response:
+    """Every matching decision, newest first, one JSON document per line."""
+    audit = get_state(request).audit
+    wanted = filters.for_principal(principal)
+    query_page(audit, wanted, None, 1)  # report bad filters before the stream starts
+    return JSONLines(_export(audit, wanted))
+
+
+def get_decision(request: Request, principal: Reader, decision_id: DecisionId) -> Response:
+    """One decision: its audit record (PII masked), leaf index and leaf hash."""
+    state = get_state(request)
+    state.decision(decision_id, principal.tenant)
+    return json_response(page_item(state.audit.get(decision_id)))
+
+
+def get_proof(request: Request, principal: Reader, decision_id: DecisionId) -> Response:
+    """Inclusion proof of a decision in the tree of the current signed head.
+
+    leaf_hash = SHA-256(0x00 || RFC 8785 JSON of `record`); each audit_path step combines as
+    SHA-256(0x01 || left || right) (RFC 6962), ending at `root` == `head.root`.
+    """
+    state = get_state(request)
+    state.decision(decision_id, principal.tenant)
+    head = head_json(state.audit)
+    proof = state.audit.inclusion(decision_id, tree_size=head["size"])
+    return json_response({**proof.model_dump(mode="json"), "head": head})
+
+
+def get_head(request: Request, principal: Reader) -> Response:
+    """The current tree head, signed with the log's Ed25519 key."""
+    return json_response(head_json(get_state(request).audit))
+
+
+def get_consistency(
+    request: Request,
+    principal: Reader,
+    first: Annotated[int, Query(alias="from", ge=0, le=2**53)],
+    second: Annotated[int | None, Query(alias="to", ge=0, le=2**53,
+                                        description="Default: the current size")] = None,
+) -> Response:
+    """Proof that the log at size `from` is a prefix of the log at size `to`."""
+    audit = get_state(request).audit
+    size = audit.size
+    second = size if second is None else second
+    if first > second:
+        raise InvalidRange(f"'from' ({first}) must not exceed 'to' ({second})",
+                           details={"from": first, "to": second})
+    if second > size:
+        raise NotFound(f"the log has {size} records; there is no tree of size {second}",
+                       code="tree_size_not_found", details={"size": size})
+    return json_response(audit.consistency(first, second).model_dump(mode="json"))
+
+
+def head_json(audit: AuditLog) -> dict[str, Any]:
+    """The signed head with the public key that checks it."""
+    return {**audit.head().model_dump(mode="json"), "public_key": audit.public_key_hex}
+
+
+def page_item(stored: StoredRecord) -> dict[str, Any]:
+    """A stored record as the API returns it."""
+    return {"index": stored.index, "id": stored.id, "leaf_hash": stored.leaf_hash,
+            "record": stored.record}
+
+
+def query_page(audit: AuditLog, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:
+    """One page of the audit query; a cursor we did not hand out is a 422 invalid_cursor."""
+    try:
+        return audit.query(**filters, cursor=cursor, limit=limit)
+    except AuditError as exc:
+        if "cursor" in str(exc):
+            raise InvalidCursor(str(exc), details={"cursor": cursor}) from None
+        raise
+
+
+class InvalidCursor(ServiceError):
+    """The cursor is not one this API handed out."""
+
+    code = "invalid_cursor"
+    status = 422
+
+
+def _export(audit: AuditLog, filters: dict[str, Any]) -> Iterator[bytes]:
+    cursor: str | None = None
+    while True:
+        page = audit.query(**filters, cursor=cursor, limit=1000)
+        for stored in page.items:
+            yield orjson.dumps(page_item(stored)) + b"\n"
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
+def _utc(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()

@@ -1,0 +1,134 @@
+"""Request dependencies: the caller's principal (401/403), its scope and its rate limit (429)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service._auth import Principal
+from service._errors import Forbidden, ServiceError, Unauthorized
+from service._state import ServiceState
+
+__all__ = ["RateLimiter", "RateLimited", "get_principal", "get_state", "require"]
+
+bearer = HTTPBearer(auto_error=False, description="An API key: Authorization: Bearer KEY")
+
+
+class RateLimited(ServiceError):
+    """The key made more requests than its limit allows; retry after `Retry-After` seconds."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, details={"retry_after": retry_after})
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class RateLimiter:
+    """A per-key moving-window limit with the `limits` library (Redis if configured)."""
+
+    def __init__(self, expression: str, storage_url: str | None = None) -> None:
+        from limits import parse
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.item = parse(expression)
+        self.remote = storage_url is not None
+        self._storage = storage_from_string(storage_url or "memory://")
+        self._limiter = MovingWindowRateLimiter(self._storage)
+
+    def hit(self, key: str) -> int | None:
+        """Count a request; None when allowed, else the seconds to wait before retrying."""
+        if self._limiter.hit(self.item, key):
+            return None
+        stats = self._limiter.get_window_stats(self.item, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def get_state(request: Request) -> ServiceState:
+    """The app's shared state (overridable in tests)."""
+    state: ServiceState = request.app.state.guard_state
+    return state
+
+
+async def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Authenticate the bearer key (401 when missing or unknown), then apply its rate limit."""
+    state = get_state(request)
+    if credentials is None:
+        principal = state.keys.anonymous()
+        if principal is None:
+            raise Unauthorized("missing API key; send Authorization: Bearer KEY")
+    else:
+        principal = state.keys.authenticate(credentials.credentials)
+        if principal is None:
+            raise Unauthorized("invalid API key")
+    request.state.principal = principal
+    await _rate_limit(request, principal)
+    return principal
+
+
+async def _rate_limit(request: Request, principal: Principal) -> None:
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        return
+    if limiter.remote:
+        wait = await anyio.to_thread.run_sync(limiter.hit, principal.name)
+    else:
+        wait = limiter.hit(principal.name)
+    if wait is not None:
+        raise RateLimited(
+            f"rate limit {limiter.item} exceeded for key {principal.name!r}; "
+            f"retry after {wait} s", retry_after=wait,
+        )
+
+
+def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting keys that hold any one of `scopes` (403 otherwise)."""
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(get_principal)],
+    ) -> Principal:
+        if not any(principal.can(s) for s in scopes):
+            raise Forbidden(
+                f"key {principal.name!r} lacks the scope for this operation; "
+                f"needs one of {', '.join(scopes)}",
+                code="missing_scope", details={"needs_any_of": list(scopes)},
+            )
+        return principal
+
+    return dependency
+
+
+def tenant_filter(principal: Principal, wanted: str | None) -> str | None:
+    """The tenant a read is limited to: the key's own; naming another one is refused (403)."""
+    if principal.tenant is None:
+        return wanted
+    if wanted is not None and wanted != principal.tenant:
+        raise Forbidden(
+            f"key {principal.name!r} is bound to another tenant than {wanted!r}",
+            code="tenant_mismatch", details={"tenant": wanted},
+        )
+    return principal.tenant
+
+
+def bind_tenant(action: dict[str, Any], principal: Principal, what: str) -> dict[str, Any]:
+    """A copy of the action carrying the key's tenant; another tenant is refused (403)."""
+    if principal.tenant is None:
+        return action
+    named = action.get("tenant")
+    if named is not None and named != principal.tenant:
+        raise Forbidden(
+            f"{what} names tenant {named!r} but key {principal.name!r} is bound to another "
+            "tenant", code="tenant_mismatch", details={"tenant": named},
+        )
+    return {**action, "tenant": principal.tenant}

@@ -1,0 +1,69 @@
+"""The sidecar's own errors: each has a stable `code` and the HTTP status it maps to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AlreadyResolved",
+    "Forbidden",
+    "NotEscalated",
+    "NotFound",
+    "ServiceError",
+    "Unauthorized",
+]
+
+
+class ServiceError(Exception):
+    """Base class: `code` is machine-readable, `status` the HTTP status, `details` a JSON dict."""
+
+    code = "service_error"
+    status = 400
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(ServiceError):
+    """No decision (visible to this key) has that id."""
+
+    code = "not_found"
+    status = 404
+
+    def __init__(self, message: str, *, code: str = "not_found", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.code = code
+
+
+class NotEscalated(ServiceError):
+    """The decision exists but was not held for review, so it cannot be resolved or awaited."""
+
+    code = "not_escalated"
+    status = 409
+
+
+class AlreadyResolved(ServiceError):
+    """The escalation was already resolved; a resolution is final and never replaced."""
+
+    code = "already_resolved"
+    status = 409
+
+
+class Unauthorized(ServiceError):
+    """No key, or a key that matches no configured entry."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(ServiceError):
+    """A valid key that lacks the scope, or names another tenant than its own."""
+
+    code = "forbidden"
+    status = 403
+
+    def __init__(self, message: str, *, code: str = "forbidden", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.code = code

@@ -1,0 +1,256 @@
+"""HTTP plumbing: the error shape, exception handlers and one ASGI middleware for limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from guard._exceptions import (
+    ActionTooLarge,
+    AuditError,
+    GuardError,
+    InvalidAction,
+    PolicyError,
+    PolicyNotFound,
+    RecordNotFound,
+)
+from service._errors import ServiceError
+from service._schemas import ErrorResponse
+
+__all__ = [
+    "JSON",
+    "LimitsMiddleware",
+    "error_response",
+    "install_handlers",
+    "json_response",
+    "standard_responses",
+]
+
+log = logging.getLogger("guard.service")
+JSON = "application/json"
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_MAX_MESSAGE = 500
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout",
+                 409: "conflict", 413: "body_too_large", 415: "unsupported_media_type",
+                 422: "validation_error", 429: "rate_limited", 500: "internal_error",
+                 503: "unavailable", 504: "timeout"}
+_DESCRIPTIONS = {400: "Malformed JSON or bad request", 401: "Missing or invalid API key",
+                 403: "The key lacks the scope, or names another tenant",
+                 404: "Unknown id or policy", 408: "The long-poll expired",
+                 409: "Conflict with the current state", 413: "Body or text too large",
+                 422: "Invalid input", 429: "Rate limit exceeded (see Retry-After)",
+                 503: "The audit log is not available"}
+
+
+def standard_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries with the error schema, for the given status codes."""
+    return {c: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(c, "Error")}
+            for c in codes}
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response encoded with orjson (no second validation pass)."""
+    return Response(orjson.dumps(data), status_code=status, media_type=JSON, headers=headers)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The one error shape: {"error": {"code", "message", "details"}}."""
+    body = {"error": {"code": code, "message": message[:_MAX_MESSAGE], "details": details or {}}}
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="guard"', **(headers or {})}
+    return json_response(body, status, headers)
+
+
+def guard_error_status(exc: GuardError) -> int:
+    """The HTTP status for an engine error."""
+    if isinstance(exc, ActionTooLarge):
+        return 413
+    if isinstance(exc, PolicyNotFound | RecordNotFound):
+        return 404
+    if isinstance(exc, InvalidAction | PolicyError):
+        return 422
+    if isinstance(exc, AuditError):
+        return 503
+    return 400
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Map every exception to the error shape; nothing leaks a traceback or an input value."""
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(GuardError, _guard_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, ServiceError):  # pragma: no cover - registered for this type
+        return await _unexpected(request, exc)
+    headers = getattr(exc, "headers", None)
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+async def _guard_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, GuardError):  # pragma: no cover - registered for this type
+        return await _unexpected(request, exc)
+    status = guard_error_status(exc)
+    details: dict[str, Any] = {}
+    if isinstance(exc, PolicyError) and exc.file is not None:
+        details = {"file": exc.file, "line": exc.line, "column": exc.column}
+    if status == 503:
+        log.error("audit log error on %s: %s", request.url.path, type(exc).__name__)
+    return error_response(status, exc.code, str(exc), details)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    # Never echo the input back: it may hold personal data.
+    clean = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
+              "type": str(e.get("type", ""))} for e in errors][:20]
+    if any(e["type"] == "json_invalid" for e in clean):
+        return error_response(400, "malformed_json", "the request body is not valid JSON",
+                              {"errors": clean})
+    where = ", ".join(".".join(str(p) for p in e["loc"]) for e in clean[:3])
+    return error_response(422, "validation_error", f"invalid request: {where}",
+                          {"errors": clean})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+    code = _STATUS_CODES.get(status, "http_error")
+    message = str(exc.detail) if isinstance(exc, StarletteHTTPException) else "error"
+    headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else None
+    return error_response(status, code, message, headers=headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # The type only: messages and tracebacks may carry values from the request.
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return error_response(500, "internal_error", "internal error; see the server log")
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised while reading a body that outgrows the limit (an HTTPException: FastAPI keeps it)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body exceeds {limit} bytes")
+
+
+class LimitsMiddleware:
+    """Body size limit (413), request timeout (504) and request metrics, in one ASGI layer.
+
+    Long-polls and exports are exempt from the timeout: they bound themselves.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        timeout: float,
+        observe: Callable[[str, str, int, float], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.timeout = timeout
+        self.observe = observe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [0]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body:
+            await _too_large(send_wrapper, self.max_body)
+        else:
+            await self._run(scope, _counting(receive, self.max_body), send_wrapper, status)
+        if self.observe is not None:
+            self.observe(scope["method"], _route(scope), status[0],
+                         time.perf_counter() - started)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, status: list[int]) -> None:
+        path: str = scope["path"]
+        try:
+            if path.endswith(("/wait", "/export")):
+                await self.app(scope, receive, send)
+            else:
+                async with asyncio.timeout(self.timeout):
+                    await self.app(scope, receive, send)
+        except _BodyTooLarge:
+            if not status[0]:
+                await _too_large(send, self.max_body)
+        except TimeoutError:
+            if not status[0]:
+                await _send(send, error_response(
+                    504, "timeout", f"the request took longer than {self.timeout:g} s"))
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    seen = [0]
+
+    async def wrapped() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            seen[0] += len(message.get("body", b""))
+            if seen[0] > limit:
+                raise _BodyTooLarge(limit)
+        return message
+
+    return wrapped
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    await _send(send, error_response(
+        413, "body_too_large", f"the request body exceeds {limit} bytes", {"max_bytes": limit}))
+
+
+async def _send(send: Send, response: Response) -> None:
+    await send({"type": "http.response.start", "status": response.status_code,
+                "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _route(scope: Scope) -> str:
+    """The route template (never the raw path: ids and query strings stay out of metrics)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"

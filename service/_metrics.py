@@ -1,0 +1,103 @@
+"""Prometheus metrics (one registry per app) and optional OpenTelemetry spans per decision."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST as PROMETHEUS_CONTENT_TYPE
+
+from guard._models import Decision
+
+__all__ = ["PROMETHEUS_CONTENT_TYPE", "Metrics", "Tracer"]
+
+_FAST = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+_HTTP = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+class Metrics:
+    """The sidecar's counters and histograms; per app, so tests can build many apps."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.decisions = Counter("guard_decisions", "Decisions by pack, verdict and mode",
+                                 ["policy", "verdict", "mode"], registry=r)
+        self.rule_hits = Counter("guard_rule_hits", "Rule hits by pack, rule and effect",
+                                 ["policy", "rule", "effect"], registry=r)
+        self.check_seconds = Histogram("guard_decision_seconds", "Engine time per decision",
+                                       ["endpoint"], buckets=_FAST, registry=r)
+        self.pii_seconds = Histogram("guard_pii_scan_seconds", "PII scan time per decision",
+                                     buckets=_FAST, registry=r)
+        self.audit_seconds = Histogram("guard_audit_append_seconds",
+                                       "Audit append time per decision", buckets=_FAST, registry=r)
+        self.http_seconds = Histogram("guard_http_request_seconds", "HTTP latency by route",
+                                      ["method", "route", "status"], buckets=_HTTP, registry=r)
+        self.errors = Counter("guard_http_errors", "Error responses by route and status",
+                              ["route", "status"], registry=r)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one HTTP request (route templates only, so ids stay out of labels)."""
+        self.http_seconds.labels(method, route, str(status)).observe(seconds)
+        if status >= 400:
+            self.errors.labels(route, str(status)).inc()
+
+    def observe_decision(self, decision: Decision, endpoint: str, seconds: float) -> None:
+        """Record one decision: verdict, rule hits, engine, PII and audit times."""
+        self.decisions.labels(decision.policy, decision.verdict.value, decision.mode).inc()
+        for hit in decision.hits:
+            self.rule_hits.labels(decision.policy, hit.rule_id, hit.effect.value).inc()
+        self.check_seconds.labels(endpoint).observe(seconds)
+        timings = decision.timings_us
+        if "pii" in timings:
+            self.pii_seconds.observe(timings["pii"] / 1e6)
+        if "audit" in timings:
+            self.audit_seconds.observe(timings["audit"] / 1e6)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)
+
+
+class Tracer:
+    """One span per decision when OpenTelemetry is installed and a tracer provider is set.
+
+    Without `opentelemetry-api`, or with only the default no-op provider, this does nothing.
+    """
+
+    def __init__(self) -> None:
+        self._tracer: Any = None
+        try:
+            from opentelemetry import trace
+        except ImportError:
+            return
+        provider = trace.get_tracer_provider()
+        if type(provider).__name__ in ("ProxyTracerProvider", "NoOpTracerProvider"):
+            return
+        self._tracer = trace.get_tracer("guard.service")
+
+    @property
+    def enabled(self) -> bool:
+        """True when spans are exported."""
+        return self._tracer is not None
+
+    @contextlib.contextmanager
+    def span(self, name: str) -> Iterator[Any]:
+        """A span named `name`, or None when tracing is off."""
+        if self._tracer is None:
+            yield None
+            return
+        with self._tracer.start_as_current_span(name) as span:
+            yield span
+
+    @staticmethod
+    def annotate(span: Any, decision: Decision) -> None:
+        """Attach the decision id, verdict and policy digest to a span."""
+        if span is None:
+            return
+        span.set_attribute("guard.decision_id", decision.id)
+        span.set_attribute("guard.verdict", decision.verdict.value)
+        span.set_attribute("guard.policy", decision.policy)
+        span.set_attribute("guard.policy_digest", decision.policy_digest)

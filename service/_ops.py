@@ -1,0 +1,53 @@
+"""Operations: GET /healthz (alive), /readyz (packs loaded, audit log readable), /metrics."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from service._deps import get_state
+from service._http import error_response, json_response, standard_responses
+from service._metrics import PROMETHEUS_CONTENT_TYPE
+from service._schemas import Health
+
+__all__ = ["build_router"]
+
+
+def build_router() -> APIRouter:
+    """Health, readiness and Prometheus metrics (no key needed: nothing tenant-specific)."""
+    router = APIRouter(tags=["operations"])
+    router.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health,
+                         summary="Liveness")
+    router.add_api_route("/readyz", readyz, methods=["GET"], response_model=Health,
+                         responses=standard_responses(503), summary="Readiness")
+    router.add_api_route(
+        "/metrics", metrics, methods=["GET"], summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {PROMETHEUS_CONTENT_TYPE: {"schema": {"type": "string"}}},
+                         "description": "Prometheus text exposition"}},
+    )
+    return router
+
+
+async def healthz() -> Response:
+    """The process is up."""
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Packs are loaded and the audit log answers."""
+    state = get_state(request)
+    try:
+        size = await anyio.to_thread.run_sync(lambda: state.audit.size)
+    except Exception as exc:  # any store failure means "not ready", never a 500
+        return error_response(503, "audit_unavailable", f"audit log not readable: "
+                              f"{type(exc).__name__}")
+    return json_response({"status": "ready", "policies": len(state.guard.packs),
+                          "audit_size": size})
+
+
+async def metrics(request: Request) -> Response:
+    """Decisions by verdict and rule, latencies, PII scan and audit append times, errors."""
+    body = request.app.state.metrics.render()
+    return Response(body, media_type=PROMETHEUS_CONTENT_TYPE)

@@ -1,0 +1,78 @@
+"""GET /v1/policies, GET /v1/policies/{name} and POST /v1/policies/reload."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.responses import Response
+
+from guard.policy import CompiledPack
+from service._auth import Principal
+from service._deps import get_state, require
+from service._errors import NotFound
+from service._http import json_response, standard_responses
+from service._schemas import PolicyDetail, PolicyPage, ReloadOut
+
+__all__ = ["build_router", "summary"]
+
+Reader = Annotated[Principal, Depends(require("check", "audit:read", "review"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+def build_router() -> APIRouter:
+    """The policy endpoints."""
+    router = APIRouter(prefix="/v1/policies", tags=["policies"])
+    router.add_api_route("", list_policies, methods=["GET"], response_model=PolicyPage,
+                         responses=standard_responses(401, 403, 429),
+                         summary="The loaded packs")
+    router.add_api_route("/reload", reload_policies, methods=["POST"], response_model=ReloadOut,
+                         responses=standard_responses(401, 403, 422, 429),
+                         summary="Reload every pack atomically")
+    router.add_api_route("/{name}", get_policy, methods=["GET"], response_model=PolicyDetail,
+                         responses=standard_responses(401, 403, 404, 422, 429),
+                         summary="One pack: source, version, digest, rules")
+    return router
+
+
+async def list_policies(request: Request, principal: Reader) -> Response:
+    """Every loaded pack with its version and digest."""
+    state = get_state(request)
+    guard = state.guard
+    items = [summary(p, state.shadow) for p in guard.packs.values()]
+    return json_response({"items": items, "next_cursor": None})
+
+
+async def get_policy(
+    request: Request, principal: Reader, name: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """One pack's YAML source, version, digest and rules."""
+    state = get_state(request)
+    guard = state.guard
+    pack = guard.packs.get(name)
+    if pack is None:
+        raise NotFound(f"no loaded policy named {name!r}", code="policy_not_found",
+                       details={"policy": name, "loaded": sorted(guard.packs)})
+    rules = [{"id": r.id, "scope": r.scope, "effect": r.effect.value, "severity": r.severity,
+              "description": r.description} for r in pack.rules]
+    return json_response({**summary(pack, state.shadow), "source": pack.source, "file": pack.path,
+                          "rule_list": rules})
+
+
+async def reload_policies(request: Request, principal: Admin) -> Response:
+    """Load every pack again; if any pack is invalid nothing changes and the error says why."""
+    state = get_state(request)
+    await anyio.to_thread.run_sync(state.reload)
+    guard = state.guard
+    return json_response({"reloaded": True,
+                          "items": [summary(p, state.shadow) for p in guard.packs.values()]})
+
+
+def summary(pack: CompiledPack, shadows: Mapping[str, CompiledPack]) -> dict[str, Any]:
+    """A pack's name, version, digest and counts, as the API lists it."""
+    shadow = shadows.get(pack.name)
+    return {"name": pack.name, "version": pack.version, "digest": pack.digest,
+            "description": pack.spec.description, "rules": len(pack.rules),
+            "pii": pack.pii is not None, "shadow": shadow.digest if shadow else None}

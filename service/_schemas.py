@@ -1,0 +1,368 @@
+"""Request and response models of the /v1 API (they are the OpenAPI document's schemas)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guard._models import Decision, DecisionEventV1, Verdict
+
+__all__ = [
+    "ActionIn",
+    "BatchRequest",
+    "CheckRequest",
+    "ConsistencyOut",
+    "DecisionPage",
+    "DecisionPageItem",
+    "ErrorBody",
+    "ErrorResponse",
+    "EscalationOut",
+    "EscalationPage",
+    "HeadOut",
+    "Health",
+    "PolicyDetail",
+    "PolicyPage",
+    "PolicySummary",
+    "ProofOut",
+    "RankItemIn",
+    "RankRequest",
+    "ReloadOut",
+    "ResolutionOut",
+    "ResolveRequest",
+    "ReviewOut",
+    "ReviewRequest",
+    "ShieldRequest",
+    "ShieldResult",
+    "ShieldOut",
+    "ToolCall",
+    "DecisionList",
+]
+
+_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+_TEXT = 2000
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    """A machine-readable `code` (stable), a sentence for people, and structured details."""
+
+    code: str = Field(examples=["policy_not_found"])
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx and 5xx answer has this shape."""
+
+    error: ErrorBody
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+
+class ActionIn(BaseModel):
+    """A proposed action in the native form; extra top-level fields are kept and checked."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    kind: str = Field(min_length=1, max_length=200, examples=["release_payment"])
+    actor: str | None = Field(default=None, max_length=200)
+    tenant: str | None = Field(
+        default=None, max_length=200,
+        description="Must be absent or equal to the key's tenant; the key's tenant is applied.",
+    )
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolFunction(_In):
+    """The function of an OpenAI-style tool call; `arguments` is a JSON object or its text."""
+
+    name: str = Field(min_length=1, max_length=200)
+    arguments: dict[str, Any] | str = Field(
+        default_factory=dict,
+        description='A JSON object, or a string holding one (as OpenAI sends it: "{\\"q\\": 1}").',
+    )
+
+
+class ToolCall(BaseModel):
+    """An OpenAI-style tool call; the function name becomes the action's kind."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    type: Literal["function"]
+    function: ToolFunction
+    id: str | None = Field(default=None, max_length=200)
+    actor: str | None = Field(default=None, max_length=200)
+    tenant: str | None = Field(default=None, max_length=200)
+
+
+AnyAction = ActionIn | ToolCall
+
+
+class CheckRequest(BaseModel):
+    """One action to decide; with `candidates`, the best one that is not denied is chosen."""
+
+    # Exactly what the handler needs: an action, or candidates (or both: candidates win).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "anyOf": [{"required": ["action"]}, {"required": ["candidates"]}]})
+
+    policy: str | None = Field(
+        default=None, pattern=_NAME,
+        description="The pack's name; optional when the sidecar loads exactly one pack.",
+    )
+    action: AnyAction = Field(  # type: ignore[assignment]
+        default=None, description="The action; omit it when `candidates` are given."
+    )
+    context: dict[str, Any] | None = None
+    candidates: list[tuple[AnyAction, float]] = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=100,
+        description="[[action, probability], ...]: alternatives, tried best first; a denied "
+        "first choice is replaced by the best one not denied (see decision.substitution).",
+    )
+
+
+class BatchRequest(_In):
+    """Several actions decided with one PII pass and one audit transaction."""
+
+    policy: str | None = Field(default=None, pattern=_NAME)
+    actions: list[AnyAction] = Field(min_length=1, max_length=1000)
+    context: dict[str, Any] | None = None
+
+
+class DecisionList(BaseModel):
+    """The decisions of a batch, in the order of the actions (never more than one page)."""
+
+    items: list[Decision]
+    next_cursor: str | None = None
+
+
+class RankItemIn(BaseModel):
+    """One ranked item: an id, a score and any other fields the pack's item rules read."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    id: str | int
+    score: float | None = None
+
+
+class RankRequest(_In):
+    """A ranking, best first; item rules and list caps filter it."""
+
+    policy: str | None = Field(default=None, pattern=_NAME)
+    items: list[RankItemIn] = Field(max_length=10_000)
+    context: dict[str, Any] | None = None
+    actor: str | None = Field(default=None, max_length=200)
+    query: str | None = Field(default=None, max_length=_TEXT)
+
+
+class ShieldRequest(_In):
+    """Candidate actions for a planner: which of them may run now (nothing is recorded)."""
+
+    policy: str | None = Field(default=None, pattern=_NAME)
+    actions: list[AnyAction] = Field(min_length=1, max_length=1000)
+    context: dict[str, Any] | None = None
+
+
+class ShieldResult(BaseModel):
+    """The verdict for one candidate, by its index in the request."""
+
+    index: int
+    verdict: Verdict
+    allowed: bool
+    rule_ids: list[str]
+
+
+class ShieldOut(BaseModel):
+    """The indexes of the candidates allowed now, and every candidate's verdict."""
+
+    allowed: list[int]
+    items: list[ShieldResult]
+    next_cursor: str | None = None
+
+
+# -- policies ---------------------------------------------------------------------------------
+
+
+class PolicySummary(BaseModel):
+    """A loaded pack: name, version and the digest recorded in every decision."""
+
+    name: str
+    version: int | str
+    digest: str
+    description: str
+    rules: int
+    pii: bool
+    shadow: str | None = Field(default=None, description="The candidate pack's digest, if any.")
+
+
+class PolicyPage(BaseModel):
+    """The loaded packs (all of them: never more than one page)."""
+
+    items: list[PolicySummary]
+    next_cursor: str | None = None
+
+
+class RuleOut(BaseModel):
+    """One rule, as loaded."""
+
+    id: str
+    scope: str
+    effect: Verdict
+    severity: str
+    description: str
+
+
+class PolicyDetail(PolicySummary):
+    """A loaded pack with its YAML source and rules."""
+
+    source: str
+    file: str | None
+    rule_list: list[RuleOut]
+
+
+class ReloadOut(BaseModel):
+    """The packs serving after a successful reload."""
+
+    reloaded: bool
+    items: list[PolicySummary]
+
+
+# -- decisions and the audit log ------------------------------------------------------------
+
+
+class DecisionPageItem(BaseModel):
+    """One decision as recorded: its audit record (PII masked), position and leaf hash."""
+
+    index: int
+    id: str
+    leaf_hash: str
+    record: DecisionEventV1
+
+
+class DecisionPage(BaseModel):
+    """A page of decisions, newest first."""
+
+    items: list[DecisionPageItem]
+    next_cursor: str | None
+
+
+class HeadOut(BaseModel):
+    """The signed tree head: Ed25519 over RFC 8785 JSON of {size, root, timestamp}."""
+
+    size: int
+    root: str
+    timestamp: str
+    signature: str | None
+    key_id: str | None
+    algorithm: Literal["ed25519"]
+    public_key: str = Field(description="Raw Ed25519 public key, hex.")
+
+
+class ProofOut(BaseModel):
+    """An RFC 6962 inclusion proof: leaf_hash = SHA-256(0x00 || RFC 8785 bytes of record)."""
+
+    record: DecisionEventV1
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    root: str
+    head: HeadOut = Field(description="The signed head of size tree_size whose root this is.")
+
+
+class ConsistencyOut(BaseModel):
+    """An RFC 6962 consistency proof between two tree sizes."""
+
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    proof: list[str]
+
+
+# -- review ---------------------------------------------------------------------------------
+
+
+class ResolveRequest(_In):
+    """A reviewer's outcome for a held action."""
+
+    outcome: Literal["approve", "deny"]
+    note: str = Field(default="", max_length=_TEXT)
+    reviewer: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Who decided; defaults to the key's name.",
+    )
+
+
+class ResolutionOut(BaseModel):
+    """A resolution audit record (schema_version guard.resolution/v1)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: Literal["guard.resolution/v1"]
+    id: str
+    decision_id: str
+    time: str
+    tenant: str | None
+    policy: str | None
+    outcome: Literal["approve", "deny"]
+    note: str
+    reviewer: str
+
+
+class EscalationOut(BaseModel):
+    """A held decision and its state: pending, approved or denied."""
+
+    decision_id: str
+    status: Literal["pending", "approved", "denied"]
+    decision: DecisionEventV1
+    resolution: ResolutionOut | None
+
+
+class EscalationPage(BaseModel):
+    """A page of escalations, newest first."""
+
+    items: list[EscalationOut]
+    next_cursor: str | None
+
+
+class ReviewRequest(_In):
+    """A reviewer's label on any decision."""
+
+    label: Literal["correct", "false_positive", "false_negative"]
+    note: str = Field(default="", max_length=_TEXT)
+    reviewer: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ReviewOut(BaseModel):
+    """A review audit record (schema_version guard.review/v1)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: Literal["guard.review/v1"]
+    id: str
+    decision_id: str
+    time: str
+    tenant: str | None
+    policy: str | None
+    label: Literal["correct", "false_positive", "false_negative"]
+    note: str
+    reviewer: str
+
+
+# -- operations -----------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    """Liveness or readiness."""
+
+    status: Literal["ok", "ready"]
+    policies: int | None = None
+    audit_size: int | None = None

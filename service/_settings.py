@@ -1,0 +1,114 @@
+"""Sidecar settings: one frozen dataclass, filled from arguments or GUARD_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+__all__ = ["ENV_PREFIX", "LOOPBACK", "Settings", "SettingsError"]
+
+ENV_PREFIX = "GUARD_"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong type or out of range."""
+
+
+def _default_policy() -> str:
+    from guard.policy import shipped_dir
+
+    return str(shipped_dir())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the sidecar needs; each field `x` may come from the variable GUARD_X.
+
+    `policy` is a pack file, a folder of packs or a shipped pack's name; `audit` an audit
+    URL (sqlite:///..., memory://, or postgresql://... when that store is installed).
+    With no `keys` file every request is an admin of tenant None, so the server only
+    binds to loopback. `rate_limit` is a `limits` expression per key ("600/minute");
+    `redis` (a URL) backs both the per-key limits and the policies' `rate()` counters.
+    """
+
+    policy: str = field(default_factory=_default_policy)
+    audit: str = "sqlite:///guard-audit.db"
+    shadow: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    keys: str | None = None
+    redis: str | None = None
+    rate_limit: str = "1200/minute"
+    max_body_bytes: int = 1_048_576
+    max_text_chars: int = 20_000
+    max_batch: int = 1_000
+    request_timeout: float = 30.0
+    long_poll_max: float = 60.0
+    poll_interval: float = 0.5
+    docs: bool = True
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        for name in ("port", "workers", "max_body_bytes", "max_text_chars", "max_batch"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SettingsError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("request_timeout", "long_poll_max", "poll_interval"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise SettingsError(f"{name} must be a positive number, got {value!r}")
+        if self.port > 65535:
+            raise SettingsError(f"port must be at most 65535, got {self.port!r}")
+
+    @property
+    def open_access(self) -> bool:
+        """True when no keys file is configured: every request is an admin."""
+        return self.keys is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read GUARD_* variables (GUARD_POLICY, GUARD_AUDIT, GUARD_KEYS, ...), then overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.name, str(f.type), raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as GUARD_* variables (for worker processes to read back)."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[ENV_PREFIX + f.name.upper()] = str(value).lower() if isinstance(
+                    value, bool) else str(value)
+        return out
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def _parse(name: str, kind: str, raw: str) -> Any:
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from None
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in _TRUE | _FALSE:
+            return lowered in _TRUE
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be true or false, got {raw!r}")
+    return raw or None if "None" in kind else raw

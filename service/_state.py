@@ -1,0 +1,346 @@
+"""The sidecar's shared state: the guard, the audit log, the keys and the review queue.
+
+Contract (used by the routes and by the review console in `service/ui/`; `create_app`
+stores the state as `app.state.guard_state`):
+
+    ServiceState.guard        -> guard.Guard          (swapped atomically by reload())
+    ServiceState.audit        -> guard.audit.AuditLog
+    ServiceState.keys         -> service._auth.KeyStore
+    ServiceState.settings     -> service._settings.Settings
+    ServiceState.escalations  -> Escalations
+    ServiceState.label(decision_id, label, note, reviewer, tenant) -> dict
+        label: "correct" | "false_positive" | "false_negative"; writes and returns a
+        "guard.review/v1" audit record; raises NotFound.
+    ServiceState.decision(decision_id, tenant) -> dict       # the decision's audit record
+    ServiceState.reload() -> list[CompiledPack]             # atomic; a bad pack raises
+
+    Escalations.pending(tenant: str | None, limit: int = 100) -> list[dict]
+        audit records of escalated decisions with no resolution yet, newest first.
+    Escalations.resolution(decision_id) -> dict | None      # the resolution record, if any
+    Escalations.resolve(decision_id, outcome: "approve" | "deny", note: str, reviewer: str,
+                        tenant: str | None) -> dict
+        writes the "guard.resolution/v1" record, wakes waiters; raises NotFound,
+        NotEscalated, AlreadyResolved (a replay, also across processes).
+    async Escalations.wait(decision_id, timeout: float) -> dict | None
+        the resolution record, or None when the timeout expires first.
+
+`tenant` is the caller's tenant: None (an operator key) sees every tenant; a bound key
+sees only its own tenant's records, and other tenants' ids are reported as not found.
+The blocking methods (everything but `wait`) do database I/O: call them from a thread
+(a plain `def` route) or through `anyio.to_thread.run_sync`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+
+from guard._engine import Guard, _pair_shadow
+from guard._exceptions import AuditError, RecordNotFound
+from guard.audit import AuditLog, open_audit
+from guard.policy import load
+from service._auth import KeyStore
+from service._errors import AlreadyResolved, NotEscalated, NotFound
+from service._settings import Settings
+
+if TYPE_CHECKING:
+    from guard.policy import CompiledPack, RateStore
+
+__all__ = [
+    "DECISION_SCHEMA",
+    "Escalations",
+    "LABELS",
+    "RESOLUTION_SCHEMA",
+    "REVIEW_SCHEMA",
+    "ServiceState",
+    "visible",
+]
+
+log = logging.getLogger("guard.service")
+
+DECISION_SCHEMA = "guard.decision/v1"
+RESOLUTION_SCHEMA = "guard.resolution/v1"
+REVIEW_SCHEMA = "guard.review/v1"
+LABELS = ("correct", "false_positive", "false_negative")
+Outcome = Literal["approve", "deny"]
+_SCAN_FACTOR = 20  # pending(): escalations examined per requested item, at most
+
+
+def visible(record: dict[str, Any], tenant: str | None) -> bool:
+    """Whether a caller bound to `tenant` may read `record` (None: an operator, sees all)."""
+    return tenant is None or record.get("tenant") == tenant
+
+
+def resolution_id(decision_id: str) -> str:
+    """The id of a decision's resolution record: fixed, so a second one is refused by the log."""
+    return f"{decision_id}.resolution"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class ServiceState:
+    """What every request shares; built once per process by `ServiceState.build`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        guard: Guard,
+        audit: AuditLog,
+        keys: KeyStore,
+        shadow: Sequence[CompiledPack] = (),
+    ) -> None:
+        self.settings = settings
+        self.audit = audit
+        self.keys = keys
+        self._guard = guard
+        self.shadow: dict[str, CompiledPack] = _pair_shadow(guard.packs, shadow)
+        self._reload_lock = threading.Lock()
+        self.escalations = Escalations(audit, poll_interval=settings.poll_interval)
+        self.started = time.time()
+
+    @classmethod
+    def build(cls, settings: Settings, *, keys: KeyStore | None = None) -> ServiceState:
+        """Load and validate every pack, open the audit log and warm the PII engine once."""
+        packs = load(settings.policy)
+        shadow = load(settings.shadow) if settings.shadow else []
+        if keys is None:
+            keys = KeyStore.from_file(settings.keys) if settings.keys else KeyStore.open_access()
+        audit = open_audit(settings.audit)
+        try:
+            guard = Guard(packs, audit=audit, shadow=shadow, rate_store=rate_store(settings))
+            warm_up(guard)
+        except BaseException:
+            audit.close()
+            raise
+        return cls(settings, guard, audit, keys, shadow)
+
+    @property
+    def guard(self) -> Guard:
+        """The guard serving now; a reload swaps it in one assignment."""
+        return self._guard
+
+    def reload(self) -> list[CompiledPack]:
+        """Reload every pack from the policy source; on any error the old guard keeps serving."""
+        with self._reload_lock:
+            packs = load(self.settings.policy)
+            shadow = load(self.settings.shadow) if self.settings.shadow else []
+            old = self._guard
+            guard = Guard(packs, audit=self.audit, shadow=shadow, rate_store=old.rates)
+            warm_up(guard)
+            self._guard, self.shadow = guard, _pair_shadow(guard.packs, shadow)
+            return packs
+
+    def decision(self, decision_id: str, tenant: str | None) -> dict[str, Any]:
+        """The audit record of a decision visible to `tenant`; raise NotFound otherwise."""
+        return self.escalations.decision(decision_id, tenant)
+
+    def label(
+        self, decision_id: str, label: str, note: str, reviewer: str, tenant: str | None
+    ) -> dict[str, Any]:
+        """Label a decision (correct, false_positive, false_negative) with a review record."""
+        if label not in LABELS:
+            raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+        decision = self.decision(decision_id, tenant)
+        record = {
+            "schema_version": REVIEW_SCHEMA, "id": f"review-{uuid.uuid4().hex}",
+            "decision_id": decision_id, "time": _now(), "tenant": decision.get("tenant"),
+            "policy": decision.get("policy"), "label": label, "note": note,
+            "reviewer": reviewer, "decision_verdict": decision.get("verdict"),
+        }
+        self.audit.append(record)
+        return record
+
+    def close(self) -> None:
+        """Flush and close the audit log."""
+        self.audit.close()
+
+
+def rate_store(settings: Settings) -> RateStore | None:
+    """The counters behind `rate()`: Redis when configured (shared by workers), else memory."""
+    if not settings.redis:
+        return None
+    try:
+        from guard.policy._rate_redis import RedisRateStore  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise RuntimeError(
+            f"a Redis URL is set but the Redis rate store is not available: {exc}"
+        ) from exc
+    store: RateStore = RedisRateStore(settings.redis)
+    return store
+
+
+def warm_up(guard: Guard) -> None:
+    """Run one evaluation per pack with PII settings, so the NER model loads before traffic."""
+    for pack in guard.packs.values():
+        if pack.pii is None or not pack.pii.fields:
+            continue
+        action: dict[str, Any] = {"kind": "warm_up", "params": {}}
+        field = pack.pii.fields[0].split("[", 1)[0]
+        if field.startswith("params.") and field.count(".") == 1:
+            action["params"][field.split(".", 1)[1]] = "Warm up for Jo Smith, jo@example.com"
+        try:
+            guard.evaluate(action, {}, policy=pack.name)
+        except Exception as exc:  # a warm-up never stops the server: traffic will show it
+            log.warning("warming up pack %s failed: %s", pack.name, exc)
+
+
+class Escalations:
+    """The review queue, derived from the audit log so several processes share it."""
+
+    def __init__(self, audit: AuditLog, *, poll_interval: float = 0.5) -> None:
+        self._audit = audit
+        self._poll = poll_interval
+        self._lock = threading.Lock()
+        self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+    def decision(self, decision_id: str, tenant: str | None) -> dict[str, Any]:
+        """The decision record `decision_id` if `tenant` may see it; raise NotFound."""
+        try:
+            record = self._audit.get(decision_id).record
+        except RecordNotFound:
+            record = {}
+        if record.get("schema_version") != DECISION_SCHEMA or not visible(record, tenant):
+            raise NotFound(f"no decision with id {decision_id!r}", code="decision_not_found",
+                           details={"id": decision_id})
+        return record
+
+    def escalated(self, decision_id: str, tenant: str | None) -> dict[str, Any]:
+        """The record of an escalated decision; raise NotFound or NotEscalated."""
+        record = self.decision(decision_id, tenant)
+        if not is_held(record):
+            raise NotEscalated(
+                f"decision {decision_id!r} has verdict {record.get('verdict')!r} "
+                f"in mode {record.get('mode')!r}; only enforced escalations are held for review",
+                details={"id": decision_id, "verdict": record.get("verdict")},
+            )
+        return record
+
+    def resolution(self, decision_id: str) -> dict[str, Any] | None:
+        """The resolution record of a decision, or None while it is pending."""
+        try:
+            return self._audit.get(resolution_id(decision_id)).record
+        except RecordNotFound:
+            return None
+
+    def pending(self, tenant: str | None, limit: int = 100) -> list[dict[str, Any]]:
+        """Escalated decisions visible to `tenant` with no resolution yet, newest first."""
+        return self.pending_page(tenant, limit=limit)[0]
+
+    def pending_page(
+        self, tenant: str | None, *, limit: int = 100, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of pending escalations and the cursor of the next (None at the end)."""
+        found: list[dict[str, Any]] = []
+        budget = limit * _SCAN_FACTOR
+        while budget > 0:
+            page = self._audit.query(tenant=tenant, verdict="escalate", cursor=cursor,
+                                     record_type=DECISION_SCHEMA, limit=min(limit, 1000))
+            budget -= len(page.items)
+            for item in page.items:
+                if is_held(item.record) and self.resolution(item.id) is None:
+                    found.append(item.record)
+            cursor = page.next_cursor
+            if cursor is None or len(found) >= limit:
+                break
+        return found, cursor
+
+    def resolve(
+        self,
+        decision_id: str,
+        outcome: Outcome,
+        note: str,
+        reviewer: str,
+        tenant: str | None,
+    ) -> dict[str, Any]:
+        """Resolve an escalation once: write the resolution record and wake every waiter."""
+        if outcome not in ("approve", "deny"):
+            raise ValueError(f"unknown outcome {outcome!r}; expected one of approve, deny")
+        decision = self.escalated(decision_id, tenant)
+        self._refuse_replay(decision_id)
+        record = {
+            "schema_version": RESOLUTION_SCHEMA, "id": resolution_id(decision_id),
+            "decision_id": decision_id, "time": _now(), "tenant": decision.get("tenant"),
+            "policy": decision.get("policy"), "outcome": outcome, "note": note,
+            "reviewer": reviewer,
+        }
+        try:
+            self._audit.append(record)
+        except AuditError:
+            self._refuse_replay(decision_id)  # another process won the race
+            raise
+        self.notify(decision_id)
+        return record
+
+    async def wait(self, decision_id: str, timeout: float) -> dict[str, Any] | None:
+        """Wait up to `timeout` seconds for the resolution; None if it is still pending."""
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        deadline = loop.time() + max(timeout, 0.0)
+        self._register(decision_id, loop, event)
+        try:
+            while True:
+                found = await anyio.to_thread.run_sync(self.resolution, decision_id)
+                remaining = deadline - loop.time()
+                if found is not None or remaining <= 0:
+                    return found
+                # Another process may resolve it: poll the log, but wake at once on our own.
+                try:
+                    await asyncio.wait_for(event.wait(), min(self._poll, remaining))
+                except TimeoutError:
+                    pass
+                event.clear()
+        finally:
+            self._unregister(decision_id, event)
+
+    def notify(self, decision_id: str) -> None:
+        """Wake this process's waiters on `decision_id` (thread-safe)."""
+        with self._lock:
+            waiters = list(self._waiters.get(decision_id, ()))
+        for loop, event in waiters:
+            _call_soon(loop, event.set)
+
+    def _refuse_replay(self, decision_id: str) -> None:
+        existing = self.resolution(decision_id)
+        if existing is not None:
+            raise AlreadyResolved(
+                f"escalation {decision_id!r} was already resolved ({existing.get('outcome')}) "
+                f"by {existing.get('reviewer')!r} at {existing.get('time')}",
+                details={"id": decision_id, "outcome": existing.get("outcome"),
+                         "resolution_id": existing.get("id")},
+            )
+
+    def _register(
+        self, decision_id: str, loop: asyncio.AbstractEventLoop, event: asyncio.Event
+    ) -> None:
+        with self._lock:
+            self._waiters.setdefault(decision_id, []).append((loop, event))
+
+    def _unregister(self, decision_id: str, event: asyncio.Event) -> None:
+        with self._lock:
+            rest = [w for w in self._waiters.get(decision_id, []) if w[1] is not event]
+            if rest:
+                self._waiters[decision_id] = rest
+            else:
+                self._waiters.pop(decision_id, None)
+
+
+def is_held(record: dict[str, Any]) -> bool:
+    """An enforced escalation is held for a human; a shadow-mode one is only recorded."""
+    return record.get("verdict") == "escalate" and record.get("mode", "enforce") == "enforce"
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[[], object]) -> None:
+    try:
+        loop.call_soon_threadsafe(fn)
+    except RuntimeError:  # that loop has closed: its waiter is gone too
+        pass
