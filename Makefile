@@ -23,9 +23,10 @@ $(VENV)/.dev: $(VENV)/.runtime
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-## make run: install, then run the main job on embedded defaults (SQLite audit log, shipped packs)
+## make run: install, then serve the sidecar on embedded defaults (SQLite audit log, shipped
+## packs, loopback), feed it the example traffic, and keep serving until Ctrl-C
 run: install
-	$(BIN)/guard demo --audit sqlite:///guard-audit.db
+	$(BIN)/guard serve --demo --audit sqlite:///guard-audit.db
 
 ## make test: install with test tools, then run the whole suite and the packs' own tests
 test: install-dev

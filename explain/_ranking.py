@@ -16,6 +16,7 @@ from explain._shap import (
     DEFAULT_TOLERANCE,
     Algorithm,
     ShapExplainer,
+    interventional_ok,
     is_tree_model,
     resolve_names,
     shap,
@@ -52,7 +53,7 @@ class RankingExplainer:
             "seed": seed,
         }
         self._template: ShapExplainer | None = None
-        if is_tree_model(model) and algorithm in ("auto", "tree"):
+        if is_tree_model(model) and interventional_ok(model) and algorithm in ("auto", "tree"):
             # Built once: converting a tree ensemble is the slow part; backgrounds swap in.
             self._template = shap(model, None, feature_names, "tree", **self._shap_options())
             self._names = self._template.feature_names

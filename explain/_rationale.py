@@ -336,7 +336,7 @@ def _q(value: float | None) -> str:
 
 
 def _visits(s: ActionStat) -> str:
-    return f"{s.visits} visits ({s.visit_share:.0%})"
+    return f"{s.visits} visits, {s.visit_share:.0%}"
 
 
 def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
@@ -371,8 +371,9 @@ def _contrast(r: Rationale, chosen: ActionStat, runner: ActionStat | None) -> st
             reason += f" against {runner.outcome:+g} for {runner.label}"
         return f"Chose {chosen.label} over {runner.label} because {reason}."
     text = (
-        f"Chose {chosen.label} over {runner.label} because it received {_visits(chosen)} "
-        f"against {_visits(runner)}, with mean value {_q(chosen.q)} vs {_q(runner.q)}"
+        f"Chose {chosen.label} over {runner.label} because it received {chosen.visits} visits "
+        f"({chosen.visit_share:.0%}) against {runner.visits} ({runner.visit_share:.0%}), "
+        f"with mean value {_q(chosen.q)} vs {_q(runner.q)}"
     )
     if chosen.prior is not None and runner.prior is not None:
         text += f" and prior {chosen.prior:.2f} vs {runner.prior:.2f}"

@@ -96,6 +96,20 @@ def _is_sklearn_tree(model: Any) -> bool:
     return _module(model).startswith("sklearn.") and type(model).__name__ in _SKLEARN_TREES
 
 
+# shap's interventional TreeSHAP misreads these (its values miss f(x) - E[f] by ~1e-3).
+_NO_INTERVENTIONAL = ("HistGradientBoostingRegressor", "HistGradientBoostingClassifier")
+_NOT_INTERVENTIONAL = (
+    "shap's interventional TreeSHAP is inexact for {}; pass the background to "
+    "explain.shap(model, background) with algorithm='auto' (exact or permutation SHAP), "
+    "or drop it for path-dependent TreeSHAP"
+)
+
+
+def interventional_ok(model: Any) -> bool:
+    """False for tree models whose interventional TreeSHAP in shap fails additivity."""
+    return type(model).__name__ not in _NO_INTERVENTIONAL
+
+
 def is_tree_model(model: Any) -> bool:
     """True for the tree ensembles TreeSHAP explains exactly."""
     return _is_lightgbm(model) or _is_xgboost(model) or _is_sklearn_tree(model)
@@ -311,6 +325,8 @@ class _ShapTree:
         return values, np.broadcast_to(base, (X.shape[0], values.shape[2]))
 
     def rebased(self, background: Matrix) -> _Backend:
+        if not interventional_ok(self.model):
+            raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(type(self.model).__name__))
         # Converting a large ensemble takes tens of ms; reuse it and swap only the background,
         # which is all interventional TreeSHAP reads.
         swapped = copy.copy(self.explainer)
@@ -603,8 +619,12 @@ def _backend(
     n = len(names)
     tree = is_tree_model(model)
     if algorithm == "auto":
-        if tree:
+        if tree and (bg is None or interventional_ok(model)):
             algorithm = "tree"
+        elif tree:  # exact model-agnostic SHAP of the same output TreeSHAP would explain
+            fn = guarded(_tree_output_fn(model), f"{type(model).__name__} output")
+            exact = "exact" if n <= EXACT_MAX_FEATURES else "permutation"
+            return _BlackBox(fn, bg, names, exact, max_evals, seed)
         elif is_linear_model(model):
             algorithm = "linear"
         else:
@@ -632,6 +652,8 @@ def _tree_backend(model: Any, bg: Matrix | None, n: int, algorithm: str, tree: b
             f"algorithm {algorithm!r} needs a LightGBM, XGBoost or scikit-learn tree model, "
             f"got {type(model).__name__!r}"
         )
+    if bg is not None and not interventional_ok(model):
+        raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(type(model).__name__))
     if algorithm == "tree_interventional" and bg is None:
         raise ExplanationInputError("algorithm 'tree_interventional' needs a background sample")
     if algorithm == "tree_path_dependent" or bg is None:

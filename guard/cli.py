@@ -201,3 +201,116 @@ def main() -> None:
     except GuardError as exc:  # anything the commands did not catch still gets one line
         err.print(f"error: {exc}", highlight=False)
         sys.exit(2)
+
+
+# -- the HTTP sidecar ---------------------------------------------------------------------------
+
+keys_app = typer.Typer(help="Make API keys for the sidecar.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    policy: Annotated[str | None, typer.Option("--policy", "-p",
+                                               help="Pack file, folder or shipped name.")] = None,
+    audit: Annotated[str | None, typer.Option(help="Audit log URL.")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    keys: Annotated[str | None, typer.Option(help="keys.yaml: [{name, sha256, scopes, tenant}]")]
+    = None,
+    redis: Annotated[str | None, typer.Option(help="Redis URL for rate limits and rate().")]
+    = None,
+    shadow: Annotated[str | None, typer.Option(help="Candidate pack(s) run in shadow.")] = None,
+    docs: Annotated[bool | None, typer.Option("--docs/--no-docs",
+                                              help="Serve /docs and /openapi.json.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Feed the example traffic once up.")]
+    = False,
+) -> None:
+    """Run the HTTP sidecar (settings also from GUARD_* variables); Ctrl-C stops it."""
+    from service._server import loopback_only
+    from service._server import serve as run_server
+    from service._settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env(policy=policy, audit=audit, host=host, port=port,
+                                     workers=workers, keys=keys, redis=redis, shadow=shadow,
+                                     docs=docs)
+    except SettingsError as exc:
+        fail(str(exc))
+    settings, warning = loopback_only(settings)
+    if warning:
+        err.print(f"[yellow]note:[/yellow] {warning}", markup=True, highlight=False)
+    base = f"http://{_url_host(settings.host)}:{settings.port}"
+
+    def ready() -> None:
+        docs_at = f"   (OpenAPI docs: {base}/docs)" if settings.docs else ""
+        out.print(f"guard sidecar API:  {base}/v1{docs_at}", highlight=False)
+        if _has_console():
+            out.print(f"review console:     {base}/ui/", highlight=False)
+        out.print(f"metrics:            {base}/metrics", highlight=False)
+        if demo:
+            _feed(base)
+        out.print("serving; press Ctrl-C to stop", highlight=False)
+
+    try:
+        run_server(settings, on_ready=ready)
+    except (GuardError, ValueError, OSError) as exc:
+        fail(str(exc))
+
+
+def _has_console() -> bool:
+    import importlib
+
+    try:
+        return hasattr(importlib.import_module("service.ui"), "create_ui_router")
+    except ImportError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _feed(base: str) -> None:
+    from guard.client import GuardClient
+    from service._feed import feed_demo, wait_ready
+
+    with GuardClient(base, timeout=30.0) as client:
+        if not wait_ready(client):
+            err.print("demo traffic: the sidecar did not become ready", highlight=False)
+            return
+        try:
+            summary = feed_demo(client)
+        except GuardError as exc:
+            err.print(f"demo traffic failed: {exc}", highlight=False)
+            return
+    for pack, counts in summary["verdicts"].items():
+        verdicts = ("allow", "redact", "escalate", "deny")
+        shown = ", ".join(f"{v} {counts.get(v, 0)}" for v in verdicts)
+        out.print(f"  {pack}: {shown}", highlight=False)
+    for line in summary["examples"][:8]:
+        out.print(f"  {line}", highlight=False)
+    head = summary["head"]
+    out.print(f"demo traffic sent: {summary['decisions']} decisions; audit log has "
+              f"{head['size']} records, root {head['root'][:16]}...", highlight=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A name for the key (shown in logs and reviews).")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: check, audit:read, review, admin.")],
+    tenant: Annotated[str | None, typer.Option(help="Bind the key to this tenant.")] = None,
+) -> None:
+    """Print a new random key (shown once) and its keys.yaml entry (only its SHA-256)."""
+    import yaml
+
+    from service._auth import KeysError, new_key
+
+    try:
+        raw, entry = new_key(name, [s for s in scopes.replace(",", " ").split() if s], tenant)
+    except KeysError as exc:
+        fail(str(exc))
+    out.print(f"key (shown once; give it to the client): {raw}", highlight=False)
+    out.print("entry for keys.yaml:", highlight=False)
+    sys.stdout.write(yaml.safe_dump([entry.as_yaml_dict()], sort_keys=False))

@@ -43,9 +43,12 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         owned = False
     settings = state.settings
     app = FastAPI(
-        title="agent-guard sidecar", version=__version__, description=_DESCRIPTION,
+        title="agent-guard sidecar",
+        version=__version__,
+        description=_DESCRIPTION,
         lifespan=_lifespan(state, owned),
-        docs_url="/docs" if settings.docs else None, redoc_url=None,
+        docs_url="/docs" if settings.docs else None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.guard_state = state
@@ -53,13 +56,21 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     app.state.tracer = Tracer()
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis)
     install_handlers(app)
-    for router in (_check.build_router(), _policies.build_router(), _decisions.build_router(),
-                   _review.build_router(settings.long_poll_max), _ops.build_router()):
+    for router in (
+        _check.build_router(),
+        _policies.build_router(),
+        _decisions.build_router(),
+        _review.build_router(settings.long_poll_max),
+        _ops.build_router(),
+    ):
         app.include_router(router)
     _mount_console(app, state)
-    app.add_middleware(LimitsMiddleware, max_body=settings.max_body_bytes,  # type: ignore[arg-type]
-                       timeout=settings.request_timeout,
-                       observe=app.state.metrics.observe_request)
+    app.add_middleware(
+        LimitsMiddleware,
+        max_body=settings.max_body_bytes,
+        timeout=settings.request_timeout,
+        observe=app.state.metrics.observe_request,
+    )
     if state.keys.is_open:
         app.openapi = _without_security(app)  # type: ignore[method-assign]
     return app
@@ -81,12 +92,19 @@ def _lifespan(state: ServiceState, owned: bool) -> Any:
 
 
 def _mount_console(app: FastAPI, state: ServiceState) -> None:
+    if not state.settings.console:
+        return
     try:
         from service.ui import create_ui_router  # type: ignore[attr-defined,unused-ignore]
     except ImportError as exc:
         log.info("review console not mounted: %s", exc)
         return
-    app.include_router(create_ui_router(state), prefix="/ui")
+    try:
+        router = create_ui_router(state)
+    except Exception as exc:  # a broken console must not take the API down with it
+        log.error("review console not mounted: %s: %s", type(exc).__name__, exc)
+        return
+    app.include_router(router, prefix="/ui")
 
 
 def _without_security(app: FastAPI) -> Any:

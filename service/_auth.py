@@ -78,8 +78,12 @@ class KeyEntry:
 
     def as_yaml_dict(self) -> dict[str, Any]:
         """The entry as written in a keys file."""
-        return {"name": self.name, "sha256": self.sha256, "scopes": sorted(self.scopes),
-                "tenant": self.tenant}
+        return {
+            "name": self.name,
+            "sha256": self.sha256,
+            "scopes": sorted(self.scopes),
+            "tenant": self.tenant,
+        }
 
 
 def hash_key(raw_key: str) -> str:
@@ -90,8 +94,9 @@ def hash_key(raw_key: str) -> str:
 def new_key(name: str, scopes: Iterable[str], tenant: str | None) -> tuple[str, KeyEntry]:
     """Make a random key (256 bits) and the entry that goes into the keys file."""
     raw = _KEY_PREFIX + secrets.token_urlsafe(32)
-    entry = _entry({"name": name, "sha256": hash_key(raw), "scopes": list(scopes),
-                    "tenant": tenant}, 0)
+    entry = _entry(
+        {"name": name, "sha256": hash_key(raw), "scopes": list(scopes), "tenant": tenant}, 0
+    )
     return raw, entry
 
 
@@ -172,9 +177,12 @@ def _entry(item: object, i: int) -> KeyEntry:
             f"SHA-256, got {digest!r}"
         )
     if tenant is not None and (not isinstance(tenant, str) or not tenant):
-        raise KeysError(f"key {name!r}: 'tenant' must be a non-empty string or null, got {tenant!r}")
-    return KeyEntry(name=name, sha256=digest, scopes=_scopes(item.get("scopes"), name),
-                    tenant=tenant)
+        raise KeysError(
+            f"key {name!r}: 'tenant' must be a non-empty string or null, got {tenant!r}"
+        )
+    return KeyEntry(
+        name=name, sha256=digest, scopes=_scopes(item.get("scopes"), name), tenant=tenant
+    )
 
 
 def _scopes(value: object, name: str) -> frozenset[str]:

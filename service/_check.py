@@ -51,15 +51,38 @@ class TextTooLarge(ServiceError):
 def build_router() -> APIRouter:
     """The deciding endpoints (scope `check`)."""
     router = APIRouter(prefix="/v1", tags=["check"])
-    router.add_api_route("/check", check, methods=["POST"], response_model=Decision,
-                         responses=_ERRORS, summary="Decide one action")
-    router.add_api_route("/check/batch", check_batch, methods=["POST"],
-                         response_model=DecisionList, responses=_ERRORS,
-                         summary="Decide several actions in one audit transaction")
-    router.add_api_route("/rank", rank, methods=["POST"], response_model=Decision,
-                         responses=_ERRORS, summary="Filter a ranking")
-    router.add_api_route("/shield", shield, methods=["POST"], response_model=ShieldOut,
-                         responses=_ERRORS, summary="The candidate actions allowed now")
+    router.add_api_route(
+        "/check",
+        check,
+        methods=["POST"],
+        response_model=Decision,
+        responses=_ERRORS,
+        summary="Decide one action",
+    )
+    router.add_api_route(
+        "/check/batch",
+        check_batch,
+        methods=["POST"],
+        response_model=DecisionList,
+        responses=_ERRORS,
+        summary="Decide several actions in one audit transaction",
+    )
+    router.add_api_route(
+        "/rank",
+        rank,
+        methods=["POST"],
+        response_model=Decision,
+        responses=_ERRORS,
+        summary="Filter a ranking",
+    )
+    router.add_api_route(
+        "/shield",
+        shield,
+        methods=["POST"],
+        response_model=ShieldOut,
+        responses=_ERRORS,
+        summary="The candidate actions allowed now",
+    )
     return router
 
 
@@ -73,15 +96,18 @@ def check(body: CheckRequest, request: Request, principal: Checker) -> Response:
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
     if body.candidates:
-        pairs = [(bind_tenant(_plain(a), principal, f"candidate #{i}"), p)
-                 for i, (a, p) in enumerate(body.candidates)]
+        pairs = [
+            (bind_tenant(_plain(a), principal, f"candidate #{i}"), p)
+            for i, (a, p) in enumerate(body.candidates)
+        ]
         check_text([body.context, *(a for a, _ in pairs)], state)
         decision = _decide(request, "check", lambda: _enforce(guard, pairs, body.context, policy))
     elif body.action is not None:
         action = bind_tenant(_plain(body.action), principal, "the action")
         check_text([action, body.context], state)
-        decision = _decide(request, "check",
-                           lambda: guard.check(action, body.context, policy=policy))
+        decision = _decide(
+            request, "check", lambda: guard.check(action, body.context, policy=policy)
+        )
     else:
         raise InvalidAction("a check needs an 'action' or a non-empty 'candidates' list")
     return json_response(decision.model_dump(mode="json"))
@@ -92,8 +118,9 @@ def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Res
     state = get_state(request)
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
-    actions = [bind_tenant(_plain(a), principal, f"action #{i}")
-               for i, a in enumerate(body.actions)]
+    actions = [
+        bind_tenant(_plain(a), principal, f"action #{i}") for i, a in enumerate(body.actions)
+    ]
     check_text([body.context, *actions], state)
     started = time.perf_counter()
     decisions = guard.check_batch(actions, body.context, policy=policy)
@@ -101,8 +128,9 @@ def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Res
     metrics = request.app.state.metrics
     for d in decisions:
         metrics.observe_decision(d, "check_batch", per)
-    return json_response({"items": [d.model_dump(mode="json") for d in decisions],
-                          "next_cursor": None})
+    return json_response(
+        {"items": [d.model_dump(mode="json") for d in decisions], "next_cursor": None}
+    )
 
 
 def rank(body: RankRequest, request: Request, principal: Checker) -> Response:
@@ -112,9 +140,18 @@ def rank(body: RankRequest, request: Request, principal: Checker) -> Response:
     policy = resolve_policy(guard, body.policy)
     items = [_plain(i) for i in body.items]
     check_text([body.context, body.query, *items], state)
-    decision = _decide(request, "rank", lambda: guard.rank(
-        items, body.context, policy=policy, actor=body.actor, tenant=principal.tenant,
-        query=body.query))
+    decision = _decide(
+        request,
+        "rank",
+        lambda: guard.rank(
+            items,
+            body.context,
+            policy=policy,
+            actor=body.actor,
+            tenant=principal.tenant,
+            query=body.query,
+        ),
+    )
     return json_response(decision.model_dump(mode="json"))
 
 
@@ -123,14 +160,21 @@ def shield(body: ShieldRequest, request: Request, principal: Checker) -> Respons
     state = get_state(request)
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
-    actions = [bind_tenant(_plain(a), principal, f"action #{i}")
-               for i, a in enumerate(body.actions)]
+    actions = [
+        bind_tenant(_plain(a), principal, f"action #{i}") for i, a in enumerate(body.actions)
+    ]
     check_text([body.context, *actions], state)
     results = []
     for i, action in enumerate(actions):
         d = guard.evaluate(action, body.context, policy=policy)
-        results.append({"index": i, "verdict": d.verdict.value, "allowed": d.allowed,
-                        "rule_ids": [h.rule_id for h in d.hits]})
+        results.append(
+            {
+                "index": i,
+                "verdict": d.verdict.value,
+                "allowed": d.allowed,
+                "rule_ids": [h.rule_id for h in d.hits],
+            }
+        )
     allowed = [r["index"] for r in results if r["allowed"]]
     return json_response({"allowed": allowed, "items": results, "next_cursor": None})
 
@@ -145,8 +189,11 @@ def resolve_policy(guard: Guard, name: str | None) -> str | None:
             details={"loaded": sorted(guard.packs)},
         )
     if name not in guard.packs:
-        raise NotFound(f"no loaded policy named {name!r}", code="policy_not_found",
-                       details={"policy": name, "loaded": sorted(guard.packs)})
+        raise NotFound(
+            f"no loaded policy named {name!r}",
+            code="policy_not_found",
+            details={"policy": name, "loaded": sorted(guard.packs)},
+        )
     return name
 
 
@@ -158,8 +205,10 @@ def check_text(values: Iterable[Any], state: ServiceState) -> None:
         value = stack.pop()
         if isinstance(value, str):
             if len(value) > limit:
-                raise TextTooLarge(f"a text field has {len(value)} characters; the limit is "
-                                   f"{limit}", details={"max_chars": limit})
+                raise TextTooLarge(
+                    f"a text field has {len(value)} characters; the limit is {limit}",
+                    details={"max_chars": limit},
+                )
         elif isinstance(value, dict):
             stack.extend(value.values())
             stack.extend(value.keys())

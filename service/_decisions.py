@@ -58,38 +58,78 @@ class Filters:
         ] = None,
     ) -> None:
         self.values: dict[str, Any] = {
-            "verdict": verdict.value if verdict else None, "rule_id": rule_id, "policy": policy,
-            "actor": actor, "tenant": tenant, "kind": kind, "since": _utc(since),
-            "until": _utc(until), "shadow_disagrees": shadow_disagrees,
+            "verdict": verdict.value if verdict else None,
+            "rule_id": rule_id,
+            "policy": policy,
+            "actor": actor,
+            "tenant": tenant,
+            "kind": kind,
+            "since": _utc(since),
+            "until": _utc(until),
+            "shadow_disagrees": shadow_disagrees,
         }
 
     def for_principal(self, principal: Principal) -> dict[str, Any]:
         """The filters with the tenant pinned to the key's own (403 for another tenant)."""
-        return {**self.values, "tenant": tenant_filter(principal, self.values["tenant"]),
-                "record_type": DECISION_SCHEMA}
+        return {
+            **self.values,
+            "tenant": tenant_filter(principal, self.values["tenant"]),
+            "record_type": DECISION_SCHEMA,
+        }
 
 
 def build_router() -> APIRouter:
     """The audit-reading endpoints (scope `audit:read` or `review`)."""
     router = APIRouter(prefix="/v1", tags=["audit"])
     errors = standard_responses(401, 403, 404, 422, 429, 503)
-    router.add_api_route("/decisions", list_decisions, methods=["GET"],
-                         response_model=DecisionPage, responses=errors,
-                         summary="Query decisions, newest first")
-    router.add_api_route("/decisions/export", export_decisions, methods=["GET"],
-                         response_class=JSONLines, responses=errors,
-                         summary="Stream matching decisions as JSON lines")
-    router.add_api_route("/decisions/{decision_id}", get_decision, methods=["GET"],
-                         response_model=DecisionPageItem, responses=errors,
-                         summary="One decision's audit record")
-    router.add_api_route("/decisions/{decision_id}/proof", get_proof, methods=["GET"],
-                         response_model=ProofOut, responses=errors,
-                         summary="Inclusion proof against the current signed head")
-    router.add_api_route("/audit/head", get_head, methods=["GET"], response_model=HeadOut,
-                         responses=errors, summary="The signed tree head")
-    router.add_api_route("/audit/consistency", get_consistency, methods=["GET"],
-                         response_model=ConsistencyOut, responses=errors,
-                         summary="Consistency proof between two tree sizes")
+    router.add_api_route(
+        "/decisions",
+        list_decisions,
+        methods=["GET"],
+        response_model=DecisionPage,
+        responses=errors,
+        summary="Query decisions, newest first",
+    )
+    router.add_api_route(
+        "/decisions/export",
+        export_decisions,
+        methods=["GET"],
+        response_class=JSONLines,
+        responses=errors,
+        summary="Stream matching decisions as JSON lines",
+    )
+    router.add_api_route(
+        "/decisions/{decision_id}",
+        get_decision,
+        methods=["GET"],
+        response_model=DecisionPageItem,
+        responses=errors,
+        summary="One decision's audit record",
+    )
+    router.add_api_route(
+        "/decisions/{decision_id}/proof",
+        get_proof,
+        methods=["GET"],
+        response_model=ProofOut,
+        responses=errors,
+        summary="Inclusion proof against the current signed head",
+    )
+    router.add_api_route(
+        "/audit/head",
+        get_head,
+        methods=["GET"],
+        response_model=HeadOut,
+        responses=errors,
+        summary="The signed tree head",
+    )
+    router.add_api_route(
+        "/audit/consistency",
+        get_consistency,
+        methods=["GET"],
+        response_model=ConsistencyOut,
+        responses=errors,
+        summary="Consistency proof between two tree sizes",
+    )
     return router
 
 
@@ -103,8 +143,9 @@ def list_decisions(
     """Decisions matching every given filter, newest first, one page at a time."""
     audit = get_state(request).audit
     page = query_page(audit, filters.for_principal(principal), cursor, limit)
-    return json_response({"items": [page_item(s) for s in page.items],
-                          "next_cursor": page.next_cursor})
+    return json_response(
+        {"items": [page_item(s) for s in page.items], "next_cursor": page.next_cursor}
+    )
 
 
 def export_decisions(
@@ -146,19 +187,25 @@ def get_consistency(
     request: Request,
     principal: Reader,
     first: Annotated[int, Query(alias="from", ge=0, le=2**53)],
-    second: Annotated[int | None, Query(alias="to", ge=0, le=2**53,
-                                        description="Default: the current size")] = None,
+    second: Annotated[
+        int | None, Query(alias="to", ge=0, le=2**53, description="Default: the current size")
+    ] = None,
 ) -> Response:
     """Proof that the log at size `from` is a prefix of the log at size `to`."""
     audit = get_state(request).audit
     size = audit.size
     second = size if second is None else second
     if first > second:
-        raise InvalidRange(f"'from' ({first}) must not exceed 'to' ({second})",
-                           details={"from": first, "to": second})
+        raise InvalidRange(
+            f"'from' ({first}) must not exceed 'to' ({second})",
+            details={"from": first, "to": second},
+        )
     if second > size:
-        raise NotFound(f"the log has {size} records; there is no tree of size {second}",
-                       code="tree_size_not_found", details={"size": size})
+        raise NotFound(
+            f"the log has {size} records; there is no tree of size {second}",
+            code="tree_size_not_found",
+            details={"size": size},
+        )
     return json_response(audit.consistency(first, second).model_dump(mode="json"))
 
 
@@ -169,8 +216,12 @@ def head_json(audit: AuditLog) -> dict[str, Any]:
 
 def page_item(stored: StoredRecord) -> dict[str, Any]:
     """A stored record as the API returns it."""
-    return {"index": stored.index, "id": stored.id, "leaf_hash": stored.leaf_hash,
-            "record": stored.record}
+    return {
+        "index": stored.index,
+        "id": stored.id,
+        "leaf_hash": stored.leaf_hash,
+        "record": stored.record,
+    }
 
 
 def query_page(audit: AuditLog, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:

@@ -87,8 +87,8 @@ async def _rate_limit(request: Request, principal: Principal) -> None:
         wait = limiter.hit(principal.name)
     if wait is not None:
         raise RateLimited(
-            f"rate limit {limiter.item} exceeded for key {principal.name!r}; "
-            f"retry after {wait} s", retry_after=wait,
+            f"rate limit {limiter.item} exceeded for key {principal.name!r}; retry after {wait} s",
+            retry_after=wait,
         )
 
 
@@ -102,7 +102,8 @@ def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
             raise Forbidden(
                 f"key {principal.name!r} lacks the scope for this operation; "
                 f"needs one of {', '.join(scopes)}",
-                code="missing_scope", details={"needs_any_of": list(scopes)},
+                code="missing_scope",
+                details={"needs_any_of": list(scopes)},
             )
         return principal
 
@@ -116,7 +117,8 @@ def tenant_filter(principal: Principal, wanted: str | None) -> str | None:
     if wanted is not None and wanted != principal.tenant:
         raise Forbidden(
             f"key {principal.name!r} is bound to another tenant than {wanted!r}",
-            code="tenant_mismatch", details={"tenant": wanted},
+            code="tenant_mismatch",
+            details={"tenant": wanted},
         )
     return principal.tenant
 
@@ -128,7 +130,8 @@ def bind_tenant(action: dict[str, Any], principal: Principal, what: str) -> dict
     named = action.get("tenant")
     if named is not None and named != principal.tenant:
         raise Forbidden(
-            f"{what} names tenant {named!r} but key {principal.name!r} is bound to another "
-            "tenant", code="tenant_mismatch", details={"tenant": named},
+            f"{what} names tenant {named!r} but key {principal.name!r} is bound to another tenant",
+            code="tenant_mismatch",
+            details={"tenant": named},
         )
     return {**action, "tenant": principal.tenant}

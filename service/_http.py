@@ -44,23 +44,42 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _MAX_MESSAGE = 500
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout",
-                 409: "conflict", 413: "body_too_large", 415: "unsupported_media_type",
-                 422: "validation_error", 429: "rate_limited", 500: "internal_error",
-                 503: "unavailable", 504: "timeout"}
-_DESCRIPTIONS = {400: "Malformed JSON or bad request", 401: "Missing or invalid API key",
-                 403: "The key lacks the scope, or names another tenant",
-                 404: "Unknown id or policy", 408: "The long-poll expired",
-                 409: "Conflict with the current state", 413: "Body or text too large",
-                 422: "Invalid input", 429: "Rate limit exceeded (see Retry-After)",
-                 503: "The audit log is not available"}
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    408: "request_timeout",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+    504: "timeout",
+}
+_DESCRIPTIONS = {
+    400: "Malformed JSON or bad request",
+    401: "Missing or invalid API key",
+    403: "The key lacks the scope, or names another tenant",
+    404: "Unknown id or policy",
+    408: "The long-poll expired",
+    409: "Conflict with the current state",
+    413: "Body or text too large",
+    422: "Invalid input",
+    429: "Rate limit exceeded (see Retry-After)",
+    503: "The audit log is not available",
+}
 
 
 def standard_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries with the error schema, for the given status codes."""
-    return {c: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(c, "Error")}
-            for c in codes}
+    return {
+        c: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(c, "Error")} for c in codes
+    }
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -126,14 +145,20 @@ async def _guard_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     # Never echo the input back: it may hold personal data.
-    clean = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
-              "type": str(e.get("type", ""))} for e in errors][:20]
+    clean = [
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ][:20]
     if any(e["type"] == "json_invalid" for e in clean):
-        return error_response(400, "malformed_json", "the request body is not valid JSON",
-                              {"errors": clean})
+        return error_response(
+            400, "malformed_json", "the request body is not valid JSON", {"errors": clean}
+        )
     where = ", ".join(".".join(str(p) for p in e["loc"]) for e in clean[:3])
-    return error_response(422, "validation_error", f"invalid request: {where}",
-                          {"errors": clean})
+    return error_response(422, "validation_error", f"invalid request: {where}", {"errors": clean})
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -194,8 +219,7 @@ class LimitsMiddleware:
         else:
             await self._run(scope, _counting(receive, self.max_body), send_wrapper, status)
         if self.observe is not None:
-            self.observe(scope["method"], _route(scope), status[0],
-                         time.perf_counter() - started)
+            self.observe(scope["method"], _route(scope), status[0], time.perf_counter() - started)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, status: list[int]) -> None:
         path: str = scope["path"]
@@ -210,8 +234,12 @@ class LimitsMiddleware:
                 await _too_large(send, self.max_body)
         except TimeoutError:
             if not status[0]:
-                await _send(send, error_response(
-                    504, "timeout", f"the request took longer than {self.timeout:g} s"))
+                await _send(
+                    send,
+                    error_response(
+                        504, "timeout", f"the request took longer than {self.timeout:g} s"
+                    ),
+                )
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -239,13 +267,22 @@ def _counting(receive: Receive, limit: int) -> Receive:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _send(send, error_response(
-        413, "body_too_large", f"the request body exceeds {limit} bytes", {"max_bytes": limit}))
+    await _send(
+        send,
+        error_response(
+            413, "body_too_large", f"the request body exceeds {limit} bytes", {"max_bytes": limit}
+        ),
+    )
 
 
 async def _send(send: Send, response: Response) -> None:
-    await send({"type": "http.response.start", "status": response.status_code,
-                "headers": response.raw_headers})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
     await send({"type": "http.response.body", "body": response.body})
 
 

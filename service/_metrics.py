@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST as PROMETHEUS_CONTENT_TYPE
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from guard._models import Decision
 
@@ -23,20 +23,47 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.decisions = Counter("guard_decisions", "Decisions by pack, verdict and mode",
-                                 ["policy", "verdict", "mode"], registry=r)
-        self.rule_hits = Counter("guard_rule_hits", "Rule hits by pack, rule and effect",
-                                 ["policy", "rule", "effect"], registry=r)
-        self.check_seconds = Histogram("guard_decision_seconds", "Engine time per decision",
-                                       ["endpoint"], buckets=_FAST, registry=r)
-        self.pii_seconds = Histogram("guard_pii_scan_seconds", "PII scan time per decision",
-                                     buckets=_FAST, registry=r)
-        self.audit_seconds = Histogram("guard_audit_append_seconds",
-                                       "Audit append time per decision", buckets=_FAST, registry=r)
-        self.http_seconds = Histogram("guard_http_request_seconds", "HTTP latency by route",
-                                      ["method", "route", "status"], buckets=_HTTP, registry=r)
-        self.errors = Counter("guard_http_errors", "Error responses by route and status",
-                              ["route", "status"], registry=r)
+        self.decisions = Counter(
+            "guard_decisions",
+            "Decisions by pack, verdict and mode",
+            ["policy", "verdict", "mode"],
+            registry=r,
+        )
+        self.rule_hits = Counter(
+            "guard_rule_hits",
+            "Rule hits by pack, rule and effect",
+            ["policy", "rule", "effect"],
+            registry=r,
+        )
+        self.check_seconds = Histogram(
+            "guard_decision_seconds",
+            "Engine time per decision",
+            ["endpoint"],
+            buckets=_FAST,
+            registry=r,
+        )
+        self.pii_seconds = Histogram(
+            "guard_pii_scan_seconds", "PII scan time per decision", buckets=_FAST, registry=r
+        )
+        self.audit_seconds = Histogram(
+            "guard_audit_append_seconds",
+            "Audit append time per decision",
+            buckets=_FAST,
+            registry=r,
+        )
+        self.http_seconds = Histogram(
+            "guard_http_request_seconds",
+            "HTTP latency by route",
+            ["method", "route", "status"],
+            buckets=_HTTP,
+            registry=r,
+        )
+        self.errors = Counter(
+            "guard_http_errors",
+            "Error responses by route and status",
+            ["route", "status"],
+            registry=r,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one HTTP request (route templates only, so ids stay out of labels)."""

@@ -17,15 +17,29 @@ __all__ = ["build_router"]
 def build_router() -> APIRouter:
     """Health, readiness and Prometheus metrics (no key needed: nothing tenant-specific)."""
     router = APIRouter(tags=["operations"])
-    router.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health,
-                         summary="Liveness")
-    router.add_api_route("/readyz", readyz, methods=["GET"], response_model=Health,
-                         responses=standard_responses(503), summary="Readiness")
     router.add_api_route(
-        "/metrics", metrics, methods=["GET"], summary="Prometheus metrics",
+        "/healthz", healthz, methods=["GET"], response_model=Health, summary="Liveness"
+    )
+    router.add_api_route(
+        "/readyz",
+        readyz,
+        methods=["GET"],
+        response_model=Health,
+        responses=standard_responses(503),
+        summary="Readiness",
+    )
+    router.add_api_route(
+        "/metrics",
+        metrics,
+        methods=["GET"],
+        summary="Prometheus metrics",
         response_class=Response,
-        responses={200: {"content": {PROMETHEUS_CONTENT_TYPE: {"schema": {"type": "string"}}},
-                         "description": "Prometheus text exposition"}},
+        responses={
+            200: {
+                "content": {PROMETHEUS_CONTENT_TYPE: {"schema": {"type": "string"}}},
+                "description": "Prometheus text exposition",
+            }
+        },
     )
     return router
 
@@ -41,10 +55,12 @@ async def readyz(request: Request) -> Response:
     try:
         size = await anyio.to_thread.run_sync(lambda: state.audit.size)
     except Exception as exc:  # any store failure means "not ready", never a 500
-        return error_response(503, "audit_unavailable", f"audit log not readable: "
-                              f"{type(exc).__name__}")
-    return json_response({"status": "ready", "policies": len(state.guard.packs),
-                          "audit_size": size})
+        return error_response(
+            503, "audit_unavailable", f"audit log not readable: {type(exc).__name__}"
+        )
+    return json_response(
+        {"status": "ready", "policies": len(state.guard.packs), "audit_size": size}
+    )
 
 
 async def metrics(request: Request) -> Response:

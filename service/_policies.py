@@ -25,15 +25,30 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 def build_router() -> APIRouter:
     """The policy endpoints."""
     router = APIRouter(prefix="/v1/policies", tags=["policies"])
-    router.add_api_route("", list_policies, methods=["GET"], response_model=PolicyPage,
-                         responses=standard_responses(401, 403, 429),
-                         summary="The loaded packs")
-    router.add_api_route("/reload", reload_policies, methods=["POST"], response_model=ReloadOut,
-                         responses=standard_responses(401, 403, 422, 429),
-                         summary="Reload every pack atomically")
-    router.add_api_route("/{name}", get_policy, methods=["GET"], response_model=PolicyDetail,
-                         responses=standard_responses(401, 403, 404, 422, 429),
-                         summary="One pack: source, version, digest, rules")
+    router.add_api_route(
+        "",
+        list_policies,
+        methods=["GET"],
+        response_model=PolicyPage,
+        responses=standard_responses(401, 403, 429),
+        summary="The loaded packs",
+    )
+    router.add_api_route(
+        "/reload",
+        reload_policies,
+        methods=["POST"],
+        response_model=ReloadOut,
+        responses=standard_responses(401, 403, 422, 429),
+        summary="Reload every pack atomically",
+    )
+    router.add_api_route(
+        "/{name}",
+        get_policy,
+        methods=["GET"],
+        response_model=PolicyDetail,
+        responses=standard_responses(401, 403, 404, 422, 429),
+        summary="One pack: source, version, digest, rules",
+    )
     return router
 
 
@@ -53,12 +68,29 @@ async def get_policy(
     guard = state.guard
     pack = guard.packs.get(name)
     if pack is None:
-        raise NotFound(f"no loaded policy named {name!r}", code="policy_not_found",
-                       details={"policy": name, "loaded": sorted(guard.packs)})
-    rules = [{"id": r.id, "scope": r.scope, "effect": r.effect.value, "severity": r.severity,
-              "description": r.description} for r in pack.rules]
-    return json_response({**summary(pack, state.shadow), "source": pack.source, "file": pack.path,
-                          "rule_list": rules})
+        raise NotFound(
+            f"no loaded policy named {name!r}",
+            code="policy_not_found",
+            details={"policy": name, "loaded": sorted(guard.packs)},
+        )
+    rules = [
+        {
+            "id": r.id,
+            "scope": r.scope,
+            "effect": r.effect.value,
+            "severity": r.severity,
+            "description": r.description,
+        }
+        for r in pack.rules
+    ]
+    return json_response(
+        {
+            **summary(pack, state.shadow),
+            "source": pack.source,
+            "file": pack.path,
+            "rule_list": rules,
+        }
+    )
 
 
 async def reload_policies(request: Request, principal: Admin) -> Response:
@@ -66,13 +98,20 @@ async def reload_policies(request: Request, principal: Admin) -> Response:
     state = get_state(request)
     await anyio.to_thread.run_sync(state.reload)
     guard = state.guard
-    return json_response({"reloaded": True,
-                          "items": [summary(p, state.shadow) for p in guard.packs.values()]})
+    return json_response(
+        {"reloaded": True, "items": [summary(p, state.shadow) for p in guard.packs.values()]}
+    )
 
 
 def summary(pack: CompiledPack, shadows: Mapping[str, CompiledPack]) -> dict[str, Any]:
     """A pack's name, version, digest and counts, as the API lists it."""
     shadow = shadows.get(pack.name)
-    return {"name": pack.name, "version": pack.version, "digest": pack.digest,
-            "description": pack.spec.description, "rules": len(pack.rules),
-            "pii": pack.pii is not None, "shadow": shadow.digest if shadow else None}
+    return {
+        "name": pack.name,
+        "version": pack.version,
+        "digest": pack.digest,
+        "description": pack.spec.description,
+        "rules": len(pack.rules),
+        "pii": pack.pii is not None,
+        "shadow": shadow.digest if shadow else None,
+    }

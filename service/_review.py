@@ -43,22 +43,38 @@ class WaitExpired(ServiceError):
 def build_router(long_poll_max: float) -> APIRouter:
     """The review endpoints; waits are bounded by `long_poll_max` seconds."""
     router = APIRouter(prefix="/v1", tags=["review"])
-    router.add_api_route("/escalations", list_escalations, methods=["GET"],
-                         response_model=EscalationPage,
-                         responses=standard_responses(401, 403, 422, 429),
-                         summary="Held decisions: pending, resolved or all")
-    router.add_api_route("/escalations/{decision_id}/resolve", resolve, methods=["POST"],
-                         response_model=ResolutionOut,
-                         responses=standard_responses(401, 403, 404, 409, 422, 429),
-                         summary="Approve or deny a held action (once)")
-    router.add_api_route("/escalations/{decision_id}/wait", _wait_route(long_poll_max),
-                         methods=["GET"], response_model=EscalationOut,
-                         responses=standard_responses(401, 403, 404, 408, 409, 422, 429),
-                         summary="Long-poll for a held action's resolution")
-    router.add_api_route("/decisions/{decision_id}/review", review, methods=["POST"],
-                         response_model=ReviewOut,
-                         responses=standard_responses(401, 403, 404, 422, 429),
-                         summary="Label a decision (correct, false positive, false negative)")
+    router.add_api_route(
+        "/escalations",
+        list_escalations,
+        methods=["GET"],
+        response_model=EscalationPage,
+        responses=standard_responses(401, 403, 422, 429),
+        summary="Held decisions: pending, resolved or all",
+    )
+    router.add_api_route(
+        "/escalations/{decision_id}/resolve",
+        resolve,
+        methods=["POST"],
+        response_model=ResolutionOut,
+        responses=standard_responses(401, 403, 404, 409, 422, 429),
+        summary="Approve or deny a held action (once)",
+    )
+    router.add_api_route(
+        "/escalations/{decision_id}/wait",
+        _wait_route(long_poll_max),
+        methods=["GET"],
+        response_model=EscalationOut,
+        responses=standard_responses(401, 403, 404, 408, 409, 422, 429),
+        summary="Long-poll for a held action's resolution",
+    )
+    router.add_api_route(
+        "/decisions/{decision_id}/review",
+        review,
+        methods=["POST"],
+        response_model=ReviewOut,
+        responses=standard_responses(401, 403, 404, 422, 429),
+        summary="Label a decision (correct, false positive, false negative)",
+    )
     return router
 
 
@@ -77,16 +93,24 @@ def list_escalations(
         records, next_cursor = state.escalations.pending_page(wanted, limit=limit, cursor=cursor)
         items = [escalation(r, None) for r in records]
     elif status == "resolved":
-        page = query_page(state.audit, {"tenant": wanted, "record_type": RESOLUTION_SCHEMA},
-                      cursor, limit)
-        items = [_resolved(state, s.record) for s in page.items]
-        items = [i for i in items if i is not None]
+        page = query_page(
+            state.audit, {"tenant": wanted, "record_type": RESOLUTION_SCHEMA}, cursor, limit
+        )
+        found = [_resolved(state, s.record) for s in page.items]
+        items = [i for i in found if i is not None]
         next_cursor = page.next_cursor
     else:
-        page = query_page(state.audit, {"tenant": wanted, "verdict": "escalate",
-                                    "record_type": DECISION_SCHEMA}, cursor, limit)
-        items = [escalation(s.record, state.escalations.resolution(s.id))
-                 for s in page.items if is_held(s.record)]
+        page = query_page(
+            state.audit,
+            {"tenant": wanted, "verdict": "escalate", "record_type": DECISION_SCHEMA},
+            cursor,
+            limit,
+        )
+        items = [
+            escalation(s.record, state.escalations.resolution(s.id))
+            for s in page.items
+            if is_held(s.record)
+        ]
         next_cursor = page.next_cursor
     return json_response({"items": items, "next_cursor": next_cursor})
 
@@ -97,7 +121,8 @@ def resolve(
     """Approve or deny a held action; a second resolution is refused with 409."""
     state = get_state(request)
     record = state.escalations.resolve(
-        decision_id, body.outcome, body.note, body.reviewer or principal.name, principal.tenant)
+        decision_id, body.outcome, body.note, body.reviewer or principal.name, principal.tenant
+    )
     return json_response(record)
 
 
@@ -106,14 +131,15 @@ def _wait_route(long_poll_max: float) -> Any:
         request: Request,
         principal: Waiter,
         decision_id: DecisionId,
-        timeout: Annotated[float, Query(ge=0, le=long_poll_max,
-                                        description="Seconds to wait at most")] = min(
-            30.0, long_poll_max),
+        timeout: float = Query(
+            min(30.0, long_poll_max), ge=0, le=long_poll_max, description="Seconds to wait at most"
+        ),
     ) -> Response:
         """Wait for a reviewer: 200 with the outcome, or 408 wait_expired if still pending."""
         state = get_state(request)
         record = await anyio.to_thread.run_sync(
-            state.escalations.escalated, decision_id, principal.tenant)
+            state.escalations.escalated, decision_id, principal.tenant
+        )
         resolution = await state.escalations.wait(decision_id, timeout)
         if resolution is None:
             raise WaitExpired(
@@ -130,8 +156,9 @@ def review(
 ) -> Response:
     """Label any decision; the label is itself an audit record (guard.review/v1)."""
     state = get_state(request)
-    record = state.label(decision_id, body.label, body.note, body.reviewer or principal.name,
-                         principal.tenant)
+    record = state.label(
+        decision_id, body.label, body.note, body.reviewer or principal.name, principal.tenant
+    )
     return json_response(record)
 
 
@@ -140,8 +167,12 @@ def escalation(decision: dict[str, Any], resolution: dict[str, Any] | None) -> d
     status = "pending"
     if resolution is not None:
         status = "approved" if resolution.get("outcome") == "approve" else "denied"
-    return {"decision_id": decision["id"], "status": status, "decision": decision,
-            "resolution": resolution}
+    return {
+        "decision_id": decision["id"],
+        "status": status,
+        "decision": decision,
+        "resolution": resolution,
+    }
 
 
 def _resolved(state: ServiceState, resolution: dict[str, Any]) -> dict[str, Any] | None:

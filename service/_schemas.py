@@ -75,7 +75,8 @@ class ActionIn(BaseModel):
     kind: str = Field(min_length=1, max_length=200, examples=["release_payment"])
     actor: str | None = Field(default=None, max_length=200)
     tenant: str | None = Field(
-        default=None, max_length=200,
+        default=None,
+        max_length=200,
         description="Must be absent or equal to the key's tenant; the key's tenant is applied.",
     )
     params: dict[str, Any] = Field(default_factory=dict)
@@ -110,19 +111,24 @@ class CheckRequest(BaseModel):
     """One action to decide; with `candidates`, the best one that is not denied is chosen."""
 
     # Exactly what the handler needs: an action, or candidates (or both: candidates win).
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "anyOf": [{"required": ["action"]}, {"required": ["candidates"]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["action"]}, {"required": ["candidates"]}]},
+    )
 
     policy: str | None = Field(
-        default=None, pattern=_NAME,
+        default=None,
+        pattern=_NAME,
         description="The pack's name; optional when the sidecar loads exactly one pack.",
     )
     action: AnyAction = Field(  # type: ignore[assignment]
         default=None, description="The action; omit it when `candidates` are given."
     )
     context: dict[str, Any] | None = None
-    candidates: list[tuple[AnyAction, float]] = Field(  # type: ignore[assignment]
-        default=None, min_length=1, max_length=100,
+    candidates: list[tuple[AnyAction, float]] = Field(
+        default=None,  # type: ignore[arg-type]
+        min_length=1,
+        max_length=100,
         description="[[action, probability], ...]: alternatives, tried best first; a denied "
         "first choice is replaced by the best one not denied (see decision.substitution).",
     )
@@ -296,7 +302,9 @@ class ResolveRequest(_In):
     outcome: Literal["approve", "deny"]
     note: str = Field(default="", max_length=_TEXT)
     reviewer: str | None = Field(
-        default=None, min_length=1, max_length=200,
+        default=None,
+        min_length=1,
+        max_length=200,
         description="Who decided; defaults to the key's name.",
     )
 

@@ -1,4 +1,4 @@
-"""Sidecar settings: one frozen dataclass, filled from arguments or GUARD_* environment variables."""
+"""Sidecar settings: one frozen dataclass, from arguments or GUARD_* environment variables."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class Settings:
     long_poll_max: float = 60.0
     poll_interval: float = 0.5
     docs: bool = True
+    console: bool = True
     log_level: str = "info"
 
     def __post_init__(self) -> None:
@@ -89,8 +90,9 @@ class Settings:
         for f in fields(self):
             value = getattr(self, f.name)
             if value is not None:
-                out[ENV_PREFIX + f.name.upper()] = str(value).lower() if isinstance(
-                    value, bool) else str(value)
+                out[ENV_PREFIX + f.name.upper()] = (
+                    str(value).lower() if isinstance(value, bool) else str(value)
+                )
         return out
 
     def with_(self, **changes: Any) -> Settings:

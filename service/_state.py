@@ -152,10 +152,16 @@ class ServiceState:
             raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
         decision = self.decision(decision_id, tenant)
         record = {
-            "schema_version": REVIEW_SCHEMA, "id": f"review-{uuid.uuid4().hex}",
-            "decision_id": decision_id, "time": _now(), "tenant": decision.get("tenant"),
-            "policy": decision.get("policy"), "label": label, "note": note,
-            "reviewer": reviewer, "decision_verdict": decision.get("verdict"),
+            "schema_version": REVIEW_SCHEMA,
+            "id": f"review-{uuid.uuid4().hex}",
+            "decision_id": decision_id,
+            "time": _now(),
+            "tenant": decision.get("tenant"),
+            "policy": decision.get("policy"),
+            "label": label,
+            "note": note,
+            "reviewer": reviewer,
+            "decision_verdict": decision.get("verdict"),
         }
         self.audit.append(record)
         return record
@@ -170,7 +176,9 @@ def rate_store(settings: Settings) -> RateStore | None:
     if not settings.redis:
         return None
     try:
-        from guard.policy._rate_redis import RedisRateStore  # type: ignore[import-not-found]
+        from guard.policy._rate_redis import (  # type: ignore[import-not-found,unused-ignore]
+            RedisRateStore,
+        )
     except ImportError as exc:
         raise RuntimeError(
             f"a Redis URL is set but the Redis rate store is not available: {exc}"
@@ -210,8 +218,11 @@ class Escalations:
         except RecordNotFound:
             record = {}
         if record.get("schema_version") != DECISION_SCHEMA or not visible(record, tenant):
-            raise NotFound(f"no decision with id {decision_id!r}", code="decision_not_found",
-                           details={"id": decision_id})
+            raise NotFound(
+                f"no decision with id {decision_id!r}",
+                code="decision_not_found",
+                details={"id": decision_id},
+            )
         return record
 
     def escalated(self, decision_id: str, tenant: str | None) -> dict[str, Any]:
@@ -243,8 +254,13 @@ class Escalations:
         found: list[dict[str, Any]] = []
         budget = limit * _SCAN_FACTOR
         while budget > 0:
-            page = self._audit.query(tenant=tenant, verdict="escalate", cursor=cursor,
-                                     record_type=DECISION_SCHEMA, limit=min(limit, 1000))
+            page = self._audit.query(
+                tenant=tenant,
+                verdict="escalate",
+                cursor=cursor,
+                record_type=DECISION_SCHEMA,
+                limit=min(limit, 1000),
+            )
             budget -= len(page.items)
             for item in page.items:
                 if is_held(item.record) and self.resolution(item.id) is None:
@@ -268,9 +284,14 @@ class Escalations:
         decision = self.escalated(decision_id, tenant)
         self._refuse_replay(decision_id)
         record = {
-            "schema_version": RESOLUTION_SCHEMA, "id": resolution_id(decision_id),
-            "decision_id": decision_id, "time": _now(), "tenant": decision.get("tenant"),
-            "policy": decision.get("policy"), "outcome": outcome, "note": note,
+            "schema_version": RESOLUTION_SCHEMA,
+            "id": resolution_id(decision_id),
+            "decision_id": decision_id,
+            "time": _now(),
+            "tenant": decision.get("tenant"),
+            "policy": decision.get("policy"),
+            "outcome": outcome,
+            "note": note,
             "reviewer": reviewer,
         }
         try:
@@ -315,8 +336,11 @@ class Escalations:
             raise AlreadyResolved(
                 f"escalation {decision_id!r} was already resolved ({existing.get('outcome')}) "
                 f"by {existing.get('reviewer')!r} at {existing.get('time')}",
-                details={"id": decision_id, "outcome": existing.get("outcome"),
-                         "resolution_id": existing.get("id")},
+                details={
+                    "id": decision_id,
+                    "outcome": existing.get("outcome"),
+                    "resolution_id": existing.get("id"),
+                },
             )
 
     def _register(

@@ -82,8 +82,11 @@ class InclusionProof(_Frozen):
     def verify(self) -> bool:
         """Recompute the leaf hash from the record and check the path against the root."""
         leaf = leaf_hash(canonical_json(self.record))
-        path = [bytes.fromhex(h) for h in self.audit_path]
-        root = bytes.fromhex(self.root)
+        try:
+            path = [bytes.fromhex(h) for h in self.audit_path]
+            root = bytes.fromhex(self.root)
+        except ValueError:  # not hex: cannot be a valid proof
+            return False
         return leaf.hex() == self.leaf_hash and verify_inclusion(
             leaf, self.leaf_index, self.tree_size, path, root
         )
@@ -100,8 +103,11 @@ class ConsistencyProof(_Frozen):
 
     def verify(self) -> bool:
         """Check the proof against both roots."""
-        roots = bytes.fromhex(self.first_root), bytes.fromhex(self.second_root)
-        proof = [bytes.fromhex(h) for h in self.proof]
+        try:
+            roots = bytes.fromhex(self.first_root), bytes.fromhex(self.second_root)
+            proof = [bytes.fromhex(h) for h in self.proof]
+        except ValueError:  # not hex: cannot be a valid proof
+            return False
         return verify_consistency(self.first, self.second, *roots, proof)
 
 

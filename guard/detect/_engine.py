@@ -14,10 +14,8 @@ What it does differently from `AnalyzerEngine.analyze`, and why:
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.metadata
-import re
 import threading
 import warnings
 from collections import OrderedDict
@@ -31,7 +29,6 @@ from guard.detect._entities import (
     NER_ENTITIES,
     PATTERN_RECOGNIZERS,
     PREFILTERS,
-    count_digits,
 )
 from guard.detect._errors import (
     PiiConfigError,
@@ -149,12 +146,12 @@ class PresidioDetector:
             cls = getattr(_recognizers, class_name)
             if issubclass(cls, _recognizers.GuardRecognizer):
                 return _Runner(entity, cls(timeout_s=self.timeout_s), None, None)
+            if entity == "PHONE_NUMBER":
+                recognizer = cls(supported_regions=self._phone_regions)
+                return _Runner(entity, recognizer, _recognizers.has_digit_cluster(), None)
             return self._runner(entity, cls())
         module = importlib.import_module("presidio_analyzer.predefined_recognizers")
         cls = getattr(module, class_name)
-        if entity == "PHONE_NUMBER":
-            recognizer = cls(supported_regions=self._phone_regions)
-            return _Runner(entity, recognizer, _phone_prefilter(), None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             recognizer = cls()
@@ -387,51 +384,6 @@ def _version(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return "?"
-
-
-@functools.cache
-def _phone_prefilter() -> Callable[[str], bool]:
-    """True when a text has a digit cluster long enough to be a phone number.
-
-    PhoneNumberMatcher's candidates are digit blocks joined by at most four characters
-    of phonenumbers' own punctuation class, and a candidate with fewer digits than the
-    shortest possible number of any region is never valid. So a text without such a
-    cluster holds no phone number the recognizer could report.
-    """
-    import phonenumbers.phonenumberutil as util
-
-    minimum = _min_phone_digits()
-    punctuation = getattr(util, "_VALID_PUNCTUATION", None)
-    if not isinstance(punctuation, str):
-        return lambda text: count_digits(text) >= minimum
-    cluster = re.compile(rf"\d(?:[{punctuation}]{{0,4}}\d)*")
-
-    def has_cluster(text: str) -> bool:
-        return any(count_digits(m.group(0)) >= minimum for m in cluster.finditer(text))
-
-    return has_cluster
-
-
-def _min_phone_digits() -> int:
-    """The fewest digits any valid number can have, over every region phonenumbers knows.
-
-    PhoneNumberMatcher only matches runs of decimal digits, and a number shorter than
-    every possible national length is never valid, so a text with fewer digits cannot
-    hold a phone number.
-    """
-    import phonenumbers
-    from phonenumbers import PhoneMetadata
-
-    lengths: list[int] = []
-    metas = [PhoneMetadata.metadata_for_region(r) for r in phonenumbers.SUPPORTED_REGIONS]
-    metas += [
-        PhoneMetadata.metadata_for_nongeo_region(c)
-        for c in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
-    ]
-    for meta in metas:
-        if meta is not None and meta.general_desc is not None:
-            lengths.extend(n for n in meta.general_desc.possible_length or () if n > 0)
-    return max(1, min(lengths, default=1))
 
 
 _detectors: dict[str, PresidioDetector] = {}

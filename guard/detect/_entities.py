@@ -17,7 +17,7 @@ PATTERN_RECOGNIZERS: dict[str, tuple[str, str]] = {
     "MEDICAL_LICENSE": ("presidio", "MedicalLicenseRecognizer"),
     "OBFUSCATED_EMAIL": ("guard", "ObfuscatedEmailRecognizer"),
     "OBFUSCATED_PHONE": ("guard", "ObfuscatedPhoneRecognizer"),
-    "PHONE_NUMBER": ("presidio", "PhoneRecognizer"),
+    "PHONE_NUMBER": ("guard", "GuardPhoneRecognizer"),
     "UK_NHS": ("presidio", "NhsRecognizer"),
     "URL": ("presidio", "UrlRecognizer"),
     "US_BANK_NUMBER": ("presidio", "UsBankRecognizer"),

@@ -136,6 +136,9 @@ def test_a_proof_with_an_edited_record_does_not_verify(log: AuditLog) -> None:
     proof = log.inclusion("d2")
     forged = proof.model_copy(update={"record": {**proof.record, "verdict": "deny"}})
     assert proof.verify() and not forged.verify()
+    assert not proof.model_copy(update={"root": "not hex"}).verify()
+    consistency = log.consistency(2, 5)
+    assert not consistency.model_copy(update={"proof": ["zz"]}).verify()
 
 
 @pytest.mark.parametrize(

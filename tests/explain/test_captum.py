@@ -149,7 +149,9 @@ def test_not_a_module() -> None:
     ("call", "error", "match"),
     [
         pytest.param(
-            lambda ex: ex.explain(np.zeros(8), target=4), ExplanationInputError, "out of range",
+            lambda ex: ex.explain(np.zeros(8), target=4),
+            ExplanationInputError,
+            "out of range",
             id="target",
         ),
         pytest.param(
@@ -161,9 +163,7 @@ def test_not_a_module() -> None:
         pytest.param(
             lambda ex: ex.explain(np.zeros(7)), ExplanationInputError, "7 features", id="width"
         ),
-        pytest.param(
-            lambda ex: ex.explain(["a"] * 8), ExplanationTypeError, "dtype", id="strings"
-        ),
+        pytest.param(lambda ex: ex.explain(["a"] * 8), ExplanationTypeError, "dtype", id="strings"),
     ],
 )
 def test_bad_calls(call, error, match) -> None:
@@ -184,7 +184,9 @@ def test_module_that_raises() -> None:
         explain.captum(Broken()).explain([1.0, 2.0, 3.0])
 
 
-@pytest.mark.parametrize("batch", [pytest.param(None, id="one-batch"), pytest.param(8, id="batched")])
+@pytest.mark.parametrize(
+    "batch", [pytest.param(None, id="one-batch"), pytest.param(8, id="batched")]
+)
 def test_integrated_gradients_equals_captums_public_api(batch) -> None:
     # The explainer reuses Captum's Gauss-Legendre nodes; results must not change.
     from captum.attr import IntegratedGradients

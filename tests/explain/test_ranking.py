@@ -54,7 +54,10 @@ def test_each_query_has_its_own_base(ranker) -> None:
     assert first.base_value != pytest.approx(second.base_value)
 
 
-PAIR_METHODS = [pytest.param("baseline", id="baseline"), pytest.param("difference", id="difference")]
+PAIR_METHODS = [
+    pytest.param("baseline", id="baseline"),
+    pytest.param("difference", id="difference"),
+]
 
 
 @pytest.mark.parametrize("method", PAIR_METHODS)

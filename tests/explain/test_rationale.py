@@ -5,6 +5,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import explain
 from explain import ExplanationTypeError, NoAllowedAction, Node, SearchTreeError
@@ -188,9 +190,15 @@ def nested() -> dict:
     return {
         "visits": 20,
         "children": [
-            {"action": "refund", "visits": 12, "value": 0.4, "prior": 0.5, "children": [
-                {"action": "notify", "visits": 11, "total_reward": 5.5},
-            ]},
+            {
+                "action": "refund",
+                "visits": 12,
+                "value": 0.4,
+                "prior": 0.5,
+                "children": [
+                    {"action": "notify", "visits": 11, "total_reward": 5.5},
+                ],
+            },
             {"action": "escalate", "visits": 6, "value": 0.7, "prior": 0.3},
             {"action": "ignore", "visits": 1, "total_reward": -1.0, "prior": 0.2},
         ],
@@ -274,11 +282,13 @@ def test_substitute(allowed, chosen, rule) -> None:
 
 
 def test_substitute_breaks_visit_ties_by_value() -> None:
-    tree = {"children": [
-        {"action": 0, "visits": 9, "value": 0.0},
-        {"action": 1, "visits": 4, "value": 0.1},
-        {"action": 2, "visits": 4, "value": 0.6},
-    ]}
+    tree = {
+        "children": [
+            {"action": 0, "visits": 9, "value": 0.0},
+            {"action": 1, "visits": 4, "value": 0.1},
+            {"action": 2, "visits": 4, "value": 0.6},
+        ]
+    }
     assert explain.rationale(tree).substitute({1, 2}).chosen == 2
 
 
@@ -334,9 +344,7 @@ def test_empty_action_set_after_shielding() -> None:
             "twice",
             id="duplicate",
         ),
-        pytest.param(
-            {"children": [{"visits": 2}]}, SearchTreeError, "no action", id="no-action"
-        ),
+        pytest.param({"children": [{"visits": 2}]}, SearchTreeError, "no action", id="no-action"),
         pytest.param(
             {"children": [{"action": 1.5, "visits": 2}]},
             ExplanationTypeError,
@@ -360,3 +368,48 @@ def test_malformed_trees(tree, error, match) -> None:
 def test_chosen_must_be_a_root_action() -> None:
     with pytest.raises(SearchTreeError, match="not a root action"):
         explain.rationale(nested(), chosen="teleport")
+
+
+# -- properties ----------------------------------------------------------------------------
+
+children_st = st.lists(
+    st.tuples(st.integers(0, 50), st.floats(-1, 1), st.floats(0, 1)), min_size=1, max_size=12
+).filter(lambda kids: sum(v for v, _, _ in kids) > 0)
+
+
+def _tree(kids: list[tuple[int, float, float]]) -> dict:
+    return {
+        "children": [
+            {"action": i, "visits": v, "value": q, "prior": p} for i, (v, q, p) in enumerate(kids)
+        ]
+    }
+
+
+def _best(kids: list[tuple[int, float, float]], allowed: set[int]) -> int:
+    # Most visits, then the higher total value, then the first child: OpenSpiel's order.
+    candidates = [i for i in range(len(kids)) if i in allowed]
+    return max(
+        candidates, key=lambda i: (kids[i][0], (kids[i][1] if kids[i][0] else 0) * kids[i][0])
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(kids=children_st)
+def test_property_choice_shares_and_margins(kids) -> None:
+    r = explain.rationale(_tree(kids))
+    assert r.chosen == _best(kids, set(range(len(kids))))
+    assert sum(s.visit_share for s in r.actions) == pytest.approx(1.0)
+    assert r.simulations == sum(v for v, _, _ in kids)
+    if r.runner_up is not None:
+        assert r.visit_margin >= 0
+    assert r.principal_variation[0] == r.chosen
+
+
+@settings(max_examples=100, deadline=None)
+@given(kids=children_st, data=st.data())
+def test_property_substitute_picks_best_allowed(kids, data) -> None:
+    allowed = data.draw(st.sets(st.integers(0, len(kids) - 1), min_size=1))
+    r = explain.rationale(_tree(kids)).substitute(allowed, rule="policy")
+    assert r.chosen == _best(kids, allowed)
+    assert {s.action for s in r.shielded} == set(range(len(kids))) - allowed
+    assert (r.substituted_for is None) == (explain.rationale(_tree(kids)).chosen in allowed)

@@ -255,7 +255,9 @@ def test_interventional_tree_shap_matches_brute_force(lgb_models, data) -> None:
     for x in X[:3]:
         expected, base = brute_force_shapley(f, x, background)
         for att in (ex.explain(x), fresh.explain(x)):
-            np.testing.assert_allclose(att.values, expected, atol=1e-7)  # shap reads leaf values from the model dump
+            np.testing.assert_allclose(
+                att.values, expected, atol=1e-7
+            )  # shap reads leaf values from the model dump
             assert att.base_value == pytest.approx(base)
 
 
@@ -310,7 +312,9 @@ def test_attribution_helpers(lgb_models, data) -> None:
     X, _ = data
     att = explain.shap(lgb_models["regressor"], feature_names=list("abcdef")).explain(X[0])
     top = att.top(2)
-    assert [name for name, _ in top] == sorted(att.feature_names, key=lambda n: -abs(att.as_dict()[n]))[:2]
+    assert [name for name, _ in top] == sorted(
+        att.feature_names, key=lambda n: -abs(att.as_dict()[n])
+    )[:2]
     assert att.as_dict() == dict(zip("abcdef", att.values, strict=True))
     assert Attribution.model_validate(att.model_dump(mode="json")) == att
     with pytest.raises(ExplanationInputError):
@@ -334,3 +338,32 @@ def test_to_shap_feeds_shap_plots(lgb_models, data) -> None:
 def test_mapping_input_in_feature_order() -> None:
     ex = explain.shap((np.array([1.0, 2.0]), 0.0), np.zeros((1, 2)), ["a", "b"])
     assert ex.explain({"b": 1.0, "a": 3.0}).values == pytest.approx([3.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(
+            lambda: sklearn_ensemble.HistGradientBoostingRegressor(max_iter=20), id="hgb-reg"
+        ),
+        pytest.param(
+            lambda: sklearn_ensemble.HistGradientBoostingClassifier(max_iter=20), id="hgb-clf"
+        ),
+    ],
+)
+def test_hist_gradient_boosting_avoids_inexact_interventional_treeshap(make, data) -> None:
+    # shap's interventional TreeSHAP misses additivity on these models by ~1e-3; a background
+    # routes them to exact model-agnostic SHAP of the same (raw) output instead.
+    X, y = data
+    model = make().fit(X[:, :5], y if "Regressor" in type(make()).__name__ else y > 0)
+    rows = X[:, :5]
+    path = explain.shap(model)
+    assert path.method == "tree_shap_path_dependent" and path.explain(rows[1]).check_ok
+    exact = explain.shap(model, rows[:20])
+    assert exact.method == "exact_shap"
+    att = exact.explain(rows[1])
+    assert att.check_ok and att.output == pytest.approx(path.explain(rows[1]).output)
+    with pytest.raises(ExplanationTypeError, match="inexact"):
+        explain.shap(model, rows[:20], algorithm="tree_interventional")
+    with pytest.raises(ExplanationTypeError, match="inexact"):
+        path.with_background(rows[:20])

@@ -7,12 +7,15 @@ from guard.detect._recognizers.contact_handle import ContactHandleRecognizer
 from guard.detect._recognizers.email import OfflineEmailRecognizer
 from guard.detect._recognizers.obfuscated_email import ObfuscatedEmailRecognizer
 from guard.detect._recognizers.obfuscated_phone import ObfuscatedPhoneRecognizer
+from guard.detect._recognizers.phone import GuardPhoneRecognizer, has_digit_cluster
 
 __all__ = [
     "NORMALIZED_KEY",
     "ContactHandleRecognizer",
+    "GuardPhoneRecognizer",
     "GuardRecognizer",
     "ObfuscatedEmailRecognizer",
     "ObfuscatedPhoneRecognizer",
     "OfflineEmailRecognizer",
+    "has_digit_cluster",
 ]

@@ -1,0 +1,429 @@
+"""A small client for the guard's HTTP sidecar, and `RemoteGuard`: the decorators, remotely.
+
+    from guard.client import GuardClient, RemoteGuard
+
+    client = GuardClient("http://127.0.0.1:8000", api_key="gk_...")
+    decision = client.check({"kind": "send_message", "params": {"message": "hi"}},
+                            policy="marketplace-agent")
+
+    g = RemoteGuard("http://127.0.0.1:8000", "gk_...", wait_for_review=60)
+    @g.agent(policy="marketplace-agent", context={"role": "agent"})
+    def pay(invoice): ...          # same semantics as Guard.agent, decided by the sidecar
+
+Needs httpx (`pip install 'agent-guard[service]'`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from guard._exceptions import (
+    ActionBlocked,
+    ActionEscalated,
+    ActionTooLarge,
+    DependencyMissing,
+    GuardError,
+    InvalidAction,
+    PolicyNotFound,
+)
+from guard._models import Decision, Verdict
+from guard.enforce import (
+    ContextArg,
+    GuardedAction,
+    GuardedRanking,
+    _candidates,
+    _context,
+    _plain,
+    _wrap,
+)
+
+__all__ = ["GuardClient", "RemoteError", "RemoteGuard"]
+
+_LONG_POLL_CHUNK = 30.0  # seconds per long-poll request; the server caps it too
+
+
+class RemoteError(GuardError):
+    """The sidecar answered with an error: HTTP `status`, stable `code`, `details`."""
+
+    code = "remote_error"
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any]) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.details = status, code, details
+
+
+def _httpx() -> Any:
+    try:
+        import httpx
+    except ImportError as exc:
+        raise DependencyMissing(
+            "the sidecar client needs httpx; pip install 'agent-guard[service]'"
+        ) from exc
+    return httpx
+
+
+class GuardClient:
+    """Calls the sidecar's /v1 API; errors become `RemoteError` (or the guard's own types)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 10.0,
+        client: Any = None,
+    ) -> None:
+        httpx = _httpx()
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        if client is None:
+            client = httpx.Client(base_url=base_url, timeout=timeout)
+        self._http = client
+        self._headers = headers
+        self._timeout = timeout
+
+    def __enter__(self) -> GuardClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- deciding ---------------------------------------------------------------------------
+
+    def check(
+        self,
+        action: Mapping[str, Any] | BaseModel | None = None,
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+        candidates: Sequence[tuple[Mapping[str, Any] | BaseModel, float]] | None = None,
+    ) -> Decision:
+        """Decide one action, or the best of `candidates` [(action, probability), ...]."""
+        body: dict[str, Any] = _body(policy=policy, context=context)
+        if candidates is not None:
+            body["candidates"] = [[_plain(a), float(p)] for a, p in candidates]
+        if action is not None:
+            body["action"] = _plain(action)
+        return Decision.model_validate(self._request("POST", "/v1/check", json=body))
+
+    def check_batch(
+        self,
+        actions: Iterable[Mapping[str, Any] | BaseModel],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> list[Decision]:
+        """Decide many actions in one request and one audit transaction."""
+        body = _body(policy=policy, context=context, actions=[_plain(a) for a in actions])
+        page = self._request("POST", "/v1/check/batch", json=body)
+        return [Decision.model_validate(d) for d in page["items"]]
+
+    def rank(
+        self,
+        items: Iterable[Mapping[str, Any] | BaseModel],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+        actor: str | None = None,
+        query: str | None = None,
+    ) -> Decision:
+        """Filter a ranking; `decision.final_items` are the survivors, `items` the reasons."""
+        body = _body(
+            policy=policy,
+            context=context,
+            actor=actor,
+            query=query,
+            items=[_plain(i) for i in items],
+        )
+        return Decision.model_validate(self._request("POST", "/v1/rank", json=body))
+
+    def shield(
+        self,
+        actions: Iterable[Mapping[str, Any] | BaseModel],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> list[int]:
+        """The indexes of the candidate actions allowed now (nothing is recorded)."""
+        body = _body(policy=policy, context=context, actions=[_plain(a) for a in actions])
+        return list(self._request("POST", "/v1/shield", json=body)["allowed"])
+
+    # -- review -----------------------------------------------------------------------------
+
+    def wait_for_resolution(self, decision_id: str, timeout: float) -> dict[str, Any] | None:
+        """Long-poll until a reviewer resolves the escalation; None if `timeout` passes first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            chunk = min(remaining, _LONG_POLL_CHUNK)
+            try:
+                answer = self._request(
+                    "GET",
+                    f"/v1/escalations/{decision_id}/wait",
+                    params={"timeout": chunk},
+                    timeout=chunk + self._timeout,
+                )
+            except RemoteError as exc:
+                if exc.status != 408:
+                    raise
+                if time.monotonic() >= deadline:
+                    return None
+                continue
+            resolution: dict[str, Any] = answer["resolution"]
+            return resolution
+
+    def escalations(self, status: str = "pending", **params: Any) -> dict[str, Any]:
+        """A page of escalations: pending (default), resolved or all."""
+        return self._request("GET", "/v1/escalations", params={"status": status, **params})
+
+    def resolve(
+        self, decision_id: str, outcome: str, note: str = "", reviewer: str | None = None
+    ) -> dict[str, Any]:
+        """Approve or deny a held action (a second resolution is a 409 RemoteError)."""
+        body = _body(outcome=outcome, note=note, reviewer=reviewer)
+        return self._request("POST", f"/v1/escalations/{decision_id}/resolve", json=body)
+
+    def review(
+        self, decision_id: str, label: str, note: str = "", reviewer: str | None = None
+    ) -> dict[str, Any]:
+        """Label a decision: correct, false_positive or false_negative."""
+        body = _body(label=label, note=note, reviewer=reviewer)
+        return self._request("POST", f"/v1/decisions/{decision_id}/review", json=body)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def decision(self, decision_id: str) -> dict[str, Any]:
+        """A decision's audit record (PII masked), with its index and leaf hash."""
+        return self._request("GET", f"/v1/decisions/{decision_id}")
+
+    def decisions(self, **filters: Any) -> dict[str, Any]:
+        """A page of decisions (filters: verdict, rule_id, policy, actor, since, cursor, ...)."""
+        return self._request(
+            "GET", "/v1/decisions", params={k: v for k, v in filters.items() if v is not None}
+        )
+
+    def proof(self, decision_id: str) -> dict[str, Any]:
+        """An inclusion proof of the decision against the current signed head."""
+        return self._request("GET", f"/v1/decisions/{decision_id}/proof")
+
+    def head(self) -> dict[str, Any]:
+        """The signed tree head and the public key that checks it."""
+        return self._request("GET", "/v1/audit/head")
+
+    def consistency(self, first: int, second: int | None = None) -> dict[str, Any]:
+        """A consistency proof between two tree sizes."""
+        params = {"from": first, **({"to": second} if second is not None else {})}
+        return self._request("GET", "/v1/audit/consistency", params=params)
+
+    def policies(self) -> list[dict[str, Any]]:
+        """The loaded packs."""
+        return list(self._request("GET", "/v1/policies")["items"])
+
+    def ready(self) -> bool:
+        """True when the sidecar answers /readyz."""
+        try:
+            return bool(self._http.get("/readyz", timeout=self._timeout).status_code == 200)
+        except Exception:  # any transport error means "not ready yet"
+            return False
+
+    def _request(
+        self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        response = self._http.request(
+            method, path, headers=self._headers, timeout=timeout or self._timeout, **kwargs
+        )
+        if response.status_code >= 400:
+            raise _error(response)
+        data: dict[str, Any] = response.json()
+        return data
+
+
+class RemoteGuard:
+    """`Guard`'s check/rank/allowed and decorators, decided by a sidecar over HTTP.
+
+    Denied first choices are replaced by the best allowed alternative (server side);
+    denials raise `ActionBlocked`, escalations `ActionEscalated`, unless
+    `wait_for_review` seconds are given: then the call long-polls for a reviewer and
+    proceeds on approval (a reviewer's deny raises `ActionBlocked`).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        *,
+        policy: str | None = None,
+        wait_for_review: float | None = None,
+        client: GuardClient | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.client = client or GuardClient(url, api_key, timeout=timeout)
+        self.policy = policy
+        self.wait_for_review = wait_for_review
+
+    def __enter__(self) -> RemoteGuard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the client."""
+        self.client.close()
+
+    def check(
+        self,
+        action: Mapping[str, Any] | BaseModel,
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> Decision:
+        """Decide and record one action."""
+        return self.client.check(action, context, policy=policy or self.policy)
+
+    def rank(
+        self,
+        items: Sequence[Mapping[str, Any] | BaseModel],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+        actor: str | None = None,
+        query: str | None = None,
+    ) -> Decision:
+        """Filter a ranking."""
+        return self.client.rank(
+            items, context, policy=policy or self.policy, actor=actor, query=query
+        )
+
+    def allowed(
+        self,
+        actions: Iterable[Mapping[str, Any]],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> list[Mapping[str, Any]]:
+        """The candidate actions the policy would let run now (a planner's pre-shield)."""
+        actions = list(actions)
+        indexes = self.client.shield(actions, context, policy=policy or self.policy)
+        return [actions[i] for i in indexes]
+
+    def enforce(
+        self,
+        out: Any,
+        context: Mapping[str, Any] | None,
+        *,
+        actions: Sequence[Mapping[str, Any]] | None = None,
+        policy: str | None = None,
+        wait_for_review: float | None = None,
+    ) -> GuardedAction:
+        """Check a proposal (action, alternatives or scores) remotely; return what may run."""
+        candidates = _candidates(out, actions)
+        policy = policy or self.policy
+        if len(candidates) == 1:
+            decision = self.client.check(candidates[0][0], context, policy=policy)
+        else:
+            decision = self.client.check(None, context, policy=policy, candidates=candidates)
+        wait = self.wait_for_review if wait_for_review is None else wait_for_review
+        return self._apply(decision, candidates[0][0], wait)
+
+    def agent(
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        actions: Sequence[Mapping[str, Any]] | None = None,
+        policy: str | None = None,
+        context: ContextArg = None,
+        wait_for_review: float | None = None,
+    ) -> Callable[..., Any]:
+        """Wrap `fn` so its proposal is checked by the sidecar and enforced here."""
+
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+                ctx = _context(context, args, kwargs)
+                return self.enforce(
+                    out, ctx, actions=actions, policy=policy, wait_for_review=wait_for_review
+                )
+
+            return _wrap(func, enforce)
+
+        return decorate(fn) if fn is not None else decorate
+
+    def ranker(
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        policy: str | None = None,
+        context: ContextArg = None,
+    ) -> Callable[..., Any]:
+        """Wrap a ranking function so the sidecar's item rules and caps filter its items."""
+
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+                if isinstance(out, Mapping) or not isinstance(out, Sequence):
+                    raise InvalidAction(
+                        f"a ranker must return a list of items, got {type(out).__name__}"
+                    )
+                decision = self.rank(list(out), _context(context, args, kwargs), policy=policy)
+                kept = list(out) if decision.mode == "shadow" else decision.final_items or []
+                result = GuardedRanking(kept)
+                result.decision = decision
+                return result
+
+            return _wrap(func, enforce)
+
+        return decorate(fn) if fn is not None else decorate
+
+    def _apply(self, decision: Decision, first: Any, wait: float | None) -> GuardedAction:
+        if decision.mode == "shadow":
+            result = GuardedAction(_plain(first))
+        elif decision.verdict is Verdict.DENY:
+            raise ActionBlocked(decision)
+        elif decision.verdict is Verdict.ESCALATE:
+            result = GuardedAction(self._reviewed(decision, wait))
+        else:
+            result = GuardedAction(decision.final_action or {})
+        result.decision = decision
+        return result
+
+    def _reviewed(self, decision: Decision, wait: float | None) -> dict[str, Any]:
+        if not wait:
+            raise ActionEscalated(decision)
+        resolution = self.client.wait_for_resolution(decision.id, wait)
+        if resolution is None:
+            raise ActionEscalated(
+                decision, f"action still held for review after {wait:g} s (decision {decision.id})"
+            )
+        if resolution.get("outcome") != "approve":
+            raise ActionBlocked(
+                decision,
+                f"reviewer {resolution.get('reviewer')!r} denied "
+                f"the held action (decision {decision.id})",
+            )
+        return decision.final_action or {}
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _error(response: Any) -> GuardError:
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+        details = error.get("details") or {}
+    except (ValueError, KeyError, TypeError):
+        code, message, details = "http_error", response.text[:200], {}
+    if code == "policy_not_found":
+        return PolicyNotFound(message)
+    if code == "action_too_large":
+        return ActionTooLarge(message)
+    if code == "invalid_action":
+        return InvalidAction(message)
+    return RemoteError(response.status_code, code, message, details)

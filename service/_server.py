@@ -1,0 +1,80 @@
+"""Running the sidecar under uvicorn (uvloop + httptools), one process or several workers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+from service._settings import LOOPBACK, Settings
+
+__all__ = ["loopback_only", "serve", "uvicorn_options"]
+
+
+def loopback_only(settings: Settings) -> tuple[Settings, str | None]:
+    """With no keys file every caller is an admin, so only loopback may reach the server."""
+    if settings.keys is not None:
+        return settings, None
+    if settings.host in LOOPBACK:
+        return settings, (
+            f"no keys file: every request is an admin of tenant None; "
+            f"serving on loopback only ({settings.host})"
+        )
+    return settings.with_(host="127.0.0.1"), (
+        f"no keys file: refusing to bind {settings.host!r}; every request would be an admin, "
+        "so serving on loopback only (127.0.0.1). Pass --keys to serve other hosts."
+    )
+
+
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """The server settings: uvloop, httptools, no access log (paths can carry personal data)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_level": settings.log_level,
+        "timeout_keep_alive": 5,
+        "server_header": False,
+        "h11_max_incomplete_event_size": settings.max_body_bytes,
+    }
+
+
+def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> None:
+    """Serve until interrupted; every pack is loaded and validated before the port opens.
+
+    `on_ready` runs in a thread once the server accepts connections (single process) or
+    right after the workers are started (several workers).
+    """
+    import uvicorn
+
+    options = uvicorn_options(settings)
+    if settings.workers == 1:
+        from service._app import create_app
+
+        app = create_app(settings)  # raises on a bad pack: nothing is served
+        server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+        if on_ready is not None:
+            threading.Thread(target=_when_started, args=(server, on_ready), daemon=True).start()
+        server.run()
+        return
+    from guard.policy import load
+
+    load(settings.policy)  # validate in the parent, so a bad pack fails once, clearly
+    if settings.shadow:
+        load(settings.shadow)
+    os.environ.update(settings.to_env())
+    if on_ready is not None:
+        threading.Thread(target=on_ready, daemon=True).start()
+    uvicorn.run("service:app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
+
+
+def _when_started(server: object, on_ready: Callable[[], None]) -> None:
+    import time
+
+    while not getattr(server, "started", False):
+        if getattr(server, "should_exit", False):
+            return
+        time.sleep(0.05)
+    on_ready()

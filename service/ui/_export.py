@@ -1,0 +1,69 @@
+"""Exports of the filtered decisions: CSV (one row per decision) and JSONL (the records)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import orjson
+
+from service.ui._query import LabelIndex
+
+__all__ = ["CSV_COLUMNS", "csv_lines", "jsonl_lines"]
+
+CSV_COLUMNS = (
+    "id", "time", "tenant", "actor", "kind", "policy", "policy_version", "mode", "verdict",
+    "rule_ids", "messages", "pii_types", "shadow_verdict", "shadow_agrees", "label",
+)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def _row(record: dict[str, Any], labels: LabelIndex) -> list[str]:
+    hits = [h for h in record.get("hits") or [] if isinstance(h, dict)]
+    pii = [p for p in record.get("pii") or [] if isinstance(p, dict)]
+    shadow = record.get("shadow") if isinstance(record.get("shadow"), dict) else {}
+    latest = labels.latest(str(record.get("id", "")))
+    values = [
+        record.get("id"), record.get("time"), record.get("tenant"), record.get("actor"),
+        record.get("kind"), record.get("policy"), record.get("policy_version"),
+        record.get("mode"), record.get("verdict"),
+        " ".join(dict.fromkeys(str(h.get("rule_id")) for h in hits)),
+        " | ".join(str(h.get("message")) for h in hits if h.get("message")),
+        " ".join(sorted({str(p.get("entity_type")) for p in pii})),
+        shadow.get("verdict") if shadow else None,
+        str(shadow.get("agrees")).lower() if shadow and "agrees" in shadow else None,
+        latest.get("label") if latest else None,
+    ]
+    return [_cell(v) for v in values]
+
+
+def csv_lines(records: Iterable[dict[str, Any]], labels: LabelIndex) -> Iterator[str]:
+    """The header, then one CSV line per record."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    yield _drain(buffer)
+    for record in records:
+        writer.writerow(_row(record, labels))
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def jsonl_lines(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """One audit record (PII already masked) per line."""
+    for record in records:
+        yield orjson.dumps(record) + b"\n"

@@ -1,0 +1,527 @@
+"""The review console's routes: login, decisions, detail, labels, escalations, rules, exports.
+
+Every page reads through the viewer's tenant (a bound key never sees another tenant's
+records), every form carries the session's CSRF token, and every response carries a
+strict Content-Security-Policy: the console runs only its own script and stylesheet.
+Routes are plain functions, so the audit log's blocking I/O runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from guard._exceptions import AuditError
+from guard.policy import CompiledPack
+from service._auth import Principal
+from service._errors import AlreadyResolved, NotEscalated, NotFound
+from service._state import ServiceState, is_held
+from service.ui import _present as present
+from service.ui._charts import timeline
+from service.ui._export import csv_lines, jsonl_lines
+from service.ui._query import (
+    LABELS,
+    LAST,
+    PAGE_SIZE,
+    RESOLUTION,
+    REVIEW,
+    VERDICTS,
+    Filters,
+    LabelIndex,
+    iter_matching,
+    label_index,
+    list_page,
+    stats,
+)
+from service.ui._rules import rules_report
+from service.ui._session import COOKIE, MAX_AGE, SessionCodec
+
+__all__ = ["create_ui_router"]
+
+_HERE = Path(__file__).parent
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".svg": "image/svg+xml"}
+_NOTE_MAX = 2000
+_KEY_MAX = 512
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in reviewer of one request, the CSRF token of the session and a new cookie."""
+
+    principal: Principal
+    csrf: str
+    cookie: str | None
+    open_access: bool
+
+    @property
+    def tenant(self) -> str | None:
+        """The tenant every read is limited to (None: an operator key, sees every tenant)."""
+        return self.principal.tenant
+
+    @property
+    def can_review(self) -> bool:
+        """Whether this reviewer may label decisions and resolve escalations."""
+        return self.principal.can("review")
+
+
+def create_ui_router(state: ServiceState, *, secret: bytes | None = None) -> APIRouter:
+    """The console's router; mount it with `app.include_router(router, prefix="/ui")`.
+
+    `secret` signs session cookies; without it (or a `session_secret` setting) a random
+    per-process secret is used, so sessions end when the process restarts.
+    """
+    configured = getattr(state.settings, "session_secret", None)
+    if secret is None and isinstance(configured, str) and configured:
+        secret = configured.encode("utf-8")
+    return _Console(state, secret).router
+
+
+class _Console:
+    def __init__(self, state: ServiceState, secret: bytes | None) -> None:
+        self.state = state
+        self.codec = SessionCodec(state.keys, secret)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(_HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.static = {p.name: p.read_bytes() for p in (_HERE / "static").iterdir()
+                       if p.suffix in _STATIC_TYPES}
+        self.versions = {n: hashlib.sha256(b).hexdigest()[:12] for n, b in self.static.items()}
+        self.router = APIRouter(include_in_schema=False)
+        self._routes()
+
+    def _routes(self) -> None:
+        add = self.router.add_api_route
+        add("/", self.index, methods=["GET"], name="ui_index")
+        add("/login", self.login_form, methods=["GET"], name="ui_login")
+        add("/login", self.login, methods=["POST"], name="ui_login_post")
+        add("/logout", self.logout, methods=["POST"], name="ui_logout")
+        add("/decisions", self.decisions, methods=["GET"], name="ui_decisions")
+        add("/decisions/live", self.decisions_live, methods=["GET"], name="ui_decisions_live")
+        add("/decisions/{decision_id}", self.decision, methods=["GET"], name="ui_decision")
+        add("/decisions/{decision_id}/label", self.label, methods=["POST"], name="ui_label")
+        add("/escalations", self.escalations, methods=["GET"], name="ui_escalations")
+        add("/escalations/{decision_id}/resolve", self.resolve, methods=["POST"],
+            name="ui_resolve")
+        add("/rules", self.rules, methods=["GET"], name="ui_rules")
+        add("/policies", self.policies, methods=["GET"], name="ui_policies")
+        add("/policies/{name}", self.policy, methods=["GET"], name="ui_policy")
+        add("/export.csv", self.export_csv, methods=["GET"], name="ui_export_csv")
+        add("/export.jsonl", self.export_jsonl, methods=["GET"], name="ui_export_jsonl")
+        add("/static/{name}", self.static_file, methods=["GET"], name="ui_static")
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def viewer(self, request: Request, scope: str = "audit:read") -> Viewer | Response:
+        """The request's reviewer, or the response to send instead (login, or forbidden)."""
+        session = self.codec.load(request.cookies.get(COOKIE))
+        cookie = None
+        if session is None or session.principal is None:
+            anonymous = self.state.keys.anonymous()
+            if anonymous is None:
+                target = self.url(request, "ui_login") + "?" + urlencode(
+                    {"next": _local(request.url.path, request.url.query)})
+                return self.secure(RedirectResponse(target, status_code=303))
+            session, cookie = self.codec.login(anonymous)
+        principal = session.principal
+        if principal is None:  # unreachable: both branches above set a principal
+            return self.error(request, None, 401, "Sign in to use the console.")
+        viewer = Viewer(principal, session.csrf, cookie, self.state.keys.is_open)
+        if not principal.can(scope):
+            return self.error(request, viewer, 403,
+                              f"The key {principal.name!r} lacks the {scope!r} scope.")
+        return viewer
+
+    def csrf_ok(self, request: Request, expected: str, given: str) -> bool:
+        """The form's token matches the session's, and the Origin (when sent) is this site."""
+        origin = request.headers.get("origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+            return False
+        return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+
+    def set_cookie(self, request: Request, response: Response, value: str) -> None:
+        response.set_cookie(
+            COOKIE, value, max_age=MAX_AGE, path=self.cookie_path(request), httponly=True,
+            samesite="lax", secure=request.url.scheme == "https",
+        )
+
+    def cookie_path(self, request: Request) -> str:
+        return self.url(request, "ui_index").rstrip("/") or "/"
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def url(self, request: Request, name: str, /, **params: str) -> str:
+        return str(request.url_for(name, **params).path)
+
+    def secure(self, response: Response) -> Response:
+        for header, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+    def render(
+        self, request: Request, viewer: Viewer | None, template: str, status: int = 200,
+        **context: Any,
+    ) -> Response:
+        def url(name: str, query: str = "", **params: str) -> str:
+            return self.url(request, name, **params) + (f"?{query}" if query else "")
+
+        def static(name: str) -> str:
+            return url("ui_static", query=f"v={self.versions.get(name, '')}", name=name)
+
+        html = self.env.get_template(template).render(
+            request=request, viewer=viewer, url=url, static=static, page=template, **context
+        )
+        response = self.secure(HTMLResponse(html, status_code=status))
+        if viewer is not None and viewer.cookie is not None:
+            self.set_cookie(request, response, viewer.cookie)
+        return response
+
+    def error(self, request: Request, viewer: Viewer | None, status: int, message: str
+              ) -> Response:
+        return self.render(request, viewer, "error.html", status, status_code=status,
+                           message=message)
+
+    def back(self, request: Request, name: str, query: str = "", **params: str) -> Response:
+        target = self.url(request, name, **params) + (f"?{query}" if query else "")
+        return self.secure(RedirectResponse(target, status_code=303))
+
+    # -- login ------------------------------------------------------------------------------
+
+    def index(self, request: Request) -> Response:
+        return self.back(request, "ui_decisions")
+
+    def login_form(self, request: Request, next: str = "") -> Response:
+        session = self.codec.load(request.cookies.get(COOKIE))
+        if self.state.keys.is_open or (session is not None and session.principal is not None):
+            return self.secure(RedirectResponse(self._next(request, next), status_code=303))
+        return self._login_page(request, next, 200, "")
+
+    def _login_page(self, request: Request, next: str, status: int, message: str) -> Response:
+        session = self.codec.load(request.cookies.get(COOKIE))
+        cookie = None
+        if session is None or session.principal is not None:
+            session, cookie = self.codec.anonymous()
+        response = self.render(request, None, "login.html", status, csrf=session.csrf,
+                               next=_local_path(next), message=message)
+        if cookie is not None:
+            self.set_cookie(request, response, cookie)
+        return response
+
+    def login(
+        self, request: Request, key: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
+    ) -> Response:
+        session = self.codec.load(request.cookies.get(COOKIE))
+        if session is None or not self.csrf_ok(request, session.csrf, csrf):
+            return self._login_page(request, next, 403,
+                                    "The form expired or did not come from this page; try again.")
+        principal = self.state.keys.authenticate(key.strip()[:_KEY_MAX]) if key.strip() else None
+        if principal is None:
+            return self._login_page(request, next, 401, "That key is not valid.")
+        if not principal.can("audit:read"):
+            return self._login_page(request, next, 403,
+                                    f"The key {principal.name!r} lacks the 'audit:read' scope.")
+        _, cookie = self.codec.login(principal)
+        response = self.secure(RedirectResponse(self._next(request, next), status_code=303))
+        self.set_cookie(request, response, cookie)
+        return response
+
+    def logout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        session = self.codec.load(request.cookies.get(COOKIE))
+        if session is not None and not self.csrf_ok(request, session.csrf, csrf):
+            return self.error(request, None, 403, "The form expired; reload the page.")
+        response = self.back(request, "ui_login")
+        response.delete_cookie(COOKIE, path=self.cookie_path(request), httponly=True,
+                               samesite="lax")
+        return response
+
+    def _next(self, request: Request, wanted: str) -> str:
+        root = self.url(request, "ui_index")
+        path = _local_path(wanted)
+        return path if path.startswith(root) else self.url(request, "ui_decisions")
+
+    # -- decisions --------------------------------------------------------------------------
+
+    def decisions(self, request: Request, cursor: str = "") -> Response:
+        viewer = self.viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        context = self._list_context(request, viewer, cursor or None)
+        return self.render(request, viewer, "decisions.html", **context)
+
+    def decisions_live(self, request: Request) -> Response:
+        session = self.codec.load(request.cookies.get(COOKIE))
+        if (session is None or session.principal is None) and not self.state.keys.is_open:
+            return self.secure(Response("sign in again", status_code=401))
+        viewer = self.viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        context = self._list_context(request, viewer, None)
+        return self.render(request, viewer, "_results.html", **context)
+
+    def _list_context(self, request: Request, viewer: Viewer, cursor: str | None
+                      ) -> dict[str, Any]:
+        filters, errors = Filters.from_params(request.query_params)
+        tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
+        now = datetime.now(UTC)
+        labels = label_index(self.state.audit, tenant)
+        try:
+            page = list_page(self.state.audit, filters, tenant, labels, now, cursor)
+        except AuditError as exc:  # a cursor from elsewhere or edited by hand
+            errors.append(str(exc))
+            page = list_page(self.state.audit, filters, tenant, labels, now, None)
+            cursor = None
+        counts = stats(self.state.audit, filters, tenant, labels, now)
+        rows = [present.row(r, now, _label(labels, r)) for r in page.records]
+        since, until = filters.window(now)
+        return {
+            "filters": filters, "errors": errors, "rows": rows, "page": page, "stats": counts,
+            "chart": timeline(counts.times, since, until, now), "cursor": cursor,
+            "query": filters.query_string(), "verdicts": VERDICTS, "labels": LABELS,
+            "lasts": tuple(LAST), "packs": self._packs(), "rule_ids": self._rule_ids(),
+            "page_size": PAGE_SIZE, "tenant_fixed": viewer.tenant,
+            "labels_truncated": labels.truncated,
+        }
+
+    def decision(self, request: Request, decision_id: str) -> Response:
+        viewer = self.viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        try:
+            record = self.state.decision(decision_id, viewer.tenant)
+        except NotFound:
+            return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
+        reviews = self.state.audit.query(record_type=REVIEW, ref_id=decision_id,
+                                         tenant=viewer.tenant, limit=100).items
+        held = is_held(record)
+        resolution = self.state.escalations.resolution(decision_id) if held else None
+        pack = self.state.guard.packs.get(str(record.get("policy")))
+        shadow = record.get("shadow") if isinstance(record.get("shadow"), dict) else None
+        return self.render(
+            request, viewer, "decision.html",
+            r=record, row=present.row(record, datetime.now(UTC), None),
+            original=_json_or_none(record.get("action")),
+            final=_json_or_none(record.get("final_action")),
+            hits=present.hits(record.get("hits")), pii=present.pii_findings(record.get("pii")),
+            report=record.get("pii_report") if isinstance(record.get("pii_report"), dict) else None,
+            explanations=present.explanations(record.get("explanations")),
+            shadow=shadow, shadow_hits=present.hits(shadow.get("hits")) if shadow else [],
+            proof=present.proof(self.state.audit, decision_id),
+            reviews=[i.record for i in reviews], held=held, resolution=resolution,
+            pack=pack, rule_lines=_rule_lines(pack), labels=LABELS,
+            items=_dicts(record.get("items")), substitution=_dict(record.get("substitution")),
+            when=present.when, pieces=present.pieces, masked_json=present.masked_json,
+            flash=request.query_params.get("done", ""),
+        )
+
+    def label(
+        self, request: Request, decision_id: str, label: Annotated[str, Form()] = "",
+        note: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        viewer = self.viewer(request, "review")
+        if isinstance(viewer, Response):
+            return viewer
+        if not self.csrf_ok(request, viewer.csrf, csrf):
+            return self.error(request, viewer, 403, "The form expired; reload the page.")
+        if label not in LABELS:
+            return self.error(request, viewer, 400,
+                              f"Unknown label {label!r}; expected one of {', '.join(LABELS)}.")
+        try:
+            self.state.label(decision_id, label, note[:_NOTE_MAX], viewer.principal.name,
+                             viewer.tenant)
+        except NotFound:
+            return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
+        return self.back(request, "ui_decision", "done=labelled", decision_id=decision_id)
+
+    # -- escalations ------------------------------------------------------------------------
+
+    def escalations(self, request: Request, cursor: str = "", done: str = "") -> Response:
+        viewer = self.viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        return self._escalations_page(request, viewer, cursor or None, done, 200, "")
+
+    def _escalations_page(
+        self, request: Request, viewer: Viewer, cursor: str | None, done: str, status: int,
+        message: str,
+    ) -> Response:
+        now = datetime.now(UTC)
+        try:
+            pending, next_cursor = self.state.escalations.pending_page(
+                viewer.tenant, limit=PAGE_SIZE, cursor=cursor)
+        except AuditError:
+            pending, next_cursor = self.state.escalations.pending_page(viewer.tenant,
+                                                                       limit=PAGE_SIZE)
+        recent = self.state.audit.query(record_type=RESOLUTION, tenant=viewer.tenant,
+                                        limit=20).items
+        resolved = self._resolution(done, viewer) if done else None
+        return self.render(
+            request, viewer, "escalations.html", status,
+            pending=[(present.row(r, now, None), present.hits(r.get("hits"))) for r in pending],
+            next_cursor=next_cursor, recent=[i.record for i in recent], resolved=resolved,
+            message=message, when=present.when, age=lambda t: present.age(t, now),
+        )
+
+    def _resolution(self, decision_id: str, viewer: Viewer) -> dict[str, Any] | None:
+        try:
+            self.state.decision(decision_id, viewer.tenant)
+        except NotFound:
+            return None
+        return self.state.escalations.resolution(decision_id)
+
+    def resolve(
+        self, request: Request, decision_id: str, outcome: Annotated[str, Form()] = "",
+        note: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+        back: Annotated[str, Form()] = "",
+    ) -> Response:
+        viewer = self.viewer(request, "review")
+        if isinstance(viewer, Response):
+            return viewer
+        if not self.csrf_ok(request, viewer.csrf, csrf):
+            return self.error(request, viewer, 403, "The form expired; reload the page.")
+        if outcome not in ("approve", "deny"):
+            return self.error(request, viewer, 400,
+                              f"Unknown outcome {outcome!r}; expected approve or deny.")
+        try:
+            self.state.escalations.resolve(decision_id, "approve" if outcome == "approve"
+                                           else "deny", note[:_NOTE_MAX],
+                                           viewer.principal.name, viewer.tenant)
+        except NotFound:
+            return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
+        except (NotEscalated, AlreadyResolved) as exc:
+            return self._escalations_page(request, viewer, None, "", 409, exc.message)
+        if back == "detail":
+            return self.back(request, "ui_decision", "done=resolved", decision_id=decision_id)
+        return self.back(request, "ui_escalations", urlencode({"done": decision_id}))
+
+    # -- rules and policies -----------------------------------------------------------------
+
+    def rules(self, request: Request) -> Response:
+        viewer = self.viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        labels = label_index(self.state.audit, viewer.tenant)
+        report = rules_report(self.state.audit, self.state.guard.packs, viewer.tenant, labels,
+                              datetime.now(UTC))
+        return self.render(request, viewer, "rules.html", report=report,
+                           labels_truncated=labels.truncated)
+
+    def policies(self, request: Request) -> Response:
+        viewer = self.viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        return self.render(request, viewer, "policies.html", packs=self._packs())
+
+    def policy(self, request: Request, name: str) -> Response:
+        viewer = self.viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        pack = self.state.guard.packs.get(name)
+        if pack is None:
+            return self.error(request, viewer, 404, f"No loaded policy pack named {name!r}.")
+        return self.render(request, viewer, "policy.html", pack=pack,
+                           lines=pack.source.splitlines(), rule_lines=_rule_lines(pack))
+
+    def _packs(self) -> list[CompiledPack]:
+        return sorted(self.state.guard.packs.values(), key=lambda p: p.name)
+
+    def _rule_ids(self) -> list[str]:
+        return sorted({r.id for p in self.state.guard.packs.values() for r in p.rules})
+
+    # -- exports and static files -----------------------------------------------------------
+
+    def export_csv(self, request: Request) -> Response:
+        return self._export(request, "csv", "text/csv; charset=utf-8",
+                            lambda rows, labels: csv_lines(rows, labels))
+
+    def export_jsonl(self, request: Request) -> Response:
+        return self._export(request, "jsonl", "application/x-ndjson",
+                            lambda rows, labels: jsonl_lines(rows))
+
+    def _export(
+        self, request: Request, ext: str, media_type: str,
+        lines: Callable[[Iterator[dict[str, Any]], LabelIndex], Iterator[Any]],
+    ) -> Response:
+        viewer = self.viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        filters, errors = Filters.from_params(request.query_params)
+        if errors:
+            return self.error(request, viewer, 400, "; ".join(errors))
+        tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
+        now = datetime.now(UTC)
+        labels = label_index(self.state.audit, tenant)
+        rows = iter_matching(self.state.audit, filters, tenant, labels, now)
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        response = StreamingResponse(lines(rows, labels), media_type=media_type, headers={
+            "Content-Disposition": f'attachment; filename="decisions-{stamp}.{ext}"'})
+        return self.secure(response)
+
+    def static_file(self, name: str) -> Response:
+        body = self.static.get(name)
+        if body is None:
+            return self.secure(Response("not found", status_code=404))
+        response = Response(body, media_type=_STATIC_TYPES[Path(name).suffix])
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return self.secure(response)
+
+
+def _local(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
+
+
+def _local_path(wanted: str) -> str:
+    """`wanted` when it is a path on this site, else ''; refuses //host and scheme URLs."""
+    parts = urlsplit(wanted)
+    if parts.scheme or parts.netloc or not wanted.startswith("/") or wanted.startswith("//"):
+        return ""
+    if "\\" in wanted or any(ord(c) < 32 for c in wanted):
+        return ""
+    return wanted
+
+
+def _label(labels: LabelIndex, record: dict[str, Any]) -> str | None:
+    latest = labels.latest(str(record.get("id", "")))
+    return str(latest.get("label")) if latest else None
+
+
+def _json_or_none(value: object) -> list[present.Piece] | None:
+    return None if value is None else present.masked_json(value)
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _dict(value: object) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _rule_lines(pack: CompiledPack | None) -> dict[str, int]:
+    if pack is None:
+        return {}
+    return {r.id: r.line for r in pack.rules if r.line is not None}
