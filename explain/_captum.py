@@ -139,6 +139,7 @@ class CaptumExplainer:
         self._baseline_t = self._tensor(baseline)
         self._attr = _import_captum_attr()
         self._ig_steps = _gauss_legendre(n_steps) if method == "integrated_gradients" else None
+        self._outputs(self._baseline_t)  # fail now, not per decision, if the width is wrong
 
     def explain(
         self, x: FeatureInput, target: int | None = None, *, versus: int | None = None
@@ -182,7 +183,10 @@ class CaptumExplainer:
     def _forward(self, x_t: Any) -> Matrix:
         """Run the module on the input and the baseline rows at once; (1 + baselines, outputs)."""
         torch = _import_torch()
-        batch = torch.cat([x_t, self._baseline_t])
+        return self._outputs(torch.cat([x_t, self._baseline_t]))
+
+    def _outputs(self, batch: Any) -> Matrix:
+        torch = _import_torch()
         try:
             with torch.no_grad():
                 out = self.module(batch)
@@ -276,7 +280,9 @@ def captum(
 
     `baseline` is one reference row (default zeros); for `gradient_shap` it may be a sample
     of rows. `check_ok` is False when the completeness gap |sum(values) - (f(x) - f(x'))|
-    exceeds `tolerance` times max(1, |f(x) - f(x')|).
+    exceeds `tolerance` times max(1, |f(x) - f(x')|). For small policy networks explained
+    one decision at a time, `torch.set_num_threads(1)` is usually several times faster
+    (see benchmarks/bench_explain.py); the explainer leaves that global setting alone.
     """
     torch = _import_torch()
     if not isinstance(module, torch.nn.Module):

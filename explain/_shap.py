@@ -621,7 +621,7 @@ def _backend(
     if algorithm == "auto":
         if tree and (bg is None or interventional_ok(model)):
             algorithm = "tree"
-        elif tree:  # exact model-agnostic SHAP of the same output TreeSHAP would explain
+        elif tree and bg is not None:  # model-agnostic SHAP of the output TreeSHAP explains
             fn = guarded(_tree_output_fn(model), f"{type(model).__name__} output")
             exact = "exact" if n <= EXACT_MAX_FEATURES else "permutation"
             return _BlackBox(fn, bg, names, exact, max_evals, seed)

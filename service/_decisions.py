@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BeforeValidator
 from starlette.responses import Response, StreamingResponse
 
-from guard._exceptions import AuditError
 from guard._models import Verdict
-from guard.audit import AuditLog, Page, StoredRecord
+from guard.audit import AuditLog, StoredRecord
+from guard.audit._log import _decode_cursor, _encode_cursor
 from service._auth import Principal
 from service._deps import get_state, require, tenant_filter
 from service._errors import NotFound, ServiceError
@@ -20,11 +22,20 @@ from service._http import json_response, standard_responses
 from service._schemas import ConsistencyOut, DecisionPage, DecisionPageItem, HeadOut, ProofOut
 from service._state import DECISION_SCHEMA
 
-__all__ = ["JSONLines", "build_router", "head_json", "page_item", "query_page"]
+__all__ = [
+    "CURSOR",
+    "JSONLines",
+    "build_router",
+    "head_json",
+    "page_item",
+    "query_page",
+    "to_api_cursor",
+    "to_audit_cursor",
+]
 
 Reader = Annotated[Principal, Depends(require("audit:read", "review"))]
 DecisionId = Annotated[str, Path(min_length=1, max_length=200)]
-_CURSOR = r"^[A-Za-z0-9_-]{1,100}$"
+CURSOR = r"^[0-9]{1,18}$"
 
 
 class JSONLines(StreamingResponse):
@@ -40,6 +51,21 @@ class InvalidRange(ServiceError):
     status = 422
 
 
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 date-times (what the schema says), not pydantic's other spellings."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("expected an RFC 3339 date-time such as 2026-01-31T12:00:00Z")
+    return value
+
+
+Time = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
 class Filters:
     """The query filters shared by the list and the export (a FastAPI dependency)."""
 
@@ -51,8 +77,8 @@ class Filters:
         actor: Annotated[str | None, Query(max_length=200)] = None,
         tenant: Annotated[str | None, Query(max_length=200)] = None,
         kind: Annotated[str | None, Query(max_length=200)] = None,
-        since: Annotated[datetime | None, Query(description="Inclusive, ISO 8601")] = None,
-        until: Annotated[datetime | None, Query(description="Exclusive, ISO 8601")] = None,
+        since: Annotated[Time | None, Query(description="Inclusive, RFC 3339")] = None,
+        until: Annotated[Time | None, Query(description="Exclusive, RFC 3339")] = None,
         shadow_disagrees: Annotated[
             bool | None, Query(description="Only decisions where the shadow pack disagreed")
         ] = None,
@@ -95,7 +121,7 @@ def build_router() -> APIRouter:
         export_decisions,
         methods=["GET"],
         response_class=JSONLines,
-        responses=errors,
+        responses=standard_responses(401, 403, 404, 422, 429, 503, streaming=True),
         summary="Stream matching decisions as JSON lines",
     )
     router.add_api_route(
@@ -137,14 +163,14 @@ def list_decisions(
     request: Request,
     principal: Reader,
     filters: Annotated[Filters, Depends()],
-    cursor: Annotated[str | None, Query(pattern=_CURSOR)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     """Decisions matching every given filter, newest first, one page at a time."""
     audit = get_state(request).audit
-    page = query_page(audit, filters.for_principal(principal), cursor, limit)
+    items, next_cursor = query_page(audit, filters.for_principal(principal), cursor, limit)
     return json_response(
-        {"items": [page_item(s) for s in page.items], "next_cursor": page.next_cursor}
+        {"items": [page_item(s) for s in items], "next_cursor": next_cursor}
     )
 
 
@@ -195,16 +221,16 @@ def get_consistency(
     audit = get_state(request).audit
     size = audit.size
     second = size if second is None else second
+    if max(first, second) > size:
+        raise NotFound(
+            f"the log has {size} records; there is no tree of size {max(first, second)}",
+            code="tree_size_not_found",
+            details={"size": size},
+        )
     if first > second:
         raise InvalidRange(
             f"'from' ({first}) must not exceed 'to' ({second})",
             details={"from": first, "to": second},
-        )
-    if second > size:
-        raise NotFound(
-            f"the log has {size} records; there is no tree of size {second}",
-            code="tree_size_not_found",
-            details={"size": size},
         )
     return json_response(audit.consistency(first, second).model_dump(mode="json"))
 
@@ -224,21 +250,22 @@ def page_item(stored: StoredRecord) -> dict[str, Any]:
     }
 
 
-def query_page(audit: AuditLog, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:
-    """One page of the audit query; a cursor we did not hand out is a 422 invalid_cursor."""
-    try:
-        return audit.query(**filters, cursor=cursor, limit=limit)
-    except AuditError as exc:
-        if "cursor" in str(exc):
-            raise InvalidCursor(str(exc), details={"cursor": cursor}) from None
-        raise
+def query_page(
+    audit: AuditLog, filters: dict[str, Any], cursor: str | None, limit: int
+) -> tuple[list[StoredRecord], str | None]:
+    """One page of the audit query and the API cursor of the next page (None at the end)."""
+    page = audit.query(**filters, cursor=to_audit_cursor(cursor), limit=limit)
+    return page.items, to_api_cursor(page.next_cursor)
 
 
-class InvalidCursor(ServiceError):
-    """The cursor is not one this API handed out."""
+def to_audit_cursor(cursor: str | None) -> str | None:
+    """The API's cursor (the leaf index to continue below, digits) as the audit log's cursor."""
+    return None if cursor is None else _encode_cursor(int(cursor))
 
-    code = "invalid_cursor"
-    status = 422
+
+def to_api_cursor(cursor: str | None) -> str | None:
+    """The audit log's cursor as the API's cursor: plain digits, so any value is well formed."""
+    return None if cursor is None else str(_decode_cursor(cursor))
 
 
 def _export(audit: AuditLog, filters: dict[str, Any]) -> Iterator[bytes]:

@@ -75,11 +75,17 @@ _DESCRIPTIONS = {
 }
 
 
-def standard_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries with the error schema, for the given status codes."""
-    return {
-        c: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(c, "Error")} for c in codes
-    }
+def standard_responses(*codes: int, streaming: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries with the error schema, for the given status codes.
+
+    A streaming route's own media type would otherwise be claimed for its errors too.
+    """
+    if streaming:
+        ref = {"$ref": "#/components/schemas/ErrorResponse"}
+        return {c: {"description": _DESCRIPTIONS.get(c, "Error"),
+                    "content": {JSON: {"schema": ref}}} for c in codes}
+    return {c: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(c, "Error")}
+            for c in codes}
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

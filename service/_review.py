@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from guard._exceptions import RecordNotFound
 from service._auth import Principal
-from service._decisions import query_page
+from service._decisions import CURSOR, query_page, to_api_cursor, to_audit_cursor
 from service._deps import get_state, require, tenant_filter
 from service._errors import ServiceError
 from service._http import json_response, standard_responses
@@ -30,7 +30,6 @@ Reviewer = Annotated[Principal, Depends(require("review"))]
 Reader = Annotated[Principal, Depends(require("review", "audit:read"))]
 Waiter = Annotated[Principal, Depends(require("check", "review", "audit:read"))]
 DecisionId = Annotated[str, Path(min_length=1, max_length=200)]
-_CURSOR = r"^[A-Za-z0-9_-]{1,100}$"
 
 
 class WaitExpired(ServiceError):
@@ -56,7 +55,7 @@ def build_router(long_poll_max: float) -> APIRouter:
         resolve,
         methods=["POST"],
         response_model=ResolutionOut,
-        responses=standard_responses(401, 403, 404, 409, 422, 429),
+        responses=standard_responses(400, 401, 403, 404, 409, 422, 429),
         summary="Approve or deny a held action (once)",
     )
     router.add_api_route(
@@ -72,7 +71,7 @@ def build_router(long_poll_max: float) -> APIRouter:
         review,
         methods=["POST"],
         response_model=ReviewOut,
-        responses=standard_responses(401, 403, 404, 422, 429),
+        responses=standard_responses(400, 401, 403, 404, 422, 429),
         summary="Label a decision (correct, false positive, false negative)",
     )
     return router
@@ -83,24 +82,26 @@ def list_escalations(
     principal: Reader,
     status: Literal["pending", "resolved", "all"] = "pending",
     tenant: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Annotated[str | None, Query(pattern=_CURSOR)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Escalated decisions, newest first: still pending (default), resolved, or all."""
     state = get_state(request)
     wanted = tenant_filter(principal, tenant)
     if status == "pending":
-        records, next_cursor = state.escalations.pending_page(wanted, limit=limit, cursor=cursor)
+        records, after = state.escalations.pending_page(
+            wanted, limit=limit, cursor=to_audit_cursor(cursor)
+        )
+        next_cursor = to_api_cursor(after)
         items = [escalation(r, None) for r in records]
     elif status == "resolved":
-        page = query_page(
+        stored, next_cursor = query_page(
             state.audit, {"tenant": wanted, "record_type": RESOLUTION_SCHEMA}, cursor, limit
         )
-        found = [_resolved(state, s.record) for s in page.items]
+        found = [_resolved(state, s.record) for s in stored]
         items = [i for i in found if i is not None]
-        next_cursor = page.next_cursor
     else:
-        page = query_page(
+        stored, next_cursor = query_page(
             state.audit,
             {"tenant": wanted, "verdict": "escalate", "record_type": DECISION_SCHEMA},
             cursor,
@@ -108,10 +109,9 @@ def list_escalations(
         )
         items = [
             escalation(s.record, state.escalations.resolution(s.id))
-            for s in page.items
+            for s in stored
             if is_held(s.record)
         ]
-        next_cursor = page.next_cursor
     return json_response({"items": items, "next_cursor": next_cursor})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +47,10 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Any JSON object; the engine checks the rest (64-bit integers, depth, size: 422 or 413).
+JsonObject = dict[str, Any]
+
+
 # -- errors -----------------------------------------------------------------------------------
 
 
@@ -70,7 +74,8 @@ class ErrorResponse(BaseModel):
 class ActionIn(BaseModel):
     """A proposed action in the native form; extra top-level fields are kept and checked."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Any] = Field(init=False)
 
     kind: str = Field(min_length=1, max_length=200, examples=["release_payment"])
     actor: str | None = Field(default=None, max_length=200)
@@ -79,14 +84,17 @@ class ActionIn(BaseModel):
         max_length=200,
         description="Must be absent or equal to the key's tenant; the key's tenant is applied.",
     )
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: JsonObject = Field(default_factory=dict)
 
 
 class ToolFunction(_In):
     """The function of an OpenAI-style tool call; `arguments` is a JSON object or its text."""
 
     name: str = Field(min_length=1, max_length=200)
-    arguments: dict[str, Any] | str = Field(
+    arguments: JsonObject | Annotated[
+        str, Field(json_schema_extra={"contentMediaType": "application/json",
+                                      "contentSchema": {"type": "object"}})
+    ] = Field(
         default_factory=dict,
         description='A JSON object, or a string holding one (as OpenAI sends it: "{\\"q\\": 1}").',
     )
@@ -95,7 +103,8 @@ class ToolFunction(_In):
 class ToolCall(BaseModel):
     """An OpenAI-style tool call; the function name becomes the action's kind."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Any] = Field(init=False)
 
     type: Literal["function"]
     function: ToolFunction
@@ -124,7 +133,7 @@ class CheckRequest(BaseModel):
     action: AnyAction = Field(  # type: ignore[assignment]
         default=None, description="The action; omit it when `candidates` are given."
     )
-    context: dict[str, Any] | None = None
+    context: JsonObject | None = None
     candidates: list[tuple[AnyAction, float]] = Field(
         default=None,  # type: ignore[arg-type]
         min_length=1,
@@ -139,7 +148,7 @@ class BatchRequest(_In):
 
     policy: str | None = Field(default=None, pattern=_NAME)
     actions: list[AnyAction] = Field(min_length=1, max_length=1000)
-    context: dict[str, Any] | None = None
+    context: JsonObject | None = None
 
 
 class DecisionList(BaseModel):
@@ -152,7 +161,8 @@ class DecisionList(BaseModel):
 class RankItemIn(BaseModel):
     """One ranked item: an id, a score and any other fields the pack's item rules read."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Any] = Field(init=False)
 
     id: str | int
     score: float | None = None
@@ -163,7 +173,7 @@ class RankRequest(_In):
 
     policy: str | None = Field(default=None, pattern=_NAME)
     items: list[RankItemIn] = Field(max_length=10_000)
-    context: dict[str, Any] | None = None
+    context: JsonObject | None = None
     actor: str | None = Field(default=None, max_length=200)
     query: str | None = Field(default=None, max_length=_TEXT)
 
@@ -173,7 +183,7 @@ class ShieldRequest(_In):
 
     policy: str | None = Field(default=None, pattern=_NAME)
     actions: list[AnyAction] = Field(min_length=1, max_length=1000)
-    context: dict[str, Any] | None = None
+    context: JsonObject | None = None
 
 
 class ShieldResult(BaseModel):

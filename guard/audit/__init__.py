@@ -8,6 +8,8 @@ assert proof.verify() and verify_head(log.head(), log.public_key_hex)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from guard.audit._canonical import canonical_json
 from guard.audit._log import (
     AppendResult,
@@ -35,6 +37,9 @@ from guard.audit._signing import TreeHead, verify_head
 from guard.audit._sqlite import SqliteStore
 from guard.audit._store import AuditStore, MemoryStore, RecordQuery, StoredLeaf, build_rows
 
+if TYPE_CHECKING:
+    from guard.audit._postgres import PostgresStore
+
 __all__ = [
     "AppendResult",
     "AuditLog",
@@ -46,6 +51,7 @@ __all__ = [
     "MemoryStore",
     "MerkleTree",
     "Page",
+    "PostgresStore",
     "RecordQuery",
     "SqliteStore",
     "StoredLeaf",
@@ -64,3 +70,12 @@ __all__ = [
     "verify_head",
     "verify_inclusion",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: it needs sqlalchemy and psycopg, from the [service] extra.
+    if name == "PostgresStore":
+        from guard.audit._postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

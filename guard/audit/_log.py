@@ -42,7 +42,11 @@ __all__ = [
     "open_audit",
 ]
 
-_SCHEMES = "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db"
+_SCHEMES = (
+    "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db, "
+    "postgresql://user@host/db, postgresql+psycopg://user@host/db"
+)
+_POSTGRES_SCHEMES = ("postgresql://", "postgresql+psycopg://")
 _MAX_BATCH = 10_000  # records per group-commit transaction
 _READ_CHUNK = 4096
 _MAX_PAGE = 1000
@@ -129,8 +133,9 @@ def open_audit(url: str | None, *, signing_key_path: str | None = None) -> Audit
     """Open the audit log at `url` (memory:// when None).
 
     SQLite logs sign tree heads with the key at `signing_key_path`, by default the
-    database path plus ".key", created on first use; memory logs use a key made for
-    this process unless a path is given.
+    database path plus ".key", created on first use; memory and PostgreSQL logs use a
+    key made for this process unless a path is given (give every sidecar sharing a
+    PostgreSQL log the same key file, so that one public key checks all their heads).
     """
     url = url or "memory://"
     if url == "memory://":
@@ -138,6 +143,10 @@ def open_audit(url: str | None, *, signing_key_path: str | None = None) -> Audit
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         path = url[len("sqlite:///") :]
         return AuditLog(SqliteStore(path), signing_key_path=signing_key_path or f"{path}.key")
+    if url.startswith(_POSTGRES_SCHEMES):
+        from guard.audit._postgres import PostgresStore  # needs the [service] extra
+
+        return AuditLog(PostgresStore(url), signing_key_path=signing_key_path)
     raise AuditError(f"unsupported audit URL {url!r}; expected one of {_SCHEMES}")
 
 

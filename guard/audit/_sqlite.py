@@ -11,7 +11,14 @@ from typing import Any
 
 from guard._exceptions import AuditError
 from guard.audit._merkle import CompactRange
-from guard.audit._store import LeafRow, RecordQuery, StoredLeaf, build_rows
+from guard.audit._store import (
+    LeafRow,
+    RecordQuery,
+    StoredLeaf,
+    build_rows,
+    duplicate_id,
+    rule_pattern,
+)
 
 __all__ = ["SqliteStore"]
 
@@ -198,11 +205,9 @@ class SqliteStore:
     def _integrity_error(self, records: list[bytes], exc: sqlite3.IntegrityError) -> AuditError:
         if "leaves.id" not in str(exc):
             return AuditError(f"audit log {str(self.path)!r} is inconsistent: {exc}")
-        seen: set[str] = set()
-        for row in build_rows(records, CompactRange()):
-            if row.leaf.id in seen or self.find(row.leaf.id) is not None:
-                return AuditError(f"duplicate audit record id {row.leaf.id!r}")
-            seen.add(row.leaf.id)
+        duplicate = duplicate_id((r.leaf.id for r in build_rows(records, CompactRange())), self.find)
+        if duplicate is not None:
+            return AuditError(f"duplicate audit record id {duplicate!r}")
         return AuditError(f"duplicate audit record id in {str(self.path)!r}: {exc}")
 
 
@@ -227,8 +232,7 @@ def _where(query: RecordQuery) -> tuple[list[str], list[object]]:
 
 def _param(name: str, value: str | bool) -> object:
     if name == "rule_id":
-        escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return f"% {escaped} %"
+        return rule_pattern(str(value))
     if name == "shadow_disagrees":
         return int(value)
     return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -20,8 +20,10 @@ __all__ = [
     "RecordQuery",
     "StoredLeaf",
     "build_rows",
+    "duplicate_id",
     "index_columns",
     "matches",
+    "rule_pattern",
 ]
 
 
@@ -170,6 +172,22 @@ def matches(columns: Columns, filters: Mapping[str, str | bool]) -> bool:
     return all(_matches_one(columns, name, wanted) for name, wanted in filters.items())
 
 
+def duplicate_id(ids: Iterable[str], find: Callable[[str], int | None]) -> str | None:
+    """Return the first id that repeats within `ids` or is already stored, or None."""
+    seen: set[str] = set()
+    for record_id in ids:
+        if record_id in seen or find(record_id) is not None:
+            return record_id
+        seen.add(record_id)
+    return None
+
+
+def rule_pattern(rule_id: str) -> str:
+    """A LIKE pattern (escape character backslash) matching `rule_ids` that contain `rule_id`."""
+    escaped = rule_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"% {escaped} %"
+
+
 def _matches_one(columns: Columns, name: str, wanted: str | bool) -> bool:
     if name == "rule_id":
         return columns.rule_ids is not None and f" {wanted} " in columns.rule_ids
@@ -284,8 +302,6 @@ class MemoryStore:
         """Nothing to release."""
 
     def _check_unique(self, ids: list[str]) -> None:
-        seen: set[str] = set()
-        for record_id in ids:
-            if record_id in self._ids or record_id in seen:
-                raise AuditError(f"duplicate audit record id {record_id!r}")
-            seen.add(record_id)
+        duplicate = duplicate_id(ids, self._ids.get)
+        if duplicate is not None:
+            raise AuditError(f"duplicate audit record id {duplicate!r}")

@@ -213,9 +213,8 @@ class AttributionChart:
 
 def attribution_chart(data: Mapping[str, Any]) -> AttributionChart:
     """Lay out an attribution dict's bars sorted by magnitude (the top 20, the rest summed)."""
-    names = data.get("feature_names") if isinstance(data.get("feature_names"), list) else []
-    raw = data.get("values") if isinstance(data.get("values"), list) else []
-    inputs = data.get("inputs") if isinstance(data.get("inputs"), list) else []
+    names, raw = _list(data.get("feature_names")), _list(data.get("values"))
+    inputs = _list(data.get("inputs"))
     problems: list[str] = []
     if len(names) != len(raw):
         problems.append(f"{len(names)} feature names but {len(raw)} values")
@@ -256,6 +255,10 @@ def attribution_chart(data: Mapping[str, Any]) -> AttributionChart:
         compute_ms=fmt(number(data.get("compute_ms")), 2) if "compute_ms" in data else None,
         problems=problems,
     )
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _bars(pairs: list[tuple[str, str, float]]) -> tuple[list[Bar], int, int, float, int, int]:

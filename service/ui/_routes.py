@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import jinja2
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import NoMatchFound
 
 from guard._exceptions import AuditError
 from guard.policy import CompiledPack
@@ -186,14 +187,14 @@ class _Console:
         self, request: Request, viewer: Viewer | None, template: str, status: int = 200,
         **context: Any,
     ) -> Response:
-        def url(name: str, query: str = "", **params: str) -> str:
-            return self.url(request, name, **params) + (f"?{query}" if query else "")
+        def url(route: str, /, query: str = "", **params: str) -> str:
+            return self.url(request, route, **params) + (f"?{query}" if query else "")
 
         def static(name: str) -> str:
             return url("ui_static", query=f"v={self.versions.get(name, '')}", name=name)
 
         html = self.env.get_template(template).render(
-            request=request, viewer=viewer, url=url, static=static, page=template, **context
+            request=request, viewer=viewer, url=url, static=static, current=template, **context
         )
         response = self.secure(HTMLResponse(html, status_code=status))
         if viewer is not None and viewer.cookie is not None:
@@ -336,6 +337,7 @@ class _Console:
             items=_dicts(record.get("items")), substitution=_dict(record.get("substitution")),
             when=present.when, pieces=present.pieces, masked_json=present.masked_json,
             flash=request.query_params.get("done", ""),
+            api_policy=_api_policy_url(request, str(record.get("policy", ""))),
         )
 
     def label(
@@ -488,6 +490,14 @@ class _Console:
         response = Response(body, media_type=_STATIC_TYPES[Path(name).suffix])
         response.headers["Cache-Control"] = "public, max-age=86400"
         return self.secure(response)
+
+
+def _api_policy_url(request: Request, name: str) -> str | None:
+    """The API's GET /v1/policies/{name}, when the app serving the console has that route."""
+    try:
+        return str(request.url_for("get_policy", name=name).path)
+    except NoMatchFound:
+        return None
 
 
 def _local(path: str, query: str) -> str:

@@ -73,10 +73,10 @@ def rules_report(
                 rule.line, loaded=True,
             )
     scanned = 0
-    for record in iter_matching(audit, Filters(), tenant, labels, now, budget=budget):
+    for seen in iter_matching(audit, Filters(), tenant, labels, now, budget=budget):
         scanned += 1
-        for rule_id in _rule_ids(record):
-            _stat(stats, record, rule_id).hits += 1
+        for rule_id in _rule_ids(seen):
+            _stat(stats, seen, rule_id).hits += 1
     missed: Counter[str] = Counter()
     labelled = 0
     for decision_id, reviews in labels.by_decision.items():

@@ -13,6 +13,7 @@ EXPORTED = {
     "MemoryStore",
     "MerkleTree",
     "Page",
+    "PostgresStore",
     "RecordQuery",
     "SqliteStore",
     "StoredLeaf",

@@ -203,3 +203,8 @@ def test_integrated_gradients_equals_captums_public_api(batch) -> None:
         x, baselines=torch.zeros(1, 8), n_steps=32, method="gausslegendre"
     )
     np.testing.assert_allclose(ours.values, theirs[0].detach().numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_wrong_width_fails_at_construction() -> None:
+    with pytest.raises(ModelCallError, match="module raised RuntimeError"):
+        explain.captum(mlp(n_in=8), feature_names=[f"f{i}" for i in range(5)])

@@ -34,15 +34,7 @@ def min_valid_digits() -> int:
         PhoneMetadata.metadata_for_nongeo_region(c)
         for c in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
     ]
-    lengths = [
-        n
-        for meta in metas
-        if meta is not None
-        for name in _DESCS
-        if (desc := getattr(meta, name, None)) is not None
-        for n in (desc.possible_length or ())
-        if n > 0
-    ]
+    lengths = [n for meta in metas if meta is not None for n in _lengths(meta)]
     return max(1, min(lengths, default=1))
 
 
@@ -67,33 +59,99 @@ def has_digit_cluster() -> Callable[[str], bool]:
     return check
 
 
+def _lengths(meta: Any) -> list[int]:
+    return [
+        n
+        for name in _DESCS
+        if (desc := getattr(meta, name, None)) is not None
+        for n in (desc.possible_length or ())
+        if n > 0
+    ]
+
+
+def _min_width(pattern: str | None) -> int:
+    """The fewest characters a regex can match (0 when it cannot be analysed)."""
+    if not pattern:
+        return 0
+    try:
+        import re._parser as sre_parse
+
+        return int(sre_parse.parse(pattern).getwidth()[0])
+    except (ImportError, re.error, AttributeError, TypeError):
+        return 0
+
+
+@functools.cache
+def region_floor(region: str) -> int:
+    """The fewest digits a number written without `+` can have and be valid from `region`.
+
+    Parsed as national, the national number only loses digits (national prefix, carrier
+    code, a leading country code) and must be valid for a region sharing `region`'s
+    country code. Parsed after the region's international dialling prefix, it holds that
+    prefix, a country code and a valid national number. A region whose transform rule
+    could add digits to the national number gets the global floor.
+    """
+    floor = min_valid_digits()
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None or not _only_drops_digits(meta.national_prefix_transform_rule):
+        return floor
+    siblings = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, (region,))
+    national = min(
+        (n for r in siblings for n in _lengths(PhoneMetadata.metadata_for_region(r))),
+        default=floor,
+    )
+    international = _min_width(meta.international_prefix) + 1 + floor
+    return max(floor, min(national, international))
+
+
+def _only_drops_digits(rule: str | None) -> bool:
+    """True when a transform rule only re-emits captured groups, each at most once."""
+    if not rule:
+        return True
+    refs = re.findall(r"\\(\d)|\$(\d)", rule)
+    rebuilt = "".join(f"\\{a}" if a else f"${b}" for a, b in refs)
+    groups = [a or b for a, b in refs]
+    return rebuilt == rule and len(groups) == len(set(groups))
+
+
+_PLUS = frozenset("+\uff0b")
+
+
 class _ShortcutMatcher(phonenumbers.PhoneNumberMatcher):  # type: ignore[misc]
     """PhoneNumberMatcher that rejects a candidate too short to be valid without parsing it.
 
-    Returning None from `_extract_match` is what the matcher itself does after failing to
-    parse the candidate and every inner candidate (all shorter still), so the matches
-    found, and the order of the search, are unchanged.
+    Returning None is what the matcher does anyway after failing to parse the candidate
+    and every inner candidate (all shorter still), so the matches found, the order of
+    the search and its give-up counter are unchanged. A candidate with a `+` may be any
+    country's number, so it is held to the global floor, not the region's.
     """
 
-    minimum = 1
+    def _too_short(self, candidate: str) -> bool:
+        digits = sum(c.isdecimal() for c in candidate)
+        if digits >= self._guard_floor:
+            return False
+        return digits < min_valid_digits() or not any(c in _PLUS for c in candidate)
 
     def _extract_match(self, candidate: str, offset: int) -> Any:
-        if sum(c.isdecimal() for c in candidate) < self.minimum:
+        if self._too_short(candidate):
             return None
         return super()._extract_match(candidate, offset)
 
     def _parse_and_verify(self, candidate: str, offset: int) -> Any:
-        if sum(c.isdecimal() for c in candidate) < self.minimum:
-            return None  # inner candidates of a long one may be short
+        if self._too_short(candidate):
+            return None
         return super()._parse_and_verify(candidate, offset)
 
 
-def _matcher_class(leniency: int | None) -> type[Any]:
-    usable = hasattr(phonenumbers.PhoneNumberMatcher, "_extract_match")
+def _matcher(text: str, region: str, leniency: int | None) -> Any:
+    usable = hasattr(phonenumbers.PhoneNumberMatcher, "_extract_match") and hasattr(
+        phonenumbers.PhoneNumberMatcher, "_parse_and_verify"
+    )
     if not usable or leniency is None or leniency < Leniency.VALID:
-        return phonenumbers.PhoneNumberMatcher  # type: ignore[no-any-return]
-    _ShortcutMatcher.minimum = min_valid_digits()
-    return _ShortcutMatcher
+        return phonenumbers.PhoneNumberMatcher(text, region, leniency=leniency)
+    matcher = _ShortcutMatcher(text, region, leniency=leniency)
+    matcher._guard_floor = region_floor(region)
+    return matcher
 
 
 class GuardPhoneRecognizer(PhoneRecognizer):
@@ -110,9 +168,8 @@ class GuardPhoneRecognizer(PhoneRecognizer):
         return list(EntityRecognizer.remove_duplicates(results))
 
     def _matches(self, text: str) -> Iterator[tuple[Any, str]]:
-        matcher = _matcher_class(self.leniency)
         for region in self.supported_regions:
-            for match in matcher(text, region, leniency=self.leniency):
+            for match in _matcher(text, region, self.leniency):
                 yield match, self._region_of(text[match.start : match.end], region)
 
     @staticmethod

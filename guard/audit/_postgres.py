@@ -1,0 +1,272 @@
+"""The PostgreSQL store: several processes append to one Merkle log, sequenced in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from guard._exceptions import AuditError, DependencyMissing
+from guard.audit._merkle import CompactRange
+from guard.audit._store import (
+    LeafRow,
+    RecordQuery,
+    StoredLeaf,
+    build_rows,
+    duplicate_id,
+    rule_pattern,
+)
+
+try:
+    import psycopg  # noqa: F401  (the driver the engine below loads)
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+    from alembic.util import CommandError
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise DependencyMissing(
+        f"the PostgreSQL audit store needs sqlalchemy, psycopg and alembic ({exc.name} is "
+        "missing): pip install 'agent-guard[service]'"
+    ) from exc
+
+__all__ = ["PostgresStore"]
+
+_DRIVERS = ("postgresql", "postgresql+psycopg")
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+# The statements' view of the tables that migrations/versions/ creates.
+_METADATA = sa.MetaData()
+_TEXT_COLUMNS = (
+    "time",
+    "tenant",
+    "actor",
+    "policy",
+    "policy_version",
+    "kind",
+    "verdict",
+    "mode",
+    "rule_ids",
+)
+_LEAVES = sa.Table(
+    "guard_audit_leaves",
+    _METADATA,
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.Text, nullable=False),
+    sa.Column("record", sa.LargeBinary, nullable=False),
+    sa.Column("leaf_hash", sa.LargeBinary, nullable=False),
+    sa.Column("root_after", sa.LargeBinary, nullable=False),
+    *(sa.Column(name, sa.Text) for name in _TEXT_COLUMNS),
+    sa.Column("shadow_disagrees", sa.SmallInteger),
+    sa.Column("record_type", sa.Text),
+    sa.Column("ref_id", sa.Text),
+)
+_STATE = sa.Table(
+    "guard_audit_tree_state",
+    _METADATA,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("frontier", sa.LargeBinary, nullable=False),
+)
+_C = _LEAVES.c
+_LEAF_COLUMNS = (_C.idx, _C.id, _C.record, _C.leaf_hash, _C.root_after)
+_LOCK_STATE = sa.select(_STATE.c.size, _STATE.c.frontier).where(_STATE.c.id == 0).with_for_update()
+_INSERT = _LEAVES.insert()
+_SAVE_STATE = (
+    _STATE.update()
+    .where(_STATE.c.id == 0)
+    .values(size=sa.bindparam("new_size"), frontier=sa.bindparam("new_frontier"))
+)
+_SIZE = sa.select(sa.func.coalesce(sa.func.max(_C.idx) + 1, 0))
+
+
+class PostgresStore:
+    """Leaves in PostgreSQL (URL `postgresql://user@host/db` or `postgresql+psycopg://...`).
+
+    Any number of processes may append to one database: each append locks the single
+    `guard_audit_tree_state` row (SELECT ... FOR UPDATE), reads the size and frontier
+    there, writes its leaves and the new frontier, and commits with synchronous_commit
+    on before returning. The tables, prefixed `guard_`, are created and upgraded by the
+    Alembic migrations shipped in this package when the store opens; `schema` puts them
+    in that schema (created if missing) instead of the first one on the search path.
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 5) -> None:
+        parsed = _engine_url(url)
+        self.url = parsed.render_as_string(hide_password=True)
+        self.schema = _check_schema(schema)
+        self._engine = sa.create_engine(
+            parsed,
+            pool_size=pool_size,
+            pool_pre_ping=True,  # a restarted server costs a reconnect, not a failed append
+            connect_args=_connect_args(parsed, self.schema),
+        )
+        try:
+            self._migrate()
+        except AuditError:
+            self._engine.dispose()
+            raise
+
+    def append(self, records: list[bytes]) -> list[int]:
+        """Commit records as new leaves in one transaction and return their indexes."""
+        if not records:
+            return []
+        try:
+            with self._engine.begin() as conn:
+                rows = self._append_in_transaction(conn, records)
+        except sa.exc.IntegrityError as exc:
+            raise self._integrity_error(records, exc) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditError(f"could not append to the audit log {self.url!r}: {_reason(exc)}") from exc
+        return [row.leaf.index for row in rows]
+
+    def size(self) -> int:
+        """Return the number of committed leaves."""
+        return int(self._fetch(_SIZE)[0][0])
+
+    def read(self, start: int, end: int) -> list[StoredLeaf]:
+        """Return leaves start <= index < end in index order."""
+        stmt = sa.select(*_LEAF_COLUMNS).where(_C.idx >= start, _C.idx < end).order_by(_C.idx)
+        return [_leaf(row) for row in self._fetch(stmt)]
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Return stored leaf hashes start <= index < end in index order."""
+        stmt = sa.select(_C.leaf_hash).where(_C.idx >= start, _C.idx < end).order_by(_C.idx)
+        return [bytes(row[0]) for row in self._fetch(stmt)]
+
+    def find(self, record_id: str) -> int | None:
+        """Return the index of the record with this id, or None."""
+        rows = self._fetch(sa.select(_C.idx).where(_C.id == record_id))
+        return int(rows[0][0]) if rows else None
+
+    def query(self, query: RecordQuery, *, before: int | None, limit: int) -> list[StoredLeaf]:
+        """Return up to `limit` matching leaves with index < `before`, newest first."""
+        conditions = [_condition(name, value) for name, value in query.given().items()]
+        if before is not None:
+            conditions.append(_C.idx < before)
+        stmt = sa.select(*_LEAF_COLUMNS).where(*conditions).order_by(_C.idx.desc()).limit(limit)
+        return [_leaf(row) for row in self._fetch(stmt)]
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS).replace("%", "%%"))
+        try:
+            with self._engine.begin() as conn:
+                # Sidecars starting together take turns; the last ones find the schema current.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(self.schema))))
+                if self.schema is not None:
+                    conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except (sa.exc.SQLAlchemyError, CommandError) as exc:
+            raise AuditError(
+                f"could not open the audit log {self.url!r}: {_reason(exc)}"
+            ) from exc
+
+    def _append_in_transaction(self, conn: sa.Connection, records: list[bytes]) -> list[LeafRow]:
+        # Acknowledged means on disk, whatever the server's or the role's default.
+        conn.execute(sa.text("SET LOCAL synchronous_commit = on"))
+        size, stored = conn.execute(_LOCK_STATE).one()
+        frontier = CompactRange.from_bytes(bytes(stored))
+        if frontier.size != size:
+            raise AuditError(
+                f"audit log {self.url!r} is inconsistent: its tree state says size {size} "
+                f"but holds a frontier of size {frontier.size}"
+            )
+        rows = build_rows(records, frontier)
+        conn.execute(_INSERT, [_values(row) for row in rows])
+        conn.execute(_SAVE_STATE, {"new_size": frontier.size, "new_frontier": frontier.to_bytes()})
+        return rows
+
+    def _fetch(self, stmt: sa.Executable) -> list[sa.Row[Any]]:
+        try:
+            with self._engine.connect() as conn:
+                return list(conn.execute(stmt))
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditError(f"could not read the audit log {self.url!r}: {_reason(exc)}") from exc
+
+    def _integrity_error(self, records: list[bytes], exc: sa.exc.IntegrityError) -> AuditError:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint != "guard_audit_leaves_id_key":
+            return AuditError(f"audit log {self.url!r} is inconsistent: {_reason(exc)}")
+        ids = (row.leaf.id for row in build_rows(records, CompactRange()))
+        duplicate = duplicate_id(ids, self.find)
+        return AuditError(f"duplicate audit record id {duplicate!r}")
+
+
+def _engine_url(url: str) -> sa.URL:
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise AuditError(f"invalid PostgreSQL audit URL: {exc}") from None
+    if parsed.drivername not in _DRIVERS:
+        raise AuditError(
+            f"unsupported PostgreSQL driver {parsed.drivername!r}; expected one of "
+            + ", ".join(f"{d}://" for d in _DRIVERS)
+        )
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def _check_schema(schema: str | None) -> str | None:
+    if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+        raise AuditError(
+            f"invalid schema name {schema!r}; expected a letter or underscore, then up to 62 "
+            "letters, digits or underscores"
+        )
+    return schema
+
+
+def _connect_args(url: sa.URL, schema: str | None) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        args["connect_timeout"] = 10
+    if schema is not None:  # added to any options the URL already passes to the server
+        options = url.query.get("options", "")
+        given = options if isinstance(options, str) else " ".join(options)
+        args["options"] = f"{given} -csearch_path={schema}".strip()
+    return args
+
+
+def _lock_key(schema: str | None) -> int:
+    digest = hashlib.sha256(f"guard_audit_migrate:{schema or ''}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _values(row: LeafRow) -> dict[str, object]:
+    leaf = row.leaf
+    return {
+        "idx": leaf.index,
+        "id": leaf.id,
+        "record": leaf.record,
+        "leaf_hash": leaf.leaf_hash,
+        "root_after": leaf.root_after,
+        **row.columns._asdict(),
+    }
+
+
+def _leaf(row: sa.Row[Any]) -> StoredLeaf:
+    index, record_id, record, leaf, root_after = row
+    return StoredLeaf(int(index), str(record_id), bytes(record), bytes(leaf), bytes(root_after))
+
+
+def _condition(name: str, value: str | bool) -> sa.ColumnElement[bool]:
+    if name == "rule_id":
+        return _C.rule_ids.like(rule_pattern(str(value)), escape="\\")
+    if name == "since":
+        return _C.time >= str(value)
+    if name == "until":
+        return _C.time < str(value)
+    if name == "shadow_disagrees":
+        return _C.shadow_disagrees == int(value)
+    return _C[name] == value
+
+
+def _reason(exc: Exception) -> str:
+    # The driver's message, without SQLAlchemy's echo of the statement and its parameters.
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).strip()

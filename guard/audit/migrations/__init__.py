@@ -1,0 +1,1 @@
+"""Alembic migrations for the PostgreSQL audit store; `PostgresStore` runs them when it opens."""

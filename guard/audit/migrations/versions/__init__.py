@@ -1,0 +1,1 @@
+"""One file per schema revision of the PostgreSQL audit store, oldest first."""

@@ -1,0 +1,108 @@
+"""Health, readiness, metrics, OpenAPI exposure, settings and the public door."""
+
+from __future__ import annotations
+
+import pytest
+
+import service
+from service import Settings
+from service._metrics import Tracer
+from service._server import loopback_only
+from service._settings import SettingsError
+from tests.service.conftest import pay
+
+
+def test_public_names():
+    assert service.__all__ == sorted(service.__all__)
+    assert set(service.__all__) == {"Escalations", "KeyStore", "Principal", "ServiceState",
+                                    "Settings", "app_from_env", "create_app"}
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["policies"] == 1 and ready["audit_size"] == 0
+
+
+def test_readiness_fails_when_the_log_is_closed(client):
+    client.app_state.audit.close()
+    r = client.get("/readyz")
+    assert r.status_code == 503 and r.json()["error"]["code"] == "audit_unavailable"
+
+
+def test_metrics_count_decisions_rules_and_latency(client):
+    client.post("/v1/check", json={"action": pay(900)})
+    client.post("/v1/check", json={"action": {"kind": 5}})
+    text = client.get("/metrics").text
+    assert 'guard_decisions_total{mode="enforce",policy="svc-test",verdict="escalate"} 1.0' in text
+    assert 'guard_rule_hits_total{effect="escalate",policy="svc-test",rule="big-payment"} 1.0' in (
+        text)
+    assert "guard_decision_seconds_bucket" in text and "guard_audit_append_seconds_count" in text
+    assert "guard_pii_scan_seconds_count" in text
+    assert 'guard_http_errors_total{route="/v1/check",status="422"} 1.0' in text
+    assert 'route="/v1/check",status="200"' in text
+
+
+def test_docs_can_be_turned_off(make_client):
+    c = make_client(docs=False)
+    for path in ("/openapi.json", "/docs"):
+        assert c.get(path).status_code == 404
+
+
+def test_open_access_schema_claims_no_security(client, keyed):
+    assert "securitySchemes" not in client.get("/openapi.json").json()["components"]
+    schema = keyed.get("/openapi.json").json()
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
+    assert schema["paths"]["/v1/check"]["post"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_every_operation_documents_the_error_shape(client):
+    schema = client.get("/openapi.json").json()
+    for path, item in schema["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for op in item.values():
+            for status, response in op["responses"].items():
+                if status.startswith("4"):
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/ErrorResponse"), (path, status)
+
+
+def test_settings_from_environment():
+    env = {"GUARD_PORT": "9001", "GUARD_DOCS": "false", "GUARD_KEYS": "/k.yaml",
+           "GUARD_REQUEST_TIMEOUT": "2.5", "GUARD_REDIS": ""}
+    s = Settings.from_env(env, policy="x")
+    assert (s.port, s.docs, s.keys, s.request_timeout, s.redis, s.policy) == (
+        9001, False, "/k.yaml", 2.5, None, "x")
+    assert Settings.from_env(s.to_env()) == s
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({"GUARD_PORT": "eighty"}, id="port-not-number"),
+        pytest.param({"GUARD_PORT": "0"}, id="port-zero"),
+        pytest.param({"GUARD_DOCS": "maybe"}, id="bool"),
+        pytest.param({"GUARD_WORKERS": "-1"}, id="workers"),
+    ],
+)
+def test_bad_settings_are_refused(env):
+    with pytest.raises(SettingsError):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("host", "keys", "bound", "noted"),
+    [
+        pytest.param("0.0.0.0", None, "127.0.0.1", True, id="open-access-forced-to-loopback"),
+        pytest.param("127.0.0.1", None, "127.0.0.1", True, id="open-access-on-loopback"),
+        pytest.param("0.0.0.0", "keys.yaml", "0.0.0.0", False, id="keys-any-host"),
+    ],
+)
+def test_without_keys_only_loopback(host, keys, bound, noted):
+    settings, note = loopback_only(Settings(host=host, keys=keys, policy="x"))
+    assert settings.host == bound and (note is not None) is noted
+
+
+def test_tracer_is_off_without_a_provider():
+    assert Tracer().enabled is False
