@@ -206,27 +206,40 @@ class CorpusMaker:
             lo, hi = inner if inner is not None else (0, len(value))
             sample.gold.append(Gold(start + lo, start + hi, entity, frozenset(also)))
 
-    def _value(
-        self, name: str
-    ) -> tuple[str, str | None, tuple[str, ...], tuple[int, int] | None]:
+    def _value(self, name: str) -> tuple[str, str | None, tuple[str, ...], tuple[int, int] | None]:
         f, r = self.fake, self.rng
         simple: dict[str, Callable[[], tuple[str, str | None]]] = {
             "email": lambda: (f.email(), "EMAIL_ADDRESS"),
             "name": lambda: (f.name(), "PERSON"),
             "first_name": lambda: (f.first_name(), "PERSON"),
             "city": lambda: (r.choice(CITIES), "LOCATION"),
-            "country": lambda: (r.choice(("Canada", "Germany", "France", "Spain", "Italy",
-                                          "Portugal", "Ireland", "Mexico", "Japan")),
-                                "LOCATION"),  # fmt: skip
+            "country": lambda: (
+                r.choice(
+                    (
+                        "Canada",
+                        "Germany",
+                        "France",
+                        "Spain",
+                        "Italy",
+                        "Portugal",
+                        "Ireland",
+                        "Mexico",
+                        "Japan",
+                    )
+                ),
+                "LOCATION",
+            ),  # fmt: skip
             "iban": lambda: (self._iban(), "IBAN_CODE"),
             "ssn": lambda: (f.ssn(), "US_SSN"),
             "ipv4": lambda: (f.ipv4_public(), "IP_ADDRESS"),
             "credit_card": lambda: (self._card(), "CREDIT_CARD"),
             "price": lambda: (f"${r.randint(5, 4000):,}.{r.randint(0, 99):02d}", None),
             "date": lambda: (self._date(), None),
-            "order": lambda: (f"#{r.choice('ABCDEFGH')}-{r.randint(2019, 2025)}"
-                              f"{r.randint(1, 12):02d}{r.randint(1, 28):02d}-{r.randint(1, 9999):04d}",
-                              None),  # fmt: skip
+            "order": lambda: (
+                f"#{r.choice('ABCDEFGH')}-{r.randint(2019, 2025)}"
+                f"{r.randint(1, 12):02d}{r.randint(1, 28):02d}-{r.randint(1, 9999):04d}",
+                None,
+            ),  # fmt: skip
             "order_digits": lambda: (str(r.randint(10**5, 10**8)), None),
             "bad_card": lambda: (self._bad_card(), None),
             "version": lambda: (f"{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 30)}", None),
@@ -348,6 +361,7 @@ class CorpusMaker:
 
 def stock_engine(model: str) -> Any:
     """Presidio's AnalyzerEngine as documented, with the same model and NER mapping."""
+    import spacy
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
@@ -356,8 +370,6 @@ def stock_engine(model: str) -> Any:
         ObfuscatedEmailRecognizer,
         ObfuscatedPhoneRecognizer,
     )
-
-    import spacy
 
     labels = spacy.load(model).get_pipe("ner").labels
     conf = {
@@ -560,7 +572,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     stock = stock_engine(model)
     t_stock_build = time.perf_counter() - t0
     t0 = time.perf_counter()
-    scanners = {"pattern": guard_scanner(PATTERN_PACK, model), "ner": guard_scanner(NER_PACK, model)}
+    scanners = {
+        "pattern": guard_scanner(PATTERN_PACK, model),
+        "ner": guard_scanner(NER_PACK, model),
+    }
     t_guard_build = time.perf_counter() - t0
     print(f"build: stock {t_stock_build:.1f} s, guard {t_guard_build:.1f} s (both packs)")
 
@@ -610,7 +625,14 @@ def report(
         f"throughput over {calls} scans: stock {calls / totals.stock:,.0f} msg/s, "
         f"guard scan {calls / totals.guard:,.0f} msg/s, guard batch {calls / totals.guard_batch:,.0f} msg/s"
     )
-    for key in ("pattern_scan", "pattern_batch", "ner_scan", "ner_batch", "mixed_scan", "mixed_batch"):
+    for key in (
+        "pattern_scan",
+        "pattern_batch",
+        "ner_scan",
+        "ner_batch",
+        "mixed_scan",
+        "mixed_batch",
+    ):
         print(f"  ratio {key:<14} {ratios[key]:6.1f}x")
     met = ratios["mixed_batch"] >= TARGET_RATIO
     print(

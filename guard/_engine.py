@@ -6,8 +6,10 @@ import itertools
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, overload
 
@@ -94,6 +96,9 @@ class Guard:
         self._hash_key = hash_key
         self._scanners: dict[str, PiiScanner | None] = {}
         self._scanner_errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._explainer_pool: ThreadPoolExecutor | None = None
+        self._deferred: list[Future[None]] = []
         for pack in [*packs, *shadow]:
             self._build_scanner(pack)
 
@@ -275,8 +280,45 @@ class Guard:
 
         return ranker(self, fn, **options)
 
+    def defer_explanation(self, decision: Decision, compute: Callable[[], Any]) -> None:
+        """Compute an explanation in the background and append it as a linked audit record."""
+        with self._lock:
+            if self._explainer_pool is None:
+                self._explainer_pool = ThreadPoolExecutor(1, thread_name_prefix="guard-explain")
+            future = self._explainer_pool.submit(self._explain_later, decision, compute)
+            self._deferred = [f for f in self._deferred if not f.done()] + [future]
+
+    def flush(self) -> None:
+        """Wait until every deferred explanation has been computed and recorded."""
+        with self._lock:
+            pending = list(self._deferred)
+        for future in pending:
+            future.result()
+
+    def _explain_later(self, decision: Decision, compute: Callable[[], Any]) -> None:
+        result = compute()
+        data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+        if self.audit is None:
+            decision.explanations.append(data)
+            return
+        self.audit.append(
+            {
+                "schema_version": "guard.explanation/v1",
+                "id": new_id(),
+                "time": datetime.now(UTC).isoformat(),
+                "decision_id": decision.id,
+                "tenant": decision.tenant,
+                "actor": decision.actor,
+                "policy": decision.policy,
+                "explanation": data,
+            }
+        )
+
     def close(self) -> None:
-        """Close the audit log (flushing pending records)."""
+        """Finish deferred explanations, then close the audit log (flushing pending records)."""
+        self.flush()
+        if self._explainer_pool is not None:
+            self._explainer_pool.shutdown(wait=True)
         if self.audit is not None:
             self.audit.close()
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from guard._engine import Guard
 from guard._exceptions import ActionBlocked, ActionEscalated, InvalidAction
 from guard._models import Decision
+from guard._validate import from_tool_call
 from guard.enforce import enforce_proposal
 from service._auth import Principal
 from service._deps import bind_tenant, get_state, require
@@ -20,6 +21,7 @@ from service._errors import NotFound, ServiceError
 from service._http import json_response, standard_responses
 from service._schemas import (
     BatchRequest,
+    ToolCall,
     CheckRequest,
     DecisionList,
     RankRequest,
@@ -30,6 +32,7 @@ from service._state import ServiceState
 
 __all__ = ["PolicyRequired", "TextTooLarge", "build_router", "check_text", "resolve_policy"]
 
+_SAFE_INT = 2**53 - 1
 _ERRORS = standard_responses(400, 401, 403, 404, 413, 422, 429, 503)
 Checker = Annotated[Principal, Depends(require("check"))]
 
@@ -198,7 +201,11 @@ def resolve_policy(guard: Guard, name: str | None) -> str | None:
 
 
 def check_text(values: Iterable[Any], state: ServiceState) -> None:
-    """Refuse (413) any string longer than the text limit, anywhere in the values."""
+    """Refuse long strings (413) and integers the audit log cannot canonicalise (422).
+
+    Records are RFC 8785 JSON, whose numbers are IEEE doubles: integers beyond 2**53 - 1
+    would be accepted by the rules but could not be recorded, so they are refused here.
+    """
     limit = state.settings.max_text_chars
     stack = [v for v in values if v is not None]
     while stack:
@@ -209,6 +216,11 @@ def check_text(values: Iterable[Any], state: ServiceState) -> None:
                     f"a text field has {len(value)} characters; the limit is {limit}",
                     details={"max_chars": limit},
                 )
+        elif isinstance(value, int) and not -_SAFE_INT <= value <= _SAFE_INT:
+            raise InvalidAction(
+                "an integer is outside the range JSON numbers hold exactly "
+                f"(-(2**53 - 1) .. 2**53 - 1); send it as a string"
+            )
         elif isinstance(value, dict):
             stack.extend(value.values())
             stack.extend(value.keys())
@@ -230,7 +242,10 @@ def _enforce(
 
 
 def _plain(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", exclude_unset=True)
+    """The request's action as the engine takes it; a tool call becomes a native action here,
+    so the limits above see its parsed arguments."""
+    data = model.model_dump(mode="json", exclude_unset=True)
+    return from_tool_call(data) if isinstance(model, ToolCall) else data
 
 
 def _decide(request: Request, endpoint: str, make: Callable[[], Decision]) -> Decision:

@@ -51,9 +51,7 @@ class InvalidRange(ServiceError):
     status = 422
 
 
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
-)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 
 
 def _rfc3339(value: object) -> object:
@@ -163,15 +161,15 @@ def list_decisions(
     request: Request,
     principal: Reader,
     filters: Annotated[Filters, Depends()],
-    cursor: Annotated[str | None, Query(pattern=CURSOR, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=CURSOR, description="next_cursor of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     """Decisions matching every given filter, newest first, one page at a time."""
     audit = get_state(request).audit
     items, next_cursor = query_page(audit, filters.for_principal(principal), cursor, limit)
-    return json_response(
-        {"items": [page_item(s) for s in items], "next_cursor": next_cursor}
-    )
+    return json_response({"items": [page_item(s) for s in items], "next_cursor": next_cursor})
 
 
 def export_decisions(

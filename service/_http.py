@@ -82,10 +82,13 @@ def standard_responses(*codes: int, streaming: bool = False) -> dict[int | str, 
     """
     if streaming:
         ref = {"$ref": "#/components/schemas/ErrorResponse"}
-        return {c: {"description": _DESCRIPTIONS.get(c, "Error"),
-                    "content": {JSON: {"schema": ref}}} for c in codes}
-    return {c: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(c, "Error")}
-            for c in codes}
+        return {
+            c: {"description": _DESCRIPTIONS.get(c, "Error"), "content": {JSON: {"schema": ref}}}
+            for c in codes
+        }
+    return {
+        c: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(c, "Error")} for c in codes
+    }
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

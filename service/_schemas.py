@@ -91,10 +91,18 @@ class ToolFunction(_In):
     """The function of an OpenAI-style tool call; `arguments` is a JSON object or its text."""
 
     name: str = Field(min_length=1, max_length=200)
-    arguments: JsonObject | Annotated[
-        str, Field(json_schema_extra={"contentMediaType": "application/json",
-                                      "contentSchema": {"type": "object"}})
-    ] = Field(
+    arguments: (
+        JsonObject
+        | Annotated[
+            str,
+            Field(
+                json_schema_extra={
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"type": "object"},
+                }
+            ),
+        ]
+    ) = Field(
         default_factory=dict,
         description='A JSON object, or a string holding one (as OpenAI sends it: "{\\"q\\": 1}").',
     )

@@ -29,7 +29,14 @@ from guard.audit._merkle import (
 )
 from guard.audit._signing import Signer, TreeHead
 from guard.audit._sqlite import SqliteStore
-from guard.audit._store import AuditStore, MemoryStore, RecordQuery, StoredLeaf
+from guard.audit._store import (
+    AuditStore,
+    CanonicalRecord,
+    MemoryStore,
+    RecordQuery,
+    StoredLeaf,
+    json_columns,
+)
 
 __all__ = [
     "AppendResult",
@@ -398,7 +405,11 @@ def _prepare(record: Mapping[str, Any] | BaseModel) -> _Prepared:
     if not isinstance(record_id, str) or not record_id:
         raise AuditError(f"an audit record 'id' must be a non-empty string, got {record_id!r}")
     payload = canonical_json(data)
-    return _Prepared(record_id, payload, leaf_hash(payload))
+    leaf = leaf_hash(payload)
+    columns = json_columns(data) if type(record_id) is str else None
+    if columns is not None:  # spares the store parsing and hashing the bytes again
+        payload = CanonicalRecord.describe(payload, record_id, leaf, columns)
+    return _Prepared(record_id, payload, leaf)
 
 
 def _check_leaf(leaf: StoredLeaf, frontier: CompactRange, seen: list[bytes]) -> None:

@@ -19,7 +19,7 @@ from guard.audit._store import (
 )
 
 try:
-    import psycopg  # noqa: F401  (the driver the engine below loads)
+    import psycopg
     import sqlalchemy as sa
     from alembic import command
     from alembic.config import Config
@@ -72,7 +72,14 @@ _STATE = sa.Table(
 _C = _LEAVES.c
 _LEAF_COLUMNS = (_C.idx, _C.id, _C.record, _C.leaf_hash, _C.root_after)
 _LOCK_STATE = sa.select(_STATE.c.size, _STATE.c.frontier).where(_STATE.c.id == 0).with_for_update()
-_INSERT = _LEAVES.insert()
+_COPY = "COPY guard_audit_leaves ({}) FROM STDIN (FORMAT BINARY)".format(
+    ", ".join(column.name for column in _LEAVES.columns)
+)
+_COPY_TYPES = [
+    *("int8", "text", "bytea", "bytea", "bytea"),
+    *("text" for _ in _TEXT_COLUMNS),
+    *("int2", "text", "text"),
+]
 _SAVE_STATE = (
     _STATE.update()
     .where(_STATE.c.id == 0)
@@ -115,10 +122,12 @@ class PostgresStore:
         try:
             with self._engine.begin() as conn:
                 rows = self._append_in_transaction(conn, records)
-        except sa.exc.IntegrityError as exc:
+        except (sa.exc.IntegrityError, psycopg.errors.IntegrityError) as exc:
             raise self._integrity_error(records, exc) from exc
-        except sa.exc.SQLAlchemyError as exc:
-            raise AuditError(f"could not append to the audit log {self.url!r}: {_reason(exc)}") from exc
+        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+            raise AuditError(
+                f"could not append to the audit log {self.url!r}: {_reason(exc)}"
+            ) from exc
         return [row.leaf.index for row in rows]
 
     def size(self) -> int:
@@ -164,9 +173,7 @@ class PostgresStore:
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
         except (sa.exc.SQLAlchemyError, CommandError) as exc:
-            raise AuditError(
-                f"could not open the audit log {self.url!r}: {_reason(exc)}"
-            ) from exc
+            raise AuditError(f"could not open the audit log {self.url!r}: {_reason(exc)}") from exc
 
     def _append_in_transaction(self, conn: sa.Connection, records: list[bytes]) -> list[LeafRow]:
         # Acknowledged means on disk, whatever the server's or the role's default.
@@ -179,7 +186,24 @@ class PostgresStore:
                 f"but holds a frontier of size {frontier.size}"
             )
         rows = build_rows(records, frontier)
-        conn.execute(_INSERT, [_values(row) for row in rows])
+        raw = conn.connection.driver_connection
+        if not isinstance(raw, psycopg.Connection):
+            raise AuditError(f"expected a psycopg connection, got {type(raw).__name__}")
+        # COPY in binary: several times faster than an INSERT per row, in the same transaction.
+        with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
+            copy.set_types(_COPY_TYPES)
+            for row in rows:
+                leaf = row.leaf
+                copy.write_row(
+                    (
+                        leaf.index,
+                        leaf.id,
+                        leaf.record,
+                        leaf.leaf_hash,
+                        leaf.root_after,
+                        *row.columns,
+                    )
+                )
         conn.execute(_SAVE_STATE, {"new_size": frontier.size, "new_frontier": frontier.to_bytes()})
         return rows
 
@@ -190,8 +214,9 @@ class PostgresStore:
         except sa.exc.SQLAlchemyError as exc:
             raise AuditError(f"could not read the audit log {self.url!r}: {_reason(exc)}") from exc
 
-    def _integrity_error(self, records: list[bytes], exc: sa.exc.IntegrityError) -> AuditError:
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    def _integrity_error(self, records: list[bytes], exc: Exception) -> AuditError:
+        error = getattr(exc, "orig", None) or exc
+        constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
         if constraint != "guard_audit_leaves_id_key":
             return AuditError(f"audit log {self.url!r} is inconsistent: {_reason(exc)}")
         ids = (row.leaf.id for row in build_rows(records, CompactRange()))
@@ -237,20 +262,8 @@ def _lock_key(schema: str | None) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _values(row: LeafRow) -> dict[str, object]:
-    leaf = row.leaf
-    return {
-        "idx": leaf.index,
-        "id": leaf.id,
-        "record": leaf.record,
-        "leaf_hash": leaf.leaf_hash,
-        "root_after": leaf.root_after,
-        **row.columns._asdict(),
-    }
-
-
 def _leaf(row: sa.Row[Any]) -> StoredLeaf:
-    index, record_id, record, leaf, root_after = row
+    index, record_id, record, leaf, root_after = tuple(row)
     return StoredLeaf(int(index), str(record_id), bytes(record), bytes(leaf), bytes(root_after))
 
 

@@ -205,7 +205,8 @@ class SqliteStore:
     def _integrity_error(self, records: list[bytes], exc: sqlite3.IntegrityError) -> AuditError:
         if "leaves.id" not in str(exc):
             return AuditError(f"audit log {str(self.path)!r} is inconsistent: {exc}")
-        duplicate = duplicate_id((r.leaf.id for r in build_rows(records, CompactRange())), self.find)
+        ids = (row.leaf.id for row in build_rows(records, CompactRange()))
+        duplicate = duplicate_id(ids, self.find)
         if duplicate is not None:
             return AuditError(f"duplicate audit record id {duplicate!r}")
         return AuditError(f"duplicate audit record id in {str(self.path)!r}: {exc}")

@@ -14,6 +14,7 @@ from guard.audit._merkle import CompactRange, leaf_hash
 
 __all__ = [
     "AuditStore",
+    "CanonicalRecord",
     "Columns",
     "LeafRow",
     "MemoryStore",
@@ -22,6 +23,7 @@ __all__ = [
     "build_rows",
     "duplicate_id",
     "index_columns",
+    "json_columns",
     "matches",
     "rule_pattern",
 ]
@@ -136,35 +138,118 @@ class AuditStore(Protocol):
         ...
 
 
+class CanonicalRecord(bytes):
+    """A record's canonical JSON bytes that carry its id, leaf hash and index columns.
+
+    `AuditLog` works these out from the dict it canonicalised and passes the result to
+    `AuditStore.append`, so `build_rows` neither parses nor hashes a record a second
+    time. Stores may be given plain bytes too; those are parsed.
+    """
+
+    id: str
+    leaf_hash: bytes
+    columns: Columns
+
+    @classmethod
+    def describe(
+        cls, data: bytes, record_id: str, leaf: bytes, columns: Columns
+    ) -> CanonicalRecord:
+        """Attach what `build_rows` would derive from `data`; the caller vouches for it."""
+        made = cls(data)
+        made.id, made.leaf_hash, made.columns = record_id, leaf, columns
+        return made
+
+
 def build_rows(records: list[bytes], frontier: CompactRange) -> list[LeafRow]:
     """Hash records as the leaves after `frontier`, advancing the frontier in place."""
     rows = []
     for data in records:
-        record = _parse(data)
-        leaf = leaf_hash(data)
         index = frontier.size
+        if type(data) is CanonicalRecord:
+            record_id, leaf, columns = data.id, data.leaf_hash, data.columns
+            data = bytes(data)  # stored and handed to drivers as plain bytes
+        else:
+            record = _parse(data)
+            record_id, leaf = _record_id(record, index), leaf_hash(data)
+            columns = index_columns(record)
         frontier.append(leaf)
-        stored = StoredLeaf(index, _record_id(record, index), data, leaf, frontier.root())
-        rows.append(LeafRow(stored, index_columns(record)))
+        rows.append(LeafRow(StoredLeaf(index, record_id, data, leaf, frontier.root()), columns))
     return rows
 
 
 def index_columns(record: Mapping[str, Any]) -> Columns:
     """Extract the queryable columns; fields a record type does not have are None."""
+    get = record.get
     return Columns(
-        time=_text(record.get("time")),
-        tenant=_text(record.get("tenant")),
-        actor=_text(record.get("actor")),
-        policy=_text(record.get("policy")),
-        policy_version=_text(record.get("policy_version")),
-        kind=_text(record.get("kind")),
-        verdict=_text(record.get("verdict")),
-        mode=_text(record.get("mode")),
+        time=_text(get("time")),
+        tenant=_text(get("tenant")),
+        actor=_text(get("actor")),
+        policy=_text(get("policy")),
+        policy_version=_text(get("policy_version")),
+        kind=_text(get("kind")),
+        verdict=_text(get("verdict")),
+        mode=_text(get("mode")),
         rule_ids=_rule_ids(record),
-        shadow_disagrees=_shadow_disagrees(record.get("shadow")),
-        record_type=_text(record.get("schema_version")),
-        ref_id=_text(record.get("decision_id", record.get("ref_id"))),
+        shadow_disagrees=_shadow_disagrees(get("shadow")),
+        record_type=_text(get("schema_version")),
+        ref_id=_text(get("decision_id", get("ref_id"))),
     )
+
+
+def json_columns(record: Mapping[str, Any]) -> Columns | None:
+    """`index_columns(record)`, or None unless it equals the columns of the record read back.
+
+    It does only while every field the columns come from is plain JSON already: a float
+    such as 3.0, a tuple or a str or int subclass would read back differently, so such a
+    record must be indexed from its canonical bytes instead.
+    """
+    get = record.get
+    if not all(_plain_scalar(get(name)) for name in _SCALAR_FIELDS):
+        return None
+    if not _plain_nested(get("hits"), "rule_id") or not _plain_nested(get("items"), "rule_ids"):
+        return None
+    shadow = get("shadow")
+    if isinstance(shadow, Mapping) and type(shadow) is not dict:
+        return None
+    return index_columns(record)
+
+
+_SCALAR_FIELDS = (
+    "time",
+    "tenant",
+    "actor",
+    "policy",
+    "policy_version",
+    "kind",
+    "verdict",
+    "mode",
+    "schema_version",
+    "decision_id",
+    "ref_id",
+)
+_READ_BACK_AS_IS = frozenset({str, int, bool, type(None)})
+
+
+def _plain_scalar(value: object) -> bool:
+    return type(value) in _READ_BACK_AS_IS or not isinstance(value, (str, int, float, tuple))
+
+
+def _plain_nested(value: object, key: str) -> bool:
+    # `hits` entries name one rule id, `items` entries a list of them.
+    if type(value) is not list:
+        return not isinstance(value, (list, tuple))
+    for entry in value:
+        if type(entry) is not dict:
+            if isinstance(entry, Mapping):
+                return False
+            continue
+        ids = entry.get(key, "")
+        if type(ids) is list:
+            if not all(type(i) is str for i in ids):
+                return False
+        elif type(ids) is not str and (key == "rule_id" or isinstance(ids, (list, tuple))):
+            return False
+    return True
 
 
 def matches(columns: Columns, filters: Mapping[str, str | bool]) -> bool:
@@ -218,6 +303,11 @@ def _record_id(record: Mapping[str, Any], index: int) -> str:
 
 
 def _text(value: object) -> str | None:
+    kind = type(value)
+    if kind is str or value is None:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
     if isinstance(value, str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):

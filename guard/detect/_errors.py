@@ -8,9 +8,18 @@ INSTALL_HINT = "pip install 'agent-guard[pii]'"
 
 
 class PiiConfigError(PolicyError):
-    """The pack's `pii` section names something the detector cannot provide or build."""
+    """The pack's `pii` section names something the detector cannot provide or build.
+
+    A PolicyError, so pack loading reports it like any other pack error; it carries no
+    file position because it is raised after parsing, when the detector is built.
+    """
 
     code = "pii_config_invalid"
+
+    def __init__(self, message: str) -> None:
+        GuardError.__init__(self, message)
+        self.file = self.line = self.column = self.text = None
+        self.reason = message
 
 
 class DetectionError(GuardError):

@@ -6,7 +6,8 @@ import functools
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -40,17 +41,137 @@ def agent(
     actions: Sequence[Mapping[str, Any]] | None = None,
     policy: str | None = None,
     context: ContextArg = None,
+    explain: Any = None,
+    action_of: Callable[[Any], Mapping[str, Any]] | None = None,
+    explain_mode: Literal["auto", "sync", "deferred"] = "auto",
 ) -> Any:
-    """Wrap `fn` so its proposal is checked, and denied or escalated actions never run."""
+    """Wrap `fn` so its proposal is checked, and denied or escalated actions never run.
+
+    `fn` may return an action, `[(action, probability), ...]`, scores over `actions`, or an
+    MCTS search tree (its root children become the alternatives; `action_of(a)` turns a
+    planner action into a guard action). `explain` (an explainer with `.explain(x, target)`
+    applied to the first argument, or a callable given the call's arguments) attaches an
+    attribution: synchronously when the pack's rules read `attribution` or there is no
+    audit log, else deferred to a background worker that appends a linked audit record.
+    """
+    if explain_mode not in ("auto", "sync", "deferred"):
+        raise InvalidAction(f"explain_mode must be auto, sync or deferred, got {explain_mode!r}")
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedAction:
-            ctx = _context(context, args, kwargs)
-            return enforce_proposal(guard, out, ctx, actions=actions, policy=policy)
+            ctx = dict(_context(context, args, kwargs) or {})
+            tree = _tree(out, actions, action_of, args)
+            if tree is not None:
+                out = tree.candidates
+                ctx["rationale"] = tree.rationale.as_dict()
+            explanations = [tree.rationale.model_dump(mode="json")] if tree else []
+            deferred = None
+            if explain is not None:
+                target = _best_index(out, actions)
+                run = functools.partial(_attribute, explain, args, kwargs, target)
+                if _sync(guard, policy, explain_mode):
+                    attribution = run()
+                    explanations.append(attribution.model_dump(mode="json"))
+                    ctx["attribution"] = attribution.as_dict()
+                else:
+                    deferred = run
+            return enforce_proposal(
+                guard,
+                out,
+                ctx,
+                actions=None if tree else actions,
+                policy=policy,
+                explanations=explanations,
+                tree=tree,
+                deferred=deferred,
+            )
 
         return _wrap(func, enforce)
 
     return decorate(fn) if fn is not None else decorate
+
+
+@dataclass
+class _Tree:
+    """A planner's search tree turned into guard alternatives, with its rationale."""
+
+    source: Any
+    state: Any
+    rationale: Any
+    order: list[Any]
+    candidates: list[tuple[Mapping[str, Any], float]]
+
+
+def _tree(
+    out: Any,
+    actions: Sequence[Mapping[str, Any]] | None,
+    action_of: Callable[[Any], Mapping[str, Any]] | None,
+    args: tuple[Any, ...],
+) -> _Tree | None:
+    if actions is not None or not _is_tree(out):
+        return None
+    from explain import rationale
+
+    state = args[0] if args and hasattr(args[0], "legal_actions") else None
+    r = rationale(out, state)
+    stats = {s.action: s for s in r.actions}
+    rest = sorted((s for s in r.actions if s.action != r.chosen), key=lambda s: -s.visits)
+    order = [r.chosen, *(s.action for s in rest)]
+    make = action_of or _planner_action
+    candidates = [(make(a), float(stats[a].visit_share)) for a in order]
+    return _Tree(out, state, r, order, candidates)
+
+
+def _is_tree(out: Any) -> bool:
+    if isinstance(out, Mapping):
+        return "children" in out and "kind" not in out
+    return hasattr(out, "children_visits") or (
+        hasattr(out, "children") and not isinstance(out, Sequence | str)
+    )
+
+
+def _planner_action(action: Any) -> dict[str, Any]:
+    return {"kind": "planner_action", "params": {"action": action}}
+
+
+def _best_index(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> int | None:
+    """The index of the policy's own first choice, the target an attribution explains."""
+    if isinstance(out, Mapping | BaseModel):
+        return None
+    pairs = _candidates(out, actions)
+    best = pairs[0][0]
+    if actions is not None:
+        return next(i for i, a in enumerate(actions) if a is best)
+    return next(i for i, p in enumerate(out) if p[0] is best)
+
+
+def _attribute(
+    explainer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], target: int | None
+) -> Any:
+    from explain import ExplanationUnavailable, safe_explain
+
+    if hasattr(explainer, "explain"):
+        if not args:
+            return ExplanationUnavailable(
+                reason="the guarded function got no input to explain",
+                error_code="no_input",
+                error_type="ExplanationInputError",
+            )
+        return safe_explain(explainer, args[0], target)
+    try:
+        return explainer(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - an explanation must never cost the decision
+        return ExplanationUnavailable(
+            reason=f"{type(exc).__name__}: {exc}",
+            error_code="explanation_error",
+            error_type=type(exc).__name__,
+        )
+
+
+def _sync(guard: Guard, policy: str | None, mode: str) -> bool:
+    if mode != "auto":
+        return mode == "sync"
+    return guard.audit is None or guard.pack(policy).uses_explanations
 
 
 def ranker(
@@ -87,6 +208,9 @@ def enforce_proposal(
     *,
     actions: Sequence[Mapping[str, Any]] | None = None,
     policy: str | None = None,
+    explanations: Sequence[dict[str, Any]] = (),
+    tree: _Tree | None = None,
+    deferred: Callable[[], Any] | None = None,
 ) -> GuardedAction:
     """Check a proposal (action, alternatives or scores) and return what may run."""
     candidates = _candidates(out, actions)
@@ -103,8 +227,24 @@ def enforce_proposal(
         decision.substitution = _substitution(decisions, candidates, chosen)
     elif decision.verdict is Verdict.DENY and len(candidates) > 1:
         decision.substitution = _substitution(decisions, candidates, -1)
+    decision.explanations = list(explanations)
+    if tree is not None and chosen > 0:
+        decision.explanations[0] = _shielded(tree, decisions[:chosen])
     guard.record(decision, candidates[chosen][0])
+    if deferred is not None:
+        guard.defer_explanation(decision, deferred)
     return _apply(guard, decision, candidates[0][0])
+
+
+def _shielded(tree: _Tree, denied: list[Decision]) -> dict[str, Any]:
+    """Re-explain the tree with the denied root actions shielded by the rules that denied them."""
+    from explain import rationale
+
+    shield = {
+        tree.order[i]: ", ".join(h.rule_id for h in d.hits if h.effect is Verdict.DENY) or "deny"
+        for i, d in enumerate(denied)
+    }
+    return dict(rationale(tree.source, tree.state, shielded=shield).model_dump(mode="json"))
 
 
 def _apply(guard: Guard, decision: Decision, first: Mapping[str, Any]) -> GuardedAction:

@@ -398,12 +398,35 @@ def _arith_error(symbol: str, a: Any, b: Any, text: str) -> EvaluationError:
     return EvaluationError(f"cannot compute {describe(a)} {symbol} {describe(b)} in {text!r}")
 
 
+def _weight(value: Any, budget: int) -> int:
+    """How many elements and characters `value` holds, counting shared sub-lists each time.
+
+    Stops counting past `budget`: `[[0] * 99999] * 99999` is ten billion elements to
+    anything that serialises it, although it holds only two lists.
+    """
+    total, stack = 0, [value]
+    while stack and total <= budget:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += len(item)
+            stack.extend([x for x in item if isinstance(x, _NESTED)])
+        elif isinstance(item, dict):
+            total += len(item)
+            stack.extend([x for x in item.values() if isinstance(x, _NESTED)])
+    return total
+
+
+_NESTED: Final = (str, list, tuple, set, frozenset, dict)
+
+
 def _add(a: Any, b: Any, text: str) -> Any:
     if _is_number(a) and _is_number(b):
         return a + b
     same = isinstance(a, str) and isinstance(b, str) or isinstance(a, list) and isinstance(b, list)
     if same:
-        if len(a) + len(b) > MAX_SEQUENCE:
+        if _weight(a, MAX_SEQUENCE) + _weight(b, MAX_SEQUENCE) > MAX_SEQUENCE:
             raise EvaluationError(f"{text!r} would build more than {MAX_SEQUENCE} elements")
         return a + b
     raise _arith_error("+", a, b, text)
@@ -420,7 +443,7 @@ def _mul(a: Any, b: Any, text: str) -> Any:
         return a * b
     seq, count = (a, b) if isinstance(a, (str, list)) else (b, a)
     if isinstance(seq, (str, list)) and isinstance(count, int) and not isinstance(count, bool):
-        if count > 0 and len(seq) * count > MAX_SEQUENCE:
+        if count > 0 and _weight(seq, MAX_SEQUENCE) * count > MAX_SEQUENCE:
             raise EvaluationError(f"{text!r} would build more than {MAX_SEQUENCE} elements")
         return seq * count
     raise _arith_error("*", a, b, text)

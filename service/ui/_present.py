@@ -109,12 +109,19 @@ def row(record: Mapping[str, Any], now: datetime, label: str | None) -> Row:
         actor=str(record.get("actor") or ""),
         tenant=str(record.get("tenant") or ""),
         rules=rules,
-        message=next((str(h.get("message")) for h in found if h.get("message")), ""),
+        message=_message(found, str(record.get("verdict", ""))),
         pii=len(_dicts(record.get("pii"))),
         shadow_verdict=str(shadow.get("verdict")) if shadow else None,
         shadow_agrees=bool(shadow.get("agrees")) if shadow else None,
         label=label,
     )
+
+
+def _message(found: list[dict[str, Any]], verdict: str) -> str:
+    """The message of the hit that set the verdict (else the first message)."""
+    deciding = [h for h in found if h.get("effect") == verdict and h.get("message")]
+    chosen = deciding or [h for h in found if h.get("message")]
+    return str(chosen[0]["message"]) if chosen else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,7 @@ OPERATORS = [
     pytest.param("'ab' * 2", "abab", id="repeat-str"),
     pytest.param("2 * [0]", [0, 0], id="repeat-list"),
     pytest.param("'ab' * -1", "", id="repeat-negative"),
+    pytest.param("len([[0] * 100] * 100)", 100, id="repeat-nested-small"),
     pytest.param("params.flag + 1", 2, id="bool-is-number"),
     # conditional expression
     pytest.param("'big' if params.amount > 500 else 'small'", "big", id="ifexp"),
@@ -281,7 +282,9 @@ EVALUATION_ERRORS = [
     pytest.param("params.tags['a']", MissingField, "indexed by integers", id="list-str-key"),
     pytest.param("params.message[0]", MissingField, "not an object", id="index-string"),
     pytest.param("params[context.role]", MissingField, "(key 'agent')", id="dynamic-key"),
-    pytest.param("params[params.tags]", EvaluationError, "cannot be used as a field", id="list-key"),
+    pytest.param(
+        "params[params.tags]", EvaluationError, "cannot be used as a field", id="list-key"
+    ),
     pytest.param("rationale.best", MissingField, "no 'rationale' in this scope", id="absent-scope"),
     pytest.param("attribution", MissingField, "no 'attribution' in this scope", id="absent-name"),
     pytest.param('"a" < 3', EvaluationError, "cannot compare string 'a' < number 3", id="lt-types"),
@@ -305,6 +308,9 @@ EVALUATION_ERRORS = [
     pytest.param("params.nested * 2", EvaluationError, "cannot compute", id="mul-object"),
     pytest.param('"a" * 1000000000', EvaluationError, "more than 100000", id="mul-str-huge"),
     pytest.param("[0] * 100001", EvaluationError, "more than 100000", id="mul-list-huge"),
+    pytest.param("[[0] * 1000] * 1000", EvaluationError, "more than", id="mul-nested-huge"),
+    pytest.param("['a' * 1000] * 1000", EvaluationError, "more than", id="mul-strings-huge"),
+    pytest.param("['a' * 60000] + ['b' * 60000]", EvaluationError, "more than", id="add-huge"),
     pytest.param("-params.message", EvaluationError, "unary -", id="neg-str"),
     pytest.param("+params.tags", EvaluationError, "unary +", id="pos-list"),
     pytest.param("{params.tags: 1}", EvaluationError, "cannot be keys", id="object-list-key"),
@@ -679,9 +685,7 @@ def test_names_functions_and_paths_used() -> None:
     assert expr.names_used == frozenset(
         {"params", "context", "pii", "item", "items", "actor", "kind"}
     )
-    assert expr.functions_used == frozenset(
-        {"len", "pii.any", "has", "any", "rate", "matches"}
-    )
+    assert expr.functions_used == frozenset({"len", "pii.any", "has", "any", "rate", "matches"})
     assert expr.paths_used == frozenset(
         {
             "params.amount",

@@ -35,8 +35,12 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["a", "b", "amount", "x", "_x", "items"]), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["a", "b", "amount", "x", "_x", "items"]), children, max_size=4
+        )
+    ),
     max_leaves=12,
 )
 
@@ -51,7 +55,11 @@ def envs(draw: st.DrawFn) -> dict[str, Any]:
         st.none()
         | st.just(
             PiiView(
-                [PiiFinding(entity_type="EMAIL_ADDRESS", field="params.m", start=0, end=1, score=1)],
+                [
+                    PiiFinding(
+                        entity_type="EMAIL_ADDRESS", field="params.m", start=0, end=1, score=1
+                    )
+                ],
                 frozenset({"EMAIL_ADDRESS"}),
             )
         )
@@ -60,16 +68,24 @@ def envs(draw: st.DrawFn) -> dict[str, Any]:
     return env
 
 
-def is_json_like(value: Any, depth: int = 0) -> bool:
-    if depth > 50:
-        return False
-    if value is None or isinstance(value, bool | int | float | str):
-        return True
-    if isinstance(value, list | tuple | set | frozenset):
-        return all(is_json_like(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return all(is_json_like(k, depth + 1) and is_json_like(v, depth + 1) for k, v in value.items())
-    return False
+def is_json_like(value: Any, budget: int = 1_000_000) -> bool:
+    """JSON-like and bounded: at most `budget` elements, counting shared sub-lists each time."""
+    stack = [value]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        item = stack.pop()
+        if item is None or isinstance(item, bool | int | float | str):
+            continue
+        if isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        else:
+            return False
+    return True
 
 
 def same(a: Any, b: Any) -> bool:
@@ -107,12 +123,77 @@ def check(source: str, env: dict[str, Any]) -> None:
 # (a) random strings.
 
 TOKENS = [
-    "params", "context", "item", "items", "pii", "kind", "x", "y", "os", "__class__", "_x",
-    "__import__", "eval", "len", "pii.any", "rate", "matches", "has", "get", "getattr", "any",
-    "all", "sum", "min", "true", "null", "None", "lambda", ":", "for", "in", "if", "else",
-    "not", "and", "or", "is", "==", "!=", "<", ">=", "+", "-", "*", "/", "//", "%", "**", "@",
-    "(", ")", "[", "]", "{", "}", ",", ".", "'a'", '"b"', "0", "1", "2.5", "10", "\n", "#", ":=",
-    "*", "**", "f'{x}'", "\\", ";",
+    "params",
+    "context",
+    "item",
+    "items",
+    "pii",
+    "kind",
+    "x",
+    "y",
+    "os",
+    "__class__",
+    "_x",
+    "__import__",
+    "eval",
+    "len",
+    "pii.any",
+    "rate",
+    "matches",
+    "has",
+    "get",
+    "getattr",
+    "any",
+    "all",
+    "sum",
+    "min",
+    "true",
+    "null",
+    "None",
+    "lambda",
+    ":",
+    "for",
+    "in",
+    "if",
+    "else",
+    "not",
+    "and",
+    "or",
+    "is",
+    "==",
+    "!=",
+    "<",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "//",
+    "%",
+    "**",
+    "@",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ".",
+    "'a'",
+    '"b"',
+    "0",
+    "1",
+    "2.5",
+    "10",
+    "\n",
+    "#",
+    ":=",
+    "*",
+    "**",
+    "f'{x}'",
+    "\\",
+    ";",
 ]
 
 
@@ -134,9 +215,32 @@ def test_random_token_soup(source: str, env: dict[str, Any]) -> None:
 NAMES = sorted(SCOPE_NAMES) + ["x", "os", "true", "null", "False", "__builtins__", "self", "_"]
 ATTRS = ["amount", "a", "b", "items", "keys", "__class__", "_x", "__dict__", "mro", "x"]
 FUNCS = [
-    "len", "lower", "str", "int", "abs", "min", "max", "any", "all", "sum", "round", "has",
-    "get", "domain", "contains_any", "startswith", "pii.any", "pii.count", "rate", "eval",
-    "getattr", "type", "open", "__import__", "params.items", "x.y",
+    "len",
+    "lower",
+    "str",
+    "int",
+    "abs",
+    "min",
+    "max",
+    "any",
+    "all",
+    "sum",
+    "round",
+    "has",
+    "get",
+    "domain",
+    "contains_any",
+    "startswith",
+    "pii.any",
+    "pii.count",
+    "rate",
+    "eval",
+    "getattr",
+    "type",
+    "open",
+    "__import__",
+    "params.items",
+    "x.y",
 ]
 literals = st.one_of(
     st.integers(min_value=-(10**6), max_value=10**6).map(repr),
@@ -279,6 +383,9 @@ ESCAPES = [
     pytest.param("[0] * 1000000000", id="huge-list"),
     pytest.param("'a' * 99999 * 99999", id="huge-repeat-chain"),
     pytest.param("[[0] * 99999] * 99999", id="nested-repeat"),
+    pytest.param("[[[0] * 300] * 300] * 300", id="nested-repeat-3"),
+    pytest.param("get(params.none, [['x' * 99999] * 1] * 99999)", id="repeat-in-default"),
+    pytest.param("[[0] * 99999] * 1 + [[0] * 99999] * 1", id="add-after-repeat"),
     pytest.param("round(1, -999999999)", id="round-dos"),
     pytest.param("int('9' * 5000)", id="int-digits"),
     pytest.param("str(10 * 10 * 10)", id="str-small-is-fine"),

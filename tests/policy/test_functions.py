@@ -195,7 +195,9 @@ FUNCTION_ERRORS = [
     pytest.param("endswith(null, 'a')", EvaluationError, "endswith() needs", id="ew-null"),
     pytest.param("domain(3)", EvaluationError, "domain() needs a URL", id="domain-num"),
     pytest.param("domain('')", EvaluationError, "cannot read a hostname", id="domain-empty"),
-    pytest.param("domain('http://')", EvaluationError, "cannot read a hostname", id="domain-nohost"),
+    pytest.param(
+        "domain('http://')", EvaluationError, "cannot read a hostname", id="domain-nohost"
+    ),
     pytest.param("domain('http://[::1')", EvaluationError, "cannot read", id="domain-bad-ipv6"),
     pytest.param("domain('http://a..b/')", EvaluationError, "cannot read", id="domain-empty-label"),
     pytest.param("rate(actor, 0)", EvaluationError, "positive number", id="rate-zero-window"),

@@ -88,6 +88,12 @@ def test_shield_returns_allowed_indexes_and_records_nothing(client):
             422, "invalid_action", id="tool-arguments-not-json"),
         pytest.param(b'{"action": {"kind": "x", "params": {"n": 123456789012345678901234}}}',
                      422, "invalid_action", id="integer-out-of-range"),
+        pytest.param(b'{"action": {"kind": "x", "params": {"n": 9007199254740993}}}',
+                     422, "invalid_action", id="integer-beyond-json-doubles"),
+        pytest.param(
+            json.dumps({"action": {"type": "function", "function": {
+                "name": "x", "arguments": '{"n": 9007199254740993}'}}}).encode(),
+            422, "invalid_action", id="tool-argument-beyond-json-doubles"),
     ],
 )
 def test_bad_input_gets_the_right_4xx_and_code(client, body, status, code):

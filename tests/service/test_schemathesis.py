@@ -43,7 +43,7 @@ _CONFIG = SchemathesisConfig.from_dict({
     "operations": [
         {"include-path-regex": path,
          "checks": {"positive_data_acceptance": {"expected-statuses": _SEMANTIC_422}}}
-        for path in ("^/v1/(check|check/batch|shield)$", "^/v1/audit/consistency$")
+        for path in ("^/v1/(check|check/batch|shield|rank)$", "^/v1/audit/consistency$")
     ],
 })
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP, config=_CONFIG)

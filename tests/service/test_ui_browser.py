@@ -297,6 +297,7 @@ def test_labels_feed_the_rules_page_and_exports_download(page, site, tmp_path):
     page.goto(site["url"] + "/ui/rules")
     row = page.locator("tr[id='rule-marketplace-agent-payment-hard-limit']")
     expect(row).to_contain_text("100%")
+    page.screenshot(path=str(ARTIFACTS / "ui-rules.png"), full_page=True)
 
     page.goto(site["url"] + "/ui/decisions?label=false_positive")
     with page.expect_download() as download:

@@ -95,7 +95,7 @@ def region_floor(region: str) -> int:
     meta = PhoneMetadata.metadata_for_region(region)
     if meta is None or not _only_drops_digits(meta.national_prefix_transform_rule):
         return floor
-    siblings = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, (region,))
+    siblings = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code or 0, (region,))
     national = min(
         (n for r in siblings for n in _lengths(PhoneMetadata.metadata_for_region(r))),
         default=floor,
@@ -117,7 +117,7 @@ def _only_drops_digits(rule: str | None) -> bool:
 _PLUS = frozenset("+\uff0b")
 
 
-class _ShortcutMatcher(phonenumbers.PhoneNumberMatcher):  # type: ignore[misc]
+class _ShortcutMatcher(phonenumbers.PhoneNumberMatcher):
     """PhoneNumberMatcher that rejects a candidate too short to be valid without parsing it.
 
     Returning None is what the matcher does anyway after failing to parse the candidate
@@ -125,6 +125,8 @@ class _ShortcutMatcher(phonenumbers.PhoneNumberMatcher):  # type: ignore[misc]
     the search and its give-up counter are unchanged. A candidate with a `+` may be any
     country's number, so it is held to the global floor, not the region's.
     """
+
+    _guard_floor = 1
 
     def _too_short(self, candidate: str) -> bool:
         digits = sum(c.isdecimal() for c in candidate)
@@ -148,7 +150,7 @@ def _matcher(text: str, region: str, leniency: int | None) -> Any:
         phonenumbers.PhoneNumberMatcher, "_parse_and_verify"
     )
     if not usable or leniency is None or leniency < Leniency.VALID:
-        return phonenumbers.PhoneNumberMatcher(text, region, leniency=leniency)
+        return phonenumbers.PhoneNumberMatcher(text, region, leniency=leniency)  # type: ignore[arg-type]
     matcher = _ShortcutMatcher(text, region, leniency=leniency)
     matcher._guard_floor = region_floor(region)
     return matcher
@@ -161,9 +163,9 @@ class GuardPhoneRecognizer(PhoneRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: Any = None
     ) -> list[RecognizerResult]:
         """Presidio's loop over regions, each with a shortcut matcher."""
+        make: Any = self._get_recognizer_result
         results = [
-            self._get_recognizer_result(match, text, region, nlp_artifacts)
-            for match, region in self._matches(text)
+            make(match, text, region, nlp_artifacts) for match, region in self._matches(text)
         ]
         return list(EntityRecognizer.remove_duplicates(results))
 
