@@ -15,6 +15,14 @@ output, with the same 50 background rows and shap's default sample count
 Every timed call returns a full Attribution (pydantic model, additivity/convergence check
 included). Each call is timed alone with `time.perf_counter`; a warm-up runs first.
 
+A third section times what an agent pays per guarded call: `@g.agent(actions=...,
+explain=explain.captum(mlp))` on the same MLP, with a pack whose rules do not read
+`attribution` and a SQLite audit log in a temporary folder, in three modes: no explanation,
+deferred (`explain_mode="deferred"`: IG runs on the guard's background worker and lands as
+a linked audit record) and sync (IG before the decision returns). Torch runs on one thread.
+`g.flush()` runs after the timed calls, outside the timing; how long the backlog took is
+reported. Target: deferred p50 within 1.1x of no explanation.
+
 Run: python benchmarks/bench_explain.py [--quick] [--n N] [--kernel-n K] [--seed S] [--json]
 """
 
@@ -24,6 +32,7 @@ import argparse
 import json
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,6 +43,9 @@ import shap
 import torch
 
 import explain
+from guard import Guard
+from guard.audit import open_audit
+from guard.policy import parse
 
 N_FEATURES_RANKER = 50
 N_FEATURES_MLP = 64
@@ -46,6 +58,24 @@ WARMUP = 20
 # Targets from DESIGN.md: attribution attached, per decision.
 TARGET_P50_MS = 5.0
 TARGET_VS_KERNEL = 100.0
+# Target for a guarded agent with deferred attribution: p50 over no explanation at all.
+TARGET_DEFERRED_RATIO = 1.1
+
+GUARDED_MODES = ("none", "deferred", "sync")
+# A pack whose rules never read `attribution`, so "auto" would defer the explanation.
+GUARDED_PACK = """\
+name: bench-offers
+version: 1
+rules:
+  - id: no-tier-7-for-new-accounts
+    match: {kind: offer}
+    when: params.tier == 7 and get(context.account_age_days, 0) < 30
+    effect: deny
+  - id: tier-6-needs-review
+    match: {kind: offer}
+    when: params.tier == 6 and get(context.region, "eu") == "restricted"
+    effect: escalate
+"""
 
 
 def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
@@ -168,6 +198,55 @@ def bench_mlp(n: int, kernel_n: int, seed: int) -> dict[str, Any]:
     return results
 
 
+def bench_guarded(n: int, seed: int) -> dict[str, Any]:
+    """Per-call latency of a guarded MLP agent without, with deferred and with sync IG."""
+    net = build_mlp(seed)
+    rng = np.random.default_rng(seed + 3)
+    rows = rng.normal(size=(n + WARMUP, N_FEATURES_MLP)).astype(np.float32)
+    actions = [{"kind": "offer", "params": {"tier": t}} for t in range(N_ACTIONS)]
+    context = {"account_age_days": 400, "region": "eu"}
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    results: dict[str, Any] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for mode in GUARDED_MODES:
+                g = Guard([parse(GUARDED_PACK)], audit=open_audit(f"sqlite:///{tmp}/{mode}.db"))
+                options: dict[str, Any] = {}
+                if mode != "none":
+                    options = {"explain": explain.captum(net, n_steps=32), "explain_mode": mode}
+
+                @g.agent(actions=actions, context=context, **options)
+                def policy(x: np.ndarray) -> torch.Tensor:
+                    with torch.no_grad():
+                        return net(torch.from_numpy(x))
+
+                for row in rows[:WARMUP]:
+                    policy(row)
+                g.flush()  # the warm-up's backlog stays out of the timing
+                times = time_calls(policy, rows[WARMUP:], 0)
+                start = time.perf_counter()
+                g.flush()
+                backlog_s = time.perf_counter() - start
+                assert g.audit is not None
+                records = g.audit.head().size
+                g.close()
+                res = percentiles(times)
+                res["records"] = records
+                if mode == "deferred":
+                    res["backlog_ms"] = backlog_s * 1e3
+                results[mode] = res
+    finally:
+        torch.set_num_threads(default_threads)
+    none_p50 = results["none"]["p50_ms"]
+    for mode in GUARDED_MODES:
+        results[mode]["vs_none"] = results[mode]["p50_ms"] / none_p50
+    ratio = results["deferred"]["vs_none"]
+    results["deferred_ratio"] = ratio
+    results["meets_deferred_ratio"] = ratio <= TARGET_DEFERRED_RATIO
+    return results
+
+
 def run(n: int, kernel_n: int, seed: int) -> dict[str, Any]:
     """Run both benchmarks and compute ratios against KernelExplainer.
 
@@ -194,7 +273,8 @@ def run(n: int, kernel_n: int, seed: int) -> dict[str, Any]:
             "meets_p50": r["p50_ms"] <= TARGET_P50_MS,
             "meets_ratio": r["kernel_ratio"] >= TARGET_VS_KERNEL,
         }
-    return {"ranker": ranker, "mlp": mlp, "summary": summary}
+    guarded = bench_guarded(n, seed)
+    return {"ranker": ranker, "mlp": mlp, "summary": summary, "guarded": guarded}
 
 
 def report(result: dict[str, Any]) -> str:
@@ -235,7 +315,37 @@ def report(result: dict[str, Any]) -> str:
             f"{'met' if s['meets_p50'] else 'MISSED'}), {s['kernel_ratio']:.0f}x faster than "
             f"Kernel (target >= {TARGET_VS_KERNEL:.0f}x: {'met' if s['meets_ratio'] else 'MISSED'})"
         )
+    if "guarded" in result:
+        lines += ["", *report_guarded(result["guarded"])]
     return "\n".join(lines)
+
+
+def report_guarded(res: dict[str, Any]) -> list[str]:
+    labels = {
+        "none": "guarded MLP agent, no explanation",
+        "deferred": "guarded MLP agent, IG deferred",
+        "sync": "guarded MLP agent, IG sync",
+    }
+    lines = [
+        "guarded agent: @g.agent(actions=8, explain=captum IG n_steps=32), 2-rule pack, "
+        "SQLite audit, torch threads=1",
+        f"{'mode':52} {'p50 ms':>9} {'p99 ms':>9} {'vs none':>10}",
+    ]
+    for mode in GUARDED_MODES:
+        r = res[mode]
+        lines.append(
+            f"{labels[mode]:52} {r['p50_ms']:9.3f} {r['p99_ms']:9.3f} {r['vs_none']:>9.2f}x"
+        )
+    d = res["deferred"]
+    explanations = d["records"] - d["n"] - WARMUP
+    lines += [
+        f"deferred backlog after the timed calls: flush() took {d['backlog_ms']:.1f} ms; "
+        f"{explanations} explanation records linked to {d['n'] + WARMUP} decisions",
+        f"guarded agent, deferred/none p50: {res['deferred_ratio']:.2f}x "
+        f"(target <= {TARGET_DEFERRED_RATIO}: "
+        f"{'met' if res['meets_deferred_ratio'] else 'MISSED'})",
+    ]
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -251,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run(n, kernel_n, args.seed)
     print(json.dumps(result, indent=2) if args.json else report(result))
     met = all(s["meets_p50"] and s["meets_ratio"] for s in result["summary"].values())
+    met = met and result["guarded"]["meets_deferred_ratio"]
     return 0 if met else 1
 
 

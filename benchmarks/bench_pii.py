@@ -487,16 +487,35 @@ def _match(gold: Sequence[Gold], matched: set[int], start: int, end: int, entity
 
 
 @dataclass
+class Clock:
+    """Wall-clock and CPU seconds (CPU time is steadier on a shared, busy machine)."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def add(self, other: Clock) -> None:
+        self.wall += other.wall
+        self.cpu += other.cpu
+
+
+@dataclass
 class Timing:
-    stock: float = 0.0
-    guard: float = 0.0
-    guard_batch: float = 0.0
+    stock: Clock = field(default_factory=Clock)
+    guard: Clock = field(default_factory=Clock)
+    batch: Clock = field(default_factory=Clock)
+
+    def add(self, other: Timing) -> None:
+        self.stock.add(other.stock)
+        self.guard.add(other.guard)
+        self.batch.add(other.batch)
 
 
-def timed(fn: Callable[[], list[list[Pred]]]) -> tuple[float, list[list[Pred]]]:
-    t0 = time.perf_counter()
+def timed(fn: Callable[[], list[list[Pred]]], into: Clock) -> list[list[Pred]]:
+    w0, c0 = time.perf_counter(), time.process_time()
     out = fn()
-    return time.perf_counter() - t0, out
+    into.wall += time.perf_counter() - w0
+    into.cpu += time.process_time() - c0
+    return out
 
 
 def run_pack(
@@ -505,44 +524,48 @@ def run_pack(
     samples: Sequence[Sample],
     stock: Any,
     scanner: PiiScanner,
-) -> tuple[Timing, list[list[Pred]], list[list[Pred]], list[list[Pred]]]:
+) -> tuple[Timing, dict[str, list[list[Pred]]]]:
     texts = [s.text for s in samples]
     warm = texts[:20]
     run_stock(stock, pack, warm)
     run_guard(scanner, warm)
     run_guard_batch(scanner, warm)
     timing = Timing()
-    s_out: list[list[Pred]] = []
-    g_out: list[list[Pred]] = []
-    b_out: list[list[Pred]] = []
+    outs: dict[str, list[list[Pred]]] = {"stock": [], "guard": [], "batch": []}
+    runs: dict[str, tuple[Callable[[list[str]], list[list[Pred]]], Clock]] = {
+        "stock": (lambda c: run_stock(stock, pack, c), timing.stock),
+        "guard": (lambda c: run_guard(scanner, c), timing.guard),
+        "batch": (lambda c: run_guard_batch(scanner, c), timing.batch),
+    }
     gc.disable()
     try:
         for k, i in enumerate(range(0, len(texts), CHUNK)):
             chunk = texts[i : i + CHUNK]
             order = ("stock", "guard", "batch") if k % 2 == 0 else ("batch", "guard", "stock")
             for who in order:
-                if who == "stock":
-                    dt, out = timed(lambda c=chunk: run_stock(stock, pack, c))
-                    timing.stock += dt
-                    s_out.extend(out)
-                elif who == "guard":
-                    dt, out = timed(lambda c=chunk: run_guard(scanner, c))
-                    timing.guard += dt
-                    g_out.extend(out)
-                else:
-                    dt, out = timed(lambda c=chunk: run_guard_batch(scanner, c))
-                    timing.guard_batch += dt
-                    b_out.extend(out)
+                fn, clock = runs[who]
+                outs[who].extend(timed(lambda f=fn, c=chunk: f(c), clock))
             gc.collect()
     finally:
         gc.enable()
+    per = 1e3 / len(texts)
     print(
-        f"  {name:<8} stock {timing.stock / len(texts) * 1e3:7.2f} ms/msg   "
-        f"guard {timing.guard / len(texts) * 1e3:6.2f} ms/msg   "
-        f"guard batch {timing.guard_batch / len(texts) * 1e3:6.2f} ms/msg",
+        f"  {name:<8} ms/msg wall (cpu): stock {timing.stock.wall * per:6.2f} "
+        f"({timing.stock.cpu * per:6.2f})   guard scan {timing.guard.wall * per:6.2f} "
+        f"({timing.guard.cpu * per:6.2f})   guard batch {timing.batch.wall * per:6.2f} "
+        f"({timing.batch.cpu * per:6.2f})",
         flush=True,
     )
-    return timing, s_out, g_out, b_out
+    return timing, outs
+
+
+def ratios_of(timing: Timing) -> dict[str, float]:
+    return {
+        "scan_wall": timing.stock.wall / timing.guard.wall,
+        "scan_cpu": timing.stock.cpu / timing.guard.cpu,
+        "batch_wall": timing.stock.wall / timing.batch.wall,
+        "batch_cpu": timing.stock.cpu / timing.batch.cpu,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -581,19 +604,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     totals = Timing()
     results: dict[str, dict[str, Counts]] = {"stock": {}, "guard": {}, "batch": {}}
-    ratios: dict[str, float] = {}
+    ratios: dict[str, dict[str, float]] = {}
     for name, pack in (("pattern", PATTERN_PACK), ("ner", NER_PACK)):
-        timing, s_out, g_out, b_out = run_pack(name, pack, samples, stock, scanners[name])
-        totals.stock += timing.stock
-        totals.guard += timing.guard
-        totals.guard_batch += timing.guard_batch
-        ratios[f"{name}_scan"] = timing.stock / timing.guard
-        ratios[f"{name}_batch"] = timing.stock / timing.guard_batch
+        timing, outs = run_pack(name, pack, samples, stock, scanners[name])
+        totals.add(timing)
+        ratios[name] = ratios_of(timing)
         scored = [e for e in pack if SCORED.get(e) == name]
-        for who, out in (("stock", s_out), ("guard", g_out), ("batch", b_out)):
+        for who, out in outs.items():
             results[who].update(score(samples, out, scored))
-    ratios["mixed_scan"] = totals.stock / totals.guard
-    ratios["mixed_batch"] = totals.stock / totals.guard_batch
+    ratios["mixed"] = ratios_of(totals)
     ok = report(results, ratios, totals, 2 * n)
     if args.json is not None:
         args.json.write_text(json.dumps(figures(results, ratios, totals, n, model), indent=2))
@@ -601,43 +620,50 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def report(
-    results: dict[str, dict[str, Counts]], ratios: dict[str, float], totals: Timing, calls: int
+    results: dict[str, dict[str, Counts]],
+    ratios: dict[str, dict[str, float]],
+    totals: Timing,
+    calls: int,
 ) -> bool:
     print()
-    head = f"{'entity':<17}{'gold':>6} | {'guard P':>8}{'R':>7}{'F2':>7} | {'stock P':>8}{'R':>7}{'F2':>7} | {'dF2':>6}"
+    head = (
+        f"{'entity':<17}{'gold':>6} | {'guard P':>8}{'R':>7}{'F2':>7} | "
+        f"{'stock P':>8}{'R':>7}{'F2':>7} | {'dF2':>6}"
+    )
     print(head)
     print("-" * len(head))
     ok = True
     for entity, g in results["guard"].items():
         s = results["stock"][entity]
         b = results["batch"][entity]
-        gold = g.tp + g.fn
         delta = g.f_beta() - s.f_beta()
         worse = delta < -1e-9 or b.f_beta() < s.f_beta() - 1e-9
         ok &= not worse
         print(
-            f"{entity:<17}{gold:>6} | {g.precision():8.3f}{g.recall():7.3f}{g.f_beta():7.3f} | "
-            f"{s.precision():8.3f}{s.recall():7.3f}{s.f_beta():7.3f} | {delta:+6.3f}"
+            f"{entity:<17}{g.tp + g.fn:>6} | {g.precision():8.3f}{g.recall():7.3f}{g.f_beta():7.3f}"
+            f" | {s.precision():8.3f}{s.recall():7.3f}{s.f_beta():7.3f} | {delta:+6.3f}"
             + ("  << worse" if worse else "")
         )
     print()
     print(
-        f"throughput over {calls} scans: stock {calls / totals.stock:,.0f} msg/s, "
-        f"guard scan {calls / totals.guard:,.0f} msg/s, guard batch {calls / totals.guard_batch:,.0f} msg/s"
+        f"throughput over {calls} scans (wall): stock {calls / totals.stock.wall:,.0f} msg/s, "
+        f"guard scan {calls / totals.guard.wall:,.0f} msg/s, "
+        f"guard batch {calls / totals.batch.wall:,.0f} msg/s"
     )
-    for key in (
-        "pattern_scan",
-        "pattern_batch",
-        "ner_scan",
-        "ner_batch",
-        "mixed_scan",
-        "mixed_batch",
-    ):
-        print(f"  ratio {key:<14} {ratios[key]:6.1f}x")
-    met = ratios["mixed_batch"] >= TARGET_RATIO
+    columns = f"{'scan wall':>10}{'scan cpu':>10}{'batch wall':>12}{'batch cpu':>11}"
+    print(f"  {'ratio vs stock':<16}{columns}")
+    for name in ("pattern", "ner", "mixed"):
+        r = ratios[name]
+        print(
+            f"  {name + ' pack' if name != 'mixed' else 'mixed workload':<16}"
+            f"{r['scan_wall']:>9.1f}x{r['scan_cpu']:>9.1f}x{r['batch_wall']:>11.1f}x"
+            f"{r['batch_cpu']:>10.1f}x"
+        )
+    best = ratios["mixed"]["batch_wall"]
+    met = best >= TARGET_RATIO
     print(
-        f"target: >= {TARGET_RATIO:.0f}x stock on the mixed workload (batch) "
-        f"{'MET' if met else 'MISSED'} ({ratios['mixed_batch']:.1f}x); "
+        f"target: >= {TARGET_RATIO:.0f}x stock throughput on the mixed workload (guard batch, "
+        f"wall clock): {'MET' if met else 'MISSED'} ({best:.1f}x); "
         f"F2 equal or better for every entity: {'MET' if ok else 'MISSED'}"
     )
     return ok and met
@@ -645,7 +671,7 @@ def report(
 
 def figures(
     results: dict[str, dict[str, Counts]],
-    ratios: dict[str, float],
+    ratios: dict[str, dict[str, float]],
     totals: Timing,
     n: int,
     model: str,
@@ -654,7 +680,14 @@ def figures(
         "messages": n,
         "model": model,
         "ratios": ratios,
-        "seconds": {"stock": totals.stock, "guard": totals.guard, "batch": totals.guard_batch},
+        "seconds": {
+            who: {"wall": c.wall, "cpu": c.cpu}
+            for who, c in (
+                ("stock", totals.stock),
+                ("guard", totals.guard),
+                ("batch", totals.batch),
+            )
+        },
         "entities": {
             who: {
                 e: {"precision": c.precision(), "recall": c.recall(), "f2": c.f_beta(), **vars(c)}

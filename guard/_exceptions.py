@@ -69,6 +69,12 @@ class PiiUnavailable(EvaluationError):
     code = "pii_unavailable"
 
 
+class RateStoreUnavailable(EvaluationError):
+    """The shared rate store could not count a hit, so `rate()` has no answer."""
+
+    code = "rate_store_unavailable"
+
+
 class InvalidAction(GuardError, TypeError):
     """The action (or context, or item) is not a JSON-like mapping the guard accepts."""
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from guard import __version__
 from service import _check, _decisions, _ops, _policies, _review
+from service._batcher import CheckBatcher
 from service._deps import RateLimiter
 from service._http import LimitsMiddleware, install_handlers
 from service._metrics import Metrics, Tracer
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     app.state.metrics = Metrics()
     app.state.tracer = Tracer()
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis)
+    app.state.batcher = CheckBatcher(lambda: state.guard)
     install_handlers(app)
     for router in (
         _check.build_router(),

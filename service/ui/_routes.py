@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +41,7 @@ from service.ui._query import (
     VERDICTS,
     Filters,
     LabelIndex,
+    Stats,
     iter_matching,
     label_index,
     list_page,
@@ -50,9 +53,13 @@ from service.ui._session import COOKIE, MAX_AGE, SessionCodec
 __all__ = ["create_ui_router"]
 
 _HERE = Path(__file__).parent
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                 ".svg": "image/svg+xml"}
+_STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 _NOTE_MAX = 2000
+_STATS_CACHE = 64  # filter sets whose counts are kept until the log grows
 _KEY_MAX = 512
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -109,9 +116,14 @@ class _Console:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.static = {p.name: p.read_bytes() for p in (_HERE / "static").iterdir()
-                       if p.suffix in _STATIC_TYPES}
+        self.static = {
+            p.name: p.read_bytes()
+            for p in (_HERE / "static").iterdir()
+            if p.suffix in _STATIC_TYPES
+        }
         self.versions = {n: hashlib.sha256(b).hexdigest()[:12] for n, b in self.static.items()}
+        self._stats_cache: OrderedDict[tuple[Any, ...], Stats] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.router = APIRouter(include_in_schema=False)
         self._routes()
 
@@ -123,16 +135,15 @@ class _Console:
         add("/logout", self.logout, methods=["POST"], name="ui_logout")
         add("/decisions", self.decisions, methods=["GET"], name="ui_decisions")
         add("/decisions/live", self.decisions_live, methods=["GET"], name="ui_decisions_live")
+        # The path ends in /export so the app's request timeout leaves long exports alone.
+        add("/decisions/export", self.export, methods=["GET"], name="ui_export")
         add("/decisions/{decision_id}", self.decision, methods=["GET"], name="ui_decision")
         add("/decisions/{decision_id}/label", self.label, methods=["POST"], name="ui_label")
         add("/escalations", self.escalations, methods=["GET"], name="ui_escalations")
-        add("/escalations/{decision_id}/resolve", self.resolve, methods=["POST"],
-            name="ui_resolve")
+        add("/escalations/{decision_id}/resolve", self.resolve, methods=["POST"], name="ui_resolve")
         add("/rules", self.rules, methods=["GET"], name="ui_rules")
         add("/policies", self.policies, methods=["GET"], name="ui_policies")
         add("/policies/{name}", self.policy, methods=["GET"], name="ui_policy")
-        add("/export.csv", self.export_csv, methods=["GET"], name="ui_export_csv")
-        add("/export.jsonl", self.export_jsonl, methods=["GET"], name="ui_export_jsonl")
         add("/static/{name}", self.static_file, methods=["GET"], name="ui_static")
 
     # -- sessions ---------------------------------------------------------------------------
@@ -144,8 +155,11 @@ class _Console:
         if session is None or session.principal is None:
             anonymous = self.state.keys.anonymous()
             if anonymous is None:
-                target = self.url(request, "ui_login") + "?" + urlencode(
-                    {"next": _local(request.url.path, request.url.query)})
+                target = (
+                    self.url(request, "ui_login")
+                    + "?"
+                    + urlencode({"next": _local(request.url.path, request.url.query)})
+                )
                 return self.secure(RedirectResponse(target, status_code=303))
             session, cookie = self.codec.login(anonymous)
         principal = session.principal
@@ -153,8 +167,9 @@ class _Console:
             return self.error(request, None, 401, "Sign in to use the console.")
         viewer = Viewer(principal, session.csrf, cookie, self.state.keys.is_open)
         if not principal.can(scope):
-            return self.error(request, viewer, 403,
-                              f"The key {principal.name!r} lacks the {scope!r} scope.")
+            return self.error(
+                request, viewer, 403, f"The key {principal.name!r} lacks the {scope!r} scope."
+            )
         return viewer
 
     def csrf_ok(self, request: Request, expected: str, given: str) -> bool:
@@ -166,8 +181,13 @@ class _Console:
 
     def set_cookie(self, request: Request, response: Response, value: str) -> None:
         response.set_cookie(
-            COOKIE, value, max_age=MAX_AGE, path=self.cookie_path(request), httponly=True,
-            samesite="lax", secure=request.url.scheme == "https",
+            COOKIE,
+            value,
+            max_age=MAX_AGE,
+            path=self.cookie_path(request),
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
         )
 
     def cookie_path(self, request: Request) -> str:
@@ -184,7 +204,11 @@ class _Console:
         return response
 
     def render(
-        self, request: Request, viewer: Viewer | None, template: str, status: int = 200,
+        self,
+        request: Request,
+        viewer: Viewer | None,
+        template: str,
+        status: int = 200,
         **context: Any,
     ) -> Response:
         def url(route: str, /, query: str = "", **params: str) -> str:
@@ -201,10 +225,10 @@ class _Console:
             self.set_cookie(request, response, viewer.cookie)
         return response
 
-    def error(self, request: Request, viewer: Viewer | None, status: int, message: str
-              ) -> Response:
-        return self.render(request, viewer, "error.html", status, status_code=status,
-                           message=message)
+    def error(self, request: Request, viewer: Viewer | None, status: int, message: str) -> Response:
+        return self.render(
+            request, viewer, "error.html", status, status_code=status, message=message
+        )
 
     def back(self, request: Request, name: str, query: str = "", **params: str) -> Response:
         target = self.url(request, name, **params) + (f"?{query}" if query else "")
@@ -226,26 +250,38 @@ class _Console:
         cookie = None
         if session is None or session.principal is not None:
             session, cookie = self.codec.anonymous()
-        response = self.render(request, None, "login.html", status, csrf=session.csrf,
-                               next=_local_path(next), message=message)
+        response = self.render(
+            request,
+            None,
+            "login.html",
+            status,
+            csrf=session.csrf,
+            next=_local_path(next),
+            message=message,
+        )
         if cookie is not None:
             self.set_cookie(request, response, cookie)
         return response
 
     def login(
-        self, request: Request, key: Annotated[str, Form()] = "",
-        csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
+        self,
+        request: Request,
+        key: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "",
     ) -> Response:
         session = self.codec.load(request.cookies.get(COOKIE))
         if session is None or not self.csrf_ok(request, session.csrf, csrf):
-            return self._login_page(request, next, 403,
-                                    "The form expired or did not come from this page; try again.")
+            return self._login_page(
+                request, next, 403, "The form expired or did not come from this page; try again."
+            )
         principal = self.state.keys.authenticate(key.strip()[:_KEY_MAX]) if key.strip() else None
         if principal is None:
             return self._login_page(request, next, 401, "That key is not valid.")
         if not principal.can("audit:read"):
-            return self._login_page(request, next, 403,
-                                    f"The key {principal.name!r} lacks the 'audit:read' scope.")
+            return self._login_page(
+                request, next, 403, f"The key {principal.name!r} lacks the 'audit:read' scope."
+            )
         _, cookie = self.codec.login(principal)
         response = self.secure(RedirectResponse(self._next(request, next), status_code=303))
         self.set_cookie(request, response, cookie)
@@ -256,8 +292,9 @@ class _Console:
         if session is not None and not self.csrf_ok(request, session.csrf, csrf):
             return self.error(request, None, 403, "The form expired; reload the page.")
         response = self.back(request, "ui_login")
-        response.delete_cookie(COOKIE, path=self.cookie_path(request), httponly=True,
-                               samesite="lax")
+        response.delete_cookie(
+            COOKIE, path=self.cookie_path(request), httponly=True, samesite="lax"
+        )
         return response
 
     def _next(self, request: Request, wanted: str) -> str:
@@ -284,8 +321,7 @@ class _Console:
         context = self._list_context(request, viewer, None)
         return self.render(request, viewer, "_results.html", **context)
 
-    def _list_context(self, request: Request, viewer: Viewer, cursor: str | None
-                      ) -> dict[str, Any]:
+    def _list_context(self, request: Request, viewer: Viewer, cursor: str | None) -> dict[str, Any]:
         filters, errors = Filters.from_params(request.query_params)
         tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
         now = datetime.now(UTC)
@@ -296,17 +332,50 @@ class _Console:
             errors.append(str(exc))
             page = list_page(self.state.audit, filters, tenant, labels, now, None)
             cursor = None
-        counts = stats(self.state.audit, filters, tenant, labels, now)
+        counts = self._stats(filters, tenant, labels, now)
         rows = [present.row(r, now, _label(labels, r)) for r in page.records]
         since, until = filters.window(now)
         return {
-            "filters": filters, "errors": errors, "rows": rows, "page": page, "stats": counts,
-            "chart": timeline(counts.times, since, until, now), "cursor": cursor,
-            "query": filters.query_string(), "verdicts": VERDICTS, "labels": LABELS,
-            "lasts": tuple(LAST), "packs": self._packs(), "rule_ids": self._rule_ids(),
-            "page_size": PAGE_SIZE, "tenant_fixed": viewer.tenant,
+            "filters": filters,
+            "errors": errors,
+            "rows": rows,
+            "page": page,
+            "stats": counts,
+            "chart": timeline(counts.times, since, until, now),
+            "cursor": cursor,
+            "query": filters.query_string(),
+            "verdicts": VERDICTS,
+            "labels": LABELS,
+            "lasts": tuple(LAST),
+            "packs": self._packs(),
+            "rule_ids": self._rule_ids(),
+            "page_size": PAGE_SIZE,
+            "tenant_fixed": viewer.tenant,
             "labels_truncated": labels.truncated,
         }
+
+    def _stats(
+        self, filters: Filters, tenant: str | None, labels: LabelIndex, now: datetime
+    ) -> Stats:
+        """Counts for the charts; reused while the log has not grown (live polls are cheap)."""
+        kwargs = filters.store_kwargs(tenant, now)
+        key = (
+            self.state.audit.size,
+            filters.q,
+            filters.label,
+            tuple(sorted((k, str(v)) for k, v in kwargs.items())),
+        )
+        with self._cache_lock:
+            found = self._stats_cache.get(key)
+            if found is not None:
+                self._stats_cache.move_to_end(key)
+                return found
+        counts = stats(self.state.audit, filters, tenant, labels, now)
+        with self._cache_lock:
+            self._stats_cache[key] = counts
+            while len(self._stats_cache) > _STATS_CACHE:
+                self._stats_cache.popitem(last=False)
+        return counts
 
     def decision(self, request: Request, decision_id: str) -> Response:
         viewer = self.viewer(request)
@@ -316,33 +385,50 @@ class _Console:
             record = self.state.decision(decision_id, viewer.tenant)
         except NotFound:
             return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
-        reviews = self.state.audit.query(record_type=REVIEW, ref_id=decision_id,
-                                         tenant=viewer.tenant, limit=100).items
+        reviews = self.state.audit.query(
+            record_type=REVIEW, ref_id=decision_id, tenant=viewer.tenant, limit=100
+        ).items
         held = is_held(record)
         resolution = self.state.escalations.resolution(decision_id) if held else None
         pack = self.state.guard.packs.get(str(record.get("policy")))
         shadow = record.get("shadow") if isinstance(record.get("shadow"), dict) else None
         return self.render(
-            request, viewer, "decision.html",
-            r=record, row=present.row(record, datetime.now(UTC), None),
+            request,
+            viewer,
+            "decision.html",
+            r=record,
+            row=present.row(record, datetime.now(UTC), None),
             original=_json_or_none(record.get("action")),
             final=_json_or_none(record.get("final_action")),
-            hits=present.hits(record.get("hits")), pii=present.pii_findings(record.get("pii")),
+            hits=present.hits(record.get("hits")),
+            pii=present.pii_findings(record.get("pii")),
             report=record.get("pii_report") if isinstance(record.get("pii_report"), dict) else None,
             explanations=present.explanations(record.get("explanations")),
-            shadow=shadow, shadow_hits=present.hits(shadow.get("hits")) if shadow else [],
+            shadow=shadow,
+            shadow_hits=present.hits(shadow.get("hits")) if shadow else [],
             proof=present.proof(self.state.audit, decision_id),
-            reviews=[i.record for i in reviews], held=held, resolution=resolution,
-            pack=pack, rule_lines=_rule_lines(pack), labels=LABELS,
-            items=_dicts(record.get("items")), substitution=_dict(record.get("substitution")),
-            when=present.when, pieces=present.pieces, masked_json=present.masked_json,
+            reviews=[i.record for i in reviews],
+            held=held,
+            resolution=resolution,
+            pack=pack,
+            rule_lines=_rule_lines(pack),
+            labels=LABELS,
+            items=_dicts(record.get("items")),
+            substitution=_dict(record.get("substitution")),
+            when=present.when,
+            pieces=present.pieces,
+            masked_json=present.masked_json,
             flash=request.query_params.get("done", ""),
             api_policy=_api_policy_url(request, str(record.get("policy", ""))),
         )
 
     def label(
-        self, request: Request, decision_id: str, label: Annotated[str, Form()] = "",
-        note: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+        self,
+        request: Request,
+        decision_id: str,
+        label: Annotated[str, Form()] = "",
+        note: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
     ) -> Response:
         viewer = self.viewer(request, "review")
         if isinstance(viewer, Response):
@@ -350,11 +436,16 @@ class _Console:
         if not self.csrf_ok(request, viewer.csrf, csrf):
             return self.error(request, viewer, 403, "The form expired; reload the page.")
         if label not in LABELS:
-            return self.error(request, viewer, 400,
-                              f"Unknown label {label!r}; expected one of {', '.join(LABELS)}.")
+            return self.error(
+                request,
+                viewer,
+                400,
+                f"Unknown label {label!r}; expected one of {', '.join(LABELS)}.",
+            )
         try:
-            self.state.label(decision_id, label, note[:_NOTE_MAX], viewer.principal.name,
-                             viewer.tenant)
+            self.state.label(
+                decision_id, label, note[:_NOTE_MAX], viewer.principal.name, viewer.tenant
+            )
         except NotFound:
             return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
         return self.back(request, "ui_decision", "done=labelled", decision_id=decision_id)
@@ -368,24 +459,39 @@ class _Console:
         return self._escalations_page(request, viewer, cursor or None, done, 200, "")
 
     def _escalations_page(
-        self, request: Request, viewer: Viewer, cursor: str | None, done: str, status: int,
+        self,
+        request: Request,
+        viewer: Viewer,
+        cursor: str | None,
+        done: str,
+        status: int,
         message: str,
     ) -> Response:
         now = datetime.now(UTC)
         try:
             pending, next_cursor = self.state.escalations.pending_page(
-                viewer.tenant, limit=PAGE_SIZE, cursor=cursor)
+                viewer.tenant, limit=PAGE_SIZE, cursor=cursor
+            )
         except AuditError:
-            pending, next_cursor = self.state.escalations.pending_page(viewer.tenant,
-                                                                       limit=PAGE_SIZE)
-        recent = self.state.audit.query(record_type=RESOLUTION, tenant=viewer.tenant,
-                                        limit=20).items
+            pending, next_cursor = self.state.escalations.pending_page(
+                viewer.tenant, limit=PAGE_SIZE
+            )
+        recent = self.state.audit.query(
+            record_type=RESOLUTION, tenant=viewer.tenant, limit=20
+        ).items
         resolved = self._resolution(done, viewer) if done else None
         return self.render(
-            request, viewer, "escalations.html", status,
+            request,
+            viewer,
+            "escalations.html",
+            status,
             pending=[(present.row(r, now, None), present.hits(r.get("hits"))) for r in pending],
-            next_cursor=next_cursor, recent=[i.record for i in recent], resolved=resolved,
-            message=message, when=present.when, age=lambda t: present.age(t, now),
+            next_cursor=next_cursor,
+            recent=[i.record for i in recent],
+            resolved=resolved,
+            message=message,
+            when=present.when,
+            age=lambda t: present.age(t, now),
         )
 
     def _resolution(self, decision_id: str, viewer: Viewer) -> dict[str, Any] | None:
@@ -396,8 +502,12 @@ class _Console:
         return self.state.escalations.resolution(decision_id)
 
     def resolve(
-        self, request: Request, decision_id: str, outcome: Annotated[str, Form()] = "",
-        note: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+        self,
+        request: Request,
+        decision_id: str,
+        outcome: Annotated[str, Form()] = "",
+        note: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
         back: Annotated[str, Form()] = "",
     ) -> Response:
         viewer = self.viewer(request, "review")
@@ -406,12 +516,17 @@ class _Console:
         if not self.csrf_ok(request, viewer.csrf, csrf):
             return self.error(request, viewer, 403, "The form expired; reload the page.")
         if outcome not in ("approve", "deny"):
-            return self.error(request, viewer, 400,
-                              f"Unknown outcome {outcome!r}; expected approve or deny.")
+            return self.error(
+                request, viewer, 400, f"Unknown outcome {outcome!r}; expected approve or deny."
+            )
         try:
-            self.state.escalations.resolve(decision_id, "approve" if outcome == "approve"
-                                           else "deny", note[:_NOTE_MAX],
-                                           viewer.principal.name, viewer.tenant)
+            self.state.escalations.resolve(
+                decision_id,
+                "approve" if outcome == "approve" else "deny",
+                note[:_NOTE_MAX],
+                viewer.principal.name,
+                viewer.tenant,
+            )
         except NotFound:
             return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
         except (NotEscalated, AlreadyResolved) as exc:
@@ -427,10 +542,12 @@ class _Console:
         if isinstance(viewer, Response):
             return viewer
         labels = label_index(self.state.audit, viewer.tenant)
-        report = rules_report(self.state.audit, self.state.guard.packs, viewer.tenant, labels,
-                              datetime.now(UTC))
-        return self.render(request, viewer, "rules.html", report=report,
-                           labels_truncated=labels.truncated)
+        report = rules_report(
+            self.state.audit, self.state.guard.packs, viewer.tenant, labels, datetime.now(UTC)
+        )
+        return self.render(
+            request, viewer, "rules.html", report=report, labels_truncated=labels.truncated
+        )
 
     def policies(self, request: Request) -> Response:
         viewer = self.viewer(request)
@@ -445,8 +562,14 @@ class _Console:
         pack = self.state.guard.packs.get(name)
         if pack is None:
             return self.error(request, viewer, 404, f"No loaded policy pack named {name!r}.")
-        return self.render(request, viewer, "policy.html", pack=pack,
-                           lines=pack.source.splitlines(), rule_lines=_rule_lines(pack))
+        return self.render(
+            request,
+            viewer,
+            "policy.html",
+            pack=pack,
+            lines=pack.source.splitlines(),
+            rule_lines=_rule_lines(pack),
+        )
 
     def _packs(self) -> list[CompiledPack]:
         return sorted(self.state.guard.packs.values(), key=lambda p: p.name)
@@ -456,21 +579,14 @@ class _Console:
 
     # -- exports and static files -----------------------------------------------------------
 
-    def export_csv(self, request: Request) -> Response:
-        return self._export(request, "csv", "text/csv; charset=utf-8",
-                            lambda rows, labels: csv_lines(rows, labels))
-
-    def export_jsonl(self, request: Request) -> Response:
-        return self._export(request, "jsonl", "application/x-ndjson",
-                            lambda rows, labels: jsonl_lines(rows))
-
-    def _export(
-        self, request: Request, ext: str, media_type: str,
-        lines: Callable[[Iterator[dict[str, Any]], LabelIndex], Iterator[Any]],
-    ) -> Response:
+    def export(self, request: Request, format: str = "csv") -> Response:
         viewer = self.viewer(request)
         if isinstance(viewer, Response):
             return viewer
+        if format not in ("csv", "jsonl"):
+            return self.error(
+                request, viewer, 400, f"Unknown export format {format!r}; expected csv or jsonl."
+            )
         filters, errors = Filters.from_params(request.query_params)
         if errors:
             return self.error(request, viewer, 400, "; ".join(errors))
@@ -478,9 +594,14 @@ class _Console:
         now = datetime.now(UTC)
         labels = label_index(self.state.audit, tenant)
         rows = iter_matching(self.state.audit, filters, tenant, labels, now)
+        body: Iterator[Any] = csv_lines(rows, labels) if format == "csv" else jsonl_lines(rows)
+        media_type = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
-        response = StreamingResponse(lines(rows, labels), media_type=media_type, headers={
-            "Content-Disposition": f'attachment; filename="decisions-{stamp}.{ext}"'})
+        response = StreamingResponse(
+            body,
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="decisions-{stamp}.{format}"'},
+        )
         return self.secure(response)
 
     def static_file(self, name: str) -> Response:

@@ -61,16 +61,25 @@ class RulesReport:
 
 
 def rules_report(
-    audit: AuditLog, packs: Mapping[str, CompiledPack], tenant: str | None,
-    labels: LabelIndex, now: datetime, budget: int = SCAN_BUDGET,
+    audit: AuditLog,
+    packs: Mapping[str, CompiledPack],
+    tenant: str | None,
+    labels: LabelIndex,
+    now: datetime,
+    budget: int = SCAN_BUDGET,
 ) -> RulesReport:
     """Count hits over the newest `budget` decisions and labels over every labelled one."""
     stats: dict[tuple[str, str], RuleStat] = {}
     for pack in packs.values():
         for rule in pack.rules:
             stats[(pack.name, rule.id)] = RuleStat(
-                pack.name, rule.id, rule.effect.value, rule.severity, rule.description,
-                rule.line, loaded=True,
+                pack.name,
+                rule.id,
+                rule.effect.value,
+                rule.severity,
+                rule.description,
+                rule.line,
+                loaded=True,
             )
     scanned = 0
     for seen in iter_matching(audit, Filters(), tenant, labels, now, budget=budget):
@@ -92,8 +101,10 @@ def rules_report(
             stat = _stat(stats, record, rule_id)
             if label in ("correct", "false_positive", "false_negative"):
                 setattr(stat, label, getattr(stat, label) + 1)
-    ordered = sorted(stats.values(), key=lambda s: (
-        -(s.fp_rate or 0.0), -s.false_positive, -s.hits, s.policy, s.rule_id))
+    ordered = sorted(
+        stats.values(),
+        key=lambda s: (-(s.fp_rate or 0.0), -s.false_positive, -s.hits, s.policy, s.rule_id),
+    )
     return RulesReport(ordered, dict(missed), scanned, scanned >= budget, labelled)
 
 
@@ -103,8 +114,9 @@ def _rule_ids(record: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(str(h.get("rule_id")) for h in found if h.get("rule_id")))
 
 
-def _stat(stats: dict[tuple[str, str], RuleStat], record: Mapping[str, Any], rule_id: str
-          ) -> RuleStat:
+def _stat(
+    stats: dict[tuple[str, str], RuleStat], record: Mapping[str, Any], rule_id: str
+) -> RuleStat:
     key = (str(record.get("policy")), rule_id)
     if key not in stats:
         stats[key] = RuleStat(*key)

@@ -75,8 +75,10 @@ class SessionCodec:
         if name == _OPEN and fingerprint == _OPEN:
             return self._keys.anonymous() if self._keys.is_open else None
         for entry in self._keys.entries:
-            if entry.name == name and isinstance(fingerprint, str) and hmac.compare_digest(
-                self._fingerprint(entry.sha256), fingerprint
+            if (
+                entry.name == name
+                and isinstance(fingerprint, str)
+                and hmac.compare_digest(self._fingerprint(entry.sha256), fingerprint)
             ):
                 return entry.principal()
         return None

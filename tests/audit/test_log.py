@@ -49,9 +49,12 @@ def decision(n: int, **changes: Any) -> dict[str, Any]:
     return {**event.model_dump(mode="json"), **changes}
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditLog]:
-    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/audit.db"
+    if request.param == "postgres":  # skipped, with the reason, when no server is configured
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/audit.db"
     with open_audit(url) as opened:
         yield opened
 

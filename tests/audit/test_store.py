@@ -51,11 +51,17 @@ def shadow(agrees: bool) -> dict[str, Any]:
     return {"policy": "p", "version": 4, "digest": "x", "verdict": "deny", "agrees": agrees}
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
-    made: AuditStore = (
-        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "a.db")
-    )
+    made: AuditStore
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "sqlite":
+        made = SqliteStore(tmp_path / "a.db")
+    else:  # skipped, with the reason, when no server is configured
+        from guard.audit import PostgresStore
+
+        made = PostgresStore(request.getfixturevalue("postgres_url"))
     yield made
     made.close()
 

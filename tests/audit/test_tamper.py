@@ -48,61 +48,63 @@ def rewrite_from(tmp_path: Path, start: int) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize(
-    ("statements", "index", "reason"),
-    [
-        pytest.param(
-            [("UPDATE leaves SET record = ? WHERE idx = 4", (FORGED,))],
-            4,
-            "its bytes do not match its stored leaf hash",
-            id="record-bytes",
-        ),
-        pytest.param(
-            [("UPDATE leaves SET leaf_hash = ? WHERE idx = 4", (b"\x01" * 32,))],
-            4,
-            "its bytes do not match its stored leaf hash",
-            id="leaf-hash",
-        ),
-        pytest.param(
-            [
-                (
-                    "UPDATE leaves SET record = ?, leaf_hash = ? WHERE idx = 4",
-                    (FORGED, leaf_hash(FORGED)),
-                )
-            ],
-            4,
-            "the stored root after it differs from the re-derived tree",
-            id="record-and-leaf-hash",
-        ),
-        pytest.param(
-            [("UPDATE leaves SET root_after = ? WHERE idx = 6", (b"\x02" * 32,))],
-            6,
-            "the stored root after it differs",
-            id="root-after",
-        ),
-        pytest.param(
-            [("DELETE FROM leaves WHERE idx = 3", ())],
-            3,
-            "it is missing (the next stored index is 4)",
-            id="deleted-row",
-        ),
-        pytest.param(
-            [("UPDATE leaves SET id = 'other' WHERE idx = 2", ())],
-            2,
-            "its id column does not match the id inside the record",
-            id="id-column",
-        ),
-        pytest.param(
-            [
-                ("UPDATE leaves SET record = ? WHERE idx = 7", (b"{}",)),
-                ("UPDATE leaves SET leaf_hash = ? WHERE idx = 5", (b"\x03" * 32,)),
-            ],
-            5,
-            "its bytes do not match",
-            id="first-of-two-edits",
-        ),
-    ],
-)
+# Direct edits of the leaves table (SQLite placeholders): the first index that verify() must
+# name, and why. tests/audit/test_postgres.py replays them against PostgreSQL.
+EDITS = [
+    pytest.param(
+        [("UPDATE leaves SET record = ? WHERE idx = 4", (FORGED,))],
+        4,
+        "its bytes do not match its stored leaf hash",
+        id="record-bytes",
+    ),
+    pytest.param(
+        [("UPDATE leaves SET leaf_hash = ? WHERE idx = 4", (b"\x01" * 32,))],
+        4,
+        "its bytes do not match its stored leaf hash",
+        id="leaf-hash",
+    ),
+    pytest.param(
+        [
+            (
+                "UPDATE leaves SET record = ?, leaf_hash = ? WHERE idx = 4",
+                (FORGED, leaf_hash(FORGED)),
+            )
+        ],
+        4,
+        "the stored root after it differs from the re-derived tree",
+        id="record-and-leaf-hash",
+    ),
+    pytest.param(
+        [("UPDATE leaves SET root_after = ? WHERE idx = 6", (b"\x02" * 32,))],
+        6,
+        "the stored root after it differs",
+        id="root-after",
+    ),
+    pytest.param(
+        [("DELETE FROM leaves WHERE idx = 3", ())],
+        3,
+        "it is missing (the next stored index is 4)",
+        id="deleted-row",
+    ),
+    pytest.param(
+        [("UPDATE leaves SET id = 'other' WHERE idx = 2", ())],
+        2,
+        "its id column does not match the id inside the record",
+        id="id-column",
+    ),
+    pytest.param(
+        [
+            ("UPDATE leaves SET record = ? WHERE idx = 7", (b"{}",)),
+            ("UPDATE leaves SET leaf_hash = ? WHERE idx = 5", (b"\x03" * 32,)),
+        ],
+        5,
+        "its bytes do not match",
+        id="first-of-two-edits",
+    ),
+]
+
+
+@pytest.mark.parametrize(("statements", "index", "reason"), EDITS)
 def test_tampering_names_the_first_bad_index(
     tmp_path: Path, statements: list[tuple[str, tuple[Any, ...]]], index: int, reason: str
 ) -> None:

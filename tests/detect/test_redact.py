@@ -111,13 +111,41 @@ def test_redact_refuses_an_action_that_was_not_scanned(operators_scanner: PiiSca
 
 PIECES = st.sampled_from(
     [
-        "jo@example.com", "support@marketplace.example", "416-555-0199", "phone", "4111 1111 1111 1111",
-        "4111 1111 1111 1112", "jo [at] example [dot] com", "skype: jo.smith", "telegram @jo_smith",
-        "four one six five five five zero one nine nine", "416.555.0199", "536-90-4399", "ssn",
-        "DE89370400440532013000", "10.1.2.3", "$1,249.99", "05/06/2024", "hello", "the", "at", "dot",
-        "com", ".", ",", "@", "*", "<", ">", "#", "é", "\u200b", "\U0001f600", "\n",
+        "jo@example.com",
+        "support@marketplace.example",
+        "416-555-0199",
+        "phone",
+        "4111 1111 1111 1111",
+        "4111 1111 1111 1112",
+        "jo [at] example [dot] com",
+        "skype: jo.smith",
+        "telegram @jo_smith",
+        "four one six five five five zero one nine nine",
+        "416.555.0199",
+        "536-90-4399",
+        "ssn",
+        "DE89370400440532013000",
+        "10.1.2.3",
+        "$1,249.99",
+        "05/06/2024",
+        "hello",
+        "the",
+        "at",
+        "dot",
+        "com",
+        ".",
+        ",",
+        "@",
+        "*",
+        "<",
+        ">",
+        "#",
+        "é",
+        "\u200b",
+        "\U0001f600",
+        "\n",
     ]
-)  # fmt: skip
+)
 TEXTS = st.lists(PIECES, max_size=12).map(" ".join) | st.text(max_size=60)
 ACTIONS = st.fixed_dictionaries(
     {

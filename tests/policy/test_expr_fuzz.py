@@ -18,7 +18,7 @@ from guard.policy._functions import PiiView
 from guard.policy._rate import MemoryRateStore
 
 FUZZ = settings(
-    max_examples=400,
+    max_examples=250,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -285,6 +285,92 @@ expressions = st.recursive(literals | st.sampled_from(NAMES), extend, max_leaves
 @FUZZ
 @given(expressions, envs())
 def test_random_grammar_expressions(source: str, env: dict[str, Any]) -> None:
+    check(source, env)
+
+
+# Mostly-valid expressions, so that evaluation (not only loading) gets exercised.
+SAFE_ATTRS = ["amount", "a", "b", "items", "keys", "x"]
+SAFE_CALLS = {
+    "len": 1,
+    "lower": 1,
+    "upper": 1,
+    "abs": 1,
+    "str": 1,
+    "int": 1,
+    "float": 1,
+    "round": 1,
+    "min": 2,
+    "max": 1,
+    "any": 1,
+    "all": 1,
+    "sum": 1,
+    "domain": 1,
+    "contains_any": 2,
+    "startswith": 2,
+    "endswith": 2,
+    "pii.any": 0,
+    "pii.count": 0,
+    "pii.max_score": 0,
+    "has": 1,
+    "get": 2,
+    "rate": 2,
+}
+scope_names = st.sampled_from(sorted(SCOPE_NAMES - {"pii"}))
+
+
+def extend_valid(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    ops = st.sampled_from(
+        [
+            "+",
+            "-",
+            "*",
+            "/",
+            "//",
+            "%",
+            "==",
+            "!=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+            "in",
+            "not in",
+            "and",
+            "or",
+        ]
+    )
+    paths = st.tuples(scope_names, st.lists(st.sampled_from(SAFE_ATTRS), max_size=3)).map(
+        lambda t: ".".join([t[0], *t[1]])
+    )
+    return st.one_of(
+        st.tuples(inner, st.sampled_from(SAFE_ATTRS)).map(lambda t: f"{t[0]}.{t[1]}"),
+        st.tuples(inner, inner).map(lambda t: f"{t[0]}[{t[1]}]"),
+        st.tuples(inner, ops, inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(st.sampled_from(["not ", "-", "+"]), inner).map(lambda t: f"({t[0]}{t[1]})"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+        st.lists(inner, max_size=3).map(lambda xs: f"[{', '.join(xs)}]"),
+        st.tuples(inner, inner).map(lambda t: f"{{{t[0]}: {t[1]}}}"),
+        st.tuples(inner, st.sampled_from(["is None", "is not None"])).map(" ".join),
+        st.sampled_from(sorted(SAFE_CALLS)).flatmap(
+            lambda name: st.lists(
+                paths if name in ("has", "get") else inner,
+                min_size=SAFE_CALLS[name],
+                max_size=SAFE_CALLS[name],
+            ).map(lambda args: f"{name}({', '.join(args)})")
+        ),
+        st.tuples(st.sampled_from(["any", "all"]), inner, inner).map(
+            lambda t: f"{t[0]}(x.a for x in {t[1]} if {t[2]})"
+        ),
+        paths.map(lambda p: f"has({p})"),
+    )
+
+
+valid_expressions = st.recursive(literals | scope_names, extend_valid, max_leaves=10)
+
+
+@FUZZ
+@given(valid_expressions, envs())
+def test_random_valid_expressions(source: str, env: dict[str, Any]) -> None:
     check(source, env)
 
 

@@ -6,6 +6,8 @@ Runs in process against the ASGI app (no network), with a bounded number of exam
 from __future__ import annotations
 
 import warnings
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
 ]
 
-_TMP = Path(__import__("tempfile").mkdtemp(prefix="guard-st-"))
+_TMP = Path(tempfile.mkdtemp(prefix="guard-st-"))
 _RAW, _ENTRY = new_key("schemathesis-admin", ["admin"], None)
 _STATE = ServiceState.build(
     Settings(policy=str(shipped_dir() / "marketplace-agent.yaml"),
@@ -47,6 +49,13 @@ _CONFIG = SchemathesisConfig.from_dict({
     ],
 })
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP, config=_CONFIG)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_state():
+    yield
+    _STATE.close()
+    shutil.rmtree(_TMP, ignore_errors=True)
 
 
 @schema.parametrize()

@@ -1,0 +1,106 @@
+"""A sliding-window `RateStore` in Redis, so every process pointed at it shares each counter."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import secrets
+from urllib.parse import urlsplit, urlunsplit
+
+from guard._exceptions import DependencyMissing, RateStoreUnavailable
+
+try:
+    import redis
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise DependencyMissing(
+        "the Redis rate store needs the 'redis' package: pip install 'agent-guard[service]'"
+    ) from exc
+
+__all__ = ["RedisRateStore"]
+
+# One sorted set per (key, window): members are hits, scores their time in microseconds on
+# the Redis server's clock, so sidecars on hosts with skewed clocks still agree. The script
+# runs atomically: drop hits at or before the window's start, add this one, trim to the cap
+# (the count then saturates there), count, and let an idle counter expire with its window.
+_HIT = """
+local now = redis.call('TIME')
+local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local window = tonumber(ARGV[1])
+local cap = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', micros - window)
+redis.call('ZADD', KEYS[1], micros, ARGV[2])
+local count = redis.call('ZCARD', KEYS[1])
+if count > cap then
+    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, count - cap - 1)
+    count = cap
+end
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1)
+return count
+"""
+
+
+class RedisRateStore:
+    """Counts hits per key in a sliding window kept in Redis (URL `redis://host:6379/0`).
+
+    Each hit is one atomic script call. When Redis cannot be reached or answers with an
+    error, `hit` raises `RateStoreUnavailable`, an `EvaluationError`: the rule calling
+    `rate()` then takes its `on_error` effect, so an outage never lets an action through
+    unchecked. As with `MemoryRateStore`, a count saturates at `max_hits_per_key`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "guard:rate:",
+        timeout: float = 1.0,
+        max_hits_per_key: int = 10_000,
+    ) -> None:
+        if not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if not isinstance(max_hits_per_key, int) or max_hits_per_key < 1:
+            raise ValueError(f"max_hits_per_key must be at least 1, got {max_hits_per_key!r}")
+        self.url = _hide_password(url)
+        self.prefix = prefix
+        self._cap = max_hits_per_key
+        try:
+            self._client = redis.Redis.from_url(
+                url, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
+        except ValueError as exc:
+            raise ValueError(f"invalid Redis URL {self.url!r}: {exc}") from None
+        self._script = self._client.register_script(_HIT)
+        # Members must differ between hits, hosts and forked workers: tag, pid and a counter.
+        self._tag = secrets.token_hex(8)
+        self._sequence = itertools.count()
+
+    def hit(self, key: str, window: float) -> int:
+        """Record a hit for `key`; return the hits in the last `window` seconds, this one too."""
+        if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
+            raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+        micros = max(1, round(window * 1_000_000))
+        counter = f"{self.prefix}{float(window)!r}:{key}"
+        member = f"{self._tag}:{os.getpid()}:{next(self._sequence)}"
+        try:
+            count = self._script(keys=[counter], args=[micros, member, self._cap])
+        except redis.RedisError as exc:
+            raise RateStoreUnavailable(
+                f"rate store {self.url!r} could not count the hit: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(count, int):
+            raise RateStoreUnavailable(f"rate store {self.url!r} answered {count!r}, not a count")
+        return count
+
+    def close(self) -> None:
+        """Close the connections to Redis."""
+        self._client.close()
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

@@ -1,0 +1,112 @@
+"""Group commit for single checks: concurrent /v1/check requests share one `check_batch`.
+
+Each request is validated on its own first (so one bad action never fails its neighbours),
+then queued. One drain task hands everything queued to a worker thread, grouped by pack
+and context, as `Guard.check_batch` calls: one PII pass and one audit transaction per
+group. Requests arriving meanwhile form the next batch, so a lone request waits for
+nothing, and a busy server pays the thread hop and the commit once per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import orjson
+
+from guard._engine import Guard
+from guard._exceptions import GuardError
+from guard._models import Decision
+from guard._validate import check_action, check_data
+
+__all__ = ["CheckBatcher"]
+
+
+@dataclass
+class _Item:
+    guard: Guard
+    policy: str | None
+    action: dict[str, Any]
+    context: dict[str, Any] | None
+    future: asyncio.Future[Decision]
+    key: tuple[int, str | None, bytes] = field(init=False)
+
+    def __post_init__(self) -> None:
+        ctx = (
+            b"" if self.context is None else orjson.dumps(self.context, option=orjson.OPT_SORT_KEYS)
+        )
+        self.key = (id(self.guard), self.policy, ctx)
+
+
+class CheckBatcher:
+    """Batches concurrent single-action checks into `Guard.check_batch` calls."""
+
+    def __init__(self, guard: Callable[[], Guard], *, max_batch: int = 512) -> None:
+        self._guard = guard
+        self._max = max_batch
+        self._queue: list[_Item] = []
+        self._draining = False
+
+    async def check(
+        self, action: dict[str, Any], context: dict[str, Any] | None, policy: str | None
+    ) -> Decision:
+        """Decide one action; the decision comes back once its audit record is committed."""
+        check_action(action)  # this request's own errors stay this request's
+        if context is not None:
+            check_data(context, "context")
+        loop = asyncio.get_running_loop()
+        item = _Item(self._guard(), policy, action, context, loop.create_future())
+        self._queue.append(item)
+        if not self._draining:
+            self._draining = True
+            loop.create_task(self._drain())
+        return await item.future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[: self._max], self._queue[self._max :]
+                outcomes = await anyio.to_thread.run_sync(_decide_groups, batch)
+                for item, outcome in zip(batch, outcomes, strict=True):
+                    if item.future.done():  # the caller went away (timeout, disconnect)
+                        continue
+                    if isinstance(outcome, BaseException):
+                        item.future.set_exception(outcome)
+                    else:
+                        item.future.set_result(outcome)
+        finally:
+            self._draining = False
+
+
+def _decide_groups(batch: list[_Item]) -> list[Decision | BaseException]:
+    """Run each (pack, context) group as one check_batch; isolate failures to their items."""
+    groups: dict[tuple[int, str | None, bytes], list[int]] = {}
+    for i, item in enumerate(batch):
+        groups.setdefault(item.key, []).append(i)
+    out: list[Decision | BaseException] = [RuntimeError("not decided")] * len(batch)
+    for indexes in groups.values():
+        first = batch[indexes[0]]
+        try:
+            decisions = first.guard.check_batch(
+                [batch[i].action for i in indexes], first.context, policy=first.policy
+            )
+        except GuardError as exc:
+            if len(indexes) == 1:
+                out[indexes[0]] = exc
+                continue
+            decisions = [_one(batch[i]) for i in indexes]  # find which item it was
+        except Exception as exc:  # a bug must reach every waiter, not hang them
+            decisions = [exc] * len(indexes)
+        for i, decision in zip(indexes, decisions, strict=True):
+            out[i] = decision
+    return out
+
+
+def _one(item: _Item) -> Decision | BaseException:
+    try:
+        return item.guard.check(item.action, item.context, policy=item.policy)
+    except Exception as exc:
+        return exc
