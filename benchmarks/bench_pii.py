@@ -285,6 +285,8 @@ class CorpusMaker:
     def _obf_phone(self) -> str:
         d, r = self._digits(), self.rng
         style = r.randrange(5)
+        if style == 3 and not {"0", "1"} & set(d):
+            style = 2  # look-alike letters need a 0 or a 1 to replace
         if style == 0:
             return " ".join(DIGIT_WORDS[int(c)] for c in d)
         if style == 1:

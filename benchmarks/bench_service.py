@@ -34,15 +34,24 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RULES_BODY = {"policy": "agent-tools", "action": {"kind": "search", "actor": "bench",
-                                                 "params": {"q": "best tile adhesive"}},
-              "context": {"budget_remaining": 500}}
-PII_BODY = {"policy": "marketplace-agent",
-            "action": {"kind": "send_message", "actor": "bench",
-                       "params": {"to": "client-1",
-                                  "message": "Happy to help with the remodel; call me on "
-                                             "416-555-0199 or mail jo.smith@example.com."}},
-            "context": {"has_contract": False, "role": "agent"}}
+RULES_BODY = {
+    "policy": "agent-tools",
+    "action": {"kind": "search", "actor": "bench", "params": {"q": "best tile adhesive"}},
+    "context": {"budget_remaining": 500},
+}
+PII_BODY = {
+    "policy": "marketplace-agent",
+    "action": {
+        "kind": "send_message",
+        "actor": "bench",
+        "params": {
+            "to": "client-1",
+            "message": "Happy to help with the remodel; call me on "
+            "416-555-0199 or mail jo.smith@example.com.",
+        },
+    },
+    "context": {"has_contract": False, "role": "agent"},
+}
 
 
 # -- servers (child processes) -------------------------------------------------------------
@@ -55,8 +64,7 @@ def serve(kind: str, port: int, audit: str, size: int) -> None:
     from service._server import uvicorn_options
     from service._settings import Settings
 
-    settings = Settings(audit=audit, port=port, rate_limit="100000000/minute",
-                        log_level="warning")
+    settings = Settings(audit=audit, port=port, rate_limit="100000000/minute", log_level="warning")
     options = uvicorn_options(settings)
     if kind == "bare":
         app: Any = _bare_app(size)
@@ -92,9 +100,20 @@ class Server:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--port", str(self.port),
-             "--audit", audit, "--size", str(size)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                kind,
+                "--port",
+                str(self.port),
+                "--audit",
+                audit,
+                "--size",
+                str(size),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self._wait()
 
@@ -118,8 +137,14 @@ class Server:
 # -- load generator (child process) --------------------------------------------------------
 
 
-async def _connection(port: int, request: bytes, deadline: float, budget: list[int],
-                      latencies: list[float], errors: list[int]) -> None:
+async def _connection(
+    port: int,
+    request: bytes,
+    deadline: float,
+    budget: list[int],
+    latencies: list[float],
+    errors: list[int],
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while budget[0] > 0 and time.perf_counter() < deadline:
@@ -147,20 +172,24 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 def load(port: int, body: bytes, conns: int, count: int, seconds: float) -> dict[str, Any]:
     """Send up to `count` requests for at most `seconds` over `conns` connections."""
-    request = (b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    request = (
+        b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
     latencies: list[float] = []
     errors = [0]
 
     async def run() -> float:
         # warm-up, not measured
-        await asyncio.gather(*[_connection(port, request, time.perf_counter() + 1, [50],
-                                           [], [0]) for _ in range(2)])
+        await asyncio.gather(
+            *[_connection(port, request, time.perf_counter() + 1, [50], [], [0]) for _ in range(2)]
+        )
         budget = [count]
         started = time.perf_counter()
         deadline = started + seconds
-        await asyncio.gather(*[_connection(port, request, deadline, budget, latencies, errors)
-                               for _ in range(conns)])
+        await asyncio.gather(
+            *[_connection(port, request, deadline, budget, latencies, errors) for _ in range(conns)]
+        )
         return time.perf_counter() - started
 
     try:
@@ -170,16 +199,35 @@ def load(port: int, body: bytes, conns: int, count: int, seconds: float) -> dict
     except ImportError:
         elapsed = asyncio.run(run())
     latencies.sort()
-    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
-            "p50_ms": statistics.median(latencies) * 1e3,
-            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1e3, "errors": errors[0]}
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1e3,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1e3,
+        "errors": errors[0],
+    }
 
 
 def run_load(port: int, body: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, "--load", str(port), "--body", json.dumps(body),
-         "--conns", str(args.conns), "--count", str(args.count), "--seconds", str(args.seconds)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            __file__,
+            "--load",
+            str(port),
+            "--body",
+            json.dumps(body),
+            "--conns",
+            str(args.conns),
+            "--count",
+            str(args.count),
+            "--seconds",
+            str(args.seconds),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout)
     return result
@@ -245,8 +293,7 @@ def main() -> None:
         serve(args.serve, args.port, args.audit, args.size)
         return
     if args.load:
-        print(json.dumps(load(args.load, args.body.encode(), args.conns, args.count,
-                              args.seconds)))
+        print(json.dumps(load(args.load, args.body.encode(), args.conns, args.count, args.seconds)))
         return
     report(args)
 
@@ -260,8 +307,9 @@ def report(args: argparse.Namespace) -> None:
     for name, body in (("rules", RULES_BODY), ("pii", PII_BODY)):
         server = Server("guard", f"sqlite:///{tmp / f'{name}.db'}", 0)
         try:
-            sizes[name] = len(httpx.post(f"http://127.0.0.1:{server.port}/v1/check",
-                                         json=body).content)
+            sizes[name] = len(
+                httpx.post(f"http://127.0.0.1:{server.port}/v1/check", json=body).content
+            )
             results[name] = run_load(server.port, body, args)
         finally:
             server.stop()
@@ -276,9 +324,11 @@ def report(args: argparse.Namespace) -> None:
         for key in (f"bare-{name}", name):
             r = results[key]
             ratio = r["rps"] / bare_rps
-            print(f"{key:<12}{sizes[name]:>7}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}"
-                  f"{r['p99_ms']:>9.2f}{ratio:>8.2f}" + (f"  errors {r['errors']}"
-                                                         if r["errors"] else ""))
+            print(
+                f"{key:<12}{sizes[name]:>7}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}"
+                f"{r['p99_ms']:>9.2f}{ratio:>8.2f}"
+                + (f"  errors {r['errors']}" if r["errors"] else "")
+            )
     print("target: ratio >= 0.70 of the bare endpoint's req/s")
     print()
     rates = {"sqlite": append_rate(f"sqlite:///{tmp / 'append.db'}")}
@@ -289,8 +339,10 @@ def report(args: argparse.Namespace) -> None:
         except Exception as exc:  # the store may not exist yet: say so, measure the rest
             print(f"postgresql: skipped ({type(exc).__name__}: {exc})")
     for store, r in rates.items():
-        print(f"audit append {store:<11} batched {r['batched']:>9,.0f} records/s   "
-              f"32 threads, single appends {r['threaded_single']:>8,.0f} records/s")
+        print(
+            f"audit append {store:<11} batched {r['batched']:>9,.0f} records/s   "
+            f"32 threads, single appends {r['threaded_single']:>8,.0f} records/s"
+        )
     print("target: >= 20,000 records/s batched")
 
 

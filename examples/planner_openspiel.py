@@ -52,6 +52,8 @@ class ShieldedEvaluator(mcts.Evaluator):  # type: ignore[misc]
 
     Values (`evaluate`) come from the wrapped evaluator; only `prior`, which OpenSpiel's
     `_apply_tree_policy` turns into a new node's children, is filtered and renormalised.
+    The random rollouts below the tree are value estimates, not moves, and stay unshielded
+    (with this pack they never reach the opening move anyway).
     """
 
     def __init__(self, inner: mcts.Evaluator, guard: Guard, player: int = GUARDED_PLAYER) -> None:

@@ -6,6 +6,7 @@ import itertools
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -284,7 +285,11 @@ class Guard:
         """Compute an explanation in the background and append it as a linked audit record."""
         with self._lock:
             if self._explainer_pool is None:
-                self._explainer_pool = ThreadPoolExecutor(1, thread_name_prefix="guard-explain")
+                self._explainer_pool = ThreadPoolExecutor(
+                    1,
+                    thread_name_prefix="guard-explain",
+                    initializer=_same_torch_threads(),
+                )
             future = self._explainer_pool.submit(self._explain_later, decision, compute)
             self._deferred = [f for f in self._deferred if not f.done()] + [future]
 
@@ -683,6 +688,15 @@ def _erase(data: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]:
         for steps, _ in list(walk(out, path)):
             set_in(out, steps, REDACTED)
     return out
+
+
+def _same_torch_threads() -> Callable[[], None] | None:
+    """Torch's thread setting is per thread: give the explanation worker the caller's."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    threads = torch.get_num_threads()
+    return lambda: torch.set_num_threads(threads)
 
 
 def _pair_shadow(

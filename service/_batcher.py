@@ -88,21 +88,24 @@ def _decide_groups(batch: list[_Item]) -> list[Decision | BaseException]:
         groups.setdefault(item.key, []).append(i)
     out: list[Decision | BaseException] = [RuntimeError("not decided")] * len(batch)
     for indexes in groups.values():
-        first = batch[indexes[0]]
-        try:
-            decisions = first.guard.check_batch(
-                [batch[i].action for i in indexes], first.context, policy=first.policy
-            )
-        except GuardError as exc:
-            if len(indexes) == 1:
-                out[indexes[0]] = exc
-                continue
-            decisions = [_one(batch[i]) for i in indexes]  # find which item it was
-        except Exception as exc:  # a bug must reach every waiter, not hang them
-            decisions = [exc] * len(indexes)
-        for i, decision in zip(indexes, decisions, strict=True):
-            out[i] = decision
+        for i, outcome in zip(indexes, _decide_group([batch[i] for i in indexes]), strict=True):
+            out[i] = outcome
     return out
+
+
+def _decide_group(items: list[_Item]) -> list[Decision | BaseException]:
+    first = items[0]
+    try:
+        decisions = first.guard.check_batch(
+            [item.action for item in items], first.context, policy=first.policy
+        )
+    except GuardError as exc:
+        if len(items) == 1:
+            return [exc]
+        return [_one(item) for item in items]  # find out which item it was
+    except Exception as exc:  # a bug must reach every waiter, not hang them
+        return [exc] * len(items)
+    return list(decisions)
 
 
 def _one(item: _Item) -> Decision | BaseException:

@@ -24,12 +24,12 @@ from service._errors import NotFound, ServiceError
 from service._http import JSON, json_response, standard_responses
 from service._schemas import (
     BatchRequest,
-    ToolCall,
     CheckRequest,
     DecisionList,
     RankRequest,
     ShieldOut,
     ShieldRequest,
+    ToolCall,
 )
 from service._state import ServiceState
 
@@ -224,7 +224,7 @@ def check_text(values: Iterable[Any], state: ServiceState) -> None:
         elif isinstance(value, int) and not -_SAFE_INT <= value <= _SAFE_INT:
             raise InvalidAction(
                 "an integer is outside the range JSON numbers hold exactly "
-                f"(-(2**53 - 1) .. 2**53 - 1); send it as a string"
+                "(-(2**53 - 1) .. 2**53 - 1); send it as a string"
             )
         elif isinstance(value, dict):
             stack.extend(value.values())

@@ -32,17 +32,21 @@ class RateLimited(ServiceError):
 
 
 class RateLimiter:
-    """A per-key moving-window limit with the `limits` library (Redis if configured)."""
+    """A per-key sliding-window-counter limit with `limits` (Redis if configured).
+
+    The sliding window counter is O(1) per hit; the exact moving window keeps one
+    timestamp per request and costs more the higher the limit.
+    """
 
     def __init__(self, expression: str, storage_url: str | None = None) -> None:
         from limits import parse
         from limits.storage import storage_from_string
-        from limits.strategies import MovingWindowRateLimiter
+        from limits.strategies import SlidingWindowCounterRateLimiter
 
         self.item = parse(expression)
         self.remote = storage_url is not None
         self._storage = storage_from_string(storage_url or "memory://")
-        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
 
     def hit(self, key: str) -> int | None:
         """Count a request; None when allowed, else the seconds to wait before retrying."""

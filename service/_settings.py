@@ -30,7 +30,8 @@ class Settings:
     """Everything the sidecar needs; each field `x` may come from the variable GUARD_X.
 
     `policy` is a pack file, a folder of packs or a shipped pack's name; `audit` an audit
-    URL (sqlite:///..., memory://, or postgresql://... when that store is installed).
+    URL (sqlite:///..., memory://, or postgresql://...); `signing_key` the PEM file that
+    signs tree heads (give every sidecar sharing a PostgreSQL log the same one).
     With no `keys` file every request is an admin of tenant None, so the server only
     binds to loopback. `rate_limit` is a `limits` expression per key ("600/minute");
     `redis` (a URL) backs both the per-key limits and the policies' `rate()` counters.
@@ -38,6 +39,7 @@ class Settings:
 
     policy: str = field(default_factory=_default_policy)
     audit: str = "sqlite:///guard-audit.db"
+    signing_key: str | None = None
     shadow: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000

@@ -115,7 +115,7 @@ class ServiceState:
         shadow = load(settings.shadow) if settings.shadow else []
         if keys is None:
             keys = KeyStore.from_file(settings.keys) if settings.keys else KeyStore.open_access()
-        audit = open_audit(settings.audit)
+        audit = open_audit(settings.audit, signing_key_path=settings.signing_key)
         try:
             guard = Guard(packs, audit=audit, shadow=shadow, rate_store=rate_store(settings))
             warm_up(guard)

@@ -204,34 +204,44 @@ def json_columns(record: Mapping[str, Any]) -> Columns | None:
     record must be indexed from its canonical bytes instead.
     """
     get = record.get
-    if not all(_plain_scalar(get(name)) for name in _SCALAR_FIELDS):
-        return None
-    if not _plain_nested(get("hits"), "rule_id") or not _plain_nested(get("items"), "rule_ids"):
-        return None
     shadow = get("shadow")
     if isinstance(shadow, Mapping) and type(shadow) is not dict:
         return None
-    return index_columns(record)
+    if not _plain_nested(get("hits"), "rule_id") or not _plain_nested(get("items"), "rule_ids"):
+        return None
+    try:
+        return Columns(
+            time=_plain_text(get("time")),
+            tenant=_plain_text(get("tenant")),
+            actor=_plain_text(get("actor")),
+            policy=_plain_text(get("policy")),
+            policy_version=_plain_text(get("policy_version")),
+            kind=_plain_text(get("kind")),
+            verdict=_plain_text(get("verdict")),
+            mode=_plain_text(get("mode")),
+            rule_ids=_rule_ids(record),
+            shadow_disagrees=_shadow_disagrees(shadow),
+            record_type=_plain_text(get("schema_version")),
+            ref_id=_plain_text(get("decision_id", get("ref_id"))),
+        )
+    except _ReadsBackDifferently:
+        return None
 
 
-_SCALAR_FIELDS = (
-    "time",
-    "tenant",
-    "actor",
-    "policy",
-    "policy_version",
-    "kind",
-    "verdict",
-    "mode",
-    "schema_version",
-    "decision_id",
-    "ref_id",
-)
-_READ_BACK_AS_IS = frozenset({str, int, bool, type(None)})
+class _ReadsBackDifferently(Exception):
+    """A value whose canonical JSON parses to something `_text` treats differently."""
 
 
-def _plain_scalar(value: object) -> bool:
-    return type(value) in _READ_BACK_AS_IS or not isinstance(value, (str, int, float, tuple))
+def _plain_text(value: object) -> str | None:
+    """`_text(value)` for values that read back as themselves; raise for the others."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
+    if kind is bool or not isinstance(value, (str, int, float, tuple)):
+        return None
+    raise _ReadsBackDifferently
 
 
 def _plain_nested(value: object, key: str) -> bool:

@@ -7,6 +7,8 @@ pipeline, which is why the stock engine runs the whole pipeline even for pattern
 requests. Here the words are the text's lower-cased word tokens: a context word that is
 a substring of a lemma is a substring of its inflected forms too ("call" in "calling",
 "number" in "numbers"), so the same matches are found without tagging the text.
+One deliberate difference: a recognizer's own context words are not dropped as stop
+words (spaCy counts "call" as one), so "call me on 416-555-0199" lifts a phone score.
 """
 
 from __future__ import annotations

@@ -104,6 +104,7 @@ class PresidioDetector:
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self._stop: frozenset[str] | None = None
+        self._window_stops: dict[tuple[str, ...], frozenset[str]] = {}
 
     # -- building -------------------------------------------------------------------------
 
@@ -177,6 +178,21 @@ class PresidioDetector:
 
             self._stop = stop_words()
         return self._stop
+
+    def _window_stop_words(self, runners: list[_Runner]) -> frozenset[str]:
+        """Stop words minus the recognizers' own context words.
+
+        Presidio drops stop words from the context window before matching, and spaCy
+        lists "call" as one, so "call me on 416-555-0199" never lifts the phone score.
+        Keeping a word that a recognizer asked for is the one place the guard's context
+        matching departs from Presidio's, and it only ever adds recall.
+        """
+        key = tuple(r.name for r in runners)
+        found = self._window_stops.get(key)
+        if found is None:
+            wanted = {w.lower() for r in runners for w in (r.recognizer.context or ())}
+            found = self._window_stops[key] = self.stop_words() - wanted
+        return found
 
     # -- the EntityAwareDetector protocol ------------------------------------------------
 
@@ -292,6 +308,7 @@ class PresidioDetector:
     def _patterns(self, text: str, wanted: tuple[str, ...], runners: list[_Runner]) -> list[Span]:
         spans: list[Span] = []
         window: ContextWindow | None = None
+        stop = self._window_stop_words(runners)
         for runner in runners:
             if runner.prefilter is not None and not runner.prefilter(text):
                 continue
@@ -303,7 +320,7 @@ class PresidioDetector:
                 if context and not result.recognition_metadata.get(
                     self._presidio.RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
                 ):
-                    window = window or ContextWindow(text, self.stop_words())
+                    window = window or ContextWindow(text, stop)
                     if supportive_word(window.around(result.start), context):
                         result.score = boosted(result.score)
                 spans.append(self._span(result))

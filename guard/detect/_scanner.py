@@ -12,7 +12,6 @@ from guard._models import PiiFinding, PiiReport
 from guard.detect._errors import DetectionError, PiiConfigError, ScanMismatch, TextTooLarge
 from guard.detect._hashing import keyed_hash, keyed_hash_any, resolve_key, text_digest
 from guard.detect._paths import (
-    Concrete,
     Problem,
     Target,
     exists,
@@ -185,7 +184,7 @@ class PiiScanner:
             digests[name] = text_digest(text)
             findings.extend(self._findings(name, text, outcome))
         report = PiiReport(
-            detectors=self._components,
+            detectors=list(self._components),
             entities_scanned=list(self._entities),
             entities_not_scanned=sorted(self.entities_not_scanned),
             fields_scanned=scanned,
@@ -287,7 +286,7 @@ class PiiScanner:
             return redactor.apply(value, pieces, audit=audit)
 
         try:
-            update_at(data, _path(name), change)
+            update_at(data, parse_concrete(name), change)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise ScanMismatch(f"field {name!r} of the scan is not in this action") from exc
 
@@ -297,10 +296,6 @@ class PiiScanner:
                 self.settings.operator_for, lambda v: keyed_hash(self._key, v)
             )
         return self._redactor
-
-
-def _path(name: str) -> Concrete:
-    return parse_concrete(name)
 
 
 def _too_large(length: int, limit: int) -> TextTooLarge:

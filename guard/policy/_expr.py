@@ -507,13 +507,17 @@ def _call_failed(name: str, exc: Exception) -> EvaluationError:
 
 
 class _Node:
-    """A compiled sub-expression: its closure, and its value when it is a literal."""
+    """A compiled sub-expression: its closure, its value when it is a literal, and its
+    (scope, key) when it is a short field path that a comparison may read inline."""
 
-    __slots__ = ("fn", "const")
+    __slots__ = ("fn", "const", "path")
 
-    def __init__(self, fn: Fn, const: Any = _NO_CONST) -> None:
+    def __init__(
+        self, fn: Fn, const: Any = _NO_CONST, path: tuple[str, str | None] | None = None
+    ) -> None:
         self.fn = fn
         self.const = const
+        self.path = path
 
 
 class _Compiler:
@@ -710,7 +714,13 @@ class _Compiler:
             if soft
             else _getter(root_fn, root_name if scope_root else None, steps)
         )
-        out = _Node(getter)
+        inline: tuple[str, str | None] | None = None
+        if scope_root and root_name != PII_KEY and not soft:
+            if not steps:
+                inline = (root_name, None)
+            elif len(steps) == 1 and steps[0][1] is None and isinstance(steps[0][0], str):
+                inline = (root_name, steps[0][0])
+        out = _Node(getter, path=inline)
         return out if soft or not (scope_root or local_root) else self.record(node, out)
 
     def index(self, link: ast.Subscript) -> tuple[Any, Fn | None]:
@@ -738,8 +748,11 @@ class _Compiler:
             raise self.error(node, _ALLOWED)
         if isinstance(node.op, ast.Invert):
             raise self.error(node, "operator ~ is not allowed; allowed: not, - and +")
-        operand = self.compile(node.operand).fn
+        operand_node = self.compile(node.operand)
+        operand = operand_node.fn
         if isinstance(node.op, ast.Not):
+            if operand_node.path is not None and operand_node.path[1] is not None:
+                return _Node(_not_path(*operand_node.path, operand))
 
             def negate(env: Env) -> bool:
                 return not operand(env)
@@ -797,8 +810,8 @@ class _Compiler:
     def c_compare(self, node: ast.expr) -> _Node:
         if not isinstance(node, ast.Compare):
             raise self.error(node, _ALLOWED)
-        left = self.compile(node.left).fn
-        text = self.segment(node)
+        left_node = self.compile(node.left)
+        left, text = left_node.fn, self.segment(node)
         parts: list[tuple[Callable[[Any, Any], Any], Fn, str]] = []
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.Is, ast.IsNot)) and not self.is_none(comparator):
@@ -810,10 +823,12 @@ class _Compiler:
             right = self.compile(comparator)
             parts.append((_COMPARISONS[type(op)], right.fn, _SYMBOLS[type(op)]))
         if len(parts) == 1:
-            op, comparator = node.ops[0], node.comparators[0]
-            return _Node(
-                _compare_one(type(op), left, parts[0][1], self.literal_value(comparator), text)
-            )
+            kind: type[ast.AST] = type(node.ops[0])
+            constant = self.literal_value(node.comparators[0])
+            if left_node.path is not None and constant is not _NO_CONST and kind in _INLINE:
+                scope, key = left_node.path
+                return _Node(_compare_path(scope, key, left, kind, constant, text))
+            return _Node(_compare_one(kind, left, parts[0][1], constant, text))
         return _Node(_compare_chain(left, tuple(parts), text))
 
     # -- literals ------------------------------------------------------------------------
@@ -892,6 +907,12 @@ class _Compiler:
         count = len(node.args)
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
             raise self.error(node, f"{name}() takes {spec.arity()} argument(s), got {count}")
+        if count == 1 and not spec.needs_env and 0 not in spec.literal_args:
+            only = self.compile(node.args[0])
+            if only.path is not None and only.path[1] is not None:
+                scope, key = only.path
+                return self.record(node, _Node(_call_path(spec, scope, key, only.fn)))
+            return self.record(node, _Node(_call(spec, [only.fn], self.rule_id)))
         args = [self.argument(spec, i, arg) for i, arg in enumerate(node.args)]
         return self.record(node, _Node(_call(spec, args, self.rule_id)))
 
@@ -1238,6 +1259,95 @@ def _compare_one(op: type[ast.AST], left: Fn, right: Fn, constant: Any, text: st
     return _order(op, left, constant, text)
 
 
+_INLINE: Final[frozenset[type[ast.AST]]] = frozenset(
+    {ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn}
+)
+
+
+def _compare_path(
+    scope: str, key: str | None, getter: Fn, op: type[ast.AST], constant: Any, text: str
+) -> Fn:
+    """`scope.key <op> literal` in one closure: the hot shape of most rules.
+
+    Reads the field inline when the scope value is a plain dict; anything else (a
+    missing field, a list, another Mapping) goes through `getter`, which raises the
+    same errors as the uninlined path.
+    """
+    symbol = _SYMBOLS[op]
+    if op is ast.In or op is ast.NotIn:
+        return _member_path(scope, key, getter, op is ast.In, constant, text)
+    compare = _COMPARISONS[op]
+    if key is None:
+
+        def name_compare(env: Env) -> bool:
+            try:
+                value = env[scope]
+            except KeyError:
+                value = getter(env)
+            try:
+                return compare(value, constant)  # type: ignore[no-any-return]
+            except TypeError:
+                raise _compare_error(symbol, value, constant, text) from None
+
+        return name_compare
+
+    def field_compare(env: Env) -> bool:
+        try:
+            parent = env[scope]
+            value = parent[key] if type(parent) is dict else getter(env)
+        except KeyError:
+            value = getter(env)
+        try:
+            return compare(value, constant)  # type: ignore[no-any-return]
+        except TypeError:
+            raise _compare_error(symbol, value, constant, text) from None
+
+    return field_compare
+
+
+def _member_path(
+    scope: str, key: str | None, getter: Fn, positive: bool, constant: Any, text: str
+) -> Fn:
+    fast, fallback = _membership(constant)
+    symbol = "in" if positive else "not in"
+
+    def failed(value: Any) -> EvaluationError:
+        return _compare_error(symbol, value, constant, text)
+
+    if key is None:
+
+        def name_member(env: Env) -> bool:
+            try:
+                value = env[scope]
+            except KeyError:
+                value = getter(env)
+            try:
+                found = value in fast
+            except TypeError:
+                if fast is fallback:
+                    raise failed(value) from None
+                found = value in fallback  # an unhashable value against literal members
+            return found if positive else not found
+
+        return name_member
+
+    def field_member(env: Env) -> bool:
+        try:
+            parent = env[scope]
+            value = parent[key] if type(parent) is dict else getter(env)
+        except KeyError:
+            value = getter(env)
+        try:
+            found = value in fast
+        except TypeError:
+            if fast is fallback:
+                raise failed(value) from None
+            found = value in fallback  # an unhashable value against literal members
+        return found if positive else not found
+
+    return field_member
+
+
 def _member(positive: bool, left: Fn, constant: Any, text: str) -> Fn:
     fast, fallback = _membership(constant)
     symbol = "in" if positive else "not in"
@@ -1318,6 +1428,40 @@ def _compare_chain(
         return True
 
     return compare
+
+
+def _not_path(scope: str, key: str | None, getter: Fn) -> Fn:
+    """`not scope.key` in one closure (see _compare_path)."""
+
+    def not_field(env: Env) -> bool:
+        try:
+            parent = env[scope]
+            value = parent[key] if type(parent) is dict else getter(env)
+        except KeyError:
+            value = getter(env)
+        return not value
+
+    return not_field
+
+
+def _call_path(spec: FunctionSpec, scope: str, key: str | None, getter: Fn) -> Fn:
+    """`fn(scope.key)` in one closure (see _compare_path)."""
+    fn, name = spec.fn, spec.name
+
+    def call_field(env: Env) -> Any:
+        try:
+            parent = env[scope]
+            value = parent[key] if type(parent) is dict else getter(env)
+        except KeyError:
+            value = getter(env)
+        try:
+            return fn(value)
+        except GuardError:
+            raise
+        except Exception as exc:
+            raise _call_failed(name, exc) from exc
+
+    return call_field
 
 
 def _call(spec: FunctionSpec, args: list[Fn], rule_id: str) -> Fn:

@@ -358,7 +358,7 @@ def test_four_processes_append_to_one_consistent_log(postgres_url: str) -> None:
             _go(procs)
             while any(proc.poll() is None for proc in procs):
                 heads.append(watcher.head(sign=False))  # taken while the others write
-                time.sleep(0.005)
+                time.sleep(0.05)
             for proc in procs:
                 _read_until(proc, "#done", acknowledged)
                 _, errors = proc.communicate(timeout=30)

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guard._exceptions import AuditError
 from guard._models import DecisionEventV1, Verdict
@@ -18,7 +22,7 @@ from guard.audit import (
     leaf_hash,
     merkle_root,
 )
-from guard.audit._store import index_columns
+from guard.audit._store import CanonicalRecord, index_columns, json_columns
 
 
 def decision(n: int, **changes: Any) -> dict[str, Any]:
@@ -133,6 +137,87 @@ def test_columns_of_another_record_type() -> None:
         None,
         None,
     )
+
+
+class Label(str, Enum):
+    DENY = "deny"
+
+
+class Number(IntEnum):
+    THREE = 3
+
+
+def read_back(record: dict[str, Any]) -> Any:
+    return index_columns(orjson.loads(canonical_json(record)))
+
+
+def test_columns_of_a_plain_decision_come_from_the_dict() -> None:
+    record = decision(1, hits=[hit("r1")], items=[{"rule_ids": ["r2"]}], shadow=shadow(False))
+    assert json_columns(record) == read_back(record) == index_columns(record)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"policy_version": 3.0}, id="integral-float"),
+        pytest.param({"policy_version": Number.THREE}, id="int-subclass"),
+        pytest.param({"verdict": Label.DENY}, id="str-subclass"),
+        pytest.param({"tenant": ("t1",)}, id="tuple-field"),
+        pytest.param({"hits": (hit("r1"),)}, id="tuple-hits"),
+        pytest.param({"hits": [{"rule_id": 5.0}]}, id="float-rule-id"),
+        pytest.param({"items": [{"rule_ids": ("r1",)}]}, id="tuple-rule-ids"),
+        pytest.param({"items": [{"rule_ids": [1.0]}]}, id="float-in-rule-ids"),
+    ],
+)
+def test_columns_that_would_read_back_differently_are_left_to_the_bytes(
+    changes: dict[str, Any],
+) -> None:
+    assert json_columns(decision(1, **changes)) is None
+
+
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=4),
+    st.sampled_from([Label.DENY, Number.THREE, 2.0, -0.0]),
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.tuples(inner, inner),
+        st.dictionaries(st.sampled_from(["rule_id", "rule_ids", "agrees", "x"]), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+FIELDS = ["time", "tenant", "policy_version", "verdict", "schema_version", "decision_id"]
+FIELDS += ["ref_id", "hits", "items", "shadow"]
+
+
+@given(st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=6))
+def test_columns_from_the_dict_are_those_of_the_bytes(record: dict[str, Any]) -> None:
+    try:
+        expected = read_back(record)
+    except AuditError:  # not JSON: never reaches a store
+        return
+    columns = json_columns(record)
+    assert columns is None or columns == expected
+
+
+def test_a_described_record_is_stored_as_plain_bytes(store: AuditStore) -> None:
+    data = canonical_json(decision(0))
+    columns = json_columns(decision(0))
+    assert columns is not None
+    described = CanonicalRecord.describe(data, "d0", leaf_hash(data), columns)
+    assert store.append([described]) == [0]
+    (leaf,) = store.read(0, 1)
+    assert type(leaf.record) is bytes and leaf.record == data
+    assert (leaf.id, leaf.leaf_hash) == ("d0", leaf_hash(data))
+    assert [found.id for found in store.query(RecordQuery(tenant="t1"), before=None, limit=5)] == [
+        "d0"
+    ]
 
 
 RECORDS = [

@@ -50,6 +50,7 @@ def test_findings_hold_no_raw_values(pattern_scanner: PiiScanner) -> None:
     assert "jo@example.com" not in dumped and "0199" not in dumped
     assert {f.recognizer for f in scan.findings} == {
         "OfflineEmailRecognizer",
+        "GuardPhoneRecognizer",
         "ObfuscatedPhoneRecognizer",
     }
     assert scan.findings[0].value_hash == pattern_scanner.hash_value("jo@example.com")

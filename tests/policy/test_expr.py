@@ -735,3 +735,54 @@ def test_modules_never_call_eval_exec_or_compile() -> None:
 def test_guard_errors_are_the_only_errors() -> None:
     assert issubclass(ExpressionError, GuardError)
     assert issubclass(MissingField, EvaluationError)
+
+
+# ---------------------------------------------------------------------------------------
+# The fast path inlines short field reads; it must behave exactly like the general path
+# (which explain() uses), including every error.
+
+INLINED = [
+    'kind == "x"',
+    'kind != "x"',
+    "kind in ['x', 'y']",
+    "kind not in ['x']",
+    "kind < 'm'",
+    "context.role == 'agent'",
+    "context.role not in ['finance', 'admin']",
+    "context.role in 'agents'",
+    "context.role in [[1], 2]",
+    "context.n > 1",
+    "context.n >= 1",
+    "context.n < 1",
+    "context.n <= 1",
+    "not context.flag",
+    "len(context.role)",
+    "lower(context.role)",
+]
+SHAPES: list[dict[str, Any]] = [
+    {},
+    {"kind": "x", "context": {"role": "agent", "n": 2, "flag": True}},
+    {"kind": ["x"], "context": {"role": ["agent"], "n": "2", "flag": 0}},
+    {"kind": None, "context": {"role": None, "n": None, "flag": None}},
+    {"kind": {"a": 1}, "context": {"role": {"a": 1}, "n": [1], "flag": []}},
+    {"kind": "y", "context": {}},
+    {"kind": "y", "context": ["role", "n", "flag"]},
+    {"kind": "y", "context": "role"},
+    {"kind": "y", "context": None},
+    {"kind": "y", "context": types.MappingProxyType({"role": "agent", "n": 0, "flag": 1})},
+]
+
+
+def outcome(call: Any, env: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        result = call(env)
+    except GuardError as exc:
+        return (type(exc).__name__, str(exc))
+    return ("value", result[0] if isinstance(result, tuple) else result)
+
+
+@pytest.mark.parametrize("source", INLINED)
+def test_inlined_reads_match_the_general_path(source: str) -> None:
+    expr = compile_expr(source)
+    for env in SHAPES:
+        assert outcome(expr.evaluate, env) == outcome(expr.explain, env), (source, env)

@@ -29,7 +29,9 @@ class Sidecar:
         cmd = [sys.executable, "-c", LAUNCH, "serve", "--port", str(self.port), *args]
         self._log = open(log, "ab") if log else None  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            cmd, stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            cmd,
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
 

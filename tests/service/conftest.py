@@ -87,8 +87,13 @@ def keys_file(tmp_path: Path, raw_keys: dict[str, str]) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, pack_file: Path) -> Settings:
-    return Settings(policy=str(pack_file), audit=f"sqlite:///{tmp_path / 'audit.db'}",
-                    rate_limit="100000/minute", long_poll_max=5.0, poll_interval=0.05)
+    return Settings(
+        policy=str(pack_file),
+        audit=f"sqlite:///{tmp_path / 'audit.db'}",
+        rate_limit="100000/minute",
+        long_poll_max=5.0,
+        poll_interval=0.05,
+    )
 
 
 @pytest.fixture

@@ -35,8 +35,10 @@ def _root_from_path(leaf: bytes, index: int, size: int, path: list[bytes]) -> by
 
 
 def _seed(client, n=6):
-    return [client.post("/v1/check", json={"action": pay(a)}).json()
-            for a in (1, 700, 20000, 5, 800, 3)[:n]]
+    return [
+        client.post("/v1/check", json={"action": pay(a)}).json()
+        for a in (1, 700, 20000, 5, 800, 3)[:n]
+    ]
 
 
 def test_proof_is_recomputable_with_hashlib_and_rfc8785(client):
@@ -53,8 +55,9 @@ def test_proof_is_recomputable_with_hashlib_and_rfc8785(client):
 
 
 def _check_signature(head):
-    message = rfc8785.dumps({"size": head["size"], "root": head["root"],
-                             "timestamp": head["timestamp"]})
+    message = rfc8785.dumps(
+        {"size": head["size"], "root": head["root"], "timestamp": head["timestamp"]}
+    )
     key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(head["public_key"]))
     key.verify(bytes.fromhex(head["signature"]), message)  # raises if forged
 
@@ -96,8 +99,9 @@ def test_consistency_errors(client, params, status, code):
         pytest.param({"verdict": "escalate"}, [700, 800], id="verdict"),
         pytest.param({"rule_id": "huge-payment"}, [20000], id="rule"),
         pytest.param({"actor": "agent-1", "verdict": "allow"}, [1, 5, 3], id="actor-verdict"),
-        pytest.param({"policy": "svc-test", "kind": "pay", "verdict": "deny"}, [20000],
-                     id="policy-kind"),
+        pytest.param(
+            {"policy": "svc-test", "kind": "pay", "verdict": "deny"}, [20000], id="policy-kind"
+        ),
         pytest.param({"actor": "someone-else"}, [], id="no-match"),
     ],
 )

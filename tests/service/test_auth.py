@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+
 import pytest
 import yaml
 
@@ -44,18 +45,28 @@ def test_principal_can(scopes, scope, allowed):
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        pytest.param({"name": "a", "sha256": "abc", "scopes": ["check"]}, "64 lower-case hex",
-                     id="short-digest"),
-        pytest.param({"name": "a", "sha256": "0" * 64, "scopes": ["read"]}, "unknown scopes",
-                     id="bad-scope"),
-        pytest.param({"name": "a", "sha256": "0" * 64, "scopes": []}, "non-empty list",
-                     id="no-scopes"),
-        pytest.param({"name": "", "sha256": "0" * 64, "scopes": ["check"]}, "'name'",
-                     id="no-name"),
-        pytest.param({"name": "a", "sha256": "0" * 64, "scopes": ["check"], "role": "x"},
-                     "unknown fields", id="unknown-field"),
-        pytest.param({"name": "a", "sha256": "0" * 64, "scopes": ["check"], "tenant": 3},
-                     "'tenant'", id="tenant-not-string"),
+        pytest.param(
+            {"name": "a", "sha256": "abc", "scopes": ["check"]},
+            "64 lower-case hex",
+            id="short-digest",
+        ),
+        pytest.param(
+            {"name": "a", "sha256": "0" * 64, "scopes": ["read"]}, "unknown scopes", id="bad-scope"
+        ),
+        pytest.param(
+            {"name": "a", "sha256": "0" * 64, "scopes": []}, "non-empty list", id="no-scopes"
+        ),
+        pytest.param({"name": "", "sha256": "0" * 64, "scopes": ["check"]}, "'name'", id="no-name"),
+        pytest.param(
+            {"name": "a", "sha256": "0" * 64, "scopes": ["check"], "role": "x"},
+            "unknown fields",
+            id="unknown-field",
+        ),
+        pytest.param(
+            {"name": "a", "sha256": "0" * 64, "scopes": ["check"], "tenant": 3},
+            "'tenant'",
+            id="tenant-not-string",
+        ),
     ],
 )
 def test_bad_key_entries_are_refused(tmp_path, entry, message):
@@ -80,8 +91,9 @@ def test_new_key_entry_matches_the_key():
 
 
 def test_cli_keys_create_prints_a_key_and_its_entry(tmp_path):
-    out = _run_cli(["keys", "create", "--name", "bot", "--scopes", "check,audit:read",
-                    "--tenant", "acme"])
+    out = _run_cli(
+        ["keys", "create", "--name", "bot", "--scopes", "check,audit:read", "--tenant", "acme"]
+    )
     raw = out.split("key (shown once; give it to the client): ", 1)[1].split()[0]
     entries = yaml.safe_load(out.split("entry for keys.yaml:", 1)[1])
     path = tmp_path / "keys.yaml"
@@ -125,8 +137,9 @@ def test_valid_key_without_scope_is_403(keyed, raw_keys, key, method, path):
 def test_the_keys_tenant_is_the_decisions_tenant(keyed, raw_keys):
     d = keyed.post("/v1/check", json={"action": pay(1)}, headers=bearer(raw_keys["acme-agent"]))
     assert d.json()["tenant"] == "acme"
-    same = keyed.post("/v1/check", json={"action": pay(1, tenant="acme")},
-                      headers=bearer(raw_keys["acme-agent"]))
+    same = keyed.post(
+        "/v1/check", json={"action": pay(1, tenant="acme")}, headers=bearer(raw_keys["acme-agent"])
+    )
     assert same.status_code == 200
 
 
@@ -134,11 +147,19 @@ def test_the_keys_tenant_is_the_decisions_tenant(keyed, raw_keys):
     "body",
     [
         pytest.param({"action": pay(1, tenant="globex")}, id="action"),
-        pytest.param({"candidates": [[pay(1), 0.5], [pay(2, tenant="globex"), 0.5]]},
-                     id="candidate"),
-        pytest.param({"action": {"type": "function", "tenant": "globex",
-                                 "function": {"name": "pay", "arguments": "{}"}}},
-                     id="tool-call"),
+        pytest.param(
+            {"candidates": [[pay(1), 0.5], [pay(2, tenant="globex"), 0.5]]}, id="candidate"
+        ),
+        pytest.param(
+            {
+                "action": {
+                    "type": "function",
+                    "tenant": "globex",
+                    "function": {"name": "pay", "arguments": "{}"},
+                }
+            },
+            id="tool-call",
+        ),
     ],
 )
 def test_an_action_naming_another_tenant_is_403(keyed, raw_keys, body):
@@ -157,10 +178,12 @@ def test_batch_and_shield_bind_the_tenant_too(keyed, raw_keys):
 
 
 def test_a_key_never_reads_another_tenants_decisions(keyed, raw_keys):
-    acme = keyed.post("/v1/check", json={"action": pay(900)},
-                      headers=bearer(raw_keys["acme-agent"])).json()
-    globex = keyed.post("/v1/check", json={"action": pay(900)},
-                        headers=bearer(raw_keys["globex-agent"])).json()
+    acme = keyed.post(
+        "/v1/check", json={"action": pay(900)}, headers=bearer(raw_keys["acme-agent"])
+    ).json()
+    globex = keyed.post(
+        "/v1/check", json={"action": pay(900)}, headers=bearer(raw_keys["globex-agent"])
+    ).json()
     h = bearer(raw_keys["globex-reader"])
     ids = [i["id"] for i in keyed.get("/v1/decisions", headers=h).json()["items"]]
     assert ids == [globex["id"]]
@@ -173,8 +196,7 @@ def test_a_key_never_reads_another_tenants_decisions(keyed, raw_keys):
     assert acme["id"] not in export and globex["id"] in export
     queue = keyed.get("/v1/escalations", headers=h).json()["items"]
     assert [e["decision_id"] for e in queue] == [globex["id"]]
-    r = keyed.post(f"/v1/escalations/{acme['id']}/resolve", json={"outcome": "approve"},
-                   headers=h)
+    r = keyed.post(f"/v1/escalations/{acme['id']}/resolve", json={"outcome": "approve"}, headers=h)
     assert r.status_code == 404
     r = keyed.post(f"/v1/decisions/{acme['id']}/review", json={"label": "correct"}, headers=h)
     assert r.status_code == 404
@@ -191,7 +213,8 @@ def test_an_operator_key_reads_every_tenant(keyed, raw_keys):
 
 def test_dependency_override_injects_a_principal(keyed):
     keyed.app.dependency_overrides[get_principal] = lambda: Principal(
-        "fake", frozenset({"check"}), "initech")
+        "fake", frozenset({"check"}), "initech"
+    )
     try:
         d = keyed.post("/v1/check", json={"action": pay(1)}).json()
     finally:
@@ -202,8 +225,7 @@ def test_dependency_override_injects_a_principal(keyed):
 def test_rate_limit_is_429_with_retry_after(make_client, keys_file, raw_keys):
     c = make_client(keys=KeyStore.from_file(keys_file), rate_limit="3/minute")
     h = bearer(raw_keys["acme-agent"])
-    codes = [c.post("/v1/check", json={"action": pay(1)}, headers=h).status_code
-             for _ in range(4)]
+    codes = [c.post("/v1/check", json={"action": pay(1)}, headers=h).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     r = c.post("/v1/check", json={"action": pay(1)}, headers=h)
     assert r.json()["error"]["code"] == "rate_limited"

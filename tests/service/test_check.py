@@ -75,25 +75,55 @@ def test_shield_returns_allowed_indexes_and_records_nothing(client):
         pytest.param(b"{not json", 400, "malformed_json", id="malformed-json"),
         pytest.param(b'{"action": {"kind": 7}}', 422, "validation_error", id="wrong-type"),
         pytest.param(b'{"action": "pay"}', 422, "validation_error", id="action-not-object"),
-        pytest.param(b'{"action": {"kind": "x"}, "extra": 1}', 422, "validation_error",
-                     id="unknown-field"),
+        pytest.param(
+            b'{"action": {"kind": "x"}, "extra": 1}', 422, "validation_error", id="unknown-field"
+        ),
         pytest.param(b"{}", 422, "invalid_action", id="no-action"),
-        pytest.param(b'{"policy": "nope", "action": {"kind": "x"}}', 404, "policy_not_found",
-                     id="unknown-policy"),
-        pytest.param(b'{"candidates": [[{"kind": "x"}, "high"]]}', 422, "validation_error",
-                     id="probability-not-number"),
         pytest.param(
-            json.dumps({"action": {"type": "function",
-                                   "function": {"name": "x", "arguments": "{oops"}}}).encode(),
-            422, "invalid_action", id="tool-arguments-not-json"),
-        pytest.param(b'{"action": {"kind": "x", "params": {"n": 123456789012345678901234}}}',
-                     422, "invalid_action", id="integer-out-of-range"),
-        pytest.param(b'{"action": {"kind": "x", "params": {"n": 9007199254740993}}}',
-                     422, "invalid_action", id="integer-beyond-json-doubles"),
+            b'{"policy": "nope", "action": {"kind": "x"}}',
+            404,
+            "policy_not_found",
+            id="unknown-policy",
+        ),
         pytest.param(
-            json.dumps({"action": {"type": "function", "function": {
-                "name": "x", "arguments": '{"n": 9007199254740993}'}}}).encode(),
-            422, "invalid_action", id="tool-argument-beyond-json-doubles"),
+            b'{"candidates": [[{"kind": "x"}, "high"]]}',
+            422,
+            "validation_error",
+            id="probability-not-number",
+        ),
+        pytest.param(
+            json.dumps(
+                {"action": {"type": "function", "function": {"name": "x", "arguments": "{oops"}}}
+            ).encode(),
+            422,
+            "invalid_action",
+            id="tool-arguments-not-json",
+        ),
+        pytest.param(
+            b'{"action": {"kind": "x", "params": {"n": 123456789012345678901234}}}',
+            422,
+            "invalid_action",
+            id="integer-out-of-range",
+        ),
+        pytest.param(
+            b'{"action": {"kind": "x", "params": {"n": 9007199254740993}}}',
+            422,
+            "invalid_action",
+            id="integer-beyond-json-doubles",
+        ),
+        pytest.param(
+            json.dumps(
+                {
+                    "action": {
+                        "type": "function",
+                        "function": {"name": "x", "arguments": '{"n": 9007199254740993}'},
+                    }
+                }
+            ).encode(),
+            422,
+            "invalid_action",
+            id="tool-argument-beyond-json-doubles",
+        ),
     ],
 )
 def test_bad_input_gets_the_right_4xx_and_code(client, body, status, code):
@@ -140,7 +170,8 @@ def test_several_packs_need_a_policy_name(make_client, tmp_path, pack_file):
     r = c.post("/v1/check", json={"action": pay(1)})
     assert r.status_code == 422 and r.json()["error"]["code"] == "policy_required"
     assert c.post("/v1/check", json={"policy": "other", "action": pay(1)}).json()["policy"] == (
-        "other")
+        "other"
+    )
 
 
 def test_unknown_route_and_method_use_the_error_shape(client):

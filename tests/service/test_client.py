@@ -30,7 +30,9 @@ def rguard(remote):
 def test_check_batch_rank_shield(remote):
     assert remote.check(pay(900)).verdict.value == "escalate"
     assert [d.verdict.value for d in remote.check_batch([pay(1), {"kind": "run_shell"}])] == [
-        "allow", "deny"]
+        "allow",
+        "deny",
+    ]
     ranked = remote.rank([{"id": "a", "status": "suspended"}, {"id": "b"}], query="q")
     assert [i["id"] for i in ranked.final_items] == ["b"]
     assert remote.shield([pay(1), pay(900), pay(2)]) == [0, 2]
@@ -67,8 +69,7 @@ def test_remote_agent_substitutes_like_the_local_one(rguard, pack_file):
         local_action = local.agent(proposal)("inv-1")
     assert remote_action == local_action == pay(300)
     assert remote_action.decision.substitution.chosen_index == 1
-    assert remote_action.decision.substitution.reason == (
-        local_action.decision.substitution.reason)
+    assert remote_action.decision.substitution.reason == (local_action.decision.substitution.reason)
 
 
 def test_remote_agent_blocks_and_escalates(rguard):
@@ -91,8 +92,10 @@ def _resolve_later(client, outcome, delay=0.3):
     def run():
         time.sleep(delay)
         pending = client.get("/v1/escalations").json()["items"]
-        client.post(f"/v1/escalations/{pending[0]['decision_id']}/resolve",
-                    json={"outcome": outcome, "reviewer": "ana"})
+        client.post(
+            f"/v1/escalations/{pending[0]['decision_id']}/resolve",
+            json={"outcome": outcome, "reviewer": "ana"},
+        )
 
     thread = threading.Thread(target=run)
     thread.start()

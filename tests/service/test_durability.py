@@ -39,8 +39,9 @@ def test_kill_9_loses_no_acknowledged_decision(tmp_path):
     stop = threading.Event()
     try:
         server.wait_ready()
-        threads = [threading.Thread(target=_load, args=(server.url, acked, stop, w))
-                   for w in range(4)]
+        threads = [
+            threading.Thread(target=_load, args=(server.url, acked, stop, w)) for w in range(4)
+        ]
         for t in threads:
             t.start()
         deadline = time.monotonic() + 20

@@ -14,8 +14,15 @@ from tests.service.conftest import pay
 
 def test_public_names():
     assert service.__all__ == sorted(service.__all__)
-    assert set(service.__all__) == {"Escalations", "KeyStore", "Principal", "ServiceState",
-                                    "Settings", "app_from_env", "create_app"}
+    assert set(service.__all__) == {
+        "Escalations",
+        "KeyStore",
+        "Principal",
+        "ServiceState",
+        "Settings",
+        "app_from_env",
+        "create_app",
+    }
 
 
 def test_health_and_readiness(client):
@@ -36,7 +43,8 @@ def test_metrics_count_decisions_rules_and_latency(client):
     text = client.get("/metrics").text
     assert 'guard_decisions_total{mode="enforce",policy="svc-test",verdict="escalate"} 1.0' in text
     assert 'guard_rule_hits_total{effect="escalate",policy="svc-test",rule="big-payment"} 1.0' in (
-        text)
+        text
+    )
     assert "guard_decision_seconds_bucket" in text and "guard_audit_append_seconds_count" in text
     assert "guard_pii_scan_seconds_count" in text
     assert 'guard_http_errors_total{route="/v1/check",status="422"} 1.0' in text
@@ -69,11 +77,22 @@ def test_every_operation_documents_the_error_shape(client):
 
 
 def test_settings_from_environment():
-    env = {"GUARD_PORT": "9001", "GUARD_DOCS": "false", "GUARD_KEYS": "/k.yaml",
-           "GUARD_REQUEST_TIMEOUT": "2.5", "GUARD_REDIS": ""}
+    env = {
+        "GUARD_PORT": "9001",
+        "GUARD_DOCS": "false",
+        "GUARD_KEYS": "/k.yaml",
+        "GUARD_REQUEST_TIMEOUT": "2.5",
+        "GUARD_REDIS": "",
+    }
     s = Settings.from_env(env, policy="x")
     assert (s.port, s.docs, s.keys, s.request_timeout, s.redis, s.policy) == (
-        9001, False, "/k.yaml", 2.5, None, "x")
+        9001,
+        False,
+        "/k.yaml",
+        2.5,
+        None,
+        "x",
+    )
     assert Settings.from_env(s.to_env()) == s
 
 

@@ -47,8 +47,9 @@ def test_a_bad_reload_leaves_the_old_pack_serving(client, pack_file):
 
 def test_a_bad_pack_refuses_to_start(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(PACK.replace("when: params.amount > 500", "when: __import__('os')"),
-                   encoding="utf-8")
+    bad.write_text(
+        PACK.replace("when: params.amount > 500", "when: __import__('os')"), encoding="utf-8"
+    )
     with pytest.raises(PolicyError, match="bad.yaml"):
         create_app(Settings(policy=str(bad), audit="memory://"))
 

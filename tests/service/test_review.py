@@ -49,13 +49,18 @@ def test_pending_pages_follow_the_cursor(client):
 
 def test_resolve_writes_an_audit_record_and_replay_is_409(client):
     held = _held(client)
-    r = client.post(f"/v1/escalations/{held}/resolve",
-                    json={"outcome": "deny", "note": "not this week", "reviewer": "ana"})
+    r = client.post(
+        f"/v1/escalations/{held}/resolve",
+        json={"outcome": "deny", "note": "not this week", "reviewer": "ana"},
+    )
     assert r.status_code == 200
     record = r.json()
     assert record["schema_version"] == RESOLUTION_SCHEMA and record["decision_id"] == held
-    assert (record["outcome"], record["reviewer"], record["note"]) == ("deny", "ana",
-                                                                       "not this week")
+    assert (record["outcome"], record["reviewer"], record["note"]) == (
+        "deny",
+        "ana",
+        "not this week",
+    )
     again = client.post(f"/v1/escalations/{held}/resolve", json={"outcome": "approve"})
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "already_resolved"
@@ -161,8 +166,9 @@ def test_processes_sharing_a_database_share_the_queue(settings):
 
                 tg.start_soon(run)
                 await anyio.sleep(0.2)
-                await anyio.to_thread.run_sync(a.escalations.resolve, held, "approve", "",
-                                               "ana", None)
+                await anyio.to_thread.run_sync(
+                    a.escalations.resolve, held, "approve", "", "ana", None
+                )
             return results["res"]
 
         started = time.monotonic()
@@ -202,8 +208,7 @@ def test_a_racing_second_resolution_is_refused_by_the_log(settings, monkeypatch)
 @pytest.mark.parametrize("label", ["correct", "false_positive", "false_negative"])
 def test_labels_are_review_records(client, label):
     d = client.post("/v1/check", json={"action": pay(1)}).json()
-    r = client.post(f"/v1/decisions/{d['id']}/review",
-                    json={"label": label, "note": "checked"})
+    r = client.post(f"/v1/decisions/{d['id']}/review", json={"label": label, "note": "checked"})
     assert r.status_code == 200
     record = r.json()
     assert record["schema_version"] == REVIEW_SCHEMA and record["decision_id"] == d["id"]

@@ -42,14 +42,39 @@ RATIONALE: dict[str, Any] = {
     "chosen_label": "send quote",
     "rule": "most_visits",
     "actions": [
-        {"action": "ask_details", "label": "ask for details", "visits": 301,
-         "visit_share": 0.301, "q": 0.55, "prior": 0.3, "outcome": None, "shielded": False,
-         "shield_rule": None},
-        {"action": "send_quote", "label": "send quote", "visits": 612, "visit_share": 0.612,
-         "q": 0.72, "prior": 0.35, "outcome": None, "shielded": False, "shield_rule": None},
-        {"action": "share_phone", "label": "share phone number", "visits": 0,
-         "visit_share": 0.0, "q": None, "prior": 0.2, "outcome": None, "shielded": True,
-         "shield_rule": "no-contact-before-contract"},
+        {
+            "action": "ask_details",
+            "label": "ask for details",
+            "visits": 301,
+            "visit_share": 0.301,
+            "q": 0.55,
+            "prior": 0.3,
+            "outcome": None,
+            "shielded": False,
+            "shield_rule": None,
+        },
+        {
+            "action": "send_quote",
+            "label": "send quote",
+            "visits": 612,
+            "visit_share": 0.612,
+            "q": 0.72,
+            "prior": 0.35,
+            "outcome": None,
+            "shielded": False,
+            "shield_rule": None,
+        },
+        {
+            "action": "share_phone",
+            "label": "share phone number",
+            "visits": 0,
+            "visit_share": 0.0,
+            "q": None,
+            "prior": 0.2,
+            "outcome": None,
+            "shielded": True,
+            "shield_rule": "no-contact-before-contract",
+        },
     ],
     "principal_variation": ["send_quote", "client_accepts", "schedule_job"],
     "simulations": 1000,
@@ -62,12 +87,20 @@ def decision_record(**fields: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "id": f"ui-{fields.get('verdict', 'allow')}-{len(fields)}",
         "time": datetime.now(UTC).isoformat(),
-        "policy": "svc-test", "policy_version": 1, "policy_digest": "sha256:" + "ab" * 32,
-        "mode": "enforce", "tenant": "acme", "actor": "agent-7", "kind": "send_message",
+        "policy": "svc-test",
+        "policy_version": 1,
+        "policy_digest": "sha256:" + "ab" * 32,
+        "mode": "enforce",
+        "tenant": "acme",
+        "actor": "agent-7",
+        "kind": "send_message",
         "action_digest": "sha256:" + "cd" * 32,
         "action": {"kind": "send_message", "params": {"message": "hi"}},
         "final_action": {"kind": "send_message", "params": {"message": "hi"}},
-        "verdict": "allow", "hits": [], "pii": [], "pii_report": None,
+        "verdict": "allow",
+        "hits": [],
+        "pii": [],
+        "pii_report": None,
     }
     values.update(fields)
     return DecisionEventV1(**values).model_dump(mode="json")
@@ -77,22 +110,55 @@ def pii_record(decision_id: str = "ui-pii-1", tenant: str = "acme") -> dict[str,
     """A redacted message as the engine records it: masked text, findings, explanations."""
     masked = "mail me at <EMAIL_ADDRESS> or ask for <PERSON>"
     return decision_record(
-        id=decision_id, tenant=tenant, verdict="redact", masked=["params.message"],
+        id=decision_id,
+        tenant=tenant,
+        verdict="redact",
+        masked=["params.message"],
         action={"kind": "send_message", "params": {"message": masked, "to": "u2"}},
         final_action={"kind": "send_message", "params": {"message": masked, "to": "u2"}},
-        hits=[{"rule_id": "no-contact-before-contract", "effect": "redact",
-               "message": "contact details removed before a contract exists",
-               "severity": "medium",
-               "evidence": {"get(context.has_contract, false)": False,
-                            'pii.any("EMAIL_ADDRESS")': True}}],
-        pii=[{"entity_type": "EMAIL_ADDRESS", "field": "params.message", "start": 11,
-              "end": 31, "score": 1.0, "recognizer": "OfflineEmailRecognizer"},
-             {"entity_type": "PERSON", "field": "params.message", "start": 43, "end": 51,
-              "score": 0.85, "recognizer": "SpacyRecognizer"}],
-        pii_report={"detectors": ["presidio-analyzer"], "entities_scanned": ["EMAIL_ADDRESS"],
-                    "fields_scanned": ["params.message"]},
-        shadow={"policy": "svc-test-next", "version": 2, "digest": "sha256:" + "ef" * 32,
-                "verdict": "deny", "hits": [], "agrees": False},
+        hits=[
+            {
+                "rule_id": "no-contact-before-contract",
+                "effect": "redact",
+                "message": "contact details removed before a contract exists",
+                "severity": "medium",
+                "evidence": {
+                    "get(context.has_contract, false)": False,
+                    'pii.any("EMAIL_ADDRESS")': True,
+                },
+            }
+        ],
+        pii=[
+            {
+                "entity_type": "EMAIL_ADDRESS",
+                "field": "params.message",
+                "start": 11,
+                "end": 31,
+                "score": 1.0,
+                "recognizer": "OfflineEmailRecognizer",
+            },
+            {
+                "entity_type": "PERSON",
+                "field": "params.message",
+                "start": 43,
+                "end": 51,
+                "score": 0.85,
+                "recognizer": "SpacyRecognizer",
+            },
+        ],
+        pii_report={
+            "detectors": ["presidio-analyzer"],
+            "entities_scanned": ["EMAIL_ADDRESS"],
+            "fields_scanned": ["params.message"],
+        },
+        shadow={
+            "policy": "svc-test-next",
+            "version": 2,
+            "digest": "sha256:" + "ef" * 32,
+            "verdict": "deny",
+            "hits": [],
+            "agrees": False,
+        },
         explanations=[ATTRIBUTION, RATIONALE],
     )
 
@@ -119,8 +185,7 @@ def csrf_of(html: str) -> str:
 
 def login(client: Any, raw: str) -> Any:
     token = csrf_of(client.get("/ui/login").text)
-    return client.post("/ui/login", data={"key": raw, "csrf": token},
-                       follow_redirects=False)
+    return client.post("/ui/login", data={"key": raw, "csrf": token}, follow_redirects=False)
 
 
 @pytest.fixture
@@ -149,8 +214,11 @@ def test_pages_redirect_to_login_without_a_session(ui):
 
 def test_login_sets_an_httponly_samesite_cookie_and_goes_back(ui, raw_keys):
     token = csrf_of(ui.get("/ui/login").text)
-    r = ui.post("/ui/login", data={"key": raw_keys["acme-reviewer"], "csrf": token,
-                                   "next": "/ui/rules"}, follow_redirects=False)
+    r = ui.post(
+        "/ui/login",
+        data={"key": raw_keys["acme-reviewer"], "csrf": token, "next": "/ui/rules"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/ui/rules"
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(COOKIE + "=")
@@ -170,14 +238,17 @@ def test_login_sets_an_httponly_samesite_cookie_and_goes_back(ui, raw_keys):
 def test_login_refuses_bad_keys(ui, raw_keys, name, status, text):
     r = login(ui, raw_keys[name] if name else "gk_not-a-key")
     assert r.status_code == status and text in r.text
-    assert COOKIE not in ui.cookies or ui.get("/ui/decisions", follow_redirects=False
-                                               ).status_code == 303
+    assert (
+        COOKIE not in ui.cookies
+        or ui.get("/ui/decisions", follow_redirects=False).status_code == 303
+    )
 
 
 def test_login_needs_the_forms_csrf_token(ui, raw_keys):
     ui.get("/ui/login")
-    r = ui.post("/ui/login", data={"key": raw_keys["admin"], "csrf": "forged"},
-                follow_redirects=False)
+    r = ui.post(
+        "/ui/login", data={"key": raw_keys["admin"], "csrf": "forged"}, follow_redirects=False
+    )
     assert r.status_code == 403
     assert ui.get("/ui/decisions", follow_redirects=False).status_code == 303
 
@@ -188,8 +259,11 @@ def test_login_needs_the_forms_csrf_token(ui, raw_keys):
 )
 def test_login_never_redirects_off_site(ui, raw_keys, wanted):
     token = csrf_of(ui.get("/ui/login").text)
-    r = ui.post("/ui/login", data={"key": raw_keys["admin"], "csrf": token, "next": wanted},
-                follow_redirects=False)
+    r = ui.post(
+        "/ui/login",
+        data={"key": raw_keys["admin"], "csrf": token, "next": wanted},
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/ui/decisions"
     assert _local_path(wanted) == ""
 
@@ -248,8 +322,15 @@ def test_open_access_needs_no_login_and_says_so(client):
 
 def test_every_page_sends_a_strict_csp(ui, raw_keys):
     signed_in(ui, raw_keys, "admin")
-    for path in ("/ui/decisions", f"/ui/decisions/{ui.ids['pii_acme']}", "/ui/escalations",
-                 "/ui/rules", "/ui/policies", "/ui/policies/svc-test", "/ui/login"):
+    for path in (
+        "/ui/decisions",
+        f"/ui/decisions/{ui.ids['pii_acme']}",
+        "/ui/escalations",
+        "/ui/rules",
+        "/ui/policies",
+        "/ui/policies/svc-test",
+        "/ui/login",
+    ):
         r = ui.get(path)
         assert r.status_code == 200, path
         csp = r.headers["content-security-policy"]
@@ -272,13 +353,19 @@ def test_a_tenant_key_never_sees_another_tenants_decisions(ui, raw_keys):
     assert "globex-bot" not in page
     assert ui.get(f"/ui/decisions/{ids['esc_globex']}").status_code == 404
     assert ids["esc_globex"] not in ui.get("/ui/escalations").text
-    assert "globex" not in ui.get(
-        "/ui/decisions/export", params={"format": "jsonl", "tenant": "globex"}).text
-    r = ui.post(f"/ui/decisions/{ids['allow_globex']}/label",
-                data={"label": "false_positive", "csrf": csrf_of(page)})
+    assert (
+        "globex"
+        not in ui.get("/ui/decisions/export", params={"format": "jsonl", "tenant": "globex"}).text
+    )
+    r = ui.post(
+        f"/ui/decisions/{ids['allow_globex']}/label",
+        data={"label": "false_positive", "csrf": csrf_of(page)},
+    )
     assert r.status_code == 404
-    r = ui.post(f"/ui/escalations/{ids['esc_globex']}/resolve",
-                data={"outcome": "approve", "csrf": csrf_of(page)})
+    r = ui.post(
+        f"/ui/escalations/{ids['esc_globex']}/resolve",
+        data={"outcome": "approve", "csrf": csrf_of(page)},
+    )
     assert r.status_code == 404
     assert ui.app_state.escalations.resolution(ids["esc_globex"]) is None
 
@@ -327,8 +414,7 @@ def test_label_filter_and_counts(ui, raw_keys):
     state = ui.app_state
     state.label(ui.ids["deny_acme"], "false_positive", "harmless", "ana", None)
     assert set(_rows(ui.get("/ui/decisions?label=any").text)) == {ui.ids["deny_acme"]}
-    assert set(_rows(ui.get("/ui/decisions?label=false_positive").text)) == {
-        ui.ids["deny_acme"]}
+    assert set(_rows(ui.get("/ui/decisions?label=false_positive").text)) == {ui.ids["deny_acme"]}
     assert ui.ids["deny_acme"] not in _rows(ui.get("/ui/decisions?label=none").text)
     assert _rows(ui.get("/ui/decisions?label=correct").text) == []
 
@@ -347,8 +433,9 @@ def test_the_list_counts_verdicts_and_rules_and_charts_them(ui, raw_keys):
 
 def test_bad_filter_values_are_reported_not_fatal(ui, raw_keys):
     signed_in(ui, raw_keys, "admin")
-    r = ui.get("/ui/decisions", params={"verdict": "<b>x</b>", "since": "yesterday",
-                                        "cursor": "garbage"})
+    r = ui.get(
+        "/ui/decisions", params={"verdict": "<b>x</b>", "since": "yesterday", "cursor": "garbage"}
+    )
     assert r.status_code == 200
     assert "unknown verdict &#39;&lt;b&gt;x&lt;/b&gt;&#39;" in r.text
     assert "is not a date and time" in r.text and "invalid cursor" in r.text
@@ -365,7 +452,7 @@ def test_the_list_pages_with_cursors(ui, raw_keys):
     second = ui.get(older.group(1).replace("&amp;", "&")).text
     rest = _rows(second)
     assert len(rest) == 55 + len(ui.ids) - 50 and not set(rest) & set(_rows(first))
-    assert 'data-live-url' not in second  # only the newest page polls
+    assert "data-live-url" not in second  # only the newest page polls
 
 
 def test_the_live_fragment_carries_the_same_filters(ui, raw_keys):
@@ -390,8 +477,14 @@ def test_detail_masks_pii_and_lists_findings(ui, raw_keys):
     assert '<mark class="pii" title="masked PII">&lt;PERSON&gt;</mark>' in html
     assert RAW_EMAIL not in html
     table = html.split('class="compact pii-table"')[1].split("</table>")[0]
-    for text in ("EMAIL_ADDRESS", "params.message", "11–31", "OfflineEmailRecognizer",
-                 "0.85", "SpacyRecognizer"):
+    for text in (
+        "EMAIL_ADDRESS",
+        "params.message",
+        "11–31",
+        "OfflineEmailRecognizer",
+        "0.85",
+        "SpacyRecognizer",
+    ):
         assert text in table
     assert 'name="label"' not in html  # an auditor without `review` gets no label form
 
@@ -416,7 +509,12 @@ def test_detail_draws_the_attribution_sorted_with_its_check(ui, raw_keys):
     svg = html.split('class="chart attribution"')[1].split("</svg>")[0]
     labels = re.findall(r'class="lbl"[^>]*>([^<]+)<', svg)
     assert [lbl.split(" = ")[0] for lbl in labels] == [
-        "amount", "account_age_days", "prior_disputes", "is_new_payee", "hour"]
+        "amount",
+        "account_age_days",
+        "prior_disputes",
+        "is_new_payee",
+        "hour",
+    ]
     assert svg.count('class="pos"') == 3 and svg.count('class="neg"') == 2
     assert "base value <b>0.1</b>" in html and "output <b>0.5</b>" in html
     assert "✓ additivity gap 2.00e-07" in html
@@ -438,17 +536,39 @@ def test_detail_draws_the_search_tree_with_shielded_actions(ui, raw_keys):
     "explanation",
     [
         pytest.param({"kind": "attribution"}, id="attribution-empty"),
-        pytest.param({"kind": "attribution", "feature_names": ["a"], "values": ["x", None],
-                      "base_value": "nan", "check": "broken"}, id="attribution-garbage"),
-        pytest.param({"kind": "attribution", "feature_names": ["a", "b"], "values": [1, 2],
-                      "check_name": "convergence_delta", "check_value": 0.3,
-                      "check_ok": False, "tolerance": 0.01}, id="attribution-flat-check"),
+        pytest.param(
+            {
+                "kind": "attribution",
+                "feature_names": ["a"],
+                "values": ["x", None],
+                "base_value": "nan",
+                "check": "broken",
+            },
+            id="attribution-garbage",
+        ),
+        pytest.param(
+            {
+                "kind": "attribution",
+                "feature_names": ["a", "b"],
+                "values": [1, 2],
+                "check_name": "convergence_delta",
+                "check_value": 0.3,
+                "check_ok": False,
+                "tolerance": 0.01,
+            },
+            id="attribution-flat-check",
+        ),
         pytest.param({"kind": "rationale"}, id="rationale-empty"),
-        pytest.param({"kind": "rationale", "actions": [{"visits": "many"}, 3, None],
-                      "principal_variation": "abc", "shielded": [{"action": "z"}]},
-                     id="rationale-garbage"),
-        pytest.param({"kind": "unavailable", "reason": "shap is not installed"},
-                     id="unavailable"),
+        pytest.param(
+            {
+                "kind": "rationale",
+                "actions": [{"visits": "many"}, 3, None],
+                "principal_variation": "abc",
+                "shielded": [{"action": "z"}],
+            },
+            id="rationale-garbage",
+        ),
+        pytest.param({"kind": "unavailable", "reason": "shap is not installed"}, id="unavailable"),
         pytest.param({"no": "kind"}, id="unknown"),
     ],
 )
@@ -461,18 +581,25 @@ def test_malformed_explanations_never_break_the_page(ui, raw_keys, explanation):
 
 def test_record_text_is_escaped_everywhere(ui, raw_keys):
     evil = '<script>alert("x")</script>'
-    ui.app_state.audit.append(decision_record(
-        id="ui-evil", actor=evil, kind=evil, verdict="deny", final_action=None,
-        hits=[{"rule_id": evil, "effect": "deny", "message": evil, "evidence": {evil: evil}}],
-        explanations=[{**ATTRIBUTION, "method": evil, "feature_names": [evil] * 5},
-                      {**RATIONALE, "text": evil}],
-    ))
+    ui.app_state.audit.append(
+        decision_record(
+            id="ui-evil",
+            actor=evil,
+            kind=evil,
+            verdict="deny",
+            final_action=None,
+            hits=[{"rule_id": evil, "effect": "deny", "message": evil, "evidence": {evil: evil}}],
+            explanations=[
+                {**ATTRIBUTION, "method": evil, "feature_names": [evil] * 5},
+                {**RATIONALE, "text": evil},
+            ],
+        )
+    )
     signed_in(ui, raw_keys, "admin")
     for path in ("/ui/decisions", "/ui/decisions/ui-evil", "/ui/rules"):
         html = ui.get(path).text
         assert evil not in html and "<script>alert" not in html, path
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in ui.get(
-        "/ui/decisions/ui-evil").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in ui.get("/ui/decisions/ui-evil").text
 
 
 def test_unknown_decisions_are_404_pages(ui, raw_keys):
@@ -501,9 +628,11 @@ def test_approving_an_escalation_releases_the_waiting_agent(ui, raw_keys):
     queue = ui.get("/ui/escalations").text
     assert f'id="esc-{held}"' in queue and "payment of 700 needs approval" in queue
     thread, got = _wait_in_thread(ui.app_state, held)
-    r = ui.post(f"/ui/escalations/{held}/resolve",
-                data={"outcome": "approve", "note": "known vendor", "csrf": csrf_of(queue)},
-                follow_redirects=False)
+    r = ui.post(
+        f"/ui/escalations/{held}/resolve",
+        data={"outcome": "approve", "note": "known vendor", "csrf": csrf_of(queue)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     thread.join(10)
     assert got and got[0]["outcome"] == "approve" and got[0]["reviewer"] == "acme-reviewer"
@@ -532,8 +661,7 @@ def test_a_second_resolution_is_a_conflict(ui, raw_keys):
         pytest.param("acme-reviewer", "maybe", "real", 400, id="bad-outcome"),
     ],
 )
-def test_resolving_needs_scope_csrf_and_a_known_outcome(ui, raw_keys, key, outcome, csrf,
-                                                        status):
+def test_resolving_needs_scope_csrf_and_a_known_outcome(ui, raw_keys, key, outcome, csrf, status):
     signed_in(ui, raw_keys, key)
     token = csrf_of(ui.get("/ui/decisions").text)
     body = {"outcome": outcome}
@@ -547,17 +675,20 @@ def test_resolving_needs_scope_csrf_and_a_known_outcome(ui, raw_keys, key, outco
 def test_resolving_a_decision_that_was_not_held_is_a_conflict(ui, raw_keys):
     signed_in(ui, raw_keys, "admin")
     token = csrf_of(ui.get("/ui/escalations").text)
-    r = ui.post(f"/ui/escalations/{ui.ids['deny_acme']}/resolve",
-                data={"outcome": "approve", "csrf": token})
+    r = ui.post(
+        f"/ui/escalations/{ui.ids['deny_acme']}/resolve", data={"outcome": "approve", "csrf": token}
+    )
     assert r.status_code == 409
 
 
 def test_a_cross_site_origin_is_refused(ui, raw_keys):
     signed_in(ui, raw_keys, "admin")
     token = csrf_of(ui.get("/ui/escalations").text)
-    r = ui.post(f"/ui/escalations/{ui.ids['esc_acme']}/resolve",
-                data={"outcome": "approve", "csrf": token},
-                headers={"Origin": "https://evil.example"})
+    r = ui.post(
+        f"/ui/escalations/{ui.ids['esc_acme']}/resolve",
+        data={"outcome": "approve", "csrf": token},
+        headers={"Origin": "https://evil.example"},
+    )
     assert r.status_code == 403
 
 
@@ -568,15 +699,18 @@ def test_labelling_writes_a_review_record_and_shows_it(ui, raw_keys):
     signed_in(ui, raw_keys, "acme-reviewer")
     target = ui.ids["deny_acme"]
     page = ui.get(f"/ui/decisions/{target}").text
-    r = ui.post(f"/ui/decisions/{target}/label",
-                data={"label": "false_positive", "note": "a dry run", "csrf": csrf_of(page)},
-                follow_redirects=False)
+    r = ui.post(
+        f"/ui/decisions/{target}/label",
+        data={"label": "false_positive", "note": "a dry run", "csrf": csrf_of(page)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     after = ui.get(r.headers["location"]).text
     assert "Label saved" in after and "false positive" in after and "a dry run" in after
     reviews = ui.app_state.audit.query(record_type=REVIEW_SCHEMA, ref_id=target).items
     assert [(s.record["label"], s.record["reviewer"], s.record["tenant"]) for s in reviews] == [
-        ("false_positive", "acme-reviewer", "acme")]
+        ("false_positive", "acme-reviewer", "acme")
+    ]
 
 
 def test_labels_need_the_review_scope_and_a_known_label(ui, raw_keys):
@@ -592,8 +726,9 @@ def test_labels_need_the_review_scope_and_a_known_label(ui, raw_keys):
 def test_the_rules_page_shows_false_positive_rates(ui, raw_keys):
     state = ui.app_state
     shells = [state.guard.check({"kind": "run_shell", "tenant": "acme"}).id for _ in range(3)]
-    for decision_id, label in zip(shells, ["false_positive", "false_positive", "correct"],
-                                  strict=True):
+    for decision_id, label in zip(
+        shells, ["false_positive", "false_positive", "correct"], strict=True
+    ):
         state.label(decision_id, label, "", "ana", None)
     state.label(ui.ids["deny_acme"], "correct", "", "ana", None)
     state.label(ui.ids["allow_globex"], "false_negative", "", "ana", None)
@@ -625,9 +760,14 @@ def test_the_policy_page_shows_the_source_with_line_anchors(ui, raw_keys):
 
 
 def test_csv_export_holds_the_filtered_set(ui, raw_keys):
-    ui.app_state.audit.append(decision_record(
-        id="ui-formula", verdict="deny", actor="=HYPERLINK(\"http://x\")",
-        hits=[{"rule_id": "no-shell", "effect": "deny", "message": "+cmd"}]))
+    ui.app_state.audit.append(
+        decision_record(
+            id="ui-formula",
+            verdict="deny",
+            actor='=HYPERLINK("http://x")',
+            hits=[{"rule_id": "no-shell", "effect": "deny", "message": "+cmd"}],
+        )
+    )
     signed_in(ui, raw_keys, "admin")
     r = ui.get("/ui/decisions/export", params={"verdict": "deny"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -653,6 +793,12 @@ def test_jsonl_export_holds_masked_records(ui, raw_keys):
 # -- pieces -------------------------------------------------------------------------------
 
 
+def test_the_package_exports_only_the_router_factory():
+    import service.ui
+
+    assert service.ui.__all__ == ["create_ui_router"]
+
+
 def test_static_files_are_served_and_nothing_else(ui, raw_keys):
     assert ui.get("/ui/static/ui.css").headers["content-type"].startswith("text/css")
     assert ui.get("/ui/static/ui.js").status_code == 200
@@ -676,7 +822,10 @@ def test_attribution_chart_sorts_by_magnitude_and_sums_the_rest():
 def test_tree_chart_puts_shielded_actions_last_and_follows_the_pv():
     chart = tree_chart(RATIONALE)
     assert [n.full_label for n in chart.nodes] == [
-        "send quote", "ask for details", "share phone number"]
+        "send quote",
+        "ask for details",
+        "share phone number",
+    ]
     assert [n.chosen for n in chart.nodes] == [True, False, False]
     assert chart.nodes[2].shielded and chart.nodes[2].shield_rule == "no-contact-before-contract"
     assert [s.full for s in chart.pv] == ["client_accepts", "schedule_job"]
@@ -684,8 +833,10 @@ def test_tree_chart_puts_shielded_actions_last_and_follows_the_pv():
 
 def test_timeline_buckets_cover_the_window():
     now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-    times = [(now - timedelta(minutes=m), v) for m, v in [(1, "deny"), (2, "allow"),
-                                                           (50, "allow"), (59, "escalate")]]
+    times = [
+        (now - timedelta(minutes=m), v)
+        for m, v in [(1, "deny"), (2, "allow"), (50, "allow"), (59, "escalate")]
+    ]
     chart = timeline(times, now - timedelta(hours=1), None, now)
     assert chart is not None and chart.step_text == "5 min"
     assert sum(1 for r in chart.rects) == 4

@@ -27,8 +27,15 @@ from tests.service.test_ui import ATTRIBUTION, RATIONALE, decision_record
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 RAW_EMAIL = "jo.smith@example.com"
 
 pytestmark = pytest.mark.skipif(
@@ -45,11 +52,20 @@ KEYS = {
 EXPLAINED = {
     **ATTRIBUTION,
     "method": "captum.IntegratedGradients",
-    "feature_names": ["amount_usd", "payee_age_days", "disputes_90d", "new_payee",
-                      "hour_of_day", "invoice_matches", "velocity_1h", "country_risk"],
+    "feature_names": [
+        "amount_usd",
+        "payee_age_days",
+        "disputes_90d",
+        "new_payee",
+        "hour_of_day",
+        "invoice_matches",
+        "velocity_1h",
+        "country_risk",
+    ],
     "values": [0.31, -0.22, 0.12, 0.09, -0.04, -0.15, 0.05, 0.02],
     "inputs": [7200.0, 3.0, 2.0, 1.0, 23.0, 0.0, 4.0, 0.4],
-    "base_value": 0.2, "output": 0.38,
+    "base_value": 0.2,
+    "output": 0.38,
     "check": {"name": "convergence_delta", "value": 0.0031, "ok": True},
 }
 
@@ -63,8 +79,15 @@ class Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                loop="asyncio", http="h11", lifespan="on")
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            loop="asyncio",
+            http="h11",
+            lifespan="on",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -95,8 +118,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         raws[name], entry = new_key(name, scopes, tenant)
         entries.append(entry.as_yaml_dict())
     (tmp / "keys.yaml").write_text(yaml.safe_dump(entries), encoding="utf-8")
-    settings = Settings(policy=str(shipped_dir()), audit=f"sqlite:///{tmp / 'audit.db'}",
-                        rate_limit="100000/minute", long_poll_max=30.0, poll_interval=0.05)
+    settings = Settings(
+        policy=str(shipped_dir()),
+        audit=f"sqlite:///{tmp / 'audit.db'}",
+        rate_limit="100000/minute",
+        long_poll_max=30.0,
+        poll_interval=0.05,
+    )
     state = ServiceState.build(settings, keys=KeyStore.from_file(tmp / "keys.yaml"))
     try:
         with Server(create_app(state=state)) as server:
@@ -107,8 +135,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def _check(url: str, raw: str, action: dict[str, Any], context: dict[str, Any]) -> str:
-    r = httpx.post(f"{url}/v1/check", headers={"Authorization": f"Bearer {raw}"},
-                   json={"policy": "marketplace-agent", "action": action, "context": context})
+    r = httpx.post(
+        f"{url}/v1/check",
+        headers={"Authorization": f"Bearer {raw}"},
+        json={"policy": "marketplace-agent", "action": action, "context": context},
+    )
     r.raise_for_status()
     return str(r.json()["id"])
 
@@ -116,55 +147,138 @@ def _check(url: str, raw: str, action: dict[str, Any], context: dict[str, Any]) 
 def _seed(url: str, state: ServiceState, raws: dict[str, str]) -> dict[str, str]:
     now = datetime.now(UTC)
     history = []
-    plan = [("allow", []), ("allow", []), ("redact", ["no-contact-before-contract"]),
-            ("escalate", ["payment-needs-approval"]), ("allow", []),
-            ("deny", ["payment-hard-limit"])]
+    plan = [
+        ("allow", []),
+        ("allow", []),
+        ("redact", ["no-contact-before-contract"]),
+        ("escalate", ["payment-needs-approval"]),
+        ("allow", []),
+        ("deny", ["payment-hard-limit"]),
+    ]
     for i in range(72):
         verdict, rules = plan[i % len(plan)] if i % 7 else ("allow", [])
-        hits = [{"rule_id": r, "effect": verdict, "message": f"{r.replace('-', ' ')}",
-                 "severity": "high"} for r in rules]
-        history.append(decision_record(
-            id=f"hist-{i:03d}", time=(now - timedelta(minutes=175 - i * 2.4)).isoformat(),
-            policy="marketplace-agent", actor=f"agent-{i % 5}", verdict=verdict, hits=hits,
-            kind="release_payment" if "payment" in "".join(rules) else "send_message",
-            mode="enforce" if verdict != "escalate" else "shadow"))
+        hits = [
+            {
+                "rule_id": r,
+                "effect": verdict,
+                "message": f"{r.replace('-', ' ')}",
+                "severity": "high",
+            }
+            for r in rules
+        ]
+        history.append(
+            decision_record(
+                id=f"hist-{i:03d}",
+                time=(now - timedelta(minutes=175 - i * 2.4)).isoformat(),
+                policy="marketplace-agent",
+                actor=f"agent-{i % 5}",
+                verdict=verdict,
+                hits=hits,
+                kind="release_payment" if "payment" in "".join(rules) else "send_message",
+                mode="enforce" if verdict != "escalate" else "shadow",
+            )
+        )
     state.audit.append_many(history)
-    state.audit.append(decision_record(
-        id="globex-secret", tenant="globex", actor="globex-bot", verdict="deny",
-        policy="marketplace-agent", hits=[{"rule_id": "payment-hard-limit", "effect": "deny",
-                                           "message": "globex only"}]))
+    state.audit.append(
+        decision_record(
+            id="globex-secret",
+            tenant="globex",
+            actor="globex-bot",
+            verdict="deny",
+            policy="marketplace-agent",
+            hits=[{"rule_id": "payment-hard-limit", "effect": "deny", "message": "globex only"}],
+        )
+    )
     agent = raws["acme-agent"]
     ids = {
-        "pii": _check(url, agent, {"kind": "send_message", "actor": "agent-42", "params": {
-            "to": "client-9",
-            "message": f"Great to meet you! Mail me at {RAW_EMAIL} and we can skip the fees."}},
-            {"has_contract": False}),
-        "allowed": _check(url, agent, {"kind": "send_message", "actor": "agent-42", "params": {
-            "to": "client-9", "message": "The proposal is attached."}}, {"has_contract": True}),
-        "denied": _check(url, agent, {"kind": "release_payment", "actor": "agent-42",
-                                      "params": {"amount": 25000}}, {"role": "agent"}),
-        "held": _check(url, agent, {"kind": "release_payment", "actor": "agent-42",
-                                    "params": {"amount": 700}}, {"role": "agent"}),
+        "pii": _check(
+            url,
+            agent,
+            {
+                "kind": "send_message",
+                "actor": "agent-42",
+                "params": {
+                    "to": "client-9",
+                    "message": f"Great to meet you! Mail me at {RAW_EMAIL}, we skip the fees.",
+                },
+            },
+            {"has_contract": False},
+        ),
+        "allowed": _check(
+            url,
+            agent,
+            {
+                "kind": "send_message",
+                "actor": "agent-42",
+                "params": {"to": "client-9", "message": "The proposal is attached."},
+            },
+            {"has_contract": True},
+        ),
+        "denied": _check(
+            url,
+            agent,
+            {"kind": "release_payment", "actor": "agent-42", "params": {"amount": 25000}},
+            {"role": "agent"},
+        ),
+        "held": _check(
+            url,
+            agent,
+            {"kind": "release_payment", "actor": "agent-42", "params": {"amount": 700}},
+            {"role": "agent"},
+        ),
     }
     ranking = state.guard.rank(
-        [{"id": "pro-1", "score": 0.93, "verified": True},
-         {"id": "pro-2", "score": 0.88, "status": "suspended"},
-         {"id": "pro-3", "score": 0.71, "verified": True, "seller_email": "x@y.example"}],
-        policy="ranking", tenant="acme", actor="search", query="plumber")
+        [
+            {"id": "pro-1", "score": 0.93, "verified": True},
+            {"id": "pro-2", "score": 0.88, "status": "suspended"},
+            {"id": "pro-3", "score": 0.71, "verified": True, "seller_email": "x@y.example"},
+        ],
+        policy="ranking",
+        tenant="acme",
+        actor="search",
+        query="plumber",
+    )
     ids["ranking"] = ranking.id
-    state.audit.append(decision_record(
-        id="explained-1", policy="marketplace-agent", actor="planner-3",
-        kind="release_payment", verdict="escalate", mode="shadow",
-        action={"kind": "release_payment", "params": {"amount": 7200, "payee": "<PERSON>"}},
-        final_action=None,
-        hits=[{"rule_id": "payment-needs-approval", "effect": "escalate",
-               "message": "payment of 7200 needs approval", "severity": "high",
-               "evidence": {"params.amount": 7200, 'get(context.role, "agent")': "agent"}}],
-        pii=[{"entity_type": "PERSON", "field": "params.payee", "start": 0, "end": 9,
-              "score": 0.85, "recognizer": "SpacyRecognizer"}],
-        shadow={"policy": "marketplace-agent", "version": 2, "digest": "sha256:" + "ef" * 32,
-                "verdict": "deny", "hits": [], "agrees": False},
-        explanations=[EXPLAINED, RATIONALE]))
+    state.audit.append(
+        decision_record(
+            id="explained-1",
+            policy="marketplace-agent",
+            actor="planner-3",
+            kind="release_payment",
+            verdict="escalate",
+            mode="shadow",
+            action={"kind": "release_payment", "params": {"amount": 7200, "payee": "<PERSON>"}},
+            final_action=None,
+            hits=[
+                {
+                    "rule_id": "payment-needs-approval",
+                    "effect": "escalate",
+                    "message": "payment of 7200 needs approval",
+                    "severity": "high",
+                    "evidence": {"params.amount": 7200, 'get(context.role, "agent")': "agent"},
+                }
+            ],
+            pii=[
+                {
+                    "entity_type": "PERSON",
+                    "field": "params.payee",
+                    "start": 0,
+                    "end": 9,
+                    "score": 0.85,
+                    "recognizer": "SpacyRecognizer",
+                }
+            ],
+            shadow={
+                "policy": "marketplace-agent",
+                "version": 2,
+                "digest": "sha256:" + "ef" * 32,
+                "verdict": "deny",
+                "hits": [],
+                "agrees": False,
+            },
+            explanations=[EXPLAINED, RATIONALE],
+        )
+    )
     ids["explained"] = "explained-1"
     return ids
 
@@ -181,6 +295,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -208,7 +323,6 @@ def test_list_filters_and_live_updates(page, site):
     expect(table.locator(f"a[href$='/{site['ids']['pii']}']")).to_have_count(1)
     assert "globex" not in page.content()  # a tenant key sees its tenant only
     assert page.locator("svg.timeline rect").count() > 10
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-decisions.png"), full_page=True)
 
     page.select_option("select[name=verdict]", "redact")
@@ -222,9 +336,20 @@ def test_list_filters_and_live_updates(page, site):
     expect(page.locator(".verdict-counts")).to_contain_text("redact")
 
     page.goto(site["url"] + "/ui/decisions")
-    newest = site["state"].guard.check(
-        {"kind": "release_payment", "actor": "live-agent", "tenant": "acme",
-         "params": {"amount": 20000}}, {"role": "agent"}, policy="marketplace-agent").id
+    newest = (
+        site["state"]
+        .guard.check(
+            {
+                "kind": "release_payment",
+                "actor": "live-agent",
+                "tenant": "acme",
+                "params": {"amount": 20000},
+            },
+            {"role": "agent"},
+            policy="marketplace-agent",
+        )
+        .id
+    )
     expect(table.locator(f"a[href$='/{newest}']")).to_have_count(1, timeout=12_000)
     expect(page.locator("#live-status")).to_contain_text("updated")
 
@@ -262,9 +387,14 @@ def test_approving_releases_the_agent_long_polling(page, site):
     answer: list[httpx.Response] = []
 
     def agent_waits() -> None:
-        answer.append(httpx.get(
-            f"{site['url']}/v1/escalations/{held}/wait", params={"timeout": 30},
-            headers={"Authorization": f"Bearer {site['keys']['acme-agent']}"}, timeout=40))
+        answer.append(
+            httpx.get(
+                f"{site['url']}/v1/escalations/{held}/wait",
+                params={"timeout": 30},
+                headers={"Authorization": f"Bearer {site['keys']['acme-agent']}"},
+                timeout=40,
+            )
+        )
 
     waiter = threading.Thread(target=agent_waits, daemon=True)
     waiter.start()

@@ -18,11 +18,13 @@ from guard.detect._normalize import normalize
 from guard.detect._recognizers._base import GuardRecognizer, is_registrable, stop_words
 
 _OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
+# "@" with a space before it but not after is a mention ("skype @jo"), not an address.
 _AT = regex.compile(
-    rf"\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\s+at\s+|\s*@\s*",
+    rf"\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\s+at\s+|\s+@\s+|@\s*",
     regex.IGNORECASE,
 )
-_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s*\.\s*)"
+# A spaced "." needs space on both sides: "example . com", but not "jo32. so we".
+_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s+\.\s+|\.)"
 # Inside the local part a bare "." may not be spaced: "Thanks. jo at ..." is two words.
 _LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.)"
 _LOCAL_WORD = r"[a-z0-9_+\-]+"

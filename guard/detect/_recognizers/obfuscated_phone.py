@@ -55,7 +55,7 @@ def _classify(m: Any) -> _Token | None:
         return _Token(m.start(), m.end(), "word", WORDS[lower])
     if lower in MULTIPLIERS:
         return _Token(m.start(), m.end(), "mult", "", MULTIPLIERS[lower])
-    if _GLYPH.match(text) and sum(c.isdigit() for c in text) >= 2 and not text.isdigit():
+    if _GLYPH.match(text) and any(c.isdigit() for c in text) and not text.isdigit():
         return _Token(m.start(), m.end(), "glyph", text.translate(_GLYPH_MAP))
     return None
 
