@@ -45,8 +45,8 @@ class RateLimiter:
 
         self.item = parse(expression)
         self.remote = storage_url is not None
-        self._storage = storage_from_string(storage_url or "memory://")
-        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+        storage = storage_from_string(storage_url) if storage_url else _quiet_memory_storage()
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     def hit(self, key: str) -> int | None:
         """Count a request; None when allowed, else the seconds to wait before retrying."""
@@ -54,6 +54,35 @@ class RateLimiter:
             return None
         stats = self._limiter.get_window_stats(self.item, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+_SWEEP_SECONDS = 60.0
+
+
+def _quiet_memory_storage() -> Any:
+    """`limits`' memory storage without a timer thread per burst of hits.
+
+    The stock storage starts a `threading.Timer` whenever its last one has fired (every
+    10 ms under load) just to drop expired keys, which it also drops lazily on read. Our
+    keys are few (one per API key and window), so a sweep once a minute, inline, is enough.
+    """
+    from limits.storage import MemoryStorage
+
+    storage = MemoryStorage()
+    expire = getattr(storage, "_MemoryStorage__expire_events", None)
+    if expire is None or not hasattr(storage, "_MemoryStorage__schedule_expiry"):
+        return storage  # another limits version: keep its own behaviour
+    last = [time.monotonic()]
+
+    def schedule() -> None:
+        now = time.monotonic()
+        if now - last[0] >= _SWEEP_SECONDS:
+            last[0] = now
+            expire()
+
+    storage.timer.cancel()
+    storage._MemoryStorage__schedule_expiry = schedule  # type: ignore[attr-defined]
+    return storage
 
 
 def get_state(request: Request) -> ServiceState:

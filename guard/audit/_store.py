@@ -84,8 +84,7 @@ class Columns(NamedTuple):
     ref_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class LeafRow:
+class LeafRow(NamedTuple):
     """A leaf ready to be written: its stored form plus the columns to index it by."""
 
     leaf: StoredLeaf
