@@ -641,7 +641,13 @@ _NO_SCAN = _Scan(None, None, None, "")
 
 
 def _wrap(scan: PiiScan) -> _Scan:
-    view = PiiView(scan.findings, frozenset(scan.report.entities_scanned))
+    # Fields that errored are left out, so `pii.in_field` on them fails closed.
+    report = scan.report
+    view = PiiView(
+        scan.findings,
+        frozenset(report.entities_scanned),
+        fields=[*report.fields_scanned, *report.fields_missing],
+    )
     return _Scan(scan, view, scan.report, "")
 
 

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from guard._exceptions import GuardError
 from guard._models import RANK, RuleHit, Verdict, fast_model
 from guard.policy._loader import CompiledRule
@@ -13,6 +15,7 @@ from guard.policy._rate import RateStore
 
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-\[\]]*)\}")
 MISSING = object()
+MAX_EVIDENCE_CHARS = 500
 
 # (evidence key, value) -> the value safe to store: PII fields come back masked.
 Masker = Callable[[str, Any], Any]
@@ -83,6 +86,7 @@ def _hit(
             evidence = {"explain_error": str(exc)}
     if mask is not None:
         evidence = {k: mask(k, v) for k, v in evidence.items()}
+    evidence = {k: _trim(v) for k, v in evidence.items()}
     message = fill_template(rule.message, env, mask) if rule.has_template else rule.message
     return fast_model(
         RuleHit,
@@ -94,6 +98,15 @@ def _hit(
         error=None,
         item_id=item_id,
     )
+
+
+def _trim(value: Any) -> Any:
+    """Evidence stays small: long text is cut, big lists and dicts are summarised."""
+    if isinstance(value, str) and len(value) > MAX_EVIDENCE_CHARS:
+        return value[:MAX_EVIDENCE_CHARS] + "…"
+    if isinstance(value, list | dict) and len(orjson.dumps(value)) > MAX_EVIDENCE_CHARS:
+        return {"summary": f"{type(value).__name__} of {len(value)} elements"}
+    return value
 
 
 def _error_hit(rule: CompiledRule, exc: Exception, item_id: str | int | None) -> RuleHit:

@@ -81,7 +81,7 @@ def _quiet_memory_storage() -> Any:
             expire()
 
     storage.timer.cancel()
-    storage._MemoryStorage__schedule_expiry = schedule  # type: ignore[attr-defined]
+    storage._MemoryStorage__schedule_expiry = schedule
     return storage
 
 

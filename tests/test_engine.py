@@ -266,3 +266,10 @@ def test_shadow_pack_is_recorded_but_never_enforced() -> None:
     assert d.verdict is Verdict.ALLOW
     assert d.shadow is not None and d.shadow.verdict is Verdict.DENY and not d.shadow.agrees
     assert d.shadow.digest == candidate.digest != live.digest
+
+
+def test_evidence_is_trimmed_for_large_values() -> None:
+    g = Guard([parse("name: p\nversion: 1\nrules:\n  - id: r\n    when: len(params.items) > 1\n")])
+    d = g.check({"kind": "k", "params": {"items": list(range(5000))}})
+    assert d.hits[0].evidence["params.items"] == {"summary": "list of 5000 elements"}
+    assert d.hits[0].evidence["len(params.items)"] == 5000

@@ -280,6 +280,17 @@ def test_sqlite_schema_and_journal_mode(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_sqlite_drops_the_indexes_of_earlier_versions(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "a.db").close()
+    conn = sqlite3.connect(tmp_path / "a.db")
+    conn.execute("CREATE INDEX leaves_verdict ON leaves(verdict)")  # as an older version did
+    conn.commit()
+    SqliteStore(tmp_path / "a.db").close()
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    conn.close()
+    assert "leaves_verdict" not in names and {"leaves_tenant", "leaves_ref_id"} <= names
+
+
 def test_two_sqlite_stores_on_one_file_share_the_log(tmp_path: Path) -> None:
     first, second = SqliteStore(tmp_path / "a.db"), SqliteStore(tmp_path / "a.db")
     assert put(first, decision(0)) == [0]

@@ -125,3 +125,55 @@ def test_without_keys_only_loopback(host, keys, bound, noted):
 
 def test_tracer_is_off_without_a_provider():
     assert Tracer().enabled is False
+
+
+class _FakeSpan:
+    def __init__(self, name, spans):
+        self.name, self.attributes = name, {}
+        spans.append(self)
+
+    def set_attribute(self, key, value):
+        self.attributes[key] = value
+
+
+class _FakeTracer:
+    def __init__(self):
+        self.spans = []
+
+    def start_as_current_span(self, name):
+        import contextlib
+
+        @contextlib.contextmanager
+        def span():
+            yield _FakeSpan(name, self.spans)
+
+        return span()
+
+
+def test_each_check_gets_a_span_when_tracing_is_on(client):
+    fake = _FakeTracer()
+    client.app.state.tracer._tracer = fake
+    d = client.post("/v1/check", json={"action": pay(900)}).json()
+    (span,) = fake.spans
+    assert span.name == "guard.check"
+    assert span.attributes == {
+        "guard.decision_id": d["id"],
+        "guard.verdict": "escalate",
+        "guard.policy": "svc-test",
+        "guard.policy_digest": d["policy_digest"],
+    }
+
+
+def test_a_slow_request_times_out_with_504(make_client, monkeypatch):
+    import time as _time
+
+    c = make_client(request_timeout=0.2)
+    original = c.app_state.guard.check_batch
+
+    def slow(*args, **kwargs):
+        _time.sleep(0.6)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(c.app_state.guard, "check_batch", slow)
+    r = c.post("/v1/check", json={"action": pay(1)})
+    assert r.status_code == 504 and r.json()["error"]["code"] == "timeout"
