@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, overload
 
 import orjson
 
-from guard._evaluate import MISSING, DecisionRates, Masker, lookup, run_rules, verdict_of
+from guard._evaluate import DecisionRates, run_rules, verdict_of
 from guard._exceptions import DependencyMissing, PolicyError
 from guard._models import (
     Decision,
@@ -35,6 +35,7 @@ from guard._validate import check_action, check_data, digest
 from guard.policy._expr import PiiView
 from guard.policy._loader import CompiledPack, load
 from guard.policy._rate import MemoryRateStore, RateStore
+from guard.policy._template import MISSING, Masker, lookup
 
 if TYPE_CHECKING:
     from guard.audit import AuditLog

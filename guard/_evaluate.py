@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -12,13 +11,9 @@ from guard._exceptions import GuardError
 from guard._models import RANK, RuleHit, Verdict, fast_model
 from guard.policy._loader import CompiledRule
 from guard.policy._rate import RateStore
+from guard.policy._template import Masker, fill_parts
 
-_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-\[\]]*)\}")
-MISSING = object()
 MAX_EVIDENCE_CHARS = 500
-
-# (evidence key, value) -> the value safe to store: PII fields come back masked.
-Masker = Callable[[str, Any], Any]
 
 
 class DecisionRates:
@@ -87,7 +82,7 @@ def _hit(
     if mask is not None:
         evidence = {k: mask(k, v) for k, v in evidence.items()}
     evidence = {k: _trim(v) for k, v in evidence.items()}
-    message = fill_template(rule.message, env, mask) if rule.has_template else rule.message
+    message = fill_parts(rule.message_parts, env, mask) if rule.has_template else rule.message
     return fast_model(
         RuleHit,
         rule_id=rule.id,
@@ -121,29 +116,3 @@ def _error_hit(rule: CompiledRule, exc: Exception, item_id: str | int | None) ->
         error=text,
         item_id=item_id,
     )
-
-
-def fill_template(template: str, env: Mapping[str, Any], mask: Masker | None = None) -> str:
-    """Fill `{params.amount}`-style placeholders by dotted lookup (never str.format)."""
-
-    def one(match: re.Match[str]) -> str:
-        path = match.group(1)
-        value = lookup(env, path)
-        if value is MISSING:
-            return "<missing>"
-        return str(mask(path, value) if mask is not None else value)[:200]
-
-    return _TEMPLATE.sub(one, template)
-
-
-def lookup(env: Mapping[str, Any], path: str) -> Any:
-    """Follow a dotted path through dicts; `MISSING` when any step is absent."""
-    value: Any = env
-    for part in path.replace("[", ".").replace("]", "").split("."):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.lstrip("-").isdigit() and abs(int(part)) < len(value):
-            value = value[int(part)]
-        else:
-            return MISSING
-    return value

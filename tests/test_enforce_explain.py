@@ -50,15 +50,18 @@ def test_denied_planner_choice_is_replaced_by_best_allowed_child() -> None:
 
 def test_rules_can_read_the_rationale() -> None:
     g = Guard([parse(PLANNER)])
-    tree = {"visits": 100, "children": [
-        {"action": 5, "visits": 15, "value": 1.0, "children": []},
-        {"action": 6, "visits": 14, "value": 1.0, "children": []},
-        {"action": 7, "visits": 14, "value": 1.0, "children": []},
-        {"action": 8, "visits": 14, "value": 1.0, "children": []},
-        {"action": 9, "visits": 14, "value": 1.0, "children": []},
-        {"action": 10, "visits": 14, "value": 1.0, "children": []},
-        {"action": 11, "visits": 15, "value": 1.5, "children": []},
-    ]}
+    tree = {
+        "visits": 100,
+        "children": [
+            {"action": 5, "visits": 15, "value": 1.0, "children": []},
+            {"action": 6, "visits": 14, "value": 1.0, "children": []},
+            {"action": 7, "visits": 14, "value": 1.0, "children": []},
+            {"action": 8, "visits": 14, "value": 1.0, "children": []},
+            {"action": 9, "visits": 14, "value": 1.0, "children": []},
+            {"action": 10, "visits": 14, "value": 1.0, "children": []},
+            {"action": 11, "visits": 15, "value": 1.5, "children": []},
+        ],
+    }
 
     @g.agent
     def plan() -> dict:
@@ -77,12 +80,20 @@ def test_openspiel_mcts_choice_is_post_shielded() -> None:
 
     game = pyspiel.load_game("tic_tac_toe")
     state = game.new_initial_state()
-    bot = mcts.MCTSBot(game, 2.0, 200, mcts.RandomRolloutEvaluator(1, np.random.RandomState(0)),
-                       random_state=np.random.RandomState(0), solve=False)
+    bot = mcts.MCTSBot(
+        game,
+        2.0,
+        200,
+        mcts.RandomRolloutEvaluator(1, np.random.RandomState(0)),
+        random_state=np.random.RandomState(0),
+        solve=False,
+    )
     root = bot.mcts_search(state)
     best = root.best_child().action
-    pack = parse(f"name: ttt\nversion: 1\nrules:\n  - id: not-{best}\n    when: params.cell == {best}\n"
-                 "    effect: deny\n")
+    pack = parse(
+        f"name: ttt\nversion: 1\nrules:\n  - id: not-{best}\n    when: params.cell == {best}\n"
+        "    effect: deny\n"
+    )
     g = Guard([pack])
 
     @g.agent(action_of=lambda a: {"kind": "move", "params": {"cell": a}})

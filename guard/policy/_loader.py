@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,11 @@ from guard._models import Verdict
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
 from guard.policy._pack import CapSpec, PolicyPackSpec, RuleSpec
+from guard.policy._template import TEMPLATE, split_template
 
 MAX_PACK_BYTES = 2_000_000
 VERDICTS = "deny, escalate, redact, allow"
 EXPLANATION_NAMES = frozenset({"attribution", "rationale"})
-_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-\[\]]*)\}")
 
 Position = tuple[int, int]
 _KEY = "<key>"  # marks the position of a mapping key rather than its value
@@ -45,6 +44,8 @@ class CompiledRule:
     cap: CapSpec | None
     redact: tuple[str, ...]
     line: int | None
+    _message_parts: tuple[str | tuple[str], ...] = ()
+    _has_template: bool = False
 
     @property
     def uses_pii(self) -> bool:
@@ -52,7 +53,11 @@ class CompiledRule:
 
     @property
     def has_template(self) -> bool:
-        return "{" in self.message
+        return self._has_template
+
+    @property
+    def message_parts(self) -> tuple[str | tuple[str], ...]:
+        return self._message_parts
 
 
 @dataclass(frozen=True)
@@ -349,6 +354,8 @@ def _compile_rule(
         cap=rule.cap,
         redact=tuple(rule.redact),
         line=id_node.start_mark.line + 1 if id_node is not None else None,
+        _message_parts=split_template(rule.message),
+        _has_template=bool(TEMPLATE.search(rule.message)),
     )
 
 
@@ -365,7 +372,7 @@ def _scalar_start(node: Any) -> tuple[int | None, int | None]:
 
 
 def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
-    for name in _TEMPLATE.findall(rule.message):
+    for name in TEMPLATE.findall(rule.message):
         root = name.split(".", 1)[0].split("[", 1)[0]
         if root not in {"action", "kind", "actor", "tenant", "params", "context", "item", "score"}:
             line, col = _where(positions, ("rules", index, "message")) or (None, None)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from guard import Guard, Verdict
-from guard._exceptions import EvaluationError, RateStoreUnavailable
+from guard._exceptions import DependencyMissing, EvaluationError, RateStoreUnavailable
 from guard.policy import RateStore, parse
 from tests.conftest import env_url
 
@@ -157,6 +157,15 @@ def test_an_outage_raises_an_evaluation_error_without_the_password() -> None:
         store.hit("u1", 60)
     assert isinstance(caught.value, EvaluationError)
     assert "s3cret" not in str(caught.value) and "guard:***@127.0.0.1:1" in str(caught.value)
+
+
+def test_a_missing_client_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    monkeypatch.delitem(sys.modules, "guard.policy._rate_redis")
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if not installed
+    with pytest.raises(DependencyMissing, match=r"pip install 'agent-guard\[service\]'"):
+        importlib.import_module("guard.policy._rate_redis")
 
 
 @pytest.mark.parametrize(
