@@ -79,7 +79,7 @@ def digest(data: Any, what: str) -> str:
 def encode(data: Any, what: str) -> bytes:
     """Encode JSON-like data with sorted keys, enforcing type, depth and size limits."""
     try:
-        raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
     except orjson.JSONEncodeError as exc:
         raise _encode_error(exc, what) from None
     if len(raw) > MAX_BYTES:
@@ -98,8 +98,11 @@ def _encode_error(exc: Exception, what: str) -> InvalidAction:
         return InvalidAction(f"{what} holds text that is not valid UTF-8 ({text})")
     if "bytes" in text:
         return InvalidAction(f"{what} holds bytes; send text (UTF-8 str) instead")
-    if "64-bit" in text:
-        return InvalidAction(f"{what} holds an integer outside the 64-bit range")
+    if "53-bit" in text or "64-bit" in text:
+        # Beyond ±2**53 an integer is not exact in JSON numbers (RFC 8785 canonical form).
+        return InvalidAction(
+            f"{what} holds an integer outside the exact JSON range (-2**53, 2**53)"
+        )
     if "Dict key must be str" in text:
         return InvalidAction(f"{what} has a non-string key; keys must be strings")
     return InvalidAction(

@@ -222,6 +222,8 @@ def serve(
     redis: Annotated[str | None, typer.Option(help="Redis URL for rate limits and rate().")]
     = None,
     shadow: Annotated[str | None, typer.Option(help="Candidate pack(s) run in shadow.")] = None,
+    signing_key: Annotated[str | None, typer.Option(
+        help="PEM key that signs tree heads (share it between sidecars on one log).")] = None,
     docs: Annotated[bool | None, typer.Option("--docs/--no-docs",
                                               help="Serve /docs and /openapi.json.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Feed the example traffic once up.")]
@@ -235,7 +237,7 @@ def serve(
     try:
         settings = Settings.from_env(policy=policy, audit=audit, host=host, port=port,
                                      workers=workers, keys=keys, redis=redis, shadow=shadow,
-                                     docs=docs)
+                                     signing_key=signing_key, docs=docs)
     except SettingsError as exc:
         fail(str(exc))
     settings, warning = loopback_only(settings)

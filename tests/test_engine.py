@@ -140,7 +140,7 @@ def test_redact_blanks_paths_on_a_copy(guard: Guard) -> None:
         st.recursive(
             st.none()
             | st.booleans()
-            | st.integers(-(2**63), 2**63 - 1)
+            | st.integers(-(2**53) + 1, 2**53 - 1)
             | st.floats()
             | st.text(max_size=10),
             lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
@@ -185,7 +185,9 @@ def test_random_actions_never_crash_or_mutate(params: dict) -> None:
             {"kind": "k", "params": {"o": object()}}, InvalidAction, "object", id="object"
         ),
         pytest.param({"kind": "k", 1: 2}, InvalidAction, "non-string key", id="int-key"),
-        pytest.param({"kind": "k", "params": {"n": 2**70}}, InvalidAction, "64-bit", id="bigint"),
+        pytest.param(
+            {"kind": "k", "params": {"n": 2**53 + 1}}, InvalidAction, "2\\*\\*53", id="bigint"
+        ),
         pytest.param(
             {"kind": "k", "params": {"x": [1.0, float("-inf")]}},
             InvalidAction,
