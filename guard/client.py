@@ -104,9 +104,15 @@ class GuardClient:
         *,
         policy: str | None = None,
         candidates: Sequence[tuple[Mapping[str, Any] | BaseModel, float]] | None = None,
+        explanations: Sequence[Mapping[str, Any]] | None = None,
     ) -> Decision:
-        """Decide one action, or the best of `candidates` [(action, probability), ...]."""
+        """Decide one action, or the best of `candidates` [(action, probability), ...].
+
+        `explanations` (e.g. a planner's rationale) are recorded with the decision.
+        """
         body: dict[str, Any] = _body(policy=policy, context=context)
+        if explanations:
+            body["explanations"] = [dict(e) for e in explanations]
         if candidates is not None:
             body["candidates"] = [[_plain(a), float(p)] for a, p in candidates]
         if action is not None:
@@ -154,6 +160,17 @@ class GuardClient:
         """The indexes of the candidate actions allowed now (nothing is recorded)."""
         body = _body(policy=policy, context=context, actions=[_plain(a) for a in actions])
         return list(self._request("POST", "/v1/shield", json=body)["allowed"])
+
+    def shield_verdicts(
+        self,
+        actions: Iterable[Mapping[str, Any] | BaseModel],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every candidate's verdict and the rules behind it (nothing is recorded)."""
+        body = _body(policy=policy, context=context, actions=[_plain(a) for a in actions])
+        return list(self._request("POST", "/v1/shield", json=body)["items"])
 
     # -- review -----------------------------------------------------------------------------
 

@@ -101,13 +101,19 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
     state = get_state(request)
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
-    if body.candidates:
+    if body.candidates or body.explanations:
+        proposed = body.candidates or [(body.action, 1.0)]
         pairs = [
             (bind_tenant(_plain(a), principal, f"candidate #{i}"), p)
-            for i, (a, p) in enumerate(body.candidates)
+            for i, (a, p) in enumerate(proposed)
+            if a is not None
         ]
-        check_text([body.context, *(a for a, _ in pairs)], state)
-        enforce = functools.partial(_enforce, guard, pairs, body.context, policy)
+        if not pairs:
+            raise InvalidAction("a check needs an 'action' or a non-empty 'candidates' list")
+        check_text([body.context, *(a for a, _ in pairs), *(body.explanations or [])], state)
+        enforce = functools.partial(
+            _enforce, guard, pairs, body.context, policy, body.explanations or []
+        )
         decision = await _decide_async(request, "check", anyio.to_thread.run_sync(enforce))
     elif body.action is not None:
         action = bind_tenant(_plain(body.action), principal, "the action")
@@ -238,10 +244,13 @@ def _enforce(
     pairs: Sequence[tuple[dict[str, Any], float]],
     context: dict[str, Any] | None,
     policy: str | None,
+    explanations: Sequence[dict[str, Any]] = (),
 ) -> Decision:
     """The in-process enforcement, server side: substitution included, one record written."""
     try:
-        return enforce_proposal(guard, list(pairs), context, policy=policy).decision
+        return enforce_proposal(
+            guard, list(pairs), context, policy=policy, explanations=explanations
+        ).decision
     except (ActionBlocked, ActionEscalated) as exc:
         return exc.decision
 

@@ -19,6 +19,34 @@ from guard.client import GuardClient, RemoteGuard
 __all__ = ["feed_demo", "wait_ready"]
 
 
+# A planner choosing the next tool call; the most-visited branch is a destructive command.
+PLAN_ACTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("clear the cache", {"kind": "run_shell", "params": {"command": "rm -rf /var/cache/app"}}),
+    ("search the docs", {"kind": "search", "params": {"q": "cache eviction policy"}}),
+    ("read the runbook", {"kind": "read_file", "params": {"path": "/workspace/runbook.md"}}),
+]
+PLAN_TREE = {
+    "visits": 400,
+    "children": [
+        {
+            "action": 0,
+            "visits": 230,
+            "value": 161.0,
+            "prior": 0.45,
+            "children": [{"action": 1, "visits": 120, "value": 80.0, "children": []}],
+        },
+        {
+            "action": 1,
+            "visits": 110,
+            "value": 60.5,
+            "prior": 0.35,
+            "children": [{"action": 2, "visits": 50, "value": 30.0, "children": []}],
+        },
+        {"action": 2, "visits": 60, "value": 27.0, "prior": 0.2, "children": []},
+    ],
+}
+
+
 def wait_ready(client: GuardClient, timeout: float = 60.0) -> bool:
     """Poll /readyz until the sidecar answers or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
@@ -40,6 +68,7 @@ def feed_demo(client: GuardClient, *, seed: int = 7) -> dict[str, Any]:
     decisions += _ranking(guard, rng, examples)
     decisions += client.check_batch(TOOLS, {"budget_remaining": 500}, policy="agent-tools")
     decisions += _tool_calls(client)
+    decisions += _planner(client, examples)
     _review(client, decisions, examples)
     counts: dict[str, Counter[str]] = {}
     for d in decisions:
@@ -151,3 +180,28 @@ def _review(client: GuardClient, decisions: list[Decision], examples: list[str])
             note="contact details, rightly removed",
             reviewer="demo-reviewer",
         )
+
+
+def _planner(client: GuardClient, examples: list[str]) -> list[Decision]:
+    """A planner in another process: shield its root actions, explain, then decide."""
+    from explain import rationale
+
+    actions = [a for _, a in PLAN_ACTIONS]
+    verdicts = client.shield_verdicts(actions, policy="agent-tools")
+    shielded: dict[int | str, str] = {
+        i: ", ".join(v["rule_ids"]) or str(v["verdict"])
+        for i, v in enumerate(verdicts)
+        if v["verdict"] == "deny"
+    }
+    labels = {i: label for i, (label, _) in enumerate(PLAN_ACTIONS)}
+    why = rationale(PLAN_TREE, shielded=shielded, labels=labels)
+    shares = {int(s.action): s.visit_share for s in why.actions}
+    order = sorted(shares, key=lambda a: -shares[a])
+    decision = client.check(
+        candidates=[(actions[a], shares[a]) for a in order],
+        context={"rationale": why.as_dict()},
+        policy="agent-tools",
+        explanations=[why.model_dump(mode="json")],
+    )
+    examples.append(f"planner: {why.text}")
+    return [decision]

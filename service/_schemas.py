@@ -149,6 +149,13 @@ class CheckRequest(BaseModel):
         description="[[action, probability], ...]: alternatives, tried best first; a denied "
         "first choice is replaced by the best one not denied (see decision.substitution).",
     )
+    explanations: list[JsonObject] | None = Field(
+        default=None,
+        max_length=10,
+        description="Explanations computed by the caller (e.g. a planner's search-tree "
+        "rationale or an attribution), recorded with the decision. Rules read them through "
+        "`context.rationale` / `context.attribution`.",
+    )
 
 
 class BatchRequest(_In):

@@ -178,3 +178,26 @@ def test_unknown_route_and_method_use_the_error_shape(client):
     assert client.get("/v1/nothing").json()["error"]["code"] == "not_found"
     r = client.get("/v1/check")
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_caller_explanations_are_recorded_with_the_decision(client):
+    rationale = {"kind": "rationale", "chosen": 1, "text": "chose 1 over 0", "actions": []}
+    body = {
+        "candidates": [[{"kind": "run_shell"}, 0.7], [pay(50), 0.3]],
+        "context": {"rationale": {"visit_share": 0.3}},
+        "explanations": [rationale],
+    }
+    r = client.post("/v1/check", json=body)
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["substitution"]["chosen_index"] == 1
+    assert d["explanations"] == [rationale]
+    stored = client.get(f"/v1/decisions/{d['id']}").json()
+    assert stored["record"]["explanations"] == [rationale]
+
+
+def test_explanations_with_a_single_action(client):
+    body = {"action": pay(50), "explanations": [{"kind": "attribution", "values": [0.1]}]}
+    r = client.post("/v1/check", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["explanations"][0]["kind"] == "attribution"
