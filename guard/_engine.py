@@ -96,6 +96,7 @@ class Guard:
         self._shadow = _pair_shadow(self.packs, shadow)
         self._detector = pii_detector
         self._hash_key = hash_key
+        # keyed by pack digest: a shadow pack shares its live pack's name, not its settings
         self._scanners: dict[str, PiiScanner | None] = {}
         self._scanner_errors: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -454,7 +455,7 @@ class Guard:
             return None
         if verdict is not Verdict.REDACT:
             return dict(_copy(data))
-        scanner = self._scanners.get(pack.name)
+        scanner = self._scanners.get(pack.digest)
         if scanner is not None and scan.scan is not None:
             final = scanner.redact(data, scan.scan)
         elif pack.pii is not None:  # no scan ran: fail safe by removing every PII field
@@ -521,29 +522,29 @@ class Guard:
     # -- PII --------------------------------------------------------------------------------
 
     def _build_scanner(self, pack: CompiledPack) -> None:
-        if pack.pii is None or pack.name in self._scanners:
+        if pack.pii is None or pack.digest in self._scanners:
             return
         try:
             from guard.detect import PiiScanner
 
-            self._scanners[pack.name] = PiiScanner(
+            self._scanners[pack.digest] = PiiScanner(
                 pack.pii, detector=self._detector, hash_key=self._hash_key
             )
         except (ImportError, DependencyMissing) as exc:
-            self._scanners[pack.name] = None
-            self._scanner_errors[pack.name] = f"PII detection not available: {exc}"
+            self._scanners[pack.digest] = None
+            self._scanner_errors[pack.digest] = f"PII detection not available: {exc}"
             log.warning("pack %s: PII detection not available: %s", pack.name, exc)
 
     def _scan(self, pack: CompiledPack, data: Mapping[str, Any]) -> _Scan:
         if pack.pii is None:
             return _NO_SCAN
-        scanner = self._scanners.get(pack.name)
+        scanner = self._scanners.get(pack.digest)
         if scanner is None:
-            return _Scan(None, None, None, self._scanner_errors.get(pack.name, ""))
+            return _Scan(None, None, None, self._scanner_errors.get(pack.digest, ""))
         return _wrap(scanner.scan(data))
 
     def _scan_many(self, pack: CompiledPack, rows: list[dict[str, Any]]) -> list[_Scan]:
-        scanner = self._scanners.get(pack.name)
+        scanner = self._scanners.get(pack.digest)
         if pack.pii is None or scanner is None:
             return [self._scan(pack, r) for r in rows]
         return [_wrap(s) for s in scanner.scan_batch(rows)]
@@ -553,7 +554,7 @@ class Guard:
         if pack.pii is None:
             return None
         roots = tuple(f.split("[", 1)[0] for f in pack.pii.fields)
-        scanner = self._scanners.get(pack.name)
+        scanner = self._scanners.get(pack.digest)
         cache: list[dict[str, Any]] = []
 
         def mask(key: str, value: Any) -> Any:
@@ -630,7 +631,7 @@ class Guard:
     ) -> tuple[dict[str, Any], list[str], list[str]]:
         """A copy fit for the audit log: PII spans masked, unscannable PII fields erased."""
         fields = pack.pii.fields if pack.pii is not None else []
-        scanner = self._scanners.get(pack.name)
+        scanner = self._scanners.get(pack.digest)
         if scanner is not None:
             result = scan.scan if scan is not None and scan.scan is not None else None
             return scanner.mask_for_audit(data, result or scanner.scan(data))

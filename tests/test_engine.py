@@ -275,3 +275,16 @@ def test_evidence_is_trimmed_for_large_values() -> None:
     d = g.check({"kind": "k", "params": {"items": list(range(5000))}})
     assert d.hits[0].evidence["params.items"] == {"summary": "list of 5000 elements"}
     assert d.hits[0].evidence["len(params.items)"] == 5000
+
+
+def test_shadow_pack_with_its_own_pii_settings_scans_with_them() -> None:
+    live = parse("name: m\nversion: 1\nrules: []\n")
+    candidate = parse(
+        "name: m\nversion: 2\npii:\n  entities: [EMAIL_ADDRESS]\n  fields: [params.message]\n"
+        "rules:\n  - id: no-email\n    when: pii.any('EMAIL_ADDRESS')\n    effect: redact\n"
+    )
+    g = Guard([live], shadow=[candidate])
+    d = g.check({"kind": "send", "params": {"message": "mail jo@example.com"}})
+    assert d.verdict is Verdict.ALLOW
+    assert d.shadow is not None and d.shadow.verdict is Verdict.REDACT
+    assert [h.rule_id for h in d.shadow.hits] == ["no-email"]
