@@ -34,7 +34,7 @@ __all__ = ["PostgresStore"]
 
 _DRIVERS = ("postgresql", "postgresql+psycopg")
 _MIGRATIONS = Path(__file__).with_name("migrations")
-_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # the same quoted or not
 
 # The statements' view of the tables that migrations/versions/ creates.
 _METADATA = sa.MetaData()
@@ -240,8 +240,8 @@ def _engine_url(url: str) -> sa.URL:
 def _check_schema(schema: str | None) -> str | None:
     if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
         raise AuditError(
-            f"invalid schema name {schema!r}; expected a letter or underscore, then up to 62 "
-            "letters, digits or underscores"
+            f"invalid schema name {schema!r}; expected a lowercase letter or underscore, then "
+            "up to 62 lowercase letters, digits or underscores"
         )
     return schema
 

@@ -100,7 +100,9 @@ class AuditStore(Protocol):
     process memory, so several processes may share a log), calls `build_rows` to hash
     the records and compute each leaf's `root_after`, writes the rows and the new
     frontier, commits, and only then returns. Record ids are unique; a duplicate
-    fails the whole call with `AuditError` and writes nothing.
+    fails the whole call with `AuditError` and writes nothing. `AuditLog` passes
+    `CanonicalRecord`s, a bytes subclass that `build_rows` reads without parsing; write
+    the plain bytes of `LeafRow.leaf.record`, never the records themselves.
 
     The other methods read. They return rows as stored, never renumbered or repaired,
     because `AuditLog.verify` relies on seeing gaps and edits; `query` must mean what

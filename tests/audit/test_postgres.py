@@ -134,6 +134,7 @@ def test_schema_parameter_creates_the_schema(postgres_server: str) -> None:
         pytest.param(
             "postgresql://u@h/db", {"schema": 'x"; drop'}, "invalid schema name", id="quote"
         ),
+        pytest.param("postgresql://u@h/db", {"schema": "Guard"}, "lowercase", id="uppercase"),
     ],
 )
 def test_bad_arguments_are_refused_before_connecting(
