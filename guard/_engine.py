@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("guard")
 P = ParamSpec("P")
 REDACTED = "[REDACTED]"
+DEFER_IDLE_GAP = 0.002  # seconds without a decision before deferred explanations run
+DEFER_MAX_WAIT = 0.5  # ...but none waits longer than this under sustained load
 _DONE = (Verdict.ALLOW, Verdict.REDACT)
 
 
@@ -101,7 +103,8 @@ class Guard:
         self._scanner_errors: dict[str, str] = {}
         self._lock = threading.Lock()
         self._explainer_pool: ThreadPoolExecutor | None = None
-        self._deferred: list[Future[None]] = []
+        self._deferred: set[Future[None]] = set()
+        self._last_decision = 0.0
         for pack in [*packs, *shadow]:
             self._build_scanner(pack)
 
@@ -293,7 +296,24 @@ class Guard:
                     initializer=_same_torch_threads(),
                 )
             future = self._explainer_pool.submit(self._explain_later, decision, compute)
-            self._deferred = [f for f in self._deferred if not f.done()] + [future]
+            self._deferred.add(future)
+        future.add_done_callback(self._forget)
+
+    def _wait_for_idle(self) -> None:
+        """Deferred work runs at idle priority: it waits for a pause in decisions (bounded).
+
+        Explanations share the interpreter lock with the decisions; starting one while
+        checks are streaming in would slow them down, which deferral exists to avoid.
+        """
+        deadline = time.monotonic() + DEFER_MAX_WAIT
+        while time.monotonic() < deadline:
+            if time.monotonic() - self._last_decision >= DEFER_IDLE_GAP:
+                return
+            time.sleep(DEFER_IDLE_GAP)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._deferred.discard(future)
 
     def flush(self) -> None:
         """Wait until every deferred explanation has been computed and recorded."""
@@ -303,6 +323,13 @@ class Guard:
             future.result()
 
     def _explain_later(self, decision: Decision, compute: Callable[[], Any]) -> None:
+        try:
+            self._record_explanation(decision, compute)
+        except Exception:  # a background failure must be seen, and must not stop the worker
+            log.exception("deferred explanation for decision %s was not recorded", decision.id)
+
+    def _record_explanation(self, decision: Decision, compute: Callable[[], Any]) -> None:
+        self._wait_for_idle()
         result = compute()
         data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
         if self.audit is None:
@@ -347,6 +374,7 @@ class Guard:
         scan: _Scan | None = None,
     ) -> tuple[Decision, dict[str, Any], _Scan]:
         t0 = time.perf_counter_ns()
+        self._last_decision = time.monotonic()
         data, action_digest, raw = checked or check_action(action)
         ctx = check_data(context, "context") if context is not None else {}
         t1 = time.perf_counter_ns()

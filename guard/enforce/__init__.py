@@ -67,8 +67,9 @@ def agent(
             explanations = [tree.rationale.model_dump(mode="json")] if tree else []
             deferred = None
             if explain is not None:
-                target = _best_index(out, actions)
-                run = functools.partial(_attribute, explain, args, kwargs, target)
+                # The target (the policy's own first choice) is found inside `run`, so a
+                # deferred explanation costs the decision nothing but the hand-off.
+                run = functools.partial(_attribute, explain, args, kwargs, out, actions)
                 if _sync(guard, policy, explain_mode):
                     attribution = run()
                     explanations.append(attribution.model_dump(mode="json"))
@@ -146,11 +147,16 @@ def _best_index(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> int | 
 
 
 def _attribute(
-    explainer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], target: int | None
+    explainer: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    out: Any,
+    actions: Sequence[Mapping[str, Any]] | None,
 ) -> Any:
     from explain import ExplanationUnavailable, safe_explain
 
     if hasattr(explainer, "explain"):
+        target = _best_index(out, actions)
         if not args:
             return ExplanationUnavailable(
                 reason="the guarded function got no input to explain",
