@@ -625,32 +625,17 @@ class Guard:
             stored, masked_paths, erased = self._mask(pack, data, scan)
             if final is not None:
                 final = self._mask(pack, final, None)[0]
+        # Every field the record shares with the decision is copied as is.
+        shared = {name: getattr(decision, name) for name in _EVENT_FROM_DECISION}
         event = fast_model(
             DecisionEventV1,
+            **shared,
             schema_version="guard.decision/v1",
-            id=decision.id,
             time=decision.time.isoformat(),
-            policy=decision.policy,
-            policy_version=decision.policy_version,
-            policy_digest=decision.policy_digest,
-            mode=decision.mode,
-            tenant=decision.tenant,
-            actor=decision.actor,
-            kind=decision.kind,
-            action_digest=decision.action_digest,
             action=stored,
             final_action=final,
             masked=masked_paths,
             erased=erased,
-            verdict=decision.verdict,
-            hits=decision.hits,
-            pii=decision.pii,
-            pii_report=decision.pii_report,
-            substitution=decision.substitution,
-            items=decision.items,
-            shadow=decision.shadow,
-            explanations=decision.explanations,
-            timings_us=decision.timings_us,
         )
         return event.model_dump(mode="json")
 
@@ -666,6 +651,12 @@ class Guard:
         erased = [format_path(p) for f in fields for p, _ in walk(data, f)]
         return _erase(data, fields), [], erased
 
+
+_EVENT_FROM_DECISION = tuple(
+    name
+    for name in DecisionEventV1.model_fields
+    if name in Decision.model_fields and name not in ("time", "final_action")
+)
 
 _NO_SCAN = _Scan(None, None, None, "")
 
