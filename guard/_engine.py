@@ -104,7 +104,8 @@ class Guard:
         self._lock = threading.Lock()
         self._explainer_pool: ThreadPoolExecutor | None = None
         self._deferred: set[Future[None]] = set()
-        self._last_decision = 0.0
+        self._last_decision = 0  # perf_counter_ns of the latest decision
+        self._bases: dict[str, dict[str, Any]] = {}  # pack digest -> shared decision fields
         for pack in [*packs, *shadow]:
             self._build_scanner(pack)
 
@@ -230,28 +231,30 @@ class Guard:
         )
         decision = fast_model(
             Decision,
-            id=new_id(),
-            time=datetime.now(UTC),
-            tenant=tenant,
-            actor=actor,
-            kind="rank",
-            policy=pack.name,
-            policy_version=pack.version,
-            policy_digest=pack.digest,
-            mode=self.mode,
-            verdict=verdict,
-            hits=hits,
-            pii=findings,
-            pii_report=None,
-            final_action=action,
-            action_digest=digest({"items": rows, "query": query}, "ranking"),
-            substitution=None,
-            items=outcomes,
-            final_items=final,
-            shadow=None,
-            explanations=[],
-            timings_us={"total": (time.perf_counter_ns() - started) / 1000},
-            audited=False,
+            {
+                "id": new_id(),
+                "time": datetime.now(UTC),
+                "tenant": tenant,
+                "actor": actor,
+                "kind": "rank",
+                "policy": pack.name,
+                "policy_version": pack.version,
+                "policy_digest": pack.digest,
+                "mode": self.mode,
+                "verdict": verdict,
+                "hits": hits,
+                "pii": findings,
+                "pii_report": None,
+                "final_action": action,
+                "action_digest": digest({"items": rows, "query": query}, "ranking"),
+                "substitution": None,
+                "items": outcomes,
+                "final_items": final,
+                "shadow": None,
+                "explanations": [],
+                "timings_us": {"total": (time.perf_counter_ns() - started) / 1000},
+                "audited": False,
+            },
         )
         self._record([(decision, action, _NO_SCAN)])
         return decision
@@ -305,9 +308,10 @@ class Guard:
         Explanations share the interpreter lock with the decisions; starting one while
         checks are streaming in would slow them down, which deferral exists to avoid.
         """
-        deadline = time.monotonic() + DEFER_MAX_WAIT
-        while time.monotonic() < deadline:
-            if time.monotonic() - self._last_decision >= DEFER_IDLE_GAP:
+        gap = DEFER_IDLE_GAP * 1e9
+        deadline = time.perf_counter_ns() + DEFER_MAX_WAIT * 1e9
+        while (now := time.perf_counter_ns()) < deadline:
+            if now - self._last_decision >= gap:
                 return
             time.sleep(DEFER_IDLE_GAP)
 
@@ -374,18 +378,21 @@ class Guard:
         scan: _Scan | None = None,
     ) -> tuple[Decision, dict[str, Any], _Scan]:
         t0 = time.perf_counter_ns()
-        self._last_decision = time.monotonic()
+        self._last_decision = t0
         data, action_digest, raw = checked or check_action(action)
         ctx = check_data(context, "context") if context is not None else {}
         t1 = time.perf_counter_ns()
         if scan is None:
-            scan = self._scan(pack, data)
+            scan = self._scan(pack, data) if pack.pii is not None else _NO_SCAN
         t2 = time.perf_counter_ns()
-        env = self._env(pack, data, ctx, scan)
         rules = pack.action_rules(data["kind"])
-        hits = run_rules(rules, env, mask=self._masker(pack, data, scan)) if rules else []
-        verdict = verdict_of(hits, pack.defaults_verdict)
-        shadow = self._run_shadow(pack, data, ctx, scan, verdict)
+        if rules:
+            env = self._env(pack, data, ctx, scan)
+            hits = run_rules(rules, env, mask=self._masker(pack, data, scan))
+            verdict = verdict_of(hits, pack.defaults_verdict) if hits else pack.defaults_verdict
+        else:
+            hits, verdict = [], pack.defaults_verdict
+        shadow = self._run_shadow(pack, data, ctx, scan, verdict) if self._shadow else None
         t3 = time.perf_counter_ns()
         final = (
             orjson.loads(raw)
@@ -393,37 +400,42 @@ class Guard:
             else self._final_action(pack, data, verdict, hits, scan)
         )
         t4 = time.perf_counter_ns()
-        decision = fast_model(
-            Decision,
-            id=new_id(),
-            time=datetime.now(UTC),
-            tenant=data.get("tenant"),
-            actor=data.get("actor"),
-            kind=data["kind"],
-            policy=pack.name,
-            policy_version=pack.version,
-            policy_digest=pack.digest,
-            mode=self.mode,
-            verdict=verdict,
-            hits=hits,
-            pii=scan.findings,
-            pii_report=scan.report,
-            final_action=final,
-            action_digest=action_digest,
-            substitution=None,
-            items=None,
-            final_items=None,
-            shadow=shadow,
-            explanations=[],
-            timings_us={
-                "validate": (t1 - t0) / 1000,
-                "pii": (t2 - t1) / 1000,
-                "rules": (t3 - t2) / 1000,
-                "enforce": (t4 - t3) / 1000,
-            },
-            audited=False,
-        )
+        values = self._decision_base(pack).copy()
+        values["id"] = new_id()
+        values["time"] = datetime.now(UTC)
+        values["tenant"] = data.get("tenant")
+        values["actor"] = data.get("actor")
+        values["kind"] = data["kind"]
+        values["verdict"] = verdict
+        values["hits"] = hits
+        values["pii"] = scan.findings
+        values["pii_report"] = scan.report
+        values["final_action"] = final
+        values["action_digest"] = action_digest
+        values["shadow"] = shadow
+        values["explanations"] = []
+        values["timings_us"] = {
+            "validate": (t1 - t0) / 1000,
+            "pii": (t2 - t1) / 1000,
+            "rules": (t3 - t2) / 1000,
+            "enforce": (t4 - t3) / 1000,
+        }
+        decision = fast_model(Decision, values)
         return decision, data, scan
+
+    def _decision_base(self, pack: CompiledPack) -> dict[str, Any]:
+        """A decision's fields that one pack's decisions share, with the rest set empty."""
+        base = self._bases.get(pack.digest)
+        if base is None:
+            base = self._bases[pack.digest] = {
+                **dict.fromkeys(Decision.model_fields),
+                "policy": pack.name,
+                "policy_version": pack.version,
+                "policy_digest": pack.digest,
+                "mode": self.mode,
+                "audited": False,
+            }
+        return base
 
     def _env(
         self, pack: CompiledPack, data: dict[str, Any], ctx: dict[str, Any], scan: _Scan
@@ -627,9 +639,7 @@ class Guard:
                 final = self._mask(pack, final, None)[0]
         # Every field the record shares with the decision is copied as is.
         shared = {name: getattr(decision, name) for name in _EVENT_FROM_DECISION}
-        event = fast_model(
-            DecisionEventV1,
-            **shared,
+        shared.update(
             schema_version="guard.decision/v1",
             time=decision.time.isoformat(),
             action=stored,
@@ -637,6 +647,7 @@ class Guard:
             masked=masked_paths,
             erased=erased,
         )
+        event = fast_model(DecisionEventV1, shared)
         return event.model_dump(mode="json")
 
     def _mask(

@@ -9,6 +9,7 @@ import orjson
 
 from guard._exceptions import GuardError
 from guard._models import RANK, RuleHit, Verdict, fast_model
+from guard.policy._expr import as_evaluation_error
 from guard.policy._loader import CompiledRule
 from guard.policy._rate import RateStore
 from guard.policy._template import Masker, fill_parts
@@ -46,15 +47,17 @@ def run_rules(
         if when is None:
             continue
         try:
-            value = when.evaluate(env)
-            if value is not True and value is not False:
-                kind = type(value).__name__
-                raise GuardError(f"condition evaluated to {kind} {value!r}, expected true or false")
+            value = when.fast(env)
         except Exception as exc:  # a rule error must never let an action through
-            hits.append(_error_hit(rule, exc, item_id))
+            error = exc if isinstance(exc, GuardError) else as_evaluation_error(when.source, exc)
+            hits.append(_error_hit(rule, error, item_id))
             continue
-        if value:
+        if value is True:
             hits.append(_hit(rule, env, item_id, mask))
+        elif value is not False:
+            kind = type(value).__name__
+            error = GuardError(f"condition evaluated to {kind} {value!r}, expected true or false")
+            hits.append(_error_hit(rule, error, item_id))
     return hits
 
 
@@ -79,40 +82,41 @@ def _hit(
             _, evidence = rule.when.explain(env)
         except Exception as exc:  # evidence is best-effort once the rule has fired
             evidence = {"explain_error": str(exc)}
-    if mask is not None:
-        evidence = {k: mask(k, v) for k, v in evidence.items()}
-    evidence = {k: _trim(v) for k, v in evidence.items()}
-    message = fill_parts(rule.message_parts, env, mask) if rule.has_template else rule.message
+    for key, value in evidence.items():
+        if mask is not None:
+            value = mask(key, value)
+        if isinstance(value, str):
+            if len(value) > MAX_EVIDENCE_CHARS:
+                value = value[:MAX_EVIDENCE_CHARS] + "…"
+        elif isinstance(value, (list, dict)) and len(orjson.dumps(value)) > MAX_EVIDENCE_CHARS:
+            value = {"summary": f"{type(value).__name__} of {len(value)} elements"}
+        evidence[key] = value
+    parts = rule.message_parts
     return fast_model(
         RuleHit,
-        rule_id=rule.id,
-        effect=rule.effect,
-        message=message,
-        severity=rule.severity,
-        evidence=evidence,
-        error=None,
-        item_id=item_id,
+        {
+            "rule_id": rule.id,
+            "effect": rule.effect,
+            "message": rule.message if parts is None else fill_parts(parts, env, mask),
+            "severity": rule.severity,
+            "evidence": evidence,
+            "error": None,
+            "item_id": item_id,
+        },
     )
-
-
-def _trim(value: Any) -> Any:
-    """Evidence stays small: long text is cut, big lists and dicts are summarised."""
-    if isinstance(value, str) and len(value) > MAX_EVIDENCE_CHARS:
-        return value[:MAX_EVIDENCE_CHARS] + "…"
-    if isinstance(value, list | dict) and len(orjson.dumps(value)) > MAX_EVIDENCE_CHARS:
-        return {"summary": f"{type(value).__name__} of {len(value)} elements"}
-    return value
 
 
 def _error_hit(rule: CompiledRule, exc: Exception, item_id: str | int | None) -> RuleHit:
     text = str(exc) if isinstance(exc, GuardError) else f"{type(exc).__name__}: {exc}"
     return fast_model(
         RuleHit,
-        rule_id=rule.id,
-        effect=rule.on_error,
-        message=f"rule could not be evaluated: {text}",
-        severity=rule.severity,
-        evidence={},
-        error=text,
-        item_id=item_id,
+        {
+            "rule_id": rule.id,
+            "effect": rule.on_error,
+            "message": f"rule could not be evaluated: {text}",
+            "severity": rule.severity,
+            "evidence": {},
+            "error": text,
+            "item_id": item_id,
+        },
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Mapping
+from hashlib import sha256
 from typing import Any
 
 import orjson
@@ -19,6 +19,8 @@ MAX_DEPTH = 254  # orjson's own recursion limit
 
 def as_mapping(value: Any, what: str) -> dict[str, Any]:
     """Accept a dict or a pydantic model; anything else is a type error naming `what`."""
+    if type(value) is dict:
+        return value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, dict):
@@ -28,23 +30,30 @@ def as_mapping(value: Any, what: str) -> dict[str, Any]:
     raise InvalidAction(f"{what} must be a mapping (dict), got {type(value).__name__}")
 
 
+_EMPTY: dict[str, Any] = {}
+
+
 def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
     """Validate an action; return it, the SHA-256 digest of its sorted JSON, and that JSON."""
     data = as_mapping(action, "action")
-    if "kind" not in data and data.get("type") == "function":
-        data = from_tool_call(data)
     kind = data.get("kind")
-    if not isinstance(kind, str) or not kind:
-        raise InvalidAction(f"action needs a non-empty string 'kind', got {kind!r}")
-    for key in ("actor", "tenant"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise InvalidAction(f"action {key!r} must be a string, got {data[key]!r}")
-    if not isinstance(data.get("params", {}), dict):
-        raise InvalidAction(
-            f"action 'params' must be a mapping, got {type(data['params']).__name__}"
-        )
+    if kind is None and "kind" not in data and data.get("type") == "function":
+        data = from_tool_call(data)
+        kind = data.get("kind")
+    if type(kind) is not str or not kind:
+        if not isinstance(kind, str) or not kind:
+            raise InvalidAction(f"action needs a non-empty string 'kind', got {kind!r}")
+    actor, tenant = data.get("actor"), data.get("tenant")
+    if (actor is not None and not isinstance(actor, str)) or (
+        tenant is not None and not isinstance(tenant, str)
+    ):
+        key = "actor" if actor is not None and not isinstance(actor, str) else "tenant"
+        raise InvalidAction(f"action {key!r} must be a string, got {data[key]!r}")
+    params = data.get("params", _EMPTY)
+    if type(params) is not dict and not isinstance(params, dict):
+        raise InvalidAction(f"action 'params' must be a mapping, got {type(params).__name__}")
     raw = encode(data, "action")
-    return data, "sha256:" + hashlib.sha256(raw).hexdigest(), raw
+    return data, "sha256:" + sha256(raw).hexdigest(), raw
 
 
 def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
@@ -67,19 +76,23 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
 def check_data(value: Any, what: str) -> dict[str, Any]:
     """Validate a context or item mapping with the same limits as an action."""
     data = as_mapping(value, what)
-    encode(data, what)
+    encode(data, what, sort=False)
     return data
 
 
 def digest(data: Any, what: str) -> str:
     """SHA-256 hex of the sorted, compact JSON encoding of `data`."""
-    return "sha256:" + hashlib.sha256(encode(data, what)).hexdigest()
+    return "sha256:" + sha256(encode(data, what)).hexdigest()
 
 
-def encode(data: Any, what: str) -> bytes:
-    """Encode JSON-like data with sorted keys, enforcing type, depth and size limits."""
+_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+
+
+def encode(data: Any, what: str, *, sort: bool = True) -> bytes:
+    """Encode JSON-like data (keys sorted unless `sort=False`), enforcing type, depth and
+    size limits."""
     try:
-        raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+        raw = orjson.dumps(data, option=_SORTED if sort else orjson.OPT_STRICT_INTEGER)
     except orjson.JSONEncodeError as exc:
         raise _encode_error(exc, what) from None
     if len(raw) > MAX_BYTES:

@@ -202,7 +202,7 @@ class AuditLog:
             return []
         indexes = self._committer.submit([p.data for p in prepared], [p.leaf for p in prepared])
         return [  # built from values made here, so validation is skipped (hot path)
-            fast_model(AppendResult, index=i, id=p.id, leaf_hash=p.leaf.hex())
+            fast_model(AppendResult, {"index": i, "id": p.id, "leaf_hash": p.leaf.hex()})
             for i, p in zip(indexes, prepared, strict=True)
         ]
 

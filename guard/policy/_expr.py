@@ -146,7 +146,7 @@ class CompiledExpr:
         "functions_used",
         "paths_used",
         "rule_id",
-        "_fast",
+        "fast",
         "_explain",
     )
 
@@ -166,7 +166,9 @@ class CompiledExpr:
         self.functions_used = functions_used
         self.paths_used = paths_used
         self.rule_id = rule_id
-        self._fast = fast
+        #: The bare closure (no error wrapping): callers that run it must turn its
+        #: exceptions into EvaluationErrors with `as_evaluation_error`.
+        self.fast = fast
         self._explain = explain
 
     def __repr__(self) -> str:
@@ -175,11 +177,11 @@ class CompiledExpr:
     def evaluate(self, env: Env) -> Any:
         """The condition's value for `env`; any failure is an EvaluationError (or subclass)."""
         try:
-            return self._fast(env)
+            return self.fast(env)
         except GuardError:
             raise
         except Exception as exc:
-            raise _unexpected(self.source, exc) from exc
+            raise as_evaluation_error(self.source, exc) from exc
 
     def explain(self, env: Env) -> tuple[Any, dict[str, Any]]:
         """The value plus evidence: each evaluated field path and call, keyed by its source text.
@@ -196,12 +198,13 @@ class CompiledExpr:
             exc.evidence = evidence  # type: ignore[attr-defined]
             raise
         except Exception as exc:
-            error = _unexpected(self.source, exc)
+            error = as_evaluation_error(self.source, exc)
             error.evidence = evidence  # type: ignore[attr-defined]
             raise error from exc
 
 
-def _unexpected(source: str, exc: Exception) -> EvaluationError:
+def as_evaluation_error(source: str, exc: Exception) -> EvaluationError:
+    """An unexpected failure while evaluating `source`, as an EvaluationError."""
     if isinstance(exc, (RecursionError, MemoryError)):
         return EvaluationError(f"{source!r} is too large to evaluate for this input")
     return EvaluationError(f"could not evaluate {source!r}: {type(exc).__name__}: {exc}")
@@ -913,6 +916,16 @@ class _Compiler:
                 scope, key = only.path
                 return self.record(node, _Node(_call_path(spec, scope, key, only.fn)))
             return self.record(node, _Node(_call(spec, [only.fn], self.rule_id)))
+        if count == 2 and not spec.needs_env and 0 not in spec.literal_args:
+            first = self.compile(node.args[0])
+            scope, key = first.path or ("", None)
+            if key is not None:
+                const = self.compile_argument(spec, 1, node.args[1]).const
+                if const is _NO_CONST and 1 not in spec.literal_args:
+                    const = self.literal_value(node.args[1])
+                if const is not _NO_CONST and _flat(const):  # `fn(scope.key, literal)`
+                    fn = _call_path_const(spec, scope, key, first.fn, const)
+                    return self.record(node, _Node(fn))
         args = [self.argument(spec, i, arg) for i, arg in enumerate(node.args)]
         return self.record(node, _Node(_call(spec, args, self.rule_id)))
 
@@ -946,8 +959,11 @@ class _Compiler:
         return name
 
     def argument(self, spec: FunctionSpec, index: int, arg: ast.expr) -> Fn:
+        return self.compile_argument(spec, index, arg).fn
+
+    def compile_argument(self, spec: FunctionSpec, index: int, arg: ast.expr) -> _Node:
         if index not in spec.literal_args:
-            return self.compile(arg).fn
+            return self.compile(arg)
         value = self.literal_value(arg)
         if value is _NO_CONST:
             raise self.error(
@@ -961,7 +977,7 @@ class _Compiler:
                 except (ValueError, TypeError) as exc:
                     raise self.error(arg, f"{spec.name}(): {exc}") from None
             value = self.prepared[id(arg)]
-        return self.constant(value).fn
+        return self.constant(value)
 
     def special(self, name: str, node: ast.Call) -> _Node:
         expected = 1 if name == "has" else 2
@@ -1462,6 +1478,54 @@ def _call_path(spec: FunctionSpec, scope: str, key: str | None, getter: Fn) -> F
             raise _call_failed(name, exc) from exc
 
     return call_field
+
+
+def _flat(value: Any) -> bool:
+    """A scalar, or a list or set of scalars: safe to share between calls (lists are copied)."""
+    if isinstance(value, (list, frozenset)):
+        return all(v is None or isinstance(v, (str, int, float)) for v in value)
+    return True
+
+
+def _call_path_const(spec: FunctionSpec, scope: str, key: str, getter: Fn, constant: Any) -> Fn:
+    """`fn(scope.key, literal)` in one closure (see _compare_path).
+
+    A list literal reaches the function as a fresh list each call, as if built anew, so
+    a function that changes its argument cannot change the condition.
+    """
+    fn, name = spec.fn, spec.name
+    if isinstance(constant, list):
+        items = tuple(constant)
+
+        def call_field_list(env: Env) -> Any:
+            try:
+                parent = env[scope]
+                value = parent[key] if type(parent) is dict else getter(env)
+            except KeyError:
+                value = getter(env)
+            try:
+                return fn(value, list(items))
+            except GuardError:
+                raise
+            except Exception as exc:
+                raise _call_failed(name, exc) from exc
+
+        return call_field_list
+
+    def call_field_const(env: Env) -> Any:
+        try:
+            parent = env[scope]
+            value = parent[key] if type(parent) is dict else getter(env)
+        except KeyError:
+            value = getter(env)
+        try:
+            return fn(value, constant)
+        except GuardError:
+            raise
+        except Exception as exc:
+            raise _call_failed(name, exc) from exc
+
+    return call_field_const
 
 
 def _call(spec: FunctionSpec, args: list[Fn], rule_id: str) -> Fn:

@@ -18,7 +18,7 @@ from guard._models import Verdict
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
 from guard.policy._pack import CapSpec, PolicyPackSpec, RuleSpec
-from guard.policy._template import TEMPLATE, split_template
+from guard.policy._template import TEMPLATE, Placeholder, split_template
 
 MAX_PACK_BYTES = 2_000_000
 VERDICTS = "deny, escalate, redact, allow"
@@ -44,20 +44,12 @@ class CompiledRule:
     cap: CapSpec | None
     redact: tuple[str, ...]
     line: int | None
-    _message_parts: tuple[str | tuple[str], ...] = ()
-    _has_template: bool = False
+    #: The message split once at load (see `split_template`); None without placeholders.
+    message_parts: tuple[str | Placeholder, ...] | None = None
 
     @property
     def uses_pii(self) -> bool:
         return self.when is not None and "pii" in self.when.names_used
-
-    @property
-    def has_template(self) -> bool:
-        return self._has_template
-
-    @property
-    def message_parts(self) -> tuple[str | tuple[str], ...]:
-        return self._message_parts
 
 
 @dataclass(frozen=True)
@@ -354,8 +346,7 @@ def _compile_rule(
         cap=rule.cap,
         redact=tuple(rule.redact),
         line=id_node.start_mark.line + 1 if id_node is not None else None,
-        _message_parts=split_template(rule.message),
-        _has_template=bool(TEMPLATE.search(rule.message)),
+        message_parts=split_template(rule.message) if TEMPLATE.search(rule.message) else None,
     )
 
 

@@ -18,19 +18,24 @@ def fill_template(template: str, env: Mapping[str, Any], mask: Masker | None = N
     return fill_parts(split_template(template), env, mask)
 
 
-def split_template(template: str) -> tuple[str | tuple[str], ...]:
-    """Split a message once at load: literal text, and 1-tuples naming the paths to fill."""
-    parts: list[str | tuple[str]] = []
+Step = tuple[str, int | None]  # a dict key, and its list index when it is an integer
+Placeholder = tuple[str, tuple[Step, ...]]  # the path as written, and its parsed steps
+
+
+def split_template(template: str) -> tuple[str | Placeholder, ...]:
+    """Split a message once at load: literal text, and the paths to fill (parsed once)."""
+    parts: list[str | Placeholder] = []
     pos = 0
     for match in TEMPLATE.finditer(template):
-        parts += [template[pos : match.start()], (match.group(1),)]
+        path = match.group(1)
+        parts += [template[pos : match.start()], (path, parse_steps(path))]
         pos = match.end()
     parts.append(template[pos:])
     return tuple(p for p in parts if p != "")
 
 
 def fill_parts(
-    parts: tuple[str | tuple[str], ...], env: Mapping[str, Any], mask: Masker | None = None
+    parts: tuple[str | Placeholder, ...], env: Mapping[str, Any], mask: Masker | None = None
 ) -> str:
     """Join a split template, looking each path up in `env` (masked where PII)."""
     out = []
@@ -38,22 +43,48 @@ def fill_parts(
         if isinstance(part, str):
             out.append(part)
             continue
-        value = lookup(env, part[0])
+        path, steps = part
+        value: Any = env
+        for key, index in steps:  # lookup_steps, inlined for plain dicts
+            if type(value) is dict:
+                value = value.get(key, MISSING)
+                if value is MISSING:
+                    break
+            else:
+                value = lookup_steps(value, ((key, index),))  # a Mapping or a list
+                if value is MISSING:
+                    break
         if value is MISSING:
             out.append("<missing>")
-        else:
-            out.append(str(mask(part[0], value) if mask is not None else value)[:200])
+            continue
+        if mask is not None:
+            value = mask(path, value)
+        text = value if type(value) is str else str(value)
+        out.append(text if len(text) <= 200 else text[:200])
     return "".join(out)
+
+
+def parse_steps(path: str) -> tuple[Step, ...]:
+    """`a.b[0]` -> (("a", None), ("b", None), ("0", 0))."""
+    keys = path.replace("[", ".").replace("]", "").split(".")
+    return tuple((k, int(k) if k.lstrip("-").isdigit() else None) for k in keys)
 
 
 def lookup(env: Mapping[str, Any], path: str) -> Any:
     """Follow a dotted path through dicts; `MISSING` when any step is absent."""
+    return lookup_steps(env, parse_steps(path))
+
+
+def lookup_steps(env: Mapping[str, Any], steps: tuple[Step, ...]) -> Any:
+    """Follow parsed steps through mappings and lists; `MISSING` when any step is absent."""
     value: Any = env
-    for part in path.replace("[", ".").replace("]", "").split("."):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.lstrip("-").isdigit() and abs(int(part)) < len(value):
-            value = value[int(part)]
+    for key, index in steps:
+        if isinstance(value, dict) or isinstance(value, Mapping):
+            if key not in value:
+                return MISSING
+            value = value[key]
+        elif isinstance(value, list) and index is not None and abs(index) < len(value):
+            value = value[index]
         else:
             return MISSING
     return value
