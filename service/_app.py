@@ -13,7 +13,7 @@ from guard import __version__
 from service import _check, _decisions, _ops, _policies, _review
 from service._batcher import CheckBatcher
 from service._deps import RateLimiter
-from service._http import LimitsMiddleware, install_handlers
+from service._http import CheckFastPath, LimitsMiddleware, install_handlers
 from service._metrics import Metrics, Tracer
 from service._settings import Settings
 from service._state import ServiceState
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     ):
         app.include_router(router)
     _mount_console(app, state)
+    app.add_middleware(CheckFastPath, fastapi=app, serve=_check.serve_check)
     app.add_middleware(
         LimitsMiddleware,
         max_body=settings.max_body_bytes,

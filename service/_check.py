@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from guard._engine import Guard
@@ -19,7 +20,7 @@ from guard._validate import from_tool_call
 from guard.enforce import enforce_proposal
 from service._auth import Principal
 from service._batcher import CheckBatcher
-from service._deps import bind_tenant, get_state, require
+from service._deps import authorize, bind_tenant, get_state, require
 from service._errors import NotFound, ServiceError
 from service._http import JSON, json_response, standard_responses
 from service._schemas import (
@@ -33,7 +34,14 @@ from service._schemas import (
 )
 from service._state import ServiceState
 
-__all__ = ["PolicyRequired", "TextTooLarge", "build_router", "check_text", "resolve_policy"]
+__all__ = [
+    "PolicyRequired",
+    "TextTooLarge",
+    "build_router",
+    "check_text",
+    "resolve_policy",
+    "serve_check",
+]
 
 _SAFE_INT = 2**53 - 1
 _ERRORS = standard_responses(400, 401, 403, 404, 413, 422, 429, 503)
@@ -125,6 +133,40 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
     else:
         raise InvalidAction("a check needs an 'action' or a non-empty 'candidates' list")
     return Response(decision.model_dump_json(), media_type=JSON)
+
+
+async def serve_check(request: Request) -> Response:
+    """POST /v1/check without FastAPI's routing and dependency solving (see CheckFastPath).
+
+    Does what `check`'s declared parameters do, in the same order: the bearer key (401)
+    and its rate limit (429), the `check` scope (403), then the body (400 malformed JSON,
+    422 invalid); then runs `check` itself.
+    """
+    principal = await authorize(request, "check")
+    raw = await request.body()
+    try:
+        if not raw:
+            raise RequestValidationError(
+                [{"loc": ("body",), "msg": "Field required", "type": "missing"}]
+            )
+        if not _is_json(request.headers.get("content-type")):
+            raise RequestValidationError(
+                [{"loc": ("body",), "msg": "the body must be JSON", "type": "model_type"}]
+            )
+        body = CheckRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+    return await check(body, request, principal)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """FastAPI's rule: no content type, or application/json or application/*+json."""
+    if not content_type:
+        return True
+    media = content_type.partition(";")[0].strip().lower()
+    main, _, sub = media.partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
 def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Response:
@@ -266,9 +308,12 @@ async def _decide_async(request: Request, endpoint: str, pending: Awaitable[Deci
     """Await one decision inside a span (when tracing is on) and record its metrics."""
     started = time.perf_counter()
     tracer = request.app.state.tracer
-    with tracer.span(f"guard.{endpoint}") as span:
+    if not tracer.enabled:
         decision = await pending
-        tracer.annotate(span, decision)
+    else:
+        with tracer.span(f"guard.{endpoint}") as span:
+            decision = await pending
+            tracer.annotate(span, decision)
     request.app.state.metrics.observe_decision(decision, endpoint, time.perf_counter() - started)
     return decision
 

@@ -15,7 +15,14 @@ from service._auth import Principal
 from service._errors import Forbidden, ServiceError, Unauthorized
 from service._state import ServiceState
 
-__all__ = ["RateLimiter", "RateLimited", "get_principal", "get_state", "require"]
+__all__ = [
+    "RateLimiter",
+    "RateLimited",
+    "authorize",
+    "get_principal",
+    "get_state",
+    "require",
+]
 
 bearer = HTTPBearer(auto_error=False, description="An API key: Authorization: Bearer KEY")
 
@@ -96,6 +103,13 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """Authenticate the bearer key (401 when missing or unknown), then apply its rate limit."""
+    return await authenticate(request, credentials)
+
+
+async def authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The principal of a request's bearer credentials (401), after its rate limit (429)."""
     state = get_state(request)
     if credentials is None:
         principal = state.keys.anonymous()
@@ -107,6 +121,23 @@ async def get_principal(
             raise Unauthorized("invalid API key")
     request.state.principal = principal
     await _rate_limit(request, principal)
+    return principal
+
+
+async def authorize(request: Request, *scopes: str) -> Principal:
+    """What `Depends(require(*scopes))` does, as a plain call (for hand-served routes)."""
+    return check_scope(await authenticate(request, await bearer(request)), scopes)
+
+
+def check_scope(principal: Principal, scopes: tuple[str, ...]) -> Principal:
+    """The principal when it holds one of `scopes`; 403 otherwise."""
+    if not any(principal.can(s) for s in scopes):
+        raise Forbidden(
+            f"key {principal.name!r} lacks the scope for this operation; "
+            f"needs one of {', '.join(scopes)}",
+            code="missing_scope",
+            details={"needs_any_of": list(scopes)},
+        )
     return principal
 
 
@@ -131,14 +162,7 @@ def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
         principal: Annotated[Principal, Depends(get_principal)],
     ) -> Principal:
-        if not any(principal.can(s) for s in scopes):
-            raise Forbidden(
-                f"key {principal.name!r} lacks the scope for this operation; "
-                f"needs one of {', '.join(scopes)}",
-                code="missing_scope",
-                details={"needs_any_of": list(scopes)},
-            )
-        return principal
+        return check_scope(principal, scopes)
 
     return dependency
 

@@ -28,8 +28,10 @@ from service._schemas import ErrorResponse
 
 __all__ = [
     "JSON",
+    "CheckFastPath",
     "LimitsMiddleware",
     "error_response",
+    "exception_response",
     "install_handlers",
     "json_response",
     "standard_responses",
@@ -182,6 +184,67 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     # The type only: messages and tracebacks may carry values from the request.
     log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
     return error_response(500, "internal_error", "internal error; see the server log")
+
+
+async def exception_response(request: Request, exc: Exception) -> Response:
+    """The response the handlers `install_handlers` registers give for `exc`."""
+    if isinstance(exc, ServiceError):
+        return await _service_error(request, exc)
+    if isinstance(exc, GuardError):
+        return await _guard_error(request, exc)
+    if isinstance(exc, RequestValidationError):
+        return await _validation_error(request, exc)
+    if isinstance(exc, StarletteHTTPException):
+        return await _http_error(request, exc)
+    return await _unexpected(request, exc)
+
+
+class CheckFastPath:
+    """Serves POST /v1/check ahead of the routing and per-request dependency solving.
+
+    The hottest route spends more in FastAPI's router, dependency solver and exception
+    layers than in deciding and auditing an action, so this layer (inside
+    LimitsMiddleware, which still applies body limits, timeouts and request metrics)
+    hands it straight to `serve_check`, mapping errors with the app's own handlers. The
+    route stays declared in FastAPI, for OpenAPI and for apps with dependency overrides,
+    which this layer leaves to FastAPI.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, fastapi: FastAPI, serve: Callable[[Request], Awaitable[Response]]
+    ) -> None:
+        self.app = app
+        self.fastapi = fastapi
+        self.serve = serve
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != "/v1/check"
+            or scope["method"] != "POST"
+            or self.fastapi.dependency_overrides
+        ):
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = _CHECK_ROUTE
+        request = Request(scope, receive)
+        try:
+            response = await self.serve(request)
+        except _BodyTooLarge:
+            raise  # LimitsMiddleware answers 413
+        except Exception as exc:
+            response = await exception_response(request, exc)
+        await response(scope, receive, send)
+
+
+class _RouteName:
+    """What request metrics read from `scope["route"]`: the route template."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+_CHECK_ROUTE = _RouteName("/v1/check")
 
 
 class _BodyTooLarge(HTTPException):

@@ -65,18 +65,29 @@ class Metrics:
             registry=r,
         )
 
+        # Labelled children, looked up once: `labels()` validates and locks on every call.
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one HTTP request (route templates only, so ids stay out of labels)."""
-        self.http_seconds.labels(method, route, str(status)).observe(seconds)
+        self._child(self.http_seconds, method, route, str(status)).observe(seconds)
         if status >= 400:
-            self.errors.labels(route, str(status)).inc()
+            self._child(self.errors, route, str(status)).inc()
 
     def observe_decision(self, decision: Decision, endpoint: str, seconds: float) -> None:
         """Record one decision: verdict, rule hits, engine, PII and audit times."""
-        self.decisions.labels(decision.policy, decision.verdict.value, decision.mode).inc()
+        policy = decision.policy
+        self._child(self.decisions, policy, str(decision.verdict), decision.mode).inc()
         for hit in decision.hits:
-            self.rule_hits.labels(decision.policy, hit.rule_id, hit.effect.value).inc()
-        self.check_seconds.labels(endpoint).observe(seconds)
+            self._child(self.rule_hits, policy, hit.rule_id, str(hit.effect)).inc()
+        self._child(self.check_seconds, endpoint).observe(seconds)
         timings = decision.timings_us
         if "pii" in timings:
             self.pii_seconds.observe(timings["pii"] / 1e6)
