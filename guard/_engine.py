@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, overload
 import orjson
 
 from guard._evaluate import DecisionRates, run_rules, verdict_of
-from guard._exceptions import DependencyMissing, PolicyError
+from guard._exceptions import DependencyMissing, GuardError, PolicyError
 from guard._models import (
     Decision,
     DecisionEventV1,
@@ -171,6 +171,47 @@ class Guard:
         ]
         self._record(entries)
         return [e[0] for e in entries]
+
+    def decides_inline(self, policy: str | None = None) -> bool:
+        """True when deciding with `policy` is pure CPU work of microseconds: no PII scan
+        (live or shadow) and no remote rate counters, so an event loop may do it itself."""
+        pack = self.pack(policy)
+        shadow = self._shadow.get(pack.name)
+        return (
+            pack.pii is None
+            and (shadow is None or shadow.pii is None)
+            and isinstance(self.rates, MemoryRateStore)
+        )
+
+    async def acheck_batch(
+        self,
+        actions: Sequence[Mapping[str, Any] | Any],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> list[Decision | GuardError]:
+        """`check_batch` for an event loop: decides here, then awaits the audit commit
+        without holding a thread. An action that is invalid gets its error in its place.
+
+        Meant for packs where `decides_inline()` holds; a PII scan would block the loop.
+        """
+        pack = self.pack(policy)
+        entries: list[tuple[Decision, dict[str, Any], _Scan]] = []
+        out: list[Decision | GuardError] = []
+        for action in actions:
+            try:
+                entry = self._decide(pack, action, context)
+            except GuardError as exc:
+                out.append(exc)
+                continue
+            entries.append(entry)
+            out.append(entry[0])
+        if entries and self.audit is not None:
+            t0 = time.perf_counter_ns()
+            records = [self._event(d, data, scan) for d, data, scan in entries]
+            await self.audit.append_many_async(records)
+            self._mark_audited(entries, t0)
+        return out
 
     def evaluate(
         self,
@@ -621,7 +662,11 @@ class Guard:
             self.audit.append(records[0])
         else:
             self.audit.append_many(records)
-        spent = (time.perf_counter_ns() - t0) / 1000 / len(records)
+        self._mark_audited(entries, t0)
+
+    @staticmethod
+    def _mark_audited(entries: Sequence[tuple[Decision, Any, _Scan]], t0: int) -> None:
+        spent = (time.perf_counter_ns() - t0) / 1000 / len(entries)
         for d, _, _ in entries:
             d.audited = True
             d.timings_us["audit"] = spent

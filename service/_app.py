@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     else:
         owned = False
     settings = state.settings
+    tracer = Tracer()
     app = FastAPI(
         title="agent-guard sidecar",
         version=__version__,
@@ -51,10 +52,13 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         docs_url="/docs" if settings.docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
+        # FastAPI's own OpenTelemetry layer asks for the global providers on every
+        # request; with no tracer provider set at start-up (as for `Tracer`), skip it.
+        telemetry=None if tracer.enabled else _NO_TELEMETRY,
     )
     app.state.guard_state = state
     app.state.metrics = Metrics()
-    app.state.tracer = Tracer()
+    app.state.tracer = tracer
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis)
     app.state.batcher = CheckBatcher(lambda: state.guard)
     install_handlers(app)
@@ -77,6 +81,9 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     if state.keys.is_open:
         app.openapi = _without_security(app)  # type: ignore[method-assign]
     return app
+
+
+_NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False}
 
 
 def app_from_env() -> FastAPI:

@@ -1,10 +1,12 @@
-"""Group commit for single checks: concurrent /v1/check requests share one `check_batch`.
+"""Group commit for single checks: concurrent /v1/check requests share one batched check.
 
 Each request is validated on its own first (so one bad action never fails its neighbours),
-then queued. One drain task hands everything queued to a worker thread, grouped by pack
-and context, as `Guard.check_batch` calls: one PII pass and one audit transaction per
-group. Requests arriving meanwhile form the next batch, so a lone request waits for
-nothing, and a busy server pays the thread hop and the commit once per batch.
+then queued. One drain task decides everything queued, grouped by pack and context: one
+PII pass and one audit transaction per group. Packs with a PII scan go to a worker
+thread as `Guard.check_batch` calls; rule-only packs are decided on the event loop
+(`Guard.acheck_batch`, microseconds each), which then awaits the audit commit without
+holding a thread. Requests arriving meanwhile form the next batch, so a lone request
+waits for nothing, and a busy server pays the commit once per batch.
 """
 
 from __future__ import annotations
@@ -69,25 +71,62 @@ class CheckBatcher:
         try:
             while self._queue:
                 batch, self._queue = self._queue[: self._max], self._queue[self._max :]
-                outcomes = await anyio.to_thread.run_sync(_decide_groups, batch)
-                for item, outcome in zip(batch, outcomes, strict=True):
-                    if item.future.done():  # the caller went away (timeout, disconnect)
-                        continue
-                    if isinstance(outcome, BaseException):
-                        item.future.set_exception(outcome)
-                    else:
-                        item.future.set_result(outcome)
+                inline = [item for item in batch if _inline(item)]
+                if len(inline) < len(batch):
+                    threaded = [item for item in batch if not _inline(item)]
+                    _settle(threaded, await anyio.to_thread.run_sync(_decide_groups, threaded))
+                for indexes in _groups(inline).values():
+                    group = [inline[i] for i in indexes]
+                    _settle(group, await _decide_group_inline(group))
         finally:
             self._draining = False
 
 
-def _decide_groups(batch: list[_Item]) -> list[Decision | BaseException]:
-    """Run each (pack, context) group as one check_batch; isolate failures to their items."""
+def _inline(item: _Item) -> bool:
+    """Rule-only packs are decided on the event loop: microseconds, no thread hop."""
+    try:
+        return item.guard.decides_inline(item.policy)
+    except GuardError:
+        return False  # the threaded path reports the error
+
+
+def _settle(items: list[_Item], outcomes: list[Decision | BaseException]) -> None:
+    for item, outcome in zip(items, outcomes, strict=True):
+        if item.future.done():  # the caller went away (timeout, disconnect)
+            continue
+        if isinstance(outcome, BaseException):
+            item.future.set_exception(outcome)
+        else:
+            item.future.set_result(outcome)
+
+
+def _groups(batch: list[_Item]) -> dict[tuple[int, str | None, bytes], list[int]]:
     groups: dict[tuple[int, str | None, bytes], list[int]] = {}
     for i, item in enumerate(batch):
         groups.setdefault(item.key, []).append(i)
+    return groups
+
+
+async def _decide_group_inline(items: list[_Item]) -> list[Decision | BaseException]:
+    first = items[0]
+    try:
+        return list(
+            await first.guard.acheck_batch(
+                [item.action for item in items], first.context, policy=first.policy
+            )
+        )
+    except GuardError as exc:
+        if len(items) == 1:
+            return [exc]
+        return [(await _decide_group_inline([item]))[0] for item in items]  # whose was it?
+    except Exception as exc:  # a bug must reach every waiter, not hang them
+        return [exc] * len(items)
+
+
+def _decide_groups(batch: list[_Item]) -> list[Decision | BaseException]:
+    """Run each (pack, context) group as one check_batch; isolate failures to their items."""
     out: list[Decision | BaseException] = [RuntimeError("not decided")] * len(batch)
-    for indexes in groups.values():
+    for indexes in _groups(batch).values():
         for i, outcome in zip(indexes, _decide_group([batch[i] for i in indexes]), strict=True):
             out[i] = outcome
     return out

@@ -288,3 +288,26 @@ def test_shadow_pack_with_its_own_pii_settings_scans_with_them() -> None:
     assert d.verdict is Verdict.ALLOW
     assert d.shadow is not None and d.shadow.verdict is Verdict.REDACT
     assert [h.rule_id for h in d.shadow.hits] == ["no-email"]
+
+
+def test_acheck_batch_decides_on_the_loop_and_awaits_the_commit() -> None:
+    import asyncio
+
+    with Guard.from_policy("agent-tools", audit="memory://") as g:
+        assert g.decides_inline()
+        actions = [
+            {"kind": "search", "actor": "a1", "params": {"q": "tiles"}},
+            {"kind": ""},
+            {"kind": "shell", "actor": "a1", "params": {"command": "rm -rf /"}},
+        ]
+        ok, bad, denied = asyncio.run(g.acheck_batch(actions, {"budget_remaining": 500}))
+        assert isinstance(bad, InvalidAction)  # in its own place; the others still decided
+        assert ok.verdict is Verdict.ALLOW and denied.verdict is Verdict.DENY
+        for d in (ok, denied):
+            assert d.audited and g.audit.get(d.id).record["verdict"] == str(d.verdict)
+        assert g.audit.size == 2
+
+
+def test_a_pack_with_pii_is_not_decided_inline() -> None:
+    with Guard.from_policy("marketplace-agent") as g:
+        assert not g.decides_inline()

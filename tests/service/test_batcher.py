@@ -19,19 +19,48 @@ def state(settings):
     state.close()
 
 
+@pytest.fixture(params=["inline", "threaded"])
+def path(request, state, monkeypatch):
+    """Rule-only packs are decided on the event loop; the others in a worker thread."""
+    if request.param == "threaded":
+        monkeypatch.setattr(state.guard, "decides_inline", lambda policy=None: False)
+    return request.param
+
+
+def _patch(state, monkeypatch, path, replacement):
+    """Put `replacement(actions, context, policy)` in place of the path's batch call."""
+    if path == "threaded":
+        monkeypatch.setattr(state.guard, "check_batch", replacement)
+        return
+
+    async def async_replacement(actions, context=None, *, policy=None):
+        return replacement(actions, context, policy=policy)
+
+    monkeypatch.setattr(state.guard, "acheck_batch", async_replacement)
+
+
 def _run(coro):
     return asyncio.run(coro)
 
 
-def test_concurrent_checks_each_get_their_own_recorded_decision(state, monkeypatch):
+def test_concurrent_checks_each_get_their_own_recorded_decision(state, monkeypatch, path):
     calls = []
-    original = state.guard.check_batch
+    if path == "threaded":
+        original = state.guard.check_batch
 
-    def spy(actions, context=None, *, policy=None):
-        calls.append(len(actions))
-        return original(actions, context, policy=policy)
+        def spy(actions, context=None, *, policy=None):
+            calls.append(len(actions))
+            return original(actions, context, policy=policy)
 
-    monkeypatch.setattr(state.guard, "check_batch", spy)
+        monkeypatch.setattr(state.guard, "check_batch", spy)
+    else:
+        original_async = state.guard.acheck_batch
+
+        async def async_spy(actions, context=None, *, policy=None):
+            calls.append(len(actions))
+            return await original_async(actions, context, policy=policy)
+
+        monkeypatch.setattr(state.guard, "acheck_batch", async_spy)
     batcher = CheckBatcher(lambda: state.guard)
     amounts = [1, 900, 20000, 5, 700, 3] * 5
 
@@ -66,11 +95,24 @@ def test_an_invalid_action_fails_only_its_own_request(state):
     assert ok1.verdict.value == ok2.verdict.value == "allow"
 
 
-def test_a_failed_group_is_retried_one_by_one(state, monkeypatch):
-    def broken(actions, context=None, *, policy=None):
-        raise AuditError("simulated failure of the shared transaction")
+def test_a_failed_group_is_retried_one_by_one(state, monkeypatch, path):
+    calls = []
+    original = state.guard.check_batch if path == "threaded" else state.guard.acheck_batch
 
-    monkeypatch.setattr(state.guard, "check_batch", broken)
+    def broken_when_shared(actions, context=None, *, policy=None):
+        calls.append(len(actions))
+        if len(actions) > 1:
+            raise AuditError("simulated failure of the shared transaction")
+        return original(actions, context, policy=policy)
+
+    if path == "threaded":
+        monkeypatch.setattr(state.guard, "check_batch", broken_when_shared)
+    else:
+
+        async def async_broken(actions, context=None, *, policy=None):
+            return await broken_when_shared(actions, context, policy=policy)
+
+        monkeypatch.setattr(state.guard, "acheck_batch", async_broken)
     batcher = CheckBatcher(lambda: state.guard)
 
     async def main():
@@ -78,13 +120,16 @@ def test_a_failed_group_is_retried_one_by_one(state, monkeypatch):
 
     decisions = _run(main())
     assert [d.verdict.value for d in decisions] == ["allow", "escalate"]
+    assert calls[0] == 2  # the group failed, then each action was decided alone
+    assert calls[1:] == ([] if path == "threaded" else [1, 1])  # (threaded: with check())
+    assert all(state.audit.get(d.id) for d in decisions)
 
 
-def test_an_unexpected_error_reaches_every_waiter(state, monkeypatch):
+def test_an_unexpected_error_reaches_every_waiter(state, monkeypatch, path):
     def bug(actions, context=None, *, policy=None):
         raise ZeroDivisionError
 
-    monkeypatch.setattr(state.guard, "check_batch", bug)
+    _patch(state, monkeypatch, path, bug)
     batcher = CheckBatcher(lambda: state.guard)
 
     async def main():

@@ -164,16 +164,29 @@ def test_each_check_gets_a_span_when_tracing_is_on(client):
     }
 
 
-def test_a_slow_request_times_out_with_504(make_client, monkeypatch):
+@pytest.mark.parametrize("path", ["inline", "threaded"])
+def test_a_slow_request_times_out_with_504(make_client, monkeypatch, path):
+    import asyncio
     import time as _time
 
     c = make_client(request_timeout=0.2)
-    original = c.app_state.guard.check_batch
+    guard = c.app_state.guard
+    if path == "threaded":  # a pack with PII detection is decided in a worker thread
+        original = guard.check_batch
+        monkeypatch.setattr(guard, "decides_inline", lambda policy=None: False)
 
-    def slow(*args, **kwargs):
-        _time.sleep(0.6)
-        return original(*args, **kwargs)
+        def slow(*args, **kwargs):
+            _time.sleep(0.6)
+            return original(*args, **kwargs)
 
-    monkeypatch.setattr(c.app_state.guard, "check_batch", slow)
+        monkeypatch.setattr(guard, "check_batch", slow)
+    else:  # a rule-only pack is decided on the loop, then waits for its audit commit
+        original_async = guard.acheck_batch
+
+        async def slow_commit(*args, **kwargs):
+            await asyncio.sleep(0.6)
+            return await original_async(*args, **kwargs)
+
+        monkeypatch.setattr(guard, "acheck_batch", slow_commit)
     r = c.post("/v1/check", json={"action": pay(1)})
     assert r.status_code == 504 and r.json()["error"]["code"] == "timeout"
