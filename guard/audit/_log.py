@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import queue
 import threading
@@ -200,11 +201,18 @@ class AuditLog:
         prepared = [_prepare(r) for r in records]
         if not prepared:
             return []
-        indexes = self._committer.submit([p.data for p in prepared], [p.leaf for p in prepared])
-        return [  # built from values made here, so validation is skipped (hot path)
-            fast_model(AppendResult, {"index": i, "id": p.id, "leaf_hash": p.leaf.hex()})
-            for i, p in zip(indexes, prepared, strict=True)
-        ]
+        future = self._committer.submit([p.data for p in prepared], [p.leaf for p in prepared])
+        return _results(future.result(), prepared)
+
+    async def append_many_async(
+        self, records: Sequence[Mapping[str, Any] | BaseModel]
+    ) -> list[AppendResult]:
+        """`append_many` for an event loop: awaits the commit instead of blocking a thread."""
+        prepared = [_prepare(r) for r in records]
+        if not prepared:
+            return []
+        future = self._committer.submit([p.data for p in prepared], [p.leaf for p in prepared])
+        return _results(await asyncio.wrap_future(future), prepared)
 
     def get(self, record_id: str) -> StoredRecord:
         """Return the record with this id, or raise RecordNotFound."""
@@ -474,6 +482,13 @@ class _Request:
     future: Future[list[int]] = field(default_factory=Future)
 
 
+def _results(indexes: list[int], prepared: list[_Prepared]) -> list[AppendResult]:
+    return [  # built from values made here, so validation is skipped (hot path)
+        fast_model(AppendResult, {"index": i, "id": p.id, "leaf_hash": p.leaf.hex()})
+        for i, p in zip(indexes, prepared, strict=True)
+    ]
+
+
 class _GroupCommitter:
     """One writer thread that drains queued appends and commits them in shared transactions."""
 
@@ -485,8 +500,8 @@ class _GroupCommitter:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def submit(self, records: list[bytes], leaves: list[bytes]) -> list[int]:
-        """Queue records and block until they are committed; return their indexes."""
+    def submit(self, records: list[bytes], leaves: list[bytes]) -> Future[list[int]]:
+        """Queue records; the future gives their indexes once they are committed."""
         request = _Request(records, leaves)
         with self._lock:
             if self._closed:
@@ -495,7 +510,7 @@ class _GroupCommitter:
                 self._thread = threading.Thread(target=self._run, name="guard-audit", daemon=True)
                 self._thread.start()
             self._queue.put(request)
-        return request.future.result()
+        return request.future
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer thread."""
