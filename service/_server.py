@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from collections.abc import Callable
 
@@ -64,6 +65,10 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
     load(settings.policy)  # validate in the parent, so a bad pack fails once, clearly
     if settings.shadow:
         load(settings.shadow)
+    if settings.console and not settings.session_secret:
+        # Each worker would sign console sessions with its own random secret, and a
+        # reviewer's next request, served by another worker, would be signed out.
+        settings = settings.with_(session_secret=secrets.token_urlsafe(32))
     os.environ.update(settings.to_env())
     if on_ready is not None:
         threading.Thread(target=on_ready, daemon=True).start()

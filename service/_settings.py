@@ -35,6 +35,8 @@ class Settings:
     With no `keys` file every request is an admin of tenant None, so the server only
     binds to loopback. `rate_limit` is a `limits` expression per key ("600/minute");
     `redis` (a URL) backs both the per-key limits and the policies' `rate()` counters.
+    `session_secret` signs the review console's session cookies; without it each process
+    makes a random one (and `guard serve --workers N` makes one its workers share).
     """
 
     policy: str = field(default_factory=_default_policy)
@@ -55,6 +57,7 @@ class Settings:
     poll_interval: float = 0.5
     docs: bool = True
     console: bool = True
+    session_secret: str | None = None
     log_level: str = "info"
 
     def __post_init__(self) -> None:

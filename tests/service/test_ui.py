@@ -856,3 +856,39 @@ def test_filters_validate_their_values(params, errors):
     filters, found = Filters.from_params(params)
     assert len(found) == errors
     assert set(filters.params()) <= set(params)
+
+
+def test_workers_share_one_session_secret(settings, keys_file, raw_keys, monkeypatch):
+    """`guard serve --workers 2`: a session made by one worker is valid on the other."""
+    import os
+
+    from fastapi.testclient import TestClient
+
+    import service._server as server
+    from service import app_from_env
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUARD_")}
+    monkeypatch.setattr(os, "environ", env)  # what serve() exports stays in this test
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: started.append(kw))
+    server.serve(settings.with_(workers=2, keys=str(keys_file)))
+    assert started and started[0]["workers"] == 2
+    assert len(env["GUARD_SESSION_SECRET"]) >= 32
+    with TestClient(app_from_env()) as one, TestClient(app_from_env()) as two:
+        assert login(one, raw_keys["admin"]).status_code == 303
+        assert one.get("/ui/decisions", follow_redirects=False).status_code == 200
+        two.cookies.set(COOKIE, one.cookies[COOKIE])
+        assert two.get("/ui/decisions", follow_redirects=False).status_code == 200
+
+
+def test_without_a_shared_secret_another_process_signs_you_out(settings, keys_file, raw_keys):
+    """The control for the test above: two apps with their own secrets do not share."""
+    from fastapi.testclient import TestClient
+
+    from service import create_app
+
+    keyed = settings.with_(keys=str(keys_file))
+    with TestClient(create_app(keyed)) as one, TestClient(create_app(keyed)) as two:
+        assert login(one, raw_keys["admin"]).status_code == 303
+        two.cookies.set(COOKIE, one.cookies[COOKIE])
+        assert two.get("/ui/decisions", follow_redirects=False).status_code == 303
