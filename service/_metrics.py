@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 
 from guard._models import Decision
 
-__all__ = ["PROMETHEUS_CONTENT_TYPE", "Metrics", "Tracer"]
+__all__ = ["MULTIPROC_ENV", "PROMETHEUS_CONTENT_TYPE", "Metrics", "Tracer"]
+
+#: prometheus_client's multiprocess mode: each process keeps its values in files here.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 _FAST = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 _HTTP = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -95,7 +99,14 @@ class Metrics:
             self.audit_seconds.observe(timings["audit"] / 1e6)
 
     def render(self) -> bytes:
-        """The Prometheus text exposition."""
+        """The Prometheus text exposition: of every worker process when they share a
+        `PROMETHEUS_MULTIPROC_DIR` (as `guard serve --workers N` sets up), else this one's."""
+        if os.environ.get(MULTIPROC_ENV):
+            from prometheus_client import multiprocess
+
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged)
+            return generate_latest(merged)
         return generate_latest(self.registry)
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 
+from service._metrics import MULTIPROC_ENV
 from service._settings import LOOPBACK, Settings
 
 __all__ = ["loopback_only", "serve", "uvicorn_options"]
@@ -69,10 +72,18 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
         # Each worker would sign console sessions with its own random secret, and a
         # reviewer's next request, served by another worker, would be signed out.
         settings = settings.with_(session_secret=secrets.token_urlsafe(32))
+    made = None
+    if not os.environ.get(MULTIPROC_ENV):
+        # Without it each worker's /metrics would show only what that worker counted.
+        made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="guard-metrics-")
     os.environ.update(settings.to_env())
     if on_ready is not None:
         threading.Thread(target=on_ready, daemon=True).start()
-    uvicorn.run("service:app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
+    try:
+        uvicorn.run("service:app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _when_started(server: object, on_ready: Callable[[], None]) -> None:

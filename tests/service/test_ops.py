@@ -190,3 +190,30 @@ def test_a_slow_request_times_out_with_504(make_client, monkeypatch, path):
         monkeypatch.setattr(guard, "acheck_batch", slow_commit)
     r = c.post("/v1/check", json={"action": pay(1)})
     assert r.status_code == 504 and r.json()["error"]["code"] == "timeout"
+
+
+def test_metrics_of_several_workers_are_merged(tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR (set by `guard serve --workers N`), any worker's
+    /metrics shows what every worker counted."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PYTHONPATH": str(root)}
+    count = (
+        "from service._metrics import Metrics\n"
+        "Metrics().observe_request('POST', '/v1/check', 200, 0.001)"
+    )
+    for _ in range(2):  # two worker processes, one request each
+        subprocess.run([sys.executable, "-c", count], env=env, check=True, cwd=root)
+    render = (
+        "import sys\nfrom service._metrics import Metrics\n"
+        "sys.stdout.buffer.write(Metrics().render())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", render], env=env, check=True, cwd=root, capture_output=True
+    ).stdout.decode()
+    line = 'guard_http_request_seconds_count{method="POST",route="/v1/check",status="200"} 2.0'
+    assert line in out
