@@ -9,6 +9,18 @@ a substring of a lemma is a substring of its inflected forms too ("call" in "cal
 "number" in "numbers"), so the same matches are found without tagging the text.
 One deliberate difference: a recognizer's own context words are not dropped as stop
 words (spaCy counts "call" as one), so "call me on 416-555-0199" lifts a phone score.
+
+Another: a value (`values`: one that will be redacted anyway, or a redaction
+placeholder already in the text) is one word of the window that no context word
+matches, however many words it is written with. Redaction turns each value into one
+placeholder, so a match sees the same window before and after redaction and redacting
+twice changes nothing the first pass did not (see `PresidioDetector._scored`).
+spaCy, where Presidio reads its window, makes one token of `jo@example.com` too; the
+guard's word tokens would make it three, and "phone" in `phone jo@example.com
+jo@example.com 416-555-0199` would fall out of the number's window until the e-mails
+were placeholders. Values that overlap or touch are one value, as the placeholders of
+values that touch are one run of text (`****`); a word cut by a value keeps its part
+outside it, as the redacted text does (`x<EMAIL_ADDRESS>` still has the word `x`).
 """
 
 from __future__ import annotations
@@ -37,22 +49,29 @@ class _Words:
 class ContextWindow:
     """The words of one text, indexed so each match's context costs a few steps."""
 
-    def __init__(self, text: str, stop_words: frozenset[str]) -> None:
+    def __init__(
+        self,
+        text: str,
+        stop_words: frozenset[str],
+        values: Iterable[tuple[int, int]] = (),
+    ) -> None:
         self._text = text
         self._stop = stop_words
+        self._values = _joined(values, len(text))
         self._words: _Words | None = None
 
     def _index(self) -> _Words:
         if self._words is None:
-            ends: list[int] = []
-            words: list[str] = []
-            keyword: list[bool] = []
-            for m in _WORD.finditer(self._text):
+            tokens: list[tuple[int, str, bool]] = []  # end, word, keyword
+            for m in _WORD.finditer(_blank(self._text, self._values)):
                 word = m.group(0).lower()
-                ends.append(m.end())
-                words.append(word)
-                keyword.append(word not in self._stop and word != "be")
-            self._words = _Words(ends, words, keyword)
+                tokens.append((m.end(), word, word not in self._stop and word != "be"))
+            if self._values:
+                tokens.extend((end, "", True) for _, end in self._values)
+                tokens.sort(key=lambda t: t[0])
+            self._words = _Words(
+                [t[0] for t in tokens], [t[1] for t in tokens], [t[2] for t in tokens]
+            )
         return self._words
 
     def around(self, start: int) -> list[str]:
@@ -74,6 +93,33 @@ class ContextWindow:
                 remaining -= 1
             i += step
         return out
+
+
+def _joined(values: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """The `[start, end)` values clipped to the text, sorted, those that overlap or touch joined."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted((max(0, s), min(length, e)) for s, e in values):
+        if start >= end:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _blank(text: str, values: list[tuple[int, int]]) -> str:
+    """The text with every (joined) value blanked out, offsets unchanged."""
+    if not values:
+        return text
+    parts: list[str] = []
+    done = 0
+    for start, end in values:
+        parts.append(text[done:start])
+        parts.append(" " * (end - start))
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def supportive_word(window: Iterable[str], context: Sequence[str]) -> str | None:

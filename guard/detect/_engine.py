@@ -40,6 +40,7 @@ from guard.detect._errors import (
 from guard.detect._hashing import text_digest
 from guard.detect._nlp import NerModel, load_ner
 from guard.detect._protocol import Span
+from guard.detect._redact import PLACEHOLDER
 from guard.detect._settings import DEFAULT_PHONE_REGIONS, PiiSettings, RecognizerSpec
 
 
@@ -56,6 +57,17 @@ class _Compiled:
     score: float
     regex: Any
     source: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Hit:
+    """A pattern result and the context words that may still lift its score."""
+
+    result: Any
+    context: tuple[str, ...]
+
+
+_Key = tuple[bytes, tuple[str, ...], float | None]  # text digest, entities, threshold
 
 
 @dataclass
@@ -100,7 +112,7 @@ class PresidioDetector:
         self._ner: NerModel | None = None
         self._ner_reason = ""
         self._build_lock = threading.Lock()
-        self._cache: OrderedDict[tuple[bytes, tuple[str, ...]], tuple[Span, ...]] = OrderedDict()
+        self._cache: OrderedDict[_Key, tuple[Span, ...]] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self._stop: frozenset[str] | None = None
@@ -238,8 +250,15 @@ class PresidioDetector:
 
     # -- detection ------------------------------------------------------------------------
 
-    def detect(self, texts: Sequence[str], entities: Sequence[str]) -> list[list[Span]]:
-        """Find candidate spans of `entities` in each text (before threshold and allow-list)."""
+    def detect(
+        self, texts: Sequence[str], entities: Sequence[str], *, threshold: float | None = None
+    ) -> list[list[Span]]:
+        """Find candidate spans of `entities` in each text (before threshold and allow-list).
+
+        With `threshold` (the scanner's), context words are looked for the way redaction
+        needs: a value scored at or above it, which redaction will replace with one
+        placeholder, reads as one word that is no context word (see `_scored`).
+        """
         wanted = tuple(sorted(set(entities)))
         unknown = set(wanted) - self.supported_entities
         if unknown:
@@ -253,17 +272,19 @@ class PresidioDetector:
                     f"{self.max_text_chars:,}; it was not scanned"
                 )
         runners = self._runners_for(wanted)
-        keys = [(text_digest(t), wanted) for t in texts]
+        keys = [(text_digest(t), wanted, threshold) for t in texts]
         out: list[list[Span] | None] = [self._cached(k) for k in keys]
         todo = [i for i, found in enumerate(out) if found is None]
+        hits = {i: self._patterns(texts[i], wanted, runners) for i in todo}
+        ner = self._ner_spans(texts, wanted, todo)
+        stop = self._window_stop_words(runners)
         for i in todo:
-            out[i] = self._patterns(texts[i], wanted, runners)
-        self._add_ner(texts, wanted, todo, out)
-        for i in todo:
-            self._remember(keys[i], out[i] or [])
+            spans = self._scored(texts[i], hits[i], ner.get(i, []), stop, threshold)
+            out[i] = spans
+            self._remember(keys[i], spans)
         return [list(spans or ()) for spans in out]
 
-    def _cached(self, key: tuple[bytes, tuple[str, ...]]) -> list[Span] | None:
+    def _cached(self, key: _Key) -> list[Span] | None:
         if not self._cache_size:
             return None
         with self._cache_lock:
@@ -273,7 +294,7 @@ class PresidioDetector:
             self._cache.move_to_end(key)
             return list(found)
 
-    def _remember(self, key: tuple[bytes, tuple[str, ...]], spans: list[Span]) -> None:
+    def _remember(self, key: _Key, spans: list[Span]) -> None:
         if not self._cache_size:
             return
         with self._cache_lock:
@@ -281,16 +302,12 @@ class PresidioDetector:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def _add_ner(
-        self,
-        texts: Sequence[str],
-        wanted: tuple[str, ...],
-        todo: list[int],
-        out: list[list[Span] | None],
-    ) -> None:
+    def _ner_spans(
+        self, texts: Sequence[str], wanted: tuple[str, ...], todo: list[int]
+    ) -> dict[int, list[Span]]:
         ner_wanted = [e for e in wanted if e in NER_ENTITIES]
         if not ner_wanted:
-            return
+            return {}
         model = self._load_ner()
         if model is None:
             raise PiiConfigError(
@@ -298,33 +315,64 @@ class PresidioDetector:
                 f"ask prepare() which entities can be scanned"
             )
         busy = [i for i in todo if texts[i].strip()]
-        for i, results in zip(
-            busy, model.analyze([texts[i] for i in busy], ner_wanted), strict=True
-        ):
-            spans = out[i]
-            if spans is not None:
-                spans.extend(self._span(r) for r in results)
+        return {
+            i: [self._span(r) for r in results]
+            for i, results in zip(
+                busy, model.analyze([texts[i] for i in busy], ner_wanted), strict=True
+            )
+        }
 
-    def _patterns(self, text: str, wanted: tuple[str, ...], runners: list[_Runner]) -> list[Span]:
-        spans: list[Span] = []
-        window: ContextWindow | None = None
-        stop = self._window_stop_words(runners)
+    def _patterns(self, text: str, wanted: tuple[str, ...], runners: list[_Runner]) -> list[_Hit]:
+        """Every pattern result with the context words that may still lift its score."""
+        hits: list[_Hit] = []
+        enhanced_key = self._presidio.RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
         for runner in runners:
             if runner.prefilter is not None and not runner.prefilter(text):
                 continue
-            results = self._run(runner, text, wanted)
-            if not results:
-                continue
-            context = runner.recognizer.context
-            for result in results:
-                if context and not result.recognition_metadata.get(
-                    self._presidio.RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
-                ):
-                    window = window or ContextWindow(text, stop)
-                    if supportive_word(window.around(result.start), context):
-                        result.score = boosted(result.score)
-                spans.append(self._span(result))
-        return spans
+            context = tuple(runner.recognizer.context or ())
+            for result in self._run(runner, text, wanted):
+                enhanced = result.recognition_metadata.get(enhanced_key)
+                hits.append(_Hit(result, () if enhanced else context))
+        return hits
+
+    def _scored(
+        self,
+        text: str,
+        hits: list[_Hit],
+        ner: list[Span],
+        stop: frozenset[str],
+        threshold: float | None,
+    ) -> list[Span]:
+        """The spans of one text, each pattern result lifted by its context words if found.
+
+        Redaction replaces each value the scanner reports with one placeholder, and a
+        second scan must find nothing new. So in the window of a match below the
+        threshold every such value reads as one word that is no context word, as its
+        placeholder will (see `_context`): placeholders already in the text, results at
+        or above `threshold` before any lift, and results a context word lifts over it.
+        The last make other values one word where they were several, which can bring
+        an older context word into another match's window, so lifting repeats until no
+        more results cross the threshold; then none left below it would cross it in the
+        redacted text either. A result at or above the threshold on its own is redacted
+        whatever its context, which only raises its score; its window reads the
+        placeholders already in the text as one word each.
+        """
+        lift = [h for h in hits if h.context]
+        if not lift:
+            return [self._span(h.result) for h in hits] + ner
+        placeholders = [m.span() for m in PLACEHOLDER.finditer(text)]
+        weak = [h for h in lift if threshold is not None and h.result.score < threshold]
+        strong = [h for h in lift if threshold is None or h.result.score >= threshold]
+        if strong:
+            _lift(strong, ContextWindow(text, stop, placeholders))
+        if weak and threshold is not None:
+            taken = [
+                *placeholders,
+                *((h.result.start, h.result.end) for h in hits if h.result.score >= threshold),
+                *((s.start, s.end) for s in ner if s.score >= threshold),
+            ]
+            _lift_to_threshold(text, stop, weak, taken, threshold)
+        return [self._span(h.result) for h in hits] + ner
 
     def _run(self, runner: _Runner, text: str, wanted: tuple[str, ...]) -> list[Any]:
         try:
@@ -394,6 +442,55 @@ class PresidioDetector:
             recognizer=str(meta.get("recognizer_name", "")),
             normalized=meta.get("normalized"),
         )
+
+
+def _lift_to_threshold(
+    text: str,
+    stop: frozenset[str],
+    weak: list[_Hit],
+    taken: list[tuple[int, int]],
+    threshold: float,
+) -> None:
+    """Lift results below the threshold until none crosses it any more (see `_scored`)."""
+    plain = ContextWindow(text, stop)
+    while True:
+        window = ContextWindow(text, stop, taken)
+        crossing = [
+            h
+            for h in weak
+            if boosted(h.result.score) >= threshold and _supported(h, taken, window, plain)
+        ]
+        if not crossing:
+            break
+        for h in crossing:
+            h.result.score = boosted(h.result.score)
+            taken.append((h.result.start, h.result.end))
+        weak = [h for h in weak if h.result.score < threshold]
+    for h in weak:
+        if _supported(h, taken, window, plain):
+            h.result.score = boosted(h.result.score)
+
+
+def _supported(
+    hit: _Hit, values: list[tuple[int, int]], window: ContextWindow, plain: ContextWindow
+) -> bool:
+    """True when a context word of `hit` is in its window (`values` one word each).
+
+    A result that overlaps one of the values is redacted with it (what is left of it
+    after redaction is another match), so its window is read as Presidio reads it,
+    word by word, and its score is what it always was.
+    """
+    start, end = hit.result.start, hit.result.end
+    if any(v_start < end and start < v_end for v_start, v_end in values):
+        window = plain
+    return supportive_word(window.around(start), hit.context) is not None
+
+
+def _lift(hits: list[_Hit], window: ContextWindow) -> None:
+    """Lift each result whose window holds one of its context words."""
+    for hit in hits:
+        if supportive_word(window.around(hit.result.start), hit.context):
+            hit.result.score = boosted(hit.result.score)
 
 
 def _version(distribution: str) -> str:

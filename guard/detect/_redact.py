@@ -4,8 +4,11 @@ Operators: `replace` writes `<EMAIL_ADDRESS>`; `mask` writes one `*` per charact
 `hash` writes `<EMAIL_ADDRESS#kfgnaiebdcpmhjlo>`, a keyed HMAC of the value spelled in
 the letters a-p so that the token itself holds no digits a phone or card pattern could
 read. Overlapping spans are merged first; the merged span takes the type of its
-highest-scoring part. A placeholder is never reported as PII itself, which makes
-redaction idempotent: redacting a redacted text changes nothing.
+highest-scoring part. Spans that only touch, or have only spaces between them, are
+replaced one by one (presidio-anonymizer would merge those of one type). A placeholder
+is never reported as PII itself, and a scan reads it as one word of context as it read
+the value (see `_context`), which makes redaction idempotent: redacting a redacted
+text changes nothing.
 """
 
 from __future__ import annotations
@@ -71,9 +74,16 @@ class Redactor:
             return text
         results = [self._result(t, s, e, 1.0) for s, e, t in merged]
         operators = {t: self._operator(t, audit) for _, _, t in merged}
-        return str(
-            self._engine.anonymize(text=text, analyzer_results=results, operators=operators).text
+        # One placeholder per merged span: presidio-anonymizer would otherwise merge values
+        # of one type with only spaces between them, and its merged `hash` token would be
+        # the hash of neither. A value and its placeholder are one context word each.
+        done = self._engine.anonymize(
+            text=text,
+            analyzer_results=results,
+            operators=operators,
+            merge_entities_with_spaces=False,
         )
+        return str(done.text)
 
     def _operator(self, entity: str, audit: bool) -> Any:
         kind = "replace" if audit else self._operator_for(entity)

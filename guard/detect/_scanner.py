@@ -9,6 +9,8 @@ from typing import Any
 
 from guard._exceptions import GuardError, InvalidAction
 from guard._models import PiiFinding, PiiReport
+from guard.detect._engine import PresidioDetector, detector_for
+from guard.detect._entities import NER_ENTITIES
 from guard.detect._errors import DetectionError, PiiConfigError, ScanMismatch, TextTooLarge
 from guard.detect._hashing import keyed_hash, keyed_hash_any, resolve_key, text_digest
 from guard.detect._paths import (
@@ -25,6 +27,8 @@ from guard.detect._paths import (
 from guard.detect._protocol import Detector, EntityAwareDetector, Span
 from guard.detect._redact import Redactor, inside_placeholder
 from guard.detect._settings import PiiSettings
+
+SETTLE_ROUNDS = 3  # scans of a redacted field, each redacting what the last one found
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,6 @@ class PiiScanner:
         self._key = resolve_key(hash_key)
         self._fields = [parse_field(f) for f in settings.fields]
         if detector is None:
-            from guard.detect._engine import detector_for
-
             detector = detector_for(settings)
         if not isinstance(detector, Detector):
             raise TypeError(f"detector must implement Detector, got {type(detector).__name__}")
@@ -85,6 +87,7 @@ class PiiScanner:
             frozenset(settings.entities) - self.entities_scanned
         )
         self._entities = tuple(sorted(self.entities_scanned))
+        self._pattern_entities = tuple(e for e in self._entities if e not in NER_ENTITIES)
         self._components = list(components)
         self._allow = frozenset(v.strip().casefold() for v in settings.allow_list)
         self._redactor: Redactor | None = None
@@ -148,9 +151,9 @@ class PiiScanner:
         except (DetectionError, ValueError, RuntimeError):
             return [self._detect_one(text) for text in texts]
 
-    def _detect_one(self, text: str) -> list[Span] | str:
+    def _detect_one(self, text: str, entities: tuple[str, ...] | None = None) -> list[Span] | str:
         try:
-            return self._checked([text])[0]
+            return self._checked([text], entities)[0]
         except PiiConfigError:
             raise
         except GuardError as exc:
@@ -158,8 +161,15 @@ class PiiScanner:
         except (ValueError, RuntimeError, TypeError) as exc:
             return f"detector {self.detector.name!r} failed: {type(exc).__name__}: {exc}"
 
-    def _checked(self, texts: list[str]) -> list[list[Span]]:
-        spans = self.detector.detect(texts, self._entities)
+    def _checked(
+        self, texts: list[str], entities: tuple[str, ...] | None = None
+    ) -> list[list[Span]]:
+        wanted = self._entities if entities is None else entities
+        if isinstance(self.detector, PresidioDetector):
+            # Its context windows read values that will be redacted as placeholders.
+            spans = self.detector.detect(texts, wanted, threshold=self.settings.threshold)
+        else:
+            spans = self.detector.detect(texts, wanted)
         if len(spans) != len(texts):
             raise RuntimeError(
                 f"detector {self.detector.name!r} returned {len(spans)} span lists "
@@ -224,7 +234,15 @@ class PiiScanner:
     # -- redaction and masking -----------------------------------------------------------
 
     def redact(self, action: Mapping[str, Any], scan: PiiScan) -> dict[str, Any]:
-        """A deep copy of the action with every finding replaced per the pack's operators."""
+        """A deep copy of the action with every finding replaced per the pack's operators.
+
+        A redacted field is scanned again for the pattern entities, and what that scan
+        finds is replaced too, until it finds nothing (at most `SETTLE_ROUNDS` scans):
+        replacing a value can expose a neighbour that a pattern had read as part of a
+        longer match (`4165550199 4111 1111 1111 1111` is one run of digits, and no card,
+        until the phone number is replaced). So redacting a redacted action changes
+        nothing the pattern entities could see.
+        """
         copy = self._copy(action)
         for name, pieces in _by_field(scan.findings):
             self._rewrite(copy, name, pieces, scan, audit=False)
@@ -283,12 +301,29 @@ class PiiScanner:
                 expected is not None and text_digest(value) != expected
             ):
                 raise ScanMismatch(f"field {name!r} is not the text that was scanned")
-            return redactor.apply(value, pieces, audit=audit)
+            out = redactor.apply(value, pieces, audit=audit)
+            return out if audit else self._settle(name, out, redactor)
 
         try:
             update_at(data, parse_concrete(name), change)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise ScanMismatch(f"field {name!r} of the scan is not in this action") from exc
+
+    def _settle(self, name: str, text: str, redactor: Redactor) -> str:
+        """Redact what a scan of redacted `text` still finds, until it finds nothing.
+
+        Only pattern entities are looked for again: a NER model reads a redacted sentence
+        differently anyway, and running it again would double the cost of a redaction.
+        """
+        for _ in range(SETTLE_ROUNDS if self._pattern_entities else 0):
+            spans = self._detect_one(text, self._pattern_entities)
+            if isinstance(spans, str) or any(not 0 <= s.start < s.end <= len(text) for s in spans):
+                break  # a scan of this text fails the same way: it is a field error, not redacted
+            left = self._findings(name, text, spans)
+            if not left:
+                break
+            text = redactor.apply(text, [(f.start, f.end, f.entity_type, f.score) for f in left])
+        return text
 
     def _get_redactor(self) -> Redactor:
         if self._redactor is None:

@@ -107,6 +107,76 @@ def test_redact_refuses_an_action_that_was_not_scanned(operators_scanner: PiiSca
         operators_scanner.redact({"params": {}}, scan)
 
 
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # "phone" is 5 words back once the e-mails are one word each, as their placeholders.
+        (
+            "phone jo@example.com jo@example.com 416-555-0199",
+            "phone <EMAIL_ADDRESS> <EMAIL_ADDRESS> <PHONE_NUMBER>",
+        ),
+        # Each number "phone" lifts is then one word in the window of the next.
+        (
+            "phone 416-555-0199 416-555-0198 416-555-0197",
+            "phone <PHONE_NUMBER> <PHONE_NUMBER> <PHONE_NUMBER>",
+        ),
+        # A placeholder is no context word: "phone" in <PHONE_NUMBER> lifts nothing.
+        (
+            "call 416-555-0198 red green blue 416-555-0199",
+            "call <PHONE_NUMBER> red green blue <PHONE_NUMBER>",
+        ),
+        ("<PHONE_NUMBER> red 416-555-0199", "<PHONE_NUMBER> red 416-555-0199"),
+        # Two values are two words, so they must be two placeholders, not one merged one.
+        (
+            "phone jo@example.com jo@example.com red green blue 416-555-0199",
+            "phone <EMAIL_ADDRESS> <EMAIL_ADDRESS> red green blue 416-555-0199",
+        ),
+    ],
+)
+def test_a_value_and_its_placeholder_are_one_word_of_context(
+    operators_scanner: PiiScanner, text: str, redacted: str
+) -> None:
+    scan = operators_scanner.scan(message(text))
+    once = operators_scanner.redact(message(text), scan)
+    assert once["params"]["message"] == redacted
+    assert len(scan.findings) == redacted.count("<") - text.count("<")  # found by the first scan
+    assert operators_scanner.scan(once).findings == ()
+    assert operators_scanner.redact(once, operators_scanner.scan(once)) == once
+
+
+def test_a_phone_lifted_past_other_values_is_reported_with_the_lifted_score(
+    operators_scanner: PiiScanner,
+) -> None:
+    text = "phone jo@example.com jo@example.com 416-555-0199"
+    phone = [
+        f for f in operators_scanner.scan(message(text)).findings if f.entity_type == "PHONE_NUMBER"
+    ]
+    assert [(text[f.start : f.end], f.score) for f in phone] == [("416-555-0199", 0.75)]
+
+
+def test_values_of_one_type_with_spaces_between_get_a_placeholder_each(
+    operators_scanner: PiiScanner,
+) -> None:
+    text = "skype: jo.smith jo@example.com jo@example.com 4111 1111 1111 1111 4111111111111111"
+    out = operators_scanner.redact(message(text), operators_scanner.scan(message(text)))
+    assert out["params"]["message"].split()[2:] == [
+        "<EMAIL_ADDRESS>",
+        "<EMAIL_ADDRESS>",
+        "*******************",
+        "****************",
+    ]
+
+
+def test_a_value_that_a_redaction_exposes_is_redacted_too(operators_scanner: PiiScanner) -> None:
+    # One run of digits to the card pattern until the phone number is replaced.
+    text = "tel at add call 4165550199 4111 1111 1111 1111"
+    scan = operators_scanner.scan(message(text))
+    assert [f.entity_type for f in scan.findings] == ["PHONE_NUMBER"]
+    once = operators_scanner.redact(message(text), scan)
+    assert once["params"]["message"] == "tel at add call <PHONE_NUMBER> *******************"
+    assert operators_scanner.redact(once, operators_scanner.scan(once)) == once
+
+
 # -- properties ---------------------------------------------------------------------------
 
 PIECES = st.sampled_from(
