@@ -236,13 +236,34 @@ def run_load(port: int, body: dict[str, Any], args: argparse.Namespace) -> dict[
 # -- audit append rate ---------------------------------------------------------------------
 
 
-def append_rate(url: str, records: int = 50_000, batch: int = 1_000) -> dict[str, float]:
+def _postgres_append_rate(url: str) -> dict[str, float]:
+    """`append_rate` on PostgreSQL, in a scratch schema dropped afterwards (the database
+    is the test suite's: a benchmark must not leave it holding millions of records)."""
+    import psycopg
+
+    from guard.audit import AuditLog
+    from guard.audit._postgres import PostgresStore
+
+    libpq = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    name = f"guard_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        return append_rate(url, log=AuditLog(PostgresStore(url, schema=name)))
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def append_rate(
+    url: str, records: int = 50_000, batch: int = 1_000, *, log: Any = None
+) -> dict[str, float]:
     """Records/s for append_many batches, and for single appends from 32 threads."""
     from guard.audit import open_audit
 
     sample = _sample_record()
     run = uuid.uuid4().hex[:8]  # a shared database may hold earlier runs' ids
-    with open_audit(url) as log:
+    with log if log is not None else open_audit(url) as log:
         started = time.perf_counter()
         for start in range(0, records, batch):
             log.append_many([{**sample, "id": f"{run}-b{start + i}"} for i in range(batch)])
@@ -335,7 +356,7 @@ def report(args: argparse.Namespace) -> None:
     pg = os.environ.get("GUARD_TEST_POSTGRES_URL")
     if pg:
         try:
-            rates["postgresql"] = append_rate(pg)
+            rates["postgresql"] = _postgres_append_rate(pg)
         except Exception as exc:  # the store may not exist yet: say so, measure the rest
             print(f"postgresql: skipped ({type(exc).__name__}: {exc})")
     for store, r in rates.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -10,10 +11,36 @@ from pydantic import BaseModel
 
 from guard._exceptions import AuditError
 
-__all__ = ["canonical_json"]
+__all__ = ["canonical_json", "canonical_parsed"]
 
 _MAX_SAFE_INT = 2**53 - 1
 _PLAIN = frozenset({str, bool, type(None)})
+
+# Three ways to the same bytes, fastest first; tests/audit/test_canonical.py checks each
+# against the rfc8785 library on random values.
+#
+# 1. orjson as is. With these options it refuses integers beyond 2**53 - 1, subclasses of
+#    str, int, dict and list, dates and dataclasses (all handed to _refuse). Its text is
+#    then JCS text if it reads back equal to the value (which rules out what it writes but
+#    JCS refuses or writes otherwise: nan and inf as null, a UUID, an Enum, a tuple), if no
+#    key lies beyond U+FFFF (JCS sorts keys by UTF-16 code units, orjson by code points),
+#    and if no float is integral or in [1e-6, 1e-5): orjson writes those as 3.0, -0.0,
+#    1e+16 and 8.5e-6 where JCS writes 3, 0, 10000000000000000 and 0.0000085, and every
+#    other float as JCS does. The patterns below find such floats; where they match inside
+#    a string instead, the value merely takes path 2.
+# 2. orjson on a copy with integral floats made ints, when every float is within
+#    [1e-4, 1e16) (_jcs_ready).
+# 3. rfc8785, pure Python and some 100 us a record, for anything else.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_STRICT_INTEGER
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+_INTEGRAL = re.compile(rb"\.0(?![0-9])")
+_EXPONENT = re.compile(rb"e[-+][0-9]")  # a float's exponent when a digit comes before it
+_ASTRAL = re.compile(rb"[\xf0-\xf4]")  # UTF-8 lead bytes of characters beyond U+FFFF
 
 
 class _NeedsReference(Exception):
@@ -23,8 +50,46 @@ class _NeedsReference(Exception):
 def canonical_json(obj: object) -> bytes:
     """Serialise a JSON-like value or a pydantic model to RFC 8785 canonical UTF-8 bytes."""
     data = obj.model_dump(mode="json") if isinstance(obj, BaseModel) else obj
+    fast = _orjson_as_is(data)
+    return _copy(fast[0]) if fast is not None else _canonical_slowly(data)
+
+
+def canonical_parsed(data: object) -> tuple[bytes, Any]:
+    """`canonical_json(data)` and the value those bytes parse back to (what readers see)."""
+    fast = _orjson_as_is(data)
+    if fast is not None:
+        return _copy(fast[0]), fast[1]
+    out = _canonical_slowly(data)
+    return out, orjson.loads(out)
+
+
+def _copy(out: bytes) -> bytes:
+    # orjson's bytes keep the allocation they were written in, several times their size,
+    # and many of them kept at once also cost page faults: hand out an exact-size copy.
+    return memoryview(out).tobytes()
+
+
+def _orjson_as_is(data: object) -> tuple[bytes, Any] | None:
+    """orjson's bytes and what they parse to, if they are the JCS bytes (path 1), else None."""
     try:
-        return _fast_dumps(data)
+        out = orjson.dumps(data, option=_ORJSON_OPTIONS, default=_refuse)
+    except TypeError:  # orjson's errors are TypeErrors
+        return None
+    if _INTEGRAL.search(out) or not out.isascii() and _ASTRAL.search(out):
+        return None
+    if any(48 <= out[m.start() - 1] <= 57 for m in _EXPONENT.finditer(out)):  # 0-9
+        return None
+    parsed = orjson.loads(out)
+    return (out, parsed) if parsed == data else None
+
+
+def _refuse(value: object) -> None:
+    raise TypeError
+
+
+def _canonical_slowly(data: object) -> bytes:
+    try:
+        return _copy(orjson.dumps(_jcs_ready(data), option=orjson.OPT_SORT_KEYS))
     except (_NeedsReference, TypeError, RecursionError):  # orjson's errors are TypeErrors
         return _reference_dumps(data)
 
@@ -39,15 +104,6 @@ def _reference_dumps(data: Any) -> bytes:
         ) from exc
     except (rfc8785.CanonicalizationError, RecursionError, UnicodeError) as exc:
         raise AuditError(f"audit record is not JSON-serialisable: {exc}") from exc
-
-
-def _fast_dumps(data: object) -> bytes:
-    # rfc8785 is pure Python (~100 us for a decision record). When keys are BMP text, ints
-    # are in the safe range and floats are non-integral within [1e-4, 1e16), orjson with
-    # sorted keys writes exactly the JCS bytes; integral floats are rewritten as ints
-    # (JCS writes 3.0 as 3) and anything else takes the reference path.
-    # tests/audit/test_canonical.py checks that both paths agree on random values.
-    return orjson.dumps(_jcs_ready(data), option=orjson.OPT_SORT_KEYS)
 
 
 def _jcs_ready(value: Any) -> Any:

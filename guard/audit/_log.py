@@ -14,14 +14,14 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NoReturn
 
 import orjson
 from pydantic import BaseModel, ConfigDict
 
 from guard._exceptions import AuditError, AuditTampered, RecordNotFound
 from guard._models import fast_model
-from guard.audit._canonical import canonical_json
+from guard.audit._canonical import canonical_json, canonical_parsed
 from guard.audit._merkle import (
     CompactRange,
     MerkleTree,
@@ -37,7 +37,7 @@ from guard.audit._store import (
     MemoryStore,
     RecordQuery,
     StoredLeaf,
-    json_columns,
+    index_columns,
 )
 
 __all__ = [
@@ -201,7 +201,7 @@ class AuditLog:
         prepared = [_prepare(r) for r in records]
         if not prepared:
             return []
-        future = self._committer.submit([p.data for p in prepared], [p.leaf for p in prepared])
+        future = self._committer.submit(prepared, [p.leaf_hash for p in prepared])
         return _results(future.result(), prepared)
 
     async def append_many_async(
@@ -211,7 +211,7 @@ class AuditLog:
         prepared = [_prepare(r) for r in records]
         if not prepared:
             return []
-        future = self._committer.submit([p.data for p in prepared], [p.leaf for p in prepared])
+        future = self._committer.submit(prepared, [p.leaf_hash for p in prepared])
         return _results(await asyncio.wrap_future(future), prepared)
 
     def get(self, record_id: str) -> StoredRecord:
@@ -391,33 +391,29 @@ class AuditLog:
                 self._tree.extend(leaves)
 
 
-class _Prepared(NamedTuple):  # a tuple: one is made per record on the hot path
-    id: str
-    data: bytes
-    leaf: bytes
-
-
-def _prepare(record: Mapping[str, Any] | BaseModel) -> _Prepared:
+def _prepare(record: Mapping[str, Any] | BaseModel) -> CanonicalRecord:
     """Canonicalise a record before anything is written, giving a copy an id if it has none."""
-    data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+    data = record
     if type(data) is not dict:
-        if not isinstance(data, Mapping):
+        if isinstance(data, BaseModel):
+            data = data.model_dump(mode="json")
+        elif isinstance(data, Mapping):
+            data = dict(data)
+        else:
             raise AuditError(
                 f"an audit record must be a dict or a pydantic model, got {type(record).__name__}"
             )
-        data = dict(data)
     record_id = data.get("id")
     if record_id is None:
         record_id = uuid.uuid4().hex
         data = {**data, "id": record_id}
     if not isinstance(record_id, str) or not record_id:
         raise AuditError(f"an audit record 'id' must be a non-empty string, got {record_id!r}")
-    payload = canonical_json(data)
-    leaf = leaf_hash(payload)
-    columns = json_columns(data) if type(record_id) is str else None
-    if columns is not None:  # spares the store parsing and hashing the bytes again
-        payload = CanonicalRecord.describe(payload, record_id, leaf, columns)
-    return _Prepared(record_id, payload, leaf)
+    payload, parsed = canonical_parsed(data)
+    # Described as a reader of the stored bytes sees it (a str subclass id, say, reads back
+    # as a plain str), so the store neither parses nor hashes it again.
+    columns = index_columns(parsed)
+    return CanonicalRecord.describe(payload, parsed["id"], leaf_hash(payload), columns)
 
 
 def _check_leaf(leaf: StoredLeaf, frontier: CompactRange, seen: list[bytes]) -> None:
@@ -477,14 +473,14 @@ def _decode_cursor(cursor: str) -> int:
 
 @dataclass
 class _Request:
-    records: list[bytes]
+    records: Sequence[bytes]
     leaves: list[bytes]
     future: Future[list[int]] = field(default_factory=Future)
 
 
-def _results(indexes: list[int], prepared: list[_Prepared]) -> list[AppendResult]:
+def _results(indexes: list[int], prepared: list[CanonicalRecord]) -> list[AppendResult]:
     return [  # built from values made here, so validation is skipped (hot path)
-        fast_model(AppendResult, {"index": i, "id": p.id, "leaf_hash": p.leaf.hex()})
+        fast_model(AppendResult, {"index": i, "id": p.id, "leaf_hash": p.leaf_hash.hex()})
         for i, p in zip(indexes, prepared, strict=True)
     ]
 
@@ -495,12 +491,13 @@ class _GroupCommitter:
     def __init__(self, store: AuditStore, on_commit: Callable[[int, list[bytes]], None]) -> None:
         self._store = store
         self._on_commit = on_commit
+        self._after_commit: Callable[[], None] | None = getattr(store, "after_commit", None)
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def submit(self, records: list[bytes], leaves: list[bytes]) -> Future[list[int]]:
+    def submit(self, records: Sequence[bytes], leaves: list[bytes]) -> Future[list[int]]:
         """Queue records; the future gives their indexes once they are committed."""
         request = _Request(records, leaves)
         with self._lock:
@@ -525,6 +522,8 @@ class _GroupCommitter:
             batch, stop = self._drain()
             try:
                 self._commit(batch)
+                if self._after_commit is not None:  # upkeep, once the callers have their answer
+                    self._after_commit()
             except Exception as exc:  # a bug below must neither strand callers nor stop us
                 for request in batch:
                     if not request.future.done():

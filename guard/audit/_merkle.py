@@ -25,7 +25,8 @@ __all__ = [
 ]
 
 HASH_SIZE = 32
-EMPTY_ROOT = hashlib.sha256(b"").digest()
+_sha256 = hashlib.sha256
+EMPTY_ROOT = _sha256(b"").digest()
 # Complete subtrees at least this high are memoized: 1 extra hash per 2**_MEMO_HEIGHT leaves,
 # while a lower subtree costs at most 2**_MEMO_HEIGHT - 1 hashes to recompute.
 _MEMO_HEIGHT = 4
@@ -33,12 +34,12 @@ _MEMO_HEIGHT = 4
 
 def leaf_hash(data: bytes) -> bytes:
     """Hash one leaf: SHA-256(0x00 || data)."""
-    return hashlib.sha256(b"\x00" + data).digest()
+    return _sha256(b"\x00" + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """Hash an interior node: SHA-256(0x01 || left || right)."""
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    return _sha256(b"\x01" + left + right).digest()
 
 
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
@@ -135,22 +136,25 @@ class CompactRange:
         """The frontier's subtree hashes, leftmost (largest) first."""
         return list(self._hashes)
 
+    # append and root hash inline (node_hash without the call): a store computes the root
+    # after every leaf it appends, about log2(size) / 2 node hashes each.
     def append(self, leaf: bytes) -> None:
         """Add one leaf hash on the right, merging the complete subtrees it closes."""
-        node, size = leaf, self._size
+        node, size, hashes = leaf, self._size, self._hashes
         while size & 1:
-            node = node_hash(self._hashes.pop(), node)
+            node = _sha256(b"\x01" + hashes.pop() + node).digest()
             size >>= 1
-        self._hashes.append(node)
+        hashes.append(node)
         self._size += 1
 
     def root(self) -> bytes:
         """Return the hash of the tree covered so far."""
-        if not self._hashes:
+        hashes = self._hashes
+        if not hashes:
             return EMPTY_ROOT
-        r = self._hashes[-1]
-        for h in reversed(self._hashes[:-1]):
-            r = node_hash(h, r)
+        r = hashes[-1]
+        for h in hashes[-2::-1]:
+            r = _sha256(b"\x01" + h + r).digest()
         return r
 
     def to_bytes(self) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -23,7 +23,7 @@ __all__ = [
     "build_rows",
     "duplicate_id",
     "index_columns",
-    "json_columns",
+    "iter_rows",
     "matches",
     "rule_pattern",
 ]
@@ -104,6 +104,10 @@ class AuditStore(Protocol):
     `CanonicalRecord`s, a bytes subclass that `build_rows` reads without parsing; write
     the plain bytes of `LeafRow.leaf.record`, never the records themselves.
 
+    A store may also define `after_commit()`, which `AuditLog` calls from its writer
+    thread after each commit's callers have their answer: the place for upkeep that need
+    not delay them (the SQLite store checkpoints its WAL there).
+
     The other methods read. They return rows as stored, never renumbered or repaired,
     because `AuditLog.verify` relies on seeing gaps and edits; `query` must mean what
     `matches` means (the memory store is the executable reference). Errors are
@@ -142,7 +146,7 @@ class AuditStore(Protocol):
 class CanonicalRecord(bytes):
     """A record's canonical JSON bytes that carry its id, leaf hash and index columns.
 
-    `AuditLog` works these out from the dict it canonicalised and passes the result to
+    `AuditLog` works these out when it canonicalises a record and passes the result to
     `AuditStore.append`, so `build_rows` neither parses nor hashes a record a second
     time. Stores may be given plain bytes too; those are parsed.
     """
@@ -163,7 +167,11 @@ class CanonicalRecord(bytes):
 
 def build_rows(records: list[bytes], frontier: CompactRange) -> list[LeafRow]:
     """Hash records as the leaves after `frontier`, advancing the frontier in place."""
-    rows = []
+    return list(iter_rows(records, frontier))
+
+
+def iter_rows(records: Iterable[bytes], frontier: CompactRange) -> Iterator[LeafRow]:
+    """`build_rows` one row at a time: a store can send each while the next is hashed."""
     for data in records:
         index = frontier.size
         if type(data) is CanonicalRecord:
@@ -174,93 +182,26 @@ def build_rows(records: list[bytes], frontier: CompactRange) -> list[LeafRow]:
             record_id, leaf = _record_id(record, index), leaf_hash(data)
             columns = index_columns(record)
         frontier.append(leaf)
-        rows.append(LeafRow(StoredLeaf(index, record_id, data, leaf, frontier.root()), columns))
-    return rows
+        yield LeafRow(StoredLeaf(index, record_id, data, leaf, frontier.root()), columns)
 
 
 def index_columns(record: Mapping[str, Any]) -> Columns:
     """Extract the queryable columns; fields a record type does not have are None."""
     get = record.get
-    return Columns(
-        time=_text(get("time")),
-        tenant=_text(get("tenant")),
-        actor=_text(get("actor")),
-        policy=_text(get("policy")),
-        policy_version=_text(get("policy_version")),
-        kind=_text(get("kind")),
-        verdict=_text(get("verdict")),
-        mode=_text(get("mode")),
-        rule_ids=_rule_ids(record),
-        shadow_disagrees=_shadow_disagrees(get("shadow")),
-        record_type=_text(get("schema_version")),
-        ref_id=_text(get("decision_id", get("ref_id"))),
+    return Columns(  # positional, in field order: faster than by keyword on the hot path
+        _text(get("time")),
+        _text(get("tenant")),
+        _text(get("actor")),
+        _text(get("policy")),
+        _text(get("policy_version")),
+        _text(get("kind")),
+        _text(get("verdict")),
+        _text(get("mode")),
+        _rule_ids(record),
+        _shadow_disagrees(get("shadow")),
+        _text(get("schema_version")),
+        _text(get("decision_id", get("ref_id"))),
     )
-
-
-def json_columns(record: Mapping[str, Any]) -> Columns | None:
-    """`index_columns(record)`, or None unless it equals the columns of the record read back.
-
-    It does only while every field the columns come from is plain JSON already: a float
-    such as 3.0, a tuple or a str or int subclass would read back differently, so such a
-    record must be indexed from its canonical bytes instead.
-    """
-    get = record.get
-    shadow = get("shadow")
-    if isinstance(shadow, Mapping) and type(shadow) is not dict:
-        return None
-    if not _plain_nested(get("hits"), "rule_id") or not _plain_nested(get("items"), "rule_ids"):
-        return None
-    try:
-        return Columns(
-            time=_plain_text(get("time")),
-            tenant=_plain_text(get("tenant")),
-            actor=_plain_text(get("actor")),
-            policy=_plain_text(get("policy")),
-            policy_version=_plain_text(get("policy_version")),
-            kind=_plain_text(get("kind")),
-            verdict=_plain_text(get("verdict")),
-            mode=_plain_text(get("mode")),
-            rule_ids=_rule_ids(record),
-            shadow_disagrees=_shadow_disagrees(shadow),
-            record_type=_plain_text(get("schema_version")),
-            ref_id=_plain_text(get("decision_id", get("ref_id"))),
-        )
-    except _ReadsBackDifferently:
-        return None
-
-
-class _ReadsBackDifferently(Exception):
-    """A value whose canonical JSON parses to something `_text` treats differently."""
-
-
-def _plain_text(value: object) -> str | None:
-    """`_text(value)` for values that read back as themselves; raise for the others."""
-    kind = type(value)
-    if kind is str or value is None:
-        return value  # type: ignore[return-value]
-    if kind is int:
-        return str(value)
-    if kind is bool or not isinstance(value, (str, int, float, tuple)):
-        return None
-    raise _ReadsBackDifferently
-
-
-def _plain_nested(value: object, key: str) -> bool:
-    # `hits` entries name one rule id, `items` entries a list of them.
-    if type(value) is not list:
-        return not isinstance(value, (list, tuple))
-    for entry in value:
-        if type(entry) is not dict:
-            if isinstance(entry, Mapping):
-                return False
-            continue
-        ids = entry.get(key, "")
-        if type(ids) is list:
-            if not all(type(i) is str for i in ids):
-                return False
-        elif type(ids) is not str and (key == "rule_id" or isinstance(ids, (list, tuple))):
-            return False
-    return True
 
 
 def matches(columns: Columns, filters: Mapping[str, str | bool]) -> bool:

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum, IntEnum
 
+import orjson
 import pytest
 import rfc8785
 from hypothesis import given, settings
@@ -10,6 +15,7 @@ from hypothesis import strategies as st
 from guard._exceptions import AuditError
 from guard._models import PiiFinding
 from guard.audit import canonical_json
+from guard.audit._canonical import _orjson_as_is, canonical_parsed
 
 
 @pytest.mark.parametrize(
@@ -84,6 +90,9 @@ _keys = st.text(max_size=4)
 _floats = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
     [1e-4, 9.999e-5, 1.00001e-4, 1e16, 1e16 - 2, 9.999999999999998e15, 2.0**53, 2.0**53 + 2]
     + [1e21, 1e-7, 0.1, -0.0, 5e-324, 1.7976931348623157e308]
+    # orjson writes [1e-6, 1e-5) with an exponent, JCS without one
+    + [1e-6, 1.5e-6, 8.5e-6, -8.5e-6, 9.999999999999999e-6, 1e-5, 1.00001e-5, 9.9e-7]
+    + [0.0, 3.0, -3.0, 1e15 + 0.5, 123456.789, 1e20, 1e22]
 )
 _scalars = (
     st.none()
@@ -109,3 +118,77 @@ def test_fast_path_matches_the_reference_implementation(value: object) -> None:
             canonical_json(value)
         return
     assert canonical_json(value) == expected
+
+
+class _Colour(Enum):
+    RED = "red"
+
+
+class _Level(IntEnum):
+    HIGH = 3
+
+
+class _Tag(str, Enum):
+    A = "a"
+
+
+class _Text(str):
+    pass
+
+
+@dataclass
+class _Point:
+    x: int
+
+
+# What orjson writes natively but JCS refuses or writes otherwise, and what the fast path
+# must send to the slower ones; also text that looks like a float's ".0" or exponent.
+_exotic = st.sampled_from(
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        uuid.UUID(int=7),
+        _Colour.RED,
+        _Level.HIGH,
+        _Tag.A,
+        _Text("t"),
+        (1, 2.0),
+        _Point(1),
+        datetime(2024, 5, 1, tzinfo=timezone.utc),
+        orjson.Fragment(b"[1.0]"),
+        "v1.0",
+        "3e-7",
+        "x:1e+5,",
+        "\U0001f600",
+        2**53,
+        -(2**53),
+    ]
+)
+_mixed = st.recursive(
+    _scalars | _exotic,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(_keys | st.sampled_from(["\U0001f600", "\ufb33", "a"]), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400)
+@given(_mixed)
+def test_every_path_matches_the_reference_implementation(value: object) -> None:
+    try:
+        expected = rfc8785.dumps(value)  # type: ignore[arg-type]
+    except (rfc8785.CanonicalizationError, UnicodeError):
+        with pytest.raises(AuditError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+    assert canonical_parsed(value) == (expected, orjson.loads(expected))
+
+
+def test_a_decision_record_takes_the_fast_path() -> None:
+    finding = PiiFinding(entity_type="EMAIL_ADDRESS", field="m", start=0, end=3, score=0.5)
+    record = {"id": "d1", "pii": [finding.model_dump(mode="json")], "timings_us": {"a": 12.5}}
+    assert _orjson_as_is(record) is not None

@@ -130,7 +130,7 @@ def test_review_queue_across_processes_on_postgres(tmp_path, pack_file):
             a.escalations.resolve(held, "deny", "", "bo", tenant)
         client = TestClient(create_app(state=b))
         proof = client.get(f"/v1/decisions/{held}/proof").json()
-        assert proof["root"] == proof["head"]["root"]
+        assert proof["root"] == proof["head"]["root"], proof
         assert b.audit.public_key_hex == a.audit.public_key_hex
     finally:
         a.close()
