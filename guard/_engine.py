@@ -273,28 +273,21 @@ class Guard:
         decision = fast_model(
             Decision,
             {
+                **self._decision_base(pack),
                 "id": new_id(),
                 "time": datetime.now(UTC),
                 "tenant": tenant,
                 "actor": actor,
                 "kind": "rank",
-                "policy": pack.name,
-                "policy_version": pack.version,
-                "policy_digest": pack.digest,
-                "mode": self.mode,
                 "verdict": verdict,
                 "hits": hits,
                 "pii": findings,
-                "pii_report": None,
                 "final_action": action,
                 "action_digest": digest({"items": rows, "query": query}, "ranking"),
-                "substitution": None,
                 "items": outcomes,
                 "final_items": final,
-                "shadow": None,
                 "explanations": [],
                 "timings_us": {"total": (time.perf_counter_ns() - started) / 1000},
-                "audited": False,
             },
         )
         self._record([(decision, action, _NO_SCAN)])
@@ -424,16 +417,16 @@ class Guard:
         ctx = check_data(context, "context") if context is not None else {}
         t1 = time.perf_counter_ns()
         if scan is None:
-            scan = self._scan(pack, data) if pack.pii is not None else _NO_SCAN
+            scan = self._scan(pack, data)
         t2 = time.perf_counter_ns()
         rules = pack.action_rules(data["kind"])
-        if rules:
-            env = self._env(pack, data, ctx, scan)
-            hits = run_rules(rules, env, mask=self._masker(pack, data, scan))
-            verdict = verdict_of(hits, pack.defaults_verdict) if hits else pack.defaults_verdict
-        else:
-            hits, verdict = [], pack.defaults_verdict
-        shadow = self._run_shadow(pack, data, ctx, scan, verdict) if self._shadow else None
+        hits = (
+            run_rules(rules, self._env(pack, data, ctx, scan), mask=self._masker(pack, data, scan))
+            if rules
+            else []
+        )
+        verdict = verdict_of(hits, pack.defaults_verdict)
+        shadow = self._run_shadow(pack, data, ctx, scan, verdict)
         t3 = time.perf_counter_ns()
         final = (
             orjson.loads(raw)

@@ -71,9 +71,11 @@ class CheckBatcher:
         try:
             while self._queue:
                 batch, self._queue = self._queue[: self._max], self._queue[self._max :]
-                inline = [item for item in batch if _inline(item)]
-                if len(inline) < len(batch):
-                    threaded = [item for item in batch if not _inline(item)]
+                inline: list[_Item] = []
+                threaded: list[_Item] = []
+                for item in batch:
+                    (inline if _inline(item) else threaded).append(item)
+                if threaded:
                     _settle(threaded, await anyio.to_thread.run_sync(_decide_groups, threaded))
                 for indexes in _groups(inline).values():
                     group = [inline[i] for i in indexes]

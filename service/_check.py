@@ -308,12 +308,9 @@ async def _decide_async(request: Request, endpoint: str, pending: Awaitable[Deci
     """Await one decision inside a span (when tracing is on) and record its metrics."""
     started = time.perf_counter()
     tracer = request.app.state.tracer
-    if not tracer.enabled:
+    with tracer.span(f"guard.{endpoint}") as span:
         decision = await pending
-    else:
-        with tracer.span(f"guard.{endpoint}") as span:
-            decision = await pending
-            tracer.annotate(span, decision)
+        tracer.annotate(span, decision)
     request.app.state.metrics.observe_decision(decision, endpoint, time.perf_counter() - started)
     return decision
 

@@ -127,11 +127,8 @@ def guard_error_status(exc: GuardError) -> int:
 
 def install_handlers(app: FastAPI) -> None:
     """Map every exception to the error shape; nothing leaks a traceback or an input value."""
-    app.add_exception_handler(ServiceError, _service_error)
-    app.add_exception_handler(GuardError, _guard_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for kind, handler in _HANDLERS:
+        app.add_exception_handler(kind, handler)
 
 
 async def _service_error(request: Request, exc: Exception) -> Response:
@@ -186,17 +183,21 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal_error", "internal error; see the server log")
 
 
+# Most specific first: `exception_response` takes the first that matches.
+_Handler = Callable[[Request, Exception], Awaitable[Response]]
+_HANDLERS: tuple[tuple[type[Exception], _Handler], ...] = (
+    (ServiceError, _service_error),
+    (GuardError, _guard_error),
+    (RequestValidationError, _validation_error),
+    (StarletteHTTPException, _http_error),
+    (Exception, _unexpected),
+)
+
+
 async def exception_response(request: Request, exc: Exception) -> Response:
     """The response the handlers `install_handlers` registers give for `exc`."""
-    if isinstance(exc, ServiceError):
-        return await _service_error(request, exc)
-    if isinstance(exc, GuardError):
-        return await _guard_error(request, exc)
-    if isinstance(exc, RequestValidationError):
-        return await _validation_error(request, exc)
-    if isinstance(exc, StarletteHTTPException):
-        return await _http_error(request, exc)
-    return await _unexpected(request, exc)
+    handler = next(h for kind, h in _HANDLERS if isinstance(exc, kind))
+    return await handler(request, exc)
 
 
 class CheckFastPath:

@@ -910,24 +910,19 @@ class _Compiler:
         count = len(node.args)
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
             raise self.error(node, f"{name}() takes {spec.arity()} argument(s), got {count}")
-        if count == 1 and not spec.needs_env and 0 not in spec.literal_args:
-            only = self.compile(node.args[0])
-            if only.path is not None and only.path[1] is not None:
-                scope, key = only.path
-                return self.record(node, _Node(_call_path(spec, scope, key, only.fn)))
-            return self.record(node, _Node(_call(spec, [only.fn], self.rule_id)))
-        if count == 2 and not spec.needs_env and 0 not in spec.literal_args:
-            first = self.compile(node.args[0])
-            scope, key = first.path or ("", None)
-            if key is not None:
-                const = self.compile_argument(spec, 1, node.args[1]).const
+        args = [self.argument(spec, i, arg) for i, arg in enumerate(node.args)]
+        if args and not spec.needs_env and 0 not in spec.literal_args:
+            scope, key = args[0].path or ("", None)
+            if key is not None and count == 1:  # `fn(scope.key)`: one closure
+                return self.record(node, _Node(_call_path(spec, scope, key, args[0].fn)))
+            if key is not None and count == 2:  # `fn(scope.key, literal)`: one closure
+                const = args[1].const
                 if const is _NO_CONST and 1 not in spec.literal_args:
                     const = self.literal_value(node.args[1])
-                if const is not _NO_CONST and _flat(const):  # `fn(scope.key, literal)`
-                    fn = _call_path_const(spec, scope, key, first.fn, const)
+                if const is not _NO_CONST and _flat(const):
+                    fn = _call_path_const(spec, scope, key, args[0].fn, const)
                     return self.record(node, _Node(fn))
-        args = [self.argument(spec, i, arg) for i, arg in enumerate(node.args)]
-        return self.record(node, _Node(_call(spec, args, self.rule_id)))
+        return self.record(node, _Node(_call(spec, [a.fn for a in args], self.rule_id)))
 
     def callee(self, func: ast.expr) -> str:
         parts: list[str] = []
@@ -958,10 +953,7 @@ class _Compiler:
             raise self.error(func, f"unknown function {name!r}; registered functions: {known}")
         return name
 
-    def argument(self, spec: FunctionSpec, index: int, arg: ast.expr) -> Fn:
-        return self.compile_argument(spec, index, arg).fn
-
-    def compile_argument(self, spec: FunctionSpec, index: int, arg: ast.expr) -> _Node:
+    def argument(self, spec: FunctionSpec, index: int, arg: ast.expr) -> _Node:
         if index not in spec.literal_args:
             return self.compile(arg)
         value = self.literal_value(arg)
@@ -1494,23 +1486,7 @@ def _call_path_const(spec: FunctionSpec, scope: str, key: str, getter: Fn, const
     a function that changes its argument cannot change the condition.
     """
     fn, name = spec.fn, spec.name
-    if isinstance(constant, list):
-        items = tuple(constant)
-
-        def call_field_list(env: Env) -> Any:
-            try:
-                parent = env[scope]
-                value = parent[key] if type(parent) is dict else getter(env)
-            except KeyError:
-                value = getter(env)
-            try:
-                return fn(value, list(items))
-            except GuardError:
-                raise
-            except Exception as exc:
-                raise _call_failed(name, exc) from exc
-
-        return call_field_list
+    fresh = isinstance(constant, list)
 
     def call_field_const(env: Env) -> Any:
         try:
@@ -1519,7 +1495,7 @@ def _call_path_const(spec: FunctionSpec, scope: str, key: str, getter: Fn, const
         except KeyError:
             value = getter(env)
         try:
-            return fn(value, constant)
+            return fn(value, list(constant) if fresh else constant)
         except GuardError:
             raise
         except Exception as exc:

@@ -44,16 +44,7 @@ def fill_parts(
             out.append(part)
             continue
         path, steps = part
-        value: Any = env
-        for key, index in steps:  # lookup_steps, inlined for plain dicts
-            if type(value) is dict:
-                value = value.get(key, MISSING)
-                if value is MISSING:
-                    break
-            else:
-                value = lookup_steps(value, ((key, index),))  # a Mapping or a list
-                if value is MISSING:
-                    break
+        value = lookup_steps(env, steps)
         if value is MISSING:
             out.append("<missing>")
             continue
@@ -79,10 +70,8 @@ def lookup_steps(env: Mapping[str, Any], steps: tuple[Step, ...]) -> Any:
     """Follow parsed steps through mappings and lists; `MISSING` when any step is absent."""
     value: Any = env
     for key, index in steps:
-        if isinstance(value, dict) or isinstance(value, Mapping):
-            if key not in value:
-                return MISSING
-            value = value[key]
+        if type(value) is dict or isinstance(value, Mapping):
+            value = value.get(key, MISSING)  # MISSING is no mapping: the next step stops
         elif isinstance(value, list) and index is not None and abs(index) < len(value):
             value = value[index]
         else:
