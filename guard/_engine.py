@@ -47,6 +47,7 @@ REDACTED = "[REDACTED]"
 DEFER_IDLE_GAP = 0.002  # seconds without a decision before deferred explanations run
 DEFER_MAX_WAIT = 0.5  # ...but none waits longer than this under sustained load
 _DONE = (Verdict.ALLOW, Verdict.REDACT)
+_CONTEXT_NAMES = ("score", "attribution", "rationale")  # context keys also in scope by name
 
 
 _PROCESS = os.urandom(5).hex()
@@ -411,38 +412,39 @@ class Guard:
         checked: tuple[dict[str, Any], str, bytes] | None = None,
         scan: _Scan | None = None,
     ) -> tuple[Decision, dict[str, Any], _Scan]:
-        t0 = time.perf_counter_ns()
-        self._last_decision = t0
+        clock = time.perf_counter_ns
+        t0 = self._last_decision = clock()
         data, action_digest, raw = checked or check_action(action)
         ctx = check_data(context, "context") if context is not None else {}
-        t1 = time.perf_counter_ns()
+        t1 = clock()
         if scan is None:
-            scan = self._scan(pack, data)
-        t2 = time.perf_counter_ns()
-        rules = pack.action_rules(data["kind"])
-        hits = (
-            run_rules(rules, self._env(pack, data, ctx, scan), mask=self._masker(pack, data, scan))
-            if rules
-            else []
-        )
-        verdict = verdict_of(hits, pack.defaults_verdict)
-        shadow = self._run_shadow(pack, data, ctx, scan, verdict)
-        t3 = time.perf_counter_ns()
+            scan = _NO_SCAN if pack.pii is None else self._scan(pack, data)
+        t2 = clock()
+        kind = data["kind"]
+        rules = pack.by_kind.get(kind, pack.any_kind)
+        if rules:
+            env = self._env(pack, data, ctx, scan)
+            hits = run_rules(rules, env, mask=self._masker(pack, data, scan))
+            verdict = verdict_of(hits, pack.defaults_verdict) if hits else pack.defaults_verdict
+        else:
+            hits, verdict = [], pack.defaults_verdict
+        shadow = self._run_shadow(pack, data, ctx, scan, verdict) if self._shadow else None
+        t3 = clock()
         final = (
             orjson.loads(raw)
             if verdict is Verdict.ALLOW
             else self._final_action(pack, data, verdict, hits, scan)
         )
-        t4 = time.perf_counter_ns()
+        t4 = clock()
         values = self._decision_base(pack).copy()
         values["id"] = new_id()
         values["time"] = datetime.now(UTC)
         values["tenant"] = data.get("tenant")
         values["actor"] = data.get("actor")
-        values["kind"] = data["kind"]
+        values["kind"] = kind
         values["verdict"] = verdict
         values["hits"] = hits
-        values["pii"] = scan.findings
+        values["pii"] = scan.findings if scan.scan is not None else []
         values["pii_report"] = scan.report
         values["final_action"] = final
         values["action_digest"] = action_digest
@@ -454,8 +456,7 @@ class Guard:
             "rules": (t3 - t2) / 1000,
             "enforce": (t4 - t3) / 1000,
         }
-        decision = fast_model(Decision, values)
-        return decision, data, scan
+        return fast_model(Decision, values), data, scan
 
     def _decision_base(self, pack: CompiledPack) -> dict[str, Any]:
         """A decision's fields that one pack's decisions share, with the rest set empty."""
@@ -474,20 +475,22 @@ class Guard:
     def _env(
         self, pack: CompiledPack, data: dict[str, Any], ctx: dict[str, Any], scan: _Scan
     ) -> dict[str, Any]:
+        params = data.get("params")
         env = {
             "action": data,
             "kind": data["kind"],
             "actor": data.get("actor"),
             "tenant": data.get("tenant"),
-            "params": data.get("params", {}),
+            "params": {} if params is None else params,
             "context": ctx,
             "pii": scan.view,
         }
         if pack.uses_rate:
             env["__rate__"] = DecisionRates(self.rates)
-        for name in ("score", "attribution", "rationale"):
-            if name in ctx:
-                env[name] = ctx[name]
+        if ctx:
+            for name in _CONTEXT_NAMES:
+                if name in ctx:
+                    env[name] = ctx[name]
         return env
 
     def _run_shadow(

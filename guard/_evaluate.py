@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -15,6 +15,7 @@ from guard.policy._rate import RateStore
 from guard.policy._template import Masker, fill_parts
 
 MAX_EVIDENCE_CHARS = 500
+_SMALL = frozenset({bool, int, float, type(None)})  # evidence values kept as they are
 
 
 class DecisionRates:
@@ -40,25 +41,53 @@ def run_rules(
     item_id: str | int | None = None,
     mask: Masker | None = None,
 ) -> list[RuleHit]:
-    """Evaluate each rule; a rule that cannot be evaluated hits with its `on_error` effect."""
-    hits: list[RuleHit] = []
-    for rule in rules:
-        when = rule.when
-        if when is None:
-            continue
-        try:
-            value = when.fast(env)
-        except Exception as exc:  # a rule error must never let an action through
-            error = exc if isinstance(exc, GuardError) else as_evaluation_error(when.source, exc)
-            hits.append(_error_hit(rule, error, item_id))
-            continue
+    """Evaluate each rule; a rule that cannot be evaluated hits with its `on_error` effect.
+
+    A `RuleSet` is evaluated by its plan, which names the rules whose value is not
+    False; those are taken again rule by rule unless the plan found them plainly true.
+    """
+    plan = getattr(rules, "plan", None)
+    if plan is None:
+        hits: list[RuleHit] = []
+        for rule in rules:
+            if rule.when is not None:
+                _run_one(rule, env, item_id, mask, hits)
+        return hits
+    flagged = plan(env)
+    if not flagged:
+        return flagged  # type: ignore[no-any-return]  # a new empty list
+    hits = []
+    ordered: Sequence[CompiledRule] = rules  # type: ignore[assignment]
+    for index, value in flagged:
         if value is True:
-            hits.append(_hit(rule, env, item_id, mask))
-        elif value is not False:
-            kind = type(value).__name__
-            error = GuardError(f"condition evaluated to {kind} {value!r}, expected true or false")
-            hits.append(_error_hit(rule, error, item_id))
+            hits.append(_hit(ordered[index], env, item_id, mask))
+        else:
+            _run_one(ordered[index], env, item_id, mask, hits)
     return hits
+
+
+def _run_one(
+    rule: CompiledRule,
+    env: Mapping[str, Any],
+    item_id: str | int | None,
+    mask: Masker | None,
+    hits: list[RuleHit],
+) -> None:
+    """Evaluate one rule through its closures (the exact path) and add its hit, if any."""
+    when = rule.when
+    assert when is not None
+    try:
+        value = when.fast(env)
+    except Exception as exc:  # a rule error must never let an action through
+        error = exc if isinstance(exc, GuardError) else as_evaluation_error(when.source, exc)
+        hits.append(_error_hit(rule, error, item_id))
+        return
+    if value is True:
+        hits.append(_hit(rule, env, item_id, mask))
+    elif value is not False:
+        kind = type(value).__name__
+        error = GuardError(f"condition evaluated to {kind} {value!r}, expected true or false")
+        hits.append(_error_hit(rule, error, item_id))
 
 
 def verdict_of(hits: Iterable[RuleHit], default: Verdict) -> Verdict:
@@ -85,6 +114,8 @@ def _hit(
     for key, value in evidence.items():
         if mask is not None:
             value = mask(key, value)
+        elif type(value) in _SMALL:
+            continue
         if isinstance(value, str):
             if len(value) > MAX_EVIDENCE_CHARS:
                 value = value[:MAX_EVIDENCE_CHARS] + "…"

@@ -23,6 +23,9 @@ _DICT, _FIELDS_SET, _EXTRA, _PRIVATE = (
 )
 
 
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
 def fast_model(cls: type[M], values: dict[str, Any]) -> M:
     """Build a model from values the engine made itself, skipping validation (hot path).
 
@@ -31,7 +34,14 @@ def fast_model(cls: type[M], values: dict[str, Any]) -> M:
     """
     obj = cls.__new__(cls)
     _DICT(obj, values)
-    _FIELDS_SET(obj, set(values))
+    # Every field is set, so models of one class can share one set: pydantic only ever adds
+    # a field's name to it (on assignment), and copies it for model_copy().
+    names = _ALL_FIELDS.get(cls)
+    if names is None or len(values) != len(names):
+        names = set(values)
+        if cls.model_config.get("extra") != "allow" and names == set(cls.model_fields):
+            _ALL_FIELDS[cls] = names
+    _FIELDS_SET(obj, names)
     _EXTRA(obj, None)
     _PRIVATE(obj, None)
     return obj

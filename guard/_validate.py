@@ -35,17 +35,22 @@ _EMPTY: dict[str, Any] = {}
 
 def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
     """Validate an action; return it, the SHA-256 digest of its sorted JSON, and that JSON."""
-    data = as_mapping(action, "action")
-    if "kind" not in data and data.get("type") == "function":
-        data = from_tool_call(data)
+    data = action if type(action) is dict else as_mapping(action, "action")
     kind = data.get("kind")
-    if not isinstance(kind, str) or not kind:
-        raise InvalidAction(f"action needs a non-empty string 'kind', got {kind!r}")
-    for key in ("actor", "tenant"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise InvalidAction(f"action {key!r} must be a string, got {data[key]!r}")
+    if type(kind) is not str or not kind:
+        if "kind" not in data and data.get("type") == "function":
+            data = from_tool_call(data)
+            kind = data.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise InvalidAction(f"action needs a non-empty string 'kind', got {kind!r}")
+    actor, tenant = data.get("actor"), data.get("tenant")
+    if (actor is not None and not isinstance(actor, str)) or (
+        tenant is not None and not isinstance(tenant, str)
+    ):
+        key = "actor" if actor is not None and not isinstance(actor, str) else "tenant"
+        raise InvalidAction(f"action {key!r} must be a string, got {data[key]!r}")
     params = data.get("params", _EMPTY)
-    if not isinstance(params, dict):
+    if type(params) is not dict and not isinstance(params, dict):
         raise InvalidAction(f"action 'params' must be a mapping, got {type(params).__name__}")
     raw = encode(data, "action")
     return data, "sha256:" + sha256(raw).hexdigest(), raw
@@ -70,7 +75,7 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
 
 def check_data(value: Any, what: str) -> dict[str, Any]:
     """Validate a context or item mapping with the same limits as an action."""
-    data = as_mapping(value, what)
+    data = value if type(value) is dict else as_mapping(value, what)
     encode(data, what, sort=False)
     return data
 

@@ -1,8 +1,9 @@
 """The policy condition language: a whitelisted Python-expression subset compiled to closures.
 
 A condition is parsed with `ast`, every node is checked against a whitelist, and the tree
-is compiled once into nested Python closures. Nothing is ever passed to eval, exec or
-compile, attributes of Python objects are never read (`params.amount` is
+is compiled once into nested Python closures. Policy text is never passed to eval, exec
+or compile (`_inline` renders a fast path from fixed templates and generated names
+only), attributes of Python objects are never read (`params.amount` is
 `params["amount"]`), and only registered functions can be called.
 """
 
@@ -12,7 +13,7 @@ import ast
 import operator
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from guard._exceptions import (
     EvaluationError,
@@ -32,6 +33,9 @@ from guard.policy._functions import (
     pii_view,
 )
 from guard.policy._rate import MemoryRateStore, RateStore
+
+if TYPE_CHECKING:
+    from guard.policy._inline import Inline
 
 __all__ = [
     "DEFAULT_FUNCTIONS",
@@ -147,6 +151,7 @@ class CompiledExpr:
         "paths_used",
         "rule_id",
         "fast",
+        "inline",
         "_explain",
     )
 
@@ -160,6 +165,7 @@ class CompiledExpr:
         rule_id: str,
         fast: Fn,
         explain: Fn,
+        inline: Inline | None = None,
     ) -> None:
         self.source = source
         self.names_used = names_used
@@ -169,6 +175,8 @@ class CompiledExpr:
         #: The bare closure (no error wrapping): callers that run it must turn its
         #: exceptions into EvaluationErrors with `as_evaluation_error`.
         self.fast = fast
+        #: The same condition as one Python expression (see `_inline`), where it renders.
+        self.inline = inline
         self._explain = explain
 
     def __repr__(self) -> str:
@@ -247,6 +255,10 @@ def compile_expr(
     prepared: dict[int, Any] = {}
     fast = _Compiler(text, shift, where, registry, rule_id, explain=False, prepared=prepared)
     fast_fn = fast.compile(tree.body).fn
+    from guard.policy._inline import render  # imports this module
+
+    inline = render(fast, tree.body)
+    fast.nodes = None
     slow = _Compiler(text, shift, where, registry, rule_id, explain=True, prepared=prepared)
     explain_fn = slow.compile(tree.body).fn
     return CompiledExpr(
@@ -257,6 +269,7 @@ def compile_expr(
         rule_id=rule_id,
         fast=fast_fn,
         explain=explain_fn,
+        inline=inline,
     )
 
 
@@ -549,6 +562,8 @@ class _Compiler:
         self.paths: set[str] = set()
         self.locals: frozenset[str] = frozenset()
         self.in_generator = False
+        #: Every compiled node by id(ast node), kept in fast mode for `_inline.render`.
+        self.nodes: dict[int, _Node] | None = None if explain else {}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -624,7 +639,10 @@ class _Compiler:
         if handler is None:
             what = _FORBIDDEN.get(type(node), type(node).__name__)
             raise self.error(node, f"{what} is not allowed in a condition; {_ALLOWED}")
-        return handler(self, node)
+        out = handler(self, node)
+        if self.nodes is not None:
+            self.nodes[id(node)] = out
+        return out
 
     def c_constant(self, node: ast.expr) -> _Node:
         value = node.value if isinstance(node, ast.Constant) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from guard._exceptions import ExpressionError, PolicyError, PolicyNotFound
 from guard._models import Verdict
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
+from guard.policy._inline import Plan, build_plan
 from guard.policy._pack import CapSpec, PolicyPackSpec, RuleSpec
 from guard.policy._template import TEMPLATE, Placeholder, split_template
 
@@ -52,6 +53,18 @@ class CompiledRule:
         return self.when is not None and "pii" in self.when.names_used
 
 
+class RuleSet(tuple[CompiledRule, ...]):
+    """Rules in declaration order, with their conditions joined into one plan function
+    (see `_inline.build_plan`); None when no rule has a condition."""
+
+    plan: Plan | None
+
+    def __new__(cls, rules: Iterable[CompiledRule]) -> RuleSet:
+        self = super().__new__(cls, rules)
+        self.plan = build_plan(self)
+        return self
+
+
 @dataclass(frozen=True)
 class CompiledPack:
     """A validated pack with compiled rules, indexed by action kind for a cheap pre-filter."""
@@ -66,9 +79,9 @@ class CompiledPack:
     pii: PiiSettings | None
     rules: tuple[CompiledRule, ...]
     spec: PolicyPackSpec
-    by_kind: dict[str, tuple[CompiledRule, ...]] = field(default_factory=dict)
-    any_kind: tuple[CompiledRule, ...] = ()
-    item_rules: tuple[CompiledRule, ...] = ()
+    by_kind: dict[str, RuleSet] = field(default_factory=dict)
+    any_kind: RuleSet = field(default_factory=lambda: RuleSet(()))
+    item_rules: RuleSet = field(default_factory=lambda: RuleSet(()))
     list_rules: tuple[CompiledRule, ...] = ()
     _uses_rate: bool = False
 
@@ -290,7 +303,7 @@ def _compile(
     digest = hashlib.sha256(rfc8785.dumps(spec.model_dump(mode="json"))).hexdigest()
     action = [r for r in rules if r.scope == "action"]
     kinds = sorted({k for r in action if r.kinds for k in r.kinds})
-    by_kind = {k: tuple(r for r in action if r.kinds is None or k in r.kinds) for k in kinds}
+    by_kind = {k: RuleSet(r for r in action if r.kinds is None or k in r.kinds) for k in kinds}
     return CompiledPack(
         name=spec.name,
         version=spec.version,
@@ -303,8 +316,8 @@ def _compile(
         rules=rules,
         spec=spec,
         by_kind=by_kind,
-        any_kind=tuple(r for r in action if r.kinds is None),
-        item_rules=tuple(r for r in rules if r.scope == "item"),
+        any_kind=RuleSet(r for r in action if r.kinds is None),
+        item_rules=RuleSet(r for r in rules if r.scope == "item"),
         list_rules=tuple(r for r in rules if r.scope == "list"),
         _uses_rate=any(r.when is not None and "rate" in r.when.functions_used for r in rules),
     )
