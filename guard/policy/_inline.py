@@ -52,7 +52,7 @@ _KEYWORDS = frozenset(
 )  # fmt: skip
 _GENERATED = re.compile(r"_[kcfh][0-9]+")  # names bound in the namespace
 _TEMP = re.compile(r"_t[0-9]+")  # walrus temporaries of path steps
-_SAFE_CHARS = re.compile(r"[\w\s()\[\],:=<>!+\-*/%.]*")
+_SAFE_CHARS = re.compile(r"[\w\s()\[\],:=<>!+\-*/%.]*", re.ASCII)
 
 
 class _Unsupported(Exception):

@@ -75,6 +75,7 @@ def test_unrenderable_parts_call_their_closure() -> None:
         "open",
         "_k1.__class__",
         "x\n import os",
+        "_k1 + é",
     ],
 )
 def test_generated_source_check_refuses_foreign_text(source: str) -> None:
