@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from hashlib import sha256
@@ -63,9 +62,9 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
         raise InvalidAction("a tool call needs function.name (a string)")
     args = fn.get("arguments", {})
     if isinstance(args, str):
-        try:
-            args = json.loads(args) if args.strip() else {}
-        except json.JSONDecodeError as exc:
+        try:  # orjson: strict JSON (no NaN or Infinity) and a bounded nesting depth
+            args = orjson.loads(args) if args.strip() else {}
+        except orjson.JSONDecodeError as exc:
             raise InvalidAction(f"tool call arguments are not valid JSON: {exc.msg}") from None
     if not isinstance(args, dict):
         raise InvalidAction(f"tool call arguments must be a JSON object, got {type(args).__name__}")

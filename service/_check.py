@@ -300,7 +300,9 @@ def _enforce(
 def _plain(model: BaseModel) -> dict[str, Any]:
     """The request's action as the engine takes it; a tool call becomes a native action here,
     so the limits above see its parsed arguments."""
-    data = model.model_dump(mode="json", exclude_unset=True)
+    # Python mode: a NaN or infinity in the body stays a float, which the engine refuses
+    # ("numbers must be finite"), where JSON mode would turn it into null unseen.
+    data = model.model_dump(exclude_unset=True)
     return from_tool_call(data) if isinstance(model, ToolCall) else data
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from guard._models import Decision, DecisionEventV1, Verdict
 
@@ -127,10 +127,10 @@ AnyAction = ActionIn | ToolCall
 class CheckRequest(BaseModel):
     """One action to decide; with `candidates`, the best one that is not denied is chosen."""
 
-    # Exactly what the handler needs: an action, or candidates (or both: candidates win).
+    # Exactly what the handler needs: an action, or candidates, never both.
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"anyOf": [{"required": ["action"]}, {"required": ["candidates"]}]},
+        json_schema_extra={"oneOf": [{"required": ["action"]}, {"required": ["candidates"]}]},
     )
 
     policy: str | None = Field(
@@ -156,6 +156,12 @@ class CheckRequest(BaseModel):
         "rationale or an attribution), recorded with the decision. Rules read them through "
         "`context.rationale` / `context.attribution`.",
     )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CheckRequest:
+        if self.action is not None and self.candidates is not None:
+            raise ValueError("give either 'action' or 'candidates', not both")
+        return self
 
 
 class BatchRequest(_In):

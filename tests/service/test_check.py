@@ -201,3 +201,38 @@ def test_explanations_with_a_single_action(client):
     r = client.post("/v1/check", json=body)
     assert r.status_code == 200, r.text
     assert r.json()["explanations"][0]["kind"] == "attribution"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+@pytest.mark.parametrize("path", ["/v1/check", "/v1/shield", "/v1/check/batch"])
+def test_non_finite_numbers_in_the_body_are_refused_not_recorded_as_null(client, path, number):
+    action = '{"kind": "pay", "params": {"amount": %s}}' % number
+    body = {
+        "/v1/check": '{"action": %s}',
+        "/v1/shield": '{"actions": [%s]}',
+        "/v1/check/batch": '{"actions": [%s]}',
+    }[path] % action
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422), r.text
+    assert "finite" in r.text or r.json()["error"]["code"] == "malformed_json"
+    assert client.get("/v1/decisions").json()["items"] == []
+
+
+def test_deeply_nested_tool_call_arguments_are_a_4xx_not_a_500(client):
+    arguments = '{"x":' + "[" * 2000 + "]" * 2000 + "}"
+    call = {"type": "function", "function": {"name": "x", "arguments": arguments}}
+    for path, body in [
+        ("/v1/check", {"action": call}),
+        ("/v1/check/batch", {"actions": [call]}),
+        ("/v1/shield", {"actions": [call]}),
+    ]:
+        r = client.post(path, json=body)
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["error"]["code"] == "invalid_action"
+
+
+def test_action_and_candidates_together_are_refused(client):
+    body = {"action": {"kind": "x"}, "candidates": [[pay(50), 0.5]]}
+    r = client.post("/v1/check", json=body)
+    assert r.status_code == 422
+    assert "not both" in r.text
