@@ -180,3 +180,39 @@ def test_block_scalar_condition_positions(write_pack) -> None:
         load(write_pack(text))
     assert "bogus" in str(info.value)
     assert info.value.line is not None and info.value.line >= 6
+
+
+def test_a_recursive_yaml_anchor_is_a_policy_error() -> None:
+    with pytest.raises(PolicyError, match="recursive anchor") as err:
+        parse("name: b\nversion: 1\nx: &a [*a]\nrules: []\n", file="r.yaml")
+    assert (err.value.file, err.value.line) == ("r.yaml", 3)
+
+
+def test_a_billion_laughs_pack_is_refused_quickly() -> None:
+    lines = ["name: b", "version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    with pytest.raises(PolicyError, match="expands to more than"):
+        parse("\n".join([*lines, "rules: []"]), file="lol.yaml")
+
+
+def test_shared_anchors_within_limits_still_load() -> None:
+    text = GOOD.replace("match: {kind: pay}", "match: {kind: &k [pay]}") + (
+        "  - id: again\n    match: {kind: *k}\n    when: params.amount > 9\n    effect: deny\n"
+    )
+    assert [r.id for r in parse(text).action_rules("pay")] == ["big", "again"]
+
+
+def test_yaml_nested_too_deeply_is_a_policy_error() -> None:
+    with pytest.raises(PolicyError, match="nested too deeply"):
+        parse("[" * 5000 + "]" * 5000, file="deep.yaml")
+
+
+def test_a_malformed_test_file_names_file_line_and_column(tmp_path: Path) -> None:
+    from guard.policy._testing import run_pack
+
+    (tmp_path / "p.yaml").write_text(GOOD)
+    (tmp_path / "p.test.yaml").write_text("cases:\n  - input: [\n")
+    (pack,) = load(tmp_path / "p.yaml")
+    with pytest.raises(PolicyError, match="malformed test file") as err:
+        run_pack(pack)
+    assert err.value.file == str(tmp_path / "p.test.yaml") and err.value.line is not None

@@ -22,6 +22,7 @@ from guard.policy._pack import CapSpec, PolicyPackSpec, RuleSpec
 from guard.policy._template import TEMPLATE, Placeholder, split_template
 
 MAX_PACK_BYTES = 2_000_000
+MAX_YAML_VALUES = 100_000  # values a pack or test file may expand to, aliases included
 VERDICTS = "deny, escalate, redact, allow"
 EXPLANATION_NAMES = frozenset({"attribution", "rationale"})
 
@@ -162,7 +163,7 @@ def load_file(path: str | os.PathLike[str]) -> CompiledPack:
 def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     """Validate and compile a pack from its YAML text."""
     text = _decode(source, file)
-    node, data = _read_yaml(text, file)
+    node, data = read_yaml(text, file)
     positions = _positions(node)
     if not isinstance(data, dict):
         raise PolicyError("a policy pack must be a YAML mapping", file=file, line=1, column=1)
@@ -187,10 +188,19 @@ def _decode(source: str | bytes, file: str) -> str:
         ) from None
 
 
-def _read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
+def read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
+    """Parse YAML safely: its node tree (for positions) and its data.
+
+    Aliases are allowed, but not one that contains itself, and not so many that the
+    document expands past MAX_YAML_VALUES values ("billion laughs").
+    """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _check_expansion(node, file)
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise PolicyError("YAML nested too deeply", file=file) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -202,6 +212,46 @@ def _read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
     if node is not None:
         _check_duplicate_keys(node, file)
     return node, data
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Count the values `root` expands to, each aliased node once per use (memoised)."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            mark = node.start_mark
+            raise PolicyError(
+                "a YAML alias refers to a value that contains it (a recursive anchor)",
+                file=file,
+                line=mark.line + 1,
+                column=mark.column + 1,
+            )
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_YAML_VALUES:
+                raise PolicyError(
+                    f"the YAML expands to more than {MAX_YAML_VALUES:,} values "
+                    "(through aliases); a pack is far smaller",
+                    file=file,
+                )
+        open_.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def _check_duplicate_keys(node: yaml.Node, file: str) -> None:

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guard._exceptions import GuardError, PolicyError
 from guard._models import Decision, Verdict
-from guard.policy._loader import CompiledPack, load
+from guard.policy._loader import CompiledPack, load, read_yaml
 
 
 class Expect(BaseModel):
@@ -95,10 +94,14 @@ def run_pack(pack: CompiledPack) -> PackReport:
 
 def _read(path: Path) -> TestFile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        _, data = read_yaml(path.read_text(encoding="utf-8"), str(path))
         return TestFile.model_validate(data)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise PolicyError(f"malformed test file: {exc}", file=str(path)) from None
+    except PolicyError as exc:
+        raise PolicyError(
+            f"malformed test file: {exc.reason}", file=str(path), line=exc.line, column=exc.column
+        ) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
