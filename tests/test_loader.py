@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -216,3 +217,39 @@ def test_a_malformed_test_file_names_file_line_and_column(tmp_path: Path) -> Non
     with pytest.raises(PolicyError, match="malformed test file") as err:
         run_pack(pack)
     assert err.value.file == str(tmp_path / "p.test.yaml") and err.value.line is not None
+
+
+def test_when_true_in_yaml_is_the_literal_condition() -> None:
+    pack = parse(GOOD.replace("when: params.amount > 5", "when: true"))
+    assert pack.rules[0].when is not None and pack.rules[0].when.source == "true"
+
+
+def test_a_boolean_version_is_refused() -> None:
+    with pytest.raises(PolicyError, match="version"):
+        parse(GOOD.replace("version: 1", "version: true"))
+
+
+@pytest.mark.parametrize("path", ["action.params.secret", "context.card", "item.x"])
+def test_redact_paths_of_action_rules_are_relative_to_the_action(path: str) -> None:
+    text = GOOD.replace("effect: deny", f"effect: redact\n    redact: [{path}]")
+    with pytest.raises(PolicyError, match="relative to the action"):
+        parse(text)
+    assert parse(GOOD.replace("effect: deny", "effect: redact\n    redact: [params.secret]"))
+
+
+@pytest.mark.parametrize("message", ["hello {params.a", "x {params['k-1']}", "a } b"])
+def test_a_stray_brace_in_a_message_is_a_load_error(message: str) -> None:
+    text = GOOD + f"    message: {json.dumps(message)}\n"  # JSON strings are YAML strings
+    with pytest.raises(PolicyError, match="brace"):
+        parse(text)
+
+
+def test_a_test_file_for_another_pack_is_an_error(tmp_path: Path) -> None:
+    from guard.policy._testing import run_pack
+
+    (tmp_path / "p.yaml").write_text(GOOD)
+    case = "  - note: n\n    action: {kind: pay}\n    expect: {verdict: allow}\n"
+    (tmp_path / "p.test.yaml").write_text("pack: other\ncases:\n" + case)
+    (pack,) = load(tmp_path / "p.yaml")
+    with pytest.raises(PolicyError, match="for pack 'other'"):
+        run_pack(pack)

@@ -426,6 +426,17 @@ def _scalar_start(node: Any) -> tuple[int | None, int | None]:
 
 
 def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
+    rest = TEMPLATE.sub("", rule.message)
+    if "{" in rest or "}" in rest:
+        line, col = _where(positions, ("rules", index, "message")) or (None, None)
+        raise PolicyError(
+            f"message of rule {rule.id!r} has a brace that is not part of a placeholder; "
+            "placeholders are field paths in braces, as in {params.amount} or {item.tags[0]}",
+            file=file,
+            line=line,
+            column=col,
+            text=rule.message,
+        )
     for name in TEMPLATE.findall(rule.message):
         root = name.split(".", 1)[0].split("[", 1)[0]
         if root not in {"action", "kind", "actor", "tenant", "params", "context", "item", "score"}:

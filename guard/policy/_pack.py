@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from guard._models import Verdict
 from guard.detect._settings import PiiSettings
@@ -88,8 +96,22 @@ class RuleSpec(BaseModel):
             raise ValueError(f"redact paths must be dotted paths, got {bad!r}")
         return value
 
+    @field_validator("when", mode="before")
+    @classmethod
+    def _literal_condition(cls, value: Any) -> Any:
+        # YAML reads `when: true` as a boolean; the condition language spells it true.
+        return str(value).lower() if isinstance(value, bool) else value
+
     @model_validator(mode="after")
     def _scope_shape(self) -> RuleSpec:
+        for path in self.redact:
+            root = path.split(".", 1)[0].split("[", 1)[0]
+            if self.scope == "item" and root != "item":
+                raise ValueError(f"redact paths of an item rule start with item., got {path!r}")
+            if self.scope != "item" and root in ("action", "context", "item", "items"):
+                raise ValueError(
+                    f"redact paths are relative to the action, as in params.card; got {path!r}"
+                )
         if self.scope == "list":
             if self.cap is None or self.when is not None:
                 raise ValueError("a scope: list rule needs `cap` and takes no `when`")
@@ -106,7 +128,7 @@ class PolicyPackSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-    version: int | str
+    version: StrictInt | StrictStr  # a YAML `true` is neither
     description: str = ""
     defaults: Defaults = Field(default_factory=Defaults)
     pii: PiiSettings | None = None

@@ -87,7 +87,13 @@ def run_pack(pack: CompiledPack) -> PackReport:
     if path is None:
         return report
     report.file = str(path)
-    for case in _read(path).cases:
+    tests = _read(path)
+    if tests.pack is not None and tests.pack != pack.name:
+        raise PolicyError(
+            f"test file is for pack {tests.pack!r}, but the pack beside it is {pack.name!r}",
+            file=str(path),
+        )
+    for case in tests.cases:
         report.results.append(_run_case(pack, case, report.fired))
     return report
 
