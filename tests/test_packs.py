@@ -24,3 +24,13 @@ def test_shipped_packs_have_near_miss_cases() -> None:
     for pack in load(POLICIES):
         text = (POLICIES / f"{pack.name}.test.yaml").read_text()
         assert "near miss" in text, pack.name
+
+
+def test_a_boolean_amount_fails_closed_in_the_shipped_pack() -> None:
+    from guard import Guard
+
+    guard = Guard.from_policy("marketplace-agent")
+    action = {"kind": "release_payment", "actor": "u1", "params": {"amount": True}}
+    decision = guard.check(action, {"has_contract": True})
+    assert decision.verdict == "deny"
+    assert any("cannot compare boolean" in (h.error or "") for h in decision.hits)

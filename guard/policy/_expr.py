@@ -407,7 +407,8 @@ def _iterable(value: Any) -> Any:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float))
+    """A JSON number: int or float, but not a boolean (true is not 1 in this language)."""
+    return isinstance(value, (int, float)) and type(value) is not bool
 
 
 def _arith_error(symbol: str, a: Any, b: Any, text: str) -> EvaluationError:
@@ -484,21 +485,51 @@ _ARITHMETIC: Final[dict[type[ast.AST], Callable[[Any, Any, str], Any]]] = {
 }
 
 
+# JSON semantics for booleans: true equals only true (not 1), and is not ordered.
+
+
+def _eq(a: Any, b: Any) -> bool:
+    return a == b and (type(a) is bool) is (type(b) is bool)  # type: ignore[no-any-return]
+
+
+def _ne(a: Any, b: Any) -> bool:
+    return not _eq(a, b)
+
+
+def _ordered(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def compare(a: Any, b: Any) -> Any:
+        if type(a) is bool or type(b) is bool:
+            raise TypeError("booleans are not ordered")
+        return op(a, b)
+
+    return compare
+
+
+def _numeric_members(container: Any) -> bool:
+    """True when `in` over this literal container must tell booleans from numbers."""
+    return isinstance(container, (list, tuple, set, frozenset)) and any(
+        isinstance(v, (int, float)) for v in container
+    )
+
+
 def _contains(a: Any, b: Any) -> bool:
-    return a in b
+    found = a in b
+    if found and isinstance(a, (int, float)) and isinstance(b, (list, tuple, set, frozenset)):
+        return any(_eq(a, x) for x in b)  # 1 in [true] and true in [1] are false
+    return found
 
 
 def _not_contains(a: Any, b: Any) -> bool:
-    return a not in b
+    return not _contains(a, b)
 
 
 _COMPARISONS: Final[dict[type[ast.AST], Callable[[Any, Any], Any]]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
+    ast.Eq: _eq,
+    ast.NotEq: _ne,
+    ast.Lt: _ordered(operator.lt),
+    ast.LtE: _ordered(operator.le),
+    ast.Gt: _ordered(operator.gt),
+    ast.GtE: _ordered(operator.ge),
     ast.In: _contains,
     ast.NotIn: _not_contains,
     ast.Is: operator.is_,
@@ -1243,7 +1274,13 @@ def _or(fns: tuple[Fn, ...]) -> Fn:
 
 
 def _membership(constant: Any) -> tuple[Any, Any]:
-    """A fast container for `x in [literal, ...]`, and the list to fall back on."""
+    """A fast container for `x in [literal, ...]`, and the list to fall back on.
+
+    With numbers among the members the container is the list itself, searched with
+    `_contains`, so that booleans and numbers stay apart.
+    """
+    if _numeric_members(constant):
+        return tuple(constant), tuple(constant)
     if isinstance(constant, (list, frozenset)):
         try:
             return frozenset(constant), tuple(constant)
@@ -1273,13 +1310,13 @@ def _compare_one(op: type[ast.AST], left: Fn, right: Fn, constant: Any, text: st
     if op is ast.Eq:
 
         def eq(env: Env) -> bool:
-            return left(env) == constant  # type: ignore[no-any-return]
+            return _eq(left(env), constant)
 
         return eq
     if op is ast.NotEq:
 
         def ne(env: Env) -> bool:
-            return left(env) != constant  # type: ignore[no-any-return]
+            return not _eq(left(env), constant)
 
         return ne
     return _order(op, left, constant, text)
@@ -1335,6 +1372,7 @@ def _member_path(
     scope: str, key: str | None, getter: Fn, positive: bool, constant: Any, text: str
 ) -> Fn:
     fast, fallback = _membership(constant)
+    numeric = _numeric_members(constant)
     symbol = "in" if positive else "not in"
 
     def failed(value: Any) -> EvaluationError:
@@ -1353,6 +1391,8 @@ def _member_path(
                 if fast is fallback:
                     raise failed(value) from None
                 found = value in fallback  # an unhashable value against literal members
+            if found and numeric:
+                found = _contains(value, fallback)
             return found if positive else not found
 
         return name_member
@@ -1369,6 +1409,8 @@ def _member_path(
             if fast is fallback:
                 raise failed(value) from None
             found = value in fallback  # an unhashable value against literal members
+        if found and numeric:
+            found = _contains(value, fallback)
         return found if positive else not found
 
     return field_member
@@ -1376,6 +1418,7 @@ def _member_path(
 
 def _member(positive: bool, left: Fn, constant: Any, text: str) -> Fn:
     fast, fallback = _membership(constant)
+    numeric = _numeric_members(constant)
     symbol = "in" if positive else "not in"
 
     def member(env: Env) -> bool:
@@ -1386,6 +1429,8 @@ def _member(positive: bool, left: Fn, constant: Any, text: str) -> Fn:
             if fast is fallback:
                 raise _compare_error(symbol, value, constant, text) from None
             found = value in fallback  # an unhashable value against literal list members
+        if found and numeric:
+            found = _contains(value, fallback)
         return found if positive else not found
 
     return member
@@ -1397,10 +1442,18 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
     def failed(value: Any) -> EvaluationError:
         return _compare_error(symbol, value, constant, text)
 
+    if type(constant) is bool:  # booleans are not ordered
+
+        def never(env: Env) -> bool:
+            raise failed(left(env))
+
+        return never
     if op is ast.Gt:
 
         def gt(env: Env) -> bool:
             value = left(env)
+            if type(value) is bool:
+                raise failed(value)
             try:
                 return value > constant  # type: ignore[no-any-return]
             except TypeError:
@@ -1411,6 +1464,8 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
 
         def ge(env: Env) -> bool:
             value = left(env)
+            if type(value) is bool:
+                raise failed(value)
             try:
                 return value >= constant  # type: ignore[no-any-return]
             except TypeError:
@@ -1421,6 +1476,8 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
 
         def lt(env: Env) -> bool:
             value = left(env)
+            if type(value) is bool:
+                raise failed(value)
             try:
                 return value < constant  # type: ignore[no-any-return]
             except TypeError:
@@ -1430,6 +1487,8 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
 
     def le(env: Env) -> bool:
         value = left(env)
+        if type(value) is bool:
+            raise failed(value)
         try:
             return value <= constant  # type: ignore[no-any-return]
         except TypeError:

@@ -46,7 +46,7 @@ _OPS: dict[type[ast.AST], str] = {
     ast.IsNot: "is not",
 }
 _KEYWORDS = frozenset(
-    {"e", "v", "out", "plan", "if", "else", "and", "or", "not", "in", "is", "None", "True",
+    {"e", "v", "out", "plan", "if", "else", "and", "or", "not", "in", "is", "None", "True", "bool",
      "False", "type", "dict", "list", "set", "try", "except", "Exception", "return", "def",
      "append", "_N", "_SLOW"}
 )  # fmt: skip
@@ -72,6 +72,7 @@ _BASE: dict[str, Any] = {
     "type": type,
     "dict": dict,
     "list": list,
+    "bool": bool,
     "set": set,
     "Exception": Exception,
     "_N": _not_plain,
@@ -239,22 +240,40 @@ class _Renderer:
         return code
 
     def compare(self, node: ast.Compare) -> str:
+        """The closures' comparisons (`_expr._COMPARISONS`): booleans are not numbers."""
         left = self.node(node.left)
-        if len(node.ops) == 1:
-            op, comparator = node.ops[0], node.comparators[0]
-            symbol = _OPS[type(op)]
-            if isinstance(op, (ast.Is, ast.IsNot)):
-                return f"({left} {symbol} None)"
-            constant = self.compiler.literal_value(comparator)
-            if constant is not X._NO_CONST:
-                if isinstance(op, (ast.In, ast.NotIn)):
-                    fast, _ = X._membership(constant)
-                    return f"({left} {symbol} {self.name(fast)})"
-                return f"({left} {symbol} {self.name(constant)})"
-        parts = [left]
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
-            parts += [_OPS[type(op)], self.node(comparator)]
-        return f"(True if ({' '.join(parts)}) else False)"
+        if len(node.ops) != 1:
+            raise _Unsupported  # chains: the closure
+        op, comparator = node.ops[0], node.comparators[0]
+        symbol = _OPS[type(op)]
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            return f"({left} {symbol} None)"
+        constant = self.compiler.literal_value(comparator)
+        if constant is X._NO_CONST:
+            right = self.node(comparator)
+            if isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+                return f"{self.name(X._COMPARISONS[type(op)], 'h')}({left}, {right})"
+            a, b = f"_t{next(_NAMES)}", f"_t{next(_NAMES)}"
+            guard = f"type({a} := {left}) is bool or type({b} := {right}) is bool"
+            return f"(_N() if {guard} else {a} {symbol} {b})"
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if X._numeric_members(constant):
+                raise _Unsupported
+            fast, _ = X._membership(constant)
+            return f"({left} {symbol} {self.name(fast)})"
+        value = self.name(constant)
+        temp = f"_t{next(_NAMES)}"
+        if isinstance(op, (ast.Eq, ast.NotEq)):
+            if type(constant) is bool:
+                return f"({left} {'is' if isinstance(op, ast.Eq) else 'is not'} {value})"
+            if isinstance(constant, (int, float)):
+                if isinstance(op, ast.Eq):
+                    return f"(type({temp} := {left}) is not bool and {temp} == {value})"
+                return f"(type({temp} := {left}) is bool or {temp} != {value})"
+            return f"({left} {symbol} {value})"
+        if type(constant) is bool:
+            raise _Unsupported
+        return f"(_N() if type({temp} := {left}) is bool else {temp} {symbol} {value})"
 
     def call(self, node: ast.Call) -> str:
         name = _callee(node.func)
