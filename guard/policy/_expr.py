@@ -489,7 +489,7 @@ _ARITHMETIC: Final[dict[type[ast.AST], Callable[[Any, Any, str], Any]]] = {
 
 
 def _eq(a: Any, b: Any) -> bool:
-    return a == b and (type(a) is bool) is (type(b) is bool)  # type: ignore[no-any-return]
+    return a == b and (type(a) is bool) is (type(b) is bool)
 
 
 def _ne(a: Any, b: Any) -> bool:
