@@ -137,5 +137,6 @@ class ActionEscalated(GuardError):
 
 
 def _describe(decision: Any, what: str) -> str:
-    rules = ", ".join(h.rule_id for h in decision.hits) or "default verdict"
-    return f"action {what} by {rules} (decision {decision.id})"
+    """Name the rules behind the verdict: those whose effect is the decision's verdict."""
+    rules = ", ".join(h.rule_id for h in decision.hits if h.effect == decision.verdict)
+    return f"action {what} by {rules or 'default verdict'} (decision {decision.id})"

@@ -346,7 +346,8 @@ class RemoteGuard:
         if len(candidates) == 1:
             decision = self.client.check(candidates[0][0], context, policy=policy)
         else:
-            decision = self.client.check(None, context, policy=policy, candidates=candidates)
+            given = [(a, p) for a, p, _ in sorted(candidates, key=lambda c: c[2])]
+            decision = self.client.check(None, context, policy=policy, candidates=given)
         wait = self.wait_for_review if wait_for_review is None else wait_for_review
         return self._apply(decision, candidates[0][0], wait)
 

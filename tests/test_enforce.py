@@ -84,8 +84,33 @@ def test_denied_best_alternative_is_substituted(g: Guard) -> None:
     out = act()
     assert out["kind"] == "read"
     sub = out.decision.substitution
-    assert sub is not None and sub.chosen_index == 1
+    # indices are positions as the policy returned them, not in preference order
+    assert sub is not None and (sub.original_index, sub.chosen_index) == (1, 0)
     assert "no-delete" in sub.reason and sub.rejected[0]["rule_ids"] == ["no-delete"]
+    assert sub.rejected[0]["index"] == 1
+
+
+def test_numpy_scalar_probabilities_are_numbers(g: Guard) -> None:
+    np = pytest.importorskip("numpy")
+
+    @g.agent
+    def act() -> list:
+        return [(DELETE, np.float32(0.7)), (READ, np.int64(0))]
+
+    out = act()
+    assert out["kind"] == "read" and out.decision.substitution is not None
+    assert out.decision.substitution.rejected[0]["probability"] == pytest.approx(0.7)
+
+
+def test_blocked_names_only_the_denying_rules(g: Guard) -> None:
+    @g.agent
+    def act() -> dict:
+        return DELETE
+
+    with pytest.raises(ActionBlocked) as info:
+        act()
+    denying = [h.rule_id for h in info.value.decision.hits if h.effect == "deny"]
+    assert str(info.value).startswith(f"action blocked by {', '.join(denying)} (decision")
 
 
 def test_no_allowed_alternative_raises_blocked(g: Guard) -> None:
@@ -233,3 +258,13 @@ def test_allowed_is_a_pre_shield(g: Guard) -> None:
         READ,
         {"kind": "pay", "params": {"amount": 1}},
     ]
+
+
+@pytest.mark.parametrize("context", [lambda *a: [1, 2], "text"])
+def test_a_context_that_is_not_a_mapping_is_invalid(g: Guard, context: object) -> None:
+    @g.agent(context=context)
+    def act() -> dict:
+        return READ
+
+    with pytest.raises(InvalidAction, match="context= must give a mapping"):
+        act()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["GuardedAction", "GuardedRanking", "agent", "enforce_proposal", "ranker"]
 
+Candidate = tuple[Any, float, int]  # an alternative, its score, its position as given
 ContextArg = Mapping[str, Any] | Callable[..., Mapping[str, Any] | None] | None
 
 
@@ -221,7 +222,7 @@ def enforce_proposal(
     """Check a proposal (action, alternatives or scores) and return what may run."""
     candidates = _candidates(out, actions)
     decisions: list[Decision] = []
-    for action, _ in candidates:
+    for action, _, _ in candidates:
         decision = guard.evaluate(action, context, policy=policy)
         decisions.append(decision)
         if decision.verdict is not Verdict.DENY:
@@ -235,19 +236,22 @@ def enforce_proposal(
         decision.substitution = _substitution(decisions, candidates, -1)
     decision.explanations = list(explanations)
     if tree is not None and chosen > 0:
-        decision.explanations[0] = _shielded(tree, decisions[:chosen])
+        decision.explanations[0] = _shielded(tree, decisions[:chosen], candidates)
     guard.record(decision, candidates[chosen][0])
     if deferred is not None:
         guard.defer_explanation(decision, deferred)
     return _apply(guard, decision, candidates[0][0])
 
 
-def _shielded(tree: _Tree, denied: list[Decision]) -> dict[str, Any]:
+def _shielded(tree: _Tree, denied: list[Decision], candidates: list[Candidate]) -> dict[str, Any]:
     """Re-explain the tree with the denied root actions shielded by the rules that denied them."""
     from explain import rationale
 
     shield = {
-        tree.order[i]: ", ".join(h.rule_id for h in d.hits if h.effect is Verdict.DENY) or "deny"
+        tree.order[candidates[i][2]]: ", ".join(
+            h.rule_id for h in d.hits if h.effect is Verdict.DENY
+        )
+        or "deny"
         for i, d in enumerate(denied)
     }
     return dict(rationale(tree.source, tree.state, shielded=shield).model_dump(mode="json"))
@@ -267,11 +271,12 @@ def _apply(guard: Guard, decision: Decision, first: Mapping[str, Any]) -> Guarde
 
 
 def _substitution(
-    decisions: list[Decision], candidates: list[tuple[Any, float]], chosen: int
+    decisions: list[Decision], candidates: list[Candidate], chosen: int
 ) -> Substitution:
+    """Indices are the alternatives' positions as the policy gave them (or as declared)."""
     rejected = [
         {
-            "index": i,
+            "index": candidates[i][2],
             "verdict": d.verdict.value,
             "rule_ids": [h.rule_id for h in d.hits if h.effect is Verdict.DENY],
             "probability": candidates[i][1],
@@ -280,20 +285,23 @@ def _substitution(
         if d.verdict is Verdict.DENY
     ]
     rules = ", ".join(sorted({r for row in rejected for r in row["rule_ids"]})) or "default"
+    first = candidates[0][2]
     if chosen < 0:
         reason = f"all {len(candidates)} alternatives were denied ({rules})"
-        return Substitution(original_index=0, chosen_index=-1, reason=reason, rejected=rejected)
+        return Substitution(original_index=first, chosen_index=-1, reason=reason, rejected=rejected)
+    index = candidates[chosen][2]
     reason = (
-        f"first choice denied by {rules}; substituted alternative #{chosen} "
+        f"first choice denied by {rules}; substituted alternative #{index} "
         f"(probability {candidates[chosen][1]:.4g}), the best one not denied"
     )
-    return Substitution(original_index=0, chosen_index=chosen, reason=reason, rejected=rejected)
+    return Substitution(original_index=first, chosen_index=index, reason=reason, rejected=rejected)
 
 
-def _candidates(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> list[tuple[Any, float]]:
-    """Normalise a proposal to [(action, score)] sorted best first (stable for ties)."""
+def _candidates(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> list[Candidate]:
+    """Normalise a proposal to [(action, score, position)] sorted best first (stable for
+    ties), where position is the alternative's index as the policy gave it."""
     if isinstance(out, Mapping | BaseModel):
-        return [(out, 1.0)]
+        return [(out, 1.0, 0)]
     if actions is not None:
         scores = _vector(out)
         if len(scores) != len(actions):
@@ -309,7 +317,8 @@ def _candidates(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> list[t
             "(action, probability) pairs, or scores over declared actions; "
             f"got {type(out).__name__}"
         )
-    return sorted(pairs, key=lambda p: -p[1])
+    ranked = [(action, score, i) for i, (action, score) in enumerate(pairs)]
+    return sorted(ranked, key=lambda p: -p[1])
 
 
 def _pair(pair: Any, i: int) -> tuple[Any, float]:
@@ -329,6 +338,8 @@ def _vector(out: Any) -> list[float]:
 
 
 def _score(value: Any, what: str) -> float:
+    if hasattr(value, "dtype") and hasattr(value, "item"):  # a numpy or torch scalar
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidAction(f"{what} must be a number, got {value!r}")
     if not math.isfinite(value):
@@ -343,9 +354,10 @@ def _plain(action: Any) -> dict[str, Any]:
 
 
 def _context(context: ContextArg, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    if callable(context):
-        return context(*args, **kwargs)
-    return context
+    value = context(*args, **kwargs) if callable(context) else context
+    if value is not None and not isinstance(value, Mapping):
+        raise InvalidAction(f"context= must give a mapping (dict), got {type(value).__name__}")
+    return value
 
 
 def _wrap(func: Callable[..., Any], enforce: Callable[..., Any]) -> Callable[..., Any]:
