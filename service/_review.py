@@ -121,7 +121,12 @@ def resolve(
     """Approve or deny a held action; a second resolution is refused with 409."""
     state = get_state(request)
     record = state.escalations.resolve(
-        decision_id, body.outcome, body.note, body.reviewer or principal.name, principal.tenant
+        decision_id,
+        body.outcome,
+        body.note,
+        body.reviewer or principal.name,
+        principal.tenant,
+        key=principal.name,
     )
     return json_response(record)
 
@@ -157,7 +162,12 @@ def review(
     """Label any decision; the label is itself an audit record (guard.review/v1)."""
     state = get_state(request)
     record = state.label(
-        decision_id, body.label, body.note, body.reviewer or principal.name, principal.tenant
+        decision_id,
+        body.label,
+        body.note,
+        body.reviewer or principal.name,
+        principal.tenant,
+        key=principal.name,
     )
     return json_response(record)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from guard._models import Decision, DecisionEventV1, Verdict
 
@@ -185,7 +185,7 @@ class RankItemIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, Any] = Field(init=False)
 
-    id: str | int
+    id: StrictStr | StrictInt = Field(description="A string or an integer (not a boolean).")
     score: float | None = None
 
 
@@ -352,8 +352,9 @@ class ResolutionOut(BaseModel):
     tenant: str | None
     policy: str | None
     outcome: Literal["approve", "deny"]
-    note: str
-    reviewer: str
+    note: str = Field(description="PII in the note is masked before it is recorded.")
+    reviewer: str = Field(description="The reviewer's name as given (default: the key's name).")
+    key: str | None = Field(default=None, description="The API key that sent the outcome.")
 
 
 class EscalationOut(BaseModel):
@@ -392,8 +393,9 @@ class ReviewOut(BaseModel):
     tenant: str | None
     policy: str | None
     label: Literal["correct", "false_positive", "false_negative"]
-    note: str
-    reviewer: str
+    note: str = Field(description="PII in the note is masked before it is recorded.")
+    reviewer: str = Field(description="The reviewer's name as given (default: the key's name).")
+    key: str | None = Field(default=None, description="The API key that sent the label.")
 
 
 # -- operations -----------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from guard.audit import AuditLog, open_audit
 from guard.policy import load
 from service._auth import KeyStore
 from service._errors import AlreadyResolved, NotEscalated, NotFound
+from service._notes import mask_note
 from service._settings import Settings
 
 if TYPE_CHECKING:
@@ -145,9 +146,18 @@ class ServiceState:
         return self.escalations.decision(decision_id, tenant)
 
     def label(
-        self, decision_id: str, label: str, note: str, reviewer: str, tenant: str | None
+        self,
+        decision_id: str,
+        label: str,
+        note: str,
+        reviewer: str,
+        tenant: str | None,
+        key: str | None = None,
     ) -> dict[str, Any]:
-        """Label a decision (correct, false_positive, false_negative) with a review record."""
+        """Label a decision (correct, false_positive, false_negative) with a review record.
+
+        `reviewer` is the name the reviewer gives; `key` the API key that sent the label.
+        """
         if label not in LABELS:
             raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
         decision = self.decision(decision_id, tenant)
@@ -159,8 +169,9 @@ class ServiceState:
             "tenant": decision.get("tenant"),
             "policy": decision.get("policy"),
             "label": label,
-            "note": note,
+            "note": mask_note(note),
             "reviewer": reviewer,
+            "key": key,
             "decision_verdict": decision.get("verdict"),
         }
         self.audit.append(record)
@@ -277,8 +288,12 @@ class Escalations:
         note: str,
         reviewer: str,
         tenant: str | None,
+        key: str | None = None,
     ) -> dict[str, Any]:
-        """Resolve an escalation once: write the resolution record and wake every waiter."""
+        """Resolve an escalation once: write the resolution record and wake every waiter.
+
+        `reviewer` is the name the reviewer gives; `key` the API key that sent the outcome.
+        """
         if outcome not in ("approve", "deny"):
             raise ValueError(f"unknown outcome {outcome!r}; expected one of approve, deny")
         decision = self.escalated(decision_id, tenant)
@@ -291,8 +306,9 @@ class Escalations:
             "tenant": decision.get("tenant"),
             "policy": decision.get("policy"),
             "outcome": outcome,
-            "note": note,
+            "note": mask_note(note),
             "reviewer": reviewer,
+            "key": key,
         }
         try:
             self._audit.append(record)

@@ -59,6 +59,10 @@ _STATIC_TYPES = {
     ".svg": "image/svg+xml",
 }
 _NOTE_MAX = 2000
+
+
+def _note_too_long(note: str) -> str:
+    return f"The note is {len(note):,} characters long; the limit is {_NOTE_MAX:,}."
 _STATS_CACHE = 64  # filter sets whose counts are kept until the log grows
 _KEY_MAX = 512
 _SECURITY_HEADERS = {
@@ -442,9 +446,16 @@ class _Console:
                 400,
                 f"Unknown label {label!r}; expected one of {', '.join(LABELS)}.",
             )
+        if len(note) > _NOTE_MAX:
+            return self.error(request, viewer, 400, _note_too_long(note))
         try:
             self.state.label(
-                decision_id, label, note[:_NOTE_MAX], viewer.principal.name, viewer.tenant
+                decision_id,
+                label,
+                note,
+                viewer.principal.name,
+                viewer.tenant,
+                key=viewer.principal.name,
             )
         except NotFound:
             return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
@@ -519,13 +530,16 @@ class _Console:
             return self.error(
                 request, viewer, 400, f"Unknown outcome {outcome!r}; expected approve or deny."
             )
+        if len(note) > _NOTE_MAX:
+            return self.error(request, viewer, 400, _note_too_long(note))
         try:
             self.state.escalations.resolve(
                 decision_id,
                 "approve" if outcome == "approve" else "deny",
-                note[:_NOTE_MAX],
+                note,
                 viewer.principal.name,
                 viewer.tenant,
+                key=viewer.principal.name,
             )
         except NotFound:
             return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")

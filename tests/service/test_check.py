@@ -236,3 +236,9 @@ def test_action_and_candidates_together_are_refused(client):
     r = client.post("/v1/check", json=body)
     assert r.status_code == 422
     assert "not both" in r.text
+
+
+@pytest.mark.parametrize("bad", [True, 1.5, None, [1]])
+def test_rank_item_ids_are_strings_or_integers(client, bad):
+    r = client.post("/v1/rank", json={"items": [{"id": bad, "score": 1}]})
+    assert r.status_code == 422, r.text

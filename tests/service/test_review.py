@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -223,3 +224,34 @@ def test_bad_label_is_422_and_unknown_decision_404(client):
     assert r.status_code == 422
     r = client.post("/v1/decisions/nope/review", json={"label": "correct"})
     assert r.status_code == 404
+
+
+def test_notes_lose_their_personal_data_and_the_key_is_recorded(client):
+    held = _held(client)
+    note = "customer Maria Gonzalez at maria.g@gmail.com, card 4111 1111 1111 1111, refund ok"
+    r = client.post(
+        f"/v1/escalations/{held}/resolve",
+        json={"outcome": "approve", "note": note, "reviewer": "ana"},
+    )
+    record = r.json()
+    assert "maria.g@gmail.com" not in record["note"] and "4111" not in record["note"]
+    assert "Maria Gonzalez" not in record["note"] and "refund ok" in record["note"]
+    assert record["reviewer"] == "ana" and record["key"]
+    label = client.post(
+        f"/v1/decisions/{held}/review",
+        json={"label": "correct", "note": "call +1 416 555 0199 or maria.g@gmail.com"},
+    ).json()
+    assert "maria.g@gmail.com" not in label["note"] and label["key"]
+    stored = [
+        s.record for s in client.app.state.guard_state.audit.query(ref_id=held, limit=10).items
+    ]
+    assert stored and all("maria.g@gmail.com" not in json.dumps(r) for r in stored)
+
+
+def test_a_note_that_cannot_be_scanned_is_withheld(monkeypatch):
+    from service import _notes
+
+    masker = _notes.NoteMasker()
+    monkeypatch.setattr(masker, "_get", lambda: (_ for _ in ()).throw(RuntimeError("no NLP")))
+    assert masker("mail me at jo@example.com") == _notes.WITHHELD
+    assert masker("   ") == "   "
