@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import anyio
 from fastapi import Depends, Request
@@ -114,11 +114,12 @@ async def authenticate(
     if credentials is None:
         principal = state.keys.anonymous()
         if principal is None:
-            raise Unauthorized("missing API key; send Authorization: Bearer KEY")
+            await _refuse(request, "missing API key; send Authorization: Bearer KEY")
     else:
         principal = state.keys.authenticate(credentials.credentials)
         if principal is None:
-            raise Unauthorized("invalid API key")
+            await _refuse(request, "invalid API key")
+    assert principal is not None
     request.state.principal = principal
     await _rate_limit(request, principal)
     return principal
@@ -139,6 +140,24 @@ def check_scope(principal: Principal, scopes: tuple[str, ...]) -> Principal:
             details={"needs_any_of": list(scopes)},
         )
     return principal
+
+
+async def _refuse(request: Request, message: str) -> NoReturn:
+    """401, unless this address has sent more requests without a valid key than one key
+    may send in all (429): guessing keys is throttled like using one."""
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        host = request.client.host if request.client else "unknown"
+        key = f"\x00no-key:{host}"  # no key name holds a NUL
+        wait = (
+            await anyio.to_thread.run_sync(limiter.hit, key) if limiter.remote else limiter.hit(key)
+        )
+        if wait is not None:
+            raise RateLimited(
+                f"too many requests without a valid API key from {host}; retry after {wait} s",
+                retry_after=wait,
+            )
+    raise Unauthorized(message)
 
 
 async def _rate_limit(request: Request, principal: Principal) -> None:

@@ -232,3 +232,15 @@ def test_rate_limit_is_429_with_retry_after(make_client, keys_file, raw_keys):
     assert 1 <= int(r.headers["retry-after"]) <= 60
     other = c.post("/v1/check", json={"action": pay(1)}, headers=bearer(raw_keys["globex-agent"]))
     assert other.status_code == 200  # limits are per key
+
+
+def test_guessing_keys_is_throttled_per_address(make_client, keys_file, raw_keys):
+    c = make_client(keys=KeyStore.from_file(keys_file), rate_limit="3/minute")
+    codes = [
+        c.post("/v1/check", json={"action": pay(1)}, headers=bearer(f"guess-{i}")).status_code
+        for i in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]
+    assert c.post("/v1/check", json={"action": pay(1)}).status_code == 429  # no key at all
+    ok = c.post("/v1/check", json={"action": pay(1)}, headers=bearer(raw_keys["acme-agent"]))
+    assert ok.status_code == 200  # a valid key is limited on its own count
