@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from guard._exceptions import AuditTampered, GuardError
+from guard._exceptions import GuardError
 
 app = typer.Typer(
     help="Guardrails for AI agents and rankers.",
@@ -125,24 +125,73 @@ def policy_test(
     raise typer.Exit(0 if ok else 1)
 
 
-@audit_app.command("head")
+# Help with paragraphs: Typer keeps a docstring's line breaks, so each paragraph is one line.
+_HEAD_HELP = (
+    "Print the signed tree head (size, root) and the public key that checks it, as JSON.\n\n"
+    "`signature` is Ed25519 (RFC 8032) over the RFC 8785 (JCS) canonical JSON of "
+    '{"root": root, "size": size, "timestamp": timestamp}, that is the UTF-8 bytes '
+    '{"root":"<hex>","size":<n>,"timestamp":"<iso>"} with no spaces; `public_key` is the '
+    "raw 32-byte Ed25519 key in hex, as GET /v1/audit/head gives it. Any Ed25519 library "
+    "checks it, with no code of ours."
+)
+_VERIFY_HELP = (
+    "Recompute every leaf, root and index column; exit 1 naming the first bad record.\n\n"
+    "The log must also hold every record its own tree state counts, so records deleted "
+    "from the end are caught. Records deleted together with a tree state rewritten to "
+    "match can only be caught against a tree head published before: keep the output of "
+    "`guard audit head` where the log's host cannot change it, and pass it as --against."
+)
+
+
+@audit_app.command("head", help=_HEAD_HELP)
 def audit_head(audit: AuditOpt = DEFAULT_AUDIT) -> None:
-    """Print the signed tree head (size, root) as JSON."""
-    with _open(audit) as log:
-        _print_json(log.head().model_dump(mode="json"))
-
-
-@audit_app.command("verify")
-def audit_verify(audit: AuditOpt = DEFAULT_AUDIT) -> None:
-    """Recompute every leaf and the root; exit 1 naming the first bad record."""
+    """Print the signed tree head and its public key as JSON (see _HEAD_HELP for the bytes)."""
     with _open(audit) as log:
         try:
-            report = log.verify()
-        except AuditTampered as exc:
-            fail(f"audit log tampered: first bad record index {exc.index}: {exc}", 1)
+            head = {**log.head().model_dump(mode="json"), "public_key": log.public_key_hex}
+        except GuardError as exc:
+            fail(str(exc), 1)
+    _print_json(head)
+
+
+@audit_app.command("verify", help=_VERIFY_HELP)
+def audit_verify(
+    audit: AuditOpt = DEFAULT_AUDIT,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            help="Tree head JSON file (as `guard audit head` prints) the log must extend."
+        ),
+    ] = None,
+) -> None:
+    """Verify the whole log, and that it extends a published head (see _VERIFY_HELP)."""
+    head = _read_head(against) if against is not None else None
+    with _open(audit) as log:
+        try:
+            report = log.verify(against=head)
         except GuardError as exc:
             fail(str(exc), 1)
     out.print(f"ok  {report.size} records verified, root {report.root}")
+    if head is not None:
+        out.print(f"ok  extends the tree head of size {head.size} in {against}")
+
+
+def _read_head(path: str) -> Any:
+    from pydantic import ValidationError
+
+    from guard.audit import TreeHead, verify_head
+
+    data = _json_arg(f"@{path}", "--against")
+    try:
+        head = TreeHead.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the head"
+        fail(f"--against {path!r} is not a tree head: {where}: {first['msg']}", 1)
+    key = data.get("public_key")
+    if head.signature is not None and isinstance(key, str) and not verify_head(head, key):
+        fail(f"--against {path!r}: the signature does not match its public_key", 1)
+    return head
 
 
 @audit_app.command("show")
@@ -188,8 +237,8 @@ def demo(
 def _open(url: str) -> Any:
     from guard.audit import open_audit
 
-    try:
-        return open_audit(url)
+    try:  # these commands only read: a mistyped SQLite path must not become a new, empty log
+        return open_audit(url, create=False)
     except GuardError as exc:
         fail(str(exc))
 

@@ -122,10 +122,141 @@ def test_audit_head_verify_show_and_tamper(tmp_path: Path) -> None:
     con.commit()
     con.close()
     bad = guard_cli("audit", "verify", "--audit", url)
-    assert bad.returncode == 1 and "first bad record index 1" in bad.stderr
+    assert bad.returncode == 1 and "tampered at index 1 (record id" in bad.stderr
+    assert bad.stderr.count("index 1") == 1 and bad.stderr.count("tampered") == 1
 
 
-def test_demo_runs_and_prints_summary(tmp_path: Path) -> None:
-    r = guard_cli("demo", "--audit", f"sqlite:///{tmp_path / 'demo.db'}")
-    assert r.returncode == 0, r.stderr
-    assert "marketplace-agent" in r.stdout and "audit log" in r.stdout
+def build_log(path: Path, size: int) -> str:
+    from guard.audit import open_audit
+
+    url = f"sqlite:///{path}"
+    with open_audit(url) as log:
+        log.append_many(
+            [{"id": f"d{n}", "verdict": "allow", "actor": "u1", "n": n} for n in range(size)]
+        )
+    return url
+
+
+def sql(path: Path, *statements: str) -> None:
+    con = sqlite3.connect(path)
+    with con:
+        for statement in statements:
+            con.execute(statement)
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("statement", "needle"),
+    [
+        pytest.param(
+            "DELETE FROM leaves WHERE idx >= 40",
+            "tampered at index 40: records from index 40 on were removed "
+            "(the store's tree state records 78)",
+            id="deleted-tail",
+        ),
+        pytest.param(
+            "DELETE FROM leaves WHERE idx = 77",
+            "tampered at index 77: records from index 77 on were removed",
+            id="deleted-last-row",
+        ),
+        pytest.param(
+            "UPDATE leaves SET verdict = 'deny', actor = 'evil' WHERE idx = 7",
+            "tampered at index 7 (record id 'd7'): its actor column holds 'evil' but the "
+            "record gives 'u1'",
+            id="edited-columns",
+        ),
+    ],
+)
+def test_audit_verify_catches_truncation_and_edited_columns(
+    tmp_path: Path, statement: str, needle: str
+) -> None:
+    url = build_log(tmp_path / "a.db", 78)
+    assert guard_cli("audit", "verify", "--audit", url).returncode == 0
+    sql(tmp_path / "a.db", statement)
+    r = guard_cli("audit", "verify", "--audit", url)
+    assert r.returncode == 1 and r.stdout == ""
+    assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["head"], ["verify"], ["show", "d1"]])
+def test_read_only_audit_commands_refuse_a_missing_sqlite_file(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = tmp_path / "nonexist.db"
+    r = guard_cli("audit", *command, "--audit", f"sqlite:///{path}")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"error: no audit log at {str(path)!r}: the file does not exist"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audit_head_prints_a_public_key_that_checks_it_without_our_code(tmp_path: Path) -> None:
+    import rfc8785
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    url = build_log(tmp_path / "a.db", 5)
+    head = json.loads(guard_cli("audit", "head", "--audit", url).stdout)
+    assert head["size"] == 5 and len(head["public_key"]) == 64
+    signed = rfc8785.dumps({k: head[k] for k in ("size", "root", "timestamp")})
+    assert (
+        signed
+        == json.dumps(
+            {"root": head["root"], "size": 5, "timestamp": head["timestamp"]}, separators=(",", ":")
+        ).encode()
+    )  # what the help says: sorted keys, no spaces
+    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(head["public_key"]))
+    key.verify(bytes.fromhex(head["signature"]), signed)  # raises if it does not check
+    r = guard_cli("audit", "head", "--help")
+    assert "RFC 8785" in r.stdout and "public_key" in r.stdout
+
+
+def test_audit_verify_against_a_published_head(tmp_path: Path) -> None:
+    from guard.audit import CompactRange, leaf_hash
+
+    db = tmp_path / "a.db"
+    url = build_log(db, 10)
+    head = tmp_path / "head.json"
+    head.write_text(guard_cli("audit", "head", "--audit", url).stdout)
+    ok = guard_cli("audit", "verify", "--audit", url, "--against", str(head))
+    assert ok.returncode == 0 and "extends the tree head of size 10" in ok.stdout
+    # Deleting the tail and rewriting the tree state to match leaves nothing to see inside
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT record FROM leaves WHERE idx < 8 ORDER BY idx").fetchall()
+    con.close()
+    frontier = CompactRange()
+    for (data,) in rows:
+        frontier.append(leaf_hash(bytes(data)))
+    sql(
+        db,
+        "DELETE FROM leaves WHERE idx >= 8",
+        f"UPDATE tree_state SET size = 8, frontier = x'{frontier.to_bytes().hex()}'",
+    )
+    assert guard_cli("audit", "verify", "--audit", url).returncode == 0
+    bad = guard_cli("audit", "verify", "--audit", url, "--against", str(head))
+    assert bad.returncode == 1
+    assert "tampered at index 8: records from index 8 on were removed" in bad.stderr
+    assert "(the tree head given records 10)" in bad.stderr
+    assert (
+        "truncat" not in bad.stderr and "--against" in guard_cli("audit", "verify", "--help").stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        pytest.param("{not json", "--against is not valid JSON", id="not-json"),
+        pytest.param('{"size": 1}', "is not a tree head: root: Field required", id="no-root"),
+        pytest.param(
+            '{"size": 1, "root": "00", "timestamp": "t", "signature": "00", "public_key": "11"}',
+            "the signature does not match its public_key",
+            id="bad-signature",
+        ),
+    ],
+)
+def test_audit_verify_against_a_bad_head_file(tmp_path: Path, content: str, needle: str) -> None:
+    url = build_log(tmp_path / "a.db", 2)
+    head = tmp_path / "head.json"
+    head.write_text(content)
+    r = guard_cli("audit", "verify", "--audit", url, "--against", str(head))
+    assert r.returncode != 0 and needle in r.stderr and "Traceback" not in r.stderr

@@ -7,7 +7,7 @@ import base64
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,6 +34,8 @@ from guard.audit._sqlite import SqliteStore
 from guard.audit._store import (
     AuditStore,
     CanonicalRecord,
+    Columns,
+    LeafRow,
     MemoryStore,
     RecordQuery,
     StoredLeaf,
@@ -138,20 +140,25 @@ class Page(_Frozen):
     next_cursor: str | None
 
 
-def open_audit(url: str | None, *, signing_key_path: str | None = None) -> AuditLog:
+def open_audit(
+    url: str | None, *, signing_key_path: str | None = None, create: bool = True
+) -> AuditLog:
     """Open the audit log at `url` (memory:// when None).
 
     SQLite logs sign tree heads with the key at `signing_key_path`, by default the
     database path plus ".key", created on first use; memory and PostgreSQL logs use a
     key made for this process unless a path is given (give every sidecar sharing a
     PostgreSQL log the same key file, so that one public key checks all their heads).
+    With `create=False` a SQLite file that does not exist is an `AuditError` rather than
+    a new, empty log (which would verify): for readers given a path that may be mistyped.
     """
     url = url or "memory://"
     if url == "memory://":
         return AuditLog(MemoryStore(), signing_key_path=signing_key_path)
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         path = url[len("sqlite:///") :]
-        return AuditLog(SqliteStore(path), signing_key_path=signing_key_path or f"{path}.key")
+        store = SqliteStore(path, create=create)
+        return AuditLog(store, signing_key_path=signing_key_path or f"{path}.key")
     if url.startswith(_POSTGRES_SCHEMES):
         from guard.audit._postgres import PostgresStore  # needs the [service] extra
 
@@ -287,19 +294,31 @@ class AuditLog:
             proof=[h.hex() for h in proof],
         )
 
-    def verify(self) -> VerifyReport:
-        """Re-hash every stored record and re-derive every stored root; raise AuditTampered."""
+    def verify(self, against: TreeHead | None = None) -> VerifyReport:
+        """Re-derive every stored hash, root and index column; raise AuditTampered if one differs.
+
+        The log must also still hold, unchanged, every record that its store's tree state
+        (the frontier committed with each append), this `AuditLog` and `against` (a tree
+        head published earlier) have seen. Records deleted from the end together with a
+        tree state rewritten to match are caught only that last way: keep signed heads.
+        """
         with self._tree_lock:  # a snapshot: appends go on while the scan runs
             seen = [] if self._tree is None else self._tree.leaves(0, self._tree.size)
+        # Read before the scan, so that appends committed meanwhile only add leaves after it.
+        claims: dict[int, list[_Claim]] = {}
+        for claim in self._claims(against):
+            claims.setdefault(claim.size, []).append(claim)
         frontier = CompactRange()
-        for leaf in self._scan(0):
-            _check_leaf(leaf, frontier, seen)
+        _check_claims(frontier, claims.get(0, ()))
+        for leaf, columns in self._scan_rows(0):
+            _check_leaf(leaf, columns, frontier, seen)
+            if frontier.size in claims:
+                _check_claims(frontier, claims[frontier.size])
         if frontier.size < len(seen):
-            raise AuditTampered(
-                f"audit log tampered: records from index {frontier.size} on were removed "
-                f"(this log had seen {len(seen)})",
-                index=frontier.size,
-            )
+            _removed(frontier.size, f"this log had seen {len(seen)}")
+        for size in sorted(claims):
+            if frontier.size < size:
+                _removed(frontier.size, f"{claims[size][0].source} records {size}")
         return VerifyReport(size=frontier.size, root=frontier.root().hex())
 
     def query(
@@ -369,6 +388,34 @@ class AuditLog:
             )
         return leaves[0]
 
+    def _claims(self, against: TreeHead | None) -> list[_Claim]:
+        claims: list[_Claim] = []
+        read_frontier: Callable[[], CompactRange] | None = getattr(self._store, "frontier", None)
+        if read_frontier is not None:
+            state = read_frontier()
+            claims.append(_Claim(state.size, state.root(), state.hashes, "the store's tree state"))
+        if against is not None:
+            try:
+                root = bytes.fromhex(against.root)
+            except ValueError:
+                raise AuditError(f"the tree head's root {against.root!r} is not hex") from None
+            if against.size < 0:
+                raise AuditError(f"the tree head's size must be >= 0, got {against.size!r}")
+            claims.append(_Claim(against.size, root, None, "the tree head given"))
+        return claims
+
+    def _scan_rows(self, start: int) -> Iterator[tuple[StoredLeaf, Columns | None]]:
+        """Leaves in log order with their stored index columns, if the store can read them."""
+        read_rows: Callable[[int, int], list[LeafRow]] | None = getattr(
+            self._store, "read_rows", None
+        )
+        if read_rows is None:
+            yield from ((leaf, None) for leaf in self._scan(start))
+            return
+        while chunk := read_rows(start, start + _READ_CHUNK):
+            yield from chunk
+            start = chunk[-1].leaf.index + 1
+
     def _scan(self, start: int) -> Iterator[StoredLeaf]:
         while chunk := self._store.read(start, start + _READ_CHUNK):
             yield from chunk
@@ -416,7 +463,19 @@ def _prepare(record: Mapping[str, Any] | BaseModel) -> CanonicalRecord:
     return CanonicalRecord.describe(payload, parsed["id"], leaf_hash(payload), columns)
 
 
-def _check_leaf(leaf: StoredLeaf, frontier: CompactRange, seen: list[bytes]) -> None:
+@dataclass(frozen=True)
+class _Claim:
+    """A size the log reached and its root then (and frontier, when known), from `source`."""
+
+    size: int
+    root: bytes
+    hashes: list[bytes] | None
+    source: str
+
+
+def _check_leaf(
+    leaf: StoredLeaf, columns: Columns | None, frontier: CompactRange, seen: list[bytes]
+) -> None:
     index = frontier.size
     if leaf.index != index:
         _tampered(index, None, f"it is missing (the next stored index is {leaf.index})")
@@ -428,14 +487,66 @@ def _check_leaf(leaf: StoredLeaf, frontier: CompactRange, seen: list[bytes]) -> 
     frontier.append(computed)
     if frontier.root() != leaf.root_after:
         _tampered(index, leaf.id, "the stored root after it differs from the re-derived tree")
-    if orjson.loads(leaf.record).get("id") != leaf.id:
+    try:
+        record = orjson.loads(leaf.record)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        _tampered(index, leaf.id, "its record is not a JSON object")
+    if record.get("id") != leaf.id:
         _tampered(index, leaf.id, "its id column does not match the id inside the record")
+    if columns is not None:
+        _check_columns(index, leaf.id, record, columns)
+
+
+def _check_columns(index: int, record_id: str, record: Mapping[str, Any], stored: Columns) -> None:
+    """The columns that queries filter on must be the ones the record itself gives."""
+    expected = index_columns(record)
+    if stored == expected:
+        return
+    for name, have, want in zip(Columns._fields, stored, expected, strict=True):
+        if have != want:
+            _tampered(
+                index, record_id, f"its {name} column holds {have!r} but the record gives {want!r}"
+            )
+
+
+def _check_claims(frontier: CompactRange, claims: Iterable[_Claim]) -> None:
+    for claim in claims:
+        if frontier.root() == claim.root:
+            continue
+        # Records outside the first subtree whose hash differs are as the claim has them.
+        start, end = _first_difference(claim.size, frontier.hashes, claim.hashes)
+        raise AuditTampered(
+            f"audit log tampered at index {start}: records {start} to {end - 1} do not hash "
+            f"to what {claim.source} records for size {claim.size}, so one of them was "
+            "rewritten together with every hash after it",
+            index=start,
+        )
+
+
+def _first_difference(size: int, ours: list[bytes], theirs: list[bytes] | None) -> tuple[int, int]:
+    """The leaves under the first frontier subtree that differs (all of them, with no frontier)."""
+    heights = [h for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
+    start = 0
+    for height, mine, claimed in zip(heights, ours, theirs or [], strict=False):
+        if mine != claimed:
+            return start, start + (1 << height)
+        start += 1 << height
+    return 0, size
+
+
+def _removed(index: int, evidence: str) -> NoReturn:
+    raise AuditTampered(
+        f"audit log tampered at index {index}: records from index {index} on were removed "
+        f"({evidence})",
+        index=index,
+    )
 
 
 def _tampered(index: int, record_id: str | None, reason: str) -> NoReturn:
-    raise AuditTampered(
-        f"audit log tampered at index {index} (record id {record_id!r}): {reason}", index=index
-    )
+    which = "" if record_id is None else f" (record id {record_id!r})"
+    raise AuditTampered(f"audit log tampered at index {index}{which}: {reason}", index=index)
 
 
 def _stored(leaf: StoredLeaf) -> StoredRecord:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from guard._exceptions import AuditError, DependencyMissing
 from guard.audit._merkle import CompactRange
 from guard.audit._store import (
+    Columns,
+    LeafRow,
     RecordQuery,
     StoredLeaf,
     build_rows,
@@ -71,6 +74,8 @@ _STATE = sa.Table(
 )
 _C = _LEAVES.c
 _LEAF_COLUMNS = (_C.idx, _C.id, _C.record, _C.leaf_hash, _C.root_after)
+_INDEX_COLUMNS = tuple(_C[name] for name in Columns._fields)
+_STATE_ROW = sa.select(_STATE.c.size, _STATE.c.frontier).where(_STATE.c.id == 0)
 _LOCK_STATE = sa.select(_STATE.c.size, _STATE.c.frontier).where(_STATE.c.id == 0).with_for_update()
 _COPY = "COPY guard_audit_leaves ({}) FROM STDIN (FORMAT BINARY)".format(
     ", ".join(column.name for column in _LEAVES.columns)
@@ -145,6 +150,30 @@ class PostgresStore:
         """Return stored leaf hashes start <= index < end in index order."""
         stmt = sa.select(_C.leaf_hash).where(_C.idx >= start, _C.idx < end).order_by(_C.idx)
         return [bytes(row[0]) for row in self._fetch(stmt)]
+
+    def read_rows(self, start: int, end: int) -> list[LeafRow]:
+        """Return leaves start <= index < end with their index columns as stored."""
+        stmt = (
+            sa.select(*_LEAF_COLUMNS, *_INDEX_COLUMNS)
+            .where(_C.idx >= start, _C.idx < end)
+            .order_by(_C.idx)
+        )
+        rows = [tuple(row) for row in self._fetch(stmt)]
+        return [LeafRow(_leaf(row[:5]), Columns(*row[5:])) for row in rows]
+
+    def frontier(self) -> CompactRange:
+        """Return the size and frontier committed with the last append."""
+        rows = self._fetch(_STATE_ROW)
+        if not rows:
+            raise AuditError(f"audit log {self.url!r} is inconsistent: its tree state row is gone")
+        size, stored = tuple(rows[0])
+        frontier = CompactRange.from_bytes(bytes(stored))
+        if size != frontier.size:
+            raise AuditError(
+                f"audit log {self.url!r} is inconsistent: its tree state says size {size} "
+                f"but holds a frontier of size {frontier.size}"
+            )
+        return frontier
 
     def find(self, record_id: str) -> int | None:
         """Return the index of the record with this id, or None."""
@@ -258,7 +287,7 @@ def _lock_key(schema: str | None) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _leaf(row: sa.Row[Any]) -> StoredLeaf:
+def _leaf(row: Sequence[Any]) -> StoredLeaf:
     index, record_id, record, leaf, root_after = tuple(row)
     return StoredLeaf(int(index), str(record_id), bytes(record), bytes(leaf), bytes(root_after))
 

@@ -12,6 +12,7 @@ from typing import Any
 from guard._exceptions import AuditError
 from guard.audit._merkle import CompactRange
 from guard.audit._store import (
+    Columns,
     LeafRow,
     RecordQuery,
     StoredLeaf,
@@ -76,6 +77,7 @@ _SAVE_FRONTIER = (
     " ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier"
 )
 _LEAF_COLUMNS = "idx, id, record, leaf_hash, root_after"
+_INDEX_COLUMNS = ", ".join(Columns._fields)
 # The WAL is copied into the database file by `after_commit`, once this many bytes of
 # records were appended since the last time, rather than by SQLite inside a commit that
 # callers wait for. SQLite's own checkpoint stays on, at a larger size, for callers that
@@ -105,24 +107,39 @@ class SqliteStore:
 
     WAL with synchronous=NORMAL survives a killed process: a commit is in the WAL before
     `append` returns. Each append runs in BEGIN IMMEDIATE and reads the size and frontier
-    inside it, so several processes can append to the same file.
+    inside it, so several processes can append to the same file. With `create=False`
+    a missing file is an `AuditError` rather than a new, empty log, and the schema is
+    left as it is: what a reader that was given a mistyped path needs.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise AuditError(f"no audit log at {str(self.path)!r}: the file does not exist")
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._writer = self._connect()
-        self._reader = self._connect()
+        self._writer = self._connect(create)
+        try:
+            self._reader = self._connect(create)
+        except AuditError:
+            self._writer.close()
+            raise
         self._unchecked = 0  # bytes of records appended since the last checkpoint
         try:
             self._writer.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
-            with self._transaction():
-                for statement in _SCHEMA:
-                    self._writer.execute(statement)
+            if create:
+                with self._transaction():
+                    for statement in _SCHEMA:
+                        self._writer.execute(statement)
+            else:
+                self._check_schema()
         except sqlite3.Error as exc:
             self.close()
-            raise AuditError(f"could not create the audit log {str(self.path)!r}: {exc}") from exc
+            what = "create" if create else "open"
+            raise AuditError(f"could not {what} the audit log {str(self.path)!r}: {exc}") from exc
+        except AuditError:
+            self.close()
+            raise
 
     def append(self, records: list[bytes]) -> list[int]:
         """Commit records as new leaves in one transaction and return their indexes."""
@@ -171,6 +188,29 @@ class SqliteStore:
         sql = "SELECT leaf_hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx"
         return [bytes(row[0]) for row in self._fetch(sql, (start, end))]
 
+    def read_rows(self, start: int, end: int) -> list[LeafRow]:
+        """Return leaves start <= index < end with their index columns as stored."""
+        sql = (
+            f"SELECT {_LEAF_COLUMNS}, {_INDEX_COLUMNS} FROM leaves"
+            " WHERE idx >= ? AND idx < ? ORDER BY idx"
+        )
+        rows = self._fetch(sql, (start, end))
+        return [LeafRow(_leaf(row[:5]), Columns(*row[5:])) for row in rows]
+
+    def frontier(self) -> CompactRange:
+        """Return the size and frontier committed with the last append (empty before any)."""
+        rows = self._fetch("SELECT size, frontier FROM tree_state WHERE id = 0", ())
+        if not rows:
+            return CompactRange()
+        size, stored = rows[0]
+        frontier = CompactRange.from_bytes(bytes(stored))
+        if size != frontier.size:
+            raise AuditError(
+                f"audit log {str(self.path)!r} is inconsistent: its tree state says size "
+                f"{size!r} but holds a frontier of size {frontier.size}"
+            )
+        return frontier
+
     def find(self, record_id: str) -> int | None:
         """Return the index of the record with this id, or None."""
         rows = self._fetch("SELECT idx FROM leaves WHERE id = ?", (record_id,))
@@ -192,17 +232,29 @@ class SqliteStore:
             self._writer.close()
             self._reader.close()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, create: bool) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                target, uri = str(self.path), False
+            else:  # mode=rw: a file deleted since the check above is not made again
+                target, uri = f"{self.path.resolve().as_uri()}?mode=rw", True
             conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                target, timeout=30.0, isolation_level=None, check_same_thread=False, uri=uri
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(f"could not open the audit log {str(self.path)!r}: {exc}") from exc
         return conn
+
+    def _check_schema(self) -> None:
+        names = {row[0] for row in self._fetch("SELECT name FROM sqlite_master", ())}
+        missing = sorted({"leaves", "tree_state"} - names)
+        if missing:
+            raise AuditError(
+                f"{str(self.path)!r} is not an audit log: it has no {' or '.join(missing)} table"
+            )
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

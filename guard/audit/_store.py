@@ -106,7 +106,11 @@ class AuditStore(Protocol):
 
     A store may also define `after_commit()`, which `AuditLog` calls from its writer
     thread after each commit's callers have their answer: the place for upkeep that need
-    not delay them (the SQLite store checkpoints its WAL there).
+    not delay them (the SQLite store checkpoints its WAL there). Two more optional
+    methods let `AuditLog.verify` check more than the leaves: `frontier()`, the
+    `CompactRange` committed with the last append (so a deleted tail shows), and
+    `read_rows(start, end)`, `read` plus each leaf's index columns as stored (so an
+    edited column, which `query` would trust, shows). The stores here define all three.
 
     The other methods read. They return rows as stored, never renumbered or repaired,
     because `AuditLog.verify` relies on seeing gaps and edits; `query` must mean what
@@ -339,6 +343,18 @@ class MemoryStore:
             if matches(self._columns[index], filters):
                 found.append(self._leaves[index])
         return found
+
+    def read_rows(self, start: int, end: int) -> list[LeafRow]:
+        """Return leaves start <= index < end with their index columns as stored."""
+        lo, hi = max(start, 0), max(end, 0)
+        with self._lock:  # leaves and columns grow one after the other
+            leaves, columns = self._leaves[lo:hi], self._columns[lo:hi]
+        return [LeafRow(leaf, cols) for leaf, cols in zip(leaves, columns, strict=True)]
+
+    def frontier(self) -> CompactRange:
+        """Return the size and frontier committed with the last append."""
+        with self._lock:
+            return CompactRange(self._frontier.size, self._frontier.hashes)
 
     def close(self) -> None:
         """Nothing to release."""

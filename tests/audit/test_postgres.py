@@ -20,17 +20,18 @@ from typing import Any
 import pytest
 
 from guard._exceptions import AuditError, AuditTampered, DependencyMissing
-from guard.audit import AuditLog, CompactRange, TreeHead, leaf_hash, open_audit, verify_head
+from guard.audit import AuditLog, TreeHead, open_audit, verify_head
 from tests.audit.conftest import libpq_url, with_search_path
 from tests.audit.test_durability import CHILD as KILL_CHILD
-from tests.audit.test_tamper import EDITS, FORGED, record
+from tests.audit.test_tamper import EDITS, record, rewrites, truncation
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"guard_alembic_version", "guard_audit_leaves", "guard_audit_tree_state"}
 
 
 def admin(server: str, schema: str, *statements: tuple[str, tuple[Any, ...]]) -> list[Any]:
-    """Run SQL (SQLite-style `?` placeholders, `leaves` table) in `schema`; return the last rows."""
+    """Run SQL (SQLite-style: `?` placeholders, `leaves` and `tree_state` tables) in `schema`;
+    return the last rows."""
     import psycopg
 
     rows: list[Any] = []
@@ -38,6 +39,7 @@ def admin(server: str, schema: str, *statements: tuple[str, tuple[Any, ...]]) ->
         conn.execute(f'SET search_path TO "{schema}"')
         for sql, params in statements:
             sql = sql.replace(" leaves", " guard_audit_leaves").replace("?", "%s")
+            sql = sql.replace(" tree_state", " guard_audit_tree_state")
             cursor = conn.execute(sql, params)
             rows = cursor.fetchall() if cursor.description else []
     return rows
@@ -214,24 +216,28 @@ def test_a_consistent_rewrite_is_caught_by_an_earlier_head(
     with open_audit(postgres_url) as watcher:
         old_head = watcher.head()
         rows = admin(postgres_server, postgres_schema, ("SELECT idx, record FROM leaves", ()))
-        frontier = CompactRange()
-        updates = []
-        for index, data in sorted(rows):
-            data = FORGED if index == 4 else bytes(data)
-            frontier.append(leaf_hash(data))
-            updates.append(
-                (
-                    "UPDATE leaves SET record = ?, leaf_hash = ?, root_after = ? WHERE idx = ?",
-                    (data, leaf_hash(data), frontier.root(), index),
-                )
-            )
-        admin(postgres_server, postgres_schema, *updates)
+        admin(postgres_server, postgres_schema, *rewrites(rows, 4, tree_state=True))
         with pytest.raises(AuditTampered, match="differs from the one this log saw before") as e:
             watcher.verify()
         assert e.value.index == 4
     with open_audit(postgres_url) as fresh:
         fresh.verify()  # self-consistent again: only a remembered head can tell
         assert fresh.consistency(old_head.size, 10).first_root != old_head.root
+        with pytest.raises(AuditTampered, match="do not hash to what the tree head given") as e:
+            fresh.verify(against=old_head)
+        assert e.value.index == 0
+
+
+def test_a_rewrite_that_leaves_the_tree_state_is_caught(
+    postgres_server: str, postgres_schema: str, postgres_url: str
+) -> None:
+    build(postgres_url)
+    rows = admin(postgres_server, postgres_schema, ("SELECT idx, record FROM leaves", ()))
+    admin(postgres_server, postgres_schema, *rewrites(rows, 9, tree_state=False))
+    with open_audit(postgres_url) as fresh, pytest.raises(AuditTampered) as e:
+        fresh.verify()
+    assert e.value.index == 8
+    assert "records 8 to 9 do not hash to what the store's tree state records" in str(e.value)
 
 
 def test_a_truncated_tail_is_caught_by_a_log_that_saw_it(
@@ -244,6 +250,50 @@ def test_a_truncated_tail_is_caught_by_a_log_that_saw_it(
         with pytest.raises(AuditTampered, match="records from index 8 on were removed") as e:
             watcher.verify()
         assert e.value.index == 8
+
+
+def test_a_truncated_tail_is_caught_by_the_tree_state_in_a_new_process(
+    postgres_server: str, postgres_schema: str, postgres_url: str
+) -> None:
+    build(postgres_url, size=78)
+    admin(postgres_server, postgres_schema, ("DELETE FROM leaves WHERE idx >= 40", ()))
+    with open_audit(postgres_url) as fresh, pytest.raises(AuditTampered) as e:
+        fresh.verify()
+    assert e.value.index == 40
+    assert "the store's tree state records 78" in str(e.value)
+
+
+def test_a_tree_state_whose_size_disagrees_with_its_frontier_is_an_error(
+    postgres_server: str, postgres_schema: str, postgres_url: str
+) -> None:
+    build(postgres_url)
+    admin(
+        postgres_server,
+        postgres_schema,
+        ("DELETE FROM leaves WHERE idx >= 8", ()),
+        ("UPDATE tree_state SET size = 8 WHERE id = 0", ()),
+    )
+    with open_audit(postgres_url) as fresh, pytest.raises(AuditError, match="inconsistent"):
+        fresh.verify()
+
+
+def test_a_tail_deleted_with_its_tree_state_is_caught_only_by_a_published_head(
+    postgres_server: str, postgres_schema: str, postgres_url: str
+) -> None:
+    build(postgres_url)
+    with open_audit(postgres_url) as log:
+        published = log.head()
+    rows = admin(postgres_server, postgres_schema, ("SELECT idx, record FROM leaves", ()))
+    admin(postgres_server, postgres_schema, *truncation(rows, 8))
+    with open_audit(postgres_url) as fresh:
+        assert fresh.verify().size == 8  # nothing in the store itself tells
+        with pytest.raises(AuditTampered, match="the tree head given records 10") as e:
+            fresh.verify(against=published)
+        assert e.value.index == 8
+    state = admin(postgres_server, postgres_schema, ("SELECT id, size FROM tree_state", ()))
+    assert state == [(0, 8)]  # the one row is still there, and appends go on from it
+    with open_audit(postgres_url) as log:
+        assert log.append(record(8)).index == 8
 
 
 # -- several writers ------------------------------------------------------------------------

@@ -93,6 +93,22 @@ def test_append_assigns_consecutive_indexes_and_roots(store: AuditStore) -> None
     assert store.find("nope") is None
 
 
+def test_read_rows_and_frontier_give_what_was_committed(store: AuditStore) -> None:
+    assert store.frontier().size == 0  # type: ignore[attr-defined]
+    assert store.read_rows(0, 10) == []  # type: ignore[attr-defined]
+    records = [
+        decision(0),
+        decision(1, verdict="deny", hits=[hit("r1")], shadow=shadow(agrees=False)),
+        {"schema_version": "guard.resolution/v1", "id": "x", "decision_id": "d0", "n": 3},
+    ]
+    put(store, *records)
+    rows = store.read_rows(1, 10)  # type: ignore[attr-defined]
+    assert [row.leaf for row in rows] == store.read(1, 10)
+    assert [row.columns for row in rows] == [index_columns(r) for r in records[1:]]
+    frontier = store.frontier()  # type: ignore[attr-defined]
+    assert frontier.size == 3 and frontier.root() == store.read(2, 3)[0].root_after
+
+
 @pytest.mark.parametrize(
     ("batch", "message"),
     [

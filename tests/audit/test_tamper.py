@@ -4,17 +4,23 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
-from guard._exceptions import AuditTampered
-from guard.audit import CompactRange, canonical_json, leaf_hash, open_audit
+from guard._exceptions import AuditError, AuditTampered
+from guard.audit import AuditLog, CompactRange, MemoryStore, canonical_json, leaf_hash, open_audit
+from guard.audit._store import index_columns
 
 
 def record(n: int, verdict: str = "deny") -> dict[str, Any]:
     return {"schema_version": "guard.decision/v1", "id": f"d{n}", "verdict": verdict, "n": n}
 
 
-FORGED = canonical_json(record(4, verdict="allow"))
+def forged(n: int) -> bytes:
+    return canonical_json(record(n, verdict="allow"))
+
+
+FORGED = forged(4)
 
 
 def build(tmp_path: Path, size: int = 10) -> str:
@@ -32,20 +38,52 @@ def edit(tmp_path: Path, *statements: tuple[str, tuple[Any, ...]]) -> None:
     conn.close()
 
 
-def rewrite_from(tmp_path: Path, start: int) -> None:
-    """Rewrite record `start` and recompute every later hash: what a careful attacker does."""
+def rewrite_from(tmp_path: Path, start: int, *, tree_state: bool = True) -> None:
+    """Rewrite record `start`, its index columns and every later hash, and (unless told not
+    to) the tree state: what a careful attacker with write access does."""
     conn = sqlite3.connect(tmp_path / "audit.db")
-    frontier = CompactRange()
     with conn:
         rows = conn.execute("SELECT idx, record FROM leaves ORDER BY idx").fetchall()
-        for index, data in rows:
-            data = FORGED if index == start else bytes(data)
-            frontier.append(leaf_hash(data))
-            conn.execute(
+        for sql, params in rewrites(rows, start, tree_state=tree_state):
+            conn.execute(sql, params)
+    conn.close()
+
+
+def rewrites(
+    rows: list[tuple[int, bytes]], start: int, *, tree_state: bool
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """Statements (`?` placeholders) that replace record `start` with a forgery, consistently."""
+    frontier = CompactRange()
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    for index, data in sorted(rows):
+        data = forged(start) if index == start else bytes(data)
+        frontier.append(leaf_hash(data))
+        statements.append(
+            (
                 "UPDATE leaves SET record = ?, leaf_hash = ?, root_after = ? WHERE idx = ?",
                 (data, leaf_hash(data), frontier.root(), index),
             )
-    conn.close()
+        )
+    verdict = index_columns(orjson.loads(forged(start))).verdict
+    statements.append(("UPDATE leaves SET verdict = ? WHERE idx = ?", (verdict, start)))
+    if tree_state:
+        statements.append(state_update(frontier))
+    return statements
+
+
+def truncation(rows: list[tuple[int, bytes]], size: int) -> list[tuple[str, tuple[Any, ...]]]:
+    """Delete the leaves from `size` on and write the tree state of what is left."""
+    frontier = CompactRange()
+    for _, data in sorted(rows)[:size]:
+        frontier.append(leaf_hash(bytes(data)))
+    return [("DELETE FROM leaves WHERE idx >= ?", (size,)), state_update(frontier)]
+
+
+def state_update(frontier: CompactRange) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "UPDATE tree_state SET size = ?, frontier = ? WHERE id = 0",
+        (frontier.size, frontier.to_bytes()),
+    )
 
 
 # Direct edits of the leaves table (SQLite placeholders): the first index that verify() must
@@ -93,6 +131,60 @@ EDITS = [
         id="id-column",
     ),
     pytest.param(
+        [("UPDATE leaves SET verdict = 'allow', actor = 'evil' WHERE idx = 7", ())],
+        7,
+        "its actor column holds 'evil' but the record gives None",
+        id="verdict-and-actor-columns",
+    ),
+    pytest.param(
+        [("UPDATE leaves SET verdict = 'allow' WHERE idx = 3", ())],
+        3,
+        "its verdict column holds 'allow' but the record gives 'deny'",
+        id="verdict-column",
+    ),
+    pytest.param(
+        [("UPDATE leaves SET rule_ids = ' r1 ' WHERE idx = 5", ())],
+        5,
+        "its rule_ids column holds ' r1 ' but the record gives None",
+        id="rule-ids-column",
+    ),
+    pytest.param(
+        [("UPDATE leaves SET shadow_disagrees = 1 WHERE idx = 2", ())],
+        2,
+        "its shadow_disagrees column holds 1 but the record gives None",
+        id="shadow-column",
+    ),
+    pytest.param(
+        [("UPDATE leaves SET record_type = NULL WHERE idx = 0", ())],
+        0,
+        "its record_type column holds None but the record gives 'guard.decision/v1'",
+        id="record-type-column",
+    ),
+    pytest.param(
+        [("UPDATE leaves SET time = '2030-01-01' WHERE idx = 9", ())],
+        9,
+        "its time column holds '2030-01-01' but the record gives None",
+        id="time-column",
+    ),
+    pytest.param(
+        [("DELETE FROM leaves WHERE idx >= 8", ())],
+        8,
+        "records from index 8 on were removed (the store's tree state records 10)",
+        id="deleted-tail",
+    ),
+    pytest.param(
+        [("DELETE FROM leaves WHERE idx = 9", ())],
+        9,
+        "records from index 9 on were removed (the store's tree state records 10)",
+        id="deleted-last-row",
+    ),
+    pytest.param(
+        [("DELETE FROM leaves", ())],
+        0,
+        "records from index 0 on were removed (the store's tree state records 10)",
+        id="deleted-everything",
+    ),
+    pytest.param(
         [
             ("UPDATE leaves SET record = ? WHERE idx = 7", (b"{}",)),
             ("UPDATE leaves SET leaf_hash = ? WHERE idx = 5", (b"\x03" * 32,)),
@@ -136,6 +228,27 @@ def test_a_consistent_rewrite_is_caught_by_an_earlier_head(tmp_path: Path) -> No
         fresh.verify()  # self-consistent again: only a remembered head can tell
         assert fresh.head().root != old_head.root
         assert fresh.consistency(old_head.size, 10).first_root != old_head.root
+        with pytest.raises(AuditTampered, match="do not hash to what the tree head given") as e:
+            fresh.verify(against=old_head)
+        assert e.value.index == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "index", "span"),
+    [
+        pytest.param(4, 0, "records 0 to 7", id="in-the-first-subtree"),
+        pytest.param(9, 8, "records 8 to 9", id="in-the-last-subtree"),
+    ],
+)
+def test_a_rewrite_that_leaves_the_tree_state_is_caught(
+    tmp_path: Path, start: int, index: int, span: str
+) -> None:
+    url = build(tmp_path)
+    rewrite_from(tmp_path, start, tree_state=False)
+    with open_audit(url) as fresh, pytest.raises(AuditTampered) as e:
+        fresh.verify()
+    assert e.value.index == index
+    assert f"{span} do not hash to what the store's tree state records for size 10" in str(e.value)
 
 
 def test_a_truncated_tail_is_caught_by_a_log_that_saw_it(tmp_path: Path) -> None:
@@ -146,3 +259,120 @@ def test_a_truncated_tail_is_caught_by_a_log_that_saw_it(tmp_path: Path) -> None
         with pytest.raises(AuditTampered, match="records from index 8 on were removed") as e:
             watcher.verify()
         assert e.value.index == 8
+
+
+def test_a_truncated_tail_is_caught_by_the_tree_state_in_a_new_process(tmp_path: Path) -> None:
+    url = build(tmp_path, size=78)  # the tester's case: 78 records, 40 left
+    edit(tmp_path, ("DELETE FROM leaves WHERE idx >= 40", ()))
+    with open_audit(url) as fresh, pytest.raises(AuditTampered) as e:
+        fresh.verify()
+    assert e.value.index == 40
+    assert "records from index 40 on were removed (the store's tree state records 78)" in str(
+        e.value
+    )
+
+
+def test_a_tree_state_whose_size_disagrees_with_its_frontier_is_an_error(tmp_path: Path) -> None:
+    url = build(tmp_path)
+    edit(
+        tmp_path,
+        ("DELETE FROM leaves WHERE idx >= 8", ()),
+        ("UPDATE tree_state SET size = 8 WHERE id = 0", ()),
+    )
+    with open_audit(url) as fresh, pytest.raises(AuditError, match="inconsistent: its tree state"):
+        fresh.verify()
+
+
+def test_a_tail_deleted_with_its_tree_state_is_caught_only_by_a_published_head(
+    tmp_path: Path,
+) -> None:
+    url = build(tmp_path)
+    with open_audit(url) as log:
+        published = log.head()
+    conn = sqlite3.connect(tmp_path / "audit.db")
+    with conn:
+        for sql, params in truncation(conn.execute("SELECT idx, record FROM leaves").fetchall(), 8):
+            conn.execute(sql, params)
+    conn.close()
+    with open_audit(url) as fresh:
+        assert fresh.verify().size == 8  # nothing in the store itself tells
+        with pytest.raises(AuditTampered, match="the tree head given records 10") as e:
+            fresh.verify(against=published)
+        assert e.value.index == 8
+
+
+def test_verify_against_earlier_heads_of_the_same_log(tmp_path: Path) -> None:
+    url = build(tmp_path, size=0)
+    with open_audit(url) as log:
+        heads = [log.head()]
+        for n in range(7):
+            log.append(record(n))
+            heads.append(log.head(sign=False))
+        for head in heads:
+            assert log.verify(against=head).size == 7
+        other = heads[3].model_copy(update={"root": heads[4].root})
+        with pytest.raises(AuditTampered, match="records 0 to 2 do not hash") as e:
+            log.verify(against=other)
+        assert e.value.index == 0
+        with pytest.raises(AuditError, match="root 'zz' is not hex"):
+            log.verify(against=heads[0].model_copy(update={"root": "zz"}))
+
+
+def test_the_memory_store_checks_its_columns_and_frontier() -> None:
+    store = MemoryStore()
+    with AuditLog(store) as log:
+        log.append_many([record(n) for n in range(10)])
+        assert log.verify().size == 10
+        store._columns[6] = store._columns[6]._replace(verdict="allow")
+        with pytest.raises(AuditTampered, match="its verdict column holds 'allow'") as e:
+            log.verify()
+        assert e.value.index == 6
+    store = MemoryStore()
+    store.append([canonical_json(record(n)) for n in range(10)])
+    del store._leaves[8:], store._columns[8:]
+    with AuditLog(store) as fresh, pytest.raises(AuditTampered) as e:
+        fresh.verify()
+    assert e.value.index == 8
+
+
+def test_a_missing_file_is_an_error_for_readers_and_a_new_log_for_writers(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "typo.db"
+    with pytest.raises(AuditError, match=r"no audit log at '.*typo\.db': the file does not exist"):
+        open_audit(f"sqlite:///{path}", create=False)
+    assert not path.exists() and not path.parent.exists()
+    with open_audit(f"sqlite:///{path}") as log:  # writers still create it
+        log.append(record(0))
+    with open_audit(f"sqlite:///{path}", create=False) as log:
+        assert log.verify().size == 1
+
+
+def test_a_file_that_is_not_an_audit_log_is_refused_by_readers(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(AuditError, match="is not an audit log: it has no leaves or tree_state"):
+        open_audit(f"sqlite:///{other}", create=False)
+    names = sqlite3.connect(other).execute("SELECT name FROM sqlite_master").fetchall()
+    assert names == [("t",)]  # left as it was
+
+
+def test_a_record_that_is_not_a_json_object_with_consistent_hashes(tmp_path: Path) -> None:
+    url = build(tmp_path, size=3)
+    conn = sqlite3.connect(tmp_path / "audit.db")
+    rows = conn.execute("SELECT idx, record FROM leaves ORDER BY idx").fetchall()
+    conn.close()
+    frontier, statements = CompactRange(), []
+    for index, data in rows:
+        data = b"[1]" if index == 1 else bytes(data)
+        frontier.append(leaf_hash(data))
+        statements.append(
+            (
+                "UPDATE leaves SET record = ?, leaf_hash = ?, root_after = ? WHERE idx = ?",
+                (data, leaf_hash(data), frontier.root(), index),
+            )
+        )
+    edit(tmp_path, *statements, state_update(frontier))
+    with open_audit(url) as fresh, pytest.raises(AuditTampered, match="not a JSON object") as e:
+        fresh.verify()
+    assert e.value.index == 1
