@@ -81,15 +81,67 @@ def check(
 def policy_lint(
     path: Annotated[str, typer.Argument(help="Pack file, folder or shipped name.")],
 ) -> None:
-    """Load and compile packs; report the first error with file, line and column."""
+    """Load and compile packs, PII settings included; report the first error with its position."""
     from guard.policy import load
 
     try:
         packs = load(path)
+        for pack in packs:
+            _lint_pii(pack)
     except GuardError as exc:
         fail(str(exc), 1)
     for pack in packs:
         out.print(f"ok  {pack.name} v{pack.version}  {len(pack.rules)} rules  {pack.digest[:19]}")
+
+
+def _lint_pii(pack: Any) -> None:
+    """Raise the PolicyError that building the pack's PII scanner would, with its position."""
+    if pack.pii is None:
+        return
+    from guard._exceptions import DependencyMissing, PolicyError
+
+    try:
+        from guard.detect import NER_ENTITIES, PiiConfigError
+        from guard.detect._engine import detector_for
+
+        detector = detector_for(pack.pii)  # what PiiScanner uses: builds custom recognizers
+    except (ImportError, DependencyMissing) as exc:  # a guard would run without PII detection
+        err.print(f"note: {pack.name}: PII settings not checked: {exc}", highlight=False)
+        return
+    except PiiConfigError as exc:
+        line, column = _yaml_position(pack.source, ("pii", "recognizers"))
+        raise PolicyError(exc.reason, file=pack.path, line=line, column=column) from None
+    try:  # the check PiiScanner makes; NER entities are known without loading a model
+        detector.prepare(set(pack.pii.entities) - NER_ENTITIES)
+    except PiiConfigError as exc:
+        entities = list(pack.pii.entities)
+        bad = [i for i, e in enumerate(entities) if e not in detector.supported_entities]
+        line, column = _yaml_position(pack.source, ("pii", "entities", *bad[:1]))
+        raise PolicyError(exc.reason, file=pack.path, line=line, column=column) from None
+
+
+def _yaml_position(source: str, path: tuple[str | int, ...]) -> tuple[int | None, int | None]:
+    """Line and column of the deepest node along `path` in a YAML document (1-based)."""
+    import yaml
+
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None, None
+    found = node
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            node = node.value[step] if step < len(node.value) else None
+        else:
+            node = None
+        if node is None:
+            break
+        found = node
+    if found is None:
+        return None, None
+    return found.start_mark.line + 1, found.start_mark.column + 1
 
 
 @policy_app.command("test")

@@ -260,3 +260,25 @@ def test_audit_verify_against_a_bad_head_file(tmp_path: Path, content: str, need
     head.write_text(content)
     r = guard_cli("audit", "verify", "--audit", url, "--against", str(head))
     assert r.returncode != 0 and needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_policy_lint_reports_an_unknown_pii_entity(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\nversion: 1\npii:\n  entities: [EMAIL_ADDRESS, EMAIL]\n"
+        "  fields: [params.message]\nrules:\n  - id: x\n    when: params.n > 1\n"
+    )
+    r = guard_cli("policy", "lint", str(bad))
+    assert r.returncode == 1 and "ok" not in r.stdout
+    assert "unknown PII entity 'EMAIL'; expected one of" in r.stderr
+    assert f"({bad}:4:29)" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    check = guard_cli("check", "--policy", str(bad), "--action", '{"kind": "k"}')
+    assert check.returncode != 0 and "unknown PII entity 'EMAIL'" in check.stderr
+    bad.write_text(bad.read_text().replace(", EMAIL]", ", PERSON]"))
+    assert guard_cli("policy", "lint", str(bad)).returncode == 0
+
+
+def test_demo_runs_and_prints_summary(tmp_path: Path) -> None:
+    r = guard_cli("demo", "--audit", f"sqlite:///{tmp_path / 'demo.db'}")
+    assert r.returncode == 0, r.stderr
+    assert "marketplace-agent" in r.stdout and "audit log" in r.stdout
