@@ -101,6 +101,8 @@ class Filters:
                     "(expected YYYY-MM-DDTHH:MM, UTC)"
                 )
                 values[name] = ""
+        if values["disagree"] not in ("", "1", "on", "true", "0", "off", "false"):
+            errors.append(f"disagree {values['disagree']!r} is not a switch (expected on or off)")
         values["disagree"] = "1" if values["disagree"] in ("1", "on", "true") else ""
         return cls(**values), errors
 

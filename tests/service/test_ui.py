@@ -850,6 +850,8 @@ def test_timeline_buckets_cover_the_window():
         pytest.param({"verdict": "block"}, 1, id="bad-verdict"),
         pytest.param({"label": "meh", "last": "2y"}, 2, id="bad-label-and-last"),
         pytest.param({"until": "2030-13-01T00:00"}, 1, id="bad-date"),
+        pytest.param({"disagree": "on"}, 0, id="disagree-on"),
+        pytest.param({"disagree": "bogus"}, 1, id="bad-disagree"),
     ],
 )
 def test_filters_validate_their_values(params, errors):
