@@ -714,12 +714,13 @@ _NO_SCAN = _Scan(None, None, None, "")
 
 
 def _wrap(scan: PiiScan) -> _Scan:
-    # Fields that errored are left out, so `pii.in_field` on them fails closed.
+    # Places that could not be scanned make `pii.*` raise (they are incomplete, not clean).
     report = scan.report
     view = PiiView(
         scan.findings,
         frozenset(report.entities_scanned),
         fields=[*report.fields_scanned, *report.fields_missing],
+        incomplete=report.field_errors,
     )
     return _Scan(scan, view, scan.report, "")
 

@@ -6,6 +6,11 @@ JSON expansion is on, a string whose text is a JSON object or array is expanded 
 string leaves, reported as `params.args$.body`, `params.args$.items[2].text`; a key that
 is not a plain name is quoted: `params.args$["e-mail address"]`.
 
+A field that holds a list or an object is scanned leaf by leaf, like an expanded JSON
+document: `params.message[0]`, `params.message.inner`. Numbers are scanned as the text
+they print as (a phone number is often sent as one); booleans and nulls inside a list or
+object carry no text and are skipped.
+
 Unlike a lookup that silently skips what it cannot reach, `resolve` yields one outcome
 per place: a text to scan, a missing field, or an error saying why it cannot be scanned.
 """
@@ -41,6 +46,7 @@ Step = str | int | None | _JsonStep  # None stands for `[*]`
 Concrete = tuple[str | int | _JsonStep, ...]
 
 MAX_JSON_DEPTH = 4  # JSON strings inside JSON strings, at most this deep
+MAX_PATH_STEPS = 300  # lists and objects inside a field (actions nest at most 254 deep)
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
@@ -209,38 +215,73 @@ def _leaf(
         if expand_json and not too_big and depth < MAX_JSON_DEPTH and _looks_like_json(value):
             ok, doc, _ = _load_json(value)
             if ok and isinstance(doc, dict | list):
-                _push_json_leaves(doc, (*done, JSON), depth + 1, len(steps), stack)
+                if not _push_children(doc, (*done, JSON), depth + 1, len(steps), stack):
+                    yield Problem(done, "missing", "holds no text")
                 return
         yield Target(done, value)
     elif value is None:
         yield Problem(done, "missing", "is null")
+    elif isinstance(value, Mapping | list | tuple):
+        if len(done) > MAX_PATH_STEPS:
+            yield Problem(done, "error", f"nested more than {MAX_PATH_STEPS} levels deep")
+        elif not _push_children(value, done, depth, len(steps), stack):
+            yield Problem(done, "missing", "holds no text")
     else:
-        yield Problem(done, "error", f"expected a string, got {_type(value)}")
+        text = leaf_text(value)
+        if text is None:
+            yield Problem(done, "error", f"expected text, got {_type(value)}")
+        else:
+            yield Target(done, text)
 
 
-def _push_json_leaves(
-    doc: Any,
+def leaf_text(value: Any) -> str | None:
+    """The text a scalar leaf is scanned as, or None when it is not a JSON scalar.
+
+    A string is itself; a number is scanned as it prints (`4165550199` may be a phone
+    number), a boolean as its JSON spelling.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        try:
+            return str(value)
+        except ValueError:  # an int beyond sys.get_int_max_str_digits()
+            return None
+    return None
+
+
+def _no_text(value: Any) -> bool:
+    return (
+        value is None
+        or isinstance(value, bool)
+        or (isinstance(value, Mapping | list | tuple) and not value)
+    )
+
+
+def _push_children(
+    node: Any,
     done: Concrete,
     depth: int,
     end: int,
     stack: list[tuple[Any, int, Concrete, int]],
-) -> None:
-    """Push every string leaf of a parsed JSON document back onto the resolver's stack.
+) -> int:
+    """Push the children of a list or object back onto the resolver's stack, in order.
 
-    Numbers, booleans and nulls inside an expanded document are data, not text, and
-    keys are names, not values: neither is scanned.
+    Each child is resolved as a leaf again: a string is scanned (or expanded when it
+    holds JSON), a number is scanned as text, a list or object is entered in turn (no
+    recursion; `_leaf` refuses more than MAX_PATH_STEPS steps). Nulls, booleans and empty
+    lists or objects carry no text and are skipped; keys are names, not values, and are
+    not scanned. Returns how many were pushed.
     """
-    leaves: list[tuple[Any, int, Concrete, int]] = []
-    todo: list[tuple[Any, Concrete]] = [(doc, done)]
-    while todo:
-        node, path = todo.pop()
-        if isinstance(node, dict):
-            todo.extend((v, (*path, str(k))) for k, v in reversed(list(node.items())))
-        elif isinstance(node, list):
-            todo.extend((v, (*path, k)) for k, v in reversed(list(enumerate(node))))
-        elif isinstance(node, str):
-            leaves.append((node, end, path, depth))
-    stack.extend(reversed(leaves))
+    if isinstance(node, Mapping):
+        children: list[tuple[str | int, Any]] = [(str(k), v) for k, v in node.items()]
+    else:
+        children = list(enumerate(node))
+    kept = [(k, v) for k, v in children if not _no_text(v)]
+    stack.extend((v, end, (*done, k), depth) for k, v in reversed(kept))
+    return len(kept)
 
 
 def json_copy(value: Any) -> Any:

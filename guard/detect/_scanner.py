@@ -14,11 +14,13 @@ from guard.detect._entities import NER_ENTITIES
 from guard.detect._errors import DetectionError, PiiConfigError, ScanMismatch, TextTooLarge
 from guard.detect._hashing import keyed_hash, keyed_hash_any, resolve_key, text_digest
 from guard.detect._paths import (
+    JSON,
     Problem,
     Target,
     exists,
     format_concrete,
     json_copy,
+    leaf_text,
     parse_concrete,
     parse_field,
     resolve,
@@ -29,6 +31,7 @@ from guard.detect._redact import Redactor, inside_placeholder
 from guard.detect._settings import PiiSettings
 
 SETTLE_ROUNDS = 3  # scans of a redacted field, each redacting what the last one found
+UNSCANNED = "[REDACTED]"  # what `redact` puts in place of a field that could not be scanned
 
 
 @dataclass(frozen=True)
@@ -242,10 +245,14 @@ class PiiScanner:
         longer match (`4165550199 4111 1111 1111 1111` is one run of digits, and no card,
         until the phone number is replaced). So redacting a redacted action changes
         nothing the pattern entities could see.
+
+        A configured field that could not be scanned (an error, too large) is replaced
+        by `UNSCANNED`: what was not scanned is never passed on as if it were clean.
         """
         copy = self._copy(action)
         for name, pieces in _by_field(scan.findings):
             self._rewrite(copy, name, pieces, scan, audit=False)
+        self._replace_errors(copy, scan, lambda _: UNSCANNED)
         return copy
 
     def mask_for_audit(
@@ -262,13 +269,30 @@ class PiiScanner:
         for name, pieces in _by_field(scan.findings):
             self._rewrite(copy, name, pieces, scan, audit=True)
             masked.append(name)
-        erased = []
+        erased = self._replace_errors(copy, scan, self._erase)
+        return copy, masked, erased
+
+    @staticmethod
+    def _replace_errors(data: dict[str, Any], scan: PiiScan, by: Any) -> list[str]:
+        """Replace every place of the scan that could not be scanned; the places replaced.
+
+        A place that cannot be replaced on its own is replaced with what holds it.
+        """
+        done = []
         for name in scan.report.field_errors:
             path = parse_concrete(name)
-            if exists(copy, path):
-                update_at(copy, path, self._erase)
-                erased.append(name)
-        return copy, masked, erased
+            for cut in range(len(path), 0, -1):
+                place = path[:cut]
+                if place[-1] is JSON:
+                    continue
+                try:
+                    if exists(data, place):
+                        update_at(data, place, by)
+                        done.append(format_concrete(place))
+                    break
+                except (KeyError, IndexError, TypeError, ValueError, RecursionError):
+                    continue
+        return done
 
     def hash_value(self, value: str) -> str:
         """The keyed HMAC-SHA256 (hex) of a value, as findings' `value_hash` holds it."""
@@ -297,11 +321,10 @@ class PiiScanner:
 
         def change(value: Any) -> Any:
             expected = scan.digests.get(name)
-            if not isinstance(value, str) or (
-                expected is not None and text_digest(value) != expected
-            ):
+            text = leaf_text(value)
+            if text is None or (expected is not None and text_digest(text) != expected):
                 raise ScanMismatch(f"field {name!r} is not the text that was scanned")
-            out = redactor.apply(value, pieces, audit=audit)
+            out = redactor.apply(text, pieces, audit=audit)
             return out if audit else self._settle(name, out, redactor)
 
         try:

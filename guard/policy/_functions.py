@@ -426,7 +426,8 @@ def _field_shape(field: str) -> str:
 
 
 def _under(field: str, parent: str) -> bool:
-    return field == parent or field.startswith((parent + ".", parent + "["))
+    # `$` steps into a JSON string: `params.args$.to` is under `params.args`.
+    return field == parent or field.startswith((parent + ".", parent + "[", parent + "$"))
 
 
 class PiiView:
@@ -435,9 +436,13 @@ class PiiView:
     `scanned` names the entity types the scan looked for; asking about any other type
     raises `PiiUnavailable`, so that a missing detector never reads as "no PII". When
     `fields` is given, `pii.in_field()` likewise refuses fields the scan did not cover.
+    `incomplete` maps each place that could not be scanned (too large, not text, a
+    detector error) to why: while there is one, every question the findings would
+    answer as "none found" raises instead (`pii.in_field()` only for fields that
+    overlap it), so an unscanned value never reads as clean.
     """
 
-    __slots__ = ("findings", "scanned", "fields", "_by_type", "_dicts")
+    __slots__ = ("findings", "scanned", "fields", "incomplete", "_by_type", "_dicts")
 
     def __init__(
         self,
@@ -445,10 +450,12 @@ class PiiView:
         scanned: frozenset[str],
         *,
         fields: Iterable[str] | None = None,
+        incomplete: Mapping[str, str] | None = None,
     ) -> None:
         self.findings: tuple[PiiFinding, ...] = tuple(findings)
         self.scanned = frozenset(scanned)
         self.fields = None if fields is None else frozenset(_field_shape(f) for f in fields)
+        self.incomplete: dict[str, str] = dict(incomplete or {})
         self._by_type: dict[str, list[PiiFinding]] = {}
         for finding in self.findings:
             self._by_type.setdefault(finding.entity_type, []).append(finding)
@@ -472,10 +479,22 @@ class PiiView:
             raise PiiUnavailable("PII detection not available: the scan covered no entity types")
         return wanted
 
+    def require_complete(self, field: str | None = None) -> None:
+        """Raise PiiUnavailable when a place the scan could not cover overlaps `field`
+        (any place at all when `field` is None)."""
+        if not self.incomplete:
+            return
+        shape = None if field is None else _field_shape(field)
+        for place, reason in self.incomplete.items():
+            where = _field_shape(place)
+            if shape is None or _under(where, shape) or _under(shape, where):
+                raise PiiUnavailable(f"PII scan incomplete: {place}: {reason}")
+
     def require_field(self, field: Any) -> str:
         """Check that the scan covered `field` (when the covered fields are known)."""
         if not isinstance(field, str):
             raise EvaluationError(f"pii.in_field() needs a field path, got {describe(field)}")
+        self.require_complete(field)
         if self.fields is not None:
             shape = _field_shape(field)
             if not any(_under(shape, f) or _under(f, shape) for f in self.fields):
@@ -494,7 +513,12 @@ class PiiView:
         return [f for f in self.findings if f.entity_type in entity_types]
 
     def as_dicts(self) -> list[dict[str, Any]]:
-        """The findings as JSON-like dicts (a fresh list on every call)."""
+        """The findings as JSON-like dicts (a fresh list on every call).
+
+        Raises PiiUnavailable while a place could not be scanned: the list would not
+        hold what that place may contain.
+        """
+        self.require_complete()
         if self._dicts is None:
             self._dicts = [f.model_dump(mode="json") for f in self.findings]
         return list(self._dicts)
@@ -512,13 +536,16 @@ def pii_view(env: Mapping[str, Any], what: str) -> PiiView:
 
 def _pii_any(env: Mapping[str, Any], rule_id: str, *entity_types: Any) -> bool:
     view = pii_view(env, "pii.any()")
-    return bool(view.select(view.require(entity_types)))
+    wanted = view.require(entity_types)
+    view.require_complete()
+    return bool(view.select(wanted))
 
 
 def _pii_count(env: Mapping[str, Any], rule_id: str, entity_type: Any = None) -> int:
     view = pii_view(env, "pii.count()")
-    wanted = () if entity_type is None else (entity_type,)
-    return len(view.select(view.require(wanted)))
+    wanted = view.require(() if entity_type is None else (entity_type,))
+    view.require_complete()
+    return len(view.select(wanted))
 
 
 def _pii_in_field(env: Mapping[str, Any], rule_id: str, field: Any, *entity_types: Any) -> bool:
@@ -530,8 +557,9 @@ def _pii_in_field(env: Mapping[str, Any], rule_id: str, field: Any, *entity_type
 
 def _pii_max_score(env: Mapping[str, Any], rule_id: str, entity_type: Any = None) -> float:
     view = pii_view(env, "pii.max_score()")
-    wanted = () if entity_type is None else (entity_type,)
-    return max((f.score for f in view.select(view.require(wanted))), default=0.0)
+    wanted = view.require(() if entity_type is None else (entity_type,))
+    view.require_complete()
+    return max((f.score for f in view.select(wanted)), default=0.0)
 
 
 def _default_registry() -> FunctionRegistry:

@@ -35,14 +35,23 @@ FIELD_CASES = [
     pytest.param({"message": "   \n\t"}, "params.message", "scanned", id="whitespace"),
     pytest.param({}, "params.message", "missing", id="missing"),
     pytest.param({"message": None}, "params.message", "missing", id="null"),
-    pytest.param({"message": 4165550199}, "params.message", "expected a string, got int", id="int"),
-    pytest.param({"message": 1.5}, "params.message", "expected a string, got float", id="float"),
-    pytest.param({"message": True}, "params.message", "expected a string, got bool", id="bool"),
+    pytest.param({"message": 4165550199}, "params.message", "scanned", id="int"),
+    pytest.param({"message": 1.5}, "params.message", "scanned", id="float"),
+    pytest.param({"message": True}, "params.message", "scanned", id="bool"),
     pytest.param(
-        {"message": b"jo@example.com"}, "params.message", "expected a string, got bytes", id="bytes"
+        {"message": b"jo@example.com"}, "params.message", "expected text, got bytes", id="bytes"
     ),
-    pytest.param({"message": ["a"]}, "params.message", "expected a string, got list", id="list"),
-    pytest.param({"message": {"a": 1}}, "params.message", "expected a string, got dict", id="dict"),
+    pytest.param({"message": ["a"]}, "params.message[0]", "scanned", id="list"),
+    pytest.param({"message": {"a": "x"}}, "params.message.a", "scanned", id="dict"),
+    pytest.param({"message": {"a": 1}}, "params.message.a", "scanned", id="dict-number"),
+    pytest.param({"message": []}, "params.message", "missing", id="empty-list"),
+    pytest.param({"message": {"a": None}}, "params.message", "missing", id="dict-of-null"),
+    pytest.param(
+        {"message": [{"e mail": "x"}]}, 'params.message[0]["e mail"]', "scanned", id="quoted-key"
+    ),
+    pytest.param(
+        {"message": [b"x"]}, "params.message[0]", "expected text, got bytes", id="list-of-bytes"
+    ),
     pytest.param(
         {"attachments": "x"}, "params.attachments", "expected a list, got str", id="not-a-list"
     ),
@@ -187,7 +196,9 @@ def test_any_json_action_gets_an_outcome_per_field(
     report = scanner.scan(action).report
     reached = set(report.fields_scanned) | set(report.fields_missing) | set(report.field_errors)
     for field in ("params.message", "params.subject"):
-        assert any(r == field or r.startswith((field + "$", field + "[")) for r in reached), field
+        assert any(
+            r == field or r.startswith((field + "$", field + "[", field + ".")) for r in reached
+        ), field
     masked, _, erased = scanner.mask_for_audit(action, scanner.scan(action))
     assert set(erased) == set(report.field_errors)
     json.dumps(masked)  # the masked copy is still JSON

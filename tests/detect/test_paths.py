@@ -51,12 +51,53 @@ def test_resolve_yields_one_outcome_per_place() -> None:
     assert [(format_concrete(o.path), type(o).__name__) for o in outcomes] == [
         ("p.items[0].t", "Target"),
         ("p.items[1].t", "Problem"),
-        ("p.items[2].t", "Problem"),
+        ("p.items[2].t", "Target"),
         ("p.items[3]", "Problem"),
         ("p.items[4].t$.x", "Target"),
+        ("p.items[4].t$.n", "Target"),
     ]
     kinds = [o.kind for o in outcomes if isinstance(o, Problem)]
-    assert kinds == ["missing", "error", "missing"]
+    assert kinds == ["missing", "missing"]
+    assert [o.text for o in outcomes if isinstance(o, Target)] == ["a", "3", "b", "1"]
+
+
+def test_lists_and_objects_in_a_field_are_resolved_leaf_by_leaf() -> None:
+    data = {
+        "m": [
+            "a",
+            {"inner": "b", "n": 4165550199, "flag": True, "none": None, "e mail": "c"},
+            [["d"]],
+            [],
+            json.dumps({"j": "e"}),
+        ]
+    }
+    outcomes = list(resolve(data, parse_field("m")))
+    assert [
+        (format_concrete(o.path), o.text if isinstance(o, Target) else o.kind) for o in outcomes
+    ] == [
+        ("m[0]", "a"),
+        ("m[1].inner", "b"),
+        ("m[1].n", "4165550199"),
+        ('m[1]["e mail"]', "c"),
+        ("m[2][0][0]", "d"),
+        ("m[4]$.j", "e"),
+    ]
+    for o in outcomes:
+        assert parse_concrete(format_concrete(o.path)) == o.path
+
+
+def test_empty_and_too_deep_containers() -> None:
+    [empty] = resolve({"m": {"a": None, "b": []}}, parse_field("m"))
+    assert isinstance(empty, Problem) and (empty.kind, empty.message) == (
+        "missing",
+        "holds no text",
+    )
+    deep: Any = "x"
+    for _ in range(400):
+        deep = [deep]
+    [too_deep] = resolve({"m": deep}, parse_field("m"))
+    assert isinstance(too_deep, Problem) and too_deep.kind == "error"
+    assert "levels deep" in too_deep.message
 
 
 def test_json_expansion_can_be_turned_off() -> None:
