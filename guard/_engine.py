@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, overload
 
 import orjson
 
-from guard._evaluate import DecisionRates, run_rules, verdict_of
+from guard._evaluate import DecisionRates, Scrubber, run_rules, verdict_of
 from guard._exceptions import DependencyMissing, GuardError, PolicyError
 from guard._models import (
     Decision,
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("guard")
 P = ParamSpec("P")
 REDACTED = "[REDACTED]"
+MIN_PII_DIGITS = 7  # a number computed from a PII field with this many digits is masked
 DEFER_IDLE_GAP = 0.002  # seconds without a decision before deferred explanations run
 DEFER_MAX_WAIT = 0.5  # ...but none waits longer than this under sustained load
 _DONE = (Verdict.ALLOW, Verdict.REDACT)
@@ -424,7 +425,12 @@ class Guard:
         rules = pack.by_kind.get(kind, pack.any_kind)
         if rules:
             env = self._env(pack, data, ctx, scan)
-            hits = run_rules(rules, env, mask=self._masker(pack, data, scan))
+            hits = run_rules(
+                rules,
+                env,
+                mask=self._masker(pack, data, scan),
+                scrub=self._scrubber(pack, data),
+            )
             verdict = verdict_of(hits, pack.defaults_verdict) if hits else pack.defaults_verdict
         else:
             hits, verdict = [], pack.defaults_verdict
@@ -509,6 +515,7 @@ class Guard:
             cand.action_rules(data["kind"]),
             self._env(cand, data, ctx, cscan),
             mask=self._masker(cand, data, cscan),
+            scrub=self._scrubber(cand, data),
         )
         verdict = verdict_of(hits, cand.defaults_verdict)
         return ShadowResult(
@@ -571,7 +578,11 @@ class Guard:
                 "__rate__": DecisionRates(self.rates),
             }
             hits = run_rules(
-                pack.item_rules, env, item_id=item_id, mask=self._masker(pack, scope, scan)
+                pack.item_rules,
+                env,
+                item_id=item_id,
+                mask=self._masker(pack, scope, scan),
+                scrub=self._scrubber(pack, scope),
             )
             verdict = verdict_of(hits, Verdict.ALLOW)
             if verdict in _DONE:
@@ -635,7 +646,9 @@ class Guard:
         cache: list[dict[str, Any]] = []
 
         def mask(key: str, value: Any) -> Any:
-            if not isinstance(value, str | list | dict) or not any(r in key for r in roots):
+            if isinstance(value, bool) or not any(r in key for r in roots):
+                return value
+            if not isinstance(value, str | list | dict | int | float):
                 return value
             if scanner is not None and scan.scan is not None:
                 if not cache:
@@ -643,9 +656,23 @@ class Guard:
                 safe = lookup(cache[0], key)
                 if safe is not MISSING:
                     return safe
+            if isinstance(value, int | float) and _few_digits(value):
+                return value  # `len(params.message)`: a count, not a phone or card number
             return "<masked>"
 
         return mask
+
+    def _scrubber(self, pack: CompiledPack, data: Mapping[str, Any]) -> Scrubber | None:
+        """Error texts quote the values they failed on: mask those of PII fields in them."""
+        if pack.pii is None:
+            return None
+        scanner = self._scanners.get(pack.digest)
+        if scanner is not None:
+            return lambda text: scanner.scrub(text, data)
+        from guard.detect._scrub import field_values, mask_values  # no third-party imports
+
+        fields = pack.pii.fields
+        return lambda text: mask_values(text, field_values(data, fields))
 
     # -- audit ------------------------------------------------------------------------------
 
@@ -723,6 +750,11 @@ def _wrap(scan: PiiScan) -> _Scan:
         incomplete=report.field_errors,
     )
     return _Scan(scan, view, scan.report, "")
+
+
+def _few_digits(value: float) -> bool:
+    """True for a number too short to be a phone, card or account number."""
+    return sum(c.isdigit() for c in repr(value)) < MIN_PII_DIGITS
 
 
 def _rule(pack: CompiledPack, hit: RuleHit) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -15,6 +15,7 @@ from guard.policy._rate import RateStore
 from guard.policy._template import Masker, fill_parts
 
 MAX_EVIDENCE_CHARS = 500
+Scrubber = Callable[[str], str]  # an error text in, the same text with PII values masked
 _SMALL = frozenset({bool, int, float, type(None)})  # evidence values kept as they are
 
 
@@ -40,18 +41,21 @@ def run_rules(
     *,
     item_id: str | int | None = None,
     mask: Masker | None = None,
+    scrub: Scrubber | None = None,
 ) -> list[RuleHit]:
     """Evaluate each rule; a rule that cannot be evaluated hits with its `on_error` effect.
 
     A `RuleSet` is evaluated by its plan, which names the rules whose value is not
     False; those are taken again rule by rule unless the plan found them plainly true.
+    `mask` masks evidence and message values read from PII fields; `scrub` cleans the
+    texts of errors, which quote the values they failed on.
     """
     plan = getattr(rules, "plan", None)
     if plan is None:
         hits: list[RuleHit] = []
         for rule in rules:
             if rule.when is not None:
-                _run_one(rule, env, item_id, mask, hits)
+                _run_one(rule, env, item_id, mask, hits, scrub)
         return hits
     flagged = plan(env)
     if not flagged:
@@ -60,9 +64,9 @@ def run_rules(
     ordered: Sequence[CompiledRule] = rules  # type: ignore[assignment]
     for index, value in flagged:
         if value is True:
-            hits.append(_hit(ordered[index], env, item_id, mask))
+            hits.append(_hit(ordered[index], env, item_id, mask, scrub))
         else:
-            _run_one(ordered[index], env, item_id, mask, hits)
+            _run_one(ordered[index], env, item_id, mask, hits, scrub)
     return hits
 
 
@@ -72,6 +76,7 @@ def _run_one(
     item_id: str | int | None,
     mask: Masker | None,
     hits: list[RuleHit],
+    scrub: Scrubber | None = None,
 ) -> None:
     """Evaluate one rule through its closures (the exact path) and add its hit, if any."""
     when = rule.when
@@ -80,14 +85,14 @@ def _run_one(
         value = when.fast(env)
     except Exception as exc:  # a rule error must never let an action through
         error = exc if isinstance(exc, GuardError) else as_evaluation_error(when.source, exc)
-        hits.append(_error_hit(rule, error, item_id))
+        hits.append(_error_hit(rule, error, item_id, scrub))
         return
     if value is True:
-        hits.append(_hit(rule, env, item_id, mask))
+        hits.append(_hit(rule, env, item_id, mask, scrub))
     elif value is not False:
         kind = type(value).__name__
         error = GuardError(f"condition evaluated to {kind} {value!r}, expected true or false")
-        hits.append(_error_hit(rule, error, item_id))
+        hits.append(_error_hit(rule, error, item_id, scrub))
 
 
 def verdict_of(hits: Iterable[RuleHit], default: Verdict) -> Verdict:
@@ -104,13 +109,14 @@ def _hit(
     env: Mapping[str, Any],
     item_id: str | int | None,
     mask: Masker | None,
+    scrub: Scrubber | None = None,
 ) -> RuleHit:
     evidence: dict[str, Any] = {}
     if rule.when is not None:
         try:
             _, evidence = rule.when.explain(env)
         except Exception as exc:  # evidence is best-effort once the rule has fired
-            evidence = {"explain_error": str(exc)}
+            evidence = {"explain_error": str(exc) if scrub is None else scrub(str(exc))}
     for key, value in evidence.items():
         if mask is not None:
             value = mask(key, value)
@@ -137,8 +143,15 @@ def _hit(
     )
 
 
-def _error_hit(rule: CompiledRule, exc: Exception, item_id: str | int | None) -> RuleHit:
+def _error_hit(
+    rule: CompiledRule,
+    exc: Exception,
+    item_id: str | int | None,
+    scrub: Scrubber | None = None,
+) -> RuleHit:
     text = str(exc) if isinstance(exc, GuardError) else f"{type(exc).__name__}: {exc}"
+    if scrub is not None:
+        text = scrub(text)
     return fast_model(
         RuleHit,
         {

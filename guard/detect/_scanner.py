@@ -28,6 +28,7 @@ from guard.detect._paths import (
 )
 from guard.detect._protocol import Detector, EntityAwareDetector, Span
 from guard.detect._redact import Redactor, inside_placeholder
+from guard.detect._scrub import field_values, mask_literals, mask_values
 from guard.detect._settings import PiiSettings
 
 SETTLE_ROUNDS = 3  # scans of a redacted field, each redacting what the last one found
@@ -293,6 +294,28 @@ class PiiScanner:
                 except (KeyError, IndexError, TypeError, ValueError, RecursionError):
                     continue
         return done
+
+    def scrub(self, text: str, action: Mapping[str, Any]) -> str:
+        """A text about `action` (a rule's error) with no raw value of a PII field in it.
+
+        Quoted values of the pack's fields, whole or shortened (`'jane.doe@exa...'`), become
+        `'<masked>'` (see `_scrub`); then whatever the pattern recognizers still find
+        becomes `<TYPE>`. When that scan fails, every quoted literal is masked.
+        """
+        if not isinstance(text, str) or not text:
+            return text
+        values = field_values(action, self.settings.fields) if isinstance(action, Mapping) else []
+        out = mask_values(text, values)
+        if not self._pattern_entities:
+            return out
+        spans = self._detect_one(out, self._pattern_entities)
+        if isinstance(spans, str) or any(not 0 <= s.start < s.end <= len(out) for s in spans):
+            return mask_literals(out)
+        found = self._findings("text", out, spans)
+        if not found:
+            return out
+        pieces = [(f.start, f.end, f.entity_type, f.score) for f in found]
+        return self._get_redactor().apply(out, pieces, audit=True)
 
     def hash_value(self, value: str) -> str:
         """The keyed HMAC-SHA256 (hex) of a value, as findings' `value_hash` holds it."""
