@@ -9,7 +9,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["MemoryRateStore", "RateStore"]
+__all__ = ["MemoryRateStore", "RateStore", "peek"]
 
 
 @runtime_checkable
@@ -19,6 +19,13 @@ class RateStore(Protocol):
     def hit(self, key: str, window: float) -> int:
         """Record a hit for `key`; return the hits in the last `window` seconds, this one too."""
         ...
+
+
+def peek(store: RateStore, key: str, window: float) -> int:
+    """What `store.hit` would return, without recording: a store's own `peek` if it has
+    one; a store without it records the hit (a dry run then counts, erring strict)."""
+    method = getattr(store, "peek", None)
+    return method(key, window) if callable(method) else store.hit(key, window)
 
 
 class MemoryRateStore:
@@ -69,6 +76,15 @@ class MemoryRateStore:
             if len(stamps) > self._max_hits:
                 stamps.popleft()
             return len(stamps)
+
+    def peek(self, key: str, window: float) -> int:
+        """What `hit` would return now, without recording anything (for dry runs)."""
+        if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
+            raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+        with self._lock:
+            cutoff = self._clock() - window
+            stamps = self._hits.get((key, float(window)), ())
+            return min(sum(1 for t in stamps if t > cutoff) + 1, self._max_hits)
 
     def __len__(self) -> int:
         """The number of counters currently held."""

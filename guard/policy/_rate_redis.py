@@ -39,6 +39,14 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1)
 return count
 """
 
+# The count `_HIT` would return, recording nothing.
+_PEEK = """
+local now = redis.call('TIME')
+local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local count = redis.call('ZCOUNT', KEYS[1], '(' .. (micros - tonumber(ARGV[1])), '+inf') + 1
+return math.min(count, tonumber(ARGV[2]))
+"""
+
 
 class RedisRateStore:
     """Counts hits per key in a sliding window kept in Redis (URL `redis://host:6379/0`).
@@ -71,6 +79,7 @@ class RedisRateStore:
         except ValueError as exc:
             raise ValueError(f"invalid Redis URL {self.url!r}: {exc}") from None
         self._script = self._client.register_script(_HIT)
+        self._peek = self._client.register_script(_PEEK)
         # Members must differ between hits, hosts and forked workers: tag, pid and a counter.
         self._tag = secrets.token_hex(8)
         self._sequence = itertools.count()
@@ -87,6 +96,22 @@ class RedisRateStore:
         except redis.RedisError as exc:
             raise RateStoreUnavailable(
                 f"rate store {self.url!r} could not count the hit: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(count, int):
+            raise RateStoreUnavailable(f"rate store {self.url!r} answered {count!r}, not a count")
+        return count
+
+    def peek(self, key: str, window: float) -> int:
+        """What `hit` would return now, without recording anything (for dry runs)."""
+        if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
+            raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+        micros = max(1, round(window * 1_000_000))
+        counter = f"{self.prefix}{float(window)!r}:{key}"
+        try:
+            count = self._peek(keys=[counter], args=[micros, self._cap])
+        except redis.RedisError as exc:
+            raise RateStoreUnavailable(
+                f"rate store {self.url!r} could not count: {type(exc).__name__}: {exc}"
             ) from exc
         if not isinstance(count, int):
             raise RateStoreUnavailable(f"rate store {self.url!r} answered {count!r}, not a count")

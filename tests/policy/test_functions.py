@@ -539,3 +539,15 @@ def test_registry_names_are_sorted_and_complete() -> None:
         "pii.max_score",
     }
     assert FunctionRegistry().names() == ()
+
+
+def test_memory_peek_counts_without_recording() -> None:
+    clock = FakeClock()
+    store = MemoryRateStore(clock=clock, max_hits_per_key=3)
+    assert store.peek("k", 10) == 1 and len(store) == 0
+    assert [store.hit("k", 10), store.peek("k", 10), store.peek("k", 10)] == [1, 2, 2]
+    clock.now += 10.0
+    assert store.peek("k", 10) == 1  # the one hit has left the window
+    for _ in range(5):
+        store.hit("k", 10)
+    assert store.peek("k", 10) == 3  # saturates at the cap, as hit does

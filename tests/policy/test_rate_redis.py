@@ -210,3 +210,9 @@ def test_two_guards_share_the_limit(redis_url: str, prefix: str) -> None:
     last = guards[0].check({"kind": "send_message", "actor": "u1", "params": {}})
     assert [h.rule_id for h in last.hits] == ["messaging-rate-limit"]
     assert guards[1].check({"kind": "send_message", "actor": "u2", "params": {}}).verdict == "allow"
+
+
+def test_peek_counts_without_recording(store: RedisRateStore) -> None:
+    assert store.peek("k", 60) == 1
+    assert [store.hit("k", 60), store.peek("k", 60), store.peek("k", 60)] == [1, 2, 2]
+    assert store.hit("k", 60) == 2
