@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from guard._exceptions import GuardError
@@ -24,8 +25,10 @@ audit_app = typer.Typer(help="Inspect and verify the audit log.", no_args_is_hel
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Markup and emoji codes are off: messages carry user text (pack names, notes, action values)
+# that must print as given. Our own colours are printed with markup=True and escape().
+out = Console(soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 DEFAULT_AUDIT = "sqlite:///guard-audit.db"
 
 PolicyOpt = Annotated[
@@ -36,7 +39,7 @@ AuditOpt = Annotated[str, typer.Option("--audit", help="Audit log URL.")]
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line error and exit non-zero: the CLI never shows a traceback."""
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 
@@ -159,17 +162,22 @@ def policy_test(
     for report in reports:
         passed = sum(r.passed for r in report.results)
         if report.file is None:
-            out.print(f"[red]FAIL[/red] {report.pack}: no test file beside the pack")
+            out.print(
+                f"[red]FAIL[/red] {escape(report.pack)}: no test file beside the pack",
+                markup=True,
+            )
             ok = False
             continue
         for result in report.results:
             if not result.passed:
-                out.print(f"[red]FAIL[/red] {report.pack}: {result.note}: {result.detail}")
+                text = escape(f"{report.pack}: {result.note}: {result.detail}")
+                out.print(f"[red]FAIL[/red] {text}", markup=True)
         cov = len(report.rules) - len(report.unfired)
         status = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
         out.print(
-            f"{status} {report.pack}: {passed}/{len(report.results)} cases, "
-            f"rule coverage {cov}/{len(report.rules)}"
+            f"{status} {escape(report.pack)}: {passed}/{len(report.results)} cases, "
+            f"rule coverage {cov}/{len(report.rules)}",
+            markup=True,
         )
         if report.unfired:
             out.print(f"     never fired: {', '.join(report.unfired)}")
@@ -343,7 +351,7 @@ def serve(
         fail(str(exc))
     settings, warning = loopback_only(settings)
     if warning:
-        err.print(f"[yellow]note:[/yellow] {warning}", markup=True, highlight=False)
+        err.print(f"[yellow]note:[/yellow] {escape(warning)}", markup=True, highlight=False)
     base = f"http://{_url_host(settings.host)}:{settings.port}"
 
     def ready() -> None:

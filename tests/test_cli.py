@@ -282,3 +282,44 @@ def test_demo_runs_and_prints_summary(tmp_path: Path) -> None:
     r = guard_cli("demo", "--audit", f"sqlite:///{tmp_path / 'demo.db'}")
     assert r.returncode == 0, r.stderr
     assert "marketplace-agent" in r.stdout and "audit log" in r.stdout
+
+
+# -- user text prints as given: never parsed as rich markup or emoji codes ----------------------
+
+
+@pytest.mark.parametrize(
+    ("actor", "needle"),
+    [
+        pytest.param('{"a": "[/bold]"}', "got {'a': '[/bold]'}", id="closing-tag"),
+        pytest.param('["[bold]hi"]', "got ['[bold]hi']", id="opening-tag"),
+        pytest.param('[":smile: [red]x[/red]"]', "got [':smile: [red]x[/red]']", id="emoji"),
+    ],
+)
+def test_check_error_prints_markup_in_the_action_as_given(actor: str, needle: str) -> None:
+    r = guard_cli(
+        "check", "--policy", "marketplace-agent", "--action", f'{{"kind": "x", "actor": {actor}}}'
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [f"error: action 'actor' must be a string, {needle}"]
+
+
+def test_policy_lint_prints_a_pattern_with_its_brackets(tmp_path: Path) -> None:
+    bad = tmp_path / "a.yaml"
+    bad.write_text("name: Bad Name\nversion: 1\nrules:\n  - id: x\n    when: 'true'\n")
+    r = guard_cli("policy", "lint", str(bad))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert "pattern '^[a-z0-9][a-z0-9_.-]{0,63}$' (got 'Bad Name')" in line
+
+
+def test_policy_test_prints_a_failing_note_with_markup(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "name: a\nversion: 1\nrules:\n  - id: x\n    when: params.n > 1\n"
+    )
+    (tmp_path / "a.test.yaml").write_text(
+        'cases:\n  - note: "[/red] oops [bold]:smile:"\n    action: {kind: k, params: {n: 5}}\n'
+        "    expect: {verdict: allow}\n"
+    )
+    r = guard_cli("policy", "test", str(tmp_path))
+    assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr == ""
+    assert "FAIL a: [/red] oops [bold]:smile:: verdict deny, expected allow" in r.stdout
