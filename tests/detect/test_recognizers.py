@@ -93,6 +93,10 @@ OBFUSCATED_PHONES = [
 ]
 NOT_OBFUSCATED_PHONES = [
     P("The price is $1,249.99 for 3 licences", id="price"),
+    P("$2,500,000.00", id="large-amount"),
+    P("Price: $1,234,567.89 total", id="large-price"),
+    P("1.234.567,89 EUR", id="european-amount"),
+    P("€ 416.555.0199", id="currency-sign-before"),
     P("Order #4165550199 shipped", id="order-number"),
     P("Invoice INV-2024-0012 is due on 05/06/2024", id="invoice-and-date"),
     P("on 2024.05.01 at 10.30", id="dotted-date"),
@@ -174,7 +178,13 @@ PRESIDIO_NEAR_MISSES = [
     P("ssn 000-12-3456", "US_SSN", id="ssn-invalid-area"),
     P("my ssn is 123-45-6789", "US_SSN", id="ssn-well-known-sample"),
     P("jo@localhost", "EMAIL_ADDRESS", id="email-without-public-suffix"),
-    P("reach me at 416-555-0199", "PHONE_NUMBER", id="phone-without-context"),
+    P("reach me at 4165550199", "PHONE_NUMBER", id="bare-digits-without-context"),
+    P("Order 123456789 shipped", "PHONE_NUMBER", id="order-digits"),
+    P("Order 416-555-0199 shipped", "PHONE_NUMBER", id="grouped-after-identifier-word"),
+    P("$2,500,000.00", "PHONE_NUMBER", id="large-amount"),
+    P("Price: $1,234,567.89 total", "PHONE_NUMBER", id="large-price"),
+    P("USD 4165550199", "PHONE_NUMBER", id="currency-code"),
+    P("Whitelist the IP 195.223.54.200 today", "PHONE_NUMBER", id="ipv4"),
 ]
 
 
@@ -255,7 +265,7 @@ def test_phone_shortcut_matches_presidio_exactly() -> None:
     stock, ours, cluster = PhoneRecognizer(), GuardPhoneRecognizer(), has_digit_cluster()
     for text in _phone_texts(7, 400):
         expected = sorted((r.start, r.end, r.score) for r in stock.analyze(text, ["PHONE_NUMBER"]))
-        got = ours.analyze(text, ["PHONE_NUMBER"]) if cluster(text) else []
+        got = ours.presidio_analyze(text) if cluster(text) else []
         assert sorted((r.start, r.end, r.score) for r in got) == expected, text
 
 
@@ -267,8 +277,48 @@ def test_phone_shortcut_matches_presidio_on_any_digit_soup(text: str) -> None:
     from guard.detect._recognizers import GuardPhoneRecognizer, has_digit_cluster
 
     stock = sorted((r.start, r.end) for r in PhoneRecognizer().analyze(text, ["PHONE_NUMBER"]))
-    ours = GuardPhoneRecognizer().analyze(text, []) if has_digit_cluster()(text) else []
+    ours = GuardPhoneRecognizer().presidio_analyze(text) if has_digit_cluster()(text) else []
     assert sorted((r.start, r.end) for r in ours) == stock
+
+
+# -- phone numbers found by how they are written, without an English context word --------
+
+PHONES_WITHOUT_CONTEXT = [
+    P("reach me at +1 416 555 0199", "+1 416 555 0199", id="international-us"),
+    P("416-555-0199", "416-555-0199", id="us-dashes"),
+    P("(416) 555-0199 anytime", "(416) 555-0199", id="us-parentheses"),
+    P("dial 1-800-555-0199", "1-800-555-0199", id="us-trunk-prefix"),
+    P("WhatsApp +91 98765 43210", "+91 98765 43210", id="india"),
+    P("Ring me on +44 7911 123456", "+44 7911 123456", id="uk-international"),
+    P("text me 07911 123456", "07911 123456", id="uk-national"),
+    P("Meine Nummer: +49 30 12345678", "+49 30 12345678", id="germany"),
+    P("Appelez-moi au 06 12 34 56 78", "06 12 34 56 78", id="france"),
+    P("tel +55 11 91234-5678", "+55 11 91234-5678", id="brazil"),
+    P("x, 415-555-0132, y", "415-555-0132", id="between-commas"),
+    P("+14165550199", "+14165550199", id="international-without-spaces"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PHONES_WITHOUT_CONTEXT)
+def test_phone_numbers_without_a_context_word(
+    pattern_scanner: PiiScanner, text: str, expected: str
+) -> None:
+    assert ("PHONE_NUMBER", expected) in found(pattern_scanner, text)
+
+
+def test_written_form_only_raises_presidios_scores() -> None:
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    from guard.detect._recognizers import GuardPhoneRecognizer, has_digit_cluster
+
+    stock, ours, cluster = PhoneRecognizer(), GuardPhoneRecognizer(), has_digit_cluster()
+    for text in _phone_texts(11, 300):
+        expected = {(r.start, r.end): r.score for r in stock.analyze(text, ["PHONE_NUMBER"])}
+        got = ours.analyze(text, ["PHONE_NUMBER"]) if cluster(text) else []
+        for r in got:
+            assert r.score >= expected[(r.start, r.end)], text
+        dropped = set(expected) - {(r.start, r.end) for r in got}
+        assert all("$" in text for _ in dropped), text  # only amounts of money are dropped
 
 
 # -- pre-filters never hide a finding -------------------------------------------------------

@@ -3,9 +3,11 @@
 Caught: digits spelled out (`four one six five five five zero one nine nine`, also mixed
 with digits and `double five`), digits spaced one by one (`4 1 6 5 5 5 0 1 9 9`),
 look-alike letters (`4l6-555-O199`), and digit groups joined by unusual separators
-(`416.555.0199`, `416/555/0199`, `416_555_0199`). Near misses left alone: prices,
-dates, times, IP addresses, version numbers, thousands separators and plain order
-numbers (a bare run of digits is PHONE_NUMBER's business, not an obfuscation).
+(`416.555.0199`, `416/555/0199`, `416_555_0199`). Near misses left alone: prices
+(`$2,500,000.00`, `1.234.567,89 EUR`: a currency sign or code beside the run, or
+thousands grouping with decimals), dates, times, IP addresses, version numbers,
+thousands separators and plain order numbers (a bare run of digits is PHONE_NUMBER's
+business, not an obfuscation).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import regex
 
 from guard.detect._normalize import normalize
 from guard.detect._recognizers._base import GuardRecognizer
+from guard.detect._recognizers._money import is_money
 
 _TOKEN = regex.compile(r"[^\W_]+")
 _SEPARATORS = frozenset(" \t\r\n-\u2010\u2011\u2012\u2013\u2014.,/_*|~()+[]:")
@@ -101,6 +104,8 @@ class ObfuscatedPhoneRecognizer(GuardRecognizer):
         if not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
             return
         start, end = to_original(run[0].start, run[-1].end)
+        if is_money(text, start, end):
+            return
         if text[start:end] != n[run[0].start : run[-1].end]:
             verdict: tuple[float, str] | None = (0.7, "look-alike digits")
         else:

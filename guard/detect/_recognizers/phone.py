@@ -1,10 +1,26 @@
-"""PHONE_NUMBER: Presidio's phone recognizer, minus the work that can never find a number.
+"""PHONE_NUMBER: Presidio's phone recognizer, minus the work that can never find a number,
+plus scores that read how a number is written.
 
 Presidio runs python-phonenumbers' `PhoneNumberMatcher` once per region (eight by
 default), and each run parses every digit group of the text: `3`, `12`, `2024`. A
 candidate with fewer digits than the shortest valid number of any region cannot be
-valid, so the matcher here skips it before parsing; everything else (regions, leniency,
-scores, explanations) is Presidio's own code path, and tests compare the two.
+valid, so the matcher here skips it before parsing; the matches found (regions,
+leniency, spans) are Presidio's own code path, and tests compare the two.
+
+Presidio scores every match 0.4 and relies on an English context word ("phone",
+"call") to lift it over a 0.5 threshold, so `reach me at +1 416 555 0199`, `WhatsApp
++91 98765 43210` or `Appelez-moi au 06 12 34 56 78` were never reported. Here a match
+that phonenumbers finds valid scores
+
+- `INTERNATIONAL_SCORE` when written in international form, with a leading `+`;
+- `GROUPED_SCORE` when its digit groups are those of the country's national format
+  (`416-555-0199`, `(416) 555-0199`, `1-800-555-0199`, `07911 123456`,
+  `06 12 34 56 78`, `(11) 91234-5678`), unless a word such as "order" or "invoice"
+  stands just before it or it is written like an IPv4 address;
+- Presidio's 0.4 otherwise: a bare run of digits (`4165550199`, an order number) still
+  needs a context word.
+
+A match that reads as money (`$2,500,000.00`, `1.234.567,89 EUR`) is dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +35,8 @@ import phonenumbers.phonenumberutil as util
 from phonenumbers import Leniency, PhoneMetadata
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from guard.detect._recognizers._money import is_money
 
 _DESCS = (
     "general_desc", "fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost",
@@ -156,17 +174,65 @@ def _matcher(text: str, region: str, leniency: int | None) -> Any:
     return matcher
 
 
+INTERNATIONAL_SCORE = 0.7
+GROUPED_SCORE = 0.6
+_GROUP = re.compile(r"\d+")
+# Words that make a grouped number an identifier rather than a number to call.
+NOT_A_PHONE_WORDS = frozenset(
+    {
+        "order", "orders", "ord", "sku", "invoice", "inv", "ref", "reference", "tracking",
+        "ticket", "case", "serial", "part", "item", "model", "po", "isbn", "iban", "acct",
+        "account", "transaction", "txn", "booking", "confirmation", "receipt", "id",
+    }
+)  # fmt: skip
+_WORDS_BEFORE = re.compile(r"[^\W\d_]+")
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)")
+
+
 class GuardPhoneRecognizer(PhoneRecognizer):
-    """Presidio's PhoneRecognizer with the short-candidate shortcut (same findings)."""
+    """Presidio's PhoneRecognizer with the short-candidate shortcut (same matches), scored
+    by how each number is written, and without amounts of money (see the module doc)."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None
     ) -> list[RecognizerResult]:
-        """Presidio's loop over regions, each with a shortcut matcher."""
+        """Presidio's matches, each scored by its written form; money is left out."""
+        forms: dict[tuple[int, int], tuple[float, str]] = {}
+        results = self.presidio_analyze(text, nlp_artifacts, forms)
+        out = []
+        for result in results:
+            if is_money(text, result.start, result.end):
+                continue
+            score, form = forms.get((result.start, result.end), (0.0, ""))
+            if score > result.score:
+                result.score = score
+                explanation = result.analysis_explanation
+                if explanation is not None:
+                    explanation.original_score = score
+                    explanation.score = score
+                    explanation.append_textual_explanation_line(f"written as {form}")
+            out.append(result)
+        return out
+
+    def presidio_analyze(
+        self,
+        text: str,
+        nlp_artifacts: Any = None,
+        forms: dict[tuple[int, int], tuple[float, str]] | None = None,
+    ) -> list[RecognizerResult]:
+        """Presidio's loop over regions, each with a shortcut matcher: Presidio's results.
+
+        `forms`, when given, receives the best written-form score of each span.
+        """
         make: Any = self._get_recognizer_result
-        results = [
-            make(match, text, region, nlp_artifacts) for match, region in self._matches(text)
-        ]
+        results = []
+        for match, region in self._matches(text):
+            results.append(make(match, text, region, nlp_artifacts))
+            if forms is not None:
+                key = (match.start, match.end)
+                found = form_score(text, match)
+                if found[0] > forms.get(key, (0.0, ""))[0]:
+                    forms[key] = found
         return list(EntityRecognizer.remove_duplicates(results))
 
     def _matches(self, text: str) -> Iterator[tuple[Any, str]]:
@@ -180,3 +246,39 @@ class GuardPhoneRecognizer(PhoneRecognizer):
             return str(phonenumbers.region_code_for_number(phonenumbers.parse(number)))
         except phonenumbers.NumberParseException:
             return region
+
+
+def form_score(text: str, match: Any) -> tuple[float, str]:
+    """The score a match earns by how it is written, and the name of that form."""
+    number = match.number
+    raw = match.raw_string
+    if not raw or not phonenumbers.is_valid_number(number):
+        return 0.0, ""
+    if raw[0] in _PLUS:
+        return INTERNATIONAL_SCORE, "an international number"
+    groups = [len(g) for g in _GROUP.findall(raw)]
+    if len(groups) < 2 or _identifier_before(text, match.start) or _IPV4.fullmatch(raw):
+        return 0.0, ""
+    national = [len(g) for g in _GROUP.findall(_national(number))]
+    if groups == national:
+        return GROUPED_SCORE, "a national number, grouped as usual"
+    prefix = _trunk_prefix(number.country_code)
+    if prefix and _GROUP.findall(raw)[0] == prefix and groups[1:] == national:
+        return GROUPED_SCORE, "a national number with its trunk prefix, grouped as usual"
+    return 0.0, ""
+
+
+def _national(number: Any) -> str:
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+@functools.cache
+def _trunk_prefix(country_code: int) -> str:
+    region = phonenumbers.region_code_for_country_code(country_code)
+    return str(phonenumbers.ndd_prefix_for_region(region, True) or "")
+
+
+def _identifier_before(text: str, start: int) -> bool:
+    """True when one of the two words before the match names an identifier (`Order`)."""
+    words = _WORDS_BEFORE.findall(text[max(0, start - 40) : start])[-2:]
+    return any(w.lower() in NOT_A_PHONE_WORDS for w in words)
