@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, BinaryIO, NoReturn
 
 import typer
 from rich.console import Console
@@ -44,15 +43,65 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _json_arg(value: str, what: str) -> Any:
+    """Parse JSON given inline, as @file or as - (stdin); any failure is a one-line error.
+
+    orjson, not json: it refuses NaN and Infinity (not JSON) and deep nesting (json.loads
+    recurses until RecursionError) with a JSONDecodeError.
+    """
+    import orjson
+
+    from guard._validate import MAX_DEPTH
+
+    if value == "-":
+        text = _decode(_read_at_most(sys.stdin.buffer, what, "stdin"), what, "stdin")
+    elif value.startswith("@"):
+        path = value[1:]
+        if not path:
+            fail(f"{what} @ needs a file name after the @")
+        try:
+            with open(path, "rb") as file:
+                data = _read_at_most(file, what, repr(path))
+        except OSError as exc:
+            fail(f"cannot read {what} from {path!r}: {exc.strerror or exc}")
+        text = _decode(data, what, repr(path))
+    elif not _is_utf8(value):  # bytes that are not UTF-8 reach argv as lone surrogates
+        fail(f"{what} is not UTF-8 text")
+    else:
+        text = value
     try:
-        text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
-        if value == "-":
-            text = sys.stdin.read()
-        return json.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {what} from {value[1:]!r}: {exc}")
-    except json.JSONDecodeError as exc:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if exc.msg == "depth limit exceeded":
+            fail(f"{what} is nested deeper than {MAX_DEPTH} levels")
         fail(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+
+
+_MAX_JSON_INPUT = 16 << 20  # bytes: far more than the largest action, pretty-printed
+
+
+def _read_at_most(file: BinaryIO, what: str, source: str) -> bytes:
+    try:
+        data = file.read(_MAX_JSON_INPUT + 1)
+    except OSError as exc:
+        fail(f"cannot read {what} from {source}: {exc.strerror or exc}")
+    if len(data) > _MAX_JSON_INPUT:
+        fail(f"{what} from {source} is larger than {_MAX_JSON_INPUT} bytes")
+    return data
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _decode(data: bytes, what: str, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")  # a byte order mark, as some editors write, is allowed
+    except UnicodeDecodeError as exc:
+        fail(f"{what} from {source} is not UTF-8 (bad byte at offset {exc.start})")
 
 
 def _print_json(data: Any) -> None:

@@ -323,3 +323,62 @@ def test_policy_test_prints_a_failing_note_with_markup(tmp_path: Path) -> None:
     r = guard_cli("policy", "test", str(tmp_path))
     assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr == ""
     assert "FAIL a: [/red] oops [bold]:smile:: verdict deny, expected allow" in r.stdout
+
+
+# -- JSON options: refused in one line, never a RecursionError ----------------------------------
+
+DEEP_ACTION = '{"kind": "k", "params": {"a": ' + "[" * 5000 + "]" * 5000 + "}}"
+
+
+@pytest.mark.parametrize("how", ["file", "inline", "stdin", "context"])
+def test_deeply_nested_json_is_one_line(tmp_path: Path, how: str) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text(DEEP_ACTION)
+    args = ["check", "--policy", "agent-tools"]
+    stdin = None
+    if how == "file":
+        args += ["--action", f"@{deep}"]
+    elif how == "inline":
+        args += ["--action", DEEP_ACTION]
+    elif how == "stdin":
+        args, stdin = [*args, "--action", "-"], DEEP_ACTION
+    else:
+        args += ["--action", '{"kind": "k"}', "--context", f"@{deep}"]
+    r = guard_cli(*args, stdin=stdin)
+    what = "--context" if how == "context" else "--action"
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [f"error: {what} is nested deeper than 254 levels"]
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        pytest.param(b'{"kind": "k", "params": {"x": NaN}}', "is not valid JSON", id="nan"),
+        pytest.param(b'{"kind": "k", "params": {"x": -Infinity}}', "is not valid JSON", id="inf"),
+        pytest.param(b"", "is not valid JSON", id="empty"),
+        pytest.param(b'{"kind": "caf\xe9"}', "is not UTF-8 (bad byte at offset 13)", id="latin1"),
+        pytest.param(b"\xff\xfe\x00\x01", "is not UTF-8 (bad byte at offset 0)", id="binary"),
+    ],
+)
+def test_bad_action_files_are_one_line(tmp_path: Path, content: bytes, needle: str) -> None:
+    path = tmp_path / "action.json"
+    path.write_bytes(content)
+    for args in (["--action", f"@{path}"], ["--action", '{"kind": "k"}', "--context", f"@{path}"]):
+        r = guard_cli("check", "--policy", "agent-tools", *args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        (line,) = r.stderr.strip().splitlines()
+        assert line.startswith(f"error: {args[-2]} ") and needle in line
+
+
+def test_action_file_that_is_a_directory_or_too_big(tmp_path: Path) -> None:
+    r = guard_cli("check", "--policy", "agent-tools", "--action", f"@{tmp_path}")
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        f"error: cannot read --action from {str(tmp_path)!r}: Is a directory"
+    ]
+    r = guard_cli("check", "--policy", "agent-tools", "--action", "@/dev/zero")
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "error: --action from '/dev/zero' is larger than 16777216 bytes"
+    ]
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b'\xef\xbb\xbf{"kind": "k"}')  # as some editors save UTF-8
+    assert guard_cli("check", "--policy", "agent-tools", "--action", f"@{bom}").returncode == 0
