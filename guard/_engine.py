@@ -641,7 +641,8 @@ class Guard:
         """Evidence and messages from PII fields come back masked; computed only when asked."""
         if pack.pii is None:
             return None
-        roots = tuple(f.split("[", 1)[0] for f in pack.pii.fields)
+        # `params.attachments[*].text` and `params.args$.body` are read as `params.args...`
+        roots = tuple(f.split("[", 1)[0].split("$", 1)[0] for f in pack.pii.fields)
         scanner = self._scanners.get(pack.digest)
         cache: list[dict[str, Any]] = []
 

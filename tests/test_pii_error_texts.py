@@ -159,3 +159,27 @@ def test_the_scanner_masks_what_it_finds_in_texts_from_elsewhere(guard: Guard) -
     assert scanner is not None
     text = "value 'x' then card 4111 1111 1111 1111 and jo@example.com"
     assert scanner.scrub(text, {}) == "value 'x' then card <CREDIT_CARD> and <EMAIL_ADDRESS>"
+
+
+JSON_PATH_PACK = """\
+name: json-path
+version: 1
+pii:
+  entities: [EMAIL_ADDRESS]
+  fields: ["params.args$.body"]
+rules:
+  - id: r
+    when: len(params.args) > 0
+    effect: escalate
+    message: "args {params.args}"
+"""
+
+
+def test_evidence_and_messages_of_a_json_path_field_are_masked() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = Guard([parse(JSON_PATH_PACK, file="j.yaml")])
+    args = json.dumps({"body": "mail jo@example.com"})
+    [hit] = g.evaluate({"kind": "k", "params": {"args": args}}).hits
+    assert hit.message == 'args {"body": "mail <EMAIL_ADDRESS>"}'
+    assert hit.evidence["params.args"] == '{"body": "mail <EMAIL_ADDRESS>"}'
