@@ -382,3 +382,27 @@ def test_action_file_that_is_a_directory_or_too_big(tmp_path: Path) -> None:
     bom = tmp_path / "bom.json"
     bom.write_bytes(b'\xef\xbb\xbf{"kind": "k"}')  # as some editors save UTF-8
     assert guard_cli("check", "--policy", "agent-tools", "--action", f"@{bom}").returncode == 0
+
+
+def test_audit_verify_and_show_report_a_record_rewritten_as_text(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    ids = []
+    for amount in (100, 700):
+        action = {"kind": "release_payment", "actor": "u1", "params": {"amount": amount}}
+        r = guard_cli(
+            "check", "--policy", "marketplace-agent", "--audit", url, "--action", json.dumps(action)
+        )
+        assert r.returncode == 0, r.stderr
+        ids.append(json.loads(r.stdout)["id"])
+    # sqlite's replace() returns TEXT: the row no longer holds bytes
+    sql(tmp_path / "a.db", "UPDATE leaves SET record = replace(record, 'escalate', 'allow')")
+    expected = (
+        f"error: audit log tampered at index 0 (record id {ids[0]!r}): "
+        "its record column holds text, not bytes"
+    )
+    for args in (["verify"], ["show", ids[0]]):
+        r = guard_cli("audit", *args, "--audit", url)
+        assert r.returncode == 1 and r.stdout == "" and "Traceback" not in r.stderr
+        assert r.stderr.strip().splitlines() == [expected]
+    r = guard_cli("audit", "show", ids[1], "--audit", url)
+    assert r.returncode == 1 and "tampered at index 1" in r.stderr and "Traceback" not in r.stderr

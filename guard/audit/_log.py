@@ -267,7 +267,7 @@ class AuditLog:
                 )
             path, root = tree.inclusion_proof(leaf.index, size), tree.root(size)
         return InclusionProof(
-            record=orjson.loads(leaf.record),
+            record=_record_of(leaf),
             leaf_index=leaf.index,
             tree_size=size,
             leaf_hash=leaf_hash(leaf.record).hex(),
@@ -479,6 +479,8 @@ def _check_leaf(
     index = frontier.size
     if leaf.index != index:
         _tampered(index, None, f"it is missing (the next stored index is {leaf.index})")
+    if leaf.problem is not None:
+        _tampered(index, leaf.id or None, leaf.problem)
     computed = leaf_hash(leaf.record)
     if computed != leaf.leaf_hash:
         _tampered(index, leaf.id, "its bytes do not match its stored leaf hash")
@@ -487,12 +489,7 @@ def _check_leaf(
     frontier.append(computed)
     if frontier.root() != leaf.root_after:
         _tampered(index, leaf.id, "the stored root after it differs from the re-derived tree")
-    try:
-        record = orjson.loads(leaf.record)
-    except ValueError:
-        record = None
-    if not isinstance(record, dict):
-        _tampered(index, leaf.id, "its record is not a JSON object")
+    record = _record_of(leaf)
     if record.get("id") != leaf.id:
         _tampered(index, leaf.id, "its id column does not match the id inside the record")
     if columns is not None:
@@ -550,8 +547,22 @@ def _tampered(index: int, record_id: str | None, reason: str) -> NoReturn:
 
 
 def _stored(leaf: StoredLeaf) -> StoredRecord:
-    record = orjson.loads(leaf.record)
+    record = _record_of(leaf)
     return StoredRecord(index=leaf.index, id=leaf.id, record=record, leaf_hash=leaf.leaf_hash.hex())
+
+
+def _record_of(leaf: StoredLeaf) -> dict[str, Any]:
+    """The record a leaf holds; a leaf that cannot hold one (see `StoredLeaf.problem`) is
+    `AuditTampered`, not a driver's TypeError or a JSON error."""
+    if leaf.problem is not None:
+        _tampered(leaf.index, leaf.id or None, leaf.problem)
+    try:
+        record = orjson.loads(leaf.record)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        _tampered(leaf.index, leaf.id or None, "its record is not a JSON object")
+    return record
 
 
 def _text(value: object) -> str | None:

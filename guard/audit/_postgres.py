@@ -19,6 +19,9 @@ from guard.audit._store import (
     duplicate_id,
     iter_rows,
     rule_pattern,
+    stored_blob,
+    stored_leaf,
+    stored_leaf_hash,
 )
 
 try:
@@ -148,8 +151,9 @@ class PostgresStore:
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:
         """Return stored leaf hashes start <= index < end in index order."""
-        stmt = sa.select(_C.leaf_hash).where(_C.idx >= start, _C.idx < end).order_by(_C.idx)
-        return [bytes(row[0]) for row in self._fetch(stmt)]
+        stmt = sa.select(_C.idx, _C.leaf_hash).where(_C.idx >= start, _C.idx < end).order_by(_C.idx)
+        rows: list[tuple[Any, ...]] = [tuple(row) for row in self._fetch(stmt)]
+        return [stored_leaf_hash(int(index), stored) for index, stored in rows]
 
     def read_rows(self, start: int, end: int) -> list[LeafRow]:
         """Return leaves start <= index < end with their index columns as stored."""
@@ -167,7 +171,8 @@ class PostgresStore:
         if not rows:
             raise AuditError(f"audit log {self.url!r} is inconsistent: its tree state row is gone")
         size, stored = tuple(rows[0])
-        frontier = CompactRange.from_bytes(bytes(stored))
+        inconsistent = f"audit log {self.url!r} is inconsistent: its tree state frontier"
+        frontier = CompactRange.from_bytes(stored_blob(stored, inconsistent))
         if size != frontier.size:
             raise AuditError(
                 f"audit log {self.url!r} is inconsistent: its tree state says size {size} "
@@ -209,7 +214,8 @@ class PostgresStore:
     def _append_in_transaction(self, conn: sa.Connection, records: list[bytes]) -> int:
         """Write the records as leaves and return the index of the first."""
         size, stored = conn.execute(_LOCK_STATE).one()
-        frontier = CompactRange.from_bytes(bytes(stored))
+        inconsistent = f"audit log {self.url!r} is inconsistent: its tree state frontier"
+        frontier = CompactRange.from_bytes(stored_blob(stored, inconsistent))
         if frontier.size != size:
             raise AuditError(
                 f"audit log {self.url!r} is inconsistent: its tree state says size {size} "
@@ -289,7 +295,7 @@ def _lock_key(schema: str | None) -> int:
 
 def _leaf(row: Sequence[Any]) -> StoredLeaf:
     index, record_id, record, leaf, root_after = tuple(row)
-    return StoredLeaf(int(index), str(record_id), bytes(record), bytes(leaf), bytes(root_after))
+    return stored_leaf(int(index), record_id, record, leaf, root_after)
 
 
 def _condition(name: str, value: str | bool) -> sa.ColumnElement[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,9 @@ from guard.audit._store import (
     duplicate_id,
     iter_rows,
     rule_pattern,
+    stored_blob,
+    stored_leaf,
+    stored_leaf_hash,
 )
 
 __all__ = ["SqliteStore"]
@@ -83,6 +87,7 @@ _INDEX_COLUMNS = ", ".join(Columns._fields)
 # callers wait for. SQLite's own checkpoint stays on, at a larger size, for callers that
 # never call after_commit.
 _CHECKPOINT_BYTES = 2 << 20
+_ID_CONFLICT = re.compile(r"\bleaves\.id\b")
 _AUTOCHECKPOINT_PAGES = 10_000  # of 4 KiB
 
 # Filter name -> SQL condition; every value is bound as a parameter.
@@ -185,8 +190,8 @@ class SqliteStore:
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:
         """Return stored leaf hashes start <= index < end in index order."""
-        sql = "SELECT leaf_hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx"
-        return [bytes(row[0]) for row in self._fetch(sql, (start, end))]
+        sql = "SELECT idx, leaf_hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx"
+        return [stored_leaf_hash(i, h) for i, h in self._fetch(sql, (start, end))]
 
     def read_rows(self, start: int, end: int) -> list[LeafRow]:
         """Return leaves start <= index < end with their index columns as stored."""
@@ -203,7 +208,8 @@ class SqliteStore:
         if not rows:
             return CompactRange()
         size, stored = rows[0]
-        frontier = CompactRange.from_bytes(bytes(stored))
+        inconsistent = f"audit log {str(self.path)!r} is inconsistent: its tree state frontier"
+        frontier = CompactRange.from_bytes(stored_blob(stored, inconsistent))
         if size != frontier.size:
             raise AuditError(
                 f"audit log {str(self.path)!r} is inconsistent: its tree state says size "
@@ -272,7 +278,10 @@ class SqliteStore:
         """Write the records as leaves and return the index of the first."""
         conn = self._writer
         state = conn.execute("SELECT frontier FROM tree_state WHERE id = 0").fetchone()
-        frontier = CompactRange.from_bytes(state[0]) if state else CompactRange()
+        inconsistent = f"audit log {str(self.path)!r} is inconsistent: its tree state frontier"
+        frontier = CompactRange()
+        if state:
+            frontier = CompactRange.from_bytes(stored_blob(state[0], inconsistent))
         first = frontier.size
         # Rows are made as they are inserted and dropped right after: none outlives its
         # insert, which spares the garbage collector thousands of objects per batch.
@@ -283,12 +292,23 @@ class SqliteStore:
     def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:
             with self._read_lock:
-                return list(self._reader.execute(sql, params))
+                try:
+                    return list(self._reader.execute(sql, params))
+                except sqlite3.OperationalError as exc:
+                    if "decode" not in str(exc):
+                        raise
+                # TEXT that is not UTF-8 (written by hand): read it again, kept as it is,
+                # so the row shows as tampered instead of failing the whole read.
+                self._reader.text_factory = _lenient_text
+                try:
+                    return list(self._reader.execute(sql, params))
+                finally:
+                    self._reader.text_factory = str
         except sqlite3.Error as exc:
             raise AuditError(f"could not read the audit log {str(self.path)!r}: {exc}") from exc
 
     def _integrity_error(self, records: list[bytes], exc: sqlite3.IntegrityError) -> AuditError:
-        if "leaves.id" not in str(exc):
+        if not _ID_CONFLICT.search(str(exc)):  # not leaves.idx: that is a stale tree state
             return AuditError(f"audit log {str(self.path)!r} is inconsistent: {exc}")
         ids = (row.leaf.id for row in build_rows(records, CompactRange()))
         duplicate = duplicate_id(ids, self.find)
@@ -306,8 +326,11 @@ def _values(row: LeafRow) -> tuple[object, ...]:
 
 
 def _leaf(row: tuple[Any, ...]) -> StoredLeaf:
-    index, record_id, record, leaf, root_after = row
-    return StoredLeaf(int(index), str(record_id), bytes(record), bytes(leaf), bytes(root_after))
+    return stored_leaf(*row)
+
+
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
 
 
 def _where(query: RecordQuery) -> tuple[list[str], list[object]]:

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import orjson
 
-from guard._exceptions import AuditError
+from guard._exceptions import AuditError, AuditTampered
 from guard.audit._merkle import CompactRange, leaf_hash
 
 __all__ = [
@@ -26,18 +26,27 @@ __all__ = [
     "iter_rows",
     "matches",
     "rule_pattern",
+    "stored_blob",
+    "stored_leaf",
+    "stored_leaf_hash",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class StoredLeaf:
-    """One leaf as a store holds it: position, record id, canonical bytes and hashes."""
+    """One leaf as a store holds it: position, record id, canonical bytes and hashes.
+
+    `problem` says why the row cannot be a leaf as written (a column edited to the wrong
+    type, say TEXT where bytes belong); such a leaf has empty bytes in that column, and
+    `AuditLog` reports it as tampered rather than reading it.
+    """
 
     index: int
     id: str
     record: bytes
     leaf_hash: bytes
     root_after: bytes
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +120,8 @@ class AuditStore(Protocol):
     `CompactRange` committed with the last append (so a deleted tail shows), and
     `read_rows(start, end)`, `read` plus each leaf's index columns as stored (so an
     edited column, which `query` would trust, shows). The stores here define all three.
+    A row whose values have the wrong type is returned with `StoredLeaf.problem` set
+    (`stored_leaf` does this), not raised as a driver's TypeError.
 
     The other methods read. They return rows as stored, never renumbered or repaired,
     because `AuditLog.verify` relies on seeing gaps and edits; `query` must mean what
@@ -187,6 +198,67 @@ def iter_rows(records: Iterable[bytes], frontier: CompactRange) -> Iterator[Leaf
             columns = index_columns(record)
         frontier.append(leaf)
         yield LeafRow(StoredLeaf(index, record_id, data, leaf, frontier.root()), columns)
+
+
+def stored_leaf(
+    index: int, record_id: object, record: object, leaf: object, root_after: object
+) -> StoredLeaf:
+    """A `StoredLeaf` from one row as a driver returned it, whatever the types it holds.
+
+    Stores write bytes and a text id; a row edited by hand may hold TEXT, a number or
+    NULL instead (SQLite keeps any type in any column). That is kept as `problem`, for
+    `AuditLog` to report as tampering, instead of failing in `bytes()`.
+    """
+    if type(record) is bytes and type(leaf) is bytes and type(root_after) is bytes:
+        if type(record_id) is str:  # as written: the path every read takes
+            return StoredLeaf(int(index), record_id, record, leaf, root_after)
+    problems: list[str] = []
+    blobs: list[bytes] = []
+    for name, value in (("record", record), ("leaf_hash", leaf), ("root_after", root_after)):
+        if isinstance(value, bytes | bytearray | memoryview):
+            blobs.append(bytes(value))
+        else:
+            blobs.append(b"")
+            problems.append(f"its {name} column holds {_sql_kind(value)}, not bytes")
+    if isinstance(record_id, str):
+        text_id = record_id
+    else:
+        problems.append(f"its id column holds {_sql_kind(record_id)}, not text")
+        text_id = ""
+    problem = "; ".join(problems) or None
+    return StoredLeaf(int(index), text_id, blobs[0], blobs[1], blobs[2], problem)
+
+
+def stored_blob(value: object, what: str) -> bytes:
+    """A bytes column's value (a hash, a frontier), or `AuditError` naming what it holds."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise AuditError(f"{what} holds {_sql_kind(value)}, not bytes")
+
+
+def stored_leaf_hash(index: int, value: object) -> bytes:
+    """One leaf_hash column's value, or `AuditTampered` at that leaf if it is not bytes."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise AuditTampered(
+        f"audit log tampered at index {index}: its leaf_hash column holds "
+        f"{_sql_kind(value)}, not bytes",
+        index=index,
+    )
+
+
+def _sql_kind(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool | int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a real number"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "bytes"
+    return f"a {type(value).__name__}"
 
 
 def index_columns(record: Mapping[str, Any]) -> Columns:

@@ -464,3 +464,42 @@ def test_acknowledged_records_survive_kill_9(postgres_url: str) -> None:
             assert log.get(record_id).id == record_id
         log.append({"id": "after-restart"})
         assert log.verify().size == report.size + 1
+
+
+@pytest.mark.parametrize(
+    ("statements", "reason"),
+    [
+        pytest.param(
+            [
+                "ALTER TABLE guard_audit_leaves ALTER COLUMN record TYPE text"
+                " USING convert_from(record, 'UTF8')",
+            ],
+            "its record column holds text, not bytes",
+            id="record-text",
+        ),
+        pytest.param(
+            [
+                "ALTER TABLE guard_audit_leaves ALTER COLUMN leaf_hash DROP NOT NULL",
+                "UPDATE guard_audit_leaves SET leaf_hash = NULL WHERE idx = 4",
+            ],
+            "its leaf_hash column holds NULL, not bytes",
+            id="leaf-hash-null",
+        ),
+    ],
+)
+def test_a_column_changed_to_the_wrong_type_is_tampering(
+    postgres_server: str,
+    postgres_schema: str,
+    postgres_url: str,
+    statements: list[str],
+    reason: str,
+) -> None:
+    build(postgres_url)
+    admin(postgres_server, postgres_schema, *((sql, ()) for sql in statements))
+    with open_audit(postgres_url) as log:
+        with pytest.raises(AuditTampered) as caught:
+            log.verify()
+        index = caught.value.index
+        assert index == (0 if "record" in reason else 4) and reason in str(caught.value)
+        with pytest.raises(AuditTampered, match=reason):
+            log.get(f"d{index}")

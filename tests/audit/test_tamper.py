@@ -376,3 +376,135 @@ def test_a_record_that_is_not_a_json_object_with_consistent_hashes(tmp_path: Pat
     with open_audit(url) as fresh, pytest.raises(AuditTampered, match="not a JSON object") as e:
         fresh.verify()
     assert e.value.index == 1
+
+
+# -- columns edited to the wrong type (SQLite keeps any type in any column) ----------------------
+
+# sqlite's replace() and hex() return TEXT: the tester's edit was the first of these.
+WRONG_TYPES = [
+    pytest.param(
+        "UPDATE leaves SET record = replace(record, 'deny', 'allow') WHERE idx = 4",
+        "its record column holds text, not bytes",
+        id="record-text",
+    ),
+    pytest.param(
+        "UPDATE leaves SET record = CAST(x'ff7b' AS TEXT) WHERE idx = 4",
+        "its record column holds text, not bytes",
+        id="record-text-not-utf8",
+    ),
+    pytest.param(
+        "UPDATE leaves SET record = 5 WHERE idx = 4",
+        "its record column holds an integer, not bytes",
+        id="record-integer",
+    ),
+    pytest.param(
+        "UPDATE leaves SET leaf_hash = hex(leaf_hash) WHERE idx = 4",
+        "its leaf_hash column holds text, not bytes",
+        id="leaf-hash-text",
+    ),
+    pytest.param(
+        "UPDATE leaves SET root_after = 1.5 WHERE idx = 4",
+        "its root_after column holds a real number, not bytes",
+        id="root-after-real",
+    ),
+    pytest.param(
+        "UPDATE leaves SET id = x'6434' WHERE idx = 4",
+        "its id column holds bytes, not text",
+        id="id-blob",
+    ),
+]
+
+
+@pytest.mark.parametrize(("statement", "reason"), WRONG_TYPES)
+def test_a_column_of_the_wrong_type_is_tampering(
+    tmp_path: Path, statement: str, reason: str
+) -> None:
+    url = build(tmp_path)
+    edit(tmp_path, (statement, ()))
+    with open_audit(url, create=False) as log:
+        with pytest.raises(AuditTampered) as caught:
+            log.verify()
+        assert caught.value.index == 4 and reason in str(caught.value)
+        if "id column" not in reason:  # a blob id no longer finds the record by its id
+            with pytest.raises(AuditTampered, match=f"tampered at index 4.*{reason}"):
+                log.get("d4")
+        with pytest.raises(AuditTampered, match=f"tampered at index 4.*{reason}"):
+            log.get_index(4)
+        with pytest.raises(AuditTampered, match="tampered at index 4"):
+            list(log.iter_records())
+        with pytest.raises(AuditTampered, match="tampered at index 4"):
+            log.query(limit=10)
+        assert log.get("d3").record == record(3)  # the others still read
+
+
+def test_a_wrong_type_is_reported_in_log_order(tmp_path: Path) -> None:
+    url = build(tmp_path)
+    edit(
+        tmp_path,
+        ("UPDATE leaves SET record = replace(record, 'deny', 'allow') WHERE idx = 7", ()),
+        ("UPDATE leaves SET record = ? WHERE idx = 5", (FORGED,)),
+    )
+    with open_audit(url, create=False) as log, pytest.raises(AuditTampered) as caught:
+        log.verify()
+    assert caught.value.index == 5 and "do not match its stored leaf hash" in str(caught.value)
+
+
+def test_a_leaf_hash_of_the_wrong_type_fails_heads_and_proofs(tmp_path: Path) -> None:
+    url = build(tmp_path)
+    edit(tmp_path, ("UPDATE leaves SET leaf_hash = hex(leaf_hash) WHERE idx = 2", ()))
+    with open_audit(url, create=False) as log:
+        for read in (log.head, lambda: log.inclusion("d7"), lambda: log.consistency(1, 5)):
+            with pytest.raises(AuditTampered, match="index 2: its leaf_hash column holds text"):
+                read()
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        pytest.param(
+            "UPDATE tree_state SET frontier = hex(frontier)",
+            "inconsistent: its tree state frontier holds text, not bytes",
+            id="frontier-text",
+        ),
+        pytest.param(
+            "UPDATE tree_state SET size = 'ten'",
+            "inconsistent: its tree state says size 'ten' but holds a frontier of size 10",
+            id="size-text",
+        ),
+    ],
+)
+def test_a_tree_state_of_the_wrong_type_is_an_error(
+    tmp_path: Path, statement: str, reason: str
+) -> None:
+    url = build(tmp_path)
+    edit(tmp_path, (statement, ()))
+    with open_audit(url) as log:
+        with pytest.raises(AuditError, match=reason):
+            log.verify()
+        if "frontier holds" in reason:  # appends read the frontier too
+            with pytest.raises(AuditError, match=reason):
+                log.append(record(10))
+
+
+def test_records_that_are_not_json_objects_are_tampered_when_read(tmp_path: Path) -> None:
+    url = build(tmp_path, size=3)
+    edit(
+        tmp_path,
+        ("UPDATE leaves SET record = x'00' WHERE idx = 1", ()),
+        ("UPDATE leaves SET record = ? WHERE idx = 2", (b"[1]",)),
+    )
+    with open_audit(url, create=False) as log:
+        for record_id, index in (("d1", 1), ("d2", 2)):
+            with pytest.raises(AuditTampered, match=f"index {index} .*not a JSON object"):
+                log.get(record_id)
+        with pytest.raises(AuditTampered, match="index 1 .*not a JSON object"):
+            log.inclusion("d1")
+
+
+def test_an_append_after_the_tree_state_was_set_back_is_refused(tmp_path: Path) -> None:
+    url = build(tmp_path)
+    edit(tmp_path, ("UPDATE tree_state SET size = 0, frontier = ?", (bytes(8),)))
+    with open_audit(url) as log, pytest.raises(AuditError) as caught:
+        log.append(record(10))
+    assert "is inconsistent: UNIQUE constraint failed: leaves.idx" in str(caught.value)
+    assert "duplicate" not in str(caught.value)
