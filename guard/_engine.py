@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, overload
 import orjson
 
 from guard._evaluate import DecisionRates, Scrubber, run_rules, verdict_of
-from guard._exceptions import DependencyMissing, GuardError, PolicyError
+from guard._exceptions import DependencyMissing, GuardError, InvalidAction, PolicyError
 from guard._models import (
     Decision,
     DecisionEventV1,
@@ -35,7 +35,7 @@ from guard._validate import check_action, check_data, digest
 from guard.policy._expr import PiiView
 from guard.policy._loader import CompiledPack, load
 from guard.policy._rate import MemoryRateStore, RateStore
-from guard.policy._template import MISSING, Masker, lookup
+from guard.policy._template import MISSING, Masker, fill_parts, lookup
 
 if TYPE_CHECKING:
     from guard.audit import AuditLog
@@ -222,8 +222,18 @@ class Guard:
         *,
         policy: str | None = None,
     ) -> Decision:
-        """Decide one action without writing an audit record (for shields and dry runs)."""
-        return self._decide(self.pack(policy), action, context)[0]
+        """Decide one action without writing an audit record (for shields and dry runs).
+
+        A dry run: `rate()` counts as if this action happened, but records nothing.
+        """
+        return self._trial(action, context, policy)[0]
+
+    def _trial(
+        self, action: Any, context: Mapping[str, Any] | None, policy: str | None
+    ) -> tuple[Decision, DecisionRates]:
+        """A dry-run decision and its rate counts, to `commit()` if the action goes ahead."""
+        rates = DecisionRates(self.rates, dry=True)
+        return self._decide(self.pack(policy), action, context, rates=rates)[0], rates
 
     def allowed(
         self,
@@ -235,8 +245,17 @@ class Guard:
         """The candidate actions the policy would let run now (a planner's pre-shield)."""
         return [a for a in actions if self.evaluate(a, context, policy=policy).allowed]
 
-    def record(self, decision: Decision, action: Mapping[str, Any] | None = None) -> Decision:
-        """Write an already-made decision to the audit log (used after substitution)."""
+    def record(
+        self,
+        decision: Decision,
+        action: Mapping[str, Any] | None = None,
+        *,
+        rates: DecisionRates | None = None,
+    ) -> Decision:
+        """Write an already-made decision to the audit log (used after substitution);
+        `rates` are the dry-run counts of `action`, recorded now that it goes ahead."""
+        if rates is not None:
+            rates.commit()
         data = check_action(action)[0] if action is not None else None
         scan = self._scan(self.packs[decision.policy], data) if data is not None else _NO_SCAN
         self._record([(decision, data, scan)])
@@ -256,8 +275,13 @@ class Guard:
         started = time.perf_counter_ns()
         pack = self.pack(policy)
         ctx = check_data(context, "context") if context is not None else {}
+        if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
+            raise InvalidAction(f"items must be a list of mappings, got {type(items).__name__}")
         rows = [check_data(it, f"item {i}") for i, it in enumerate(items)]
-        ids = [row.get("id", i) for i, row in enumerate(rows)]
+        ids = [_item_id(row, i) for i, row in enumerate(rows)]
+        for what, value in (("actor", actor), ("tenant", tenant), ("query", query)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidAction(f"{what} must be a string, got {type(value).__name__}")
         action = {
             "kind": "rank",
             "actor": actor,
@@ -412,6 +436,7 @@ class Guard:
         *,
         checked: tuple[dict[str, Any], str, bytes] | None = None,
         scan: _Scan | None = None,
+        rates: DecisionRates | None = None,
     ) -> tuple[Decision, dict[str, Any], _Scan]:
         clock = time.perf_counter_ns
         t0 = self._last_decision = clock()
@@ -423,8 +448,10 @@ class Guard:
         t2 = clock()
         kind = data["kind"]
         rules = pack.by_kind.get(kind, pack.any_kind)
+        if rates is None and (pack.uses_rate or self._shadow):
+            rates = DecisionRates(self.rates)  # live and shadow rules count an event once
         if rules:
-            env = self._env(pack, data, ctx, scan)
+            env = self._env(pack, data, ctx, scan, rates)
             hits = run_rules(
                 rules,
                 env,
@@ -434,7 +461,7 @@ class Guard:
             verdict = verdict_of(hits, pack.defaults_verdict) if hits else pack.defaults_verdict
         else:
             hits, verdict = [], pack.defaults_verdict
-        shadow = self._run_shadow(pack, data, ctx, scan, verdict) if self._shadow else None
+        shadow = self._run_shadow(pack, data, ctx, scan, verdict, rates) if self._shadow else None
         t3 = clock()
         final = (
             orjson.loads(raw)
@@ -479,7 +506,12 @@ class Guard:
         return base
 
     def _env(
-        self, pack: CompiledPack, data: dict[str, Any], ctx: dict[str, Any], scan: _Scan
+        self,
+        pack: CompiledPack,
+        data: dict[str, Any],
+        ctx: dict[str, Any],
+        scan: _Scan,
+        rates: DecisionRates | None,
     ) -> dict[str, Any]:
         params = data.get("params")
         env = {
@@ -492,7 +524,7 @@ class Guard:
             "pii": scan.view,
         }
         if pack.uses_rate:
-            env["__rate__"] = DecisionRates(self.rates)
+            env["__rate__"] = rates if rates is not None else DecisionRates(self.rates)
         if ctx:
             for name in _CONTEXT_NAMES:
                 if name in ctx:
@@ -506,6 +538,7 @@ class Guard:
         ctx: dict[str, Any],
         scan: _Scan,
         live: Verdict,
+        rates: DecisionRates | None,
     ) -> ShadowResult | None:
         cand = self._shadow.get(pack.name)
         if cand is None:
@@ -513,7 +546,7 @@ class Guard:
         cscan = scan if cand.pii == pack.pii else self._scan(cand, data)
         hits = run_rules(
             cand.action_rules(data["kind"]),
-            self._env(cand, data, ctx, cscan),
+            self._env(cand, data, ctx, cscan, rates),
             mask=self._masker(cand, data, cscan),
             scrub=self._scrubber(cand, data),
         )
@@ -577,16 +610,17 @@ class Guard:
                 "pii": scan.view,
                 "__rate__": DecisionRates(self.rates),
             }
+            mask = self._masker(pack, scope, scan)
             hits = run_rules(
                 pack.item_rules,
                 env,
                 item_id=item_id,
-                mask=self._masker(pack, scope, scan),
+                mask=mask,
                 scrub=self._scrubber(pack, scope),
             )
             verdict = verdict_of(hits, Verdict.ALLOW)
             if verdict in _DONE:
-                cap_hit = _cap(pack, row, counts, item_id)
+                cap_hit = _cap(pack, row, counts, item_id, env, mask)
                 if cap_hit is not None:
                     hits.append(cap_hit)
                     verdict = cap_hit.effect
@@ -690,7 +724,7 @@ class Guard:
 
     @staticmethod
     def _mark_audited(entries: Sequence[tuple[Decision, Any, _Scan]], t0: int) -> None:
-        spent = (time.perf_counter_ns() - t0) / 1000 / len(entries)
+        spent = (time.perf_counter_ns() - t0) / 1000 / max(len(entries), 1)
         for d, _, _ in entries:
             d.audited = True
             d.timings_us["audit"] = spent
@@ -762,8 +796,23 @@ def _rule(pack: CompiledPack, hit: RuleHit) -> Any:
     return next(r for r in pack.rules if r.id == hit.rule_id)
 
 
+def _item_id(row: Mapping[str, Any], index: int) -> str | int:
+    """An item's id: a string or an integer (not a boolean); its position when absent."""
+    if "id" not in row:
+        return index
+    value = row["id"]
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise InvalidAction(f"item {index}: 'id' must be a string or an integer, got {value!r}")
+
+
 def _cap(
-    pack: CompiledPack, row: dict[str, Any], counts: dict[tuple[str, str], int], item_id: Any
+    pack: CompiledPack,
+    row: dict[str, Any],
+    counts: dict[tuple[str, str], int],
+    item_id: Any,
+    env: Mapping[str, Any],
+    mask: Masker | None,
 ) -> RuleHit | None:
     for rule in pack.list_rules:
         cap = rule.cap
@@ -775,13 +824,17 @@ def _cap(
         key = (rule.id, json.dumps(value, sort_keys=True))
         counts[key] = counts.get(key, 0) + 1
         if counts[key] > cap.max:
-            msg = rule.message or f"{cap.by}={value!r} already has {cap.max} items"
+            shown = mask(cap.by, value) if mask is not None else value
+            if rule.message_parts is not None:
+                msg = fill_parts(rule.message_parts, env, mask)
+            else:
+                msg = rule.message or f"{cap.by}={shown!r} already has {cap.max} items"
             return RuleHit(
                 rule_id=rule.id,
                 effect=rule.effect,
                 message=msg,
                 severity=rule.severity,
-                evidence={cap.by: value, "max": cap.max},
+                evidence={cap.by: shown, "max": cap.max},
                 item_id=item_id,
             )
     return None

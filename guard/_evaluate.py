@@ -11,7 +11,7 @@ from guard._exceptions import GuardError
 from guard._models import RANK, RuleHit, Verdict, fast_model
 from guard.policy._expr import as_evaluation_error
 from guard.policy._loader import CompiledRule
-from guard.policy._rate import RateStore
+from guard.policy._rate import RateStore, peek
 from guard.policy._template import Masker, fill_parts
 
 MAX_EVIDENCE_CHARS = 500
@@ -20,19 +20,33 @@ _SMALL = frozenset({bool, int, float, type(None)})  # evidence values kept as th
 
 
 class DecisionRates:
-    """Rate counters for one decision: a key is counted once even if evaluated twice."""
+    """Rate counters for one decision: a key is counted once even if evaluated twice.
 
-    __slots__ = ("_store", "_seen")
+    A dry run (`dry=True`: `Guard.evaluate`, `Guard.allowed`, the alternatives a decorator
+    tries) only peeks at the counts; `commit()` records them once the action is chosen.
+    Live and shadow rules of one decision share it, so an event is counted once.
+    """
 
-    def __init__(self, store: RateStore) -> None:
+    __slots__ = ("_store", "_seen", "_dry")
+
+    def __init__(self, store: RateStore, *, dry: bool = False) -> None:
         self._store = store
         self._seen: dict[tuple[str, float], int] = {}
+        self._dry = dry
 
     def hit(self, key: str, window: float) -> int:
         memo = (key, window)
         if memo not in self._seen:
-            self._seen[memo] = self._store.hit(key, window)
+            count = peek(self._store, key, window) if self._dry else self._store.hit(key, window)
+            self._seen[memo] = count
         return self._seen[memo]
+
+    def commit(self) -> None:
+        """Record the hits a dry run counted: the action it decided is going ahead."""
+        if self._dry:
+            self._dry = False
+            for key, window in self._seen:
+                self._store.hit(key, window)
 
 
 def run_rules(

@@ -311,3 +311,81 @@ def test_acheck_batch_decides_on_the_loop_and_awaits_the_commit() -> None:
 def test_a_pack_with_pii_is_not_decided_inline() -> None:
     with Guard.from_policy("marketplace-agent") as g:
         assert not g.decides_inline()
+
+
+RATE_PACK = """\
+name: rl
+version: 1
+rules:
+  - id: rl
+    match: {kind: msg}
+    when: rate(str(actor), 60) > 3
+  - id: no-bad
+    match: {kind: msg}
+    when: get(params.bad, false) == true
+"""
+
+
+def test_dry_runs_do_not_use_up_rate_budget() -> None:
+    from guard.policy import parse
+
+    g = Guard([parse(RATE_PACK)])
+    a = {"kind": "msg", "actor": "u1", "params": {}}
+    assert len(g.allowed([a] * 4)) == 4
+    assert g.evaluate(a).verdict == "allow"
+    assert [g.check(a).verdict for _ in range(4)] == ["allow"] * 3 + ["deny"]
+
+
+def test_an_agent_counts_only_the_alternative_it_ran() -> None:
+    from guard.policy import parse
+
+    g = Guard([parse(RATE_PACK)])
+    bad = {"kind": "msg", "actor": "u1", "params": {"bad": True}}
+    good = {"kind": "msg", "actor": "u1", "params": {}}
+
+    @g.agent
+    def act() -> list:
+        return [(bad, 0.9), (bad, 0.8), (good, 0.1)]
+
+    assert [act()["params"] for _ in range(3)] == [{}, {}, {}]  # 3 counted, not 9
+    assert g.check(good).verdict == "deny"  # the 4th counted event
+
+
+def test_live_and_shadow_rules_count_an_event_once() -> None:
+    from guard.policy import parse
+
+    g = Guard([parse(RATE_PACK)], shadow=[parse(RATE_PACK.replace("version: 1", "version: 2"))])
+    a = {"kind": "msg", "actor": "u1", "params": {}}
+    verdicts = [(d.verdict, d.shadow.verdict) for d in (g.check(a) for _ in range(4))]
+    assert verdicts == [("allow", "allow")] * 3 + [("deny", "deny")]
+
+
+@pytest.mark.parametrize("items", [None, "abc", {"id": 1}, 5])
+def test_rank_needs_a_list_of_items(items: object) -> None:
+    g = Guard.from_policy("ranking")
+    with pytest.raises(InvalidAction, match="items must be a list"):
+        g.rank(items)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [True, 1.5, None, [1]])
+def test_rank_item_ids_are_strings_or_integers(bad: object) -> None:
+    g = Guard.from_policy("ranking")
+    with pytest.raises(InvalidAction, match="'id' must be a string or an integer"):
+        g.rank([{"id": bad}])
+
+
+def test_check_batch_of_nothing_with_an_audit_log(tmp_path) -> None:
+    g = Guard.from_policy("ranking", audit=f"sqlite:///{tmp_path / 'a.db'}")
+    assert g.check_batch([]) == []
+    g.close()
+
+
+def test_cap_messages_are_filled_in() -> None:
+    from guard.policy import parse
+
+    pack = parse(
+        "name: c\nversion: 1\nrules:\n  - id: per-agency\n    scope: list\n"
+        "    cap: {by: item.agency, max: 1}\n    message: 'too many from {item.agency}'\n"
+    )
+    d = Guard([pack]).rank([{"id": 1, "agency": "a"}, {"id": 2, "agency": "a"}])
+    assert d.items[1].reason == "too many from a"

@@ -222,9 +222,11 @@ def enforce_proposal(
     """Check a proposal (action, alternatives or scores) and return what may run."""
     candidates = _candidates(out, actions)
     decisions: list[Decision] = []
+    counts = []  # each alternative's rate() counts: only the chosen one's are recorded
     for action, _, _ in candidates:
-        decision = guard.evaluate(action, context, policy=policy)
+        decision, rates = guard._trial(action, context, policy)
         decisions.append(decision)
+        counts.append(rates)
         if decision.verdict is not Verdict.DENY:
             break
     last = len(decisions) - 1
@@ -237,7 +239,7 @@ def enforce_proposal(
     decision.explanations = list(explanations)
     if tree is not None and chosen > 0:
         decision.explanations[0] = _shielded(tree, decisions[:chosen], candidates)
-    guard.record(decision, candidates[chosen][0])
+    guard.record(decision, candidates[chosen][0], rates=counts[chosen])
     if deferred is not None:
         guard.defer_explanation(decision, deferred)
     return _apply(guard, decision, candidates[0][0])
