@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import idna
 import re2
 
 from guard._exceptions import EvaluationError, PiiUnavailable
@@ -245,7 +246,7 @@ def _round(value: Any, ndigits: Any = None) -> int | float:
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         try:
             return int(value)
         except (ValueError, OverflowError) as exc:
@@ -254,11 +255,14 @@ def _int(value: Any) -> int:
 
 
 def _float(value: Any) -> float:
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         try:
-            return float(value)
+            number = float(value)
         except (ValueError, OverflowError) as exc:
             raise EvaluationError(f"float() cannot convert {describe(value)}: {exc}") from None
+        if not math.isfinite(number):  # "nan" would make every comparison false
+            raise EvaluationError(f"float() of {describe(value)} is not a finite number")
+        return number
     raise _fail("float", "a string or number", value)
 
 
@@ -376,6 +380,7 @@ def _endswith(text: Any, suffixes: Any) -> bool:
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_SPECIAL = re.compile(r"(?i)(https?|wss?|ftp):/*")  # schemes whose slashes browsers ignore
 _URL_NOISE = str.maketrans({"\t": None, "\n": None, "\r": None, "\\": "/"})
 
 
@@ -385,15 +390,23 @@ def _domain(url: Any) -> str:
     # Read the host the way a browser would: strip what browsers strip and treat a
     # backslash as a slash, so "https://evil.com\@good.com" yields evil.com.
     text = url.strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r ").translate(_URL_NOISE)
-    if not _SCHEME.match(text) and not text.startswith("//"):
+    special = _SPECIAL.match(text)
+    if special:  # browsers read "https:evil.com" and "https:///evil.com" as https://evil.com
+        text = f"{special.group(1)}://{text[special.end():]}"
+    elif not _SCHEME.match(text) and not text.startswith("//"):
         text = "//" + text
     try:
         host = urllib.parse.urlsplit(text).hostname
         if not host:
             raise ValueError("no hostname")
-        host = urllib.parse.unquote(host).rstrip(".")
-        return host.encode("idna").decode("ascii").lower()
-    except (ValueError, UnicodeError) as exc:
+        host = urllib.parse.unquote(host)
+        if not host.isascii():  # IDNA 2008 with UTS 46 mapping, as browsers do
+            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        host = host.removesuffix(".").lower()
+        if "" in host.split("."):
+            raise ValueError("empty label")
+        return host
+    except (ValueError, UnicodeError, idna.IDNAError) as exc:
         raise EvaluationError(f"domain() cannot read a hostname from {url!r}: {exc}") from None
 
 

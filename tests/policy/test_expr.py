@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import math
 import types
 from pathlib import Path
 from typing import Any
@@ -416,10 +415,10 @@ def test_pii_unavailable_when_no_scan_ran() -> None:
         compile_expr("pii.any('EMAIL_ADDRESS')").evaluate(absent)
 
 
-def test_float_results_and_nan() -> None:
-    value = compile_expr("float('nan')").evaluate({})
-    assert math.isnan(value)
-    assert compile_expr("float('nan') == float('nan')").evaluate({}) is False
+def test_float_refuses_nan_which_no_comparison_would_catch() -> None:
+    with pytest.raises(EvaluationError, match="not a finite number"):
+        compile_expr("float('nan') > 0").evaluate({})
+    assert compile_expr("1 / 4").evaluate({}) == 0.25
 
 
 # ---------------------------------------------------------------------------------------
