@@ -740,6 +740,15 @@ class Guard:
             stored, masked_paths, erased = self._mask(pack, data, scan)
             if final is not None:
                 final = self._mask(pack, final, None)[0]
+            scanner = self._scanners.get(pack.digest)
+            if scanner is not None:  # PII outside the listed fields: patterns, masked too
+                report = scan.report
+                done = (*masked_paths, *erased)
+                if report is not None:
+                    done += (*report.fields_scanned, *report.field_errors)
+                stored = _scrub_unlisted(stored, scanner, data, done)
+                if final is not None:
+                    final = _scrub_unlisted(final, scanner, data, done)
         # Every field the record shares with the decision is copied as is.
         shared = {name: getattr(decision, name) for name in _EVENT_FROM_DECISION}
         shared.update(
@@ -794,6 +803,41 @@ def _few_digits(value: float) -> bool:
 
 def _rule(pack: CompiledPack, hit: RuleHit) -> Any:
     return next(r for r in pack.rules if r.id == hit.rule_id)
+
+
+_IDENTIFIERS = frozenset({"kind", "actor", "tenant", "id"})  # stored as sent: records' keys
+
+
+def _scrub_unlisted(
+    value: Any, scanner: PiiScanner, action: Mapping[str, Any], done: Sequence[str], path: str = ""
+) -> Any:
+    """A copy of an action for the audit log in which every text outside the pack's PII
+    fields (already masked: `done`) has what the pattern recognizers find masked too."""
+    if isinstance(value, str):
+        if not path or path in _IDENTIFIERS or any(_related(path, d) for d in done):
+            return value
+        try:
+            return scanner.scrub(value, action)
+        except Exception:  # a text that cannot be checked is not stored
+            return REDACTED
+    if isinstance(value, dict):
+        return {
+            k: _scrub_unlisted(v, scanner, action, done, f"{path}.{k}" if path else k)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _scrub_unlisted(v, scanner, action, done, f"{path}[{i}]") for i, v in enumerate(value)
+        ]
+    return value
+
+
+def _related(path: str, other: str) -> bool:
+    """One path is the other, or holds it, or sits inside it."""
+    if path == other:
+        return True
+    inner, outer = (other, path) if len(other) > len(path) else (path, other)
+    return inner.startswith(outer) and inner[len(outer)] in ".[$"
 
 
 def _item_id(row: Mapping[str, Any], index: int) -> str | int:

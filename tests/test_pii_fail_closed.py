@@ -248,3 +248,25 @@ def test_in_field_sees_findings_inside_json_strings(on_error_redact: Guard) -> N
     assert {h.rule_id for h in d.hits} == {"no-contact", "in-args", "counted"}
     assert all(h.error is None for h in d.hits)
     assert d.verdict is Verdict.ESCALATE
+
+
+def test_pii_outside_the_listed_fields_is_masked_in_the_record(tmp_path) -> None:
+    """Fields the pack does not list are not scanned for rules, but the audit copy of
+    every text in them loses what the pattern recognizers find."""
+    import json
+
+    from guard import Guard
+
+    g = Guard.from_policy("marketplace-agent", audit=f"sqlite:///{tmp_path / 'a.db'}")
+    action = {
+        "kind": "send_message",
+        "actor": "u1",
+        "memo": "mail jane.doe@example.com",
+        "params": {"to": "+1 415-555-0132", "message": "hi there", "note": ["call 416-555-0199"]},
+    }
+    g.check(action, {"has_contract": True})
+    record = json.dumps(g.audit.query(limit=1).items[0].record)
+    for raw in ("jane.doe@example.com", "415-555-0132", "416-555-0199"):
+        assert raw not in record
+    assert '"message": "hi there"' in record and '"actor": "u1"' in record
+    g.close()
