@@ -289,13 +289,22 @@ class Guard:
             "params": {"query": query, "item_ids": ids},
         }
         outcomes, final, hits, findings = self._rank_items(pack, rows, ids, ctx, actor, tenant)
-        dropped = sum(1 for o in outcomes if o.verdict not in _DONE)
-        changed = any(o.verdict is not Verdict.ALLOW for o in outcomes)
-        verdict = (
-            Verdict.DENY
-            if rows and dropped == len(rows)
-            else (Verdict.REDACT if changed else Verdict.ALLOW)
-        )
+        verdict = _ranking_verdict(outcomes)
+        shadow = None
+        cand = self._shadow.get(pack.name)
+        if cand is not None:  # the candidate ranks the same items; it changes nothing
+            c_outcomes, _, c_hits, _ = self._rank_items(
+                cand, rows, ids, ctx, actor, tenant, dry=True
+            )
+            c_verdict = _ranking_verdict(c_outcomes)
+            shadow = ShadowResult(
+                policy=cand.name,
+                version=cand.version,
+                digest=cand.digest,
+                verdict=c_verdict,
+                hits=c_hits,
+                agrees=[o.verdict for o in c_outcomes] == [o.verdict for o in outcomes],
+            )
         decision = fast_model(
             Decision,
             {
@@ -312,6 +321,7 @@ class Guard:
                 "action_digest": digest({"items": rows, "query": query}, "ranking"),
                 "items": outcomes,
                 "final_items": final,
+                "shadow": shadow,
                 "explanations": [],
                 "timings_us": {"total": (time.perf_counter_ns() - started) / 1000},
             },
@@ -590,6 +600,8 @@ class Guard:
         ctx: dict[str, Any],
         actor: str | None,
         tenant: str | None,
+        *,
+        dry: bool = False,
     ) -> tuple[list[ItemOutcome], list[dict[str, Any]], list[RuleHit], list[PiiFinding]]:
         outcomes: list[ItemOutcome] = []
         final: list[dict[str, Any]] = []
@@ -608,7 +620,7 @@ class Guard:
                 "actor": actor,
                 "tenant": tenant,
                 "pii": scan.view,
-                "__rate__": DecisionRates(self.rates),
+                "__rate__": DecisionRates(self.rates, dry=dry),
             }
             mask = self._masker(pack, scope, scan)
             hits = run_rules(
@@ -838,6 +850,16 @@ def _related(path: str, other: str) -> bool:
         return True
     inner, outer = (other, path) if len(other) > len(path) else (path, other)
     return inner.startswith(outer) and inner[len(outer)] in ".[$"
+
+
+def _ranking_verdict(outcomes: Sequence[ItemOutcome]) -> Verdict:
+    """deny when no item survived, redact when any was dropped or redacted, else allow."""
+    dropped = sum(1 for o in outcomes if o.verdict not in _DONE)
+    if outcomes and dropped == len(outcomes):
+        return Verdict.DENY
+    return (
+        Verdict.REDACT if any(o.verdict is not Verdict.ALLOW for o in outcomes) else Verdict.ALLOW
+    )
 
 
 def _item_id(row: Mapping[str, Any], index: int) -> str | int:

@@ -389,3 +389,21 @@ def test_cap_messages_are_filled_in() -> None:
     )
     d = Guard([pack]).rank([{"id": 1, "agency": "a"}, {"id": 2, "agency": "a"}])
     assert d.items[1].reason == "too many from a"
+
+
+def test_rankings_run_the_shadow_pack_too() -> None:
+    from guard.policy import parse
+
+    live = parse(
+        "name: r\nversion: 1\nrules:\n  - id: drop-suspended\n    scope: item\n"
+        "    when: get(item.status, '') == 'suspended'\n"
+    )
+    cand = parse(
+        "name: r\nversion: 2\nrules:\n  - id: drop-unverified\n    scope: item\n"
+        "    when: not get(item.verified, false)\n"
+    )
+    g = Guard([live], shadow=[cand])
+    d = g.rank([{"id": "a"}, {"id": "b", "status": "suspended", "verified": True}])
+    assert [i["id"] for i in d.final_items] == ["a"]  # the live pack decides
+    assert d.shadow is not None and d.shadow.version == 2 and d.shadow.agrees is False
+    assert [h.rule_id for h in d.shadow.hits] == ["drop-unverified"]
