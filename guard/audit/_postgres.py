@@ -257,6 +257,8 @@ def _engine_url(url: str) -> sa.URL:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise AuditError(f"invalid PostgreSQL audit URL: {exc}") from None
+    except ValueError:  # int() of the port; the URL is not repeated: it may hold a password
+        raise AuditError("invalid PostgreSQL audit URL: its port is not a number") from None
     if parsed.drivername not in _DRIVERS:
         raise AuditError(
             f"unsupported PostgreSQL driver {parsed.drivername!r}; expected one of "
@@ -311,6 +313,8 @@ def _condition(name: str, value: str | bool) -> sa.ColumnElement[bool]:
 
 
 def _reason(exc: Exception) -> str:
-    # The driver's message, without SQLAlchemy's echo of the statement and its parameters.
+    # The driver's message, without SQLAlchemy's echo of the statement and its parameters,
+    # on one line (the server's DETAIL and HINT lines follow its message).
     orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).strip()
+    lines = str(orig if orig is not None else exc).splitlines()
+    return "; ".join(" ".join(line.split()) for line in lines if line.strip())

@@ -99,13 +99,15 @@ def _require_cryptography() -> None:
 
 
 def _load_key(path: Path) -> Ed25519PrivateKey:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise AuditError(f"could not load the signing key {str(path)!r}: {exc}") from exc
+    except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        reason = " ".join(str(exc).split())  # cryptography's hints come on further lines
+        raise AuditError(f"could not load the signing key {str(path)!r}: {reason}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise AuditError(
             f"signing key {str(path)!r} is a {type(key).__name__}; expected an Ed25519 key"

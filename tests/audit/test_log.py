@@ -214,6 +214,23 @@ def test_explicit_and_bad_signing_keys(tmp_path: Path) -> None:
             log.head()
 
 
+# An EC key on a curve cryptography cannot load: UnsupportedAlgorithm, not a ValueError.
+SECP112R1_PEM = """-----BEGIN EC PRIVATE KEY-----
+MD4CAQEEDjKQ1C2yoUvv1S/SAkqHoAcGBSuBBAAGoSADHgAElGzv72QenGsv+xEI
+cz7ahlDt3mxOagAv72gb3A==
+-----END EC PRIVATE KEY-----
+"""
+
+
+def test_a_signing_key_of_an_unsupported_kind_is_an_audit_error(tmp_path: Path) -> None:
+    path = tmp_path / "odd.pem"
+    path.write_text(SECP112R1_PEM)
+    with open_audit("memory://", signing_key_path=str(path)) as log:
+        with pytest.raises(AuditError, match="could not load the signing key") as caught:
+            log.head()
+    assert "\n" not in str(caught.value)
+
+
 def test_group_commit_from_eight_threads_loses_nothing(tmp_path: Path) -> None:
     calls: list[int] = []
 
