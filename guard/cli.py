@@ -38,15 +38,21 @@ AuditOpt = Annotated[str, typer.Option("--audit", help="Audit log URL.")]
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line error and exit non-zero: the CLI never shows a traceback."""
-    err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
+    err.print(f"[red]error:[/red] {escape(_one_line(message))}", markup=True, highlight=False)
     raise typer.Exit(code)
+
+
+def _one_line(message: str) -> str:
+    """A message whose lines (a driver's DETAIL, say) are joined into one."""
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def _json_arg(value: str, what: str) -> Any:
     """Parse JSON given inline, as @file or as - (stdin); any failure is a one-line error.
 
-    orjson, not json: it refuses NaN and Infinity (not JSON) and deep nesting (json.loads
-    recurses until RecursionError) with a JSONDecodeError.
+    orjson checks it first: it refuses NaN and Infinity (not JSON) and deep nesting, where
+    json.loads recurses until RecursionError. json.loads then reads it, because orjson
+    reads an integer beyond 64 bits as an inexact float, which the guard would not see.
     """
     import orjson
 
@@ -69,11 +75,17 @@ def _json_arg(value: str, what: str) -> Any:
     else:
         text = value
     try:
-        return orjson.loads(text)
+        orjson.dumps(orjson.loads(text))  # dumps: the depth the guard allows (MAX_DEPTH)
     except orjson.JSONDecodeError as exc:
         if exc.msg == "depth limit exceeded":
             fail(f"{what} is nested deeper than {MAX_DEPTH} levels")
         fail(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    except orjson.JSONEncodeError:
+        fail(f"{what} is nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text)  # valid and shallow: no RecursionError
+    except ValueError as exc:  # not expected after orjson: a digit limit, say
+        fail(f"{what} is not valid JSON: {exc}")
 
 
 _MAX_JSON_INPUT = 16 << 20  # bytes: far more than the largest action, pretty-printed
@@ -105,20 +117,28 @@ def _decode(data: bytes, what: str, source: str) -> str:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    except RecursionError:  # a stored record edited to nest ~1000 deep, which orjson reads
+        fail("cannot print the result as JSON: it is nested too deeply", 1)
+    sys.stdout.write(text + "\n")
 
 
 @app.command()
 def check(
     policy: PolicyOpt,
     action: Annotated[str, typer.Option(help="Action JSON, @file.json or - for stdin.")],
-    context: Annotated[str | None, typer.Option(help="Context JSON or @file.json.")] = None,
+    context: Annotated[
+        str | None, typer.Option(help="Context JSON, @file.json or - for stdin.")
+    ] = None,
     audit: Annotated[str | None, typer.Option(help="Audit log URL (none: no record).")] = None,
     name: Annotated[str | None, typer.Option("--pack", help="Pack name in a folder.")] = None,
 ) -> None:
     """Decide one action and print the decision as JSON."""
     from guard import Guard
 
+    if action == "-" and context == "-":
+        fail("--action and --context cannot both be read from stdin (-)")
     act = _json_arg(action, "--action")
     ctx = _json_arg(context, "--context") if context is not None else None
     try:
@@ -325,6 +345,8 @@ def demo(
     """Drive the example policies through the guard and print a summary."""
     from guard._demo import run_demo
 
+    if rounds < 1:
+        fail(f"--rounds must be at least 1, got {rounds}")
     try:
         summary = run_demo(audit, rounds=rounds)
     except GuardError as exc:
@@ -352,13 +374,34 @@ def _open(url: str) -> Any:
         fail(str(exc))
 
 
+# click's ClickException (usage errors among them), wherever this typer takes click from.
+_CLICK_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
 def main() -> None:
-    """Entry point of the `guard` script."""
+    """Entry point of the `guard` script: every error is one line on stderr."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except _CLICK_ERROR as exc:  # a bad option or argument: one line, not typer's box
+        code = int(getattr(exc, "exit_code", 2))
+        message = str(getattr(exc, "format_message", exc.__str__)())
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help, which rich printed already
+            if message:
+                sys.stderr.write(message + "\n")
+            sys.exit(code)
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        err.print(f"error: {_one_line(message)}{where}", highlight=False)
+        sys.exit(code)
+    except typer.Abort:  # end of input at a prompt
+        err.print("error: aborted", highlight=False)
+        sys.exit(1)
     except GuardError as exc:  # anything the commands did not catch still gets one line
-        err.print(f"error: {exc}", highlight=False)
+        err.print(f"error: {_one_line(str(exc))}", highlight=False)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)  # typer.Exit's code, without standalone mode
 
 
 # -- the HTTP sidecar ---------------------------------------------------------------------------

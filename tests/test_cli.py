@@ -406,3 +406,86 @@ def test_audit_verify_and_show_report_a_record_rewritten_as_text(tmp_path: Path)
         assert r.stderr.strip().splitlines() == [expected]
     r = guard_cli("audit", "show", ids[1], "--audit", url)
     assert r.returncode == 1 and "tampered at index 1" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_integer_beyond_64_bits_is_refused_not_rounded() -> None:
+    action = '{"kind": "k", "params": {"x": 123456789012345678901234567890}}'
+    r = guard_cli("check", "--policy", "agent-tools", "--action", action)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "error: action holds an integer outside the exact JSON range (-2**53, 2**53)"
+    ]
+
+
+# -- the sweep: bad input a new user might give is one line and a non-zero exit -----------------
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        pytest.param(
+            ["demo", "--rounds", "abc"],
+            "error: Invalid value for '--rounds': ",
+            id="not-an-integer",
+        ),
+        pytest.param(
+            ["demo", "--rounds", "0"], "error: --rounds must be at least 1, got 0", id="0"
+        ),
+        pytest.param(
+            ["demo", "--rounds", "-3"], "error: --rounds must be at least 1, got -3", id="-3"
+        ),
+        pytest.param(["bogus"], "error: No such command 'bogus'.", id="no-such-command"),
+        pytest.param(
+            ["check", "-p", "agent-tools"], "error: Missing option '--action'.", id="missing"
+        ),
+        pytest.param(
+            ["audit", "show", "a", "b"], "error: Got unexpected extra argument", id="extra"
+        ),
+        pytest.param(
+            ["check", "-p", "agent-tools", "--action", "-", "--context", "-"],
+            "error: --action and --context cannot both be read from stdin (-)",
+            id="stdin-twice",
+        ),
+        pytest.param(
+            ["audit", "head", "--audit", "postgresql://nohost:abc/x"],
+            "error: invalid PostgreSQL audit URL: its port is not a number",
+            id="postgres-port",
+        ),
+        pytest.param(
+            ["audit", "verify", "--audit", "mysql://x"],
+            "error: unsupported audit URL 'mysql://x'; expected one of",
+            id="mysql",
+        ),
+        pytest.param(
+            ["audit", "verify", "--audit", "sqlite://"],
+            "error: unsupported audit URL 'sqlite://'; expected one of",
+            id="sqlite-no-path",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], line: str) -> None:
+    r = guard_cli(*args, stdin="")
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    (only,) = r.stderr.strip().splitlines()
+    assert only.startswith(line)
+
+
+def test_no_arguments_still_print_the_help() -> None:
+    r = guard_cli()
+    assert r.returncode == 2 and "Usage:" in r.stdout + r.stderr and "check" in r.stdout + r.stderr
+    assert guard_cli("audit", "--help").returncode == 0
+
+
+def test_audit_show_of_a_record_edited_to_nest_too_deeply(tmp_path: Path) -> None:
+    url = build_log(tmp_path / "a.db", 2)
+    deep = b'{"id":"d1","a":' + b"[" * 1000 + b"]" * 1000 + b"}"
+    con = sqlite3.connect(tmp_path / "a.db")
+    with con:
+        con.execute("UPDATE leaves SET record = ? WHERE idx = 1", (deep,))
+    con.close()
+    r = guard_cli("audit", "show", "d1", "--audit", url)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "error: cannot print the result as JSON: it is nested too deeply"
+    ]
+    r = guard_cli("audit", "verify", "--audit", url)
+    assert r.returncode == 1 and "tampered at index 1" in r.stderr
