@@ -489,3 +489,14 @@ def test_audit_show_of_a_record_edited_to_nest_too_deeply(tmp_path: Path) -> Non
     ]
     r = guard_cli("audit", "verify", "--audit", url)
     assert r.returncode == 1 and "tampered at index 1" in r.stderr
+
+
+def test_arguments_that_are_not_utf8_are_one_line(tmp_path: Path) -> None:
+    url = build_log(tmp_path / "a.db", 1)
+    r = guard_cli("audit", "show", "\udcff", "--audit", url)  # the byte 0xff on the command line
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == ["error: no audit record with id '\\udcff'"]
+    r = guard_cli("check", "--policy", "agent-tools", "--action", '{"kind": "\udcff"}')
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "error: --action is not UTF-8 text"
+    ]

@@ -19,6 +19,7 @@ from guard.audit._store import (
     duplicate_id,
     iter_rows,
     rule_pattern,
+    sendable,
     stored_blob,
     stored_leaf,
     stored_leaf_hash,
@@ -182,12 +183,17 @@ class PostgresStore:
 
     def find(self, record_id: str) -> int | None:
         """Return the index of the record with this id, or None."""
+        if not sendable([record_id], nul=False):  # PostgreSQL text holds no NUL
+            return None
         rows = self._fetch(sa.select(_C.idx).where(_C.id == record_id))
         return int(rows[0][0]) if rows else None
 
     def query(self, query: RecordQuery, *, before: int | None, limit: int) -> list[StoredLeaf]:
         """Return up to `limit` matching leaves with index < `before`, newest first."""
-        conditions = [_condition(name, value) for name, value in query.given().items()]
+        given = query.given()
+        if not sendable(given.values(), nul=False):
+            return []
+        conditions = [_condition(name, value) for name, value in given.items()]
         if before is not None:
             conditions.append(_C.idx < before)
         stmt = sa.select(*_LEAF_COLUMNS).where(*conditions).order_by(_C.idx.desc()).limit(limit)

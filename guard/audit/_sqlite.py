@@ -21,6 +21,7 @@ from guard.audit._store import (
     duplicate_id,
     iter_rows,
     rule_pattern,
+    sendable,
     stored_blob,
     stored_leaf,
     stored_leaf_hash,
@@ -219,12 +220,16 @@ class SqliteStore:
 
     def find(self, record_id: str) -> int | None:
         """Return the index of the record with this id, or None."""
+        if not sendable([record_id]):
+            return None
         rows = self._fetch("SELECT idx FROM leaves WHERE id = ?", (record_id,))
         return int(rows[0][0]) if rows else None
 
     def query(self, query: RecordQuery, *, before: int | None, limit: int) -> list[StoredLeaf]:
         """Return up to `limit` matching leaves with index < `before`, newest first."""
         conditions, params = _where(query)
+        if not sendable(params):
+            return []
         if before is not None:
             conditions.append("idx < ?")
             params.append(before)

@@ -26,6 +26,7 @@ __all__ = [
     "iter_rows",
     "matches",
     "rule_pattern",
+    "sendable",
     "stored_blob",
     "stored_leaf",
     "stored_leaf_hash",
@@ -198,6 +199,24 @@ def iter_rows(records: Iterable[bytes], frontier: CompactRange) -> Iterator[Leaf
             columns = index_columns(record)
         frontier.append(leaf)
         yield LeafRow(StoredLeaf(index, record_id, data, leaf, frontier.root()), columns)
+
+
+def sendable(values: Iterable[object], *, nul: bool = True) -> bool:
+    """Whether a driver can bind every string among `values` (UTF-8, and NUL if `nul`).
+
+    Text that is not UTF-8 (a lone surrogate, as argv gives for bytes that are not UTF-8)
+    or holds NUL where the database refuses it cannot equal anything stored: a lookup with
+    it finds nothing, rather than failing in the driver.
+    """
+    for value in values:
+        if isinstance(value, str):
+            if not nul and "\x00" in value:
+                return False
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 def stored_leaf(

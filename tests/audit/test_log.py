@@ -427,3 +427,13 @@ def test_closed_log_refuses_appends() -> None:
     log.close()
     with pytest.raises(AuditError, match="closed"):
         log.append(decision(1))
+
+
+@pytest.mark.parametrize("text", ["\udcff", "a\x00b"], ids=["lone-surrogate", "nul"])
+def test_ids_and_filters_no_record_can_hold_find_nothing(log: AuditLog, text: str) -> None:
+    # "\udcff" is how argv carries the byte 0xff; PostgreSQL text cannot hold NUL
+    log.append(decision(0))
+    with pytest.raises(RecordNotFound, match="no audit record with id"):
+        log.get(text)
+    assert log.query(actor=text).items == [] and log.query(rule_id=text).items == []
+    assert log.query().items[0].id == "d0"
