@@ -186,3 +186,53 @@ def test_failed_explanation_never_loses_the_decision() -> None:
     out = act(1)
     assert out.decision.verdict is Verdict.ALLOW
     assert out.decision.explanations[0]["reason"].startswith("RuntimeError: model exploded")
+
+
+def test_the_planners_choice_runs_even_when_it_is_not_the_most_visited() -> None:
+    """A proven win is chosen with fewer visits: the guard checks and runs that action,
+    the one its recorded rationale names, not the most visited one."""
+    g = Guard([parse(PLANNER.replace("params.action == 0", "params.action == 2"))])
+    solved = {
+        "visits": 100,
+        "children": [
+            {"action": 0, "visits": 70, "value": 0.2},
+            {"action": 1, "visits": 20, "value": 1.0, "outcome": 1.0},
+            {"action": 3, "visits": 10, "value": -0.1},
+        ],
+    }
+
+    @g.agent
+    def plan(obs: str) -> dict:
+        return solved
+
+    out = plan("s")
+    [r] = out.decision.explanations
+    assert r["chosen"] == 1 and out["params"]["action"] == 1
+    assert out.decision.substitution is None
+
+
+def test_a_deferred_explanation_explains_the_input_as_it_was(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    torch, net = _linear_net()
+    import explain
+
+    pack = parse("name: plain\nversion: 1\nrules: []\n")
+    g = Guard([pack], audit=open_audit(f"sqlite:///{tmp_path / 'a.db'}"))
+    actions = [{"kind": "offer", "params": {"tier": 0}}, {"kind": "offer", "params": {"tier": 1}}]
+
+    @g.agent(actions=actions, explain=explain.captum(net), explain_mode="deferred")
+    def policy(x):
+        with torch.no_grad():
+            return net(torch.as_tensor(x, dtype=torch.float32))
+
+    buffer = np.array([0.5, -0.2, 1.0])
+    decided = []
+    for step in range(3):  # an RL loop reusing one observation buffer
+        buffer[:] = [0.5 + step, -0.2, 1.0]
+        decided.append((policy(buffer).decision.id, buffer.tolist()))
+    g.flush()
+    assert g.audit is not None
+    for decision_id, seen in decided:
+        [linked] = g.audit.query(ref_id=decision_id, record_type="guard.explanation/v1").items
+        assert linked.record["explanation"]["inputs"] == pytest.approx(seen)
+    g.close()

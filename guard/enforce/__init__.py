@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import math
@@ -70,18 +71,25 @@ def agent(
             if explain is not None:
                 # The target (the policy's own first choice) is found inside `run`, so a
                 # deferred explanation costs the decision nothing but the hand-off.
-                run = functools.partial(_attribute, explain, args, kwargs, out, actions)
                 if _sync(guard, policy, explain_mode):
-                    attribution = run()
+                    attribution = _attribute(explain, args, kwargs, out, actions)
                     explanations.append(attribution.model_dump(mode="json"))
                     ctx["attribution"] = attribution.as_dict()
-                else:
-                    deferred = run
+                else:  # inputs are copied now: a caller may reuse its buffers meanwhile
+                    deferred = functools.partial(
+                        _attribute,
+                        explain,
+                        tuple(_snapshot(a) for a in args),
+                        {k: _snapshot(v) for k, v in kwargs.items()},
+                        _snapshot(out),
+                        actions,
+                    )
             return enforce_proposal(
                 guard,
                 out,
                 ctx,
                 actions=None if tree else actions,
+                ranked=tree is not None,  # the planner's choice first, as its rationale says
                 policy=policy,
                 explanations=explanations,
                 tree=tree,
@@ -145,6 +153,20 @@ def _best_index(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> int | 
     if actions is not None:
         return next(i for i, a in enumerate(actions) if a is best)
     return next(i for i, p in enumerate(out) if p[0] is best)
+
+
+def _snapshot(value: Any) -> Any:
+    """A copy of an array, tensor or JSON-like value; other objects as they are."""
+    if hasattr(value, "detach") and hasattr(value, "clone"):  # a torch tensor
+        return value.detach().clone()
+    if hasattr(value, "dtype") and hasattr(value, "copy"):  # a numpy array or scalar
+        return value.copy()
+    if isinstance(value, (list, dict, tuple)):
+        try:
+            return copy.deepcopy(value)
+        except Exception:  # noqa: BLE001 - an uncopyable value is passed as it is
+            return value
+    return value
 
 
 def _attribute(
@@ -218,9 +240,15 @@ def enforce_proposal(
     explanations: Sequence[dict[str, Any]] = (),
     tree: _Tree | None = None,
     deferred: Callable[[], Any] | None = None,
+    ranked: bool = False,
 ) -> GuardedAction:
-    """Check a proposal (action, alternatives or scores) and return what may run."""
+    """Check a proposal (action, alternatives or scores) and return what may run.
+
+    Alternatives are tried best score first, or in the order given when `ranked`.
+    """
     candidates = _candidates(out, actions)
+    if ranked:
+        candidates.sort(key=lambda c: c[2])
     decisions: list[Decision] = []
     counts = []  # each alternative's rate() counts: only the chosen one's are recorded
     for action, _, _ in candidates:
