@@ -7,6 +7,10 @@ What it does differently from `AnalyzerEngine.analyze`, and why:
 - for NER entities only `ner` (and `senter`) run, through `nlp.pipe` over every text of
   a batch (see `_nlp`);
 - cheap pre-filters skip a recognizer that cannot match (no `@`, too few digits);
+- recognizers of numbers and codes (`FOLDED_ENTITIES`) read a non-ASCII text with its
+  digits, spaces and dashes folded to ASCII and invisible characters dropped, so
+  `4111\u00a01111\u00a01111\u00a01111` is a card; their spans are mapped back to the
+  original text (see `_normalize.fold_digits`);
 - results are cached per text digest and entity set;
 - a regex that runs past its budget raises `RegexTimeout` for that text instead of
   being skipped with a log line, so the scan never claims a field it did not finish.
@@ -26,6 +30,7 @@ from typing import Any
 from guard.detect._context import ContextWindow, boosted, supportive_word
 from guard.detect._entities import (
     BUILTIN_ENTITIES,
+    FOLDED_ENTITIES,
     NER_ENTITIES,
     PATTERN_RECOGNIZERS,
     PREFILTERS,
@@ -39,6 +44,7 @@ from guard.detect._errors import (
 )
 from guard.detect._hashing import text_digest
 from guard.detect._nlp import NerModel, load_ner
+from guard.detect._normalize import Folded, fold_digits, fold_table
 from guard.detect._protocol import Span
 from guard.detect._redact import PLACEHOLDER
 from guard.detect._settings import DEFAULT_PHONE_REGIONS, PiiSettings, RecognizerSpec
@@ -78,6 +84,7 @@ class _Runner:
     recognizer: Any
     prefilter: Callable[[str], bool] | None
     patterns: tuple[_Compiled, ...] | None  # set: run with the guard's timed regex loop
+    folded: bool = False  # reads the text with its digits and separators folded
 
     @property
     def name(self) -> str:
@@ -152,6 +159,13 @@ class PresidioDetector:
         return tuple(out)
 
     def _builtin(self, entity: str) -> _Runner:
+        runner = self._make_builtin(entity)
+        if entity in FOLDED_ENTITIES:
+            fold_table()  # built once, here rather than in the first scan
+            runner.folded = True
+        return runner
+
+    def _make_builtin(self, entity: str) -> _Runner:
         origin, class_name = PATTERN_RECOGNIZERS[entity]
         if origin == "guard":
             from guard.detect import _recognizers
@@ -326,11 +340,17 @@ class PresidioDetector:
         """Every pattern result with the context words that may still lift its score."""
         hits: list[_Hit] = []
         enhanced_key = self._presidio.RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+        folded: Folded | None = None
+        if any(r.folded for r in runners):
+            folded = fold_digits(text)
         for runner in runners:
-            if runner.prefilter is not None and not runner.prefilter(text):
+            seen = folded.text if folded is not None and runner.folded else text
+            if runner.prefilter is not None and not runner.prefilter(seen):
                 continue
             context = tuple(runner.recognizer.context or ())
-            for result in self._run(runner, text, wanted):
+            for result in self._run(runner, seen, wanted):
+                if seen is not text and folded is not None:
+                    result.start, result.end = folded.span(result.start, result.end)
                 enhanced = result.recognition_metadata.get(enhanced_key)
                 hits.append(_Hit(result, () if enhanced else context))
         return hits

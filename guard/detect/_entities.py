@@ -27,6 +27,19 @@ PATTERN_RECOGNIZERS: dict[str, tuple[str, str]] = {
     "US_SSN": ("presidio", "UsSsnRecognizer"),
 }
 
+# Recognizers of numbers and codes read the text with its digits, spaces and dashes folded
+# to ASCII and invisible characters dropped (`_normalize.fold_digits`); their findings
+# are mapped back to the original text. The guard's obfuscation recognizers undo
+# disguises themselves; e-mail and URL patterns are left as Presidio wrote them (a
+# disguised address is OBFUSCATED_EMAIL's).
+FOLDED_ENTITIES = frozenset(
+    {
+        "CREDIT_CARD", "CRYPTO", "IBAN_CODE", "IP_ADDRESS", "MAC_ADDRESS", "MEDICAL_LICENSE",
+        "PHONE_NUMBER", "UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN",
+        "US_PASSPORT", "US_SSN",
+    }
+)  # fmt: skip
+
 # NER entities come from the spaCy model, mapped as in Presidio's default configuration.
 NER_LABELS: dict[str, str] = {
     "PER": "PERSON",

@@ -9,6 +9,8 @@ match found in the normalized text is reported on the original text.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -77,3 +79,95 @@ def _collapse(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     keep_chars.append(text[last:])
     keep_offsets.extend(offsets[last:])
     return "".join(keep_chars), keep_offsets
+
+
+# -- folding for the digit recognizers -----------------------------------------------------
+#
+# Card numbers, IBANs, SSNs and phone numbers slip past Presidio's patterns when written
+# with other digits or separators than ASCII ones: no-break, thin or figure spaces between
+# the groups of `4111 1111 1111 1111`, full-width digits (`４１１１`), a zero-width space.
+# `fold_digits` gives those recognizers a text they can read and a map back to the
+# original offsets, so a finding covers the original characters (odd separators
+# included) and redaction replaces them. Each character becomes one character
+# (`str.translate`), except invisible ones: a run of them is dropped between two digits
+# (`4111<ZWSP>1111`) and next to what is no word character, and reads as a space between
+# two words otherwise (`ssn<ZWSP>536228761` keeps its word boundary). An ASCII text costs
+# one `isascii`.
+
+# Invisible format characters: the zero-width ones and the bidirectional controls.
+INVISIBLE = ZERO_WIDTH | frozenset(
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_INVISIBLE_RUN = re.compile("[" + "".join(sorted(INVISIBLE)) + "]+")
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"
+_ASCII_DIGITS = frozenset("0123456789")
+# Every decimal digit and space separator Unicode has is in its first two planes.
+_PLANES_WITH_DIGITS = 0x20000
+
+
+@functools.cache
+def fold_table() -> dict[int, str]:
+    """Decimal digits of every script to ASCII digits, full-width ASCII to ASCII, every
+    space separator to ` ` and dashes to `-`: one character each, so no offset moves."""
+    everything = "".join(map(chr, range(_PLANES_WITH_DIGITS)))
+    table = {ord(c): str(unicodedata.decimal(c)) for c in re.findall(r"\d", everything)}
+    table.update(
+        (ord(c), " ") for c in re.findall(r"\s", everything) if unicodedata.category(c) == "Zs"
+    )
+    table.update((cp, chr(cp - 0xFEE0)) for cp in range(0xFF01, 0xFF5F))  # ！..～ to !..~
+    table.update((ord(c), "-") for c in _DASHES)
+    return {k: v for k, v in table.items() if chr(k) != v}
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A folded text and the map back: pieces that start at `folded_starts[i]` in it and
+    at `original_starts[i]` in the original run on one for one (no pieces: the same)."""
+
+    text: str
+    folded_starts: tuple[int, ...] = ()
+    original_starts: tuple[int, ...] = ()
+
+    def offset(self, index: int) -> int:
+        """The original offset of the folded character at `index`."""
+        if not self.folded_starts:
+            return index
+        piece = bisect.bisect_right(self.folded_starts, index) - 1
+        return self.original_starts[piece] + index - self.folded_starts[piece]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a non-empty span of the folded text back to the original text."""
+        return self.offset(start), self.offset(end - 1) + 1
+
+
+def fold_digits(text: str) -> Folded | None:
+    """`text` with look-alike digits, spaces, dashes and invisible characters folded (see
+    above), or None when there is nothing to fold."""
+    if text.isascii():
+        return None
+    folded = text.translate(fold_table())
+    if _INVISIBLE_RUN.search(folded) is None:
+        return None if folded == text else Folded(folded)
+    parts: list[str] = []
+    folded_starts, original_starts = [0], [0]
+    done = size = 0
+    for m in _INVISIBLE_RUN.finditer(folded):
+        start, end = m.span()
+        parts.append(folded[done:start])
+        size += start - done
+        before = folded[start - 1] if start else ""
+        after = folded[end] if end < len(folded) else ""
+        if _word(before) and _word(after) and not {before, after} <= _ASCII_DIGITS:
+            parts.append(" ")
+            folded_starts.append(size)
+            original_starts.append(start)
+            size += 1
+        folded_starts.append(size)
+        original_starts.append(end)
+        done = end
+    parts.append(folded[done:])
+    return Folded("".join(parts), tuple(folded_starts), tuple(original_starts))
+
+
+def _word(char: str) -> bool:
+    return char.isalnum() or char == "_"

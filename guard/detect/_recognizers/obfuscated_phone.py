@@ -7,7 +7,8 @@ look-alike letters (`4l6-555-O199`), and digit groups joined by unusual separato
 (`$2,500,000.00`, `1.234.567,89 EUR`: a currency sign or code beside the run, or
 thousands grouping with decimals), dates, times, IP addresses, version numbers,
 thousands separators and plain order numbers (a bare run of digits is PHONE_NUMBER's
-business, not an obfuscation).
+business, not an obfuscation). Separators of another kind (no-break, thin or figure
+spaces, a non-breaking hyphen) are separators, not a disguise.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ class ObfuscatedPhoneRecognizer(GuardRecognizer):
         start, end = to_original(run[0].start, run[-1].end)
         if is_money(text, start, end):
             return
-        if text[start:end] != n[run[0].start : run[-1].end]:
+        if any(text[slice(*to_original(t.start, t.end))] != n[t.start : t.end] for t in run):
+            # Digits in disguise: other digits than ASCII ones, or invisible characters
+            # between them. Odd separators (`416\u00a0555\u2011 0199`) are no disguise.
             verdict: tuple[float, str] | None = (0.7, "look-alike digits")
         else:
             verdict = _rule(run, n, digits) if len(run) >= 2 else None
