@@ -1,9 +1,10 @@
 """The shipped marketplace pack catches card numbers, phone numbers, IBANs and SSNs written
-with other spaces, dashes and digits than ASCII ones.
+with other spaces, dashes and digits than ASCII ones, and SSNs written after their name.
 
-Regression: `card 4111<NBSP>1111<NBSP>1111<NBSP>1111` (and thin, narrow no-break and figure
+Regressions: `card 4111<NBSP>1111<NBSP>1111<NBSP>1111` (and thin, narrow no-break and figure
 spaces, a zero-width space, full-width digits) was `allow` with nothing found, and the
-raw number went to the audit log.
+raw number went to the audit log; `ssn: 536228761` was missed, and `social security
+number is 097630465` was reported as a phone number.
 """
 
 from __future__ import annotations
@@ -113,14 +114,14 @@ def test_the_audit_log_never_stores_the_number(tmp_path: Path) -> None:
         warnings.simplefilter("ignore")
         guard = Guard.from_policy("marketplace-agent", audit=f"sqlite:///{tmp_path / 'a.db'}")
     try:
-        d = guard.check(send(f"card {number}, ssn: 536\u00a022\u00a08761"), {"has_contract": True})
+        d = guard.check(send(f"card {number}, ssn: 536228761"), {"has_contract": True})
         assert d.audited and d.verdict is Verdict.REDACT
         assert guard.audit is not None
         stored = json.dumps(guard.audit.get(d.id).record, ensure_ascii=False)
     finally:
         guard.close()
     assert "<CREDIT_CARD>" in stored and "<US_SSN>" in stored
-    assert "1111" not in stored and "8761" not in stored
+    assert "1111" not in stored and "536228761" not in stored
 
 
 # -- phone numbers, IBANs, SSNs --------------------------------------------------------------
@@ -182,23 +183,66 @@ def test_an_iban_with_odd_separators_is_found(scanner: PiiScanner, iban: str) ->
 @pytest.mark.parametrize(
     ("text", "ssn"),
     [
-        P("ssn: 536-22-8761", "536-22-8761", id="dashes"),
+        P("ssn: 536228761", "536228761", id="digits-only"),
+        P("SSN#536228761", "536228761", id="ssn-hash"),
+        P("my SSN is 536228761.", "536228761", id="ssn-is"),
+        P("my ssn number is 536228761", "536228761", id="ssn-number-is"),
+        P("social security number: 536228761", "536228761", id="social-security-number"),
+        P("Social Security No. 536 22 8761", "536 22 8761", id="no-and-spaces"),
+        P("social security number is 536.22.8761", "536.22.8761", id="dots"),
         P("ssn: 536\u00a022\u00a08761", "536\u00a022\u00a08761", id="nbsp"),
-        P("ssn: 536\u200922\u20098761", "536\u200922\u20098761", id="thin"),
+        P("ssn: 536-22-8761", "536-22-8761", id="dashes"),
         P("ssn: ５３６-２２-８７６１", "５３６-２２-８７６１", id="full-width"),
+        P("ssn\u200b536228761", "536228761", id="zero-width-after-the-name"),
         P(
             "Social Security No. 536\u201122\u20118761",
             "536\u201122\u20118761",
             id="non-breaking-hyphens",
         ),
+        P("ssn: 536\u200922\u20098761", "536\u200922\u20098761", id="thin"),
     ],
 )
-def test_an_ssn_with_odd_separators_is_an_ssn(market: Guard, text: str, ssn: str) -> None:
+def test_an_ssn_after_its_name_is_an_ssn(market: Guard, text: str, ssn: str) -> None:
     d, message = _redacted(market, text, contract=False)
     assert d.verdict is Verdict.REDACT
-    assert "no-card-or-ssn-in-messages" in [h.rule_id for h in d.hits]
-    assert ("US_SSN", ssn) in [(f.entity_type, text[f.start : f.end]) for f in d.pii]
+    assert [h.rule_id for h in d.hits] == ["no-card-or-ssn-in-messages"]
+    assert [(f.entity_type, text[f.start : f.end]) for f in d.pii] == [("US_SSN", ssn)]
     assert "<US_SSN>" in message and not any(c.isdecimal() for c in message)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Its digits are a valid phone number too, and "number" lifts phone matches.
+        P("My social security number is 097630465, please keep it private.", id="plain"),
+        P("My social security number is 097-63-0465, please keep it private.", id="dashes"),
+        P("my ssn number is 097 63 0465", id="spaces"),
+    ],
+)
+def test_an_ssn_after_its_name_is_not_a_phone_number(market: Guard, text: str) -> None:
+    d, _ = _redacted(market, text, contract=False)
+    assert {f.entity_type for f in d.pii} == {"US_SSN"}
+    assert [h.rule_id for h in d.hits] == ["no-card-or-ssn-in-messages"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        P("order 536228761 shipped", id="bare-nine-digits"),
+        P("ref 536228761", id="ref"),
+        P("security deposit 536228761", id="security-alone"),
+        P("my social media id 536228761", id="social-alone"),
+        P("ssn: 123456789", id="well-known-sample"),
+        P("ssn: 000228761", id="area-000"),
+        P("ssn: 536-22.8761", id="mixed-separators"),
+        P("ssn: 5362287610", id="ten-digits"),
+        P("ssn and phone below. 536228761", id="not-right-after-the-name"),
+    ],
+)
+def test_nine_digits_without_the_name_right_before_are_no_ssn(
+    scanner: PiiScanner, text: str
+) -> None:
+    assert [s for s in spans(scanner, text) if s[0] == "US_SSN"] == []
 
 
 # -- near misses -----------------------------------------------------------------------------

@@ -11,6 +11,8 @@ What it does differently from `AnalyzerEngine.analyze`, and why:
   digits, spaces and dashes folded to ASCII and invisible characters dropped, so
   `4111\u00a01111\u00a01111\u00a01111` is a card; their spans are mapped back to the
   original text (see `_normalize.fold_digits`);
+- an SSN written right after its name drops the phone matches on its digits
+  (`_entities.OUTRANKS`);
 - results are cached per text digest and entity set;
 - a regex that runs past its budget raises `RegexTimeout` for that text instead of
   being skipped with a log line, so the scan never claims a field it did not finish.
@@ -32,6 +34,7 @@ from guard.detect._entities import (
     BUILTIN_ENTITIES,
     FOLDED_ENTITIES,
     NER_ENTITIES,
+    OUTRANKS,
     PATTERN_RECOGNIZERS,
     PREFILTERS,
 )
@@ -353,7 +356,7 @@ class PresidioDetector:
                     result.start, result.end = folded.span(result.start, result.end)
                 enhanced = result.recognition_metadata.get(enhanced_key)
                 hits.append(_Hit(result, () if enhanced else context))
-        return hits
+        return _outranked_dropped(hits)
 
     def _scored(
         self,
@@ -462,6 +465,28 @@ class PresidioDetector:
             recognizer=str(meta.get("recognizer_name", "")),
             normalized=meta.get("normalized"),
         )
+
+
+def _outranked_dropped(hits: list[_Hit]) -> list[_Hit]:
+    """The hits minus those that a result of an `OUTRANKS` pattern covers (see there)."""
+    if len(hits) < 2:
+        return hits
+    covers: dict[str, list[tuple[int, int]]] = {}
+    for hit in hits:
+        explanation = hit.result.analysis_explanation
+        pattern = getattr(explanation, "pattern_name", None)
+        for outranked in OUTRANKS.get((hit.result.entity_type, pattern), ()):
+            covers.setdefault(outranked, []).append((hit.result.start, hit.result.end))
+    if not covers:
+        return hits
+    return [
+        h
+        for h in hits
+        if not any(
+            start <= h.result.start and h.result.end <= end
+            for start, end in covers.get(h.result.entity_type, ())
+        )
+    ]
 
 
 def _lift_to_threshold(

@@ -24,7 +24,7 @@ PATTERN_RECOGNIZERS: dict[str, tuple[str, str]] = {
     "US_DRIVER_LICENSE": ("presidio", "UsLicenseRecognizer"),
     "US_ITIN": ("presidio", "UsItinRecognizer"),
     "US_PASSPORT": ("presidio", "UsPassportRecognizer"),
-    "US_SSN": ("presidio", "UsSsnRecognizer"),
+    "US_SSN": ("guard", "GuardSsnRecognizer"),
 }
 
 # Recognizers of numbers and codes read the text with its digits, spaces and dashes folded
@@ -39,6 +39,15 @@ FOLDED_ENTITIES = frozenset(
         "US_PASSPORT", "US_SSN",
     }
 )  # fmt: skip
+
+# An SSN written right after its name (`SSN: 097630465`, `social security number is
+# 097-63-0465`) is an SSN, not the phone number its digits may also spell (and that the
+# word "number" lifts): a result of the pattern below drops the results of the other
+# types that it covers.
+SSN_AFTER_ITS_NAME = "SSN after its name"
+OUTRANKS: dict[tuple[str, str | None], frozenset[str]] = {
+    ("US_SSN", SSN_AFTER_ITS_NAME): frozenset({"PHONE_NUMBER", "OBFUSCATED_PHONE"}),
+}
 
 # NER entities come from the spaCy model, mapped as in Presidio's default configuration.
 NER_LABELS: dict[str, str] = {

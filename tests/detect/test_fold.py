@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guard.detect import PiiScanner
-from guard.detect._entities import FOLDED_ENTITIES, PATTERN_RECOGNIZERS
+from guard.detect._entities import FOLDED_ENTITIES, OUTRANKS, PATTERN_RECOGNIZERS
 from guard.detect._normalize import INVISIBLE, fold_digits, fold_table
 from tests.detect.conftest import found
 
@@ -103,6 +103,13 @@ def test_folded_entities_are_builtin_pattern_entities() -> None:
     assert FOLDED_ENTITIES <= set(PATTERN_RECOGNIZERS)
 
 
+def test_outranking_patterns_exist() -> None:
+    from guard.detect._recognizers import GuardSsnRecognizer
+
+    names = {p.name for p in GuardSsnRecognizer().patterns}
+    assert OUTRANKS and all(e == "US_SSN" and p in names for e, p in OUTRANKS)
+
+
 # -- through the scanner -------------------------------------------------------------------------
 
 
@@ -114,6 +121,7 @@ def test_folded_entities_are_builtin_pattern_entities() -> None:
             ("CREDIT_CARD", "4111\u00a01111\u00a01111\u00a01111"),
         ),
         P("social security number is 536\u202f22\u202f8761", ("US_SSN", "536\u202f22\u202f8761")),
+        P("ssn:\u00a0536228761", ("US_SSN", "536228761")),
         P(
             "wire to DE89\u20093704\u20090044\u20090532\u20090130\u200900",
             ("IBAN_CODE", "DE89\u20093704\u20090044\u20090532\u20090130\u200900"),

@@ -338,6 +338,8 @@ def test_digit_prefilters_hold_on_digit_free_text(text: str) -> None:
         UsSsnRecognizer,
     )
 
+    from guard.detect._recognizers import GuardSsnRecognizer
+
     for cls in (
         CreditCardRecognizer,
         IbanRecognizer,
@@ -347,6 +349,7 @@ def test_digit_prefilters_hold_on_digit_free_text(text: str) -> None:
         UsItinRecognizer,
         UsPassportRecognizer,
         UsSsnRecognizer,
+        GuardSsnRecognizer,
     ):
         assert cls().analyze(text, cls().supported_entities) == [], cls.__name__
 

@@ -8,12 +8,14 @@ from guard.detect._recognizers.email import OfflineEmailRecognizer
 from guard.detect._recognizers.obfuscated_email import ObfuscatedEmailRecognizer
 from guard.detect._recognizers.obfuscated_phone import ObfuscatedPhoneRecognizer
 from guard.detect._recognizers.phone import GuardPhoneRecognizer, has_digit_cluster
+from guard.detect._recognizers.ssn import GuardSsnRecognizer
 
 __all__ = [
     "NORMALIZED_KEY",
     "ContactHandleRecognizer",
     "GuardPhoneRecognizer",
     "GuardRecognizer",
+    "GuardSsnRecognizer",
     "ObfuscatedEmailRecognizer",
     "ObfuscatedPhoneRecognizer",
     "OfflineEmailRecognizer",
