@@ -4,7 +4,8 @@ with other spaces, dashes and digits than ASCII ones, and SSNs written after the
 Regressions: `card 4111<NBSP>1111<NBSP>1111<NBSP>1111` (and thin, narrow no-break and figure
 spaces, a zero-width space, full-width digits) was `allow` with nothing found, and the
 raw number went to the audit log; `ssn: 536228761` was missed, and `social security
-number is 097630465` was reported as a phone number.
+number is 097630465` was reported as a phone number; `43.6532, -79.3832` was an
+OBFUSCATED_PHONE.
 """
 
 from __future__ import annotations
@@ -251,12 +252,16 @@ def test_nine_digits_without_the_name_right_before_are_no_ssn(
 @pytest.mark.parametrize(
     "text",
     [
+        P("43.6532, -79.3832", id="toronto"),
+        P("meet me at 43.6532,-79.3832 tomorrow", id="no-space"),
+        P("-33.8688, 151.2093", id="sydney"),
+        P("pin: 51.5074 -0.1278", id="london-space-only"),
         P("1\u202f234\u202f567\u202f890 units", id="french-thousands-narrow-nbsp"),
         P("1\u00a0234\u00a0567 EUR", id="amount-nbsp"),
         P("Delivered on 05/06/2024\u00a0as promised", id="date-nbsp"),
     ],
 )
-def test_numbers_with_odd_spaces_are_no_phone(market: Guard, text: str) -> None:
+def test_coordinates_and_numbers_with_odd_spaces_are_no_phone(market: Guard, text: str) -> None:
     d, message = _redacted(market, text, contract=False)
     assert d.verdict is Verdict.ALLOW, [(f.entity_type, f.score) for f in d.pii]
     assert message == text
@@ -272,6 +277,7 @@ VALUES = [
     "536 22 8761",
     "536228761",
     "DE89 3704 0044 0532 0130 00",
+    "43.6532, -79.3832",
     "1 234 567",
     "ssn",
     "social security number",

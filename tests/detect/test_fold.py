@@ -138,6 +138,8 @@ def test_folded_values_are_found_on_the_original_text(
 @pytest.mark.parametrize(
     "text",
     [
+        P("43.6532, -79.3832", id="coordinates"),
+        P("meet at 43.6532,-79.3832", id="coordinates-no-space"),
         P("1\u202f234\u202f567\u202f890", id="narrow-no-break-thousands"),
         P("ssn: 536\u00a022\u00a08761", id="an-ssn-with-no-break-spaces"),
         P("+1\u00a0416\u00a0555\u00a00199", id="a-phone-number-with-no-break-spaces"),
@@ -153,6 +155,7 @@ def test_no_obfuscated_phone(pattern_scanner: PiiScanner, text: str) -> None:
         P("４l６-555-O199", "４l６-555-O199", id="look-alike-letters-and-full-width"),
         P("41\u200b65\u200b55\u200b01\u200b99", "41\u200b65\u200b55\u200b01\u200b99", id="zw"),
         P("416.555.0199", "416.555.0199", id="dots"),
+        P("43.6532.1234.567", "43.6532.1234.567", id="four-dotted-groups-are-no-coordinates"),
     ],
 )
 def test_disguised_phones_are_still_obfuscated_phones(

@@ -6,9 +6,10 @@ look-alike letters (`4l6-555-O199`), and digit groups joined by unusual separato
 (`416.555.0199`, `416/555/0199`, `416_555_0199`). Near misses left alone: prices
 (`$2,500,000.00`, `1.234.567,89 EUR`: a currency sign or code beside the run, or
 thousands grouping with decimals), dates, times, IP addresses, version numbers,
-thousands separators and plain order numbers (a bare run of digits is PHONE_NUMBER's
-business, not an obfuscation). Separators of another kind (no-break, thin or figure
-spaces, a non-breaking hyphen) are separators, not a disguise.
+thousands separators, map coordinates (`43.6532, -79.3832`) and plain order numbers (a
+bare run of digits is PHONE_NUMBER's business, not an obfuscation). Separators of
+another kind (no-break, thin or figure spaces, a non-breaking hyphen) are separators, not
+a disguise.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ MULTIPLIERS = {"double": 2, "triple": 3}
 _GLYPH = re.compile(r"^[0-9oOlI]+$")
 _GLYPH_MAP = str.maketrans("oOlI", "0011")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_COORDINATE_GAP = re.compile(r"\s*,?\s*[-+]?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,8 @@ def _unusual_separators(
         return None
     if _like_ip(groups, gaps) or _like_date(groups) or _like_thousands(groups):
         return None
+    if _like_coordinates(groups, [n[a.end : b.start] for a, b in zip(run, run[1:], strict=False)]):
+        return None
     return 0.6, "unusual separators"
 
 
@@ -183,6 +187,22 @@ def _like_date(groups: list[str]) -> bool:
             ):
                 return True
     return False
+
+
+def _like_coordinates(groups: list[str], gaps: list[str]) -> bool:
+    """`43.6532, -79.3832`: a latitude and a longitude in decimal degrees."""
+    if len(groups) != 4 or gaps[0] != "." or gaps[2] != ".":
+        return False
+    if not _COORDINATE_GAP.fullmatch(gaps[1]):
+        return False
+    latitude, lat_decimals, longitude, lon_decimals = groups
+    return (
+        int(latitude) <= 90
+        and int(longitude) <= 180
+        and len(latitude) <= 2
+        and len(longitude) <= 3
+        and min(len(lat_decimals), len(lon_decimals)) >= 2
+    )
 
 
 def _like_thousands(groups: list[str]) -> bool:
