@@ -119,10 +119,7 @@ class Rationale(BaseModel):
         planner_rule: ChoiceRule = self.rule
         if self.substituted_for is not None:
             planner_rule = "most_visits"
-        labels = {s.action: s.label for s in self.shielded}
-        return _decide(
-            list(self.actions), planner_choice, planner_rule, shield, labels, self.simulations
-        )
+        return _decide(list(self.actions), planner_choice, planner_rule, shield, self.simulations)
 
 
 # -- building -------------------------------------------------------------------------------
@@ -197,9 +194,11 @@ def _stats(root: TreeNode, labels: Labels) -> tuple[list[ActionStat], list[TreeN
 
 
 def _planner_rule(stats: Sequence[ActionStat], best: ActionStat) -> ChoiceRule:
+    """'solved' when a proven outcome decided the choice (a proven win for `best`, or a
+    proven loss that ranks a more visited action below it), else 'most_visits'."""
     most_visited = max(stats, key=lambda s: (s.visits, (s.q or 0.0) * s.visits))
-    solved = best.outcome is not None and (best.outcome > 0 or best is not most_visited)
-    return "solved" if solved else "most_visits"
+    won = best.outcome is not None and best.outcome > 0
+    return "solved" if won or best is not most_visited else "most_visits"
 
 
 def rationale(
@@ -217,8 +216,12 @@ def rationale(
     `tree` is an OpenSpiel `SearchNode`, an mctx-style tree, or nested dicts/objects
     (`adapter` reads any other format). The planner's choice follows OpenSpiel's rule
     (a solved win, else most visits, then value) unless `chosen` says which action it
-    actually played (e.g. sampled). `shielded={action: rule_id}` marks actions a shield
+    actually played (e.g. sampled); the text then says which actions the search ranked
+    higher and why. `shielded={action: rule_id}` marks root actions (ids or labels) a shield
     removed; if that removes the planner's choice, the best allowed action is substituted.
+
+    Raises SearchTreeError for a malformed tree (including a root with fewer visits than
+    its children in total) and for `chosen` or `shielded` actions that are not root actions.
     """
     if depth < 0:
         raise SearchTreeError(f"depth must be >= 0, got {depth!r}")
@@ -236,11 +239,11 @@ def rationale(
     rule = _planner_rule(stats, best)
     planner_choice = best.action
     if chosen is not None:
-        picked = _find(stats, chosen)
+        picked = _find(stats, chosen, "chosen action")
         if picked.action != best.action:
             planner_choice, rule = picked.action, "sampled"
-    shield = {_find_or_keep(stats, a): r for a, r in (shielded or {}).items()}
-    return _decide(stats, planner_choice, rule, shield, {}, _simulations(root, stats))
+    shield = {_find(stats, a, "shielded action").action: r for a, r in (shielded or {}).items()}
+    return _decide(stats, planner_choice, rule, shield, _simulations(root, stats))
 
 
 def _has_labels(root: TreeNode) -> bool:
@@ -253,11 +256,24 @@ def _state_labels(state: Any) -> Any:
 
 
 def _simulations(root: TreeNode, stats: Sequence[ActionStat]) -> int:
-    visits = root.visits
-    return as_count(visits, "root visits") if visits else sum(s.visits for s in stats)
+    """The root's visit count, or the children's total when the root does not record one.
+
+    A child is only visited through its parent, so children with more visits in total than
+    the root mean the tree is inconsistent (or the root's count is of something else).
+    """
+    total = sum(s.visits for s in stats)
+    visits = as_count(root.visits, "root visits") if root.visits else 0
+    if not visits:
+        return total
+    if total > visits:
+        raise SearchTreeError(
+            f"the root has {visits} visits but its children have {total} in total; "
+            "a child cannot be visited more often than its parent"
+        )
+    return visits
 
 
-def _find(stats: Sequence[ActionStat], action: Any) -> ActionStat:
+def _find(stats: Sequence[ActionStat], action: Any, what: str) -> ActionStat:
     for s in stats:
         if s.action == action:
             return s
@@ -265,18 +281,7 @@ def _find(stats: Sequence[ActionStat], action: Any) -> ActionStat:
         if s.label == action:
             return s
     known = ", ".join(s.label for s in stats)
-    raise SearchTreeError(f"chosen action {action!r} is not a root action; root actions: {known}")
-
-
-def _find_or_keep(stats: Sequence[ActionStat], action: Any) -> ActionId:
-    """Map a shield key (action or label) to its root action; unknown keys stay as given."""
-    for s in stats:
-        if s.action == action:
-            return s.action
-    for s in stats:
-        if s.label == action:
-            return s.action
-    return action_id(action)
+    raise SearchTreeError(f"{what} {action!r} is not a root action; root actions: {known}")
 
 
 def _decide(
@@ -284,7 +289,6 @@ def _decide(
     planner_choice: ActionId,
     planner_rule: ChoiceRule,
     shield: Mapping[ActionId, str],
-    shield_labels: Mapping[ActionId, str],
     simulations: int,
 ) -> Rationale:
     marked = [
@@ -303,10 +307,8 @@ def _decide(
         chosen, rule, substituted = max(allowed, key=_key), "best_allowed", intended.action
     others = [s for s in allowed if s.action != chosen.action]
     runner = max(others, key=_key) if others else None
-    labels = {s.action: s.label for s in marked} | dict(shield_labels)
-    removed = [
-        ShieldedAction(action=a, label=labels.get(a, str(a)), rule=r) for a, r in shield.items()
-    ]
+    labels = {s.action: s.label for s in marked}
+    removed = [ShieldedAction(action=a, label=labels[a], rule=r) for a, r in shield.items()]
     ordered = sorted(marked, key=_key, reverse=True)
     q_margin = None
     if runner is not None and chosen.q is not None and runner.q is not None:
@@ -329,6 +331,10 @@ def _decide(
 
 
 # -- text -----------------------------------------------------------------------------------
+#
+# Every comparison in the text is worked out from the two actions' numbers, never assumed
+# from the rule: a caller may choose an action the search ranks lower (sampling), a solved
+# outcome may outrank more visits, and the shield may leave only weaker actions.
 
 
 def _q(value: float | None) -> str:
@@ -337,6 +343,47 @@ def _q(value: float | None) -> str:
 
 def _visits(s: ActionStat) -> str:
     return f"{s.visits} visits, {s.visit_share:.0%}"
+
+
+def _outcome(value: float | None) -> str:
+    return "unproven" if value is None else f"{value:+g}"
+
+
+def _pair(a: float, b: float, fmt: str) -> tuple[str, str]:
+    """Format two numbers so that different numbers never print the same."""
+    for digits in (3, 6, 9, 12):
+        x, y = f"{a:{fmt}.{digits}f}", f"{b:{fmt}.{digits}f}"
+        if float(x) != float(y) or a == b:
+            return x, y
+    return f"{a:{fmt}.17g}", f"{b:{fmt}.17g}"
+
+
+def _order(a: ActionStat, b: ActionStat) -> int:
+    """1 if the search ranks `a` above `b`, -1 if below, 0 if tied (OpenSpiel's sort key)."""
+    ka, kb = _key(a), _key(b)
+    return (ka > kb) - (ka < kb)
+
+
+def _advantages(a: ActionStat, b: ActionStat) -> list[str]:
+    """What `a` has more of than `b` among outcome, visits and mean value, with both figures."""
+    found: list[str] = []
+    if (a.outcome or 0.0) > (b.outcome or 0.0):
+        found.append(f"a better outcome ({_outcome(a.outcome)} vs {_outcome(b.outcome)})")
+    if a.visits > b.visits:
+        found.append(f"more visits ({a.visits} vs {b.visits})")
+    if a.q is not None and b.q is not None and a.q > b.q:
+        qa, qb = _pair(a.q, b.q, "+")
+        found.append(f"a higher mean value ({qa} vs {qb})")
+    return found
+
+
+def _facts(s: ActionStat) -> str:
+    parts = [_visits(s), f"mean value {_q(s.q)}"]
+    if s.prior is not None:
+        parts.append(f"prior {s.prior:.2f}")
+    if s.outcome is not None:
+        parts.append(f"proven outcome {s.outcome:+g}")
+    return f"{s.label}: {', '.join(parts)}"
 
 
 def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
@@ -348,12 +395,14 @@ def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
             f"removed it (rule {intended.shield_rule}); {chosen.label} is the best allowed action."
         )
     elif r.rule == "sampled":
-        best = r.actions[0]
+        top = r.actions[0]
         parts.append(
-            f"The planner sampled {chosen.label} from its visit distribution; the most visited "
-            f"action was {best.label} ({_visits(best)})."
+            f"{chosen.label} was chosen by the caller (for example sampled from the visit "
+            f"distribution), not by the search's own ranking, which puts {top.label} first."
         )
-    parts.append(_contrast(r, chosen, runner))
+    parts.append(_contrast(chosen, runner, r.rule == "sampled"))
+    if runner is not None:
+        parts.append(f"{_facts(chosen)}; {_facts(runner)}.")
     if r.shielded:
         listed = ", ".join(f"{s.label} (rule {s.rule})" for s in r.shielded)
         parts.append(f"Removed by the shield: {listed}.")
@@ -362,24 +411,45 @@ def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
     return " ".join(parts)
 
 
-def _contrast(r: Rationale, chosen: ActionStat, runner: ActionStat | None) -> str:
+def _contrast(chosen: ActionStat, runner: ActionStat | None, by_caller: bool) -> str:
     if runner is None:
         return f"Chose {chosen.label}: it was the only allowed root action ({_visits(chosen)})."
-    if r.rule == "solved" and chosen.outcome is not None:
-        reason = f"the search proved its outcome ({chosen.outcome:+g})"
-        if runner.outcome is not None:
-            reason += f" against {runner.outcome:+g} for {runner.label}"
-        return f"Chose {chosen.label} over {runner.label} because {reason}."
-    text = (
-        f"Chose {chosen.label} over {runner.label} because it received {chosen.visits} visits "
-        f"({chosen.visit_share:.0%}) against {runner.visits} ({runner.visit_share:.0%}), "
-        f"with mean value {_q(chosen.q)} vs {_q(runner.q)}"
+    c, o = chosen.label, runner.label
+    order = _order(chosen, runner)
+    if order < 0:  # only a caller's choice can rank below the best other allowed action
+        better = _advantages(runner, chosen) or ["a higher rank in the search"]
+        return f"{c} was chosen over {o} although {o} had {' and '.join(better)}."
+    if order == 0:
+        tie = f"{c} and {o} rank equal in the search (outcome, visits and total value)"
+        if by_caller:
+            return f"{tie}; the caller took {c}."
+        return f"{tie}; the first in the tree's order is taken."
+    return f"Chose {c} over {o} because {_reason(chosen, runner)}."
+
+
+def _reason(chosen: ActionStat, runner: ActionStat) -> str:
+    """Why `chosen` ranks above `runner`: the first of outcome, visits, value that differs."""
+    o = runner.label
+    co, ro = chosen.outcome, runner.outcome
+    if (co or 0.0) != (ro or 0.0):
+        if co is not None and ro is not None:
+            return f"the search proved its outcome ({co:+g}) against {ro:+g} for {o}"
+        if co is not None:
+            return f"the search proved its outcome ({co:+g}), better than {o}'s unproven one"
+        return f"the search proved {o}'s outcome ({_outcome(ro)}), worse than its unproven one"
+    if chosen.visits != runner.visits:
+        text = f"it received more visits ({chosen.visits} vs {runner.visits})"
+        if chosen.q is not None and runner.q is not None and runner.q > chosen.q:
+            rq, cq = _pair(runner.q, chosen.q, "+")
+            text += (
+                f"; {o} had the higher mean value ({rq} vs {cq}) but on fewer visits, "
+                "so the search trusted it less"
+            )
+        return text
+    if chosen.q is not None and runner.q is not None:
+        cq, rq = _pair(chosen.q, runner.q, "+")
+        return f"both received {chosen.visits} visits and it had a higher mean value ({cq} vs {rq})"
+    return (
+        f"both received {chosen.visits} visits and the search counts a missing mean value as 0, "
+        f"which ranks its mean value ({_q(chosen.q)}) above {o}'s ({_q(runner.q)})"
     )
-    if chosen.prior is not None and runner.prior is not None:
-        text += f" and prior {chosen.prior:.2f} vs {runner.prior:.2f}"
-    if chosen.q is not None and runner.q is not None and runner.q > chosen.q:
-        text += (
-            f"; {runner.label} had the higher mean value but on fewer visits, "
-            "so the search trusted it less"
-        )
-    return text + "."

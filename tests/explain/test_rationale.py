@@ -211,7 +211,7 @@ def test_nested_dicts() -> None:
     assert r.q_margin == pytest.approx(0.4 - 0.7)
     assert r.stat("ignore").q == -1.0
     assert r.principal_variation == ["refund", "notify"]
-    assert "higher mean value but on fewer visits" in r.text
+    assert "escalate had the higher mean value (+0.700 vs +0.400) but on fewer visits" in r.text
 
 
 def test_nested_children_keyed_by_action() -> None:
@@ -260,6 +260,78 @@ def test_sampled_choice() -> None:
     assert "sampled" in r.text
 
 
+def _three() -> dict:
+    return {
+        "visits": 100,
+        "children": [
+            {"action": 0, "visits": 60, "value": 0.2, "prior": 0.5},
+            {"action": 1, "visits": 30, "value": 0.6, "prior": 0.3},
+            {"action": 2, "visits": 10, "value": -0.1, "prior": 0.2},
+        ],
+    }
+
+
+def test_sampled_less_visited_choice_says_the_search_preferred_another() -> None:
+    r = explain.rationale(_three(), chosen=2)
+    assert (r.chosen, r.rule, r.runner_up, r.visit_margin) == (2, "sampled", 0, -50)
+    assert "chosen by the caller" in r.text and "puts 0 first" in r.text
+    assert (
+        "2 was chosen over 0 although 0 had more visits (60 vs 10) "
+        "and a higher mean value (+0.200 vs -0.100)."
+    ) in r.text
+    assert "because" not in r.text and "trusted it less" not in r.text
+
+
+def test_sampled_choice_with_more_value_but_fewer_visits() -> None:
+    r = explain.rationale(_three(), chosen=1)
+    assert "1 was chosen over 0 although 0 had more visits (60 vs 30)." in r.text
+    assert "1: 30 visits, 30%, mean value +0.600" in r.text
+
+
+def test_most_visited_choice_over_a_higher_value() -> None:
+    r = explain.rationale(_three())
+    assert r.rule == "most_visits"
+    assert (
+        "Chose 0 over 1 because it received more visits (60 vs 30); 1 had the higher mean "
+        "value (+0.600 vs +0.200) but on fewer visits, so the search trusted it less."
+    ) in r.text
+
+
+def test_proven_loss_ranks_a_more_visited_action_below() -> None:
+    tree = {
+        "children": [
+            {"action": 0, "visits": 50, "value": -0.9, "outcome": -1.0},
+            {"action": 1, "visits": 20, "value": 0.1},
+        ]
+    }
+    r = explain.rationale(tree)
+    assert (r.chosen, r.rule) == (1, "solved")
+    assert "Chose 1 over 0 because the search proved 0's outcome (-1), worse than" in r.text
+    assert "more visits" not in r.text
+
+
+def test_equal_visits_decided_by_value() -> None:
+    tree = {
+        "children": [
+            {"action": 0, "visits": 5, "value": 0.1},
+            {"action": 1, "visits": 5, "value": 0.3},
+        ]
+    }
+    r = explain.rationale(tree)
+    assert r.chosen == 1
+    assert "both received 5 visits and it had a higher mean value (+0.300 vs +0.100)" in r.text
+
+
+def test_close_values_print_distinct() -> None:
+    tree = {
+        "children": [
+            {"action": 0, "visits": 5, "value": 0.2001},
+            {"action": 1, "visits": 5, "value": 0.2004},
+        ]
+    }
+    assert "(+0.200400 vs +0.200100)" in explain.rationale(tree).text
+
+
 @pytest.mark.parametrize(
     ("allowed", "chosen", "rule"),
     [
@@ -299,10 +371,18 @@ def test_substitute_twice_keeps_the_planner_preference() -> None:
     assert {(s.action, s.rule) for s in r.shielded} == {("refund", "r1"), ("escalate", "r2")}
 
 
-def test_shield_of_an_action_not_in_the_tree_is_listed() -> None:
-    r = explain.rationale(nested(), shielded={"delete_account": "irreversible"})
-    assert r.chosen == "refund" and r.substituted_for is None
-    assert [(s.action, s.rule) for s in r.shielded] == [("delete_account", "irreversible")]
+def test_shield_of_an_action_not_in_the_tree_is_refused() -> None:
+    with pytest.raises(SearchTreeError, match=r"shielded action 'delete_account' is not a root"):
+        explain.rationale(nested(), shielded={"delete_account": "irreversible"})
+    with pytest.raises(SearchTreeError, match=r"shielded action 7 is not a root action"):
+        explain.rationale(nested(), shielded={7: "x"})
+
+
+def test_shield_by_label() -> None:
+    tree = {"children": [{"action": 0, "visits": 5}, {"action": 1, "visits": 3}]}
+    r = explain.rationale(tree, labels={0: "left", 1: "right"}, shielded={"left": "no-left"})
+    assert (r.chosen, r.substituted_for) == (1, 0)
+    assert [(s.action, s.label, s.rule) for s in r.shielded] == [(0, "left", "no-left")]
 
 
 def test_empty_action_set_after_shielding() -> None:
@@ -366,8 +446,19 @@ def test_malformed_trees(tree, error, match) -> None:
 
 
 def test_chosen_must_be_a_root_action() -> None:
-    with pytest.raises(SearchTreeError, match="not a root action"):
+    with pytest.raises(SearchTreeError, match="chosen action 'teleport' is not a root action"):
         explain.rationale(nested(), chosen="teleport")
+
+
+def test_root_with_fewer_visits_than_its_children_is_refused() -> None:
+    tree = {"visits": 5, "children": [{"action": 0, "visits": 60}, {"action": 1, "visits": 40}]}
+    with pytest.raises(SearchTreeError, match="root has 5 visits but its children have 100"):
+        explain.rationale(tree)
+    # AlphaZero and OpenSpiel count the expanding visit at the root: one more than children.
+    tree["visits"] = 101
+    assert explain.rationale(tree).simulations == 101
+    del tree["visits"]
+    assert explain.rationale(tree).simulations == 100
 
 
 # -- properties ----------------------------------------------------------------------------
@@ -413,3 +504,82 @@ def test_property_substitute_picks_best_allowed(kids, data) -> None:
     assert r.chosen == _best(kids, allowed)
     assert {s.action for s in r.shielded} == set(range(len(kids))) - allowed
     assert (r.substituted_for is None) == (explain.rationale(_tree(kids)).chosen in allowed)
+
+
+# The text's comparisons must agree with the numbers, whoever chose and whatever decided.
+
+outcome_st = st.one_of(st.none(), st.sampled_from([-1.0, 0.0, 1.0]))
+kids_with_outcomes_st = st.lists(
+    st.tuples(st.integers(0, 30), st.floats(-1, 1), st.floats(0, 1), outcome_st),
+    min_size=1,
+    max_size=6,
+).filter(lambda kids: sum(k[0] for k in kids) > 0)
+
+_NUM = r"([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?|unproven)"
+
+
+def _rank(s) -> tuple[float, int, float]:
+    return (s.outcome or 0.0, s.visits, (s.q or 0.0) * s.visits)
+
+
+def _num(text: str) -> float | None:
+    return None if text == "unproven" else float(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kids=kids_with_outcomes_st, data=st.data())
+def test_property_text_agrees_with_numbers(kids, data) -> None:
+    import re
+
+    tree = {
+        "children": [
+            {"action": i, "visits": v, "value": q, "prior": p, "outcome": o}
+            for i, (v, q, p, o) in enumerate(kids)
+        ]
+    }
+    n = len(kids)
+    chosen = data.draw(st.one_of(st.none(), st.integers(0, n - 1)))
+    shielded = data.draw(st.sets(st.integers(0, n - 1), max_size=n - 1))
+    r = explain.rationale(tree, chosen=chosen, shielded={a: "rule" for a in shielded})
+    c = r.stat(r.chosen)
+    assert not c.shielded
+    if r.runner_up is None:
+        assert "only allowed root action" in r.text
+        return
+    o = r.stat(r.runner_up)
+    text = r.text
+    if _rank(c) > _rank(o):
+        assert f"Chose {c.label} over {o.label} because " in text
+        assert "although" not in text
+    elif _rank(c) < _rank(o):
+        assert r.rule == "sampled"  # only a caller's choice can rank below the runner-up
+        assert f"{c.label} was chosen over {o.label} although {o.label} had " in text
+        assert "because" not in text
+    else:
+        assert f"{c.label} and {o.label} rank equal" in text
+    assert f"{c.label}: {c.visits} visits" in text and f"{o.label}: {o.visits} visits" in text
+
+    pairs_v = {(c.visits, o.visits), (o.visits, c.visits)}
+    for a, b in re.findall(r"more visits \((\d+) vs (\d+)\)", text):
+        assert int(a) > int(b) and (int(a), int(b)) in pairs_v
+    qs = [x for x in (c.q, o.q) if x is not None]
+    for a, b in re.findall(rf"higher mean value \({_NUM} vs {_NUM}\)", text):
+        assert float(a) > float(b)
+        assert any(float(a) == pytest.approx(x, abs=1e-3) for x in qs)
+        assert any(float(b) == pytest.approx(x, abs=1e-3) for x in qs)
+    for a, b in re.findall(rf"better outcome \({_NUM} vs {_NUM}\)", text):
+        assert (_num(a) or 0.0) > (_num(b) or 0.0)
+        assert (_num(a), _num(b)) == (o.outcome, c.outcome)
+    for a, b in re.findall(rf"proved its outcome \({_NUM}\) against {_NUM}", text):
+        assert (_num(a), _num(b)) == (c.outcome, o.outcome) and float(a) > float(b)
+    if "fewer visits" in text:
+        assert f"{o.label} had the higher mean value" in text
+        assert o.visits < c.visits and o.q is not None and c.q is not None and o.q > c.q
+    if "better than" in text:
+        assert c.outcome is not None and c.outcome > 0 and o.outcome is None
+    if "worse than" in text:
+        assert o.outcome is not None and o.outcome < 0 and c.outcome is None
+    if r.rule == "sampled":
+        assert f"puts {r.actions[0].label} first" in text
+    if r.rule == "best_allowed":
+        assert all(_rank(c) >= _rank(s) for s in r.actions if not s.shielded)
