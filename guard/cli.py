@@ -368,6 +368,11 @@ def demo(
 def _open(url: str) -> Any:
     from guard.audit import open_audit
 
+    if url in ("", "memory://"):  # open_audit's default: a new log, empty, in this process
+        fail(
+            f"--audit {url!r} is a log kept in the memory of the process that writes it, "
+            "so there is nothing here to read; give the sqlite:/// or postgresql:// URL"
+        )
     try:  # these commands only read: a mistyped SQLite path must not become a new, empty log
         return open_audit(url, create=False)
     except GuardError as exc:

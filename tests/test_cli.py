@@ -456,6 +456,16 @@ def test_an_integer_beyond_64_bits_is_refused_not_rounded() -> None:
             id="mysql",
         ),
         pytest.param(
+            ["audit", "verify", "--audit", "memory://"],
+            "error: --audit 'memory://' is a log kept in the memory of the process",
+            id="memory",
+        ),
+        pytest.param(
+            ["audit", "head", "--audit", ""],
+            "error: --audit '' is a log kept in the memory of the process",
+            id="empty-url",
+        ),
+        pytest.param(
             ["audit", "verify", "--audit", "sqlite://"],
             "error: unsupported audit URL 'sqlite://'; expected one of",
             id="sqlite-no-path",
