@@ -118,6 +118,7 @@ class ServiceState:
             keys = KeyStore.from_file(settings.keys) if settings.keys else KeyStore.open_access()
         audit = open_audit(settings.audit, signing_key_path=settings.signing_key)
         try:
+            _ = audit.public_key_hex  # a bad signing key refuses to start, not at first head
             guard = Guard(packs, audit=audit, shadow=shadow, rate_store=rate_store(settings))
             warm_up(guard)
         except BaseException:

@@ -217,3 +217,13 @@ def test_metrics_of_several_workers_are_merged(tmp_path):
     ).stdout.decode()
     line = 'guard_http_request_seconds_count{method="POST",route="/v1/check",status="200"} 2.0'
     assert line in out
+
+
+def test_a_bad_signing_key_refuses_to_start(settings, tmp_path):
+    from guard import GuardError
+    from service import ServiceState
+
+    key = tmp_path / "bad.key"
+    key.write_text("not a key")
+    with pytest.raises(GuardError, match="signing key"):
+        ServiceState.build(settings.with_(signing_key=str(key)))
