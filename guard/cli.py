@@ -328,13 +328,22 @@ def audit_show(
     record_id: Annotated[str, typer.Argument(help="Decision or record id.")],
     audit: AuditOpt = DEFAULT_AUDIT,
 ) -> None:
-    """Print one audit record as JSON."""
+    """Print one audit record as JSON, with the records linked to it (deferred
+    explanations, reviews, resolutions) under `linked`, oldest first."""
     with _open(audit) as log:
         try:
             stored = log.get(record_id)
+            linked = log.query(ref_id=stored.id, limit=100).items
         except GuardError as exc:
             fail(str(exc), 1)
-    _print_json({"index": stored.index, "leaf_hash": stored.leaf_hash, "record": stored.record})
+    _print_json(
+        {
+            "index": stored.index,
+            "leaf_hash": stored.leaf_hash,
+            "record": stored.record,
+            "linked": [{"index": s.index, "record": s.record} for s in reversed(linked)],
+        }
+    )
 
 
 @app.command()

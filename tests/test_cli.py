@@ -510,3 +510,20 @@ def test_arguments_that_are_not_utf8_are_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and r.stderr.strip().splitlines() == [
         "error: --action is not UTF-8 text"
     ]
+
+
+def test_audit_show_lists_the_records_linked_to_a_decision(tmp_path: Path) -> None:
+    from guard.audit import open_audit
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    log = open_audit(url)
+    log.append({"schema_version": "guard.decision/v1", "id": "d1", "verdict": "allow"})
+    for label in ("correct", "false_positive"):
+        log.append(
+            {"schema_version": "guard.review/v1", "id": f"r-{label}", "decision_id": "d1",
+             "label": label}  # fmt: skip
+        )
+    log.close()
+    shown = json.loads(guard_cli("audit", "show", "d1", "--audit", url).stdout)
+    assert shown["record"]["id"] == "d1"
+    assert [x["record"]["label"] for x in shown["linked"]] == ["correct", "false_positive"]
