@@ -20,7 +20,7 @@ from explain._errors import (
     ModelCallError,
     missing_dependency,
 )
-from explain._models import Attribution, check_passes
+from explain._models import Attribution, Estimate, check_passes
 from explain._validate import FeatureInput, Matrix, as_matrix, as_row, check_names, pick_target
 
 if TYPE_CHECKING:
@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 CaptumMethod = Literal["integrated_gradients", "deeplift", "gradient_shap"]
 CAPTUM_METHODS: tuple[str, ...] = CaptumMethod.__args__  # type: ignore[attr-defined]
 DEFAULT_TOLERANCE = 0.01
+# IG integrates by quadrature; GradientSHAP samples baselines and path points; DeepLift's
+# rescale rule is computed exactly.
+_ESTIMATES: dict[str, Estimate] = {
+    "integrated_gradients": "approximate",
+    "deeplift": "exact",
+    "gradient_shap": "sampled",
+}
 
 # DeepLift announces on every call that it hooks non-linear modules; that is expected here.
 _DEEPLIFT_NOTICE = r"Setting forward, backward hooks and attributes on non-linear"
@@ -174,6 +181,7 @@ class CaptumExplainer:
             tolerance=self.tolerance,
             check_ok=check_passes(gap, self.tolerance, fx - base),
             compute_ms=(time.perf_counter() - start) * 1e3,
+            estimate=_ESTIMATES[self.method],
         )
 
     def _tensor(self, rows: Matrix) -> Any:

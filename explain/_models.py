@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from explain._errors import ExplanationInputError, missing_dependency
 
 CheckName = Literal["additivity_gap", "convergence_delta"]
+# exact: the method's values computed exactly (TreeSHAP, linear SHAP, exact SHAP, KernelSHAP
+# over every coalition, DeepLift); sampled: a Monte Carlo estimate (permutation or
+# KernelSHAP on a sample of coalitions, GradientSHAP); approximate: a deterministic numerical
+# approximation (Integrated Gradients' quadrature). None on records written before the field.
+Estimate = Literal["exact", "sampled", "approximate"]
 
 
 class Attribution(BaseModel):
@@ -32,6 +37,7 @@ class Attribution(BaseModel):
     tolerance: float
     check_ok: bool
     compute_ms: float = Field(ge=0.0)
+    estimate: Estimate | None = None
 
     @model_validator(mode="after")
     def _same_lengths(self) -> Attribution:

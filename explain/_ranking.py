@@ -114,6 +114,8 @@ class RankingExplainer:
         att_a = shared.explain(row_a, target)
         att_b = shared.explain(row_b, att_a.target)
         values = [va - vb for va, vb in zip(att_a.values, att_b.values, strict=True)]
+        if att_b.estimate != att_a.estimate:  # the difference is only as exact as both parts
+            att_a = att_a.model_copy(update={"estimate": "sampled"})
         return _pair(att_a, values, att_b.output, row_b, start, suffix="difference")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, Protocol, TypeAlias
@@ -19,7 +20,7 @@ from explain._errors import (
     ModelCallError,
     missing_dependency,
 )
-from explain._models import Attribution, check_passes
+from explain._models import Attribution, Estimate, check_passes
 from explain._validate import (
     FeatureInput,
     Matrix,
@@ -256,6 +257,8 @@ class _Backend(Protocol):
 
     def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]: ...
 
+    def estimates(self, X: Matrix) -> list[Estimate]: ...
+
     def predict(self, X: Matrix) -> Matrix: ...
 
     def rebased(self, background: Matrix) -> _Backend: ...
@@ -291,6 +294,9 @@ class _LightGBMNative:
         blocks = contrib.reshape(X.shape[0], k, self.n_features + 1)
         return np.transpose(blocks[:, :, :-1], (0, 2, 1)), blocks[:, :, -1]
 
+    def estimates(self, X: Matrix) -> list[Estimate]:
+        return ["exact"] * X.shape[0]
+
     def rebased(self, background: Matrix) -> _Backend:
         if self._template is None:
             self._template = _ShapTree(self.model, None, self.n_features)
@@ -323,6 +329,9 @@ class _ShapTree:
         if base is None:
             base = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=np.float64))
         return values, np.broadcast_to(base, (X.shape[0], values.shape[2]))
+
+    def estimates(self, X: Matrix) -> list[Estimate]:
+        return ["exact"] * X.shape[0]
 
     def rebased(self, background: Matrix) -> _Backend:
         if not interventional_ok(self.model):
@@ -372,6 +381,9 @@ class _Linear:
         base = self.coef @ self.mean + self.intercept
         return values, np.broadcast_to(base, (X.shape[0], base.shape[0]))
 
+    def estimates(self, X: Matrix) -> list[Estimate]:
+        return ["exact"] * X.shape[0]
+
     def rebased(self, background: Matrix) -> _Backend:
         return _Linear(self.model, background, self.mean.shape[0])
 
@@ -407,6 +419,68 @@ def seeded_numpy(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
+_KERNEL_SINGULAR = r"Linear regression equation is singular"
+
+
+def kernel_min_evals(n_features: int) -> int:
+    """The fewest coalitions (shap's `nsamples`) that determine KernelSHAP's values.
+
+    shap's KernelExplainer fills whole subset sizes first: with at least this many it
+    evaluates every single-feature coalition and its complement, whose rows alone give its
+    weighted regression full rank. Below it, coalitions are drawn at random in complementary
+    pairs, each pair adding at most one to the rank while n - 1 values are unknown: the
+    regression can be underdetermined and return arbitrary values. Mirrors the sampler of
+    `KernelExplainer.explain` (checked against shap 0.51); `_check_determined` verifies the
+    rank of each row's coalitions in case shap's sampler changes.
+    """
+    m = n_features
+    if m <= 1:
+        return 1
+    full = 2**m - 2 if m <= 30 else 2**30
+    sizes = math.ceil((m - 1) / 2)
+    paired = (m - 1) // 2
+    weights = np.array([(m - 1.0) / (i * (m - i)) for i in range(1, sizes + 1)])
+    weights[:paired] *= 2
+    first = float(weights[0] / weights.sum())
+    singles = m * 2 if paired >= 1 else m
+    need = max(1, math.ceil(singles / first * (1 - 1e-8)))
+    while need * first / singles < 1.0 - 1e-8:  # shap's own test, float for float
+        need += 1
+    return min(need, full)
+
+
+def permutation_min_evals(n_features: int) -> int:
+    """shap's Permutation explainer evaluates 2n + 1 coalitions per permutation."""
+    return 2 * n_features + 1
+
+
+def _varying(X: Matrix, background: Matrix) -> npt.NDArray[np.int64]:
+    """Per row, how many features differ from some background row (shap's own test)."""
+    same = np.isclose(X[:, None, :], background[None, :, :]).all(axis=1)
+    return np.asarray((~same).sum(axis=1), dtype=np.int64)
+
+
+def _check_budget(algorithm: str, max_evals: int | None, n: int) -> None:
+    if max_evals is None or algorithm not in ("kernel", "permutation"):
+        return
+    if algorithm == "kernel":
+        least = kernel_min_evals(n)
+        if max_evals < least:
+            raise ExplanationInputError(
+                f"max_evals={max_evals} is too low for kernel SHAP with {n} features: it needs "
+                f"at least {least} coalitions, so that every single-feature coalition and its "
+                f"complement is evaluated; with fewer its regression for the {n} values can be "
+                "underdetermined and the values arbitrary"
+            )
+        return
+    least = permutation_min_evals(n)
+    if max_evals < least:
+        raise ExplanationInputError(
+            f"max_evals={max_evals} is too low for permutation SHAP with {n} features: one "
+            f"permutation takes 2 * {n} + 1 = {least} evaluations"
+        )
+
+
 class _BlackBox:
     """Model-agnostic SHAP with an Independent masker: exact, permutation or (opt-in) kernel."""
 
@@ -419,6 +493,7 @@ class _BlackBox:
         max_evals: int | None,
         seed: int,
     ) -> None:
+        _check_budget(algorithm, max_evals, len(names))
         self.fn, self.background, self.names, self.seed = fn, background, names, seed
         self.algorithm, self.max_evals = algorithm, max_evals
         self.method = f"{algorithm}_shap"
@@ -449,10 +524,60 @@ class _BlackBox:
         values = _as_values(raw, X.shape[0], len(self.names))
         return values, np.broadcast_to(self._base, (X.shape[0], values.shape[2]))
 
+    def estimates(self, X: Matrix) -> list[Estimate]:
+        """Exact when the algorithm covered every coalition of the row's varying features."""
+        if self.algorithm == "exact":
+            return ["exact"] * X.shape[0]
+        varying = _varying(X, self.background)
+        if self.algorithm == "permutation":
+            # One forward and one reversed permutation are both orders of two features.
+            return ["exact" if m <= 2 else "sampled" for m in varying]
+        budget = self._kernel_samples()
+        return [
+            "exact" if m <= 1 or (m <= 30 and budget >= 2 ** int(m) - 2) else "sampled"
+            for m in varying
+        ]
+
+    def _kernel_samples(self) -> int:
+        """Coalitions per row: max_evals, else shap's default 2n + 2048 raised to the minimum."""
+        if self.max_evals is not None:
+            return self.max_evals
+        n = len(self.names)
+        return max(2 * n + 2**11, kernel_min_evals(n))
+
+    def _run_kernel(self, X: Matrix) -> Any:
+        nsamples = self._kernel_samples()
+        rows = []
+        for i in range(X.shape[0]):
+            # l1_reg=False: no feature selection (shap's default keeps 10 features and zeroes
+            # the rest), so the values solve the KernelSHAP regression itself.
+            with warnings.catch_warnings():  # a singular regression is refused just below
+                warnings.filterwarnings("ignore", message=_KERNEL_SINGULAR, category=UserWarning)
+                raw = self._explainer.shap_values(
+                    X[i : i + 1], nsamples=nsamples, l1_reg=False, silent=True
+                )
+            self._check_determined(i)
+            rows.append(np.asarray(raw, dtype=np.float64))
+        return np.concatenate(rows, axis=0)
+
+    def _check_determined(self, row: int) -> None:
+        """Refuse values from a KernelSHAP regression its coalitions leave underdetermined."""
+        k = self._explainer
+        m, added, masks = (getattr(k, a, None) for a in ("M", "nsamplesAdded", "maskMatrix"))
+        if not isinstance(m, int) or m < 2 or not isinstance(added, int) or masks is None:
+            return  # 0 or 1 varying feature: shap needs no regression
+        used = np.asarray(masks)[:added]
+        rank = int(np.linalg.matrix_rank(used[:, :-1] - used[:, -1:])) if added else 0
+        if rank < m - 1:
+            raise ExplanationError(
+                f"kernel SHAP's {added} coalitions determine only {rank} of the {m - 1} free "
+                f"values at row {row} ({m} varying features); raise max_evals to at least "
+                f"{kernel_min_evals(len(self.names))}"
+            )
+
     def _run(self, X: Matrix) -> Any:
         if self.algorithm == "kernel":
-            nsamples = "auto" if self.max_evals is None else self.max_evals
-            return self._explainer.shap_values(X, nsamples=nsamples, silent=True)
+            return self._run_kernel(X)
         if self.algorithm == "exact":
             return self._explainer(X, silent=True).values
         max_evals = self.max_evals or 10 * (2 * len(self.names) + 1)
@@ -518,9 +643,10 @@ class ShapExplainer:
     def _explain_rows(self, X: Matrix, target: int | None, start: float) -> list[Attribution]:
         fx = self._backend.predict(X)
         values, base = self._backend.attribute(X)
+        estimates = self._backend.estimates(X)
         per_row_ms = (time.perf_counter() - start) * 1e3 / X.shape[0]
         return [
-            self._attribution(X[i], values[i], base[i], fx[i], target, per_row_ms)
+            self._attribution(X[i], values[i], base[i], fx[i], target, per_row_ms, estimates[i])
             for i in range(X.shape[0])
         ]
 
@@ -532,6 +658,7 @@ class ShapExplainer:
         fx: npt.NDArray[np.float64],
         target: int | None,
         ms: float,
+        estimate: Estimate,
     ) -> Attribution:
         k = pick_target(target, fx)
         phi, b, out = values[:, k], float(base[k]), float(fx[k])
@@ -549,6 +676,7 @@ class ShapExplainer:
             tolerance=self.tolerance,
             check_ok=check_passes(gap, self.tolerance, out),
             compute_ms=ms,
+            estimate=estimate,
         )
 
 
@@ -569,7 +697,13 @@ def shap(
     when no background is given, interventional against `background` otherwise), the closed
     form for linear models, and for anything else shap's exact algorithm up to 10 features
     or the permutation algorithm with a `max_evals` budget
-    (default 10 * (2 * features + 1)). KernelSHAP runs only when asked for by name.
+    (default 10 * (2 * features + 1), at least 2 * features + 1). KernelSHAP runs only when
+    asked for by name; its `max_evals` is the number of coalitions it evaluates (default
+    2 * features + 2048) and must reach `kernel_min_evals(features)` (11 for 4 features, 51
+    for 10), below which its regression can be underdetermined. A too-low or non-int
+    `max_evals` raises ExplanationInputError here, not at explain time. Each Attribution's
+    `estimate` says whether its values are exact or sampled (permutation SHAP past two
+    varying features; KernelSHAP unless every coalition of the varying features was evaluated).
     """
     if algorithm not in ALGORITHMS:
         raise ExplanationInputError(
@@ -577,8 +711,8 @@ def shap(
         )
     if not (isinstance(tolerance, float | int) and math.isfinite(tolerance) and tolerance >= 0):
         raise ExplanationInputError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
-    if max_evals is not None and (isinstance(max_evals, bool) or max_evals < 1):
-        raise ExplanationInputError(f"max_evals must be a positive int, got {max_evals!r}")
+    check_max_evals(max_evals)
+    max_evals = None if max_evals is None else int(max_evals)
     names = resolve_names(model, background, feature_names)
     bg = None
     if background is not None:
@@ -587,6 +721,18 @@ def shap(
     return ShapExplainer(
         backend, names, tolerance=float(tolerance), max_background=max_background, seed=seed
     )
+
+
+def check_max_evals(max_evals: Any) -> None:
+    """max_evals is None or a positive int (not a bool, not a float such as 1.5 or 1e3)."""
+    if max_evals is None:
+        return
+    if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer):
+        raise ExplanationInputError(
+            f"max_evals must be a positive int, got {type(max_evals).__name__} {max_evals!r}"
+        )
+    if max_evals < 1:
+        raise ExplanationInputError(f"max_evals must be a positive int, got {max_evals!r}")
 
 
 def resolve_names(model: Any, background: Any, feature_names: Sequence[str] | None) -> list[str]:

@@ -208,3 +208,15 @@ def test_integrated_gradients_equals_captums_public_api(batch) -> None:
 def test_wrong_width_fails_at_construction() -> None:
     with pytest.raises(ModelCallError, match="module raised RuntimeError"):
         explain.captum(mlp(n_in=8), feature_names=[f"f{i}" for i in range(5)])
+
+
+@pytest.mark.parametrize(
+    ("method", "estimate"),
+    [
+        pytest.param("integrated_gradients", "approximate", id="ig"),
+        pytest.param("deeplift", "exact", id="deeplift"),
+        pytest.param("gradient_shap", "sampled", id="gradient-shap"),
+    ],
+)
+def test_estimate_names_how_the_values_were_computed(method, estimate) -> None:
+    assert explain.captum(mlp(), method=method).explain(np.ones(8)).estimate == estimate

@@ -190,6 +190,123 @@ def test_kernel_only_by_name() -> None:
     assert att.method == "kernel_shap" and att.check_ok
 
 
+def _product(X: np.ndarray) -> np.ndarray:
+    return X[:, 0] * X[:, 1] * X[:, 2] * X[:, 3]
+
+
+@pytest.mark.parametrize("max_evals", [1, 3, 5, 10])
+def test_kernel_refuses_a_budget_that_cannot_determine_the_values(max_evals) -> None:
+    background = np.random.default_rng(1).normal(size=(10, 4))
+    with pytest.raises(ExplanationInputError, match=r"too low for kernel SHAP with 4 features.*11"):
+        explain.shap(_product, background, algorithm="kernel", max_evals=max_evals)
+
+
+def test_kernel_min_evals_makes_the_regression_full_rank() -> None:
+    from explain._shap import _BlackBox, guarded, kernel_min_evals
+
+    rng = np.random.default_rng(2)
+    for n in (2, 3, 4, 6, 9, 13):
+        background, x = rng.normal(size=(6, n)), rng.normal(size=(1, n))
+        box = _BlackBox(
+            guarded(lambda X: np.prod(X, axis=1), "f"),
+            background,
+            [f"x{i}" for i in range(n)],
+            "kernel",
+            kernel_min_evals(n),
+            0,
+        )
+        box.attribute(x)  # raises if the sampled coalitions leave the regression short of rank
+        k = box._explainer
+        masks = k.maskMatrix[: k.nsamplesAdded]
+        assert np.linalg.matrix_rank(masks[:, :-1] - masks[:, -1:]) == n - 1
+
+
+def test_kernel_refuses_an_underdetermined_regression_it_was_not_warned_of(monkeypatch) -> None:
+    # Should shap's sampler change so that the up-front minimum no longer suffices, the rank
+    # of each row's coalitions is checked: two complementary pairs cannot fix 3 free values.
+    import explain._shap as shap_backend
+
+    monkeypatch.setattr(shap_backend, "kernel_min_evals", lambda n: 1)
+    background = np.random.default_rng(1).normal(size=(10, 4))
+    ex = explain.shap(_product, background, algorithm="kernel", max_evals=4)
+    with pytest.raises(explain.ExplanationError, match=r"determine only 2 of the 3 free values"):
+        ex.explain([1.0, 2.0, 3.0, 4.0])
+
+
+def test_kernel_over_every_coalition_is_exact_and_says_so() -> None:
+    background = np.random.default_rng(1).normal(size=(10, 4))
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    expected, base = brute_force_shapley(_product, x, background)
+    for max_evals in (14, None):  # 2**4 - 2 coalitions besides the empty and the full one
+        att = explain.shap(_product, background, algorithm="kernel", max_evals=max_evals).explain(x)
+        np.testing.assert_allclose(att.values, expected, atol=1e-9)
+        assert att.base_value == pytest.approx(base) and att.estimate == "exact"
+    sampled = explain.shap(_product, background, algorithm="kernel", max_evals=13).explain(x)
+    assert sampled.estimate == "sampled" and sampled.check_ok
+
+
+def test_kernel_keeps_every_feature_past_ten() -> None:
+    # shap's default l1_reg keeps 10 features and zeroes the rest; a linear model's
+    # KernelSHAP values are exact from any full-rank sample of coalitions.
+    rng = np.random.default_rng(7)
+    w, background, x = rng.normal(size=12), rng.normal(size=(20, 12)), rng.normal(size=12)
+    att = explain.shap(lambda X: X @ w, background, algorithm="kernel").explain(x)
+    assert att.estimate == "sampled"
+    np.testing.assert_allclose(att.values, w * (x - background.mean(axis=0)), atol=1e-9)
+
+
+def test_kernel_counts_only_varying_features_for_exactness() -> None:
+    def f(X: np.ndarray) -> np.ndarray:
+        return X[:, 0] * X[:, 1] + X[:, 2] * X[:, 0] + X[:, 3:].sum(axis=1)
+
+    rng = np.random.default_rng(8)
+    background = rng.normal(size=(5, 14))
+    background[:, 3:] = 0.0
+    x = np.zeros(14)
+    x[:3] = [1.0, -2.0, 0.5]  # 3 varying features: 6 coalitions cover them all
+    att = explain.shap(f, background, algorithm="kernel").explain(x)
+    expected, _ = brute_force_shapley(f, x, background)
+    np.testing.assert_allclose(att.values, expected, atol=1e-9)
+    assert att.estimate == "exact"
+
+
+def test_estimate_is_reported_for_each_algorithm() -> None:
+    rng = np.random.default_rng(9)
+    background = rng.normal(size=(5, 6))
+    x = rng.normal(size=6)
+    assert explain.shap(nonlinear, background).explain(x).estimate == "exact"
+    perm = explain.shap(nonlinear, background, algorithm="permutation").explain(x)
+    assert perm.estimate == "sampled"
+    two = explain.shap(
+        lambda X: X[:, 0] * X[:, 1], rng.normal(size=(5, 2)), algorithm="permutation"
+    )
+    assert two.explain([1.0, 2.0]).estimate == "exact"  # both orders of two features
+    assert explain.shap((np.ones(6), 0.0), background).explain(x).estimate == "exact"
+
+
+@pytest.mark.parametrize(
+    ("max_evals", "match"),
+    [
+        pytest.param(1.5, "positive int, got float 1.5", id="float"),
+        pytest.param(100.0, "positive int, got float 100.0", id="whole-float"),
+        pytest.param(True, "positive int, got bool True", id="bool"),
+        pytest.param("100", "positive int, got str '100'", id="str"),
+        pytest.param(0, "positive int, got 0", id="zero"),
+        pytest.param(-5, "positive int, got -5", id="negative"),
+    ],
+)
+def test_max_evals_is_checked_when_the_explainer_is_built(max_evals, match) -> None:
+    with pytest.raises(ExplanationInputError, match=match):
+        explain.shap(nonlinear, np.zeros((3, 6)), max_evals=max_evals)
+
+
+def test_permutation_budget_is_checked_when_the_explainer_is_built() -> None:
+    background = np.random.default_rng(10).normal(size=(5, 12))
+    with pytest.raises(ExplanationInputError, match=r"permutation SHAP with 12 features.*25"):
+        explain.shap(pairwise, background, max_evals=24)
+    assert explain.shap(pairwise, background, max_evals=np.int64(25)).explain(background[0])
+
+
 # -- tree ensembles -------------------------------------------------------------------------
 
 
