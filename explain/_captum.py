@@ -80,11 +80,43 @@ def _selector_class() -> type[torch.nn.Module]:
 
 
 def _first_linear_width(module: Any) -> int | None:
+    """A guess at the input width: the first registered layer with `in_features`.
+
+    Registration order need not be call order in a custom module, so this only defaults
+    the width when nothing else gives it; the construction-time call then tests it.
+    """
     for sub in module.modules():
         width = getattr(sub, "in_features", None)
-        if isinstance(width, int):
+        if isinstance(width, int) and width > 0:
             return width
     return None
+
+
+def _input_width(module: Any) -> int | None:
+    """The input width a module certainly expects: that of a Linear it applies first.
+
+    Known only for a Linear, or a Sequential whose first layer (past width-preserving
+    ones: identity, flatten, dropout, element-wise activations) is a Linear; else None.
+    """
+    nn = _import_torch().nn
+    keeps_width = (nn.Identity, nn.Flatten, nn.Dropout, nn.AlphaDropout)
+    keeps_width += tuple(
+        getattr(nn, name) for name in _ELEMENTWISE if isinstance(getattr(nn, name, None), type)
+    )
+    layer = module
+    while isinstance(layer, nn.Sequential):
+        layer = next((m for m in layer if not isinstance(m, keeps_width)), None)
+    if isinstance(layer, nn.Linear):
+        width = layer.in_features
+        return width if isinstance(width, int) and width > 0 else None  # LazyLinear: 0
+    return None
+
+
+_ELEMENTWISE = (
+    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
+    "Mish", "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish",
+    "Tanhshrink", "Softshrink", "Hardshrink", "LogSigmoid", "Threshold", "Softmax", "LogSoftmax",
+)  # fmt: skip
 
 
 def _gauss_legendre(n_steps: int) -> tuple[list[float], list[float]] | None:
@@ -146,7 +178,16 @@ class CaptumExplainer:
         self._baseline_t = self._tensor(baseline)
         self._attr = _import_captum_attr()
         self._ig_steps = _gauss_legendre(n_steps) if method == "integrated_gradients" else None
-        self._outputs(self._baseline_t)  # fail now, not per decision, if the width is wrong
+        try:  # fail now, not per decision, if the width is wrong
+            self._outputs(self._baseline_t)
+        except ModelCallError as exc:
+            if exc.__cause__ is None:  # the module ran but returned something unusable
+                raise
+            n = len(feature_names)
+            raise ModelCallError(
+                f"{exc} (calling it on the {n}-feature baseline; if the module takes another "
+                "number of features, pass feature_names or a baseline of that width)"
+            ) from exc
 
     def explain(
         self, x: FeatureInput, target: int | None = None, *, versus: int | None = None
@@ -219,7 +260,7 @@ class CaptumExplainer:
             return None
         if n_out < 2:
             raise ExplanationInputError("versus needs a module with several outputs (actions)")
-        b = pick_target(versus, np.zeros(n_out))
+        b = pick_target(versus, np.zeros(n_out), what="versus")
         if b == k:
             raise ExplanationInputError(f"versus={versus!r} is the target itself; pick another")
         return b
@@ -328,15 +369,35 @@ def _check_positive(name: str, value: Any) -> None:
         raise ExplanationInputError(f"{name} must be a positive int, got {value!r}")
 
 
-def _resolve_names(module: Any, baseline: Any, feature_names: Sequence[str] | None) -> list[str]:
-    if feature_names is not None:
-        return check_names(feature_names, None) or []
-    n: int | None = None
-    if baseline is not None:
+def _baseline_width(baseline: Any) -> int | None:
+    if baseline is None:
+        return None
+    try:
         shape = np.shape(baseline.detach().cpu() if hasattr(baseline, "detach") else baseline)
-        n = int(shape[-1]) if len(shape) else None
-    if n is None:
-        n = _first_linear_width(module)
+    except (TypeError, ValueError):
+        return None  # ragged: as_matrix reports it
+    return int(shape[-1]) if len(shape) else None
+
+
+def _resolve_names(module: Any, baseline: Any, feature_names: Sequence[str] | None) -> list[str]:
+    expected = _input_width(module)
+    width = _baseline_width(baseline)
+    names = check_names(feature_names, None)
+    if names is not None and expected is not None and len(names) != expected:
+        raise ExplanationInputError(
+            f"feature_names has {len(names)} names but the module expects {expected} features"
+        )
+    if width is not None and expected is not None and width != expected:
+        raise ExplanationInputError(
+            f"baseline has {width} features but the module expects {expected}"
+        )
+    if names is not None and width is not None and width != len(names):
+        raise ExplanationInputError(
+            f"baseline has {width} features but feature_names has {len(names)} names"
+        )
+    if names is not None:
+        return names
+    n = width or expected or _first_linear_width(module)
     if n is None:
         raise ExplanationInputError(
             "cannot tell how many features the module takes: pass feature_names or baseline"

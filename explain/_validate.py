@@ -25,6 +25,10 @@ def check_names(names: Sequence[str] | None, n_features: int | None) -> list[str
     """Return feature names as a list after checking they are unique strings of the right count."""
     if names is None:
         return None
+    if isinstance(names, str):
+        raise ExplanationTypeError(
+            f"feature_names must be a list of strings, not the single string {names!r}"
+        )
     names = list(names)
     if not all(isinstance(n, str) for n in names):
         raise ExplanationTypeError(f"feature_names must be strings, got {names!r}")
@@ -136,13 +140,18 @@ def sample_rows(data: Matrix, max_rows: int, seed: int) -> Matrix:
     return data[np.sort(idx)]
 
 
-def pick_target(target: int | None, outputs: npt.NDArray[np.float64]) -> int:
-    """Return the output index to explain: `target`, else the highest output."""
+def pick_target(target: int | None, outputs: npt.NDArray[np.float64], what: str = "target") -> int:
+    """Return the output index to explain: `target`, else the highest output.
+
+    `what` names the argument in errors (e.g. "versus" for a contrastive explanation).
+    """
     n = outputs.shape[0]
     if target is None:
         return 0 if n == 1 else int(np.argmax(outputs))
     if isinstance(target, bool) or not isinstance(target, int | np.integer):
-        raise ExplanationTypeError(f"target must be an int output index, got {target!r}")
+        raise ExplanationTypeError(f"{what} must be an int output index, got {target!r}")
     if not 0 <= int(target) < n:
-        raise ExplanationInputError(f"target {target!r} is out of range: the model has {n} outputs")
+        raise ExplanationInputError(
+            f"{what} {target!r} is out of range: the model has {n} outputs (0 to {n - 1})"
+        )
     return int(target)

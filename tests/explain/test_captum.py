@@ -205,9 +205,102 @@ def test_integrated_gradients_equals_captums_public_api(batch) -> None:
     np.testing.assert_allclose(ours.values, theirs[0].detach().numpy(), rtol=1e-5, atol=1e-7)
 
 
-def test_wrong_width_fails_at_construction() -> None:
-    with pytest.raises(ModelCallError, match="module raised RuntimeError"):
-        explain.captum(mlp(n_in=8), feature_names=[f"f{i}" for i in range(5)])
+def _policy() -> torch.nn.Module:
+    return torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+
+
+@pytest.mark.parametrize(
+    ("module", "kwargs", "match"),
+    [
+        pytest.param(
+            _policy,
+            {"baseline": np.zeros(3)},
+            "baseline has 3 features but the module expects 4",
+            id="baseline",
+        ),
+        pytest.param(
+            _policy,
+            {"baseline": torch.zeros(1, 5)},
+            "baseline has 5 features but the module expects 4",
+            id="tensor-baseline",
+        ),
+        pytest.param(
+            _policy,
+            {"feature_names": ["a", "b"]},
+            "feature_names has 2 names but the module expects 4 features",
+            id="names",
+        ),
+        pytest.param(
+            lambda: torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(6, 2)),
+            {"baseline": np.zeros(4)},
+            "baseline has 4 features but the module expects 6",
+            id="past-dropout",
+        ),
+        pytest.param(
+            lambda: torch.nn.Linear(6, 2),
+            {"feature_names": list("abcde")},
+            "5 names but the module expects 6",
+            id="bare-linear",
+        ),
+        pytest.param(
+            lambda: torch.nn.Identity(),
+            {"feature_names": list("abc"), "baseline": np.zeros(4)},
+            "baseline has 4 features but feature_names has 3 names",
+            id="names-vs-baseline",
+        ),
+    ],
+)
+def test_wrong_width_is_an_input_error_at_construction(module, kwargs, match) -> None:
+    with pytest.raises(ExplanationInputError, match=match):
+        explain.captum(module(), **kwargs)
+
+
+class _SlicesItsInput(torch.nn.Module):
+    """Takes 4 features but registers a 3-wide Linear: its width cannot be read off it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.fc(x[:, :3])) + 0 * x[:, 3:4]
+
+
+def test_custom_module_width_is_not_guessed_when_the_caller_gives_it() -> None:
+    att = explain.captum(_SlicesItsInput(), feature_names=list("abcd")).explain([1, 2, 3, 4.0])
+    assert att.values[3] == 0.0 and att.check_ok
+
+
+def test_custom_module_of_another_width_fails_with_a_hint() -> None:
+    class Custom(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(8, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(x)
+
+    with pytest.raises(ModelCallError, match=r"module raised RuntimeError.*5-feature baseline"):
+        explain.captum(Custom(), feature_names=[f"f{i}" for i in range(5)])
+
+
+@pytest.mark.parametrize(
+    ("versus", "error", "match"),
+    [
+        pytest.param(7, ExplanationInputError, r"versus 7 is out of range.*3 outputs", id="high"),
+        pytest.param(-1, ExplanationInputError, "versus -1 is out of range", id="negative"),
+        pytest.param(1.0, ExplanationTypeError, "versus must be an int", id="float"),
+        pytest.param(True, ExplanationTypeError, "versus must be an int", id="bool"),
+    ],
+)
+def test_bad_versus_is_named(versus, error, match) -> None:
+    with pytest.raises(error, match=match):
+        explain.captum(_policy()).explain(np.ones(4), 0, versus=versus)
+
+
+def test_feature_names_as_one_string_is_refused() -> None:
+    with pytest.raises(ExplanationTypeError, match="not the single string 'abcd'"):
+        explain.captum(_policy(), feature_names="abcd")
 
 
 @pytest.mark.parametrize(

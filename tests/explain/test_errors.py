@@ -87,6 +87,12 @@ def test_bad_input_rows(model, x, error, match) -> None:
             id="name-count",
         ),
         pytest.param(
+            {"model": COEF, "background": BACKGROUND, "feature_names": "abc"},
+            ExplanationTypeError,
+            "not the single string 'abc'",
+            id="names-string",
+        ),
+        pytest.param(
             {"model": object(), "background": BACKGROUND},
             ExplanationTypeError,
             "cannot explain a 'object'",
