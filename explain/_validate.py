@@ -152,6 +152,7 @@ def pick_target(target: int | None, outputs: npt.NDArray[np.float64], what: str 
         raise ExplanationTypeError(f"{what} must be an int output index, got {target!r}")
     if not 0 <= int(target) < n:
         raise ExplanationInputError(
-            f"{what} {target!r} is out of range: the model has {n} outputs (0 to {n - 1})"
+            f"{what} {target!r} is out of range: the model has "
+            + (f"{n} outputs (0 to {n - 1})" if n > 1 else "1 output (0)")
         )
     return int(target)
