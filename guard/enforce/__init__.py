@@ -75,15 +75,8 @@ def agent(
                     attribution = _attribute(explain, args, kwargs, out, actions)
                     explanations.append(attribution.model_dump(mode="json"))
                     ctx["attribution"] = attribution.as_dict()
-                else:  # inputs are copied now: a caller may reuse its buffers meanwhile
-                    deferred = functools.partial(
-                        _attribute,
-                        explain,
-                        tuple(_snapshot(a) for a in args),
-                        {k: _snapshot(v) for k, v in kwargs.items()},
-                        _snapshot(out),
-                        actions,
-                    )
+                else:  # inputs are taken now: a caller may reuse its buffers meanwhile
+                    deferred = _later(explain, args, kwargs, out, actions)
             return enforce_proposal(
                 guard,
                 out,
@@ -167,6 +160,34 @@ def _snapshot(value: Any) -> Any:
         except Exception:  # noqa: BLE001 - an uncopyable value is passed as it is
             return value
     return value
+
+
+def _later(
+    explainer: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    out: Any,
+    actions: Sequence[Mapping[str, Any]] | None,
+) -> Callable[[], Any]:
+    """The attribution to compute later, with what it reads copied or decided now."""
+    if hasattr(explainer, "explain") and args:  # reads args[0] and the chosen index only
+        target = _best_index(out, actions)
+        first = _snapshot(args[0])
+
+        def run() -> Any:
+            from explain import safe_explain
+
+            return safe_explain(explainer, first, target)
+
+        return run
+    return functools.partial(
+        _attribute,
+        explainer,
+        tuple(_snapshot(a) for a in args),
+        {k: _snapshot(v) for k, v in kwargs.items()},
+        _snapshot(out),
+        actions,
+    )
 
 
 def _attribute(
