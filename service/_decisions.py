@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BeforeValidator
 from starlette.responses import Response, StreamingResponse
 
@@ -157,6 +158,19 @@ def build_router() -> APIRouter:
     return router
 
 
+def _each_once(request: Request) -> None:
+    """A filter given twice (?verdict=allow&verdict=deny) is refused, not half applied."""
+    seen = [key for key, _ in request.query_params.multi_items()]
+    repeated = sorted({key for key in seen if seen.count(key) > 1})
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", key), "msg": "given more than once", "type": "value_error"}
+                for key in repeated
+            ]
+        )
+
+
 def list_decisions(
     request: Request,
     principal: Reader,
@@ -167,6 +181,7 @@ def list_decisions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     """Decisions matching every given filter, newest first, one page at a time."""
+    _each_once(request)
     audit = get_state(request).audit
     items, next_cursor = query_page(audit, filters.for_principal(principal), cursor, limit)
     return json_response({"items": [page_item(s) for s in items], "next_cursor": next_cursor})
@@ -176,6 +191,7 @@ def export_decisions(
     request: Request, principal: Reader, filters: Annotated[Filters, Depends()]
 ) -> Response:
     """Every matching decision, newest first, one JSON document per line."""
+    _each_once(request)
     audit = get_state(request).audit
     wanted = filters.for_principal(principal)
     query_page(audit, wanted, None, 1)  # report bad filters before the stream starts

@@ -185,3 +185,10 @@ def test_export_streams_json_lines(client):
 def test_export_rejects_bad_filters_before_streaming(client):
     r = client.get("/v1/decisions/export", params={"since": "never"})
     assert r.status_code == 422
+
+
+def test_a_filter_given_twice_is_refused(client):
+    for path in ("/v1/decisions", "/v1/decisions/export"):
+        r = client.get(path, params=[("verdict", "allow"), ("verdict", "deny")])
+        assert r.status_code == 422, (path, r.text)
+        assert "more than once" in r.text
