@@ -21,6 +21,7 @@ from guard.audit._store import (
     rule_pattern,
     sendable,
     stored_blob,
+    stored_frontier,
     stored_leaf,
     stored_leaf_hash,
 )
@@ -172,14 +173,7 @@ class PostgresStore:
         if not rows:
             raise AuditError(f"audit log {self.url!r} is inconsistent: its tree state row is gone")
         size, stored = tuple(rows[0])
-        inconsistent = f"audit log {self.url!r} is inconsistent: its tree state frontier"
-        frontier = CompactRange.from_bytes(stored_blob(stored, inconsistent))
-        if size != frontier.size:
-            raise AuditError(
-                f"audit log {self.url!r} is inconsistent: its tree state says size {size} "
-                f"but holds a frontier of size {frontier.size}"
-            )
-        return frontier
+        return stored_frontier(repr(self.url), size, stored)
 
     def find(self, record_id: str) -> int | None:
         """Return the index of the record with this id, or None."""

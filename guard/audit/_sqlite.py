@@ -23,6 +23,7 @@ from guard.audit._store import (
     rule_pattern,
     sendable,
     stored_blob,
+    stored_frontier,
     stored_leaf,
     stored_leaf_hash,
 )
@@ -209,14 +210,7 @@ class SqliteStore:
         if not rows:
             return CompactRange()
         size, stored = rows[0]
-        inconsistent = f"audit log {str(self.path)!r} is inconsistent: its tree state frontier"
-        frontier = CompactRange.from_bytes(stored_blob(stored, inconsistent))
-        if size != frontier.size:
-            raise AuditError(
-                f"audit log {str(self.path)!r} is inconsistent: its tree state says size "
-                f"{size!r} but holds a frontier of size {frontier.size}"
-            )
-        return frontier
+        return stored_frontier(repr(str(self.path)), size, stored)
 
     def find(self, record_id: str) -> int | None:
         """Return the index of the record with this id, or None."""

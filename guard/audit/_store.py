@@ -28,6 +28,7 @@ __all__ = [
     "rule_pattern",
     "sendable",
     "stored_blob",
+    "stored_frontier",
     "stored_leaf",
     "stored_leaf_hash",
 ]
@@ -253,6 +254,18 @@ def stored_blob(value: object, what: str) -> bytes:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     raise AuditError(f"{what} holds {_sql_kind(value)}, not bytes")
+
+
+def stored_frontier(log: str, size: object, stored: object) -> CompactRange:
+    """The tree state's frontier (size and subtree hashes), checked against its size column;
+    `log` names the log in errors."""
+    inconsistent = f"audit log {log} is inconsistent: its tree state"
+    frontier = CompactRange.from_bytes(stored_blob(stored, f"{inconsistent} frontier"))
+    if size != frontier.size:
+        raise AuditError(
+            f"{inconsistent} says size {size!r} but holds a frontier of size {frontier.size}"
+        )
+    return frontier
 
 
 def stored_leaf_hash(index: int, value: object) -> bytes:

@@ -33,18 +33,7 @@ Plan = Callable[[Any], list[tuple[int, Any]]]
 SLOW: Any = object()
 
 _NAMES = itertools.count()
-_OPS: dict[type[ast.AST], str] = {
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-    ast.In: "in",
-    ast.NotIn: "not in",
-    ast.Is: "is",
-    ast.IsNot: "is not",
-}
+_OPS = X._SYMBOLS  # the comparison operators as Python writes them
 _KEYWORDS = frozenset(
     {"e", "v", "out", "plan", "if", "else", "and", "or", "not", "in", "is", "None", "True", "bool",
      "False", "type", "dict", "list", "set", "try", "except", "Exception", "return", "def",

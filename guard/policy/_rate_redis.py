@@ -6,6 +6,7 @@ import itertools
 import math
 import os
 import secrets
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from guard._exceptions import DependencyMissing, RateStoreUnavailable
@@ -86,32 +87,24 @@ class RedisRateStore:
 
     def hit(self, key: str, window: float) -> int:
         """Record a hit for `key`; return the hits in the last `window` seconds, this one too."""
-        if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
-            raise ValueError(f"window must be a positive number of seconds, got {window!r}")
-        micros = max(1, round(window * 1_000_000))
-        counter = f"{self.prefix}{float(window)!r}:{key}"
         member = f"{self._tag}:{os.getpid()}:{next(self._sequence)}"
-        try:
-            count = self._script(keys=[counter], args=[micros, member, self._cap])
-        except redis.RedisError as exc:
-            raise RateStoreUnavailable(
-                f"rate store {self.url!r} could not count the hit: {type(exc).__name__}: {exc}"
-            ) from exc
-        if not isinstance(count, int):
-            raise RateStoreUnavailable(f"rate store {self.url!r} answered {count!r}, not a count")
-        return count
+        return self._count(self._script, key, window, member, "count the hit")
 
     def peek(self, key: str, window: float) -> int:
         """What `hit` would return now, without recording anything (for dry runs)."""
+        return self._count(self._peek, key, window, None, "count")
+
+    def _count(self, script: Any, key: str, window: float, member: str | None, what: str) -> int:
         if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
             raise ValueError(f"window must be a positive number of seconds, got {window!r}")
         micros = max(1, round(window * 1_000_000))
         counter = f"{self.prefix}{float(window)!r}:{key}"
+        args = [micros, self._cap] if member is None else [micros, member, self._cap]
         try:
-            count = self._peek(keys=[counter], args=[micros, self._cap])
+            count = script(keys=[counter], args=args)
         except redis.RedisError as exc:
             raise RateStoreUnavailable(
-                f"rate store {self.url!r} could not count: {type(exc).__name__}: {exc}"
+                f"rate store {self.url!r} could not {what}: {type(exc).__name__}: {exc}"
             ) from exc
         if not isinstance(count, int):
             raise RateStoreUnavailable(f"rate store {self.url!r} answered {count!r}, not a count")
