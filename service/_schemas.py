@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from guard._models import Decision, DecisionEventV1, Verdict
 
@@ -142,7 +150,7 @@ class CheckRequest(BaseModel):
         default=None, description="The action; omit it when `candidates` are given."
     )
     context: JsonObject | None = None
-    candidates: list[tuple[AnyAction, float]] = Field(
+    candidates: list[tuple[AnyAction, StrictFloat]] = Field(
         default=None,  # type: ignore[arg-type]
         min_length=1,
         max_length=100,
@@ -186,7 +194,7 @@ class RankItemIn(BaseModel):
     __pydantic_extra__: dict[str, Any] = Field(init=False)
 
     id: StrictStr | StrictInt = Field(description="A string or an integer (not a boolean).")
-    score: float | None = None
+    score: StrictFloat | None = None  # a number; a JSON true is not 1
 
 
 class RankRequest(_In):

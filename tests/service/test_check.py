@@ -242,3 +242,12 @@ def test_action_and_candidates_together_are_refused(client):
 def test_rank_item_ids_are_strings_or_integers(client, bad):
     r = client.post("/v1/rank", json={"items": [{"id": bad, "score": 1}]})
     assert r.status_code == 422, r.text
+
+
+def test_booleans_are_not_scores_or_probabilities(client):
+    r = client.post("/v1/rank", json={"items": [{"id": 1, "score": True}]})
+    assert r.status_code == 422, r.text
+    r = client.post("/v1/check", json={"candidates": [[pay(5), True]]})
+    assert r.status_code == 422, r.text
+    ok = client.post("/v1/rank", json={"items": [{"id": 1, "score": 2}]})
+    assert ok.status_code == 200
