@@ -748,6 +748,7 @@ class Guard:
         stored, final = data, decision.final_action
         masked_paths: list[str] = []
         erased: list[str] = []
+        scanner = None
         if pack.pii is not None and data is not None:
             stored, masked_paths, erased = self._mask(pack, data, scan)
             if final is not None:
@@ -771,8 +772,13 @@ class Guard:
             masked=masked_paths,
             erased=erased,
         )
-        event = fast_model(DecisionEventV1, shared)
-        return event.model_dump(mode="json")
+        record = fast_model(DecisionEventV1, shared).model_dump(mode="json")
+        if scanner is not None and data is not None:  # hits quote unlisted fields too
+            shadow = record.get("shadow") or {}
+            for hit in [*record["hits"], *shadow.get("hits", [])]:
+                for part in ("evidence", "message"):
+                    hit[part] = _scrub_unlisted(hit[part], scanner, data, (), part)
+        return record
 
     def _mask(
         self, pack: CompiledPack, data: dict[str, Any], scan: _Scan | None

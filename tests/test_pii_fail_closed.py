@@ -270,3 +270,19 @@ def test_pii_outside_the_listed_fields_is_masked_in_the_record(tmp_path) -> None
         assert raw not in record
     assert '"message": "hi there"' in record and '"actor": "u1"' in record
     g.close()
+
+
+def test_hits_in_the_record_do_not_quote_pii_of_unlisted_fields(tmp_path) -> None:
+    import json
+
+    from guard import Guard
+
+    g = Guard.from_policy("marketplace-agent", audit=f"sqlite:///{tmp_path / 'a.db'}")
+    phone = "+1 415-555-0132"
+    action = {"kind": "send_message", "actor": "u1", "params": {"to": phone, "message": "hi"}}
+    decision = g.check(action, {"has_contract": True, "blocked_by": [phone, "jo@example.com"]})
+    assert [h.rule_id for h in decision.hits] == ["blocked-user-contact"]
+    record = json.dumps(g.audit.query(limit=1).items[0].record)
+    assert "415-555-0132" not in record and "jo@example.com" not in record
+    assert "<PHONE_NUMBER>" in record
+    g.close()
