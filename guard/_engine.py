@@ -487,7 +487,7 @@ class Guard:
         values["kind"] = kind
         values["verdict"] = verdict
         values["hits"] = hits
-        values["pii"] = scan.findings if scan.scan is not None else []
+        values["pii"] = scan.findings
         values["pii_report"] = scan.report
         values["final_action"] = final
         values["action_digest"] = action_digest

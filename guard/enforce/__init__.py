@@ -141,11 +141,7 @@ def _best_index(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> int | 
     """The index of the policy's own first choice, the target an attribution explains."""
     if isinstance(out, Mapping | BaseModel):
         return None
-    pairs = _candidates(out, actions)
-    best = pairs[0][0]
-    if actions is not None:
-        return next(i for i, a in enumerate(actions) if a is best)
-    return next(i for i, p in enumerate(out) if p[0] is best)
+    return _candidates(out, actions)[0][2]
 
 
 def _snapshot(value: Any) -> Any:
@@ -267,9 +263,7 @@ def enforce_proposal(
 
     Alternatives are tried best score first, or in the order given when `ranked`.
     """
-    candidates = _candidates(out, actions)
-    if ranked:
-        candidates.sort(key=lambda c: c[2])
+    candidates = _candidates(out, actions, ranked=ranked)
     decisions: list[Decision] = []
     counts = []  # each alternative's rate() counts: only the chosen one's are recorded
     for action, _, _ in candidates:
@@ -348,9 +342,12 @@ def _substitution(
     return Substitution(original_index=first, chosen_index=index, reason=reason, rejected=rejected)
 
 
-def _candidates(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> list[Candidate]:
+def _candidates(
+    out: Any, actions: Sequence[Mapping[str, Any]] | None, *, ranked: bool = False
+) -> list[Candidate]:
     """Normalise a proposal to [(action, score, position)] sorted best first (stable for
-    ties), where position is the alternative's index as the policy gave it."""
+    ties), or kept in the order given when `ranked`; position is the alternative's index
+    as the policy gave it."""
     if isinstance(out, Mapping | BaseModel):
         return [(out, 1.0, 0)]
     if actions is not None:
@@ -368,8 +365,8 @@ def _candidates(out: Any, actions: Sequence[Mapping[str, Any]] | None) -> list[C
             "(action, probability) pairs, or scores over declared actions; "
             f"got {type(out).__name__}"
         )
-    ranked = [(action, score, i) for i, (action, score) in enumerate(pairs)]
-    return sorted(ranked, key=lambda p: -p[1])
+    given = [(action, score, i) for i, (action, score) in enumerate(pairs)]
+    return given if ranked else sorted(given, key=lambda p: -p[1])
 
 
 def _pair(pair: Any, i: int) -> tuple[Any, float]:
