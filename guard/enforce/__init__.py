@@ -118,8 +118,9 @@ def _tree(
     state = args[0] if args and hasattr(args[0], "legal_actions") else None
     r = rationale(out, state)
     stats = {s.action: s for s in r.actions}
-    rest = sorted((s for s in r.actions if s.action != r.chosen), key=lambda s: -s.visits)
-    order = [r.chosen, *(s.action for s in rest)]
+    # r.actions is in the search's own ranking (solved outcome, visits, value), the order
+    # its rationale substitutes in: most visits alone would play a proven loss first.
+    order = [r.chosen, *(s.action for s in r.actions if s.action != r.chosen)]
     make = action_of or _planner_action
     candidates = [(make(a), float(stats[a].visit_share)) for a in order]
     return _Tree(out, state, r, order, candidates)
@@ -193,7 +194,7 @@ def _attribute(
     out: Any,
     actions: Sequence[Mapping[str, Any]] | None,
 ) -> Any:
-    from explain import ExplanationUnavailable, safe_explain
+    from explain import Attribution, ExplanationUnavailable, safe_explain
 
     if hasattr(explainer, "explain"):
         target = _best_index(out, actions)
@@ -205,13 +206,20 @@ def _attribute(
             )
         return safe_explain(explainer, args[0], target)
     try:
-        return explainer(*args, **kwargs)
+        result = explainer(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - an explanation must never cost the decision
         return ExplanationUnavailable(
             reason=f"{type(exc).__name__}: {exc}",
             error_code="explanation_error",
             error_type=type(exc).__name__,
         )
+    if not isinstance(result, Attribution | ExplanationUnavailable):
+        return ExplanationUnavailable(
+            reason=f"explain= returned {type(result).__name__}; expected an explain.Attribution",
+            error_code="explanation_error",
+            error_type="ExplanationTypeError",
+        )
+    return result
 
 
 def _sync(guard: Guard, policy: str | None, mode: str) -> bool:
@@ -370,7 +378,11 @@ def _candidates(
 
 
 def _pair(pair: Any, i: int) -> tuple[Any, float]:
-    if not (isinstance(pair, tuple | list) and len(pair) == 2 and isinstance(pair[0], Mapping)):
+    if not (
+        isinstance(pair, tuple | list)
+        and len(pair) == 2
+        and isinstance(pair[0], Mapping | BaseModel)
+    ):
         raise InvalidAction(f"alternative #{i} must be an (action, probability) pair, got {pair!r}")
     return pair[0], _score(pair[1], f"alternative #{i}")
 
@@ -378,10 +390,14 @@ def _pair(pair: Any, i: int) -> tuple[Any, float]:
 def _vector(out: Any) -> list[float]:
     if hasattr(out, "detach"):  # a torch tensor, without importing torch
         out = out.detach().cpu().numpy()
+    shape = getattr(out, "shape", None)
     if hasattr(out, "tolist"):
         out = out.tolist()
+    if isinstance(out, list) and len(out) == 1 and isinstance(out[0], list):
+        out = out[0]  # a batch of one row, as a policy net called on x[None] returns
     if not isinstance(out, list) or any(isinstance(v, list) for v in out):
-        raise InvalidAction(f"expected a 1-D vector of scores, got {type(out).__name__}")
+        got = f"shape {tuple(shape)}" if shape is not None else type(out).__name__
+        raise InvalidAction(f"expected a 1-D vector of scores (or a batch of one row), got {got}")
     return [_score(v, f"score #{i}") for i, v in enumerate(out)]
 
 

@@ -1,0 +1,123 @@
+"""Defects found by using @g.agent as a new user would: each test failed before its fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from guard import Action, Guard, InvalidAction, Verdict
+from guard.policy import parse
+
+PACK = """\
+name: sweep
+version: 1
+rules:
+  - id: no-big-pay
+    match: {kind: pay}
+    when: params.amount > 1000
+    effect: deny
+  - id: no-action-0
+    match: {kind: planner_action}
+    when: params.action == 0
+    effect: deny
+"""
+
+BIG = {"kind": "pay", "params": {"amount": 5000}}
+SMALL = {"kind": "pay", "params": {"amount": 10}}
+READ = {"kind": "read", "params": {}}
+
+
+@pytest.fixture
+def g() -> Guard:
+    return Guard([parse(PACK)])
+
+
+def test_a_substituted_planner_action_is_the_one_the_rationale_names(g: Guard) -> None:
+    """The runner-up by visits is a proven loss: the search ranks it below action 2, and
+    so does the rationale; the guard must play what the rationale says."""
+    tree = {
+        "visits": 100,
+        "children": [
+            {"action": 0, "visits": 45, "value": 0.5},
+            {"action": 1, "visits": 30, "value": -0.9, "outcome": -1.0},
+            {"action": 2, "visits": 25, "value": 0.1},
+        ],
+    }
+
+    @g.agent
+    def plan(obs: object) -> dict:
+        return tree
+
+    out = plan(None)
+    [r] = out.decision.explanations
+    assert r["rule"] == "best_allowed" and r["chosen"] == 2
+    assert out["params"]["action"] == r["chosen"]
+
+
+def test_pydantic_actions_are_accepted_as_alternatives(g: Guard) -> None:
+    @g.agent
+    def act() -> list:
+        return [
+            (Action(kind="pay", params={"amount": 5000}), 0.7),
+            (Action(kind="pay", params={"amount": 10}), 0.3),
+        ]
+
+    out = act()
+    assert out["params"] == {"amount": 10}
+    assert out.decision.substitution is not None and out.decision.substitution.chosen_index == 1
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        pytest.param(np.array([[0.9, 0.1, 0.0]]), id="numpy-1xk"),
+        pytest.param([[0.9, 0.1, 0.0]], id="list-1xk"),
+    ],
+)
+def test_a_batch_of_one_row_of_scores_is_read_as_the_vector(g: Guard, scores: object) -> None:
+    @g.agent(actions=[BIG, SMALL, READ])
+    def act() -> object:
+        return scores
+
+    out = act()
+    assert out == SMALL and out.decision.substitution is not None
+
+
+def test_a_batch_of_one_torch_row_is_read_as_the_vector(g: Guard) -> None:
+    torch = pytest.importorskip("torch")
+
+    @g.agent(actions=[BIG, SMALL, READ])
+    def act() -> object:
+        return torch.tensor([[0.1, 0.2, 0.7]], requires_grad=True)
+
+    assert act() == READ
+
+
+def test_a_real_batch_of_scores_is_refused_naming_its_shape(g: Guard) -> None:
+    @g.agent(actions=[BIG, SMALL])
+    def act() -> object:
+        return np.zeros((2, 2))
+
+    with pytest.raises(InvalidAction, match=r"shape \(2, 2\)"):
+        act()
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        pytest.param({"x0": 1.0}, id="dict"),
+        pytest.param(None, id="none"),
+        pytest.param([1.0, 2.0], id="list"),
+    ],
+)
+def test_an_explain_callable_returning_no_attribution_costs_nothing(
+    g: Guard, result: object
+) -> None:
+    @g.agent(explain=lambda obs: result)
+    def act(obs: object) -> dict:
+        return SMALL
+
+    out = act(1)
+    assert out.decision.verdict is Verdict.ALLOW
+    [e] = out.decision.explanations
+    assert e["kind"] == "unavailable" and type(result).__name__ in e["reason"]
