@@ -43,7 +43,8 @@ from guard.enforce import (
 
 __all__ = ["GuardClient", "RemoteError", "RemoteGuard"]
 
-_LONG_POLL_CHUNK = 30.0  # seconds per long-poll request; the server caps it too
+_LONG_POLL_CHUNK = 30.0  # seconds per long-poll request, halved while the server refuses it
+_MIN_LONG_POLL = 0.1
 
 
 class RemoteError(GuardError):
@@ -84,6 +85,7 @@ class GuardClient:
         self._http = client
         self._headers = headers
         self._timeout = timeout
+        self._long_poll = _LONG_POLL_CHUNK
 
     def __enter__(self) -> GuardClient:
         return self
@@ -179,7 +181,7 @@ class GuardClient:
         deadline = time.monotonic() + timeout
         while True:
             remaining = max(0.0, deadline - time.monotonic())
-            chunk = min(remaining, _LONG_POLL_CHUNK)
+            chunk = min(remaining, self._long_poll)
             try:
                 answer = self._request(
                     "GET",
@@ -188,6 +190,10 @@ class GuardClient:
                     timeout=chunk + self._timeout,
                 )
             except RemoteError as exc:
+                if _timeout_too_long(exc) and chunk > _MIN_LONG_POLL:
+                    # The server's long-poll maximum (long_poll_max) is below our chunk.
+                    self._long_poll = max(_MIN_LONG_POLL, chunk / 2)
+                    continue
                 if exc.status != 408:
                     raise
                 if time.monotonic() >= deadline:
@@ -429,6 +435,19 @@ class RemoteGuard:
 
 def _body(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def _timeout_too_long(exc: RemoteError) -> bool:
+    """A 422 saying the long-poll's `timeout` exceeds the server's maximum."""
+    if exc.status != 422:
+        return False
+    errors = exc.details.get("errors")
+    return isinstance(errors, list) and any(
+        isinstance(e, dict)
+        and e.get("loc") == ["query", "timeout"]
+        and e.get("type") == "less_than_equal"
+        for e in errors
+    )
 
 
 def _error(response: Any) -> GuardError:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 from starlette.responses import Response, StreamingResponse
 
 from guard._models import Verdict
@@ -62,7 +62,16 @@ def _rfc3339(value: object) -> object:
     return value
 
 
-Time = Annotated[datetime, BeforeValidator(_rfc3339)]
+def _in_range(value: datetime) -> datetime:
+    """A time whose UTC equivalent exists (9999-12-31T23:00:00-01:00 would pass year 9999)."""
+    try:
+        _utc(value)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+    return value
+
+
+Time = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
 
 
 class Filters:

@@ -174,7 +174,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     code = _STATUS_CODES.get(status, "http_error")
     message = str(exc.detail) if isinstance(exc, StarletteHTTPException) else "error"
     headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else None
-    return error_response(status, code, message, headers=headers)
+    # A body that outgrew the limit while a route read it: the same answer LimitsMiddleware gives.
+    details = {"max_bytes": exc.limit} if isinstance(exc, _BodyTooLarge) else None
+    return error_response(status, code, message, details, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -253,6 +255,7 @@ class _BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body exceeds {limit} bytes")
+        self.limit = limit
 
 
 class LimitsMiddleware:
@@ -313,6 +316,13 @@ class LimitsMiddleware:
                         504, "timeout", f"the request took longer than {self.timeout:g} s"
                     ),
                 )
+        except Exception as exc:
+            # Answered here, not re-raised: Starlette's outer layer would log the traceback
+            # with the exception's message, which may quote request values.
+            if status[0]:
+                log.error("unexpected %s after the response started", type(exc).__name__)
+            else:
+                await _send(send, await exception_response(Request(scope), exc))
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -38,7 +38,8 @@ def build_router() -> APIRouter:
         reload_policies,
         methods=["POST"],
         response_model=ReloadOut,
-        responses=standard_responses(401, 403, 422, 429),
+        # 404: the configured policy source (file or folder) is gone; 422: a pack is invalid.
+        responses=standard_responses(401, 403, 404, 422, 429),
         summary="Reload every pack atomically",
     )
     router.add_api_route(
