@@ -79,10 +79,41 @@ def _from_mapping(x: Mapping[str, Any], names: Sequence[str], what: str) -> list
     return [x[n] for n in names]
 
 
+def _labels(data: Any) -> list[Any] | None:
+    """The column labels of a DataFrame or the index of a Series, else None."""
+    labels = getattr(data, "columns", None)
+    if labels is None and getattr(data, "ndim", None) == 1:
+        labels = getattr(data, "index", None)
+    return None if labels is None or not hasattr(data, "to_numpy") else list(labels)
+
+
+def _by_name(data: Any, names: Sequence[str], what: str) -> Any:
+    """A pandas input's values in `names` order, read by label as a mapping is.
+
+    Labels that are exactly the features (in any order) are reordered; labels sharing only
+    some features are an error; other labels (0, 1, ... or renamed) are read by position.
+    """
+    labels = _labels(data)
+    if labels is None or labels == list(names):
+        return data
+    shared = set(labels) & set(names)
+    if not shared:
+        return data
+    if set(labels) != set(names) or len(labels) != len(names):
+        missing = [n for n in names if n not in shared]
+        extra = [str(c) for c in labels if c not in set(names)]
+        raise ExplanationInputError(
+            f"{what} is labelled but its labels are not the model's features; "
+            f"missing {missing!r}, unexpected {extra!r}"
+        )
+    return data[list(names)]
+
+
 def as_row(x: Any, names: Sequence[str], what: str = "x") -> Matrix:
     """Return one input row as a finite float64 vector matching `names` in length."""
     if isinstance(x, Mapping):
         x = _from_mapping(x, names, what)
+    x = _by_name(x, names, what)
     arr = _to_array(x, what)
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]
@@ -101,8 +132,8 @@ def as_row(x: Any, names: Sequence[str], what: str = "x") -> Matrix:
 
 def as_matrix(data: Any, names: Sequence[str], what: str = "background") -> Matrix:
     """Return a non-empty finite float64 matrix whose columns match `names`."""
-    if hasattr(data, "to_numpy"):  # pandas DataFrame
-        data = data.to_numpy()
+    if hasattr(data, "to_numpy"):  # pandas DataFrame: columns are read by name
+        data = _by_name(data, names, what).to_numpy()
     arr = _to_array(data, what)
     if arr.ndim == 1 and arr.shape[0] == len(names):
         arr = arr[None, :]
