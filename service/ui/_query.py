@@ -59,9 +59,9 @@ def parse_time(text: str) -> datetime | None:
     """Parse an ISO date-time (from a datetime-local input or a record); naive means UTC."""
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: no such moment in UTC (year 0 or 10000)
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

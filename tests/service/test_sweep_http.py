@@ -20,16 +20,17 @@ pytestmark = pytest.mark.filterwarnings(
 @pytest.mark.parametrize(
     "query",
     [
-        pytest.param("since=9999-12-31T23:59:59-01:00", id="since-past-year-9999-in-utc"),
-        pytest.param("until=9999-12-31T23:30:00-00:45", id="until-past-year-9999-in-utc"),
-        pytest.param("since=0001-01-01T00:00:00+01:00", id="since-before-year-1-in-utc"),
+        pytest.param({"since": "9999-12-31T23:59:59-01:00"}, id="since-past-year-9999-in-utc"),
+        pytest.param({"until": "9999-12-31T23:30:00-00:45"}, id="until-past-year-9999-in-utc"),
+        pytest.param({"since": "0001-01-01T00:00:00+01:00"}, id="since-before-year-1-in-utc"),
     ],
 )
 @pytest.mark.parametrize("path", ["/v1/decisions", "/v1/decisions/export"])
 def test_a_time_outside_the_utc_range_is_422_not_500(client, path, query):
-    r = client.get(f"{path}?{query}")
+    r = client.get(path, params=query)
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "validation_error"
+    assert r.json()["error"]["details"]["errors"][0]["loc"] == ["query", next(iter(query))]
 
 
 def test_an_edge_time_that_exists_in_utc_still_filters(client):
@@ -106,3 +107,19 @@ def test_wait_for_resolution_above_the_maximum_still_expires_as_none(make_client
     started = time.monotonic()
     assert remote.wait_for_resolution(held.id, 0.5) is None
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param({"since": "9999-12-31T23:59:59-01:00"}, id="since-past-year-9999-in-utc"),
+        pytest.param({"until": "9999-12-31T23:59:59-01:00"}, id="until-past-year-9999-in-utc"),
+        pytest.param({"since": "0001-01-01T00:00:00+01:00"}, id="since-before-year-1-in-utc"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/ui/decisions", "/ui/decisions/export"])
+def test_the_console_reports_a_time_outside_the_utc_range_as_a_bad_filter(client, path, query):
+    r = client.get(path, params=query)
+    assert r.status_code != 500
+    if path == "/ui/decisions":
+        assert r.status_code == 200 and "is not a date and time" in r.text
