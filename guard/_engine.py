@@ -133,7 +133,8 @@ class Guard:
         """The pack `name` names, or the only one loaded."""
         if name is None:
             if len(self.packs) == 1:
-                return next(iter(self.packs.values()))
+                for only in self.packs.values():
+                    return only
             raise PolicyError(
                 f"several packs are loaded ({', '.join(sorted(self.packs))}); name one with policy="
             )
@@ -453,8 +454,10 @@ class Guard:
         data, action_digest, raw = checked or check_action(action)
         ctx = check_data(context, "context") if context is not None else {}
         t1 = clock()
-        if scan is None:
-            scan = _NO_SCAN if pack.pii is None else self._scan(pack, data)
+        if pack.pii is None:
+            scan = _NO_SCAN
+        elif scan is None:
+            scan = self._scan(pack, data)
         t2 = clock()
         kind = data["kind"]
         rules = pack.by_kind.get(kind, pack.any_kind)
@@ -462,12 +465,15 @@ class Guard:
             rates = DecisionRates(self.rates)  # live and shadow rules count an event once
         if rules:
             env = self._env(pack, data, ctx, scan, rates)
-            hits = run_rules(
-                rules,
-                env,
-                mask=self._masker(pack, data, scan),
-                scrub=self._scrubber(pack, data),
-            )
+            if pack.pii is None:
+                hits = run_rules(rules, env)
+            else:
+                hits = run_rules(
+                    rules,
+                    env,
+                    mask=self._masker(pack, data, scan),
+                    scrub=self._scrubber(pack, data),
+                )
             verdict = verdict_of(hits, pack.defaults_verdict) if hits else pack.defaults_verdict
         else:
             hits, verdict = [], pack.defaults_verdict

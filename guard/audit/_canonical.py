@@ -75,9 +75,13 @@ def _orjson_as_is(data: object) -> tuple[bytes, Any] | None:
         out = orjson.dumps(data, option=_ORJSON_OPTIONS, default=_refuse)
     except TypeError:  # orjson's errors are TypeErrors
         return None
-    if _INTEGRAL.search(out) or not out.isascii() and _ASTRAL.search(out):
+    # bytes.find is a memchr scan, many times faster than a regex: the patterns run only
+    # where their first bytes occur.
+    if b".0" in out and _INTEGRAL.search(out) or not out.isascii() and _ASTRAL.search(out):
         return None
-    if any(48 <= out[m.start() - 1] <= 57 for m in _EXPONENT.finditer(out)):  # 0-9
+    if (b"e-" in out or b"e+" in out) and any(
+        48 <= out[m.start() - 1] <= 57 for m in _EXPONENT.finditer(out)  # 0-9
+    ):
         return None
     parsed = orjson.loads(out)
     return (out, parsed) if parsed == data else None
