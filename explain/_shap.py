@@ -740,9 +740,17 @@ def resolve_names(model: Any, background: Any, feature_names: Sequence[str] | No
     if n is None and background is not None:
         n = n_columns(background)
     names = check_names(feature_names, n)
+    own = _model_names(model)
     if names is not None:
+        if own is not None and names != own and set(names) & set(own):
+            # The model reads columns by its own names' positions: reordered or partly
+            # renamed names would label one feature's attribution with another's name.
+            raise ExplanationInputError(
+                f"feature_names {names!r} disagree with the names the model was fitted "
+                f"with, {own!r}; pass them in the model's order (or omit them)"
+            )
         return names
-    names = _model_names(model)
+    names = own
     if names is None and hasattr(background, "columns"):
         names = [str(c) for c in background.columns]
     if names is not None:

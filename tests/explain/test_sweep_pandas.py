@@ -53,3 +53,13 @@ def test_unrelated_labels_are_read_by_position() -> None:
     model, df = _model_and_frame()
     ex = shap(model)
     assert ex.explain(df.iloc[0].reset_index(drop=True)).inputs == df.iloc[0].tolist()
+
+
+def test_feature_names_reordering_the_models_own_names_are_refused() -> None:
+    """The model reads columns in its fitted order: names in another order would credit
+    feature a's effect to c."""
+    model, df = _model_and_frame()
+    with pytest.raises(ExplanationInputError, match="disagree with the names the model"):
+        shap(model, feature_names=["c", "b", "a"])
+    renamed = shap(model, feature_names=["p", "q", "r"]).explain(df.iloc[0].to_numpy())
+    assert renamed.top(1)[0][0] == "p"
