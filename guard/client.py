@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -185,7 +186,7 @@ class GuardClient:
             try:
                 answer = self._request(
                     "GET",
-                    f"/v1/escalations/{decision_id}/wait",
+                    f"/v1/escalations/{_segment(decision_id)}/wait",
                     params={"timeout": chunk},
                     timeout=chunk + self._timeout,
                 )
@@ -211,20 +212,20 @@ class GuardClient:
     ) -> dict[str, Any]:
         """Approve or deny a held action (a second resolution is a 409 RemoteError)."""
         body = _body(outcome=outcome, note=note, reviewer=reviewer)
-        return self._request("POST", f"/v1/escalations/{decision_id}/resolve", json=body)
+        return self._request("POST", f"/v1/escalations/{_segment(decision_id)}/resolve", json=body)
 
     def review(
         self, decision_id: str, label: str, note: str = "", reviewer: str | None = None
     ) -> dict[str, Any]:
         """Label a decision: correct, false_positive or false_negative."""
         body = _body(label=label, note=note, reviewer=reviewer)
-        return self._request("POST", f"/v1/decisions/{decision_id}/review", json=body)
+        return self._request("POST", f"/v1/decisions/{_segment(decision_id)}/review", json=body)
 
     # -- reading ----------------------------------------------------------------------------
 
     def decision(self, decision_id: str) -> dict[str, Any]:
         """A decision's audit record (PII masked), with its index and leaf hash."""
-        return self._request("GET", f"/v1/decisions/{decision_id}")
+        return self._request("GET", f"/v1/decisions/{_segment(decision_id)}")
 
     def decisions(self, **filters: Any) -> dict[str, Any]:
         """A page of decisions (filters: verdict, rule_id, policy, actor, since, cursor, ...)."""
@@ -234,7 +235,7 @@ class GuardClient:
 
     def proof(self, decision_id: str) -> dict[str, Any]:
         """An inclusion proof of the decision against the current signed head."""
-        return self._request("GET", f"/v1/decisions/{decision_id}/proof")
+        return self._request("GET", f"/v1/decisions/{_segment(decision_id)}/proof")
 
     def head(self) -> dict[str, Any]:
         """The signed tree head and the public key that checks it."""
@@ -431,6 +432,12 @@ class RemoteGuard:
                 f"the held action (decision {decision.id})",
             )
         return decision.final_action or {}
+
+
+def _segment(decision_id: str) -> str:
+    """An id as one path segment: '../', '?' or '#' in it cannot reach another endpoint."""
+    segment = quote(str(decision_id), safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def _body(**fields: Any) -> dict[str, Any]:

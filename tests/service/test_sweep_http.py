@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from guard.client import GuardClient, RemoteGuard
+from guard.client import GuardClient, RemoteError, RemoteGuard
 from service._deps import get_principal
 from tests.service.conftest import pay
 
@@ -123,3 +123,40 @@ def test_the_console_reports_a_time_outside_the_utc_range_as_a_bad_filter(client
     assert r.status_code != 500
     if path == "/ui/decisions":
         assert r.status_code == 200 and "is not a date and time" in r.text
+
+
+@pytest.mark.parametrize(
+    "decision_id",
+    [
+        pytest.param("../../policies/reload#", id="dot-segments-and-fragment"),
+        pytest.param("..", id="parent"),
+        pytest.param("x?verdict=deny", id="query"),
+        pytest.param("a/b", id="slash"),
+    ],
+)
+def test_the_client_keeps_a_decision_id_in_its_own_path_segment(client, decision_id):
+    """An id from elsewhere (a queue, a user) must not make the client call another endpoint."""
+    remote = GuardClient("http://testserver", client=client)
+    seen: list[str] = []
+    client.event_hooks["request"].append(
+        lambda request: seen.append(request.url.raw_path.split(b"?")[0])
+    )
+    for call in (
+        lambda: remote.resolve(decision_id, "approve"),
+        lambda: remote.review(decision_id, "correct"),
+        lambda: remote.decision(decision_id),
+        lambda: remote.proof(decision_id),
+        lambda: remote.wait_for_resolution(decision_id, 0),
+    ):
+        with pytest.raises(RemoteError) as info:
+            call()
+        assert info.value.status == 404, seen[-1]
+    assert [path.split(b"/")[:3] for path in seen] == [
+        [b"", b"v1", b"escalations"],
+        [b"", b"v1", b"decisions"],
+        [b"", b"v1", b"decisions"],
+        [b"", b"v1", b"decisions"],
+        [b"", b"v1", b"escalations"],
+    ]
+    assert all(b"?" not in path and b"/../" not in path for path in seen)
+    assert all(path.count(b"/") <= 4 for path in seen)
