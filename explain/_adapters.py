@@ -322,19 +322,19 @@ class _NestedNode:
     def q(self) -> float | None:
         mean = _first(self._obj, _MEAN_KEYS)
         if mean is not None:
-            return float(mean)
+            return _number(mean, "value")
         total, n = _first(self._obj, _SUM_KEYS), self.visits
-        return float(total) / n if total is not None and n else None
+        return _number(total, "total value") / n if total is not None and n else None
 
     @property
     def prior(self) -> float | None:
         value = _field(self._obj, "prior")
-        return None if value is None else float(value)
+        return None if value is None else _number(value, "prior")
 
     @property
     def outcome(self) -> float | None:
         value = _field(self._obj, "outcome")
-        return None if value is None else float(value)
+        return None if value is None else _number(value, "outcome")
 
     @property
     def label(self) -> str | None:
@@ -382,6 +382,15 @@ class _KeyedChild:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._obj, name)
+
+
+def _number(value: Any, what: str) -> float:
+    """Return a node statistic as a float, refusing strings, booleans and arrays."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # numpy/torch scalar
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise SearchTreeError(f"a node's {what} must be a number, got {value!r}")
+    return float(value)
 
 
 def as_count(value: Any, what: str) -> int:
