@@ -46,6 +46,7 @@ import anyio
 from guard._engine import Guard, _pair_shadow
 from guard._exceptions import AuditError, RecordNotFound
 from guard.audit import AuditLog, open_audit
+from guard.audit._log import _encode_cursor
 from guard.policy import load
 from service._auth import KeyStore
 from service._errors import AlreadyResolved, NotEscalated, NotFound
@@ -274,11 +275,14 @@ class Escalations:
                 limit=min(limit, 1000),
             )
             budget -= len(page.items)
-            for item in page.items:
+            for n, item in enumerate(page.items):
                 if is_held(item.record) and self.resolution(item.id) is None:
                     found.append(item.record)
+                    if len(found) == limit:  # a full page: the next one starts below this item
+                        last = n == len(page.items) - 1
+                        return found, page.next_cursor if last else _encode_cursor(item.index)
             cursor = page.next_cursor
-            if cursor is None or len(found) >= limit:
+            if cursor is None:
                 break
         return found, cursor
 

@@ -160,3 +160,21 @@ def test_the_client_keeps_a_decision_id_in_its_own_path_segment(client, decision
     ]
     assert all(b"?" not in path and b"/../" not in path for path in seen)
     assert all(path.count(b"/") <= 4 for path in seen)
+
+
+def test_the_pending_queue_never_returns_more_than_limit_and_loses_nothing(client):
+    held = [client.post("/v1/check", json={"action": pay(900)}).json()["id"] for _ in range(7)]
+    for resolved in (held[5], held[2]):
+        client.post(f"/v1/escalations/{resolved}/resolve", json={"outcome": "approve"})
+    pending = [i for i in reversed(held) if i not in (held[5], held[2])]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/v1/escalations", params=params).json()
+        assert len(page["items"]) <= 2
+        seen += [i["decision_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == pending
