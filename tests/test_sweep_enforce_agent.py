@@ -121,3 +121,25 @@ def test_an_explain_callable_returning_no_attribution_costs_nothing(
     assert out.decision.verdict is Verdict.ALLOW
     [e] = out.decision.explanations
     assert e["kind"] == "unavailable" and type(result).__name__ in e["reason"]
+
+
+def test_a_generator_of_alternatives_is_read_once_and_enforced(g: Guard) -> None:
+    @g.agent(explain=lambda obs: None)
+    def act(obs: object):  # type: ignore[no-untyped-def]
+        yield (BIG, 0.6)
+        yield (SMALL, 0.4)
+
+    out = act(1)
+    assert out == SMALL and out.decision.substitution is not None
+    assert out.decision.substitution.rejected[0]["rule_ids"] == ["no-big-pay"]
+
+
+def test_a_generator_of_items_is_ranked() -> None:
+    r = Guard.from_policy("ranking")
+
+    @r.ranker
+    def search(q: str):  # type: ignore[no-untyped-def]
+        yield {"id": "a", "score": 0.9, "status": "suspended"}
+        yield {"id": "b", "score": 0.8, "verified": True}
+
+    assert [i["id"] for i in search("q")] == ["b"]

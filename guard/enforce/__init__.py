@@ -6,7 +6,7 @@ import copy
 import functools
 import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -49,9 +49,9 @@ def agent(
 ) -> Any:
     """Wrap `fn` so its proposal is checked, and denied or escalated actions never run.
 
-    `fn` may return an action, `[(action, probability), ...]`, scores over `actions`, or an
-    MCTS search tree (its root children become the alternatives; `action_of(a)` turns a
-    planner action into a guard action). `explain` (an explainer with `.explain(x, target)`
+    `fn` may return an action, `[(action, probability), ...]` (or yield the pairs), scores
+    over `actions`, or an MCTS search tree (its root children become the alternatives;
+    `action_of(a)` turns a planner action into a guard action). `explain` (an explainer with `.explain(x, target)`
     applied to the first argument, or a callable given the call's arguments) attaches an
     attribution: synchronously when the pack's rules read `attribution` or there is no
     audit log, else deferred to a background worker that appends a linked audit record.
@@ -61,6 +61,8 @@ def agent(
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedAction:
+            if isinstance(out, Iterator):  # alternatives yielded: read them once, here
+                out = list(out)
             ctx = dict(_context(context, args, kwargs) or {})
             tree = _tree(out, actions, action_of, args)
             if tree is not None:
@@ -235,10 +237,12 @@ def ranker(
     policy: str | None = None,
     context: ContextArg = None,
 ) -> Any:
-    """Wrap a ranking function so item rules and list caps filter what it returns."""
+    """Wrap a ranking function so item rules and list caps filter what it returns (or yields)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedRanking:
+            if isinstance(out, Iterator):  # items yielded: read them once, here
+                out = list(out)
             if isinstance(out, Mapping) or not isinstance(out, Sequence):
                 raise InvalidAction(
                     f"a ranker must return a list of items, got {type(out).__name__}"
