@@ -143,3 +143,39 @@ def test_a_generator_of_items_is_ranked() -> None:
         yield {"id": "b", "score": 0.8, "verified": True}
 
     assert [i["id"] for i in search("q")] == ["b"]
+
+
+RATE_PACK = """\
+name: rates
+version: 1
+rules:
+  - id: no-big-pay
+    match: {kind: pay}
+    when: params.amount > 1000
+    effect: deny
+  - id: two-small-pays-a-minute
+    match: {kind: pay}
+    when: params.amount <= 1000 and rate(str(actor), 60) > 2
+    effect: deny
+"""
+
+
+def test_shadow_mode_records_the_first_choice_that_ran_not_the_substitute() -> None:
+    """In shadow mode nothing is enforced, so the denied first choice runs: the decision
+    is that action's (deny, with the substitution enforcing would make), and rate() counts
+    it, not the alternative that never ran."""
+    g = Guard([parse(RATE_PACK)], mode="shadow")
+    big = {"kind": "pay", "actor": "u", "params": {"amount": 5000}}
+    small = {"kind": "pay", "actor": "u", "params": {"amount": 10}}
+
+    @g.agent
+    def act() -> list:
+        return [(big, 0.9), (small, 0.1)]
+
+    for _ in range(2):
+        out = act()
+        assert out == big
+        assert out.decision.verdict is Verdict.DENY
+        assert out.decision.substitution is not None
+        assert out.decision.substitution.chosen_index == 1
+    assert g.check(small).verdict is Verdict.ALLOW  # no small payment has happened yet

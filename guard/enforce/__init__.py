@@ -51,10 +51,11 @@ def agent(
 
     `fn` may return an action, `[(action, probability), ...]` (or yield the pairs), scores
     over `actions`, or an MCTS search tree (its root children become the alternatives;
-    `action_of(a)` turns a planner action into a guard action). `explain` (an explainer with `.explain(x, target)`
-    applied to the first argument, or a callable given the call's arguments) attaches an
-    attribution: synchronously when the pack's rules read `attribution` or there is no
-    audit log, else deferred to a background worker that appends a linked audit record.
+    `action_of(a)` turns a planner action into a guard action). `explain` (an explainer
+    with `.explain(x, target)` applied to the first argument, or a callable given the
+    call's arguments) attaches an attribution: synchronously when the pack's rules read
+    `attribution` or there is no audit log, else deferred to a background worker that
+    appends a linked audit record.
     """
     if explain_mode not in ("auto", "sync", "deferred"):
         raise InvalidAction(f"explain_mode must be auto, sync or deferred, got {explain_mode!r}")
@@ -286,7 +287,10 @@ def enforce_proposal(
             break
     last = len(decisions) - 1
     chosen = last if decisions[last].verdict is not Verdict.DENY else 0
-    decision = decisions[chosen]
+    # In shadow mode the first choice runs unenforced: its decision (and its rate counts)
+    # is what happened; the substitution says what enforcing would have done instead.
+    ran = 0 if guard.mode == "shadow" else chosen
+    decision = decisions[ran]
     if chosen > 0:
         decision.substitution = _substitution(decisions, candidates, chosen)
     elif decision.verdict is Verdict.DENY and len(candidates) > 1:
@@ -294,7 +298,7 @@ def enforce_proposal(
     decision.explanations = list(explanations)
     if tree is not None and chosen > 0:
         decision.explanations[0] = _shielded(tree, decisions[:chosen], candidates)
-    guard.record(decision, candidates[chosen][0], rates=counts[chosen])
+    guard.record(decision, candidates[ran][0], rates=counts[ran])
     if deferred is not None:
         guard.defer_explanation(decision, deferred)
     return _apply(guard, decision, candidates[0][0])
