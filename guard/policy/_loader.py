@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ MAX_PACK_BYTES = 2_000_000
 MAX_YAML_VALUES = 100_000  # values a pack or test file may expand to, aliases included
 VERDICTS = "deny, escalate, redact, allow"
 EXPLANATION_NAMES = frozenset({"attribution", "rationale"})
+#: A message placeholder: a name, then `.key` or `[key]` steps (`[0]`, `[-1]`, `[a-b]`).
+PLACEHOLDER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+|\[[A-Za-z0-9_-]+\])*\Z")
 
 Position = tuple[int, int]
 _KEY = "<key>"  # marks the position of a mapping key rather than its value
@@ -107,8 +110,12 @@ class CompiledPack:
         if self.path is None:
             return None
         p = Path(self.path)
-        candidate = p.with_name(p.name.removesuffix(p.suffix) + ".test.yaml")
-        return candidate if candidate.exists() else None
+        stem = p.name.removesuffix(p.suffix)
+        for suffix in dict.fromkeys((p.suffix, ".yaml", ".yml")):  # the pack's own first
+            candidate = p.with_name(f"{stem}.test{suffix}")
+            if candidate.is_file():
+                return candidate
+        return None
 
 
 def shipped_dir() -> Path:
@@ -126,6 +133,14 @@ def resolve(spec: str | os.PathLike[str]) -> list[Path]:
             raise PolicyNotFound(f"folder {str(path)!r} holds no policy packs (*.yaml)")
         return files
     if path.is_file():
+        if _is_test_file(path):
+            stem = path.name.rsplit(".test.", 1)[0]
+            packs = [path.with_name(stem + s) for s in (".yaml", ".yml")]
+            pack = next((p for p in packs if p.is_file()), packs[0])
+            raise PolicyError(
+                f"{str(path)!r} is a test file; give its pack ({str(pack)!r}) or its folder",
+                file=str(path),
+            )
         return [path]
     for suffix in (".yaml", ".yml"):
         shipped = shipped_dir() / f"{spec}{suffix}"
@@ -383,18 +398,19 @@ def _compile_rule(
     when = None
     if rule.when is not None:
         node = positions.get(("rules", index, "when"))
-        line, col = _scalar_start(node)
-        try:
-            when = compile_expr(rule.when, file=file, line=line, column=col, rule_id=rule.id)
+        try:  # positions within the condition's text, mapped into the file below
+            when = compile_expr(rule.when, file=file, line=1, column=1, rule_id=rule.id)
         except ExpressionError as exc:
+            line, col = _file_position(node, rule.when, exc.line, exc.column)
             raise ExpressionError(
                 f"{exc.reason} in rule {rule.id!r}",
                 file=exc.file,
-                line=exc.line,
-                column=exc.column,
+                line=line,
+                column=col,
                 text=exc.text,
             ) from None
     _check_template(rule, file, positions, index)
+    _check_scope(rule, file, positions, index)
     id_node = positions.get(("rules", index, "id"))
     return CompiledRule(
         id=rule.id,
@@ -413,16 +429,68 @@ def _compile_rule(
     )
 
 
-def _scalar_start(node: Any) -> tuple[int | None, int | None]:
-    if node is None:
+def _file_position(
+    node: Any, value: str, line: int | None, column: int | None
+) -> tuple[int | None, int | None]:
+    """The file position of 1-based (line, column) within a scalar's value.
+
+    A YAML scalar's value is not its source text: plain, quoted and folded scalars join
+    lines, quoted ones have escapes, block scalars drop the indentation. The value is
+    walked against the source to find where each of its characters was written.
+    """
+    if node is None or not isinstance(node, yaml.ScalarNode):
         return None, None
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    style = getattr(node, "style", None)
-    if style in ('"', "'"):
-        col += 1
-    elif style in ("|", ">"):
-        return line + 1, None
-    return line, col
+    start = node.start_mark
+    lines = value.split("\n")
+    row = min(max(line or 1, 1), len(lines))
+    offset = sum(len(t) + 1 for t in lines[: row - 1]) + max((column or 1) - 1, 0)
+    where = _source_index(value, start.buffer, start.index, node.end_mark.index, node.style)
+    if where is None or start.buffer is None:
+        return start.line + 1, start.column + 1
+    index = where[min(offset, len(where) - 1)] if where else start.index
+    before = start.buffer[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+_ESCAPE_WIDTH = {"x": 4, "u": 6, "U": 10}  # a backslash escape, backslash included
+
+
+def _source_index(
+    value: str, source: str | None, begin: int, end: int, style: str | None
+) -> list[int] | None:
+    """For each character of a scalar's value, its index in `source`; None when the walk
+    loses its way (then the scalar's start is the best position known)."""
+    if source is None:
+        return None
+    i = begin
+    if style in ("|", ">"):  # the value starts on the line after the header
+        i = source.find("\n", begin, end) + 1 or end
+    elif style in ('"', "'"):
+        i += 1
+    found: list[int] = []
+    for ch in value:
+        if style == '"':
+            while source.startswith("\\\n", i) or source.startswith("\\\r\n", i):
+                i = source.find("\n", i) + 1  # an escaped line break: nothing in the value
+        if ch.isspace():  # written as itself, escaped, or a folded line break
+            found.append(min(i, end))
+            if style == '"' and source.startswith("\\", i):
+                i += _ESCAPE_WIDTH.get(source[i + 1 : i + 2], 2)
+            elif i < end and source[i] == ch:
+                i += 1
+            continue
+        while i < end and source[i] in " \t\r\n":
+            i += 1
+        if i >= end:
+            return None
+        found.append(i)
+        if style == '"' and source[i] == "\\":  # in double quotes a backslash is an escape
+            i += _ESCAPE_WIDTH.get(source[i + 1 : i + 2], 2)
+        elif source[i] == ch:
+            i += 2 if style == "'" and ch == "'" else 1
+        else:
+            return None
+    return found
 
 
 def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
@@ -438,6 +506,16 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
             text=rule.message,
         )
     for name in TEMPLATE.findall(rule.message):
+        if not PLACEHOLDER.match(name):
+            line, col = _where(positions, ("rules", index, "message")) or (None, None)
+            raise PolicyError(
+                f"message placeholder {{{name}}} in rule {rule.id!r} is not a field path; "
+                "write names joined by dots, with [n] for list indexes, as in "
+                "{params.amount} or {item.tags[0]}",
+                file=file,
+                line=line,
+                column=col,
+            )
         root = name.split(".", 1)[0].split("[", 1)[0]
         if root not in {"action", "kind", "actor", "tenant", "params", "context", "item", "score"}:
             line, col = _where(positions, ("rules", index, "message")) or (None, None)
@@ -448,6 +526,27 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
                 line=line,
                 column=col,
             )
+
+
+def _check_scope(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
+    """Refuse what a rule's scope would silently ignore: a kind filter outside action
+    rules (rankings have no kind), and a cap whose effect keeps the excess items."""
+    problem, key = None, ""
+    if rule.match is not None and rule.scope != "action":
+        problem, key = (
+            f"`match` filters actions by kind, but rule {rule.id!r} has scope: "
+            f"{rule.scope}, which has no kind; remove `match`",
+            "match",
+        )
+    elif rule.scope == "list" and rule.effect in (Verdict.ALLOW, Verdict.REDACT):
+        problem, key = (
+            f"a cap drops the items over its max, but rule {rule.id!r} has effect: "
+            f"{rule.effect.value}, which keeps them; expected one of deny, escalate",
+            "effect",
+        )
+    if problem is not None:
+        line, col = _where(positions, ("rules", index, key)) or (None, None)
+        raise PolicyError(problem, file=file, line=line, column=col)
 
 
 def _is_test_file(path: Path) -> bool:

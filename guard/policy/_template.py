@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -48,11 +49,67 @@ def fill_parts(
         if value is MISSING:
             out.append("<missing>")
             continue
-        if mask is not None:
-            value = mask(path, value)
-        text = value if type(value) is str else str(value)
-        out.append(text if len(text) <= 200 else text[:200])
+        text = _Text()
+        text.value(value, path, mask, quote=False)
+        out.append(text.result())
     return "".join(out)
+
+
+MAX_FILLED = 200  # characters of one filled placeholder
+
+
+class _Text:
+    """One placeholder's value as text: scalars as JSON spells them (true, null), objects
+    and lists as JSON, each leaf masked under its own path (so that `{params}` never shows
+    a PII field that `{params.message}` would mask), cut at MAX_FILLED characters."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+
+    def result(self) -> str:
+        return "".join(self.parts)[:MAX_FILLED]
+
+    def value(self, value: Any, path: str, mask: Masker | None, *, quote: bool) -> None:
+        if self.size > MAX_FILLED:
+            return
+        if isinstance(value, Mapping):
+            self.add("{")
+            for n, (key, child) in enumerate(value.items()):
+                if self.size > MAX_FILLED:
+                    break
+                self.add(f"{', ' if n else ''}{json.dumps(str(key), ensure_ascii=False)}: ")
+                self.value(child, f"{path}.{key}", mask, quote=True)
+            self.add("}")
+        elif isinstance(value, (list, tuple)):
+            self.add("[")
+            for n, child in enumerate(value):
+                if self.size > MAX_FILLED:
+                    break
+                self.add(", " if n else "")
+                self.value(child, f"{path}[{n}]", mask, quote=True)
+            self.add("]")
+        else:
+            leaf = value if mask is None else mask(path, value)
+            if isinstance(leaf, (Mapping, list, tuple)):  # a masker's own masked copy
+                self.value(leaf, path, None, quote=quote)
+            else:
+                self.add(_scalar(leaf, quote))
+
+
+def _scalar(value: Any, quote: bool) -> str:
+    if type(value) is str:
+        return json.dumps(value, ensure_ascii=False) if quote else value
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1000:
+        return f"<number with {value.bit_length()} bits>"  # str() of it may raise or be slow
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value)  # true, false, null; NaN and Infinity as Python writes them
+    text = str(value)
+    return json.dumps(text, ensure_ascii=False) if quote else text
 
 
 def parse_steps(path: str) -> tuple[Step, ...]:
@@ -72,7 +129,7 @@ def lookup_steps(env: Mapping[str, Any], steps: tuple[Step, ...]) -> Any:
     for key, index in steps:
         if type(value) is dict or isinstance(value, Mapping):
             value = value.get(key, MISSING)  # MISSING is no mapping: the next step stops
-        elif isinstance(value, list) and index is not None and abs(index) < len(value):
+        elif isinstance(value, list) and index is not None and -len(value) <= index < len(value):
             value = value[index]
         else:
             return MISSING
