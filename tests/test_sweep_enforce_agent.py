@@ -179,3 +179,44 @@ def test_shadow_mode_records_the_first_choice_that_ran_not_the_substitute() -> N
         assert out.decision.substitution is not None
         assert out.decision.substitution.chosen_index == 1
     assert g.check(small).verdict is Verdict.ALLOW  # no small payment has happened yet
+
+
+def test_a_method_is_explained_on_its_observation_not_on_self(g: Guard) -> None:
+    torch = pytest.importorskip("torch")
+    import explain
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3))
+
+    class Agent:
+        @g.agent(actions=[BIG, SMALL, READ], explain=explain.captum(net))
+        def act(self, x: object) -> object:
+            return net(torch.as_tensor(x, dtype=torch.float32))
+
+    out = Agent().act([0.5, -1.0, 2.0])
+    [e] = out.decision.explanations
+    assert e["kind"] == "attribution" and e["inputs"] == [0.5, -1.0, 2.0]
+    assert abs(sum(e["values"]) - (e["output"] - e["base_value"])) < 1e-3  # completeness
+
+
+def test_a_planner_method_labels_root_actions_from_its_state() -> None:
+    g = Guard([parse(PACK)])
+
+    class State:
+        def legal_actions(self) -> list[int]:
+            return [0, 1]
+
+        def current_player(self) -> int:
+            return 0
+
+        def action_to_string(self, player: int, action: int) -> str:
+            return f"move-{action}"
+
+    class Planner:
+        @g.agent
+        def plan(self, state: State) -> dict:
+            return {"children": [{"action": 0, "visits": 6}, {"action": 1, "visits": 4}]}
+
+    out = Planner().plan(State())
+    [r] = out.decision.explanations
+    assert r["chosen"] == 1 and r["chosen_label"] == "move-1"

@@ -52,20 +52,24 @@ def agent(
     `fn` may return an action, `[(action, probability), ...]` (or yield the pairs), scores
     over `actions`, or an MCTS search tree (its root children become the alternatives;
     `action_of(a)` turns a planner action into a guard action). `explain` (an explainer
-    with `.explain(x, target)` applied to the first argument, or a callable given the
-    call's arguments) attaches an attribution: synchronously when the pack's rules read
-    `attribution` or there is no audit log, else deferred to a background worker that
-    appends a linked audit record.
+    with `.explain(x, target)` applied to the first argument, after `self` in a method,
+    or a callable given the call's arguments) attaches an attribution: synchronously when
+    the pack's rules read `attribution` or there is no audit log, else deferred to a
+    background worker that appends a linked audit record.
     """
     if explain_mode not in ("auto", "sync", "deferred"):
         raise InvalidAction(f"explain_mode must be auto, sync or deferred, got {explain_mode!r}")
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        skip = _bound_arguments(func)
+
         def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedAction:
             if isinstance(out, Iterator):  # alternatives yielded: read them once, here
                 out = list(out)
             ctx = dict(_context(context, args, kwargs) or {})
-            tree = _tree(out, actions, action_of, args)
+            # A method's observation (or search state) follows `self`.
+            first = args[skip:] if hasattr(explain, "explain") else args
+            tree = _tree(out, actions, action_of, args[skip:])
             if tree is not None:
                 out = tree.candidates
                 ctx["rationale"] = tree.rationale.as_dict()
@@ -75,11 +79,11 @@ def agent(
                 # The target (the policy's own first choice) is found inside `run`, so a
                 # deferred explanation costs the decision nothing but the hand-off.
                 if _sync(guard, policy, explain_mode):
-                    attribution = _attribute(explain, args, kwargs, out, actions)
+                    attribution = _attribute(explain, first, kwargs, out, actions)
                     explanations.append(attribution.model_dump(mode="json"))
                     ctx["attribution"] = attribution.as_dict()
                 else:  # inputs are taken now: a caller may reuse its buffers meanwhile
-                    deferred = _later(explain, args, kwargs, out, actions)
+                    deferred = _later(explain, first, kwargs, out, actions)
             return enforce_proposal(
                 guard,
                 out,
@@ -95,6 +99,15 @@ def agent(
         return _wrap(func, enforce)
 
     return decorate(fn) if fn is not None else decorate
+
+
+def _bound_arguments(func: Callable[..., Any]) -> int:
+    """1 for a function defined as a method (first parameter `self` or `cls`), else 0."""
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return 0
+    return 1 if params and params[0] in ("self", "cls") else 0
 
 
 @dataclass
