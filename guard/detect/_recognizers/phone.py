@@ -12,7 +12,10 @@ Presidio scores every match 0.4 and relies on an English context word ("phone",
 +91 98765 43210` or `Appelez-moi au 06 12 34 56 78` were never reported. Here a match
 that phonenumbers finds valid scores
 
-- `INTERNATIONAL_SCORE` when written in international form, with a leading `+`;
+- `INTERNATIONAL_SCORE` when written in international form: with a leading `+`
+  (`(+44) 20 7946 0958` too), or grouped after the dialling prefix of the region it was
+  found from (`0044 20 7946 0958`, `011 44 20 7946 0958`), unless an identifier word
+  stands before it (see below);
 - `GROUPED_SCORE` when its digit groups are those of the country's national format
   (`416-555-0199`, `(416) 555-0199`, `1-800-555-0199`, `07911 123456`,
   `06 12 34 56 78`, `(11) 91234-5678`), unless a word such as "order" or "invoice"
@@ -32,7 +35,7 @@ from typing import Any
 
 import phonenumbers
 import phonenumbers.phonenumberutil as util
-from phonenumbers import Leniency, PhoneMetadata
+from phonenumbers import CountryCodeSource, Leniency, PhoneMetadata
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
@@ -227,18 +230,20 @@ class GuardPhoneRecognizer(PhoneRecognizer):
         make: Any = self._get_recognizer_result
         results = []
         for match, region in self._matches(text):
-            results.append(make(match, text, region, nlp_artifacts))
+            number_region = self._region_of(text[match.start : match.end], region)
+            results.append(make(match, text, number_region, nlp_artifacts))
             if forms is not None:
                 key = (match.start, match.end)
-                found = form_score(text, match)
+                found = form_score(text, match, region)
                 if found[0] > forms.get(key, (0.0, ""))[0]:
                     forms[key] = found
         return list(EntityRecognizer.remove_duplicates(results))
 
     def _matches(self, text: str) -> Iterator[tuple[Any, str]]:
+        """Each match with the region whose matcher found it."""
         for region in self.supported_regions:
             for match in _matcher(text, region, self.leniency):
-                yield match, self._region_of(text[match.start : match.end], region)
+                yield match, region
 
     @staticmethod
     def _region_of(number: str, region: str) -> str:
@@ -248,17 +253,24 @@ class GuardPhoneRecognizer(PhoneRecognizer):
             return region
 
 
-def form_score(text: str, match: Any) -> tuple[float, str]:
-    """The score a match earns by how it is written, and the name of that form."""
+def form_score(text: str, match: Any, region: str = "ZZ") -> tuple[float, str]:
+    """The score a match earns by how it is written, and the name of that form.
+
+    `region` is the one the match was found from: it says which dialling prefix
+    (`00`, `011`) reads as "an international number follows".
+    """
     number = match.number
     raw = match.raw_string
     if not raw or not phonenumbers.is_valid_number(number):
         return 0.0, ""
-    if raw[0] in _PLUS:
+    source = _country_code_source(raw, region)
+    if raw[0] in _PLUS or source == CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN:
         return INTERNATIONAL_SCORE, "an international number"
     groups = [len(g) for g in _GROUP.findall(raw)]
     if len(groups) < 2 or _identifier_before(text, match.start) or _IPV4.fullmatch(raw):
         return 0.0, ""
+    if source == CountryCodeSource.FROM_NUMBER_WITH_IDD:
+        return INTERNATIONAL_SCORE, "an international number after its dialling prefix"
     national = [len(g) for g in _GROUP.findall(_national(number))]
     if groups == national:
         return GROUPED_SCORE, "a national number, grouped as usual"
@@ -266,6 +278,15 @@ def form_score(text: str, match: Any) -> tuple[float, str]:
     if prefix and _GROUP.findall(raw)[0] == prefix and groups[1:] == national:
         return GROUPED_SCORE, "a national number with its trunk prefix, grouped as usual"
     return 0.0, ""
+
+
+def _country_code_source(raw: str, region: str) -> int:
+    """How `raw`, read from `region`, gives its country code (`CountryCodeSource`)."""
+    try:
+        parsed = phonenumbers.parse(raw, region, keep_raw_input=True)
+    except phonenumbers.NumberParseException:
+        return CountryCodeSource.UNSPECIFIED
+    return int(parsed.country_code_source or CountryCodeSource.UNSPECIFIED)
 
 
 def _national(number: Any) -> str:

@@ -6,10 +6,10 @@ lift that to 0.4: under a 0.5 threshold `SSN: 536228761` was never reported, and
 spell (the word "number" lifts a phone match). Here nine digits written as an SSN is
 written (`536228761`, `536-22-8761`, `536 22 8761`, `536.22.8761`) right after its name
 (`SSN`, `SSN#`, `social security`, `social security number`, `social security no.`, with
-`is`, `:` or `#` between) score `NAMED_SCORE`, and a phone match on the same digits is
-dropped (see `_entities.OUTRANKS`). Presidio's checks still apply (`000`, `666`, `00`,
-`0000`, one repeated digit, the well-known samples). Nine digits with no such name
-before them are scored as Presidio scores them.
+`is`, `:`, `#` or a form's line break between) score `NAMED_SCORE`, and a phone match on
+the same digits is dropped (see `_entities.OUTRANKS`). Presidio's checks still apply
+(`000`, `666`, `00`, `0000`, one repeated digit, the well-known samples). Nine digits
+with no such name before them are scored as Presidio scores them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from guard.detect._entities import SSN_AFTER_ITS_NAME
 
 NAMED_SCORE = 0.7
 _NAME = r"(?:ssns?|ss\#|social[ \t\-]*security(?:[ \t\-]*(?:numbers?|nos?|num|\#))?)"
-_BETWEEN = r"(?:[ \t:#=\-.,(]|\b(?:is|was|number|no|num)\b)*"
+_BETWEEN = r"(?:[ \t\r\n:#=\-.,(]|\b(?:is|was|number|no|num)\b)*"
 _DIGITS = r"(?:[0-9]{9}|[0-9]{3}(?P<sep>[- .])[0-9]{2}(?P=sep)[0-9]{4})"
 # The look-behind reads the digits again, backwards: tried only after nine digits matched,
 # it costs no more than one of Presidio's patterns.
