@@ -166,7 +166,14 @@ class Guard:
     ) -> list[Decision]:
         """Decide many actions with one batched PII scan and one audit transaction."""
         pack = self.pack(policy)
-        checked = [check_action(a) for a in actions]
+        if isinstance(actions, (str, bytes, Mapping)) or not isinstance(actions, Sequence):
+            raise InvalidAction(f"actions must be a list of mappings, got {type(actions).__name__}")
+        checked = []
+        for index, action in enumerate(actions):
+            try:
+                checked.append(check_action(action))
+            except InvalidAction as exc:  # which one, in a batch of many
+                raise type(exc)(f"action #{index}: {exc}") from None
         scans = self._scan_many(pack, [c[0] for c in checked])
         entries = [
             self._decide(pack, a, context, checked=c, scan=s)

@@ -35,7 +35,9 @@ class PolicyError(GuardError):
             if column is not None:
                 where += f":{column}"
         detail = f" in {text!r}" if text else ""
-        super().__init__(f"{message}{detail} ({where})")
+        # An error about no file in particular (no pack named so) names no place.
+        place = f" ({where})" if file is not None or line is not None else ""
+        super().__init__(f"{message}{detail}{place}")
         self.reason = message
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Mapping
 from hashlib import sha256
 from typing import Any
@@ -63,13 +65,40 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
     args = fn.get("arguments", {})
     if isinstance(args, str):
         try:  # orjson: strict JSON (no NaN or Infinity) and a bounded nesting depth
-            args = orjson.loads(args) if args.strip() else {}
+            text, args = args, orjson.loads(args) if args.strip() else {}
         except orjson.JSONDecodeError as exc:
             raise InvalidAction(f"tool call arguments are not valid JSON: {exc.msg}") from None
+        if _LONG_NUMBER.search(text):
+            _check_integers(text)
     if not isinstance(args, dict):
         raise InvalidAction(f"tool call arguments must be a JSON object, got {type(args).__name__}")
     extra = {k: v for k, v in call.items() if k in ("actor", "tenant", "id")}
     return {"kind": fn["name"], "params": args, **extra}
+
+
+_LONG_NUMBER = re.compile(r"[0-9]{16}")  # 2**53 has 16 digits
+_SAFE_INT = 2**53 - 1
+
+
+def _check_integers(text: str) -> None:
+    """Refuse integers JSON numbers do not hold exactly, as for an action sent as an object:
+    orjson reads an integer beyond 64 bits as a float, which would change it unseen."""
+
+    def exact(literal: str) -> int:
+        value = int(literal)
+        if not -_SAFE_INT <= value <= _SAFE_INT:
+            raise InvalidAction(
+                "tool call arguments hold an integer outside the exact JSON range "
+                "(-(2**53 - 1) .. 2**53 - 1); send it as a string"
+            )
+        return value
+
+    try:
+        json.loads(text, parse_int=exact)
+    except RecursionError:  # orjson read it; the stdlib parser is the one out of depth
+        raise ActionTooLarge(
+            f"tool call arguments are nested deeper than {MAX_DEPTH} levels"
+        ) from None
 
 
 def check_data(value: Any, what: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from service._schemas import (
 from service._state import ServiceState
 
 __all__ = [
+    "BatchTooLarge",
     "PolicyRequired",
     "TextTooLarge",
     "build_router",
@@ -53,6 +54,22 @@ class PolicyRequired(ServiceError):
 
     code = "policy_required"
     status = 422
+
+
+class BatchTooLarge(ServiceError):
+    """A batch or shield request holds more actions than the sidecar's `max_batch`."""
+
+    code = "batch_too_large"
+    status = 413
+
+
+def _within_batch(count: int, state: ServiceState) -> None:
+    limit = state.settings.max_batch
+    if count > limit:
+        raise BatchTooLarge(
+            f"the request holds {count} actions; the limit is {limit} (max_batch)",
+            details={"max_actions": limit},
+        )
 
 
 class TextTooLarge(ServiceError):
@@ -172,6 +189,7 @@ def _is_json(content_type: str | None) -> bool:
 def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Response:
     """Decide many actions with one PII pass and one audit transaction, in order."""
     state = get_state(request)
+    _within_batch(len(body.actions), state)
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
     actions = [
@@ -214,6 +232,7 @@ def rank(body: RankRequest, request: Request, principal: Checker) -> Response:
 def shield(body: ShieldRequest, request: Request, principal: Checker) -> Response:
     """Evaluate candidate actions without recording them: which may run now."""
     state = get_state(request)
+    _within_batch(len(body.actions), state)
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
     actions = [

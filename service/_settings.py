@@ -35,6 +35,7 @@ class Settings:
     With no `keys` file every request is an admin of tenant None, so the server only
     binds to loopback. `rate_limit` is a `limits` expression per key ("600/minute");
     `redis` (a URL) backs both the per-key limits and the policies' `rate()` counters.
+    `max_batch` caps the actions of one /v1/check/batch or /v1/shield request (413).
     `session_secret` signs the review console's session cookies; without it each process
     makes a random one (and `guard serve --workers N` makes one its workers share).
     """

@@ -55,9 +55,9 @@ __all__ = [
 
 _SCHEMES = (
     "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db, "
-    "postgresql://user@host/db, postgresql+psycopg://user@host/db"
+    "postgresql://user@host/db, postgresql+psycopg://user@host/db, postgres://user@host/db"
 )
-_POSTGRES_SCHEMES = ("postgresql://", "postgresql+psycopg://")
+_POSTGRES_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://")
 _MAX_BATCH = 10_000  # records per group-commit transaction
 _READ_CHUNK = 4096
 _MAX_PAGE = 1000

@@ -40,7 +40,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 __all__ = ["PostgresStore"]
 
-_DRIVERS = ("postgresql", "postgresql+psycopg")
+_DRIVERS = ("postgresql", "postgresql+psycopg", "postgres")  # postgres:// as Heroku writes it
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # the same quoted or not
 
