@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import reprlib
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import idna
 import re2
@@ -202,8 +203,13 @@ def _upper(value: Any) -> str:
     raise _fail("upper", "a string", value)
 
 
+def _is_number(value: Any) -> TypeGuard[int | float]:
+    """A JSON number: true and false are not numbers (`true + 1` is an error too)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _abs(value: Any) -> int | float:
-    if isinstance(value, (int, float)):
+    if _is_number(value):
         return abs(value)
     raise _fail("abs", "a number", value)
 
@@ -216,6 +222,9 @@ def _extreme(name: str, pick: Callable[..., Any], args: tuple[Any, ...]) -> Any:
             raise _fail(name, "a list or several values", values)
         if not values:
             raise EvaluationError(f"{name}() of an empty list")
+    flag = next((v for v in values if isinstance(v, bool)), None)
+    if flag is not None:  # `true > false` is an error: booleans are not ordered
+        raise EvaluationError(f"{name}() cannot order {describe(flag)}: booleans are not ordered")
     try:
         return pick(values)
     except TypeError:
@@ -233,7 +242,7 @@ def _max(*args: Any) -> Any:
 
 
 def _round(value: Any, ndigits: Any = None) -> int | float:
-    if not isinstance(value, (int, float)):
+    if not _is_number(value):
         raise _fail("round", "a number", value)
     if ndigits is None:
         return round(value)
@@ -301,9 +310,11 @@ def _all(value: Any) -> bool:
 def _sum(value: Any) -> int | float:
     total: int | float = 0
     for element in _iterable("sum", value):
-        if not isinstance(element, (int, float)):
+        if not _is_number(element):
             raise EvaluationError(f"sum() needs a list of numbers, found {describe(element)}")
         total += element
+    if isinstance(total, float) and not math.isfinite(total):  # inf, or nan from inf - inf
+        raise EvaluationError(f"sum() of {describe(value)} is not a finite number")
     return total
 
 
@@ -351,12 +362,27 @@ def _contains_any(haystack: Any, needles: Any) -> bool:
             if needle.casefold() in text:
                 return True
         return False
+    if isinstance(haystack, dict):  # an object's keys, which are strings
+        return any(type(needle) is str and needle in haystack for needle in wanted)
     if isinstance(haystack, _CONTAINERS):
-        try:
-            return any(needle in haystack for needle in wanted)
-        except TypeError:
-            raise EvaluationError("contains_any() needle cannot be looked up in a set") from None
+        return any(_same(needle, x) for needle in wanted for x in haystack)
     raise _fail("contains_any", "a string or list to search", haystack)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality, as `==` in a condition: true is not 1, in lists and objects too."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple, dict)) or isinstance(b, (list, tuple, dict)):
+        return False
+    try:
+        return bool(a == b)
+    except TypeError:
+        return False
 
 
 def _affixes(name: str, value: Any) -> tuple[str, ...]:
@@ -396,18 +422,64 @@ def _domain(url: Any) -> str:
     elif not _SCHEME.match(text) and not text.startswith("//"):
         text = "//" + text
     try:
-        host = urllib.parse.urlsplit(text).hostname
+        parts = urllib.parse.urlsplit(text)
+        host = parts.hostname
         if not host:
             raise ValueError("no hostname")
+        if "[" in parts.netloc.rpartition("@")[2]:  # [...] holds an IPv6 address, or nothing
+            if "%" in host:
+                raise ValueError("browsers refuse a zone in an IPv6 address")
+            return ipaddress.IPv6Address(host).compressed  # one spelling: [0:0::1] is ::1
         host = urllib.parse.unquote(host)
         if not host.isascii():  # IDNA 2008 with UTS 46 mapping, as browsers do
             host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        bad = next((c for c in host if c in _FORBIDDEN_IN_HOST or c < " "), None)
+        if bad is not None:  # browsers refuse these, after percent-decoding too
+            raise ValueError(f"a hostname cannot hold {bad!r}")
         host = host.removesuffix(".").lower()
         if "" in host.split("."):
             raise ValueError("empty label")
-        return host
+        return _ipv4(host) if _ends_in_number(host) else host
     except (ValueError, UnicodeError, idna.IDNAError) as exc:
         raise EvaluationError(f"domain() cannot read a hostname from {url!r}: {exc}") from None
+
+
+_FORBIDDEN_IN_HOST = frozenset(" #%/:<>?@[\\]^|\x7f")
+_IPV4_PART = {
+    10: re.compile(r"[0-9]+\Z"),
+    8: re.compile(r"[0-7]*\Z"),
+    16: re.compile(r"[0-9a-f]*\Z"),
+}
+
+
+def _ipv4_number(part: str) -> int | None:
+    """A WHATWG IPv4 number: decimal, 0x-prefixed hex or 0-prefixed octal; None if not."""
+    radix = 10
+    if part[:2] == "0x":
+        part, radix = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        part, radix = part[1:], 8
+    if not part:
+        return 0 if radix != 10 else None
+    return int(part, radix) if _IPV4_PART[radix].match(part) else None
+
+
+def _ends_in_number(host: str) -> bool:
+    last = host.rpartition(".")[2]
+    return last.isascii() and (last.isdigit() or _ipv4_number(last) is not None)
+
+
+def _ipv4(host: str) -> str:
+    """A host that ends in a number, read as browsers read it: 2130706433, 0x7f.1, 0177.0.0.1
+    and 127.1 are all 127.0.0.1; anything else that ends in a number is no hostname."""
+    numbers = [_ipv4_number(p) for p in host.split(".")]
+    if len(numbers) > 4 or None in numbers:
+        raise ValueError(f"{host!r} ends in a number but is no IPv4 address")
+    *head, last = [n for n in numbers if n is not None]
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
+        raise ValueError(f"{host!r} is an IPv4 address out of range")
+    value = last + sum(n << (8 * (3 - i)) for i, n in enumerate(head))
+    return str(ipaddress.IPv4Address(value))
 
 
 # ---------------------------------------------------------------------------------------
@@ -417,7 +489,7 @@ def _domain(url: Any) -> str:
 def _rate(env: Mapping[str, Any], rule_id: str, key: Any, window: Any) -> int:
     if not isinstance(key, (str, int)) or isinstance(key, bool):
         raise _fail("rate", "a string or integer key", key)
-    if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
+    if not _is_number(window) or not math.isfinite(window) or window <= 0:
         raise _fail("rate", "a positive number of seconds as the window", window)
     store = env.get(RATE_STORE_KEY)
     if store is None:
