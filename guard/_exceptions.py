@@ -118,12 +118,14 @@ class DependencyMissing(GuardError, ImportError):
 
 
 class ActionBlocked(GuardError):
-    """The policy denied the action and no allowed alternative existed."""
+    """The policy denied the action and no allowed alternative existed; `decision_id` names
+    the recorded decision."""
 
     code = "action_blocked"
 
     def __init__(self, decision: Decision, message: str | None = None) -> None:
         self.decision = decision
+        self.decision_id = decision.id
         super().__init__(message or _describe(decision, "blocked"))
 
 

@@ -261,8 +261,9 @@ def ranker(
                 raise InvalidAction(
                     f"a ranker must return a list of items, got {type(out).__name__}"
                 )
+            out = [_native(item) for item in out]
             ctx = _context(context, args, kwargs)
-            decision = guard.rank(list(out), ctx, policy=policy)
+            decision = guard.rank(out, ctx, policy=policy)
             kept = list(out) if guard.mode == "shadow" else decision.final_items or []
             result = GuardedRanking(kept)
             result.decision = decision
@@ -430,6 +431,29 @@ def _score(value: Any, what: str) -> float:
     if not math.isfinite(value):
         raise InvalidAction(f"{what} is {value!r}; scores must be finite")
     return float(value)
+
+
+def _native(value: Any) -> Any:
+    """`value` with numpy and torch numbers (a model's scores) as Python numbers, copied only
+    where one was found; anything else is left for the guard's own checks to judge."""
+    try:
+        return _converted(value)
+    except RecursionError:  # nested past any limit: the guard refuses it as too deep
+        return value
+
+
+def _converted(value: Any) -> Any:
+    if isinstance(value, dict):
+        items = {k: _converted(v) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    if isinstance(value, list):
+        elements = [_converted(v) for v in value]
+        return value if all(a is b for a, b in zip(elements, value, strict=True)) else elements
+    if hasattr(value, "dtype") and hasattr(value, "tolist"):  # a numpy or torch value
+        if hasattr(value, "detach"):
+            value = value.detach().cpu()
+        return value.tolist()
+    return value
 
 
 def _plain(action: Any) -> dict[str, Any]:
