@@ -11,7 +11,7 @@ from guard._exceptions import GuardError, InvalidAction
 from guard._models import PiiFinding, PiiReport
 from guard.detect._engine import PresidioDetector, detector_for
 from guard.detect._entities import NER_ENTITIES
-from guard.detect._errors import DetectionError, PiiConfigError, ScanMismatch, TextTooLarge
+from guard.detect._errors import PiiConfigError, ScanMismatch, TextTooLarge
 from guard.detect._hashing import keyed_hash, keyed_hash_any, resolve_key, text_digest
 from guard.detect._paths import (
     JSON,
@@ -152,18 +152,24 @@ class PiiScanner:
             return found
         except PiiConfigError:
             raise
-        except (DetectionError, ValueError, RuntimeError):
+        except Exception:  # whatever a detector raises, each text is tried on its own
             return [self._detect_one(text) for text in texts]
 
     def _detect_one(self, text: str, entities: tuple[str, ...] | None = None) -> list[Span] | str:
+        """The spans of one text, or why it could not be scanned.
+
+        Any failure is a field error (the scan is incomplete, so `pii.*` fails closed),
+        and the reason never quotes the text: it is kept in the audit record. A
+        detector's own message is left out unless it is one of the guard's errors.
+        """
         try:
             return self._checked([text], entities)[0]
         except PiiConfigError:
             raise
         except GuardError as exc:
-            return str(exc)
-        except (ValueError, RuntimeError, TypeError) as exc:
-            return f"detector {self.detector.name!r} failed: {type(exc).__name__}: {exc}"
+            return mask_values(str(exc), [text])
+        except Exception as exc:
+            return f"detector {self.detector.name!r} failed: {type(exc).__name__}"
 
     def _checked(
         self, texts: list[str], entities: tuple[str, ...] | None = None
