@@ -143,10 +143,20 @@ def check(
     ctx = _json_arg(context, "--context") if context is not None else None
     try:
         with Guard.from_policy(policy, audit=audit) as guard:
+            _check_pack_choice(sorted(guard.packs), policy, name)
             decision = guard.check(act, ctx, policy=name)
     except GuardError as exc:
         fail(str(exc))
     _print_json(decision.model_dump(mode="json"))
+
+
+def _check_pack_choice(loaded: list[str], policy: str, name: str | None) -> None:
+    """Name the option to use (--pack), not the library's keyword, when the choice is unclear."""
+    if name is None and len(loaded) > 1:
+        packs = ", ".join(loaded)
+        fail(f"--policy {policy!r} holds several packs ({packs}); choose one with --pack")
+    if name is not None and name not in loaded:
+        fail(f"--pack {name!r} is not in --policy {policy!r}, which holds: {', '.join(loaded)}")
 
 
 @policy_app.command("lint")
