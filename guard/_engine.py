@@ -701,24 +701,55 @@ class Guard:
         if pack.pii is None:
             return None
         # `params.attachments[*].text` and `params.args$.body` are read as `params.args...`
-        roots = tuple(f.split("[", 1)[0].split("$", 1)[0] for f in pack.pii.fields)
+        from guard.detect._scrub import MIN_BARE, field_values  # no third-party imports
+
+        fields = pack.pii.fields
+        roots = tuple(f.split("[", 1)[0].split("$", 1)[0] for f in fields)
         scanner = self._scanners.get(pack.digest)
         cache: list[dict[str, Any]] = []
+        texts: list[list[str]] = []
 
-        def mask(key: str, value: Any) -> Any:
-            if isinstance(value, bool) or not any(r in key for r in roots):
-                return value
-            if not isinstance(value, str | list | dict | int | float):
-                return value
+        def masked(key: str, value: Any) -> Any:
             if scanner is not None and scan.scan is not None:
                 if not cache:
                     cache.append(scanner.mask_for_audit(data, scan.scan)[0])
-                safe = lookup(cache[0], key)
+                if key == "action":
+                    return cache[0]
+                safe = lookup(cache[0], key.removeprefix("action."))
                 if safe is not MISSING:
                     return safe
             if isinstance(value, int | float) and _few_digits(value):
                 return value  # `len(params.message)`: a count, not a phone or card number
             return "<masked>"
+
+        def quotes_pii(value: Any) -> bool:
+            """True when a text in `value` holds (or is a long piece of) a PII field's text:
+            `params`, `action` or `get(params, "message")` read what the fields hold."""
+            if not texts:
+                texts.append(field_values(data, fields))
+            stack = [value]
+            while stack and texts[0]:
+                item = stack.pop()
+                if isinstance(item, str):
+                    if any(t in item or (len(item) >= MIN_BARE and item in t) for t in texts[0]):
+                        return True
+                elif isinstance(item, dict):
+                    stack.extend(item.values())
+                    stack.extend(item)
+                elif isinstance(item, list):
+                    stack.extend(item)
+            return False
+
+        def mask(key: str, value: Any) -> Any:
+            if isinstance(value, bool):
+                return value
+            if not any(r in key for r in roots):
+                if isinstance(value, str | list | dict) and quotes_pii(value):
+                    return masked(key, value)
+                return value
+            if not isinstance(value, str | list | dict | int | float):
+                return value
+            return masked(key, value)
 
         return mask
 
