@@ -10,6 +10,7 @@ only), attributes of Python objects are never read (`params.amount` is
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -438,9 +439,17 @@ def _weight(value: Any, budget: int) -> int:
 _NESTED: Final = (str, list, tuple, set, frozenset, dict)
 
 
+def _finite(value: Any, text: str) -> Any:
+    """A float result that overflowed (inf, or nan from inf - inf) is an error: compared,
+    it would make every comparison false and so skip the rule silently."""
+    if type(value) is float and not math.isfinite(value):
+        raise EvaluationError(f"{text!r} overflows the range of numbers (gives {value})")
+    return value
+
+
 def _add(a: Any, b: Any, text: str) -> Any:
     if _is_number(a) and _is_number(b):
-        return a + b
+        return _finite(a + b, text)
     same = isinstance(a, str) and isinstance(b, str) or isinstance(a, list) and isinstance(b, list)
     if same:
         if _weight(a, MAX_SEQUENCE) + _weight(b, MAX_SEQUENCE) > MAX_SEQUENCE:
@@ -457,7 +466,7 @@ def _mul(a: Any, b: Any, text: str) -> Any:
             and a.bit_length() + b.bit_length() > MAX_INT_BITS
         ):
             raise EvaluationError(f"{text!r} would build a number larger than {MAX_INT_BITS} bits")
-        return a * b
+        return _finite(a * b, text)
     seq, count = (a, b) if isinstance(a, (str, list)) else (b, a)
     if isinstance(seq, (str, list)) and isinstance(count, int) and not isinstance(count, bool):
         if count > 0 and _weight(seq, MAX_SEQUENCE) * count > MAX_SEQUENCE:
@@ -469,7 +478,7 @@ def _mul(a: Any, b: Any, text: str) -> Any:
 def _numeric(symbol: str, op: Callable[[Any, Any], Any]) -> Callable[[Any, Any, str], Any]:
     def apply(a: Any, b: Any, text: str) -> Any:
         if _is_number(a) and _is_number(b):
-            return op(a, b)
+            return _finite(op(a, b), text)
         raise _arith_error(symbol, a, b, text)
 
     return apply
@@ -489,7 +498,31 @@ _ARITHMETIC: Final[dict[type[ast.AST], Callable[[Any, Any, str], Any]]] = {
 
 
 def _eq(a: Any, b: Any) -> bool:
-    return a == b and (type(a) is bool) is (type(b) is bool)
+    if not a == b:
+        return False
+    if type(a) is bool or type(b) is bool:
+        return type(a) is type(b)
+    if isinstance(a, list | tuple | dict):
+        return _same_kinds(a, b)  # [1] == [true] is false too
+    return True
+
+
+def _same_kinds(a: Any, b: Any) -> bool:
+    """For values already equal in Python: no boolean stands where the other has a number."""
+    if type(a) is bool or type(b) is bool:
+        return type(a) is type(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return all(_same_kinds(v, b[k]) for k, v in a.items())
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return all(_same_kinds(x, y) for x, y in zip(a, b, strict=True))
+    return True
+
+
+def _has_bool(value: Any) -> bool:
+    """True for a boolean, or a list holding one at any depth (lists compare element-wise)."""
+    if type(value) is bool:
+        return True
+    return isinstance(value, list | tuple) and any(_has_bool(v) for v in value)
 
 
 def _ne(a: Any, b: Any) -> bool:
@@ -498,7 +531,7 @@ def _ne(a: Any, b: Any) -> bool:
 
 def _ordered(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def compare(a: Any, b: Any) -> Any:
-        if type(a) is bool or type(b) is bool:
+        if _has_bool(a) or _has_bool(b):
             raise TypeError("booleans are not ordered")
         return op(a, b)
 
@@ -1442,7 +1475,7 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
     def failed(value: Any) -> EvaluationError:
         return _compare_error(symbol, value, constant, text)
 
-    if type(constant) is bool:  # booleans are not ordered
+    if _has_bool(constant):  # booleans are not ordered
 
         def never(env: Env) -> bool:
             raise failed(left(env))
@@ -1452,7 +1485,7 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
 
         def gt(env: Env) -> bool:
             value = left(env)
-            if type(value) is bool:
+            if type(value) is bool or type(value) is list and _has_bool(value):
                 raise failed(value)
             try:
                 return value > constant  # type: ignore[no-any-return]
@@ -1464,7 +1497,7 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
 
         def ge(env: Env) -> bool:
             value = left(env)
-            if type(value) is bool:
+            if type(value) is bool or type(value) is list and _has_bool(value):
                 raise failed(value)
             try:
                 return value >= constant  # type: ignore[no-any-return]
@@ -1476,7 +1509,7 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
 
         def lt(env: Env) -> bool:
             value = left(env)
-            if type(value) is bool:
+            if type(value) is bool or type(value) is list and _has_bool(value):
                 raise failed(value)
             try:
                 return value < constant  # type: ignore[no-any-return]
@@ -1487,7 +1520,7 @@ def _order(op: type[ast.AST], left: Fn, constant: Any, text: str) -> Fn:
 
     def le(env: Env) -> bool:
         value = left(env)
-        if type(value) is bool:
+        if type(value) is bool or type(value) is list and _has_bool(value):
             raise failed(value)
         try:
             return value <= constant  # type: ignore[no-any-return]

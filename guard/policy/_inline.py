@@ -37,7 +37,7 @@ _OPS = X._SYMBOLS  # the comparison operators as Python writes them
 _KEYWORDS = frozenset(
     {"e", "v", "out", "plan", "if", "else", "and", "or", "not", "in", "is", "None", "True", "bool",
      "False", "type", "dict", "list", "set", "try", "except", "Exception", "return", "def",
-     "append", "_N", "_SLOW"}
+     "append", "_N", "_SLOW", "_UNORDERED"}
 )  # fmt: skip
 _GENERATED = re.compile(r"_[kcfh][0-9]+")  # names bound in the namespace
 _TEMP = re.compile(r"_t[0-9]+")  # walrus temporaries of path steps
@@ -65,6 +65,7 @@ _BASE: dict[str, Any] = {
     "set": set,
     "Exception": Exception,
     "_N": _not_plain,
+    "_UNORDERED": (bool, list),  # ordered by the closures: booleans are refused at any depth
     "_SLOW": SLOW,
 }
 
@@ -243,7 +244,9 @@ class _Renderer:
             if isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
                 return f"{self.name(X._COMPARISONS[type(op)], 'h')}({left}, {right})"
             a, b = f"_t{next(_NAMES)}", f"_t{next(_NAMES)}"
-            guard = f"type({a} := {left}) is bool or type({b} := {right}) is bool"
+            guard = (  # lists compare element-wise: the closure looks for booleans inside
+                f"type({a} := {left}) in _UNORDERED or type({b} := {right}) in _UNORDERED"
+            )
             return f"(_N() if {guard} else {a} {symbol} {b})"
         if isinstance(op, (ast.In, ast.NotIn)):
             if X._numeric_members(constant):
@@ -259,10 +262,12 @@ class _Renderer:
                 if isinstance(op, ast.Eq):
                     return f"(type({temp} := {left}) is not bool and {temp} == {value})"
                 return f"(type({temp} := {left}) is bool or {temp} != {value})"
+            if isinstance(constant, (list, tuple, dict)):  # [1] == [true] is false
+                return f"{self.name(X._COMPARISONS[type(op)], 'h')}({left}, {value})"
             return f"({left} {symbol} {value})"
-        if type(constant) is bool:
+        if type(constant) is bool or isinstance(constant, (list, tuple)):
             raise _Unsupported
-        return f"(_N() if type({temp} := {left}) is bool else {temp} {symbol} {value})"
+        return f"(_N() if type({temp} := {left}) in _UNORDERED else {temp} {symbol} {value})"
 
     def call(self, node: ast.Call) -> str:
         name = _callee(node.func)
