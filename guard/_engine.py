@@ -6,6 +6,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -820,8 +821,11 @@ class Guard:
         if scanner is not None and data is not None:  # hits quote unlisted fields too
             shadow = record.get("shadow") or {}
             for hit in [*record["hits"], *shadow.get("hits", [])]:
-                for part in ("evidence", "message"):
-                    hit[part] = _scrub_unlisted(hit[part], scanner, data, (), part)
+                hit["message"] = _scrub_unlisted(hit["message"], scanner, data, (), "message")
+                hit["evidence"] = {  # the keys are the policy's own expressions
+                    key: _scrub_unlisted(value, scanner, data, (), f"evidence.{key}")
+                    for key, value in hit["evidence"].items()
+                }
         return record
 
     def _mask(
@@ -874,32 +878,66 @@ def _scrub_unlisted(
     value: Any, scanner: PiiScanner, action: Mapping[str, Any], done: Sequence[str], path: str = ""
 ) -> Any:
     """A copy of an action for the audit log in which every text outside the pack's PII
-    fields (already masked: `done`) has what the pattern recognizers find masked too."""
-    if isinstance(value, str):
-        if not path or path in _IDENTIFIERS or any(_related(path, d) for d in done):
-            return value
-        try:
-            return scanner.scrub(value, action)
-        except Exception:  # a text that cannot be checked is not stored
-            return REDACTED
+    fields (already masked: `done`) has what the pattern recognizers find masked too:
+    strings, long integers (a card or phone number sent as a number) and keys."""
     if isinstance(value, dict):
-        return {
-            k: _scrub_unlisted(v, scanner, action, done, f"{path}.{k}" if path else k)
-            for k, v in value.items()
-        }
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            child = f"{path}.{k}" if path else k
+            out[_scrub_key(k, scanner, action, done, path, out)] = _scrub_unlisted(
+                v, scanner, action, done, child
+            )
+        return out
     if isinstance(value, list):
         return [
             _scrub_unlisted(v, scanner, action, done, f"{path}[{i}]") for i, v in enumerate(value)
         ]
+    if not path or path in _IDENTIFIERS or any(_within(path, d) for d in done):
+        return value
+    if isinstance(value, str):
+        return _scrubbed(value, scanner, action)
+    if type(value) is int and not _few_digits(value):
+        text = str(value)
+        scrubbed = _scrubbed(text, scanner, action)
+        return value if scrubbed == text else scrubbed
     return value
 
 
-def _related(path: str, other: str) -> bool:
-    """One path is the other, or holds it, or sits inside it."""
-    if path == other:
-        return True
-    inner, outer = (other, path) if len(other) > len(path) else (path, other)
-    return inner.startswith(outer) and inner[len(outer)] in ".[$"
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")  # no digit run, @, dot or space
+
+
+def _scrub_key(
+    key: str,
+    scanner: PiiScanner,
+    action: Mapping[str, Any],
+    done: Sequence[str],
+    path: str,
+    taken: Mapping[str, Any],
+) -> str:
+    """A key as the record stores it: masked like a text when it is not a plain name."""
+    if _PLAIN_KEY.fullmatch(key) and sum(c.isdigit() for c in key) < MIN_PII_DIGITS:
+        return key
+    if path and any(_within(path, d) for d in done):
+        return key
+    masked = _scrubbed(key, scanner, action)
+    unique, n = masked, 1
+    while unique in taken and masked != key:  # two keys masked alike are both kept
+        n += 1
+        unique = f"{masked} #{n}"
+    return unique
+
+
+def _scrubbed(text: str, scanner: PiiScanner, action: Mapping[str, Any]) -> str:
+    try:
+        return scanner.scrub(text, action)
+    except Exception:  # a text that cannot be checked is not stored
+        return REDACTED
+
+
+def _within(path: str, field: str) -> bool:
+    """`path` is the field, or sits inside it (a field's container is not within it: only
+    the field's part of a JSON text is masked by the scan, the rest is scrubbed here)."""
+    return path == field or (path.startswith(field) and path[len(field)] in ".[$")
 
 
 def _ranking_verdict(outcomes: Sequence[ItemOutcome]) -> Verdict:
