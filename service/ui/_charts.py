@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
@@ -125,8 +125,8 @@ def _timeline_geometry(counts: list[dict[str, int]], start: float, step: int) ->
     gap = min(2.0, slot * 0.2)
     rects: list[Rect] = []
     for i, bucket in enumerate(counts):
-        begin = datetime.fromtimestamp(start + i * step, UTC)
-        label = f"{_clock(begin, step)}–{_clock(begin + timedelta(seconds=step), step)} UTC"
+        begin = _moment(start + i * step)
+        label = f"{_clock(begin, step)}–{_clock(_moment(start + (i + 1) * step), step)} UTC"
         y = float(top + plot_h)
         for verdict, count in bucket.items():
             if count:
@@ -144,8 +144,7 @@ def _timeline_geometry(counts: list[dict[str, int]], start: float, step: int) ->
                 )
     picks = sorted({0, len(counts) // 2, len(counts) - 1})
     x_ticks = [
-        Tick(left + (i + 0.5) * slot, _clock(datetime.fromtimestamp(start + i * step, UTC), step))
-        for i in picks
+        Tick(left + (i + 0.5) * slot, _clock(_moment(start + i * step), step)) for i in picks
     ]
     y_ticks = [Tick(top + plot_h - v / peak * plot_h, str(v)) for v in sorted({0, peak // 2, peak})]
     return Timeline(
@@ -153,7 +152,18 @@ def _timeline_geometry(counts: list[dict[str, int]], start: float, step: int) ->
     )
 
 
+_FIRST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LAST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
+def _moment(timestamp: float) -> datetime:
+    """The UTC time of a bucket edge; a window reaching year 1 or 9999 is clamped, not a 500."""
+    return datetime.fromtimestamp(min(max(timestamp, _FIRST), _LAST), UTC)
+
+
 def _clock(moment: datetime, step: int) -> str:
+    if step > 7 * 86400:  # a window of a year or more: buckets need the year
+        return f"{moment.year:04d}-{moment:%m-%d}"
     if step >= 86400:
         return moment.strftime("%m-%d")
     if step >= 3600:
@@ -424,11 +434,18 @@ def tree_chart(data: Mapping[str, Any]) -> TreeChart:
         width=width,
         height=height,
         shielded_only=[(k, v) for k, v in shields.items() if k not in listed],
-        substituted_for=None
-        if data.get("substituted_for") is None
-        else str(data.get("substituted_for")),
+        substituted_for=_action_text(actions, data.get("substituted_for")),
         problems=problems,
     )
+
+
+def _action_text(actions: Sequence[Mapping[str, Any]], action: object) -> str | None:
+    """A root action by its label when the rationale lists one (the id alone says little)."""
+    if action is None:
+        return None
+    found = next((a for a in actions if a.get("action") == action), None)
+    label = found.get("label") if found is not None else None
+    return str(action) if label is None else str(label)
 
 
 def _chosen_text(label: object, chosen: object) -> str:

@@ -63,6 +63,8 @@ _NOTE_MAX = 2000
 
 def _note_too_long(note: str) -> str:
     return f"The note is {len(note):,} characters long; the limit is {_NOTE_MAX:,}."
+
+
 _STATS_CACHE = 64  # filter sets whose counts are kept until the log grows
 _KEY_MAX = 512
 _SECURITY_HEADERS = {
@@ -152,18 +154,23 @@ class _Console:
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def viewer(self, request: Request, scope: str = "audit:read") -> Viewer | Response:
-        """The request's reviewer, or the response to send instead (login, or forbidden)."""
+    def viewer(
+        self, request: Request, scope: str = "audit:read", back: str | None = None
+    ) -> Viewer | Response:
+        """The request's reviewer, or the response to send instead (login, or forbidden).
+
+        `back` is the page to return to after signing in when this request is a form post
+        (a session that expired under an open form): the post's own URL answers only POST.
+        """
         session = self.codec.load(request.cookies.get(COOKIE))
         cookie = None
         if session is None or session.principal is None:
             anonymous = self.state.keys.anonymous()
             if anonymous is None:
-                target = (
-                    self.url(request, "ui_login")
-                    + "?"
-                    + urlencode({"next": _local(request.url.path, request.url.query)})
-                )
+                query = {"next": _local(request.url.path, request.url.query)}
+                if back is not None:
+                    query = {"next": back, "unsent": "1"}
+                target = self.url(request, "ui_login") + "?" + urlencode(query)
                 return self.secure(RedirectResponse(target, status_code=303))
             session, cookie = self.codec.login(anonymous)
         principal = session.principal
@@ -243,11 +250,17 @@ class _Console:
     def index(self, request: Request) -> Response:
         return self.back(request, "ui_decisions")
 
-    def login_form(self, request: Request, next: str = "") -> Response:
+    def login_form(self, request: Request, next: str = "", unsent: str = "") -> Response:
         session = self.codec.load(request.cookies.get(COOKIE))
         if self.state.keys.is_open or (session is not None and session.principal is not None):
             return self.secure(RedirectResponse(self._next(request, next), status_code=303))
-        return self._login_page(request, next, 200, "")
+        message = (
+            "Your session ended before the form was sent, so nothing was saved; "
+            "sign in and send it again."
+            if unsent
+            else ""
+        )
+        return self._login_page(request, next, 200, message)
 
     def _login_page(self, request: Request, next: str, status: int, message: str) -> Response:
         session = self.codec.load(request.cookies.get(COOKIE))
@@ -434,7 +447,8 @@ class _Console:
         note: Annotated[str, Form()] = "",
         csrf: Annotated[str, Form()] = "",
     ) -> Response:
-        viewer = self.viewer(request, "review")
+        page = self.url(request, "ui_decision", decision_id=decision_id)
+        viewer = self.viewer(request, "review", back=page)
         if isinstance(viewer, Response):
             return viewer
         if not self.csrf_ok(request, viewer.csrf, csrf):
@@ -487,6 +501,7 @@ class _Console:
             pending, next_cursor = self.state.escalations.pending_page(
                 viewer.tenant, limit=PAGE_SIZE
             )
+            cursor = None
         recent = self.state.audit.query(
             record_type=RESOLUTION, tenant=viewer.tenant, limit=20
         ).items
@@ -498,6 +513,7 @@ class _Console:
             status,
             pending=[(present.row(r, now, None), present.hits(r.get("hits"))) for r in pending],
             next_cursor=next_cursor,
+            paged=cursor is not None,
             recent=[i.record for i in recent],
             resolved=resolved,
             message=message,
@@ -521,7 +537,12 @@ class _Console:
         csrf: Annotated[str, Form()] = "",
         back: Annotated[str, Form()] = "",
     ) -> Response:
-        viewer = self.viewer(request, "review")
+        page = (
+            self.url(request, "ui_decision", decision_id=decision_id)
+            if back == "detail"
+            else self.url(request, "ui_escalations")
+        )
+        viewer = self.viewer(request, "review", back=page)
         if isinstance(viewer, Response):
             return viewer
         if not self.csrf_ok(request, viewer.csrf, csrf):
