@@ -177,7 +177,7 @@ class _Console:
         if principal is None:  # unreachable: both branches above set a principal
             return self.error(request, None, 401, "Sign in to use the console.")
         viewer = Viewer(principal, session.csrf, cookie, self.state.keys.is_open)
-        if not principal.can(scope):
+        if not _holds(principal, scope):
             return self.error(
                 request, viewer, 403, f"The key {principal.name!r} lacks the {scope!r} scope."
             )
@@ -295,7 +295,7 @@ class _Console:
         principal = self.state.keys.authenticate(key.strip()[:_KEY_MAX]) if key.strip() else None
         if principal is None:
             return self._login_page(request, next, 401, "That key is not valid.")
-        if not principal.can("audit:read"):
+        if not _holds(principal, "audit:read"):
             return self._login_page(
                 request, next, 403, f"The key {principal.name!r} lacks the 'audit:read' scope."
             )
@@ -646,6 +646,11 @@ class _Console:
         response = Response(body, media_type=_STATIC_TYPES[Path(name).suffix])
         response.headers["Cache-Control"] = "public, max-age=86400"
         return self.secure(response)
+
+
+def _holds(principal: Principal, scope: str) -> bool:
+    """Whether `principal` may do `scope` here; as in the API, `review` also reads the log."""
+    return principal.can(scope) or (scope == "audit:read" and principal.can("review"))
 
 
 def _api_policy_url(request: Request, name: str) -> str | None:

@@ -8,8 +8,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 
-from tests.service.conftest import PACK, pay
+from service import KeyStore
+from service._auth import new_key
+from tests.service.conftest import PACK, bearer, pay
 from tests.service.test_ui import RATIONALE, csrf_of, decision_record, login, seed
 
 
@@ -173,3 +176,27 @@ def test_a_later_page_of_escalations_says_so_and_links_back(keyed: Any, raw_keys
     # a cursor edited by hand falls back to the first page, and says it is the first
     bad = keyed.get("/ui/escalations?cursor=bm9wZQ").text
     assert "50+ pending, newest first" in bad
+
+
+# -- a review key reads in the console as it does in the API ------------------------------
+
+
+def test_a_review_only_key_signs_in_and_works_the_queue(make_client: Any, tmp_path: Path) -> None:
+    """Before: the API let a `review` key read and resolve, the console refused its sign-in."""
+    raw, entry = new_key("rita", ["review"], "acme")
+    (tmp_path / "rita.yaml").write_text(yaml.safe_dump([entry.as_yaml_dict()]), encoding="utf-8")
+    client = make_client(keys=KeyStore.from_file(tmp_path / "rita.yaml"))
+    ids = seed(client.app_state)
+    assert client.get("/v1/decisions", headers=bearer(raw)).status_code == 200
+    signed = login(client, raw)
+    assert signed.status_code == 303, signed.text
+    page = client.get(f"/ui/decisions/{ids['esc_acme']}")
+    assert page.status_code == 200 and "Approve" in page.text
+    r = client.post(
+        f"/ui/escalations/{ids['esc_acme']}/resolve",
+        data={"outcome": "approve", "csrf": csrf_of(page.text), "back": "detail"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert client.get("/ui/rules").status_code == 200
+    assert ids["esc_globex"] not in client.get("/ui/escalations").text
