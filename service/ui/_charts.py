@@ -28,6 +28,7 @@ VERDICT_ORDER = ("allow", "redact", "escalate", "deny")
 _STEPS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 _MAX_BUCKETS = 48
 _TOP_FEATURES = 20
+_LABEL_CHARS = 34  # longest feature label drawn beside an attribution bar
 
 
 def number(value: object) -> float | None:
@@ -245,7 +246,8 @@ def attribution_chart(data: Mapping[str, Any]) -> AttributionChart:
             problems.append(f"value of {name!r} is not a finite number: {value!r}")
             continue
         shown = number(inputs[i]) if i < len(inputs) else None
-        label = f"{name} = {fmt(shown)}" if shown is not None else name
+        suffix = f" = {fmt(shown)}" if shown is not None else ""
+        label = _short(name, max(_LABEL_CHARS - len(suffix), 12)) + suffix  # the input stays
         pairs.append((name, label, v))
     pairs.sort(key=lambda p: -abs(p[2]))
     top, rest = pairs[:_TOP_FEATURES], pairs[_TOP_FEATURES:]
@@ -281,7 +283,8 @@ def _list(value: object) -> list[Any]:
 
 
 def _bars(pairs: list[tuple[str, str, float]]) -> tuple[list[Bar], int, int, float, int, int]:
-    width, label_w, pad, row_h, top = 720, 230, 64, 24, 6
+    # label_w holds _LABEL_CHARS of 12px text, capitals included, right-aligned at its edge
+    width, label_w, pad, row_h, top = 720, 300, 64, 24, 6
     lo = min([0.0, *(p[2] for p in pairs)])
     hi = max([0.0, *(p[2] for p in pairs)])
     span = (hi - lo) or 1.0
@@ -294,7 +297,7 @@ def _bars(pairs: list[tuple[str, str, float]]) -> tuple[list[Bar], int, int, flo
         bars.append(
             Bar(
                 name=name,
-                label=_short(label, 34),
+                label=_short(label, _LABEL_CHARS),
                 value=value,
                 text=f"{value:+.4g}",
                 x=min(zero, end),

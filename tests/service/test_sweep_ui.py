@@ -12,6 +12,7 @@ import yaml
 
 from service import KeyStore
 from service._auth import new_key
+from service.ui._charts import attribution_chart
 from tests.service.conftest import PACK, bearer, pay
 from tests.service.test_ui import RATIONALE, csrf_of, decision_record, login, seed
 
@@ -200,3 +201,24 @@ def test_a_review_only_key_signs_in_and_works_the_queue(make_client: Any, tmp_pa
     assert r.status_code == 303
     assert client.get("/ui/rules").status_code == 200
     assert ids["esc_globex"] not in client.get("/ui/escalations").text
+
+
+# -- attribution labels keep the input value -----------------------------------------------
+
+
+def test_a_long_feature_name_is_shortened_but_keeps_its_input_value() -> None:
+    """Before: 'merchant_category_code_mismatch_r…': the ' = 0.25' was cut off with the name."""
+    chart = attribution_chart(
+        {
+            "kind": "attribution",
+            "feature_names": ["merchant_category_code_mismatch_rate", "amount"],
+            "values": [0.2, -0.1],
+            "inputs": [0.25, 700.0],
+            "base_value": 0.0,
+        }
+    )
+    labels = [b.label for b in chart.bars]
+    assert labels[0].endswith(" = 0.25") and labels[0].startswith("merchant_category")
+    assert "…" in labels[0] and len(labels[0]) <= 34
+    assert labels[1] == "amount = 700"
+    assert chart.bars[0].name == "merchant_category_code_mismatch_rate"  # the tooltip: in full
