@@ -227,8 +227,12 @@ def compile_expr(
     column: int | None = None,
     rule_id: str = "",
     functions: FunctionRegistry | None = None,
+    condition: bool = False,
 ) -> CompiledExpr:
     """Check a condition against the language's whitelist and compile it once.
+
+    With `condition=True` (a rule's `when`) a literal other than true or false is refused:
+    it could never be a verdict's answer, only an error on every action.
 
     `line` and `column` (1-based) say where the condition starts in `file`, so that
     errors point into the policy file. Raises ExpressionError for anything outside the
@@ -252,6 +256,15 @@ def compile_expr(
         raise where.error("empty condition; write an expression such as params.amount > 500", 1, 0)
     text, shift, tree = _parse(source, where)
     _check_depth(tree, text, shift, where)
+    body = tree.body
+    literal = isinstance(body, ast.Constant) and not isinstance(body.value, bool)
+    if condition and (literal or isinstance(body, (ast.List, ast.Tuple, ast.Dict, ast.Set))):
+        raise where.error(
+            "a condition must be true or false; a literal such as this one is neither, "
+            "so every action would be an error (write true, false or a comparison)",
+            body.lineno - shift,
+            body.col_offset,
+        )
     registry = DEFAULT_FUNCTIONS if functions is None else functions
     prepared: dict[int, Any] = {}
     fast = _Compiler(text, shift, where, registry, rule_id, explain=False, prepared=prepared)

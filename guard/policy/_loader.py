@@ -399,7 +399,9 @@ def _compile_rule(
     if rule.when is not None:
         node = positions.get(("rules", index, "when"))
         try:  # positions within the condition's text, mapped into the file below
-            when = compile_expr(rule.when, file=file, line=1, column=1, rule_id=rule.id)
+            when = compile_expr(
+                rule.when, file=file, line=1, column=1, rule_id=rule.id, condition=True
+            )
         except ExpressionError as exc:
             line, col = _file_position(node, rule.when, exc.line, exc.column)
             raise ExpressionError(

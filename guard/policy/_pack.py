@@ -51,7 +51,7 @@ class CapSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     by: str
-    max: int = Field(ge=0)
+    max: StrictInt = Field(ge=0)  # a YAML `true` is not 1
 
     @field_validator("by")
     @classmethod
@@ -133,3 +133,10 @@ class PolicyPackSpec(BaseModel):
     defaults: Defaults = Field(default_factory=Defaults)
     pii: PiiSettings | None = None
     rules: list[RuleSpec] = Field(default_factory=list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError("must be an integer or a string")
+        return value
