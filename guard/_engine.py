@@ -326,7 +326,13 @@ class Guard:
                 "verdict": verdict,
                 "hits": hits,
                 "pii": findings,
-                "final_action": action,
+                "final_action": {  # what runs: the ranking of the items kept
+                    **action,
+                    "params": {
+                        "query": query,
+                        "item_ids": [o.id for o in outcomes if o.verdict in _DONE],
+                    },
+                },
                 "action_digest": digest({"items": rows, "query": query}, "ranking"),
                 "items": outcomes,
                 "final_items": final,

@@ -113,3 +113,19 @@ def test_deep_tool_call_arguments_are_refused_cleanly(guard: Guard) -> None:
     text = '{"n": 12345678901234567890, "d": ' + "[" * 250 + "]" * 250 + "}"
     with pytest.raises(InvalidAction):
         guard.check(_tool_call(text))
+
+
+def test_a_rankings_final_action_lists_the_kept_items_only() -> None:
+    guard = Guard.from_policy("ranking", audit="memory://")
+    items = [
+        {"id": "a", "score": 0.9, "status": "suspended"},
+        {"id": "b", "score": 0.8, "verified": True},
+        {"id": "c", "score": 0.7, "verified": True},
+    ]
+    decision = guard.rank(items, query="plumber")
+    assert decision.final_action is not None
+    assert decision.final_action["params"] == {"query": "plumber", "item_ids": ["b", "c"]}
+    assert guard.audit is not None
+    record = guard.audit.get(decision.id).record
+    assert record["final_action"]["params"]["item_ids"] == ["b", "c"]
+    assert record["action"]["params"]["item_ids"] == ["a", "b", "c"]
