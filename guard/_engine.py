@@ -832,6 +832,7 @@ class Guard:
                     key: _scrub_unlisted(value, scanner, data, (), f"evidence.{key}")
                     for key, value in hit["evidence"].items()
                 }
+            _scrub_paths(record, scanner, data)
         return record
 
     def _mask(
@@ -890,7 +891,7 @@ def _scrub_unlisted(
         out: dict[str, Any] = {}
         for k, v in value.items():
             child = f"{path}.{k}" if path else k
-            out[_scrub_key(k, scanner, action, done, path, out)] = _scrub_unlisted(
+            out[_scrub_key(k, scanner, action, out)] = _scrub_unlisted(
                 v, scanner, action, done, child
             )
         return out
@@ -913,24 +914,38 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")  # no digit run, @, dot
 
 
 def _scrub_key(
-    key: str,
-    scanner: PiiScanner,
-    action: Mapping[str, Any],
-    done: Sequence[str],
-    path: str,
-    taken: Mapping[str, Any],
+    key: str, scanner: PiiScanner, action: Mapping[str, Any], taken: Mapping[str, Any]
 ) -> str:
     """A key as the record stores it: masked like a text when it is not a plain name."""
     if _PLAIN_KEY.fullmatch(key) and sum(c.isdigit() for c in key) < MIN_PII_DIGITS:
-        return key
-    if path and any(_within(path, d) for d in done):
-        return key
+        return key  # keys inside listed fields too: the field scan reads values only
     masked = _scrubbed(key, scanner, action)
     unique, n = masked, 1
     while unique in taken and masked != key:  # two keys masked alike are both kept
         n += 1
         unique = f"{masked} #{n}"
     return unique
+
+
+_PLAIN_PATH = re.compile(r"[\w.\[\]$*-]*", re.ASCII)  # no quoted key: nothing to mask
+
+
+def _scrub_paths(record: dict[str, Any], scanner: PiiScanner, action: Mapping[str, Any]) -> None:
+    """Paths in a record name the keys they pass through (`params.notes["jo@example.com"]`):
+    a path with a quoted key is masked like a text."""
+
+    def clean(path: str) -> str:
+        return path if _PLAIN_PATH.fullmatch(path) else _scrubbed(path, scanner, action)
+
+    record["masked"] = [clean(p) for p in record["masked"]]
+    record["erased"] = [clean(p) for p in record["erased"]]
+    for finding in record["pii"]:
+        finding["field"] = clean(finding["field"])
+    report = record.get("pii_report")
+    if report:
+        for name in ("fields_scanned", "fields_missing"):
+            report[name] = [clean(p) for p in report[name]]
+        report["field_errors"] = {clean(p): e for p, e in report["field_errors"].items()}
 
 
 def _scrubbed(text: str, scanner: PiiScanner, action: Mapping[str, Any]) -> str:

@@ -65,3 +65,8 @@ def test_identifiers_and_plain_values_are_kept(guard: Guard) -> None:
     record = _stored(guard, {"message": "ok", "note_id": "A-17", "qty": 3})
     assert record["actor"] == "u1"
     assert record["action"]["params"] == {"message": "ok", "note_id": "A-17", "qty": 3}  # type: ignore[index]
+
+
+def test_keys_inside_a_listed_field_are_scrubbed(guard: Guard) -> None:
+    record = _stored(guard, {"message": {"jo@example.com": "note"}})
+    assert "jo@example.com" not in json.dumps(record)
