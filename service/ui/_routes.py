@@ -308,6 +308,8 @@ class _Console:
         session = self.codec.load(request.cookies.get(COOKIE))
         if session is not None and not self.csrf_ok(request, session.csrf, csrf):
             return self.error(request, None, 403, "The form expired; reload the page.")
+        if session is not None and session.principal is not None:
+            self.codec.revoke(session)
         response = self.back(request, "ui_login")
         response.delete_cookie(
             COOKIE, path=self.cookie_path(request), httponly=True, samesite="lax"

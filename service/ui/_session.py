@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -41,6 +42,19 @@ class SessionCodec:
     def __init__(self, keys: KeyStore, secret: bytes | None = None) -> None:
         self._keys = keys
         self._secret = secret or secrets.token_bytes(32)
+        # Signed-out sessions (by CSRF token, unique per session) until they would expire:
+        # a copied cookie must not outlive its sign-out. Per process, like the default secret.
+        self._revoked: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def revoke(self, session: Session) -> None:
+        """End `session` now: its cookie is refused from here on, even if kept elsewhere."""
+        now = int(time.time())
+        with self._lock:
+            for token, issued in list(self._revoked.items()):
+                if now - issued > MAX_AGE:  # expired anyway: no need to remember it
+                    del self._revoked[token]
+            self._revoked[session.csrf] = session.issued
 
     def anonymous(self) -> tuple[Session, str]:
         """A new session with no principal (for the login form's CSRF token) and its cookie."""
@@ -64,7 +78,7 @@ class SessionCodec:
         csrf, issued = payload.get("c"), payload.get("i")
         if not isinstance(csrf, str) or not isinstance(issued, int):
             return None
-        if not 0 <= time.time() - issued <= MAX_AGE:
+        if not 0 <= time.time() - issued <= MAX_AGE or csrf in self._revoked:
             return None
         if name is None:
             return Session(None, csrf, issued)
