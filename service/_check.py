@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Annotated, Any
@@ -142,7 +143,8 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
         decision = await _decide_async(request, "check", anyio.to_thread.run_sync(enforce))
     elif body.action is not None:
         action = bind_tenant(_plain(body.action), principal, "the action")
-        check_text([action, body.context], state)
+        if not _within_limits(request, state):
+            check_text([action, body.context], state)
         batcher: CheckBatcher = request.app.state.batcher
         decision = await _decide_async(
             request, "check", batcher.check(action, body.context, policy)
@@ -174,7 +176,23 @@ async def serve_check(request: Request) -> Response:
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+    request.state.raw_body = raw  # lets `check` skip the text walk for small bodies
     return await check(body, request, principal)
+
+
+_LONG_NUMBER = re.compile(rb"[0-9]{16}")  # 2**53 has 16 digits
+
+
+def _within_limits(request: Request, state: ServiceState) -> bool:
+    """True when the raw body shows that `check_text` would find nothing: no string can
+    be longer than the body holding it (escapes only lengthen), and an integer beyond
+    2**53 needs 16 digits in a row, in the body or in a tool call's arguments text."""
+    raw = getattr(request.state, "raw_body", None)
+    return (
+        isinstance(raw, bytes)
+        and len(raw) <= state.settings.max_text_chars
+        and _LONG_NUMBER.search(raw) is None
+    )
 
 
 def _is_json(content_type: str | None) -> bool:

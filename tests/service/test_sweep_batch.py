@@ -33,3 +33,34 @@ def test_a_tool_call_integer_beyond_json_range_is_422_like_the_native_form(clien
     response = client.post("/v1/check", json={"action": call})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_action"
+
+
+@pytest.mark.parametrize(
+    ("number", "status"),
+    [
+        pytest.param(2**53 - 1, 200, id="largest-exact"),
+        pytest.param(2**53, 422, id="2**53"),
+        pytest.param(-(2**53), 422, id="negative"),
+        pytest.param(10**15, 200, id="sixteen-digits-in-range"),
+    ],
+)
+def test_integer_limits_hold_for_small_bodies(client, number, status):
+    # a small body skips the text walk only when it has no 16-digit run
+    response = client.post("/v1/check", json={"action": {"kind": "pay", "params": {"n": number}}})
+    assert response.status_code == status
+
+
+def test_a_text_at_the_limit_passes_and_one_over_is_413(make_client):
+    c = make_client(max_text_chars=60)
+    ok = c.post("/v1/check", json={"action": {"kind": "pay", "params": {"note": "y" * 60}}})
+    assert ok.status_code == 200
+    over = c.post("/v1/check", json={"action": {"kind": "pay", "params": {"note": "y" * 61}}})
+    assert over.status_code == 413 and over.json()["error"]["code"] == "text_too_large"
+
+
+def test_an_escaped_text_is_measured_decoded(make_client):
+    # "\u00e9" is six bytes in the body and one character in the text
+    c = make_client(max_text_chars=120)
+    body = '{"action": {"kind": "pay", "params": {"note": "' + "\\u00e9" * 30 + '"}}}'
+    r = c.post("/v1/check", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200
