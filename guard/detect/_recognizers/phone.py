@@ -18,7 +18,9 @@ that phonenumbers finds valid scores
   stands before it (see below);
 - `GROUPED_SCORE` when its digit groups are those of the country's national format
   (`416-555-0199`, `(416) 555-0199`, `1-800-555-0199`, `07911 123456`,
-  `06 12 34 56 78`, `(11) 91234-5678`), unless a word such as "order" or "invoice"
+  `06 12 34 56 78`, `(11) 91234-5678`), or in a grouping that is usual there though
+  phonenumbers formats it otherwise (`SHORT_NETWORK_CODES`: `0151 23456789`, which
+  phonenumbers groups `01512 3456789`), unless a word such as "order" or "invoice"
   stands just before it or it is written like an IPv4 address;
 - Presidio's 0.4 otherwise: a bare run of digits (`4165550199`, an order number) still
   needs a context word.
@@ -188,6 +190,11 @@ NOT_A_PHONE_WORDS = frozenset(
         "account", "transaction", "txn", "booking", "confirmation", "receipt", "id",
     }
 )  # fmt: skip
+# Mobile network codes written shorter than phonenumbers groups them: German mobiles
+# `0151 23456789` (DIN 5008: trunk prefix and the three-digit `15x` code, then the rest)
+# are formatted `01512 3456789` by phonenumbers. (country code, national number's
+# start): how many national digits the first group holds.
+SHORT_NETWORK_CODES: dict[tuple[int, str], int] = {(49, "15"): 3}
 _WORDS_BEFORE = re.compile(r"[^\W\d_]+")
 _IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)")
 
@@ -277,7 +284,20 @@ def form_score(text: str, match: Any, region: str = "ZZ") -> tuple[float, str]:
     prefix = _trunk_prefix(number.country_code)
     if prefix and _GROUP.findall(raw)[0] == prefix and groups[1:] == national:
         return GROUPED_SCORE, "a national number with its trunk prefix, grouped as usual"
+    if groups == _short_network_code_groups(number, prefix):
+        return GROUPED_SCORE, "a mobile number, its network code grouped as usual"
     return 0.0, ""
+
+
+def _short_network_code_groups(number: Any, prefix: str) -> list[int] | None:
+    """The groups `[trunk prefix + network code, rest]` of a mobile number whose network
+    code is written shorter than phonenumbers groups it (`SHORT_NETWORK_CODES`)."""
+    nsn = phonenumbers.national_significant_number(number)
+    for (country_code, start), width in SHORT_NETWORK_CODES.items():
+        if number.country_code == country_code and nsn.startswith(start) and prefix:
+            if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE:
+                return [len(prefix) + width, len(nsn) - width]
+    return None
 
 
 def _country_code_source(raw: str, region: str) -> int:
