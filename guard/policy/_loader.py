@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import rfc8785
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from guard._exceptions import ExpressionError, PolicyError, PolicyNotFound
 from guard._models import Verdict
@@ -179,14 +180,14 @@ def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     """Validate and compile a pack from its YAML text."""
     text = _decode(source, file)
     node, data = read_yaml(text, file)
-    positions = _positions(node)
+    positions = yaml_positions(node)
     if not isinstance(data, dict):
         raise PolicyError("a policy pack must be a YAML mapping", file=file, line=1, column=1)
     _check_rule_ids(data, positions, file)
     try:
         spec = PolicyPackSpec.model_validate(data)
     except ValidationError as exc:
-        raise _validation_error(exc, data, positions, file) from None
+        raise validation_error(exc.errors(), data, positions, file) from None
     return _compile(spec, text, file, positions)
 
 
@@ -287,7 +288,9 @@ def _check_duplicate_keys(node: yaml.Node, file: str) -> None:
             _check_duplicate_keys(item, file)
 
 
-def _positions(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
+def yaml_positions(
+    node: yaml.Node | None, path: tuple[Any, ...] = ()
+) -> dict[tuple[Any, ...], Any]:
     """Map every path in the document to its YAML node, so errors can name line and column."""
     if node is None:
         return {}
@@ -295,14 +298,15 @@ def _positions(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             out[(*path, key.value, _KEY)] = key
-            out.update(_positions(value, (*path, key.value)))
+            out.update(yaml_positions(value, (*path, key.value)))
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            out.update(_positions(item, (*path, i)))
+            out.update(yaml_positions(item, (*path, i)))
     return out
 
 
-def _where(positions: Mapping[tuple[Any, ...], Any], loc: tuple[Any, ...]) -> Position | None:
+def where(positions: Mapping[tuple[Any, ...], Any], loc: tuple[Any, ...]) -> Position | None:
+    """The line and column of `loc`, else of its nearest ancestor in the document."""
     while True:
         node = positions.get(loc)
         if node is not None:
@@ -320,18 +324,20 @@ def _check_rule_ids(data: dict[str, Any], positions: Mapping[Any, Any], file: st
     for i, rule in enumerate(rules):
         rid = rule.get("id") if isinstance(rule, dict) else None
         if rid is not None and rid in seen:
-            line, col = _where(positions, ("rules", i, "id")) or (None, None)
+            line, col = where(positions, ("rules", i, "id")) or (None, None)
             raise PolicyError(f"duplicate rule id {rid!r}", file=file, line=line, column=col)
         seen.add(rid)
 
 
-def _validation_error(
-    exc: ValidationError, data: dict[str, Any], positions: Mapping[Any, Any], file: str
+def validation_error(
+    errors: Sequence[ErrorDetails], data: dict[str, Any], positions: Mapping[Any, Any], file: str
 ) -> PolicyError:
-    err = exc.errors()[0]
+    """The first of pydantic's `errors` as a PolicyError at its line and column, naming
+    the key or the offending value (and the allowed ones, for a verdict)."""
+    err = errors[0]
     loc = tuple(err["loc"])
     key_loc = (*loc, _KEY) if err["type"] == "extra_forbidden" else loc
-    line, col = _where(positions, key_loc) or (None, None)
+    line, col = where(positions, key_loc) or (None, None)
     rule = _rule_name(data, loc)
     name = ".".join(str(x) for x in loc) or "pack"
     if err["type"] == "enum" and loc and loc[-1] in ("effect", "on_error", "verdict"):
@@ -343,7 +349,7 @@ def _validation_error(
     else:
         text = str(err["msg"]).removeprefix("Value error, ")
         msg = f"invalid {name}{rule}: {text} (got {err.get('input')!r})"
-    more = len(exc.errors()) - 1
+    more = len(errors) - 1
     if more:
         msg += f" [and {more} more error{'s' if more > 1 else ''}]"
     return PolicyError(msg, file=file, line=line, column=col)
@@ -498,7 +504,7 @@ def _source_index(
 def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
     rest = TEMPLATE.sub("", rule.message)
     if "{" in rest or "}" in rest:
-        line, col = _where(positions, ("rules", index, "message")) or (None, None)
+        line, col = where(positions, ("rules", index, "message")) or (None, None)
         raise PolicyError(
             f"message of rule {rule.id!r} has a brace that is not part of a placeholder; "
             "placeholders are field paths in braces, as in {params.amount} or {item.tags[0]}",
@@ -509,7 +515,7 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
         )
     for name in TEMPLATE.findall(rule.message):
         if not PLACEHOLDER.match(name):
-            line, col = _where(positions, ("rules", index, "message")) or (None, None)
+            line, col = where(positions, ("rules", index, "message")) or (None, None)
             raise PolicyError(
                 f"message placeholder {{{name}}} in rule {rule.id!r} is not a field path; "
                 "write names joined by dots, with [n] for list indexes, as in "
@@ -520,7 +526,7 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
             )
         root = name.split(".", 1)[0].split("[", 1)[0]
         if root not in {"action", "kind", "actor", "tenant", "params", "context", "item", "score"}:
-            line, col = _where(positions, ("rules", index, "message")) or (None, None)
+            line, col = where(positions, ("rules", index, "message")) or (None, None)
             raise PolicyError(
                 f"message template names {name!r} in rule {rule.id!r}; templates may name "
                 "action, kind, actor, tenant, params, context, item, score",
@@ -547,7 +553,7 @@ def _check_scope(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index:
             "effect",
         )
     if problem is not None:
-        line, col = _where(positions, ("rules", index, key)) or (None, None)
+        line, col = where(positions, ("rules", index, key)) or (None, None)
         raise PolicyError(problem, file=file, line=line, column=col)
 
 

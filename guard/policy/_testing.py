@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guard._exceptions import GuardError, PolicyError
 from guard._models import Decision, Verdict
-from guard.policy._loader import CompiledPack, load, read_yaml
+from guard.policy._loader import (
+    CompiledPack,
+    load,
+    read_yaml,
+    validation_error,
+    where,
+    yaml_positions,
+)
+
+Positions = Mapping[tuple[Any, ...], Any]
 
 
 class Expect(BaseModel):
@@ -87,31 +97,86 @@ def run_pack(pack: CompiledPack) -> PackReport:
     if path is None:
         return report
     report.file = str(path)
-    tests = _read(path)
+    tests, positions = _read(path)
     if tests.pack is not None and tests.pack != pack.name:
+        line, col = where(positions, ("pack",)) or (None, None)
         raise PolicyError(
             f"test file is for pack {tests.pack!r}, but the pack beside it is {pack.name!r}",
             file=str(path),
+            line=line,
+            column=col,
         )
+    _check_rule_ids(tests, pack, positions, str(path))
     for case in tests.cases:
         report.results.append(_run_case(pack, case, report.fired))
     return report
 
 
-def _read(path: Path) -> TestFile:
+def _read(path: Path) -> tuple[TestFile, Positions]:
+    file = str(path)
     try:
-        _, data = read_yaml(path.read_text(encoding="utf-8"), str(path))
-        return TestFile.model_validate(data)
+        node, data = read_yaml(path.read_text(encoding="utf-8"), file)
     except UnicodeDecodeError as exc:
-        raise PolicyError(f"malformed test file: {exc}", file=str(path)) from None
+        raise PolicyError(f"malformed test file: {exc}", file=file) from None
     except PolicyError as exc:
         raise PolicyError(
-            f"malformed test file: {exc.reason}", file=str(path), line=exc.line, column=exc.column
+            f"malformed test file: {exc.reason}", file=file, line=exc.line, column=exc.column
         ) from None
+    positions = yaml_positions(node)
+    if not isinstance(data, dict):
+        raise PolicyError(
+            "a test file must be a YAML mapping with a `cases` list", file=file, line=1, column=1
+        )
+    try:
+        tests = TestFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise PolicyError(f"invalid test file at {loc}: {err['msg']}", file=str(path)) from None
+        # A misspelt key (`expct`) also leaves the key it meant missing: name the typo.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        found = validation_error(errors, data, positions, file)
+        name = _case_name(data, tuple(errors[0]["loc"]))
+        raise PolicyError(
+            f"invalid test file{name}: {found.reason}",
+            file=file,
+            line=found.line,
+            column=found.column,
+        ) from None
+    for i, case in enumerate(tests.cases):
+        if (case.action is None) == (case.items is None):
+            line, col = where(positions, ("cases", i)) or (None, None)
+            raise PolicyError(
+                f"case {case.note!r} needs exactly one of `action` (a check) or `items` "
+                "(a ranking)",
+                file=file,
+                line=line,
+                column=col,
+            )
+    return tests, positions
+
+
+def _case_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    cases = data.get("cases")
+    if len(loc) < 2 or loc[0] != "cases" or not isinstance(cases, list):
+        return ""
+    case = cases[loc[1]] if isinstance(loc[1], int) and loc[1] < len(cases) else None
+    if isinstance(case, dict) and isinstance(case.get("note"), str):
+        return f", case {case['note']!r}"
+    return f", case #{loc[1] + 1}" if isinstance(loc[1], int) else ""
+
+
+def _check_rule_ids(tests: TestFile, pack: CompiledPack, positions: Positions, file: str) -> None:
+    """Refuse a case that expects a rule the pack does not have: it could never pass."""
+    ids = [r.id for r in pack.rules]
+    for i, case in enumerate(tests.cases):
+        for j, rule_id in enumerate(case.expect.rules or []):
+            if rule_id not in ids:
+                line, col = where(positions, ("cases", i, "expect", "rules", j)) or (None, None)
+                raise PolicyError(
+                    f"case {case.note!r} expects rule {rule_id!r}, which pack {pack.name!r} "
+                    f"does not have; its rules are {', '.join(ids) or 'none'}",
+                    file=file,
+                    line=line,
+                    column=col,
+                )
 
 
 def _run_case(pack: CompiledPack, case: Case, fired: set[str]) -> CaseResult:
@@ -129,8 +194,6 @@ def _run_case(pack: CompiledPack, case: Case, fired: set[str]) -> CaseResult:
 
 
 def _decide(guard: Any, case: Case) -> Decision:
-    if (case.action is None) == (case.items is None):
-        raise PolicyError(f"case {case.note!r} needs exactly one of `action` or `items`")
     decision: Decision | None = None
     for _ in range(case.repeat):
         if case.items is not None:
