@@ -33,6 +33,7 @@ from guard.detect._context import ContextWindow, boosted, supportive_word
 from guard.detect._entities import (
     BUILTIN_ENTITIES,
     FOLDED_ENTITIES,
+    MORE_RECOGNIZERS,
     NER_ENTITIES,
     OUTRANKS,
     PATTERN_RECOGNIZERS,
@@ -47,7 +48,13 @@ from guard.detect._errors import (
 )
 from guard.detect._hashing import text_digest
 from guard.detect._nlp import NerModel, load_ner
-from guard.detect._normalize import Folded, fold_digits, fold_table
+from guard.detect._normalize import (
+    Folded,
+    fold_digits,
+    fold_table,
+    join_digit_breaks,
+    spans_a_break,
+)
 from guard.detect._protocol import Span
 from guard.detect._redact import PLACEHOLDER
 from guard.detect._settings import DEFAULT_PHONE_REGIONS, PiiSettings, RecognizerSpec
@@ -161,12 +168,23 @@ class PresidioDetector:
             out.append(_Compiled(pattern.name, pattern.score, compiled, pattern.regex))
         return tuple(out)
 
-    def _builtin(self, entity: str) -> _Runner:
-        runner = self._make_builtin(entity)
+    def _builtins(self, entity: str) -> list[_Runner]:
+        runners = [
+            self._make_builtin(entity),
+            *map(self._make_more, MORE_RECOGNIZERS.get(entity, ())),
+        ]
         if entity in FOLDED_ENTITIES:
             fold_table()  # built once, here rather than in the first scan
-            runner.folded = True
-        return runner
+            for runner in runners:
+                runner.folded = True
+        return runners
+
+    def _make_more(self, class_name: str) -> _Runner:
+        from guard.detect import _recognizers
+
+        cls = getattr(_recognizers, class_name)
+        recognizer = cls(supported_regions=self._phone_regions, timeout_s=self.timeout_s)
+        return _Runner(recognizer.ENTITY, recognizer, _recognizers.has_digit_cluster(), None)
 
     def _make_builtin(self, entity: str) -> _Runner:
         origin, class_name = PATTERN_RECOGNIZERS[entity]
@@ -196,7 +214,7 @@ class PresidioDetector:
         with self._build_lock:
             for entity in entities:
                 if entity in self._lazy_builtins:
-                    self._runners.setdefault(entity, []).insert(0, self._builtin(entity))
+                    self._runners.setdefault(entity, [])[:0] = self._builtins(entity)
                     self._lazy_builtins.discard(entity)
         return [r for e in sorted(entities) for r in self._runners.get(e, ())]
 
@@ -340,23 +358,47 @@ class PresidioDetector:
         }
 
     def _patterns(self, text: str, wanted: tuple[str, ...], runners: list[_Runner]) -> list[_Hit]:
-        """Every pattern result with the context words that may still lift its score."""
+        """Every pattern result with the context words that may still lift its score.
+
+        Folded recognizers read the text twice when digit groups stand across a tab or a
+        line break: as it is, and with those breaks read as spaces, where only findings
+        that span such a break are kept (see `_normalize.join_digit_breaks`).
+        """
         hits: list[_Hit] = []
-        enhanced_key = self._presidio.RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
         folded: Folded | None = None
+        joined: Folded | None = None
         if any(r.folded for r in runners):
             folded = fold_digits(text)
+            joined = join_digit_breaks(text)
         for runner in runners:
-            seen = folded.text if folded is not None and runner.folded else text
-            if runner.prefilter is not None and not runner.prefilter(seen):
+            if not runner.folded:
+                hits.extend(self._read(runner, text, None, wanted))
                 continue
-            context = tuple(runner.recognizer.context or ())
-            for result in self._run(runner, seen, wanted):
-                if seen is not text and folded is not None:
-                    result.start, result.end = folded.span(result.start, result.end)
-                enhanced = result.recognition_metadata.get(enhanced_key)
-                hits.append(_Hit(result, () if enhanced else context))
+            hits.extend(self._read(runner, text, folded, wanted))
+            if joined is not None:
+                hits.extend(
+                    hit
+                    for hit in self._read(runner, text, joined, wanted)
+                    if spans_a_break(text, hit.result.start, hit.result.end)
+                )
         return _outranked_dropped(hits)
+
+    def _read(
+        self, runner: _Runner, text: str, folded: Folded | None, wanted: tuple[str, ...]
+    ) -> list[_Hit]:
+        """One recognizer's results on `text`, read through `folded` when given."""
+        seen = folded.text if folded is not None else text
+        if runner.prefilter is not None and not runner.prefilter(seen):
+            return []
+        enhanced_key = self._presidio.RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+        context = tuple(runner.recognizer.context or ())
+        hits = []
+        for result in self._run(runner, seen, wanted):
+            if folded is not None:
+                result.start, result.end = folded.span(result.start, result.end)
+            enhanced = result.recognition_metadata.get(enhanced_key)
+            hits.append(_Hit(result, () if enhanced else context))
+        return hits
 
     def _scored(
         self,

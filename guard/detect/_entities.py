@@ -27,6 +27,10 @@ PATTERN_RECOGNIZERS: dict[str, tuple[str, str]] = {
     "US_SSN": ("guard", "GuardSsnRecognizer"),
 }
 
+# More recognizers of the guard's own for an entity, run beside the one above (one
+# recognizer per file; Presidio's PhoneRecognizer only ever raises scores here).
+MORE_RECOGNIZERS: dict[str, tuple[str, ...]] = {"PHONE_NUMBER": ("PhoneRunRecognizer",)}
+
 # Recognizers of numbers and codes read the text with its digits, spaces and dashes folded
 # to ASCII and invisible characters dropped (`_normalize.fold_digits`); their findings
 # are mapped back to the original text. The guard's obfuscation recognizers undo

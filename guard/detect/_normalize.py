@@ -13,6 +13,7 @@ import bisect
 import functools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 ZERO_WIDTH = frozenset("\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff")
@@ -146,22 +147,79 @@ def fold_digits(text: str) -> Folded | None:
     if text.isascii():
         return None
     folded = text.translate(fold_table())
-    if _INVISIBLE_RUN.search(folded) is None:
+    edits = list(_invisible_edits(folded))
+    if not edits:
         return None if folded == text else Folded(folded)
+    return _edited(folded, edits)
+
+
+# -- digit groups across a tab or a line break -----------------------------------------------
+#
+# `4111\t1111\t1111\t1111`, `4111 1111\n1111 1111` or `+44 20\n7946 0958` (a form, a
+# table cell, a wrapped line) are one number to a reader, but no digit recognizer joins
+# groups across a tab or a line break. Reading every such break as a space would merge
+# what ordinary text keeps apart (a phone number ending one line and a quantity starting
+# the next: `call 416 555 0199\n2 boxes` would be one long invalid number, and lost), so
+# the joined text is a second reading: the engine keeps from it only the findings that
+# span a tab or exactly one line break (`spans_a_break`), and everything the first
+# reading finds stays found.
+
+# Spaces and tabs around one line break, or a run of tabs and spaces holding a tab,
+# between two digits: read as one space. A blank line is never crossed.
+_DIGIT_BREAK = re.compile(r"(?<=\d)(?:[ \t]*(?:\r\n|\r|\n)[ \t]*|[ ]*\t[ \t]*)(?=\d)")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DIGITS = re.compile(r"\d+")
+
+
+def join_digit_breaks(text: str) -> Folded | None:
+    """`text` folded as `fold_digits` folds it, with each tab or single line break between
+    two digit groups read as one space; None when no such break is there."""
+    folded = text.translate(fold_table()) if not text.isascii() else text
+    breaks = [(m.start(), m.end(), " ") for m in _DIGIT_BREAK.finditer(folded)]
+    if not breaks:
+        return None
+    edits = sorted([*_invisible_edits(folded), *breaks])
+    return _edited(folded, edits)
+
+
+def spans_a_break(text: str, start: int, end: int) -> bool:
+    """True when `text[start:end]` reads as one number across a tab or one line break.
+
+    It holds a tab or a line break, at most one line break, three digit groups or more,
+    and two or more before its line break: `4111 1111\\n1111 1111`, `+44 20\\n7946 0958`
+    and `4111\\t1111\\t1111\\t1111` do; a list of numbers one per line (`3000\\n4000`,
+    `416\\n555 0199`) and two cells of a table (`3000\\t4000`) do not.
+    """
+    inside = text[start:end]
+    lines = _LINE_BREAK.split(inside)
+    if len(lines) > 2 or ("\t" not in inside and len(lines) == 1):
+        return False
+    return len(_DIGITS.findall(inside)) >= 3 and len(_DIGITS.findall(lines[0])) >= 2
+
+
+def _invisible_edits(folded: str) -> Iterator[tuple[int, int, str]]:
+    """Runs of invisible characters: dropped, or one space between two words (see above)."""
+    for m in _INVISIBLE_RUN.finditer(folded):
+        start, end = m.span()
+        before = folded[start - 1] if start else ""
+        after = folded[end] if end < len(folded) else ""
+        keep = _word(before) and _word(after) and not {before, after} <= _ASCII_DIGITS
+        yield start, end, " " if keep else ""
+
+
+def _edited(folded: str, edits: list[tuple[int, int, str]]) -> Folded:
+    """`folded` with each `[start, end)` replaced (by "" or one space), and the map back."""
     parts: list[str] = []
     folded_starts, original_starts = [0], [0]
     done = size = 0
-    for m in _INVISIBLE_RUN.finditer(folded):
-        start, end = m.span()
+    for start, end, replacement in edits:
         parts.append(folded[done:start])
         size += start - done
-        before = folded[start - 1] if start else ""
-        after = folded[end] if end < len(folded) else ""
-        if _word(before) and _word(after) and not {before, after} <= _ASCII_DIGITS:
-            parts.append(" ")
+        if replacement:
+            parts.append(replacement)
             folded_starts.append(size)
             original_starts.append(start)
-            size += 1
+            size += len(replacement)
         folded_starts.append(size)
         original_starts.append(end)
         done = end

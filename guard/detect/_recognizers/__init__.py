@@ -8,6 +8,7 @@ from guard.detect._recognizers.email import OfflineEmailRecognizer
 from guard.detect._recognizers.obfuscated_email import ObfuscatedEmailRecognizer
 from guard.detect._recognizers.obfuscated_phone import ObfuscatedPhoneRecognizer
 from guard.detect._recognizers.phone import GuardPhoneRecognizer, has_digit_cluster
+from guard.detect._recognizers.phone_run import PhoneRunRecognizer
 from guard.detect._recognizers.ssn import GuardSsnRecognizer
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "ObfuscatedEmailRecognizer",
     "ObfuscatedPhoneRecognizer",
     "OfflineEmailRecognizer",
+    "PhoneRunRecognizer",
     "has_digit_cluster",
 ]
