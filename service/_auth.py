@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,7 @@ def new_key(name: str, scopes: Iterable[str], tenant: str | None) -> tuple[str, 
     """Make a random key (256 bits) and the entry that goes into the keys file."""
     raw = _KEY_PREFIX + secrets.token_urlsafe(32)
     entry = _entry(
-        {"name": name, "sha256": hash_key(raw), "scopes": list(scopes), "tenant": tenant}, 0
+        {"name": name, "sha256": hash_key(raw), "scopes": list(scopes), "tenant": tenant}, ""
     )
     return raw, entry
 
@@ -127,7 +128,12 @@ class KeyStore:
                 f"keys file {str(path)!r} must hold a non-empty list of "
                 "{name, sha256, scopes, tenant} entries"
             )
-        return cls(_entry(item, i) for i, item in enumerate(data))
+        where = f"keys file {str(path)!r}, entry #"
+        entries = [_entry(item, f"{where}{i + 1}") for i, item in enumerate(data)]
+        try:
+            return cls(entries)
+        except KeysError as exc:
+            raise KeysError(f"keys file {str(path)!r}: {exc}") from None
 
     @classmethod
     def open_access(cls) -> KeyStore:
@@ -160,39 +166,62 @@ class KeyStore:
         return found.principal() if found is not None else None
 
 
-def _entry(item: object, i: int) -> KeyEntry:
+def _entry(item: object, where: str) -> KeyEntry:
+    """Validate one entry; `where` names it in messages (its file and number), or is ""
+    for a new key."""
     if not isinstance(item, Mapping):
-        raise KeysError(f"key entry #{i} must be a mapping, got {item!r}")
-    unknown = sorted(set(item) - {"name", "sha256", "scopes", "tenant"})
+        raise KeysError(f"{where or 'new key'} must be a mapping, got {item!r}")
+    fields = {"name", "sha256", "scopes", "tenant"}
+    unknown = sorted((k for k in item if k not in fields), key=repr)  # YAML keys: any type
     if unknown:
         raise KeysError(
-            f"key entry #{i} has unknown fields {unknown!r}; expected name, sha256, scopes, tenant"
+            f"{where or 'new key'} has unknown fields {unknown!r}; "
+            "expected name, sha256, scopes, tenant"
         )
-    name, digest, tenant = item.get("name"), item.get("sha256"), item.get("tenant")
-    if not isinstance(name, str) or not name:
-        raise KeysError(f"key entry #{i}: 'name' must be a non-empty string, got {name!r}")
+    name = _text(item.get("name"), "name", where or "new key")
+    key = f"key {name!r}" + (f" ({where})" if where else "")
+    digest, tenant = item.get("sha256"), item.get("tenant")
     if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
         raise KeysError(
-            f"key {name!r}: 'sha256' must be the 64 lower-case hex digits of the key's "
+            f"{key}: 'sha256' must be the 64 lower-case hex digits of the key's "
             f"SHA-256, got {digest!r}"
         )
-    if tenant is not None and (not isinstance(tenant, str) or not tenant):
-        raise KeysError(
-            f"key {name!r}: 'tenant' must be a non-empty string or null, got {tenant!r}"
-        )
+    if tenant is not None:
+        tenant = _text(tenant, "tenant", key, " (leave it out for a key that spans tenants)")
     return KeyEntry(
-        name=name, sha256=digest, scopes=_scopes(item.get("scopes"), name), tenant=tenant
+        name=name, sha256=digest, scopes=_scopes(item.get("scopes"), key), tenant=tenant
     )
 
 
-def _scopes(value: object, name: str) -> frozenset[str]:
+# Line breaks, escapes, zero-width and bidi characters would forge or hide log lines and
+# console text, where key names and tenants are shown.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _text(value: object, field: str, where: str, hint: str = "") -> str:
+    """`value` as a key's name or tenant: a non-empty string, printable, not padded."""
+    if not isinstance(value, str):
+        raise KeysError(f"{where}: {field!r} must be a string{hint}, got {value!r}")
+    if not value.strip():
+        raise KeysError(f"{where}: {field!r} must not be empty{hint}, got {value!r}")
+    bad = next((c for c in value if unicodedata.category(c) in _HIDDEN), None)
+    if bad is not None:
+        raise KeysError(
+            f"{where}: {field!r} must not contain control or invisible characters "
+            f"(U+{ord(bad):04X}), got {value!r}"
+        )
+    if value != value.strip():
+        raise KeysError(f"{where}: {field!r} must not begin or end with spaces, got {value!r}")
+    return value
+
+
+def _scopes(value: object, key: str) -> frozenset[str]:
     if isinstance(value, str):
         value = [s for s in re.split(r"[,\s]+", value) if s]
+    allowed = ", ".join(sorted(SCOPES))
     if not isinstance(value, list) or not value:
-        raise KeysError(f"key {name!r}: 'scopes' must be a non-empty list, got {value!r}")
-    bad = [s for s in value if s not in SCOPES]
+        raise KeysError(f"{key}: 'scopes' must be a non-empty list of {allowed}, got {value!r}")
+    bad = [s for s in value if not isinstance(s, str) or s not in SCOPES]  # [x] is unhashable
     if bad:
-        raise KeysError(
-            f"key {name!r}: unknown scopes {bad!r}; expected some of {', '.join(sorted(SCOPES))}"
-        )
+        raise KeysError(f"{key}: unknown scopes {bad!r}; expected some of {allowed}")
     return frozenset(value)
