@@ -130,8 +130,9 @@ def _ranking(guard: Guard, rng: random.Random, examples: list[str]) -> list[Deci
 def _tools(guard: Guard, examples: list[str]) -> list[Decision]:
     decisions = guard.check_batch(TOOLS, {"budget_remaining": 500}, policy="agent-tools")
     for action, d in zip(TOOLS, decisions, strict=True):
-        if d.verdict.value == "deny" and d.hits:
-            examples.append(
-                f"tool {action['kind']} denied: {d.hits[-1].message or d.hits[-1].rule_id}"
-            )
+        # name a rule that denied it: other hits (the allow-list, a review rule) did not
+        denied_by = [h for h in d.hits if h.effect.value == "deny"]
+        if d.verdict.value == "deny" and denied_by:
+            hit = denied_by[0]
+            examples.append(f"tool {action['kind']} denied: {hit.message or hit.rule_id}")
     return decisions
