@@ -107,8 +107,9 @@ def run_pack(pack: CompiledPack) -> PackReport:
             column=col,
         )
     _check_rule_ids(tests, pack, positions, str(path))
-    for case in tests.cases:
-        report.results.append(_run_case(pack, case, report.fired))
+    for i, case in enumerate(tests.cases):
+        line, col = where(positions, ("cases", i)) or (None, None)
+        report.results.append(_run_case(pack, case, report.fired, f"{path}:{line}:{col}"))
     return report
 
 
@@ -118,6 +119,8 @@ def _read(path: Path) -> tuple[TestFile, Positions]:
         node, data = read_yaml(path.read_text(encoding="utf-8"), file)
     except UnicodeDecodeError as exc:
         raise PolicyError(f"malformed test file: {exc}", file=file) from None
+    except OSError as exc:
+        raise PolicyError(f"cannot read test file: {exc.strerror}", file=file) from None
     except PolicyError as exc:
         raise PolicyError(
             f"malformed test file: {exc.reason}", file=file, line=exc.line, column=exc.column
@@ -146,6 +149,15 @@ def _read(path: Path) -> tuple[TestFile, Positions]:
             raise PolicyError(
                 f"case {case.note!r} needs exactly one of `action` (a check) or `items` "
                 "(a ranking)",
+                file=file,
+                line=line,
+                column=col,
+            )
+        if case.expect.kept is not None and case.items is None:
+            line, col = where(positions, ("cases", i, "expect", "kept")) or (None, None)
+            raise PolicyError(
+                f"case {case.note!r} expects `kept` items, but it checks an action; "
+                "`kept` is for a ranking (`items`)",
                 file=file,
                 line=line,
                 column=col,
@@ -179,18 +191,21 @@ def _check_rule_ids(tests: TestFile, pack: CompiledPack, positions: Positions, f
                 )
 
 
-def _run_case(pack: CompiledPack, case: Case, fired: set[str]) -> CaseResult:
+def _run_case(pack: CompiledPack, case: Case, fired: set[str], place: str) -> CaseResult:
+    """Run one case; a failure's detail ends with the case's `place` (file:line:column)."""
     from guard._engine import Guard
 
     guard = Guard([pack])
     try:
         decision = _decide(guard, case)
     except GuardError as exc:
-        return CaseResult(case.note, False, f"raised {type(exc).__name__}: {exc}")
+        return CaseResult(case.note, False, f"raised {type(exc).__name__}: {exc} ({place})")
     hit_ids = sorted({h.rule_id for h in decision.hits})
     fired.update(h.rule_id for h in decision.hits if h.error is None)
     problems = _compare(case.expect, decision, hit_ids)
-    return CaseResult(case.note, not problems, "; ".join(problems))
+    return CaseResult(
+        case.note, not problems, f"{'; '.join(problems)} ({place})" if problems else ""
+    )
 
 
 def _decide(guard: Any, case: Case) -> Decision:

@@ -68,6 +68,13 @@ def _run(tmp_path: Path, test_file: str) -> None:
             id="unknown-rule-id",
         ),
         pytest.param(
+            "cases:\n  - note: a\n" + ACTION + "    expect: {verdict: deny, kept: []}\n",
+            ["case 'a' expects `kept` items, but it checks an action"],
+            4,
+            35,
+            id="kept-on-an-action",
+        ),
+        pytest.param(
             "- note: a\n", ["must be a YAML mapping with a `cases` list"], 1, 1, id="a-list"
         ),
         pytest.param(
@@ -115,3 +122,41 @@ def test_guard_policy_test_prints_a_bad_test_file_as_one_line(tmp_path: Path) ->
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert "expects rule 'bgi'" in r.stderr and "p.test.yaml:4:37" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("case", "detail"),
+    [
+        pytest.param(ACTION + "    expect: {verdict: allow}\n", "verdict deny", id="wrong"),
+        pytest.param(
+            "    action: {params: {amount: 9}}\n    expect: {verdict: deny}\n",
+            "raised InvalidAction",
+            id="raises",
+        ),
+    ],
+)
+def test_a_failing_case_names_its_line(tmp_path: Path, case: str, detail: str) -> None:
+    (tmp_path / "p.yaml").write_text(PACK)
+    (tmp_path / "p.test.yaml").write_text(
+        "cases:\n  - note: ok\n" + ACTION + "    expect: {verdict: deny}\n  - note: b\n" + case
+    )
+    (pack,) = load(tmp_path / "p.yaml")
+    ok, failed = run_pack(pack).results
+    assert ok.passed and ok.detail == ""
+    assert not failed.passed and detail in failed.detail
+    assert failed.detail.endswith(f"({tmp_path / 'p.test.yaml'}:5:5)")
+
+
+def test_an_unreadable_test_file_is_a_policy_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "p.yaml").write_text(PACK)
+    (tmp_path / "p.test.yaml").write_text("cases: []\n")
+    (pack,) = load(tmp_path / "p.yaml")
+
+    def refuse(self: Path, encoding: str | None = None) -> str:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    with pytest.raises(PolicyError, match="cannot read test file: Permission denied"):
+        run_pack(pack)
