@@ -151,7 +151,10 @@ def _ranking(guard: RemoteGuard, rng: random.Random, examples: list[str]) -> lis
 
     ranked = search("plumber toronto")
     dropped = [o for o in ranked.decision.items or [] if o.verdict.value == "deny"]
-    examples.append(f"ranking: kept {len(ranked)} of 12, dropped {len(dropped)}")
+    examples.append(
+        f"ranking: kept {len(ranked)} of 12, dropped {len(dropped)} "
+        f"({', '.join(sorted({r for o in dropped for r in o.rule_ids}))})"
+    )
     return [ranked.decision]
 
 
@@ -188,8 +191,10 @@ def _planner(client: GuardClient, examples: list[str]) -> list[Decision]:
 
     actions = [a for _, a in PLAN_ACTIONS]
     verdicts = client.shield_verdicts(actions, policy="agent-tools")
+    # /v1/shield names every rule that fired (the allow-list too); name only those that deny
+    deny = _deny_rules(client, "agent-tools")
     shielded: dict[int | str, str] = {
-        i: ", ".join(v["rule_ids"]) or str(v["verdict"])
+        i: ", ".join(r for r in v["rule_ids"] if r in deny) or str(v["verdict"])
         for i, v in enumerate(verdicts)
         if v["verdict"] == "deny"
     }
@@ -205,3 +210,11 @@ def _planner(client: GuardClient, examples: list[str]) -> list[Decision]:
     )
     examples.append(f"planner: {why.text}")
     return [decision]
+
+
+def _deny_rules(client: GuardClient, policy: str) -> set[str]:
+    """The ids of the pack's rules whose effect is deny, read from the pack the sidecar serves."""
+    from guard.policy import parse
+
+    source = client._request("GET", f"/v1/policies/{policy}")["source"]
+    return {rule.id for rule in parse(source).rules if rule.effect.value == "deny"}
