@@ -271,7 +271,12 @@ _HEAD_HELP = (
     '{"root": root, "size": size, "timestamp": timestamp}, that is the UTF-8 bytes '
     '{"root":"<hex>","size":<n>,"timestamp":"<iso>"} with no spaces; `public_key` is the '
     "raw 32-byte Ed25519 key in hex, as GET /v1/audit/head gives it. Any Ed25519 library "
-    "checks it, with no code of ours."
+    "checks it, with no code of ours.\n\n"
+    "The key is the PEM file the log's writers sign with: for SQLite the database path plus "
+    "`.key`, which Guard and `guard serve` create when they open the log; for PostgreSQL the "
+    "`--signing-key` file the sidecars share. This command only reads: it never makes a key "
+    "(a new key's public key checks no earlier head) unless given --create-key. A head is "
+    "refused, exit 1, when the log's stored tree state disagrees with its records."
 )
 _VERIFY_HELP = (
     "Recompute every leaf, root and index column; exit 1 naming the first bad record.\n\n"
@@ -283,11 +288,41 @@ _VERIFY_HELP = (
 
 
 @audit_app.command("head", help=_HEAD_HELP)
-def audit_head(audit: AuditOpt = DEFAULT_AUDIT) -> None:
+def audit_head(
+    audit: AuditOpt = DEFAULT_AUDIT,
+    signing_key: Annotated[
+        str | None,
+        typer.Option(help="PEM key file to sign with (default for SQLite: the database + .key)."),
+    ] = None,
+    create_key: Annotated[
+        bool, typer.Option("--create-key", help="Make the key file if it does not exist.")
+    ] = False,
+) -> None:
     """Print the signed tree head and its public key as JSON (see _HEAD_HELP for the bytes)."""
-    with _open(audit) as log:
+    with _open(audit, signing_key=signing_key, create_key=create_key) as log:
+        key = log.signing_key_path
+        if key is None:  # a key made for this process would check no head its sidecars sign
+            fail(
+                "a PostgreSQL log keeps no signing key of its own: pass --signing-key FILE, "
+                "the key its sidecars sign with",
+                1,
+            )
+        if not create_key and not key.exists() and signing_key is not None:
+            fail(
+                f"--signing-key {signing_key!r} does not exist: pass the key file the log's "
+                "writers sign with, or add --create-key to make a new one there",
+                1,
+            )
+        if not create_key and not key.exists():
+            fail(
+                f"no signing key at {str(key)!r} for this log: pass --signing-key FILE, the key "
+                "its writers sign with, or --create-key to make one there (a new key's public "
+                "key checks no head signed before)",
+                1,
+            )
         try:
-            head = {**log.head().model_dump(mode="json"), "public_key": log.public_key_hex}
+            public_key = log.public_key_hex
+            head = {**log.head().model_dump(mode="json"), "public_key": public_key}
         except GuardError as exc:
             fail(str(exc), 1)
     _print_json(head)
@@ -384,7 +419,7 @@ def demo(
     out.print(f"audit log {audit}: {head['size']} records, root {head['root']}")
 
 
-def _open(url: str) -> Any:
+def _open(url: str, *, signing_key: str | None = None, create_key: bool = False) -> Any:
     from guard.audit import open_audit
 
     if url in ("", "memory://"):  # open_audit's default: a new log, empty, in this process
@@ -393,7 +428,7 @@ def _open(url: str) -> Any:
             "so there is nothing here to read; give the sqlite:/// or postgresql:// URL"
         )
     try:  # these commands only read: a mistyped SQLite path must not become a new, empty log
-        return open_audit(url, create=False)
+        return open_audit(url, signing_key_path=signing_key, create=False, create_key=create_key)
     except GuardError as exc:
         fail(str(exc))
 

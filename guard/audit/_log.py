@@ -29,7 +29,7 @@ from guard.audit._merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from guard.audit._signing import Signer, TreeHead
+from guard.audit._signing import Signer, TreeHead, ensure_key_file
 from guard.audit._sqlite import SqliteStore
 from guard.audit._store import (
     AuditStore,
@@ -61,6 +61,7 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://")
 _MAX_BATCH = 10_000  # records per group-commit transaction
 _READ_CHUNK = 4096
 _MAX_PAGE = 1000
+_STATE = "the store's tree state"
 
 
 class _Frozen(BaseModel):
@@ -141,37 +142,61 @@ class Page(_Frozen):
 
 
 def open_audit(
-    url: str | None, *, signing_key_path: str | None = None, create: bool = True
+    url: str | None,
+    *,
+    signing_key_path: str | None = None,
+    create: bool = True,
+    create_key: bool | None = None,
 ) -> AuditLog:
     """Open the audit log at `url` (memory:// when None).
 
     SQLite logs sign tree heads with the key at `signing_key_path`, by default the
-    database path plus ".key", created on first use; memory and PostgreSQL logs use a
-    key made for this process unless a path is given (give every sidecar sharing a
-    PostgreSQL log the same key file, so that one public key checks all their heads).
-    With `create=False` a SQLite file that does not exist is an `AuditError` rather than
-    a new, empty log (which would verify): for readers given a path that may be mistyped.
+    database path plus ".key"; memory and PostgreSQL logs use a key made for this process
+    unless a path is given (give every sidecar sharing a PostgreSQL log the same key file,
+    so that one public key checks all their heads). A writer (`create=True`, the default)
+    creates a missing key file when it opens the log. With `create=False` a SQLite file
+    that does not exist is an `AuditError` rather than a new, empty log (which would
+    verify), and no key is made: `head()` then needs the key file to exist, or a path
+    given; for readers given a path that may be mistyped or a copy of a log without its
+    key. `create_key` overrides whether a missing key is made (by the first head).
     """
     url = url or "memory://"
+    create_key = create if create_key is None else create_key
+    key_path = signing_key_path
     if url == "memory://":
-        return AuditLog(MemoryStore(), signing_key_path=signing_key_path)
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        store: AuditStore = MemoryStore()
+    elif url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         path = url[len("sqlite:///") :]
         store = SqliteStore(path, create=create)
-        return AuditLog(store, signing_key_path=signing_key_path or f"{path}.key")
-    if url.startswith(_POSTGRES_SCHEMES):
+        key_path = signing_key_path or f"{path}.key"
+    elif url.startswith(_POSTGRES_SCHEMES):
         from guard.audit._postgres import PostgresStore  # needs the [service] extra
 
-        return AuditLog(PostgresStore(url), signing_key_path=signing_key_path)
-    raise AuditError(f"unsupported audit URL {url!r}; expected one of {_SCHEMES}")
+        store = PostgresStore(url)
+    else:
+        raise AuditError(f"unsupported audit URL {url!r}; expected one of {_SCHEMES}")
+    if key_path and create and create_key:
+        try:
+            ensure_key_file(key_path)
+        except AuditError:
+            store.close()
+            raise
+    return AuditLog(store, signing_key_path=key_path, create_key=create_key)
 
 
 class AuditLog:
     """An append-only, tamper-evident log of JSON records over any `AuditStore`."""
 
-    def __init__(self, store: AuditStore, *, signing_key_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        store: AuditStore,
+        *,
+        signing_key_path: str | Path | None = None,
+        create_key: bool = True,
+    ) -> None:
         self._store = store
         self._key_path = signing_key_path
+        self._create_key = create_key
         self._signer: Signer | None = None
         self._signer_lock = threading.Lock()
         self._committer = _GroupCommitter(store, self._on_commit)
@@ -193,6 +218,11 @@ class AuditLog:
     def size(self) -> int:
         """The number of committed records, including other writers'."""
         return self._store.size()
+
+    @property
+    def signing_key_path(self) -> Path | None:
+        """The PEM file that signs this log's heads; None for a key made for this process."""
+        return None if not self._key_path else Path(self._key_path)
 
     @property
     def public_key_hex(self) -> str:
@@ -234,9 +264,14 @@ class AuditLog:
         return (_stored(leaf) for leaf in self._scan(start))
 
     def head(self, sign: bool = True) -> TreeHead:
-        """Return the current tree head, signed with this log's Ed25519 key unless sign=False."""
+        """Return the current tree head, signed with this log's Ed25519 key unless sign=False.
+
+        The leaf hashes must agree with the store's tree state (the frontier committed with
+        each append): a row deleted, swapped or added by hand, or a rewritten state, is
+        `AuditTampered` (or `AuditError` for a state that cannot be read), never a head.
+        """
         with self._tree_lock:
-            tree = self._synced_tree()
+            tree = self._checked_tree()
             size, root = tree.size, tree.root().hex()
         timestamp = datetime.now(timezone.utc).isoformat()
         if not sign:
@@ -316,6 +351,7 @@ class AuditLog:
                 _check_claims(frontier, claims[frontier.size])
         if frontier.size < len(seen):
             _removed(frontier.size, f"this log had seen {len(seen)}")
+        self._check_outside(frontier.size)
         for size in sorted(claims):
             if frontier.size < size:
                 _removed(frontier.size, f"{claims[size][0].source} records {size}")
@@ -370,9 +406,18 @@ class AuditLog:
     def _get_signer(self) -> Signer:
         with self._signer_lock:  # one key per log, even when two threads ask at once
             if self._signer is None:
-                path = self._key_path
-                self._signer = Signer.from_file(path) if path else Signer.ephemeral()
+                self._signer = self._load_signer()
             return self._signer
+
+    def _load_signer(self) -> Signer:
+        if self._key_path:
+            return Signer.from_file(self._key_path, create=self._create_key)
+        if not self._create_key:
+            raise AuditError(
+                "no signing key given: this log keeps none of its own, and a key made for "
+                "this process would check no head its writers signed"
+            )
+        return Signer.ephemeral()
 
     def _index_of(self, record_id: str) -> int:
         index = self._store.find(record_id)
@@ -393,7 +438,7 @@ class AuditLog:
         read_frontier: Callable[[], CompactRange] | None = getattr(self._store, "frontier", None)
         if read_frontier is not None:
             state = read_frontier()
-            claims.append(_Claim(state.size, state.root(), state.hashes, "the store's tree state"))
+            claims.append(_Claim(state.size, state.root(), state.hashes, _STATE))
         if against is not None:
             try:
                 root = bytes.fromhex(against.root)
@@ -403,6 +448,37 @@ class AuditLog:
                 raise AuditError(f"the tree head's size must be >= 0, got {against.size!r}")
             claims.append(_Claim(against.size, root, None, "the tree head given"))
         return claims
+
+    def _checked_tree(self) -> MerkleTree:
+        """`_synced_tree`, refused when the store's tree state disagrees with its leaf hashes."""
+        read_frontier: Callable[[], CompactRange] | None = getattr(self._store, "frontier", None)
+        if read_frontier is None:
+            return self._synced_tree()
+        state = read_frontier()  # read before the leaves, so appends meanwhile only add leaves
+        tree = self._synced_tree()
+        if tree.size < state.size:
+            _removed(tree.size, f"{_STATE} records {state.size}")
+        if tree.size > state.size:  # appends since the state was read, or leaves it never counted
+            _check_counted(read_frontier(), tree.size)
+        ours = tree.compact_range(state.size)
+        if ours.root() != state.root():
+            start, end = _first_difference(state.size, ours.hashes, state.hashes)
+            raise AuditTampered(
+                f"audit log tampered at index {start}: the leaf hashes of records {start} to "
+                f"{end - 1} do not hash to what {_STATE} records for size {state.size}, so a "
+                "record was deleted, moved or rewritten, or the state was (verify names the "
+                "first bad record)",
+                index=start,
+            )
+        return tree
+
+    def _check_outside(self, size: int) -> None:
+        """After a scan of `size` leaves: no leaf below index 0, none the tree state missed."""
+        for leaf in self._store.read(-(2**63), 0):  # no append writes one; queries would list it
+            _tampered(leaf.index, leaf.id or None, "a leaf index must be 0 or more")
+        read_frontier: Callable[[], CompactRange] | None = getattr(self._store, "frontier", None)
+        if read_frontier is not None:  # read after the scan: it counts every leaf scanned
+            _check_counted(read_frontier(), size)
 
     def _scan_rows(self, start: int) -> Iterator[tuple[StoredLeaf, Columns | None]]:
         """Leaves in log order with their stored index columns, if the store can read them."""
@@ -473,10 +549,23 @@ class _Claim:
     source: str
 
 
+def _check_counted(state: CompactRange, size: int) -> None:
+    """A tree state read after `size` leaves were must count them all."""
+    if state.size < size:
+        raise AuditTampered(
+            f"audit log tampered at index {state.size}: {_STATE} counts {state.size} records "
+            f"but the log holds {size}, so records from index {state.size} on were added "
+            "outside an append, or the state was set back",
+            index=state.size,
+        )
+
+
 def _check_leaf(
     leaf: StoredLeaf, columns: Columns | None, frontier: CompactRange, seen: list[bytes]
 ) -> None:
     index = frontier.size
+    if leaf.index < index:
+        _tampered(leaf.index, leaf.id or None, "a second leaf has this index")
     if leaf.index != index:
         _tampered(index, None, f"it is missing (the next stored index is {leaf.index})")
     if leaf.problem is not None:

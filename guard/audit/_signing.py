@@ -16,7 +16,7 @@ from guard.audit._canonical import canonical_json
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-__all__ = ["Signer", "TreeHead", "head_message", "verify_head"]
+__all__ = ["Signer", "TreeHead", "ensure_key_file", "head_message", "verify_head"]
 
 
 class TreeHead(BaseModel):
@@ -73,11 +73,20 @@ class Signer:
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Signer:
-        """Load a PEM private key, first creating it (mode 0600) if the file does not exist."""
+    def from_file(cls, path: str | Path, *, create: bool = True) -> Signer:
+        """Load a PEM private key, first creating it (mode 0600) if the file does not exist.
+
+        With `create=False` a missing file is an `AuditError`: a reader must not sign with a
+        key of its own making, whose public key no earlier head of the log was signed with.
+        """
         _require_cryptography()
         path = Path(path)
         if not path.exists():
+            if not create:
+                raise AuditError(
+                    f"no signing key at {str(path)!r}: the file does not exist, and a reader "
+                    "does not make one (its public key would check no earlier head)"
+                )
             _create_key_file(path)
         return cls(_load_key(path))
 
@@ -87,6 +96,22 @@ class Signer:
         return TreeHead(
             size=size, root=root, timestamp=timestamp, signature=signature, key_id=self.key_id
         )
+
+
+def ensure_key_file(path: str | Path) -> None:
+    """Create the signing key at `path` if it is missing and `cryptography` is installed.
+
+    A writer calls this when it opens its log, so that the key exists before any reader
+    asks for a head; without `cryptography` no head can be signed, and `head()` says so.
+    """
+    path = Path(path)
+    if path.exists():
+        return
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        return
+    _create_key_file(path)
 
 
 def _require_cryptography() -> None:
