@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import rfc8785
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from guard._exceptions import ExpressionError, PolicyError, PolicyNotFound
@@ -187,7 +188,7 @@ def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     try:
         spec = PolicyPackSpec.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc.errors(), data, positions, file) from None
+        raise validation_error(exc.errors(), data, positions, file, PolicyPackSpec) from None
     return _compile(spec, text, file, positions)
 
 
@@ -330,10 +331,18 @@ def _check_rule_ids(data: dict[str, Any], positions: Mapping[Any, Any], file: st
 
 
 def validation_error(
-    errors: Sequence[ErrorDetails], data: dict[str, Any], positions: Mapping[Any, Any], file: str
+    errors: Sequence[ErrorDetails],
+    data: dict[str, Any],
+    positions: Mapping[Any, Any],
+    file: str,
+    model: type[BaseModel] | None = None,
 ) -> PolicyError:
     """The first of pydantic's `errors` as a PolicyError at its line and column, naming
-    the key or the offending value (and the allowed ones, for a verdict)."""
+    the key or the offending value (and the allowed ones, for a verdict or a key of `model`).
+
+    A misspelt key (`idd`) also leaves the key it meant missing: the typo is named first.
+    """
+    errors = sorted(errors, key=lambda e: e["type"] != "extra_forbidden")
     err = errors[0]
     loc = tuple(err["loc"])
     key_loc = (*loc, _KEY) if err["type"] == "extra_forbidden" else loc
@@ -343,16 +352,51 @@ def validation_error(
     if err["type"] == "enum" and loc and loc[-1] in ("effect", "on_error", "verdict"):
         msg = f"unknown {loc[-1]} {err['input']!r}{rule}; expected one of {VERDICTS}"
     elif err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(model, loc) if model is not None else None
         msg = f"unknown key {loc[-1]!r}{rule}"
+        if allowed:
+            msg += f"; expected one of {', '.join(allowed)}"
     elif err["type"] == "missing":
         msg = f"missing required key {name!r}{rule}"
     else:
         text = str(err["msg"]).removeprefix("Value error, ")
-        msg = f"invalid {name}{rule}: {text} (got {err.get('input')!r})"
+        msg = f"invalid {name}{rule}: {text} (got {_short_repr(err.get('input'))})"
     more = len(errors) - 1
     if more:
         msg += f" [and {more} more error{'s' if more > 1 else ''}]"
     return PolicyError(msg, file=file, line=line, column=col)
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    """`repr(value)`, cut to `limit` characters: a whole mapping must not fill the line."""
+    text = reprlib.repr(value) if isinstance(value, dict | list | tuple | set) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys the mapping holding `loc[-1]` accepts, following `loc` through `model`."""
+    current: type[BaseModel] | None = model
+    for step in loc[:-1]:
+        if isinstance(step, int) or current is None:
+            continue
+        field = current.model_fields.get(str(step))
+        current = _model_in(field.annotation) if field is not None else None
+        if current is None:
+            return None
+    if current is None:
+        return None
+    return [f.alias or name for name, f in current.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (`RuleSpec`, `list[RuleSpec]`, `X | None`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _rule_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from guard._exceptions import GuardError, PolicyError
 from guard._models import Decision, Verdict
 from guard.policy._loader import (
+    MAX_PACK_BYTES,
     CompiledPack,
     load,
     read_yaml,
@@ -116,7 +117,8 @@ def run_pack(pack: CompiledPack) -> PackReport:
 def _read(path: Path) -> tuple[TestFile, Positions]:
     file = str(path)
     try:
-        node, data = read_yaml(path.read_text(encoding="utf-8"), file)
+        too_big = path.stat().st_size > MAX_PACK_BYTES
+        node, data = (None, None) if too_big else read_yaml(path.read_text(encoding="utf-8"), file)
     except UnicodeDecodeError as exc:
         raise PolicyError(f"malformed test file: {exc}", file=file) from None
     except OSError as exc:
@@ -125,6 +127,8 @@ def _read(path: Path) -> tuple[TestFile, Positions]:
         raise PolicyError(
             f"malformed test file: {exc.reason}", file=file, line=exc.line, column=exc.column
         ) from None
+    if too_big:
+        raise PolicyError(f"test file is larger than {MAX_PACK_BYTES} bytes", file=file)
     positions = yaml_positions(node)
     if not isinstance(data, dict):
         raise PolicyError(
@@ -135,7 +139,7 @@ def _read(path: Path) -> tuple[TestFile, Positions]:
     except ValidationError as exc:
         # A misspelt key (`expct`) also leaves the key it meant missing: name the typo.
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        found = validation_error(errors, data, positions, file)
+        found = validation_error(errors, data, positions, file, TestFile)
         name = _case_name(data, tuple(errors[0]["loc"]))
         raise PolicyError(
             f"invalid test file{name}: {found.reason}",
