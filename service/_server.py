@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from collections.abc import Callable
@@ -63,11 +64,7 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
             threading.Thread(target=_when_started, args=(server, on_ready), daemon=True).start()
         server.run()
         return
-    from guard.policy import load
-
-    load(settings.policy)  # validate in the parent, so a bad pack fails once, clearly
-    if settings.shadow:
-        load(settings.shadow)
+    _check_before_workers(settings)
     if settings.console and not settings.session_secret:
         # Each worker would sign console sessions with its own random secret, and a
         # reviewer's next request, served by another worker, would be signed out.
@@ -78,12 +75,56 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
         made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="guard-metrics-")
     os.environ.update(settings.to_env())
     if on_ready is not None:
-        threading.Thread(target=on_ready, daemon=True).start()
+        args = (settings.host, settings.port, on_ready)
+        threading.Thread(target=_when_listening, args=args, daemon=True).start()
     try:
         uvicorn.run("service:app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
+
+
+def _check_before_workers(settings: Settings) -> None:
+    """What each worker would refuse, refused once here, clearly: a worker that fails at
+    start-up is restarted by uvicorn's supervisor, over and over."""
+    from guard.audit import open_audit
+    from guard.policy import load
+    from service._auth import KeyStore
+
+    load(settings.policy)
+    if settings.shadow:
+        load(settings.shadow)
+    if settings.keys:
+        KeyStore.from_file(settings.keys)
+    audit = open_audit(settings.audit, signing_key_path=settings.signing_key)
+    try:
+        _ = audit.public_key_hex  # a bad signing key file
+    finally:
+        audit.close()
+    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            raise OSError(
+                exc.errno, f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
+            ) from None
+
+
+def _when_listening(host: str, port: int, on_ready: Callable[[], None]) -> None:
+    """Run `on_ready` once the workers accept connections (not merely once they start)."""
+    import time
+
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((target, port), timeout=0.5).close()
+        except OSError:
+            time.sleep(0.1)
+            continue
+        on_ready()
+        return
 
 
 def _when_started(server: object, on_ready: Callable[[], None]) -> None:
