@@ -339,8 +339,10 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Verify the whole log, and that it extends a published head (see _VERIFY_HELP)."""
-    head = _read_head(against) if against is not None else None
+    head, head_key = _read_head(against) if against is not None else (None, None)
     with _open(audit) as log:
+        if head is not None and against is not None:
+            _check_head_signature(against, head, head_key, log)
         try:
             report = log.verify(against=head)
         except GuardError as exc:
@@ -350,10 +352,11 @@ def audit_verify(
         out.print(f"ok  extends the tree head of size {head.size} in {against}")
 
 
-def _read_head(path: str) -> Any:
+def _read_head(path: str) -> tuple[Any, str | None]:
+    """The tree head in the file, and the public key it names (if any)."""
     from pydantic import ValidationError
 
-    from guard.audit import TreeHead, verify_head
+    from guard.audit import TreeHead
 
     data = _json_arg(f"@{path}", "--against")
     try:
@@ -363,9 +366,37 @@ def _read_head(path: str) -> Any:
         where = ".".join(str(p) for p in first["loc"]) or "the head"
         fail(f"--against {path!r} is not a tree head: {where}: {first['msg']}", 1)
     key = data.get("public_key")
-    if head.signature is not None and isinstance(key, str) and not verify_head(head, key):
+    return head, key if isinstance(key, str) else None
+
+
+def _check_head_signature(path: str, head: Any, head_key: str | None, log: Any) -> None:
+    """A signed head must check with this log's key when the log has one, else its own key."""
+    from guard.audit import verify_head
+
+    if head.signature is None:  # unsigned: trusted as far as the place it was kept
+        return
+    if head_key is not None and not verify_head(head, head_key):
         fail(f"--against {path!r}: the signature does not match its public_key", 1)
-    return head
+    key_file = log.signing_key_path
+    try:
+        log_key = log.public_key_hex if key_file is not None and key_file.exists() else None
+    except GuardError as exc:  # a key file that is not a key
+        fail(str(exc), 1)
+    if log_key is not None and head_key is not None and head_key != log_key:
+        fail(
+            f"--against {path!r} was signed with public key {head_key}, not this log's "
+            f"{log_key} (from {str(key_file)!r}): a head of another log, or the log's key "
+            "was replaced",
+            1,
+        )
+    if head_key is None and log_key is None:
+        fail(
+            f"--against {path!r} is signed but names no public_key, and the log has no key "
+            "file to check it with",
+            1,
+        )
+    if head_key is None and log_key is not None and not verify_head(head, log_key):
+        fail(f"--against {path!r}: the signature does not match this log's key", 1)
 
 
 @audit_app.command("show")
