@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         version=__version__,
         description=_DESCRIPTION,
         lifespan=_lifespan(state, owned),
-        docs_url="/docs" if settings.docs else None,
+        docs_url=None,  # served by _mount_docs from local files, not a CDN
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
         # FastAPI's own OpenTelemetry layer asks for the global providers on every
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     ):
         app.include_router(router)
     _mount_console(app, state)
+    if settings.docs:
+        _mount_docs(app)
     app.add_middleware(CheckFastPath, fastapi=app, serve=_check.serve_check)
     app.add_middleware(
         LimitsMiddleware,
@@ -99,6 +102,44 @@ def _lifespan(state: ServiceState, owned: bool) -> Any:
             state.close()
 
     return lifespan
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs with its script and styles from the installed swagger-ui-py:
+    FastAPI's default page loads them from a CDN, and a sidecar may have no internet."""
+    import importlib.util
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import FileResponse, HTMLResponse
+
+    spec = importlib.util.find_spec("swagger_ui")  # its files only: the package is not run
+    if spec is None or not spec.submodule_search_locations:
+        log.warning("API docs not mounted: swagger-ui-py is not installed")
+        return
+    static = Path(next(iter(spec.submodule_search_locations))) / "static"
+    files = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+
+    def asset(name: str, media: str) -> Any:
+        async def serve() -> FileResponse:
+            return FileResponse(static / name, media_type=media)
+
+        return serve
+
+    for name, media in files.items():
+        app.add_api_route(
+            f"/docs-assets/{name}", asset(name, media), methods=["GET"], include_in_schema=False
+        )
+
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - API docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+
+    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
 
 def _mount_console(app: FastAPI, state: ServiceState) -> None:
