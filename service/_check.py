@@ -266,6 +266,7 @@ def shield(body: ShieldRequest, request: Request, principal: Checker) -> Respons
                 "verdict": d.verdict.value,
                 "allowed": d.allowed,
                 "rule_ids": [h.rule_id for h in d.hits],
+                "hits": [{"rule_id": h.rule_id, "effect": h.effect.value} for h in d.hits],
             }
         )
     allowed = [r["index"] for r in results if r["allowed"]]

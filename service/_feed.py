@@ -192,9 +192,8 @@ def _planner(client: GuardClient, examples: list[str]) -> list[Decision]:
     actions = [a for _, a in PLAN_ACTIONS]
     verdicts = client.shield_verdicts(actions, policy="agent-tools")
     # /v1/shield names every rule that fired (the allow-list too); name only those that deny
-    deny = _deny_rules(client, "agent-tools")
     shielded: dict[int | str, str] = {
-        i: ", ".join(r for r in v["rule_ids"] if r in deny) or str(v["verdict"])
+        i: ", ".join(h["rule_id"] for h in v["hits"] if h["effect"] == "deny") or str(v["verdict"])
         for i, v in enumerate(verdicts)
         if v["verdict"] == "deny"
     }
@@ -210,11 +209,3 @@ def _planner(client: GuardClient, examples: list[str]) -> list[Decision]:
     )
     examples.append(f"planner: {why.text}")
     return [decision]
-
-
-def _deny_rules(client: GuardClient, policy: str) -> set[str]:
-    """The ids of the pack's rules whose effect is deny, read from the pack the sidecar serves."""
-    from guard.policy import parse
-
-    source = client._request("GET", f"/v1/policies/{policy}")["source"]
-    return {rule.id for rule in parse(source).rules if rule.effect.value == "deny"}

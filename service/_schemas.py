@@ -41,6 +41,7 @@ __all__ = [
     "ReviewOut",
     "ReviewRequest",
     "ShieldRequest",
+    "ShieldHit",
     "ShieldResult",
     "ShieldOut",
     "ToolCall",
@@ -215,13 +216,22 @@ class ShieldRequest(_In):
     context: JsonObject | None = None
 
 
+class ShieldHit(BaseModel):
+    """A rule that fired on a candidate, and what it asked for."""
+
+    rule_id: str
+    effect: Verdict
+
+
 class ShieldResult(BaseModel):
-    """The verdict for one candidate, by its index in the request."""
+    """The verdict for one candidate, by its index in the request: `rule_ids` names every
+    rule that fired (allow rules too), `hits` says each one's effect."""
 
     index: int
     verdict: Verdict
     allowed: bool
     rule_ids: list[str]
+    hits: list[ShieldHit]
 
 
 class ShieldOut(BaseModel):

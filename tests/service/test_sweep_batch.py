@@ -64,3 +64,14 @@ def test_an_escaped_text_is_measured_decoded(make_client):
     body = '{"action": {"kind": "pay", "params": {"note": "' + "\\u00e9" * 30 + '"}}}'
     r = c.post("/v1/check", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 200
+
+
+def test_shield_says_each_rules_effect(client):
+    body = {
+        "actions": [{"kind": "pay", "params": {"amount": 20000}}, {"kind": "pay", "params": {}}]
+    }
+    items = client.post("/v1/shield", json=body).json()["items"]
+    assert items[0]["verdict"] == "deny"
+    effects = {h["rule_id"]: h["effect"] for h in items[0]["hits"]}
+    assert effects == {"big-payment": "escalate", "huge-payment": "deny"}
+    assert items[0]["rule_ids"] == [h["rule_id"] for h in items[0]["hits"]]
