@@ -156,6 +156,7 @@ def _mount_console(app: FastAPI, state: ServiceState) -> None:
         log.error("review console not mounted: %s: %s", type(exc).__name__, exc)
         return
     app.include_router(router, prefix="/ui")
+    app.state.console = True
 
 
 def _without_security(app: FastAPI) -> Any:

@@ -1,4 +1,4 @@
-"""Operations: GET /healthz (alive), /readyz (packs loaded, audit log readable), /metrics."""
+"""Operations: GET /v1 (where things are), /healthz, /readyz (packs and audit log), /metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from starlette.responses import Response
 from service._deps import get_state
 from service._http import error_response, json_response, standard_responses
 from service._metrics import PROMETHEUS_CONTENT_TYPE
-from service._schemas import Health
+from service._schemas import ApiIndex, Health
 
 __all__ = ["build_router"]
 
@@ -17,6 +17,9 @@ __all__ = ["build_router"]
 def build_router() -> APIRouter:
     """Health, readiness and Prometheus metrics (no key needed: nothing tenant-specific)."""
     router = APIRouter(tags=["operations"])
+    router.add_api_route(
+        "/v1", index, methods=["GET"], response_model=ApiIndex, summary="Where things are"
+    )
     router.add_api_route(
         "/healthz", healthz, methods=["GET"], response_model=Health, summary="Liveness"
     )
@@ -42,6 +45,23 @@ def build_router() -> APIRouter:
         },
     )
     return router
+
+
+async def index(request: Request) -> Response:
+    """The API's version and where its docs, OpenAPI schema and review console are."""
+    app = request.app
+    settings = get_state(request).settings
+    console = getattr(app.state, "console", False)
+    return json_response(
+        {
+            "name": app.title,
+            "version": app.version,
+            "api": "/v1",
+            "docs": "/docs" if settings.docs else None,
+            "openapi": "/openapi.json" if settings.docs else None,
+            "console": "/ui/" if console else None,
+        }
+    )
 
 
 async def healthz() -> Response:

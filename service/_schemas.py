@@ -28,6 +28,7 @@ __all__ = [
     "EscalationOut",
     "EscalationPage",
     "HeadOut",
+    "ApiIndex",
     "Health",
     "PolicyDetail",
     "PolicyPage",
@@ -417,6 +418,17 @@ class ReviewOut(BaseModel):
 
 
 # -- operations -----------------------------------------------------------------------------
+
+
+class ApiIndex(BaseModel):
+    """Where things are: the API's version and the paths of its docs, schema and console."""
+
+    name: str
+    version: str
+    api: str
+    docs: str | None
+    openapi: str | None
+    console: str | None
 
 
 class Health(BaseModel):

@@ -25,3 +25,19 @@ def test_the_docs_assets_are_served(client):
 def test_docs_off_means_no_assets_either(make_client):
     c = make_client(docs=False)
     assert c.get("/docs-assets/swagger-ui.css").status_code == 404
+
+
+def test_the_printed_api_url_answers(client):
+    index = client.get("/v1")
+    assert index.status_code == 200
+    body = index.json()
+    assert body["api"] == "/v1" and body["docs"] == "/docs" and body["openapi"] == "/openapi.json"
+    assert body["console"] == "/ui/"
+
+
+def test_the_index_hides_turned_off_docs(make_client):
+    assert make_client(docs=False).get("/v1").json()["docs"] is None
+
+
+def test_the_index_hides_a_turned_off_console(make_client):
+    assert make_client(console=False).get("/v1").json()["console"] is None
