@@ -412,6 +412,8 @@ def audit_show(
             linked = log.query(ref_id=stored.id, limit=100).items
         except GuardError as exc:
             fail(str(exc), 1)
+    for shown in (stored, *linked):  # what is printed must be what was hashed
+        _check_shown(shown)
     _print_json(
         {
             "index": stored.index,
@@ -420,6 +422,21 @@ def audit_show(
             "linked": [{"index": s.index, "record": s.record} for s in reversed(linked)],
         }
     )
+
+
+def _check_shown(stored: Any) -> None:
+    from guard.audit import canonical_json, leaf_hash
+
+    try:
+        data = canonical_json(stored.record)
+    except GuardError:  # nested too deeply to serialise: printing it says so
+        return
+    if leaf_hash(data).hex() != stored.leaf_hash:
+        fail(
+            f"audit log tampered at index {stored.index} (record id {stored.id!r}): its bytes "
+            "do not match its stored leaf hash; `guard audit verify` checks the whole log",
+            1,
+        )
 
 
 @app.command()
