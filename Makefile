@@ -37,8 +37,14 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+## make bench: every side-by-side benchmark in benchmarks/, each printing its ratios
+## (BENCH_ARGS=--quick for a smoke run of those that take it)
 bench: install-dev
-	$(BIN)/python benchmarks/bench_rules.py
+	$(BIN)/python benchmarks/bench_rules.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_pii.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_explain.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_audit.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_service.py
 
 clean:
 	rm -rf $(VENV) guard-audit.db*
