@@ -133,8 +133,8 @@ class SqliteStore:
             raise
         self._unchecked = 0  # bytes of records appended since the last checkpoint
         try:
-            self._writer.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
             if create:
+                self._writer.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
                 with self._transaction():
                     for statement in _SCHEMA:
                         self._writer.execute(statement)
@@ -242,13 +242,17 @@ class SqliteStore:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 target, uri = str(self.path), False
-            else:  # mode=rw: a file deleted since the check above is not made again
-                target, uri = f"{self.path.resolve().as_uri()}?mode=rw", True
+            else:
+                # A reader opens read-only: a file deleted since the check above is not made
+                # again, and closing does not checkpoint the WAL into the file or delete it
+                # (a damaged WAL is evidence, which a checkpoint would silently drop).
+                target, uri = f"{self.path.resolve().as_uri()}?mode=ro", True
             conn = sqlite3.connect(
                 target, timeout=30.0, isolation_level=None, check_same_thread=False, uri=uri
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            if create:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(f"could not open the audit log {str(self.path)!r}: {exc}") from exc
         return conn

@@ -184,10 +184,10 @@ def test_head_of_a_copied_log_without_its_key_makes_no_key(tmp_path: Path) -> No
     assert r.returncode == 1 and r.stdout == "" and "Traceback" not in r.stderr
     assert f"no signing key at {str(copy) + '.key'!r}" in r.stderr
     assert "--signing-key" in r.stderr and "--create-key" in r.stderr
-    assert sorted(p.name for p in copy.parent.iterdir()) == ["audit.db"]
+    assert not list(copy.parent.glob("*.key"))  # SQLite's -wal/-shm of a reader may appear
     with open_audit(url, create=False) as log, pytest.raises(AuditError, match="no signing key"):
         log.head()
-    assert sorted(p.name for p in copy.parent.iterdir()) == ["audit.db"]
+    assert not list(copy.parent.glob("*.key"))  # SQLite's -wal/-shm of a reader may appear
 
     given = guard_cli("audit", "head", "--audit", url, "--signing-key", f"{original}.key")
     assert given.returncode == 0, given.stderr
