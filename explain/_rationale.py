@@ -42,6 +42,7 @@ class ActionStat(BaseModel):
     shielded: bool = False
     shield_rule: str | None = None
     continuation: list[ActionId] = []
+    continuation_labels: list[str] = []
 
 
 class ShieldedAction(BaseModel):
@@ -68,6 +69,7 @@ class Rationale(BaseModel):
     visit_margin: int | None
     q_margin: float | None
     principal_variation: list[ActionId]
+    principal_variation_labels: list[str] = []
     simulations: int
     shielded: list[ShieldedAction] = []
     substituted_for: ActionId | None = None
@@ -151,15 +153,47 @@ def _read(node: TreeNode) -> tuple[ActionId, int, float | None, float | None, fl
     return action, visits, q, prior, outcome
 
 
-def _continuation(node: TreeNode, depth: int) -> list[ActionId]:
-    line: list[ActionId] = []
+def _continuation(node: TreeNode, depth: int) -> list[TreeNode]:
+    line: list[TreeNode] = []
     for _ in range(depth):
         kids = [c for c in node.children if c.visits > 0 and c.action is not None]
         if not kids:
             break
         node = max(kids, key=_key)
-        line.append(action_id(node.action))
+        line.append(node)
     return line
+
+
+def _line_labels(
+    first: ActionId, nodes: Sequence[TreeNode], labels: Labels, state: Any
+) -> list[str]:
+    """Names of the moves after `first`: a node's own label, else the caller's `labels`,
+    else the game's own names read from `state` replayed along the line, else the id."""
+    name = label_fn(labels)
+    replay = None
+    if name is None and state is not None:
+        try:
+            replay = state.clone()
+            replay.apply_action(first)
+        except Exception:  # not an OpenSpiel state, or the line cannot be replayed
+            replay = None
+    out = []
+    for node in nodes:
+        action = action_id(node.action)
+        if node.label is not None:
+            text = str(node.label)
+        elif name is not None:
+            text = name(action)
+        elif replay is not None:
+            try:
+                text = str(replay.action_to_string(replay.current_player(), action))
+                replay.apply_action(action)
+            except Exception:
+                text, replay = str(action), None
+        else:
+            text = str(action)
+        out.append(text)
+    return out
 
 
 def _stats(root: TreeNode, labels: Labels) -> tuple[list[ActionStat], list[TreeNode]]:
@@ -226,13 +260,22 @@ def rationale(
     if depth < 0:
         raise SearchTreeError(f"depth must be >= 0, got {depth!r}")
     root = adapter(tree) if adapter is not None else to_tree(tree, state)
+    given = labels
     if state is not None and labels is None and adapter is None and not _has_labels(root):
         labels = _state_labels(state)
     stats, kids = _stats(root, labels)
     order = sorted(range(len(stats)), key=lambda i: _key(stats[i]), reverse=True)
     top = set(order[:CONTINUATION_ACTIONS])
+    lines = {i: _continuation(kids[i], depth) for i in top}
     stats = [
-        s.model_copy(update={"continuation": _continuation(kids[i], depth)}) if i in top else s
+        s.model_copy(
+            update={
+                "continuation": [action_id(n.action) for n in lines[i]],
+                "continuation_labels": _line_labels(s.action, lines[i], given, state),
+            }
+        )
+        if i in top
+        else s
         for i, s in enumerate(stats)
     ]
     best = max(stats, key=_key)
@@ -322,6 +365,7 @@ def _decide(
         visit_margin=None if runner is None else chosen.visits - runner.visits,
         q_margin=q_margin,
         principal_variation=[chosen.action, *chosen.continuation],
+        principal_variation_labels=[chosen.label, *chosen.continuation_labels],
         simulations=simulations,
         shielded=removed,
         substituted_for=substituted,
@@ -406,7 +450,7 @@ def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
     if r.shielded:
         listed = ", ".join(f"{s.label} (rule {s.rule})" for s in r.shielded)
         parts.append(f"Removed by the shield: {listed}.")
-    line = " -> ".join(str(a) for a in r.principal_variation)
+    line = " -> ".join(r.principal_variation_labels or [str(a) for a in r.principal_variation])
     parts.append(f"Search ran {r.simulations} simulations; expected line: {line}.")
     return " ".join(parts)
 
