@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import re
@@ -497,7 +498,27 @@ def _rate(env: Mapping[str, Any], rule_id: str, key: Any, window: Any) -> int:
     if not isinstance(store, RateStore):
         raise EvaluationError(f"rate() store is not a RateStore: {type(store).__name__}")
     # Prefix with the rule id so that two rules never share a counter.
-    return store.hit(f"{rule_id}:{key}", float(window))
+    return store.hit(f"{rule_id}:{rate_key(key)}", float(window))
+
+
+#: Longest `rate()` key kept as written; a longer one is counted under its SHA-256.
+MAX_RATE_KEY = 200
+_HASHED = "\x00sha256:"
+
+
+def rate_key(key: str | int) -> str:
+    """The counter name of a `rate()` key, at most a few hundred characters long.
+
+    Keys often come from the action (`rate(str(actor), 60)`): kept whole, each counter
+    would hold a copy of whatever the caller sent, so the store's bound on counters would
+    not bound its memory. A long key (or one that starts with the marker, so that no key
+    can name another's digest) is counted under its digest instead.
+    """
+    text = str(key)
+    if len(text) <= MAX_RATE_KEY and not text.startswith(_HASHED):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return _HASHED + digest
 
 
 # ---------------------------------------------------------------------------------------
