@@ -412,6 +412,9 @@ def tree_chart(data: Mapping[str, Any]) -> TreeChart:
         if isinstance(data.get("principal_variation"), list)
         else []
     )
+    named = data.get("principal_variation_labels")
+    if isinstance(named, list) and len(named) == len(pv_all):  # the moves' names, when given
+        pv_all = [str(step) for step in named]
     chosen_node = next((n for n in nodes if n.chosen), None)
     tail = (
         pv_all[1:]
