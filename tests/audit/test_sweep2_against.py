@@ -4,26 +4,13 @@ with no key named, are each refused with exit 1 before any "ok"."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from guard.audit import open_audit
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def guard_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from guard.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+from tests.audit._cli import guard_cli
 
 
 def build(path: Path, size: int) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,7 @@ import pytest
 
 from guard._exceptions import AuditError, AuditTampered
 from guard.audit import open_audit, verify_head
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.audit._cli import guard_cli
 
 
 def record(n: int) -> dict[str, Any]:
@@ -35,16 +32,6 @@ def sql(path: Path, script: str) -> None:
     with conn:
         conn.executescript(script)
     conn.close()
-
-
-def guard_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from guard.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 # A table rebuilt without its constraints, so rows can share an index (as an attacker may).

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from guard.audit import open_audit
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def guard_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from guard.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+from tests.audit._cli import guard_cli
 
 
 @pytest.mark.parametrize("shown", ["dec1", "res1"])
