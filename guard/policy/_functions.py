@@ -366,8 +366,51 @@ def _contains_any(haystack: Any, needles: Any) -> bool:
     if isinstance(haystack, dict):  # an object's keys, which are strings
         return any(type(needle) is str and needle in haystack for needle in wanted)
     if isinstance(haystack, _CONTAINERS):
-        return any(_same(needle, x) for needle in wanted for x in haystack)
+        return _any_same(wanted, haystack)
     raise _fail("contains_any", "a string or list to search", haystack)
+
+
+#: Most element pairs contains_any() compares one by one (lists and objects as elements):
+#: scalars are looked up by hash, so two long lists of them cost their length, not its square.
+MAX_PAIRS = 1_000_000
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _scalar_key(value: Any) -> tuple[str, Any] | None:
+    """A hashable key that is equal exactly when `_same` says two scalars are, or None."""
+    kind = type(value)
+    if kind not in _SCALARS or (kind is float and math.isnan(value)):
+        return None
+    if kind is bool:
+        return ("b", value)
+    return ("n" if kind is int or kind is float else "s" if kind is str else "z", value)
+
+
+def _any_same(wanted: Sequence[Any], haystack: Iterable[Any]) -> bool:
+    """`any(_same(n, x) for n in wanted for x in haystack)`, in linear time for scalars."""
+    keys: set[tuple[str, Any]] = set()
+    others: list[Any] = []
+    for needle in wanted:
+        key = _scalar_key(needle)
+        if key is None:
+            others.append(needle)
+        else:
+            keys.add(key)
+    budget = MAX_PAIRS
+    for x in haystack:
+        key = _scalar_key(x)
+        if key is not None and key in keys:
+            return True
+        pool = others if key is not None else wanted
+        budget -= len(pool)
+        if budget < 0:
+            raise EvaluationError(
+                f"contains_any() would compare more than {MAX_PAIRS} pairs of lists or "
+                "objects; compare scalars, or fewer elements"
+            )
+        if any(_same(needle, x) for needle in pool):
+            return True
+    return False
 
 
 def _same(a: Any, b: Any) -> bool:
