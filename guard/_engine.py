@@ -994,16 +994,20 @@ def _cap(
         if cap is None:
             continue
         value = lookup({"item": row}, cap.by)
-        if value is MISSING:
+        if value is MISSING or value is None:  # no agency (missing or null): not in a group
             continue
-        key = (rule.id, json.dumps(value, sort_keys=True))
+        key = (rule.id, _group_key(value))
         counts[key] = counts.get(key, 0) + 1
         if counts[key] > cap.max:
             shown = mask(cap.by, value) if mask is not None else value
             if rule.message_parts is not None:
                 msg = fill_parts(rule.message_parts, env, mask)
             else:
-                msg = rule.message or f"{cap.by}={shown!r} already has {cap.max} items"
+                kept = f"{cap.max} item{'' if cap.max == 1 else 's'}" if cap.max else "no items"
+                msg = rule.message or (
+                    f"{cap.by} = {json.dumps(shown, ensure_ascii=False)} may have {kept}; "
+                    "this one is over the cap"
+                )
             return RuleHit(
                 rule_id=rule.id,
                 effect=rule.effect,
@@ -1013,6 +1017,14 @@ def _cap(
                 item_id=item_id,
             )
     return None
+
+
+def _group_key(value: Any) -> str:
+    """A cap's group, by JSON value: 1 and 1.0 are one group (as 1 == 1.0 in conditions),
+    true and 1 are two."""
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    return json.dumps(value, sort_keys=True)
 
 
 def _copy(data: Any) -> Any:

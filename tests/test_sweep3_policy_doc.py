@@ -57,7 +57,9 @@ def test_the_scope_example_and_the_test_file_example_pass_together(tmp_path: Pat
 def test_the_evidence_example_is_what_the_payment_rule_records(tmp_path: Path) -> None:
     rules = yaml.safe_load(_block("rules:\n"))["rules"][:1]
     g = Guard.from_policy(_pack(tmp_path, yaml.safe_dump(rules)))
-    d = g.check({"kind": "release_payment", "actor": "u1", "params": {"amount": 700}}, {"role": "agent"})
+    d = g.check(
+        {"kind": "release_payment", "actor": "u1", "params": {"amount": 700}}, {"role": "agent"}
+    )
     hit = d.hits[0]
     assert (hit.rule_id, hit.effect, hit.message) == (
         "payment-needs-approval",
@@ -86,13 +88,18 @@ def test_item_status_on_an_item_without_it_fails_closed_and_drops_it(tmp_path: P
     ],
 )
 def test_null_get_has_str_and_set_literals(tmp_path: Path, condition: str, hits: bool) -> None:
-    g = _guard(tmp_path, f"  - id: x\n    when: {yaml.safe_dump(condition, default_style=chr(39)).strip()}\n")
+    g = _guard(
+        tmp_path,
+        f"  - id: x\n    when: {yaml.safe_dump(condition, default_style=chr(39)).strip()}\n",
+    )
     d = g.check({"kind": "k", "params": {"n": None}})
     assert bool(d.hits) is hits and all(h.error is None for h in d.hits)
 
 
 @pytest.mark.parametrize("condition", ["params.zz is None", "not params.zz"])
-def test_a_missing_field_is_an_error_even_under_is_none_and_not(tmp_path: Path, condition: str) -> None:
+def test_a_missing_field_is_an_error_even_under_is_none_and_not(
+    tmp_path: Path, condition: str
+) -> None:
     g = _guard(tmp_path, f"  - id: x\n    when: {condition}\n    effect: allow\n")
     d = g.check({"kind": "k", "params": {}})
     assert d.verdict is Verdict.DENY
@@ -127,16 +134,28 @@ def test_action_rules_skip_rankings_and_item_rules_skip_checks(tmp_path: Path) -
     assert {h.rule_id for h in g.rank([{"id": "x"}]).hits} == {"i"}
 
 
-def test_a_cap_skips_items_without_the_field_and_groups_nulls(tmp_path: Path) -> None:
+def test_a_cap_skips_items_without_the_field_or_with_null(tmp_path: Path) -> None:
     g = _guard(tmp_path, "  - {id: c, scope: list, cap: {by: item.agency_id, max: 1}}\n")
     missing = g.rank([{"id": "a"}, {"id": "b"}])
     assert [i["id"] for i in missing.final_items or []] == ["a", "b"]
     nulls = g.rank([{"id": "a", "agency_id": None}, {"id": "b", "agency_id": None}])
-    assert [i["id"] for i in nulls.final_items or []] == ["a"]
+    assert [i["id"] for i in nulls.final_items or []] == ["a", "b"]
+
+
+def test_a_cap_groups_by_json_value(tmp_path: Path) -> None:
+    g = _guard(tmp_path, "  - {id: c, scope: list, cap: {by: item.agency_id, max: 1}}\n")
+    d = g.rank([{"id": "a", "agency_id": 1}, {"id": "b", "agency_id": 1.0}])
+    assert [i["id"] for i in d.final_items or []] == ["a"]
+    (hit,) = [h for h in d.hits if h.rule_id == "c"]
+    assert hit.message == "item.agency_id = 1.0 may have 1 item; this one is over the cap"
+    apart = g.rank([{"id": "a", "agency_id": 1}, {"id": "b", "agency_id": True}])
+    assert [i["id"] for i in apart.final_items or []] == ["a", "b"]
 
 
 def test_placeholders_take_unquoted_keys(tmp_path: Path) -> None:
-    g = _guard(tmp_path, "  - {id: m, when: 'true', message: '{params[content-type]} {params.tags[-1]}'}\n")
+    g = _guard(
+        tmp_path, "  - {id: m, when: 'true', message: '{params[content-type]} {params.tags[-1]}'}\n"
+    )
     d = g.check({"kind": "k", "params": {"content-type": "json", "tags": [1, 2]}})
     assert d.hits[0].message == "json 2"
 
@@ -162,5 +181,7 @@ def test_domain_reads_a_backslash_url_as_a_browser_does(tmp_path: Path) -> None:
     d = g.check({"kind": "k", "params": {"url": "https://docs.python.org\\@evil.com/x"}})
     assert [h.rule_id for h in d.hits] == ["d"]
     shipped = Guard.from_policy(ROOT / "policies" / "agent-tools.yaml")
-    d = shipped.check({"kind": "fetch_url", "params": {"url": "https://docs.python.org\\@evil.com/x"}})
+    d = shipped.check(
+        {"kind": "fetch_url", "params": {"url": "https://docs.python.org\\@evil.com/x"}}
+    )
     assert d.verdict is Verdict.DENY

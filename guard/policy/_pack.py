@@ -105,6 +105,11 @@ class RuleSpec(BaseModel):
     @model_validator(mode="after")
     def _scope_shape(self) -> RuleSpec:
         for path in self.redact:
+            if path in ("kind", "item.id"):  # what the action is, which item it is
+                raise ValueError(
+                    f"{path!r} cannot be redacted: it says what the action is or which item; "
+                    "deny the rule instead"
+                )
             root = path.split(".", 1)[0].split("[", 1)[0]
             if self.scope == "item" and root != "item":
                 raise ValueError(f"redact paths of an item rule start with item., got {path!r}")

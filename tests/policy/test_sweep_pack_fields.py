@@ -57,3 +57,16 @@ def test_a_boolean_cap_max_is_a_load_error() -> None:
 def test_a_float_version_says_what_a_version_is() -> None:
     with pytest.raises(PolicyError, match=r"version: must be an integer or a string \(got 1\.5\)"):
         parse("name: t\nversion: 1.5\nrules: []\n")
+
+
+@pytest.mark.parametrize(
+    ("scope", "path"),
+    [pytest.param("action", "kind", id="kind"), pytest.param("item", "item.id", id="item-id")],
+)
+def test_redacting_what_an_action_or_item_is_is_a_load_error(scope: str, path: str) -> None:
+    pack = (
+        f"name: t\nversion: 1\nrules:\n  - id: r\n    scope: {scope}\n    when: 'true'\n"
+        f"    effect: redact\n    redact: [{path}]\n"
+    )
+    with pytest.raises(PolicyError, match="cannot be redacted"):
+        parse(pack)
