@@ -13,6 +13,7 @@ import ast
 import math
 import operator
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -76,6 +77,9 @@ MAX_DEPTH: Final = 100
 MAX_ITERATIONS: Final = 10_000
 #: Largest integer product, in bits, that `*` may build.
 MAX_INT_BITS: Final = 65_536
+#: Most CPU time, in seconds, one any()/all() over a generator may spend: its body runs
+#: up to MAX_ITERATIONS times, and each run may build and scan 100,000-element lists.
+MAX_GENERATOR_SECONDS: Final = 1.0
 
 Env = Mapping[str, Any]
 Fn = Callable[[Env], Any]
@@ -1676,7 +1680,10 @@ def _generator(
 ) -> Fn:
     def any_of(env: Env) -> bool:
         frame = dict(env)
-        for item in _iterable(iterable(env)):
+        started = time.thread_time()
+        for n, item in enumerate(_iterable(iterable(env))):
+            if n & 15 == 15 and time.thread_time() - started > MAX_GENERATOR_SECONDS:
+                raise _too_slow("any")
             frame[var] = item
             if all(c(frame) for c in conditions) and element(frame):
                 return True
@@ -1684,10 +1691,20 @@ def _generator(
 
     def all_of(env: Env) -> bool:
         frame = dict(env)
-        for item in _iterable(iterable(env)):
+        started = time.thread_time()
+        for n, item in enumerate(_iterable(iterable(env))):
+            if n & 15 == 15 and time.thread_time() - started > MAX_GENERATOR_SECONDS:
+                raise _too_slow("all")
             frame[var] = item
             if all(c(frame) for c in conditions) and not element(frame):
                 return False
         return True
 
     return any_of if want_any else all_of
+
+
+def _too_slow(name: str) -> EvaluationError:
+    return EvaluationError(
+        f"{name}() over a generator ran for more than {MAX_GENERATOR_SECONDS:g} s of CPU time; "
+        "its condition is too costly to repeat for every element"
+    )
