@@ -540,8 +540,10 @@ def _rate(env: Mapping[str, Any], rule_id: str, key: Any, window: Any) -> int:
         raise EvaluationError("rate() needs a rate store, and none was configured")
     if not isinstance(store, RateStore):
         raise EvaluationError(f"rate() store is not a RateStore: {type(store).__name__}")
-    # Prefix with the rule id so that two rules never share a counter.
-    return store.hit(f"{rule_id}:{rate_key(key)}", float(window))
+    # Prefix with the rule id so that two rules never share a counter, and count each
+    # tenant apart: one tenant's traffic must not trip (or reveal) another's counters.
+    tenant = env.get("tenant")
+    return store.hit(f"{rule_id}:{rate_key(key, tenant)}", float(window))
 
 
 #: Longest `rate()` key kept as written; a longer one is counted under its SHA-256.
@@ -549,17 +551,25 @@ MAX_RATE_KEY = 200
 _HASHED = "\x00sha256:"
 
 
-def rate_key(key: str | int) -> str:
-    """The counter name of a `rate()` key, at most a few hundred characters long.
+def rate_key(key: str | int, tenant: Any = None) -> str:
+    """The counter name of a `rate()` key for `tenant`, at most a few hundred characters.
 
     Keys often come from the action (`rate(str(actor), 60)`): kept whole, each counter
     would hold a copy of whatever the caller sent, so the store's bound on counters would
-    not bound its memory. A long key (or one that starts with the marker, so that no key
-    can name another's digest) is counted under its digest instead.
+    not bound its memory. A long key is counted under its digest instead. Without a
+    tenant a short key is kept as written unless it starts with a NUL, which only the
+    tenant prefix and the digest marker do: so no key can name another's counter.
     """
     text = str(key)
-    if len(text) <= MAX_RATE_KEY and not text.startswith(_HASHED):
-        return text
+    if tenant is None:
+        if len(text) <= MAX_RATE_KEY and not text.startswith("\x00"):
+            return text
+        text = "\x00plain:" + text
+    else:
+        owner = str(tenant)
+        text = f"\x00tenant:{len(owner)}:{owner}:{text}"
+        if len(text) <= MAX_RATE_KEY:
+            return text
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return _HASHED + digest
 
