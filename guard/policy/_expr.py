@@ -455,6 +455,45 @@ def _weight(value: Any, budget: int) -> int:
 
 _NESTED: Final = (str, list, tuple, set, frozenset, dict)
 
+#: Largest integer a JSON number holds exactly: the audit record (RFC 8785) refuses more.
+_MAX_SAFE_INT: Final = 2**53 - 1
+
+
+def _evidence(value: Any) -> Any:
+    """`value` as evidence: an integer beyond +-(2**53 - 1), at any depth, as its digits.
+
+    Inputs are held to that range, but a condition computes bigger ones from them
+    (`sum(params.amounts)`); kept as numbers they made the decision's audit record, and so
+    the decision, fail.
+    """
+    if type(value) is int:
+        return value if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else _big_int(value)
+    if not isinstance(value, (list, tuple, dict)) or not _has_big_int(value):
+        return value
+    if isinstance(value, dict):
+        return {k: _evidence(v) for k, v in value.items()}
+    return [_evidence(v) for v in value]
+
+
+def _big_int(value: int) -> str:
+    if value.bit_length() > 1000:  # str() of it may raise or be slow
+        return f"<number with {value.bit_length()} bits>"
+    return str(value)
+
+
+def _has_big_int(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is int:
+            if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                return True
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return False
+
 
 def _finite(value: Any, text: str) -> Any:
     """A float result that overflowed (inf, or nan from inf - inf) is an error: compared,
@@ -666,7 +705,7 @@ class _Compiler:
 
         def recorded(env: Env) -> Any:
             value = fn(env)
-            env[_EVIDENCE][key] = value
+            env[_EVIDENCE][key] = _evidence(value)
             return value
 
         return _Node(recorded)
