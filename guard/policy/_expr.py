@@ -460,18 +460,20 @@ _MAX_SAFE_INT: Final = 2**53 - 1
 
 
 def _evidence(value: Any) -> Any:
-    """`value` as evidence: an integer beyond +-(2**53 - 1), at any depth, as its digits.
+    """`value` as evidence the audit record (RFC 8785 JSON) can hold, at any depth: an
+    integer beyond +-(2**53 - 1) as its digits, and an object key that is not a string
+    as the key's JSON text.
 
-    Inputs are held to that range, but a condition computes bigger ones from them
-    (`sum(params.amounts)`); kept as numbers they made the decision's audit record, and so
-    the decision, fail.
+    Inputs are held to JSON, but a condition computes bigger integers from them
+    (`sum(params.amounts)`) and builds objects keyed by their values (`{params.id: 1}`);
+    kept as they are, they made the decision's audit record, and so the decision, fail.
     """
     if type(value) is int:
         return value if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else _big_int(value)
-    if not isinstance(value, (list, tuple, dict)) or not _has_big_int(value):
+    if not isinstance(value, (list, tuple, dict)) or _json_ready(value):
         return value
     if isinstance(value, dict):
-        return {k: _evidence(v) for k, v in value.items()}
+        return {_key_text(k): _evidence(v) for k, v in value.items()}
     return [_evidence(v) for v in value]
 
 
@@ -481,18 +483,30 @@ def _big_int(value: int) -> str:
     return str(value)
 
 
-def _has_big_int(value: Any) -> bool:
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool):
+        return "null" if key is None else "true" if key else "false"
+    if type(key) is int:
+        return _big_int(key)
+    return repr(key)
+
+
+def _json_ready(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
         if type(item) is int:
             if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
-                return True
+                return False
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
         elif isinstance(item, dict):
+            if not all(type(k) is str for k in item):
+                return False
             stack.extend(item.values())
-    return False
+    return True
 
 
 def _finite(value: Any, text: str) -> Any:

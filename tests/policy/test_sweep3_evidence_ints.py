@@ -43,3 +43,20 @@ def test_the_decision_is_recorded(tmp_path: Path) -> None:
         assert evidence["scaled"]["abs(params.amounts[0] * 1000)"] == str(1000 * 2**52)
     finally:
         guard.close()
+
+
+def test_an_object_keyed_by_input_values_is_recorded(tmp_path: Path) -> None:
+    pack = tmp_path / "keys.yaml"
+    pack.write_text(
+        "name: keyed\nversion: 1\nrules:\n  - id: r\n"
+        '    when: "get(params.missing, {params.k: 1}) != {}"\n    effect: escalate\n',
+        encoding="utf-8",
+    )
+    guard = Guard.from_policy(str(pack), audit=f"sqlite:///{tmp_path / 'audit.db'}")
+    try:
+        for k, text in ((5, "5"), (None, "null"), (True, "true"), ("s", "s")):
+            decision = guard.check({"kind": "k", "params": {"k": k}})  # TypeError before
+            [hit] = decision.hits
+            assert hit.evidence["get(params.missing, {params.k: 1})"] == {text: 1}
+    finally:
+        guard.close()
