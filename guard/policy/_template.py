@@ -115,7 +115,15 @@ def _scalar(value: Any, quote: bool) -> str:
 def parse_steps(path: str) -> tuple[Step, ...]:
     """`a.b[0]` -> (("a", None), ("b", None), ("0", 0))."""
     keys = path.replace("[", ".").replace("]", "").split(".")
-    return tuple((k, int(k) if k.lstrip("-").isdigit() else None) for k in keys)
+    # No list is longer than 18 digits; int() of thousands of digits raises, so a longer
+    # run of digits is a key that names nothing a list holds.
+    return tuple(
+        (k, int(k) if k.lstrip("-").isdigit() and len(k) <= _MAX_INDEX_CHARS else None)
+        for k in keys
+    )
+
+
+_MAX_INDEX_CHARS = 19
 
 
 def lookup(env: Mapping[str, Any], path: str) -> Any:

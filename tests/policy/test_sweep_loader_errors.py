@@ -52,3 +52,13 @@ def test_an_oversized_test_file_is_refused(tmp_path: Path) -> None:
     big.write_text("cases: []\n" + "#" * (MAX_PACK_BYTES + 1), encoding="utf-8")
     with pytest.raises(PolicyError, match="test file is larger than"):
         run(str(tmp_path / "p.yaml"))
+
+
+def test_a_huge_placeholder_index_loads_and_reads_nothing() -> None:
+    from guard import Guard
+
+    index = "9" * 5000  # int() refuses strings this long
+    rule = f'  - id: r\n    when: "true"\n    message: "x {{params.a[{index}]}}"\n'
+    pack = parse(f"name: p\nversion: 1\nrules:\n{rule}")
+    decision = Guard([pack]).check({"kind": "k", "params": {"a": [1]}})
+    assert decision.hits[0].message == "x <missing>"
