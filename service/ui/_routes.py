@@ -181,6 +181,17 @@ class _Console:
             return self.error(
                 request, viewer, 403, f"The key {principal.name!r} lacks the {scope!r} scope."
             )
+        limiter = getattr(request.app.state, "rate_limiter", None)
+        wait = limiter.hit(principal.name) if limiter is not None else None
+        if wait is not None:  # the console spends the key's rate limit, as the API does
+            page = self.error(
+                request,
+                viewer,
+                429,
+                f"The rate limit of key {principal.name!r} is spent; try again in {wait} s.",
+            )
+            page.headers["Retry-After"] = str(wait)
+            return page
         return viewer
 
     def csrf_ok(self, request: Request, expected: str, given: str) -> bool:
@@ -294,6 +305,13 @@ class _Console:
             )
         principal = self.state.keys.authenticate(key.strip()[:_KEY_MAX]) if key.strip() else None
         if principal is None:
+            wait = _guess_throttled(request)
+            if wait is not None:
+                page = self._login_page(
+                    request, next, 429, f"Too many sign-in attempts; try again in {wait} s."
+                )
+                page.headers["Retry-After"] = str(wait)
+                return page
             return self._login_page(request, next, 401, "That key is not valid.")
         if not _holds(principal, "audit:read"):
             return self._login_page(
@@ -665,6 +683,17 @@ def _api_policy_url(request: Request, name: str) -> str | None:
 
 def _local(path: str, query: str) -> str:
     return f"{path}?{query}" if query else path
+
+
+def _guess_throttled(request: Request) -> int | None:
+    """Count a wrong key against this address as the API does (`_deps._refuse`): guessing
+    keys at the sign-in form is throttled like guessing them at the API. Seconds to wait."""
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        return None
+    host = request.client.host if request.client else "unknown"
+    wait: int | None = limiter.hit(f"\x00no-key:{host}")  # no key name holds a NUL
+    return wait
 
 
 def _local_path(wanted: str) -> str:
