@@ -176,10 +176,10 @@ def test_rate_counts_only_when_evaluated_and_needs_a_key(tmp_path: Path) -> None
     ]
 
 
-def test_domain_reads_a_backslash_url_as_a_browser_does(tmp_path: Path) -> None:
+def test_domain_refuses_a_url_clients_read_two_ways(tmp_path: Path) -> None:
     g = _guard(tmp_path, "  - {id: d, when: 'domain(params.url) == \"docs.python.org\"'}\n")
     d = g.check({"kind": "k", "params": {"url": "https://docs.python.org\\@evil.com/x"}})
-    assert [h.rule_id for h in d.hits] == ["d"]
+    assert [h.rule_id for h in d.hits] == ["d"] and "backslash" in (d.hits[0].error or "")
     shipped = Guard.from_policy(ROOT / "policies" / "agent-tools.yaml")
     d = shipped.check(
         {"kind": "fetch_url", "params": {"url": "https://docs.python.org\\@evil.com/x"}}

@@ -459,10 +459,17 @@ def _domain(url: Any) -> str:
         raise _fail("domain", "a URL string", url)
     # Read the host the way a browser would: strip what browsers strip and treat a
     # backslash as a slash, so "https://evil.com\@good.com" yields evil.com.
-    text = url.strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r ").translate(_URL_NOISE)
+    stripped = url.strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r ")
+    if _backslash_before_path(stripped):
+        raise EvaluationError(
+            f"domain() cannot read a hostname from {url!r}: a backslash before the path is "
+            "read as '/' by browsers but as part of the host by HTTP clients (curl, httpx, "
+            "urllib), so the two would fetch different hosts"
+        )
+    text = stripped.translate(_URL_NOISE)
     special = _SPECIAL.match(text)
     if special:  # browsers read "https:evil.com" and "https:///evil.com" as https://evil.com
-        text = f"{special.group(1)}://{text[special.end():]}"
+        text = f"{special.group(1)}://{text[special.end() :]}"
     elif not _SCHEME.match(text) and not text.startswith("//"):
         text = "//" + text
     try:
@@ -488,6 +495,20 @@ def _domain(url: Any) -> str:
         raise EvaluationError(f"domain() cannot read a hostname from {url!r}: {exc}") from None
 
 
+def _backslash_before_path(url: str) -> bool:
+    """True when a backslash stands in the slashes after the scheme or in the authority:
+    where browsers and RFC 3986 readers disagree on the host."""
+    text = url.replace("\t", "").replace("\n", "").replace("\r", "")
+    scheme = _ANY_SCHEME.match(text)
+    rest = text[scheme.end() :] if scheme else text
+    body = rest.lstrip("/\\")
+    if "\\" in rest[: len(rest) - len(body)]:
+        return True
+    end = min((i for i in (body.find(c) for c in "/?#") if i >= 0), default=len(body))
+    return "\\" in body[:end]
+
+
+_ANY_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _FORBIDDEN_IN_HOST = frozenset(" #%/:<>?@[\\]^|\x7f")
 _IPV4_PART = {
     10: re.compile(r"[0-9]+\Z"),

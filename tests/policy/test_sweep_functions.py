@@ -51,9 +51,7 @@ def test_booleans_are_not_numbers_in_functions_either(source: str, expected: Any
         pytest.param("max(true, false)", "booleans are not ordered", id="max-args"),
         pytest.param("rate('k', true)", "positive number of seconds", id="rate-window"),
         pytest.param("sum([params.big, params.big])", "not a finite number", id="sum-overflow"),
-        pytest.param(
-            "sum([params.big * 10, 0 - params.big * 10])", "overflows", id="sum-nan"
-        ),
+        pytest.param("sum([params.big * 10, 0 - params.big * 10])", "overflows", id="sum-nan"),
     ],
 )
 def test_function_refusals(source: str, fragment: str) -> None:
@@ -97,8 +95,24 @@ def test_domain_reads_hosts_as_browsers_do(url: str, host: str) -> None:
         pytest.param("https://a%25b.com/", id="percent-percent"),
         pytest.param("https://[::1%25eth0]/", id="ipv6-zone"),
         pytest.param("https://[v1.x]/", id="ipvfuture"),
+        # browsers read a backslash as "/", HTTP clients as part of the host: ambiguous
+        pytest.param("https://evil.com\\@good.com/", id="backslash-before-at"),
+        pytest.param("https://docs.python.org\\@evil.com/x", id="backslash-allowed-first"),
+        pytest.param("https:\\\\evil.com/", id="backslashes-for-slashes"),
+        pytest.param("https://evil.com\\path", id="backslash-ends-host"),
     ],
 )
 def test_domain_refuses_what_browsers_refuse(url: str) -> None:
     with pytest.raises(EvaluationError, match="cannot read a hostname"):
         run("domain(params.url)", url=url)
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        pytest.param("https://evil.com/a\\b", "evil.com", id="backslash-in-path"),
+        pytest.param("https://a.com/?q=\\", "a.com", id="backslash-in-query"),
+    ],
+)
+def test_a_backslash_after_the_host_is_path(url: str, host: str) -> None:
+    assert run("domain(params.url)", url=url) == host
