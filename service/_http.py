@@ -176,7 +176,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else None
     # A body that outgrew the limit while a route read it: the same answer LimitsMiddleware gives.
     details = {"max_bytes": exc.limit} if isinstance(exc, _BodyTooLarge) else None
+    if status == 400 and message == _UNPARSED:  # FastAPI's answer to JSON it cannot parse
+        code, message = (
+            "malformed_json",
+            "the request body is not valid JSON (or nested too deeply)",
+        )
     return error_response(status, code, message, details, headers=headers)
+
+
+_UNPARSED = "There was an error parsing the body"
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

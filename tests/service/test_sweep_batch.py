@@ -75,3 +75,10 @@ def test_shield_says_each_rules_effect(client):
     effects = {h["rule_id"]: h["effect"] for h in items[0]["hits"]}
     assert effects == {"big-payment": "escalate", "huge-payment": "deny"}
     assert items[0]["rule_ids"] == [h["rule_id"] for h in items[0]["hits"]]
+
+
+@pytest.mark.parametrize("path", ["/v1/check", "/v1/check/batch", "/v1/rank", "/v1/shield"])
+def test_json_nested_too_deeply_is_malformed_json_on_every_route(client, path):
+    body = '{"actions": ' + "[" * 5000 + "]" * 5000 + "}"
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "malformed_json"
