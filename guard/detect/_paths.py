@@ -47,7 +47,7 @@ Concrete = tuple[str | int | _JsonStep, ...]
 
 MAX_JSON_DEPTH = 4  # JSON strings inside JSON strings, at most this deep
 MAX_PATH_STEPS = 300  # lists and objects inside a field (actions nest at most 254 deep)
-_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+_NAME = re.compile(r"[A-Za-z0-9_\-]+\Z")  # \Z: "$" would also match before a final newline
 
 
 def parse_field(field: str) -> tuple[Step, ...]:

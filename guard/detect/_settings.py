@@ -11,8 +11,8 @@ from guard.detect._paths import parse_field
 
 Operator = Literal["mask", "replace", "hash"]
 
-ENTITY_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-REGION = re.compile(r"^[A-Z]{2}$")
+ENTITY_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}\Z")
+REGION = re.compile(r"^[A-Z]{2}\Z")
 # Presidio's PhoneRecognizer default regions.
 DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
 

@@ -18,8 +18,8 @@ from pydantic import (
 from guard._models import Verdict
 from guard.detect._settings import PiiSettings
 
-RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+|\[\*\]|\[\d+\])*$")
+RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
+PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+|\[\*\]|\[\d+\])*\Z")
 Severity = Literal["info", "low", "medium", "high", "critical"]
 
 

@@ -70,3 +70,18 @@ def test_redacting_what_an_action_or_item_is_is_a_load_error(scope: str, path: s
     )
     with pytest.raises(PolicyError, match="cannot be redacted"):
         parse(pack)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param('  - id: "r\\n"\n    when: "true"\n', id="rule-id"),
+        pytest.param(
+            '  - id: r\n    when: "true"\n    effect: redact\n    redact: ["params.card\\n"]\n',
+            id="redact-path",  # would never match: the card would not be redacted
+        ),
+    ],
+)
+def test_a_trailing_newline_is_not_part_of_a_valid_name(rule: str) -> None:
+    with pytest.raises(PolicyError):
+        parse(f"name: t\nversion: 1\nrules:\n{rule}")

@@ -36,9 +36,9 @@ WORDS = {
 }  # fmt: skip
 ZERO_WORDS = frozenset({"oh", "o"})
 MULTIPLIERS = {"double": 2, "triple": 3}
-_GLYPH = re.compile(r"^[0-9oOlI]+$")
+_GLYPH = re.compile(r"^[0-9oOlI]+\Z")
 _GLYPH_MAP = str.maketrans("oOlI", "0011")
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_YEAR = re.compile(r"^(?:19|20)\d\d\Z")
 _COORDINATE_GAP = re.compile(r"\s*,?\s*[-+]?")
 
 
