@@ -731,21 +731,24 @@ class Guard:
 
         def quotes_pii(value: Any) -> bool:
             """True when a text in `value` holds (or is a long piece of) a PII field's text:
-            `params`, `action` or `get(params, "message")` read what the fields hold."""
-            if not texts:
-                texts.append(field_values(data, fields))
-            stack = [value]
-            while stack and texts[0]:
+            `params`, `action` or `get(params, "message")` read what the fields hold.
+            Texts shorter than MIN_BARE hold no e-mail, phone or card: they are not read."""
+            strings, stack = [], [value]
+            while stack:
                 item = stack.pop()
                 if isinstance(item, str):
-                    if any(t in item or (len(item) >= MIN_BARE and item in t) for t in texts[0]):
-                        return True
+                    if len(item) >= MIN_BARE:
+                        strings.append(item)
                 elif isinstance(item, dict):
                     stack.extend(item.values())
                     stack.extend(item)
                 elif isinstance(item, list):
                     stack.extend(item)
-            return False
+            if not strings:
+                return False
+            if not texts:  # the fields' texts, read once per decision
+                texts.append([t for t in field_values(data, fields) if len(t) >= MIN_BARE])
+            return any(t in item or item in t for item in strings for t in texts[0])
 
         def mask(key: str, value: Any) -> Any:
             if isinstance(value, bool):
