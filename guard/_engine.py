@@ -802,7 +802,7 @@ class Guard:
         stored, final = data, decision.final_action
         masked_paths: list[str] = []
         erased: list[str] = []
-        scanner = None
+        scrub: _TextScrub | None = None
         if pack.pii is not None and data is not None:
             stored, masked_paths, erased = self._mask(pack, data, scan)
             if final is not None:
@@ -813,9 +813,10 @@ class Guard:
                 done = (*masked_paths, *erased)
                 if report is not None:
                     done += (*report.fields_scanned, *report.field_errors)
-                stored = _scrub_unlisted(stored, scanner, data, done)
+                scrub = _TextScrub(scanner, data)
+                stored = _scrub_unlisted(stored, scrub, done)
                 if final is not None:
-                    final = _scrub_unlisted(final, scanner, data, done)
+                    final = _scrub_unlisted(final, scrub, done)
         # Every field the record shares with the decision is copied as is.
         shared = {name: getattr(decision, name) for name in _EVENT_FROM_DECISION}
         shared.update(
@@ -827,15 +828,15 @@ class Guard:
             erased=erased,
         )
         record = fast_model(DecisionEventV1, shared).model_dump(mode="json")
-        if scanner is not None and data is not None:  # hits quote unlisted fields too
+        if scrub is not None:  # hits quote unlisted fields too
             shadow = record.get("shadow") or {}
             for hit in [*record["hits"], *shadow.get("hits", [])]:
-                hit["message"] = _scrub_unlisted(hit["message"], scanner, data, (), "message")
+                hit["message"] = _scrub_unlisted(hit["message"], scrub, (), "message")
                 hit["evidence"] = {  # the keys are the policy's own expressions
-                    key: _scrub_unlisted(value, scanner, data, (), f"evidence.{key}")
+                    key: _scrub_unlisted(value, scrub, (), f"evidence.{key}")
                     for key, value in hit["evidence"].items()
                 }
-            _scrub_paths(record, scanner, data)
+            _scrub_paths(record, scrub)
         return record
 
     def _mask(
@@ -884,9 +885,29 @@ def _rule(pack: CompiledPack, hit: RuleHit) -> Any:
 _IDENTIFIERS = frozenset({"kind", "actor", "tenant", "id"})  # stored as sent: records' keys
 
 
-def _scrub_unlisted(
-    value: Any, scanner: PiiScanner, action: Mapping[str, Any], done: Sequence[str], path: str = ""
-) -> Any:
+class _TextScrub:
+    """Masks PII in texts about one action: the values of its PII fields are read once,
+    then each text goes through `PiiScanner.scrub` (a text that cannot be checked is not
+    stored)."""
+
+    __slots__ = ("scanner", "action", "values")
+
+    def __init__(self, scanner: PiiScanner, action: Mapping[str, Any]) -> None:
+        self.scanner, self.action = scanner, action
+        self.values: list[str] | None = None
+
+    def __call__(self, text: str) -> str:
+        try:
+            if self.values is None:
+                from guard.detect._scrub import field_values
+
+                self.values = field_values(self.action, self.scanner.settings.fields)
+            return self.scanner.scrub(text, self.action, values=self.values)
+        except Exception:
+            return REDACTED
+
+
+def _scrub_unlisted(value: Any, scrub: _TextScrub, done: Sequence[str], path: str = "") -> Any:
     """A copy of an action for the audit log in which every text outside the pack's PII
     fields (already masked: `done`) has what the pattern recognizers find masked too:
     strings, long integers (a card or phone number sent as a number) and keys."""
@@ -894,21 +915,17 @@ def _scrub_unlisted(
         out: dict[str, Any] = {}
         for k, v in value.items():
             child = f"{path}.{k}" if path else k
-            out[_scrub_key(k, scanner, action, out)] = _scrub_unlisted(
-                v, scanner, action, done, child
-            )
+            out[_scrub_key(k, scrub, out)] = _scrub_unlisted(v, scrub, done, child)
         return out
     if isinstance(value, list):
-        return [
-            _scrub_unlisted(v, scanner, action, done, f"{path}[{i}]") for i, v in enumerate(value)
-        ]
+        return [_scrub_unlisted(v, scrub, done, f"{path}[{i}]") for i, v in enumerate(value)]
     if not path or path in _IDENTIFIERS or any(_within(path, d) for d in done):
         return value
     if isinstance(value, str):
-        return _scrubbed(value, scanner, action)
+        return scrub(value)
     if type(value) is int and not _few_digits(value):
         text = str(value)
-        scrubbed = _scrubbed(text, scanner, action)
+        scrubbed = scrub(text)
         return value if scrubbed == text else scrubbed
     return value
 
@@ -916,13 +933,11 @@ def _scrub_unlisted(
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")  # no digit run, @, dot or space
 
 
-def _scrub_key(
-    key: str, scanner: PiiScanner, action: Mapping[str, Any], taken: Mapping[str, Any]
-) -> str:
+def _scrub_key(key: str, scrub: _TextScrub, taken: Mapping[str, Any]) -> str:
     """A key as the record stores it: masked like a text when it is not a plain name."""
     if _PLAIN_KEY.fullmatch(key) and sum(c.isdigit() for c in key) < MIN_PII_DIGITS:
         return key  # keys inside listed fields too: the field scan reads values only
-    masked = _scrubbed(key, scanner, action)
+    masked = scrub(key)
     unique, n = masked, 1
     while unique in taken and masked != key:  # two keys masked alike are both kept
         n += 1
@@ -933,12 +948,12 @@ def _scrub_key(
 _PLAIN_PATH = re.compile(r"[\w.\[\]$*-]*", re.ASCII)  # no quoted key: nothing to mask
 
 
-def _scrub_paths(record: dict[str, Any], scanner: PiiScanner, action: Mapping[str, Any]) -> None:
+def _scrub_paths(record: dict[str, Any], scrub: _TextScrub) -> None:
     """Paths in a record name the keys they pass through (`params.notes["jo@example.com"]`):
     a path with a quoted key is masked like a text."""
 
     def clean(path: str) -> str:
-        return path if _PLAIN_PATH.fullmatch(path) else _scrubbed(path, scanner, action)
+        return path if _PLAIN_PATH.fullmatch(path) else scrub(path)
 
     record["masked"] = [clean(p) for p in record["masked"]]
     record["erased"] = [clean(p) for p in record["erased"]]
@@ -949,13 +964,6 @@ def _scrub_paths(record: dict[str, Any], scanner: PiiScanner, action: Mapping[st
         for name in ("fields_scanned", "fields_missing"):
             report[name] = [clean(p) for p in report[name]]
         report["field_errors"] = {clean(p): e for p, e in report["field_errors"].items()}
-
-
-def _scrubbed(text: str, scanner: PiiScanner, action: Mapping[str, Any]) -> str:
-    try:
-        return scanner.scrub(text, action)
-    except Exception:  # a text that cannot be checked is not stored
-        return REDACTED
 
 
 def _within(path: str, field: str) -> bool:

@@ -301,7 +301,9 @@ class PiiScanner:
                     continue
         return done
 
-    def scrub(self, text: str, action: Mapping[str, Any]) -> str:
+    def scrub(
+        self, text: str, action: Mapping[str, Any], *, values: Sequence[str] | None = None
+    ) -> str:
         """A text about `action` (a rule's error) with no raw value of a PII field in it.
 
         Quoted values of the pack's fields, whole or shortened (`'jane.doe@exa...'`), become
@@ -310,7 +312,9 @@ class PiiScanner:
         """
         if not isinstance(text, str) or not text:
             return text
-        values = field_values(action, self.settings.fields) if isinstance(action, Mapping) else []
+        if values is None:  # the texts at the pack's fields (callers scrubbing many pass them)
+            mapping = isinstance(action, Mapping)
+            values = field_values(action, self.settings.fields) if mapping else []
         out = mask_values(text, values)
         if not self._pattern_entities:
             return out
