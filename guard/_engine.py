@@ -200,18 +200,21 @@ class Guard:
         context: Mapping[str, Any] | None = None,
         *,
         policy: str | None = None,
+        checked: Sequence[tuple[dict[str, Any], str, bytes] | None] | None = None,
     ) -> list[Decision | GuardError]:
         """`check_batch` for an event loop: decides here, then awaits the audit commit
         without holding a thread. An action that is invalid gets its error in its place.
+        `checked` holds `check_action`'s result for actions the caller has validated.
 
         Meant for packs where `decides_inline()` holds; a PII scan would block the loop.
         """
         pack = self.pack(policy)
         entries: list[tuple[Decision, dict[str, Any], _Scan]] = []
         out: list[Decision | GuardError] = []
-        for action in actions:
+        for i, action in enumerate(actions):
             try:
-                entry = self._decide(pack, action, context)
+                done = checked[i] if checked is not None else None
+                entry = self._decide(pack, action, context, checked=done)
             except GuardError as exc:
                 out.append(exc)
                 continue

@@ -15,6 +15,8 @@ from pydantic import BaseModel
 from guard._exceptions import ActionTooLarge, InvalidAction
 
 MAX_BYTES = 1_000_000
+#: The largest integer a JSON number (an IEEE double, RFC 8785) holds exactly.
+MAX_EXACT_INT = 2**53 - 1
 MAX_DEPTH = 254  # orjson's own recursion limit
 
 
@@ -77,7 +79,6 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
 
 
 _LONG_NUMBER = re.compile(r"[0-9]{16}")  # 2**53 has 16 digits
-_SAFE_INT = 2**53 - 1
 
 
 def _check_integers(text: str) -> None:
@@ -86,7 +87,7 @@ def _check_integers(text: str) -> None:
 
     def exact(literal: str) -> int:
         value = int(literal)
-        if not -_SAFE_INT <= value <= _SAFE_INT:
+        if not -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
             raise InvalidAction(
                 "tool call arguments hold an integer outside the exact JSON range "
                 "(-(2**53 - 1) .. 2**53 - 1); send it as a string"

@@ -34,6 +34,7 @@ class _Item:
     action: dict[str, Any]
     context: dict[str, Any] | None
     future: asyncio.Future[Decision]
+    checked: tuple[dict[str, Any], str, bytes]  # check_action's result, reused by the guard
     key: tuple[int, str | None, bytes] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,11 +57,11 @@ class CheckBatcher:
         self, action: dict[str, Any], context: dict[str, Any] | None, policy: str | None
     ) -> Decision:
         """Decide one action; the decision comes back once its audit record is committed."""
-        check_action(action)  # this request's own errors stay this request's
+        checked = check_action(action)  # this request's own errors stay this request's
         if context is not None:
             check_data(context, "context")
         loop = asyncio.get_running_loop()
-        item = _Item(self._guard(), policy, action, context, loop.create_future())
+        item = _Item(self._guard(), policy, action, context, loop.create_future(), checked)
         self._queue.append(item)
         if not self._draining:
             self._draining = True
@@ -114,7 +115,10 @@ async def _decide_group_inline(items: list[_Item]) -> list[Decision | BaseExcept
     try:
         return list(
             await first.guard.acheck_batch(
-                [item.action for item in items], first.context, policy=first.policy
+                [item.action for item in items],
+                first.context,
+                policy=first.policy,
+                checked=[item.checked for item in items],
             )
         )
     except GuardError as exc:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from guard._engine import Guard
 from guard._exceptions import ActionBlocked, ActionEscalated, InvalidAction
 from guard._models import Decision
-from guard._validate import from_tool_call
+from guard._validate import MAX_EXACT_INT, from_tool_call
 from guard.enforce import enforce_proposal
 from service._auth import Principal
 from service._batcher import CheckBatcher
@@ -45,7 +45,6 @@ __all__ = [
     "serve_check",
 ]
 
-_SAFE_INT = 2**53 - 1
 _ERRORS = standard_responses(400, 401, 403, 404, 413, 422, 429, 503)
 Checker = Annotated[Principal, Depends(require("check"))]
 
@@ -307,7 +306,7 @@ def check_text(values: Iterable[Any], state: ServiceState) -> None:
                     f"a text field has {len(value)} characters; the limit is {limit}",
                     details={"max_chars": limit},
                 )
-        elif isinstance(value, int) and not -_SAFE_INT <= value <= _SAFE_INT:
+        elif isinstance(value, int) and not -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
             raise InvalidAction(
                 "an integer is outside the range JSON numbers hold exactly "
                 "(-(2**53 - 1) .. 2**53 - 1); send it as a string"

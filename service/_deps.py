@@ -21,6 +21,7 @@ __all__ = [
     "authorize",
     "get_principal",
     "get_state",
+    "no_key_bucket",
     "require",
 ]
 
@@ -142,13 +143,19 @@ def check_scope(principal: Principal, scopes: tuple[str, ...]) -> Principal:
     return principal
 
 
+def no_key_bucket(request: Request) -> str:
+    """The rate-limit key that requests without a valid key count against: their address
+    (no key name holds a NUL, so it never names a key's own bucket)."""
+    return f"\x00no-key:{request.client.host if request.client else 'unknown'}"
+
+
 async def _refuse(request: Request, message: str) -> NoReturn:
     """401, unless this address has sent more requests without a valid key than one key
     may send in all (429): guessing keys is throttled like using one."""
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
         host = request.client.host if request.client else "unknown"
-        key = f"\x00no-key:{host}"  # no key name holds a NUL
+        key = no_key_bucket(request)
         wait = (
             await anyio.to_thread.run_sync(limiter.hit, key) if limiter.remote else limiter.hit(key)
         )

@@ -10,10 +10,10 @@ import rfc8785
 from pydantic import BaseModel
 
 from guard._exceptions import AuditError
+from guard._validate import MAX_EXACT_INT
 
 __all__ = ["canonical_json", "canonical_parsed"]
 
-_MAX_SAFE_INT = 2**53 - 1
 _PLAIN = frozenset({str, bool, type(None)})
 
 # Three ways to the same bytes, fastest first; tests/audit/test_canonical.py checks each
@@ -80,7 +80,8 @@ def _orjson_as_is(data: object) -> tuple[bytes, Any] | None:
     if b".0" in out and _INTEGRAL.search(out) or not out.isascii() and _ASTRAL.search(out):
         return None
     if (b"e-" in out or b"e+" in out) and any(
-        48 <= out[m.start() - 1] <= 57 for m in _EXPONENT.finditer(out)  # 0-9
+        48 <= out[m.start() - 1] <= 57
+        for m in _EXPONENT.finditer(out)  # 0-9
     ):
         return None
     parsed = orjson.loads(out)
@@ -119,7 +120,7 @@ def _jcs_ready(value: Any) -> Any:
         return _ready_list(value)
     if kind in _PLAIN:
         return value
-    if kind is int and -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+    if kind is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
         return value
     if kind is float:
         return _ready_float(value)
@@ -150,7 +151,7 @@ def _ready_list(items: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ..
 
 def _ready_float(value: float) -> float | int:
     if value.is_integer():
-        if abs(value) <= _MAX_SAFE_INT:
+        if abs(value) <= MAX_EXACT_INT:
             return int(value)
         raise _NeedsReference
     if 1e-4 <= abs(value) < 1e16:

@@ -23,6 +23,7 @@ from guard._exceptions import (
     GuardError,
     MissingField,
 )
+from guard._validate import MAX_EXACT_INT
 from guard.policy._functions import (
     DEFAULT_FUNCTIONS,
     MAX_SEQUENCE,
@@ -455,9 +456,6 @@ def _weight(value: Any, budget: int) -> int:
 
 _NESTED: Final = (str, list, tuple, set, frozenset, dict)
 
-#: Largest integer a JSON number holds exactly: the audit record (RFC 8785) refuses more.
-_MAX_SAFE_INT: Final = 2**53 - 1
-
 
 def _evidence(value: Any) -> Any:
     """`value` as evidence the audit record (RFC 8785 JSON) can hold, at any depth: an
@@ -469,7 +467,7 @@ def _evidence(value: Any) -> Any:
     kept as they are, they made the decision's audit record, and so the decision, fail.
     """
     if type(value) is int:
-        return value if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else _big_int(value)
+        return value if -MAX_EXACT_INT <= value <= MAX_EXACT_INT else _big_int(value)
     if not isinstance(value, (list, tuple, dict)) or _json_ready(value):
         return value
     if isinstance(value, dict):
@@ -498,7 +496,7 @@ def _json_ready(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if type(item) is int:
-            if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+            if not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:
                 return False
         elif isinstance(item, (list, tuple)):
             stack.extend(item)

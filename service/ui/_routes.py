@@ -27,6 +27,7 @@ from starlette.routing import NoMatchFound
 from guard._exceptions import AuditError
 from guard.policy import CompiledPack
 from service._auth import Principal
+from service._deps import no_key_bucket
 from service._errors import AlreadyResolved, NotEscalated, NotFound
 from service._state import ServiceState, is_held
 from service.ui import _present as present
@@ -691,8 +692,7 @@ def _guess_throttled(request: Request) -> int | None:
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is None:
         return None
-    host = request.client.host if request.client else "unknown"
-    wait: int | None = limiter.hit(f"\x00no-key:{host}")  # no key name holds a NUL
+    wait: int | None = limiter.hit(no_key_bucket(request))
     return wait
 
 

@@ -33,7 +33,7 @@ def _patch(state, monkeypatch, path, replacement):
         monkeypatch.setattr(state.guard, "check_batch", replacement)
         return
 
-    async def async_replacement(actions, context=None, *, policy=None):
+    async def async_replacement(actions, context=None, *, policy=None, **options):
         return replacement(actions, context, policy=policy)
 
     monkeypatch.setattr(state.guard, "acheck_batch", async_replacement)
@@ -56,9 +56,9 @@ def test_concurrent_checks_each_get_their_own_recorded_decision(state, monkeypat
     else:
         original_async = state.guard.acheck_batch
 
-        async def async_spy(actions, context=None, *, policy=None):
+        async def async_spy(actions, context=None, *, policy=None, **options):
             calls.append(len(actions))
-            return await original_async(actions, context, policy=policy)
+            return await original_async(actions, context, policy=policy, **options)
 
         monkeypatch.setattr(state.guard, "acheck_batch", async_spy)
     batcher = CheckBatcher(lambda: state.guard)
@@ -99,18 +99,18 @@ def test_a_failed_group_is_retried_one_by_one(state, monkeypatch, path):
     calls = []
     original = state.guard.check_batch if path == "threaded" else state.guard.acheck_batch
 
-    def broken_when_shared(actions, context=None, *, policy=None):
+    def broken_when_shared(actions, context=None, *, policy=None, **options):
         calls.append(len(actions))
         if len(actions) > 1:
             raise AuditError("simulated failure of the shared transaction")
-        return original(actions, context, policy=policy)
+        return original(actions, context, policy=policy, **options)
 
     if path == "threaded":
         monkeypatch.setattr(state.guard, "check_batch", broken_when_shared)
     else:
 
-        async def async_broken(actions, context=None, *, policy=None):
-            return await broken_when_shared(actions, context, policy=policy)
+        async def async_broken(actions, context=None, *, policy=None, **options):
+            return await broken_when_shared(actions, context, policy=policy, **options)
 
         monkeypatch.setattr(state.guard, "acheck_batch", async_broken)
     batcher = CheckBatcher(lambda: state.guard)
