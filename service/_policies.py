@@ -12,7 +12,7 @@ from starlette.responses import Response
 from guard.policy import CompiledPack
 from service._auth import Principal
 from service._deps import get_state, require
-from service._errors import NotFound
+from service._errors import Forbidden, NotFound
 from service._http import json_response, standard_responses
 from service._schemas import PolicyDetail, PolicyPage, ReloadOut
 
@@ -38,9 +38,10 @@ def build_router() -> APIRouter:
         reload_policies,
         methods=["POST"],
         response_model=ReloadOut,
+        # 403: not an admin, or an admin bound to a tenant (packs serve every tenant);
         # 404: the configured policy source (file or folder) is gone; 422: a pack is invalid.
         responses=standard_responses(401, 403, 404, 422, 429),
-        summary="Reload every pack atomically",
+        summary="Reload every pack atomically (admin keys with no tenant only)",
     )
     router.add_api_route(
         "/{name}",
@@ -96,6 +97,15 @@ async def get_policy(
 
 async def reload_policies(request: Request, principal: Admin) -> Response:
     """Load every pack again; if any pack is invalid nothing changes and the error says why."""
+    if principal.tenant is not None:
+        # The packs decide every tenant's actions: one tenant's admin must not change them.
+        raise Forbidden(
+            f"key {principal.name!r} is an admin of tenant {principal.tenant!r}; reloading "
+            "the packs changes what every tenant is checked against, so it needs an admin "
+            "key with no tenant",
+            code="operator_only",
+            details={"tenant": principal.tenant},
+        )
     state = get_state(request)
     await anyio.to_thread.run_sync(state.reload)
     guard = state.guard
