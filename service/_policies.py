@@ -41,7 +41,7 @@ def build_router() -> APIRouter:
         # 403: not an admin, or an admin bound to a tenant (packs serve every tenant);
         # 404: the configured policy source (file or folder) is gone; 422: a pack is invalid.
         responses=standard_responses(401, 403, 404, 422, 429),
-        summary="Reload every pack atomically (admin keys with no tenant only)",
+        summary="Reload every pack atomically, in every worker (admin keys with no tenant only)",
     )
     router.add_api_route(
         "/{name}",
@@ -96,7 +96,11 @@ async def get_policy(
 
 
 async def reload_policies(request: Request, principal: Admin) -> Response:
-    """Load every pack again; if any pack is invalid nothing changes and the error says why."""
+    """Load every pack again; if any pack is invalid nothing changes and the error says why.
+
+    Every worker of this `guard serve` (and every process given the same `reload_file`)
+    reloads before its next decision; sidecars on other hosts reload on their own.
+    """
     if principal.tenant is not None:
         # The packs decide every tenant's actions: one tenant's admin must not change them.
         raise Forbidden(

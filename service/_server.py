@@ -69,6 +69,13 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
         # Each worker would sign console sessions with its own random secret, and a
         # reviewer's next request, served by another worker, would be signed out.
         settings = settings.with_(session_secret=secrets.token_urlsafe(32))
+    shared = None
+    if settings.reload_file is None:
+        # A reload reaches one worker; the others notice this file change and follow.
+        shared = tempfile.mkdtemp(prefix="guard-reload-")
+        marker = os.path.join(shared, "reloaded")
+        open(marker, "x").close()  # noqa: SIM115 - created empty: its changes are what count
+        settings = settings.with_(reload_file=marker)
     made = None
     if not os.environ.get(MULTIPROC_ENV):
         # Without it each worker's /metrics would show only what that worker counted.
@@ -80,8 +87,9 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
     try:
         uvicorn.run("service:app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
     finally:
-        if made is not None:
-            shutil.rmtree(made, ignore_errors=True)
+        for folder in (made, shared):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_before_workers(settings: Settings) -> None:

@@ -38,6 +38,9 @@ class Settings:
     `max_batch` caps the actions of one /v1/check/batch or /v1/shield request (413).
     `session_secret` signs the review console's session cookies; without it each process
     makes a random one (and `guard serve --workers N` makes one its workers share).
+    `reload_file` is a file that `POST /v1/policies/reload` rewrites; every process given
+    the same path reloads its packs before its next decision when the file changes (and
+    `guard serve --workers N` makes one its workers share).
     """
 
     policy: str = field(default_factory=_default_policy)
@@ -59,6 +62,7 @@ class Settings:
     docs: bool = True
     console: bool = True
     session_secret: str | None = None
+    reload_file: str | None = None
     log_level: str = "info"
 
     def __post_init__(self) -> None:

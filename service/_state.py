@@ -13,6 +13,7 @@ stores the state as `app.state.guard_state`):
         "guard.review/v1" audit record; raises NotFound.
     ServiceState.decision(decision_id, tenant) -> dict       # the decision's audit record
     ServiceState.reload() -> list[CompiledPack]             # atomic; a bad pack raises
+        and, with `settings.reload_file`, every process sharing that file follows.
 
     Escalations.pending(tenant: str | None, limit: int = 100) -> list[dict]
         audit records of escalated decisions with no resolution yet, newest first.
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import uuid
@@ -107,6 +109,7 @@ class ServiceState:
         self._guard = guard
         self.shadow: dict[str, CompiledPack] = _pair_shadow(guard.packs, shadow)
         self._reload_lock = threading.Lock()
+        self._seen = _stamp(settings.reload_file)  # the reload file as this process last saw it
         self.escalations = Escalations(audit, poll_interval=settings.poll_interval)
         self.started = time.time()
 
@@ -129,19 +132,57 @@ class ServiceState:
 
     @property
     def guard(self) -> Guard:
-        """The guard serving now; a reload swaps it in one assignment."""
+        """The guard serving now; a reload swaps it in one assignment.
+
+        With a reload file, a change to it (another worker reloaded) reloads here first,
+        so no worker keeps deciding with the packs a reload replaced.
+        """
+        path = self.settings.reload_file
+        if path is not None and _stamp(path) != self._seen:
+            self._follow(path)
         return self._guard
 
     def reload(self) -> list[CompiledPack]:
-        """Reload every pack from the policy source; on any error the old guard keeps serving."""
+        """Reload every pack from the policy source; on any error the old guard keeps serving.
+
+        With a reload file, rewrite it so every process sharing it reloads too.
+        """
         with self._reload_lock:
-            packs = load(self.settings.policy)
-            shadow = load(self.settings.shadow) if self.settings.shadow else []
-            old = self._guard
-            guard = Guard(packs, audit=self.audit, shadow=shadow, rate_store=old.rates)
-            warm_up(guard)
-            self._guard, self.shadow = guard, _pair_shadow(guard.packs, shadow)
-            return packs
+            guard, shadow = self._load()
+            path = self.settings.reload_file
+            if path is not None:
+                _rewrite(path)
+                self._seen = _stamp(path)
+            self._guard, self.shadow = guard, shadow
+            return list(guard.packs.values())
+
+    def _load(self) -> tuple[Guard, dict[str, CompiledPack]]:
+        packs = load(self.settings.policy)
+        shadow = load(self.settings.shadow) if self.settings.shadow else []
+        guard = Guard(packs, audit=self.audit, shadow=shadow, rate_store=self._guard.rates)
+        warm_up(guard)
+        return guard, _pair_shadow(guard.packs, shadow)
+
+    def _follow(self, path: str) -> None:
+        """Reload because another process rewrote the reload file (once per rewrite)."""
+        if not self._reload_lock.acquire(blocking=False):
+            return  # a reload is under way in this process: serve the current guard meanwhile
+        try:
+            stamp = _stamp(path)
+            if stamp == self._seen:
+                return
+            self._seen = stamp
+            try:
+                self._guard, self.shadow = self._load()
+            except Exception as exc:  # the packs changed again since that reload, and broke
+                log.error(
+                    "another worker reloaded the packs but this one could not, so it still "
+                    "serves the previous ones: %s: %s",
+                    type(exc).__name__,
+                    exc,
+                )
+        finally:
+            self._reload_lock.release()
 
     def decision(self, decision_id: str, tenant: str | None) -> dict[str, Any]:
         """The audit record of a decision visible to `tenant`; raise NotFound otherwise."""
@@ -198,6 +239,25 @@ def rate_store(settings: Settings) -> RateStore | None:
         ) from exc
     store: RateStore = RedisRateStore(settings.redis)
     return store
+
+
+def _stamp(path: str | None) -> tuple[int, int] | None:
+    """What identifies one version of the reload file: its inode and modification time."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _rewrite(path: str) -> None:
+    """Replace the reload file with a new one (a new inode, so every reader sees a change)."""
+    temporary = f"{path}.{os.getpid()}.{uuid.uuid4().hex}"
+    with open(temporary, "w", encoding="utf-8") as f:
+        f.write(f"{uuid.uuid4().hex}\n")
+    os.replace(temporary, path)
 
 
 def warm_up(guard: Guard) -> None:
