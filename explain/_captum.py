@@ -21,7 +21,15 @@ from explain._errors import (
     missing_dependency,
 )
 from explain._models import Attribution, Estimate, check_passes
-from explain._validate import FeatureInput, Matrix, as_matrix, as_row, check_names, pick_target
+from explain._validate import (
+    FeatureInput,
+    Matrix,
+    as_matrix,
+    as_row,
+    check_names,
+    pick_target,
+    sample_rows,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -29,12 +37,12 @@ if TYPE_CHECKING:
 CaptumMethod = Literal["integrated_gradients", "deeplift", "gradient_shap"]
 CAPTUM_METHODS: tuple[str, ...] = CaptumMethod.__args__  # type: ignore[attr-defined]
 DEFAULT_TOLERANCE = 0.01
-# IG integrates by quadrature; GradientSHAP samples baselines and path points; DeepLift's
-# rescale rule is computed exactly.
+# IG integrates by quadrature; GradientSHAP averages that integral over the baseline rows
+# (sampled when only some rows are used, or with noise); DeepLift's rescale rule is exact.
 _ESTIMATES: dict[str, Estimate] = {
     "integrated_gradients": "approximate",
     "deeplift": "exact",
-    "gradient_shap": "sampled",
+    "gradient_shap": "approximate",
 }
 
 # DeepLift announces on every call that it hooks non-linear modules; that is expected here.
@@ -174,12 +182,17 @@ class CaptumExplainer:
         param = next(iter(module.parameters()), None)
         self._dtype = torch.float32 if param is None else param.dtype
         self._device = torch.device("cpu") if param is None else param.device
+        self._estimate = _ESTIMATES[method]
+        if method == "gradient_shap" and (stdevs > 0 or baseline.shape[0] > n_samples):
+            self._estimate = "sampled"
+        if method == "gradient_shap" and stdevs == 0:
+            baseline = sample_rows(baseline, n_samples, seed)
         self.baseline = baseline
-        self._baseline_t = self._tensor(baseline)
         self._attr = _import_captum_attr()
-        self._ig_steps = _gauss_legendre(n_steps) if method == "integrated_gradients" else None
+        self._ig_steps = _gauss_legendre(n_steps) if method != "deeplift" else None
+        check_eval_mode(module)
         try:  # fail now, not per decision, if the width is wrong
-            self._outputs(self._baseline_t)
+            self._outputs(self._tensor(baseline))
         except ModelCallError as exc:
             if exc.__cause__ is None:  # the module ran but returned something unusable
                 raise
@@ -196,15 +209,28 @@ class CaptumExplainer:
 
         With `versus=b`, attribute `out[target] - out[b]`: why `target` and not `b`.
         """
+        torch = _import_torch()
+        # Gradients are needed even when the caller runs its policy under no_grad() or
+        # inference_mode(); tensors are made inside, so none is an inference tensor.
+        with torch.inference_mode(False), torch.enable_grad():
+            return self._explain(x, target, versus)
+
+    def _explain(self, x: FeatureInput, target: int | None, versus: int | None) -> Attribution:
         start = time.perf_counter()
+        check_eval_mode(self.module)
         row = as_row(x, self.feature_names)
-        x_t = self._tensor(row[None, :])
-        outputs = self._forward(x_t)
+        x_t, base_t = self._tensor(row[None, :]), self._tensor(self.baseline)
+        outputs = self._outputs(_import_torch().cat([x_t, base_t]))
         k = pick_target(target, outputs[0])
         n_out = outputs.shape[1]
         b = self._check_versus(versus, k, n_out)
         contrast = outputs[:, k] if b is None else outputs[:, k] - outputs[:, b]
-        values = self._attribute(x_t, k, b)
+        if not np.isfinite(contrast).all():
+            raise ModelCallError(
+                f"output {k}{'' if b is None else f' - output {b}'} is not finite at the input "
+                "or a baseline row (a masked action scored -inf?); explain a finite output"
+            )
+        values = self._attribute(x_t, base_t, k, b)
         fx, base = float(contrast[0]), float(contrast[1:].mean())
         gap = abs(float(values.sum()) - (fx - base))
         return Attribution(
@@ -222,17 +248,12 @@ class CaptumExplainer:
             tolerance=self.tolerance,
             check_ok=check_passes(gap, self.tolerance, fx - base),
             compute_ms=(time.perf_counter() - start) * 1e3,
-            estimate=_ESTIMATES[self.method],
+            estimate=self._estimate,
         )
 
     def _tensor(self, rows: Matrix) -> Any:
         torch = _import_torch()
         return torch.as_tensor(rows, dtype=self._dtype, device=self._device)
-
-    def _forward(self, x_t: Any) -> Matrix:
-        """Run the module on the input and the baseline rows at once; (1 + baselines, outputs)."""
-        torch = _import_torch()
-        return self._outputs(torch.cat([x_t, self._baseline_t]))
 
     def _outputs(self, batch: Any) -> Matrix:
         torch = _import_torch()
@@ -250,8 +271,9 @@ class CaptumExplainer:
             raise ModelCallError(
                 f"module output has shape {tuple(out.shape)}; expected (batch,) or (batch, actions)"
             )
-        if not np.isfinite(arr).all():
-            raise ModelCallError("module output contains NaN or inf")
+        # -inf is how a policy masks an action: only the outputs explained must be finite.
+        if np.isnan(arr).any() or np.isposinf(arr).any():
+            raise ModelCallError("module output contains NaN or +inf")
         return arr
 
     @staticmethod
@@ -265,10 +287,10 @@ class CaptumExplainer:
             raise ExplanationInputError(f"versus={versus!r} is the target itself; pick another")
         return b
 
-    def _attribute(self, x_t: Any, k: int, b: int | None) -> Matrix:
+    def _attribute(self, x_t: Any, base_t: Any, k: int, b: int | None) -> Matrix:
         wrapped = _selector_class()(self.module, k, b)
         try:
-            attr = self._run(wrapped, x_t)
+            attr = self._run(wrapped, x_t, base_t)
         except ExplanationError:
             raise
         except Exception as exc:
@@ -276,40 +298,73 @@ class CaptumExplainer:
         values: Matrix = attr[0].detach().cpu().double().numpy()
         return values
 
-    def _run(self, wrapped: Any, x_t: Any) -> Any:
+    def _run(self, wrapped: Any, x_t: Any, base_t: Any) -> Any:
+        if self.method == "integrated_gradients":
+            return self._integrated(wrapped, x_t, base_t)
+        if self.method == "gradient_shap" and self.stdevs == 0:
+            # Expected gradients: the integral from each baseline row to x, averaged. Its
+            # values add up to f(x) - mean f(baselines) up to the quadrature error, where
+            # Captum's GradientShap (one random point on one random path per sample) only
+            # does in expectation and failed its own check at the default n_samples.
+            rows = base_t.shape[0]
+            return self._integrated(wrapped, x_t.expand(rows, -1), base_t).mean(0, keepdim=True)
         # DeepLift and GradientShap warn unless the input already tracks gradients.
-        x_t = x_t.detach().requires_grad_(self.method != "integrated_gradients")
-        if (
-            self.method == "integrated_gradients"
-            and self._ig_steps
-            and not self.internal_batch_size
-        ):
+        x_t = x_t.detach().requires_grad_()
+        if self.method == "deeplift":
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_DEEPLIFT_NOTICE, category=UserWarning)
+                return self._attr.DeepLift(wrapped).attribute(x_t, baselines=base_t)
+        with _seeded(self.seed):
+            return self._attr.GradientShap(wrapped).attribute(
+                x_t, baselines=base_t, n_samples=self.n_samples, stdevs=self.stdevs
+            )
+
+    def _integrated(self, wrapped: Any, x_t: Any, base_t: Any) -> Any:
+        if self._ig_steps and not self.internal_batch_size:
             # Captum's IG with its Gauss-Legendre nodes computed once, not on every call
             # (the public `attribute` recomputes them: ~70% of a 32-step explanation).
             ig = self._attr.IntegratedGradients(wrapped)
             return ig._attribute(
                 inputs=(x_t,),
-                baselines=(self._baseline_t,),
+                baselines=(base_t,),
                 n_steps=self.n_steps,
                 method="gausslegendre",
                 step_sizes_and_alphas=self._ig_steps,
             )[0]
-        if self.method == "integrated_gradients":
-            return self._attr.IntegratedGradients(wrapped).attribute(
-                x_t,
-                baselines=self._baseline_t,
-                n_steps=self.n_steps,
-                method="gausslegendre",
-                internal_batch_size=self.internal_batch_size,
-            )
-        if self.method == "deeplift":
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=_DEEPLIFT_NOTICE, category=UserWarning)
-                return self._attr.DeepLift(wrapped).attribute(x_t, baselines=self._baseline_t)
-        with _seeded(self.seed):
-            return self._attr.GradientShap(wrapped).attribute(
-                x_t, baselines=self._baseline_t, n_samples=self.n_samples, stdevs=self.stdevs
-            )
+        return self._attr.IntegratedGradients(wrapped).attribute(
+            x_t,
+            baselines=base_t,
+            n_steps=self.n_steps,
+            method="gausslegendre",
+            internal_batch_size=self.internal_batch_size,
+        )
+
+
+def check_eval_mode(module: Any) -> None:
+    """Refuse a module whose Dropout or BatchNorm layers are in training mode.
+
+    There, outputs are random or depend on the other rows of the batch (the path points
+    explained together), and BatchNorm would update the caller's running statistics.
+    """
+    nn = _import_torch().nn
+    norm = nn.modules.batchnorm
+    active = [
+        f"{type(m).__name__} {name!r}" if name else type(m).__name__
+        for name, m in module.named_modules()
+        if m.training
+        and (
+            (isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0)
+            or isinstance(m, norm._BatchNorm)
+            or (isinstance(m, norm._NormBase) and m.track_running_stats)
+        )
+    ]
+    if active:
+        shown = ", ".join(active[:3]) + (f" and {len(active) - 3} more" if len(active) > 3 else "")
+        raise ExplanationInputError(
+            f"the module is in training mode ({shown}): Dropout makes its outputs random, "
+            "BatchNorm makes them depend on the batch and updates its running statistics; "
+            "call module.eval() before explaining it"
+        )
 
 
 def captum(
@@ -328,8 +383,13 @@ def captum(
     """Build a Captum explainer for a torch module mapping (batch, features) to action scores.
 
     `baseline` is one reference row (default zeros); for `gradient_shap` it may be a sample
-    of rows. `check_ok` is False when the completeness gap |sum(values) - (f(x) - f(x'))|
-    exceeds `tolerance` times max(1, |f(x) - f(x')|). For small policy networks explained
+    of rows: the values are Integrated Gradients (`n_steps`) from each of up to `n_samples`
+    rows (a seeded sample of them when there are more) to x, averaged, and add up to f(x)
+    minus the mean output over those rows. With `stdevs > 0` Captum's GradientShap samples
+    noisy points instead, complete only in expectation: expect `check_ok` False then.
+    `check_ok` is False when the completeness gap |sum(values) - (f(x) - f(x'))|
+    exceeds `tolerance` times max(1, |f(x) - f(x')|). Dropout and BatchNorm layers must be
+    in eval mode (`module.eval()`); the module is never changed. For small policy networks explained
     one decision at a time, `torch.set_num_threads(1)` is usually several times faster
     (see benchmarks/bench_explain.py); the explainer leaves that global setting alone.
     """
