@@ -49,13 +49,15 @@ def agent(
 ) -> Any:
     """Wrap `fn` so its proposal is checked, and denied or escalated actions never run.
 
-    `fn` may return an action, `[(action, probability), ...]` (or yield the pairs), scores
-    over `actions`, or an MCTS search tree (its root children become the alternatives;
-    `action_of(a)` turns a planner action into a guard action). `explain` (an explainer
-    with `.explain(x, target)` applied to the first argument, after `self` in a method,
-    or a callable given the call's arguments) attaches an attribution: synchronously when
-    the pack's rules read `attribution` or there is no audit log, else deferred to a
-    background worker that appends a linked audit record.
+    `fn` may return an action, `[(action, probability), ...]` (or yield the pairs, also
+    from an async generator, whose wrapper is then awaited), scores over `actions` (-inf
+    masks an action: it is never proposed nor substituted), or an MCTS search tree (its
+    root children become the alternatives; `action_of(a)` turns a planner action into a
+    guard action). `explain` (an explainer with `.explain(x, target)` applied to the
+    first argument, after `self` in a method, or a callable given the call's arguments)
+    attaches an attribution: synchronously when the pack's rules read `attribution` or
+    there is no audit log, else deferred to a background worker that appends a linked
+    audit record.
     """
     if explain_mode not in ("auto", "sync", "deferred"):
         raise InvalidAction(f"explain_mode must be auto, sync or deferred, got {explain_mode!r}")
@@ -259,7 +261,9 @@ def ranker(
                 out = list(out)
             if isinstance(out, Mapping) or not isinstance(out, Sequence):
                 raise InvalidAction(
-                    f"a ranker must return a list of items, got {type(out).__name__}"
+                    f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
+                    "convert a DataFrame with df.to_dict('records'), a numpy structured array "
+                    "with [dict(zip(a.dtype.names, row)) for row in a.tolist()]"
                 )
             out = [_native(item) for item in out]
             ctx = _context(context, args, kwargs)
@@ -396,6 +400,13 @@ def _candidates(
             f"got {type(out).__name__}"
         )
     given = [(action, score, i) for i, (action, score) in enumerate(pairs)]
+    if actions is not None:  # a -inf score masks its action: it is never proposed
+        given = [c for c in given if c[1] != -math.inf]
+        if not given:
+            raise InvalidAction(
+                f"every one of the {len(pairs)} declared actions scored -inf (masked): "
+                "the policy proposed no action"
+            )
     return given if ranked else sorted(given, key=lambda p: -p[1])
 
 
@@ -410,8 +421,8 @@ def _pair(pair: Any, i: int) -> tuple[Any, float]:
 
 
 def _vector(out: Any) -> list[float]:
-    if hasattr(out, "detach"):  # a torch tensor, without importing torch
-        out = out.detach().cpu().numpy()
+    if hasattr(out, "detach"):  # a torch tensor of any dtype (bfloat16 has no numpy twin)
+        out = out.detach().cpu()
     shape = getattr(out, "shape", None)
     if hasattr(out, "tolist"):
         out = out.tolist()
@@ -420,16 +431,19 @@ def _vector(out: Any) -> list[float]:
     if not isinstance(out, list) or any(isinstance(v, list) for v in out):
         got = f"shape {tuple(shape)}" if shape is not None else type(out).__name__
         raise InvalidAction(f"expected a 1-D vector of scores (or a batch of one row), got {got}")
-    return [_score(v, f"score #{i}") for i, v in enumerate(out)]
+    return [_score(v, f"score #{i}", masked=True) for i, v in enumerate(out)]
 
 
-def _score(value: Any, what: str) -> float:
+def _score(value: Any, what: str, *, masked: bool = False) -> float:
     if hasattr(value, "dtype") and hasattr(value, "item"):  # a numpy or torch scalar
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidAction(f"{what} must be a number, got {value!r}")
+    if masked and value == -math.inf:
+        return -math.inf
     if not math.isfinite(value):
-        raise InvalidAction(f"{what} is {value!r}; scores must be finite")
+        allowed = "finite, or -inf to mask an action" if masked else "finite"
+        raise InvalidAction(f"{what} is {value!r}; scores must be {allowed}")
     return float(value)
 
 
@@ -470,6 +484,14 @@ def _context(context: ContextArg, args: tuple[Any, ...], kwargs: dict[str, Any])
 
 
 def _wrap(func: Callable[..., Any], enforce: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.isasyncgenfunction(func):  # alternatives or items yielded asynchronously
+
+        @functools.wraps(func)
+        async def collect_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return enforce([out async for out in func(*args, **kwargs)], args, kwargs)
+
+        return collect_wrapper
+
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)
