@@ -115,7 +115,7 @@ def create_ui_router(state: ServiceState, *, secret: bytes | None = None) -> API
 class _Console:
     def __init__(self, state: ServiceState, secret: bytes | None) -> None:
         self.state = state
-        self.codec = SessionCodec(state.keys, secret)
+        self.codec = SessionCodec(state.keys, secret, state.audit)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_HERE / "templates"),
             autoescape=True,
