@@ -1,33 +1,44 @@
 """Undo cheap text disguises while keeping a map back to the original offsets.
 
 Obfuscated contact details hide behind full-width or circled characters (`jo＠example．com`,
-`④①⑥`), zero-width characters inside words, and letter spacing (`j o @ e x a m p l e`).
-`normalize` folds these away (NFKC, zero-width removal, optional collapse of letter
-spacing) and keeps, for every character of the result, the offset it came from, so a
-match found in the normalized text is reported on the original text.
+`④①⑥`), zero-width characters inside words, keycap emoji (`4️⃣1️⃣6️⃣`), HTML entities and
+percent-escapes (`jo&#64;example&#46;com`, `jo%40example.com`, which a browser or a mail
+client shows decoded), and letter spacing (`j o @ e x a m p l e`). `normalize` folds these
+away (escapes decoded, NFKC, zero-width removal, optional collapse of letter spacing) and
+keeps, for every character of the result, the original characters it came from, so a match
+found in the normalized text is reported on the original text.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import html
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 ZERO_WIDTH = frozenset("\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff")
+# Variation selectors and the combining keycap: `4\ufe0f\u20e3` is the keycap emoji 4️⃣.
+EMOJI_MARKS = frozenset(map(chr, range(0xFE00, 0xFE10))) | {"\u20e3"}
+_IGNORED = ZERO_WIDTH | EMOJI_MARKS
+# `&#64;`, `&#x40;`, `&commat;` (the `;` required: `AT&T` is prose) and `%40`.
+_ESCAPE = re.compile(
+    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});|%[0-9A-Fa-f]{2}"
+)
 # Three or more single characters, each followed by spaces: "j o @ e x a m p l e".
 _SPACED = re.compile(r"(?<!\S)(?:\S[ \t]+){2,}\S(?!\S)")
 
 
 @dataclass(frozen=True, slots=True)
 class Normalized:
-    """A normalized text and, per character, the offset in the original text it came from."""
+    """A normalized text and, per character, the span of the original text it came from."""
 
     text: str
     offsets: tuple[int, ...] | None  # None: identical to the original
     original_length: int
+    ends: tuple[int, ...] | None = None  # per character, where its original ends
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the normalized text back to the original text."""
@@ -36,50 +47,86 @@ class Normalized:
         if start >= end:
             point = self.offsets[start] if start < len(self.offsets) else self.original_length
             return point, point
-        return self.offsets[start], self.offsets[end - 1] + 1
+        last = self.ends[end - 1] if self.ends is not None else self.offsets[end - 1] + 1
+        return self.offsets[start], last
 
 
 def normalize(text: str, *, collapse_spacing: bool = False) -> Normalized:
-    """Fold compatibility characters and zero-width characters; optionally un-space letters."""
+    """Decode escapes, fold compatibility characters and drop zero-width characters and
+    emoji marks; optionally un-space letters."""
     chars: list[str]
     offsets: list[int]
-    if text.isascii():
-        chars, offsets = list(text), list(range(len(text)))
+    ends: list[int]
+    if text.isascii() and not _has_escape(text):
+        chars, offsets, ends = list(text), list(range(len(text))), list(range(1, len(text) + 1))
         changed = False
     else:
-        chars, offsets = [], []
+        chars, offsets, ends = [], [], []
         changed = True
-        for i, ch in enumerate(text):
-            if ch in ZERO_WIDTH:
-                continue
-            folded = ch if ch.isascii() else unicodedata.normalize("NFKC", ch)
+        for piece, start, end in _pieces(text):
+            folded = piece if piece.isascii() else unicodedata.normalize("NFKC", piece)
             for out in folded:
-                chars.append(out)
-                offsets.append(i)
+                if out not in _IGNORED:
+                    chars.append(out)
+                    offsets.append(start)
+                    ends.append(end)
     folded_text = "".join(chars)
     if collapse_spacing and _SPACED.search(folded_text):
-        folded_text, offsets = _collapse(folded_text, offsets)
+        folded_text, offsets, ends = _collapse(folded_text, offsets, ends)
         changed = True
     if not changed:
         return Normalized(text, None, len(text))
-    return Normalized(folded_text, tuple(offsets), len(text))
+    return Normalized(folded_text, tuple(offsets), len(text), tuple(ends))
 
 
-def _collapse(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+def _has_escape(text: str) -> bool:
+    return ("&" in text or "%" in text) and _ESCAPE.search(text) is not None
+
+
+def _pieces(text: str) -> Iterator[tuple[str, int, int]]:
+    """Each character of `text`, or what an escape stands for, with its original span."""
+    done = 0
+    for m in _ESCAPE.finditer(text) if "&" in text or "%" in text else ():
+        yield from ((ch, i, i + 1) for i, ch in enumerate(text[done : m.start()], done))
+        decoded = _decode(m.group(0))
+        if decoded is None:
+            yield from ((ch, i, i + 1) for i, ch in enumerate(m.group(0), m.start()))
+        else:
+            yield decoded, m.start(), m.end()
+        done = m.end()
+    yield from ((ch, i, i + 1) for i, ch in enumerate(text[done:], done))
+
+
+def _decode(escape: str) -> str | None:
+    """The one printable character an escape stands for, else None (left as written)."""
+    if escape.startswith("%"):
+        decoded = chr(int(escape[1:], 16))
+    else:
+        decoded = html.unescape(escape)
+    if len(decoded) != 1 or decoded == escape or not decoded.isprintable() or decoded.isspace():
+        return None
+    return decoded
+
+
+def _collapse(text: str, offsets: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:
     keep_chars: list[str] = []
     keep_offsets: list[int] = []
+    keep_ends: list[int] = []
     last = 0
     for m in _SPACED.finditer(text):
         keep_chars.append(text[last : m.start()])
         keep_offsets.extend(offsets[last : m.start()])
+        keep_ends.extend(ends[last : m.start()])
         for i in range(m.start(), m.end()):
             if text[i] not in " \t":
                 keep_chars.append(text[i])
                 keep_offsets.append(offsets[i])
+                keep_ends.append(ends[i])
         last = m.end()
     keep_chars.append(text[last:])
     keep_offsets.extend(offsets[last:])
-    return "".join(keep_chars), keep_offsets
+    keep_ends.extend(ends[last:])
+    return "".join(keep_chars), keep_offsets, keep_ends
 
 
 # -- folding for the digit recognizers -----------------------------------------------------
@@ -96,8 +143,10 @@ def _collapse(text: str, offsets: list[int]) -> tuple[str, list[int]]:
 # one `isascii`.
 
 # Invisible format characters: the zero-width ones and the bidirectional controls.
-INVISIBLE = ZERO_WIDTH | frozenset(
-    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+INVISIBLE = (
+    ZERO_WIDTH
+    | EMOJI_MARKS
+    | frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 )
 _INVISIBLE_RUN = re.compile("[" + "".join(sorted(INVISIBLE)) + "]+")
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"

@@ -1,7 +1,9 @@
 """CONTACT_HANDLE: a user name on another messaging platform, the usual way off-platform.
 
 Caught: `skype: jo.smith`, `telegram @jo_smith`, `my whatsapp is jo_smith`,
-`IG: @jo.smith`, `discord jo#1234`, `skype live:jo.smith`, and profile links such as
+`IG: @jo.smith`, `discord jo#1234`, `skype live:jo.smith`, `on telegram, jo_smith`, a mail
+provider's name used the same way (`my gmail is jsmith88`, `gmail: jsmith`), and profile
+links such as
 `t.me/jo_smith` or `wa.me/14165550199`. The span is the handle (with its `@`), or the
 whole link. Near misses left alone: `I use skype for calls`, `telegram is blocked`,
 `the signal was weak`, `stand in line` (ambiguous platform words need a `:`, `id` or `@`).
@@ -21,13 +23,16 @@ PLATFORMS = (
     "insta", "discord", "viber", "facebook", "messenger", "twitter", "tiktok", "linkedin",
     "threema", "imessage", "facetime", "kik", "signal", "line", "session", "element",
     "matrix", "snap", "tg", "wa", "ig", "fb", "sc",
+    # Mail providers: `my gmail is jsmith88` gives the address away as well as `@`.
+    "gmail", "googlemail", "hotmail", "yahoo", "ymail", "outlook", "icloud", "protonmail",
+    "proton", "gmx", "yandex", "aol",
 )  # fmt: skip
 # Platform names that are also everyday words need an explicit marker or an "@".
 AMBIGUOUS = frozenset({"signal", "line", "session", "element", "matrix", "snap", "kik"}) | {
-    "tg", "wa", "ig", "fb", "sc",
+    "tg", "wa", "ig", "fb", "sc", "outlook", "proton",
 }  # fmt: skip
 _STRONG = frozenset({":", "=", "->", "\u2192", "id", "handle", "username", "user name"})
-_MARKER = r"(?:[:=]|->|\u2192|[-\u2013\u2014]|\bid\b|\bhandle\b|\buser\s?name\b|\bis\b|\bme\b|\bat\b|\bon\b|\bvia\b|\bmy\b)"  # noqa: E501
+_MARKER = r"(?:[:=,]|->|\u2192|[-\u2013\u2014]|\bid\b|\bhandle\b|\buser\s?name\b|\bis\b|\bme\b|\bat\b|\bon\b|\bvia\b|\bmy\b)"  # noqa: E501
 _PLATFORM = "|".join(regex.escape(p).replace("\\ ", r"\s?") for p in PLATFORMS)
 _HANDLE = regex.compile(
     rf"\b(?P<platform>{_PLATFORM})\b(?P<mid>(?:\s*{_MARKER}){{0,4}})\s*"

@@ -3,7 +3,9 @@
 Caught: digits spelled out (`four one six five five five zero one nine nine`, also mixed
 with digits and `double five`), digits spaced one by one (`4 1 6 5 5 5 0 1 9 9`),
 look-alike letters (`4l6-555-O199`), and digit groups joined by unusual separators
-(`416.555.0199`, `416/555/0199`, `416_555_0199`). Near misses left alone: prices
+(`416.555.0199`, `416/555/0199`, `416_555_0199`, `07911🔸123456`), digits and number words
+glued together (`4one6 5five5`), and digits of two scripts in one number (`4١6٥٥٥٠١٩٩`).
+Near misses left alone: prices
 (`$2,500,000.00`, `1.234.567,89 EUR`: a currency sign or code beside the run, or
 thousands grouping with decimals), dates, times, IP addresses, version numbers,
 thousands separators, map coordinates (`43.6532, -79.3832`) and plain order numbers (a
@@ -16,18 +18,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 import regex
 
 from guard.detect._normalize import normalize
 from guard.detect._recognizers._base import GuardRecognizer
 from guard.detect._recognizers._money import is_money
+from guard.detect._settings import DEFAULT_PHONE_REGIONS
 
 _TOKEN = regex.compile(r"[^\W_]+")
+# A token mixing digits and letters is read piece by piece: `4one6` is 4, one, 6.
+_PIECE = regex.compile(r"\d+|[^\W\d_]+")
 _SEPARATORS = frozenset(" \t\r\n-\u2010\u2011\u2012\u2013\u2014.,/_*|~()+[]:")
 _ODD_SEPARATORS = frozenset("./_*|~:")
+# Emoji and other symbols between digit groups (`07911🔸123456`) are a separator, and an
+# odd one; ordinary text puts a symbol beside a number, rarely between its groups.
+_SYMBOL = "So"
 MAX_GAP = 3
 MIN_DIGITS, MAX_DIGITS = 7, 15
 WORDS = {
@@ -49,21 +59,50 @@ class _Token:
     kind: str  # digits | word | mult | glyph
     value: str  # the digits it stands for ("" for a multiplier)
     times: int = 1
+    glued: bool = False  # a piece of a token that mixes digits and letters
 
 
-def _classify(m: Any) -> _Token | None:
-    text = m.group(0)
+def _tokens(n: str, timeout_s: float) -> Iterator[_Token | None]:
+    """The digit-like tokens of `n` (None for a word that is none), a token that mixes
+    digits and number words (`4one6`, `41six55`) piece by piece."""
+    for m in _TOKEN.finditer(n, timeout=timeout_s):
+        token = _classify(m.group(0), m.start(), m.end())
+        if token is not None or not any(c.isdecimal() for c in m.group(0)):
+            yield token
+            continue
+        pieces = [
+            _classify(p.group(0), p.start(), p.end(), glued=True)
+            for p in _PIECE.finditer(n, m.start(), m.end())
+        ]
+        if all(p is not None for p in pieces):
+            yield from pieces
+        else:
+            yield None
+
+
+def _classify(text: str, start: int, end: int, *, glued: bool = False) -> _Token | None:
     lower = text.lower()
     if text.isdecimal():
         digits = "".join(str(unicodedata.decimal(c)) for c in text)
-        return _Token(m.start(), m.end(), "digits", digits)
-    if lower in WORDS:
-        return _Token(m.start(), m.end(), "word", WORDS[lower])
-    if lower in MULTIPLIERS:
-        return _Token(m.start(), m.end(), "mult", "", MULTIPLIERS[lower])
-    if _GLYPH.match(text) and any(c.isdigit() for c in text) and not text.isdigit():
-        return _Token(m.start(), m.end(), "glyph", text.translate(_GLYPH_MAP))
+        return _Token(start, end, "digits", digits, glued=glued)
+    if lower in WORDS and not (glued and lower in ZERO_WORDS):
+        return _Token(start, end, "word", WORDS[lower], glued=glued)
+    if lower in MULTIPLIERS and not glued:
+        return _Token(start, end, "mult", "", MULTIPLIERS[lower])
+    if not glued and _GLYPH.match(text) and any(c.isdigit() for c in text) and not text.isdigit():
+        return _Token(start, end, "glyph", text.translate(_GLYPH_MAP))
     return None
+
+
+def digits_of(run: list[_Token], n: str) -> str:
+    """The decimal digits written in a run, as written (any script)."""
+    return "".join(c for t in run if t.kind == "digits" for c in n[t.start : t.end])
+
+
+def _mixed_scripts(digits: str) -> bool:
+    """True when the digits come from more than one script (`4١6`): each script's digits
+    are ten code points in a row, so a digit's zero is its code point minus its value."""
+    return len({ord(c) - unicodedata.decimal(c) for c in digits}) > 1
 
 
 class ObfuscatedPhoneRecognizer(GuardRecognizer):
@@ -82,9 +121,8 @@ class ObfuscatedPhoneRecognizer(GuardRecognizer):
         n = norm.text
         results: list[Any] = []
         run: list[_Token] = []
-        for m in _TOKEN.finditer(n, timeout=self.timeout_s):
-            token = _classify(m)
-            if token is not None and run and self._joined(n, run[-1].end, token.start):
+        for token in _tokens(n, self.timeout_s):
+            if token is not None and run and self._joined(n, run[-1], token):
                 run.append(token)
                 continue
             self._judge(run, text, n, norm.span, results)
@@ -93,9 +131,13 @@ class ObfuscatedPhoneRecognizer(GuardRecognizer):
         return results
 
     @staticmethod
-    def _joined(n: str, end: int, start: int) -> bool:
-        gap = n[end:start]
-        return 0 < len(gap) <= MAX_GAP and all(c in _SEPARATORS for c in gap)
+    def _joined(n: str, before: _Token, token: _Token) -> bool:
+        gap = n[before.end : token.start]
+        if not gap:  # pieces of one token: `4one6`
+            return before.glued or token.glued
+        if len(gap) > MAX_GAP:
+            return False
+        return all(c in _SEPARATORS or unicodedata.category(c) == _SYMBOL for c in gap)
 
     def _judge(
         self, run: list[_Token], text: str, n: str, to_original: Any, out: list[Any]
@@ -109,7 +151,9 @@ class ObfuscatedPhoneRecognizer(GuardRecognizer):
         start, end = to_original(run[0].start, run[-1].end)
         if is_money(text, start, end):
             return
-        if any(text[slice(*to_original(t.start, t.end))] != n[t.start : t.end] for t in run):
+        if _mixed_scripts(digits_of(run, n)) or any(
+            text[slice(*to_original(t.start, t.end))] != n[t.start : t.end] for t in run
+        ):
             # Digits in disguise: other digits than ASCII ones, or invisible characters
             # between them. Odd separators (`416\u00a0555\u2011 0199`) are no disguise.
             verdict: tuple[float, str] | None = (0.7, "look-alike digits")
@@ -163,6 +207,12 @@ def _unusual_separators(
     run: list[_Token], n: str, groups: list[str], digits: str
 ) -> tuple[float, str] | None:
     gaps = "".join(n[a.end : b.start] for a, b in zip(run, run[1:], strict=False))
+    if any(unicodedata.category(c) == _SYMBOL for c in gaps):
+        # `100 ➡️ 120 ➡️ 150` is prose: only a valid number of ten digits or more (a
+        # national number with its trunk prefix, or an international one) is a disguise.
+        if len(digits) >= 10 and _valid_number(digits):
+            return 0.6, "symbols between digit groups"
+        return None
     if not any(c in _ODD_SEPARATORS for c in gaps) or not 9 <= len(digits) <= 13:
         return None
     if any(len(g) > 4 for g in groups) or sum(len(g) >= 2 for g in groups) < 3:
@@ -172,6 +222,17 @@ def _unusual_separators(
     if _like_coordinates(groups, [n[a.end : b.start] for a, b in zip(run, run[1:], strict=False)]):
         return None
     return 0.6, "unusual separators"
+
+
+def _valid_number(digits: str) -> bool:
+    """True when the digits are a valid phone number read from one of the default regions."""
+    for region in DEFAULT_PHONE_REGIONS:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(digits, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
 
 
 def _like_ip(groups: list[str], gaps: str) -> bool:
