@@ -11,6 +11,7 @@ __all__ = [
     "NotFound",
     "ServiceError",
     "Unauthorized",
+    "UnsharedCounters",
 ]
 
 
@@ -67,3 +68,11 @@ class Forbidden(ServiceError):
     def __init__(self, message: str, *, code: str = "forbidden", **kw: Any) -> None:
         super().__init__(message, **kw)
         self.code = code
+
+
+class UnsharedCounters(ServiceError, ValueError):
+    """Packs use rate() but the workers have no Redis to share counters: each would count
+    on its own and let several times the limit through."""
+
+    code = "rate_not_shared"
+    status = 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -14,6 +15,8 @@ from service._metrics import MULTIPROC_ENV
 from service._settings import LOOPBACK, Settings
 
 __all__ = ["loopback_only", "serve", "uvicorn_options"]
+
+log = logging.getLogger("guard.service")
 
 
 def loopback_only(settings: Settings) -> tuple[Settings, str | None]:
@@ -98,10 +101,9 @@ def _check_before_workers(settings: Settings) -> None:
     from guard.audit import open_audit
     from guard.policy import load
     from service._auth import KeyStore
+    from service._state import refuse_unshared_rates
 
-    load(settings.policy)
-    if settings.shadow:
-        load(settings.shadow)
+    packs = [*load(settings.policy), *(load(settings.shadow) if settings.shadow else [])]
     if settings.keys:
         KeyStore.from_file(settings.keys)
     audit = open_audit(settings.audit, signing_key_path=settings.signing_key)
@@ -117,6 +119,15 @@ def _check_before_workers(settings: Settings) -> None:
             raise OSError(
                 exc.errno, f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
             ) from None
+    refuse_unshared_rates(settings, packs)
+    if not settings.redis:
+        log.warning(
+            "no Redis URL: each of the %d workers keeps its own per-key rate limit, so a key "
+            "may send up to %d times %s; pass --redis URL (GUARD_REDIS) to share them",
+            settings.workers,
+            settings.workers,
+            settings.rate_limit,
+        )
 
 
 def _when_listening(host: str, port: int, on_ready: Callable[[], None]) -> None:

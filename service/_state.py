@@ -51,7 +51,7 @@ from guard.audit import AuditLog, open_audit
 from guard.audit._log import _encode_cursor
 from guard.policy import load
 from service._auth import KeyStore
-from service._errors import AlreadyResolved, NotEscalated, NotFound
+from service._errors import AlreadyResolved, NotEscalated, NotFound, UnsharedCounters
 from service._notes import mask_note
 from service._settings import Settings
 
@@ -118,6 +118,7 @@ class ServiceState:
         """Load and validate every pack, open the audit log and warm the PII engine once."""
         packs = load(settings.policy)
         shadow = load(settings.shadow) if settings.shadow else []
+        refuse_unshared_rates(settings, [*packs, *shadow])
         if keys is None:
             keys = KeyStore.from_file(settings.keys) if settings.keys else KeyStore.open_access()
         audit = open_audit(settings.audit, signing_key_path=settings.signing_key)
@@ -159,6 +160,7 @@ class ServiceState:
     def _load(self) -> tuple[Guard, dict[str, CompiledPack]]:
         packs = load(self.settings.policy)
         shadow = load(self.settings.shadow) if self.settings.shadow else []
+        refuse_unshared_rates(self.settings, [*packs, *shadow])
         guard = Guard(packs, audit=self.audit, shadow=shadow, rate_store=self._guard.rates)
         warm_up(guard)
         return guard, _pair_shadow(guard.packs, shadow)
@@ -223,6 +225,19 @@ class ServiceState:
     def close(self) -> None:
         """Flush and close the audit log."""
         self.audit.close()
+
+
+def refuse_unshared_rates(settings: Settings, packs: Sequence[CompiledPack]) -> None:
+    """Raise UnsharedCounters when several workers would each count rate() on their own."""
+    using = sorted({p.name for p in packs if p.uses_rate})
+    if settings.workers == 1 or settings.redis or not using:
+        return
+    raise UnsharedCounters(
+        f"packs {using!r} use rate(), and without a Redis URL each of the {settings.workers} "
+        f"workers would count on its own, letting up to {settings.workers} times the limit "
+        "through; pass --redis URL (GUARD_REDIS) to share the counters, or serve one worker",
+        details={"policies": using, "workers": settings.workers},
+    )
 
 
 def rate_store(settings: Settings) -> RateStore | None:
