@@ -27,11 +27,11 @@ class Attribution(BaseModel):
     feature_names: list[str]
     values: list[float]
     base_value: float
-    inputs: list[float]
+    inputs: list[float | None]  # None: a missing value (NaN), which tree models read
     output: float
     target: int | None = None
     versus: int | None = None
-    baseline: list[float] | None = None
+    baseline: list[float | None] | None = None
     check_name: CheckName
     check_value: float
     tolerance: float

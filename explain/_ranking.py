@@ -21,7 +21,7 @@ from explain._shap import (
     resolve_names,
     shap,
 )
-from explain._validate import FeatureInput, as_matrix, as_row
+from explain._validate import FeatureInput, as_matrix, as_row, missing_as_none
 
 PairMethod = Literal["baseline", "difference"]
 
@@ -76,7 +76,7 @@ class RankingExplainer:
         Each item's values sum to its score minus the mean score of the candidates.
         """
         names = self._names or resolve_names(self.model, items, None)
-        rows = as_matrix(items, names, what="items")
+        rows = as_matrix(items, names, what="items", allow_nan=is_tree_model(self.model))
         return self.explainer(rows).explain_rows(rows, target)
 
     def explain_pair(
@@ -101,7 +101,9 @@ class RankingExplainer:
                 f"unknown pair method {method!r}; expected one of baseline, difference"
             )
         names = self._names or resolve_names(self.model, _as_2d(a), None)
-        row_a, row_b = as_row(a, names, "a"), as_row(b, names, "b")
+        missing_ok = is_tree_model(self.model)
+        row_a = as_row(a, names, "a", allow_nan=missing_ok)
+        row_b = as_row(b, names, "b", allow_nan=missing_ok)
         if method == "baseline":
             explained = self.explainer(row_b[None, :]).explain(row_a, target)
             return _pair(explained, explained.values, explained.base_value, row_b, start)
@@ -138,7 +140,7 @@ def _pair(
             "method": f"pairwise_{suffix}:{att.method}",
             "values": list(values),
             "base_value": base,
-            "baseline": [float(v) for v in row_b],
+            "baseline": missing_as_none(row_b),
             "check_value": gap,
             "check_ok": check_passes(gap, att.tolerance, att.output),
             "compute_ms": (time.perf_counter() - start) * 1e3,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -13,6 +14,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from explain._captum import check_eval_mode
 from explain._errors import (
     ExplanationError,
     ExplanationInputError,
@@ -28,6 +30,7 @@ from explain._validate import (
     as_row,
     check_names,
     default_names,
+    missing_as_none,
     n_columns,
     pick_target,
     sample_rows,
@@ -108,7 +111,25 @@ _NOT_INTERVENTIONAL = (
 
 def interventional_ok(model: Any) -> bool:
     """False for tree models whose interventional TreeSHAP in shap fails additivity."""
+    if _is_lightgbm(model):
+        return not _lgb_categorical(model)
     return type(model).__name__ not in _NO_INTERVENTIONAL
+
+
+def _lgb_categorical(model: Any) -> bool:
+    """True when a LightGBM model has categorical features, whose subset splits shap's
+    interventional TreeSHAP misreads (values missed f(x) - E[f] by ~0.3 on a 3-category
+    feature). The model header lists them in feature_infos without [min:max] brackets."""
+    header = _lgb_booster(model).model_to_string(num_iteration=1)
+    infos = re.search(r"^feature_infos=(.*)$", header, re.MULTILINE)
+    return infos is not None and any(
+        info != "none" and not info.startswith("[") for info in infos.group(1).split()
+    )
+
+
+def _model_label(model: Any) -> str:
+    name = type(model).__name__
+    return f"{name} with categorical features" if _is_lightgbm(model) else name
 
 
 def is_tree_model(model: Any) -> bool:
@@ -224,10 +245,13 @@ def _black_box_fn(model: Any) -> Callable[[Matrix], Any]:
     if torch is not None and isinstance(model, torch.nn.Module):
 
         def forward(X: Matrix) -> Any:
+            check_eval_mode(model)  # else Dropout/BatchNorm make the values random
             param = next(model.parameters(), None)
             dtype = torch.float32 if param is None else param.dtype
+            device = None if param is None else param.device
             with torch.no_grad():
-                return model(torch.as_tensor(X, dtype=dtype)).cpu().numpy()
+                out = model(torch.as_tensor(X, dtype=dtype, device=device))
+            return out.detach().cpu().double().numpy()  # bfloat16 has no numpy twin
 
         return forward
     if hasattr(model, "predict_proba"):
@@ -335,7 +359,7 @@ class _ShapTree:
 
     def rebased(self, background: Matrix) -> _Backend:
         if not interventional_ok(self.model):
-            raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(type(self.model).__name__))
+            raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(_model_label(self.model)))
         # Converting a large ensemble takes tens of ms; reuse it and swap only the background,
         # which is all interventional TreeSHAP reads.
         swapped = copy.copy(self.explainer)
@@ -601,12 +625,14 @@ class ShapExplainer:
         tolerance: float,
         max_background: int,
         seed: int,
+        missing_ok: bool = False,
     ) -> None:
         self._backend = backend
         self.feature_names = feature_names
         self.tolerance = tolerance
         self.max_background = max_background
         self.seed = seed
+        self.missing_ok = missing_ok  # tree models read NaN as a missing value
 
     @property
     def method(self) -> str:
@@ -616,29 +642,31 @@ class ShapExplainer:
     def explain(self, x: FeatureInput, target: int | None = None) -> Attribution:
         """Attribute the model output at `x` (output `target`, default the largest)."""
         start = time.perf_counter()
-        row = as_row(x, self.feature_names)[None, :]
+        row = as_row(x, self.feature_names, allow_nan=self.missing_ok)[None, :]
         return self._explain_rows(row, target, start)[0]
 
     def explain_rows(self, rows: Any, target: int | None = None) -> list[Attribution]:
         """Attribute each row of a 2-D array; cheaper than one `explain` call per row."""
         start = time.perf_counter()
-        X = as_matrix(rows, self.feature_names, what="rows")
+        X = as_matrix(rows, self.feature_names, what="rows", allow_nan=self.missing_ok)
         return self._explain_rows(X, target, start)
 
     def with_background(self, background: Any) -> ShapExplainer:
         """Return an explainer of the same model against another background sample."""
-        bg = sample_rows(as_matrix(background, self.feature_names), self.max_background, self.seed)
+        bg = as_matrix(background, self.feature_names, allow_nan=self.missing_ok)
         return ShapExplainer(
-            self._backend.rebased(bg),
+            self._backend.rebased(sample_rows(bg, self.max_background, self.seed)),
             self.feature_names,
             tolerance=self.tolerance,
             max_background=self.max_background,
             seed=self.seed,
+            missing_ok=self.missing_ok,
         )
 
     def predict(self, rows: Any) -> Matrix:
         """Return the model output being explained, shape (rows, outputs)."""
-        return self._backend.predict(as_matrix(rows, self.feature_names, what="rows"))
+        rows = as_matrix(rows, self.feature_names, what="rows", allow_nan=self.missing_ok)
+        return self._backend.predict(rows)
 
     def _explain_rows(self, X: Matrix, target: int | None, start: float) -> list[Attribution]:
         fx = self._backend.predict(X)
@@ -668,7 +696,7 @@ class ShapExplainer:
             feature_names=self.feature_names,
             values=phi.tolist(),
             base_value=b,
-            inputs=x.tolist(),
+            inputs=missing_as_none(x),
             output=out,
             target=None if fx.shape[0] == 1 else k,
             check_name="additivity_gap",
@@ -714,12 +742,19 @@ def shap(
     check_max_evals(max_evals)
     max_evals = None if max_evals is None else int(max_evals)
     names = resolve_names(model, background, feature_names)
+    missing_ok = is_tree_model(model)
     bg = None
     if background is not None:
-        bg = sample_rows(as_matrix(background, names), max_background, seed)
+        bg = as_matrix(background, names, allow_nan=missing_ok)
+        bg = sample_rows(bg, max_background, seed)
     backend = _backend(model, bg, names, algorithm, max_evals, seed)
     return ShapExplainer(
-        backend, names, tolerance=float(tolerance), max_background=max_background, seed=seed
+        backend,
+        names,
+        tolerance=float(tolerance),
+        max_background=max_background,
+        seed=seed,
+        missing_ok=missing_ok,
     )
 
 
@@ -807,7 +842,7 @@ def _tree_backend(model: Any, bg: Matrix | None, n: int, algorithm: str, tree: b
             f"got {type(model).__name__!r}"
         )
     if bg is not None and not interventional_ok(model):
-        raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(type(model).__name__))
+        raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(_model_label(model)))
     if algorithm == "tree_interventional" and bg is None:
         raise ExplanationInputError("algorithm 'tree_interventional' needs a background sample")
     if algorithm == "tree_path_dependent" or bg is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -44,7 +46,9 @@ def check_names(names: Sequence[str] | None, n_features: int | None) -> list[str
 
 def _to_array(value: Any, what: str) -> npt.NDArray[Any]:
     if hasattr(value, "detach"):  # a torch tensor: read it without tracking gradients
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        value = value.double() if value.is_floating_point() else value  # bfloat16 too
+        value = value.numpy()
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -52,20 +56,42 @@ def _to_array(value: Any, what: str) -> npt.NDArray[Any]:
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise ExplanationTypeError(
             f"{what} must hold numbers (bool, int or float), got dtype {str(arr.dtype)!r}"
+            + _first_non_number(np.asarray(value, dtype=object), _labels(value))
         )
     return arr
 
 
-def _check_finite(arr: Matrix, names: Sequence[str], what: str) -> None:
-    bad = ~np.isfinite(arr)
+def _first_non_number(arr: npt.NDArray[Any], labels: list[Any] | None) -> str:
+    """Where the first value that is not a number sits, e.g. a pandas category's label."""
+    if arr.ndim == 0 or arr.size == 0:
+        return ""
+    for row in arr.reshape(-1, arr.shape[-1]):
+        for i, v in enumerate(row.tolist()):
+            if not isinstance(v, numbers.Real):
+                column = labels[i] if labels is not None and i < len(labels) else i
+                hint = (
+                    "give a missing value as NaN (which only tree models read)"
+                    if v is None
+                    else "encode categorical values as the numbers the model was trained on "
+                    "(for a pandas category, its .cat.codes)"
+                )
+                return f"; column {column!r} holds {v!r}: {hint}"
+    return ""
+
+
+def _check_finite(arr: Matrix, names: Sequence[str], what: str, allow_nan: bool) -> None:
+    """Refuse NaN and inf; with `allow_nan` (tree models read NaN as missing) only inf."""
+    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
     if not bad.any():
         return
     rows = arr.reshape(-1, arr.shape[-1])
-    cols = [int(c) for c in np.flatnonzero(bad.reshape(rows.shape).any(axis=0))]
-    first = [float(rows[~np.isfinite(rows[:, c]), c][0]) for c in cols[:5]]
+    bad = bad.reshape(rows.shape)
+    cols = [int(c) for c in np.flatnonzero(bad.any(axis=0))]
+    first = [float(rows[bad[:, c], c][0]) for c in cols[:5]]
     shown = ", ".join(f"{names[c]}={v!r}" for c, v in zip(cols, first, strict=False))
     more = f" and {len(cols) - 5} more" if len(cols) > 5 else ""
-    raise ExplanationInputError(f"{what} has non-finite values (NaN or inf) at {shown}{more}")
+    kind = "infinite values" if allow_nan else "non-finite values (NaN or inf)"
+    raise ExplanationInputError(f"{what} has {kind} at {shown}{more}")
 
 
 def _from_mapping(x: Mapping[str, Any], names: Sequence[str], what: str) -> list[Any]:
@@ -109,8 +135,11 @@ def _by_name(data: Any, names: Sequence[str], what: str) -> Any:
     return data[list(names)]
 
 
-def as_row(x: Any, names: Sequence[str], what: str = "x") -> Matrix:
-    """Return one input row as a finite float64 vector matching `names` in length."""
+def as_row(x: Any, names: Sequence[str], what: str = "x", *, allow_nan: bool = False) -> Matrix:
+    """Return one input row as a finite float64 vector matching `names` in length.
+
+    With `allow_nan`, NaN (a missing value, which tree models read) is kept.
+    """
     if isinstance(x, Mapping):
         x = _from_mapping(x, names, what)
     x = _by_name(x, names, what)
@@ -126,12 +155,15 @@ def as_row(x: Any, names: Sequence[str], what: str = "x") -> Matrix:
             f"{what} has {arr.shape[0]} features but the model expects {len(names)}"
         )
     out = arr.astype(np.float64)
-    _check_finite(out, names, what)
+    _check_finite(out, names, what, allow_nan)
     return out
 
 
-def as_matrix(data: Any, names: Sequence[str], what: str = "background") -> Matrix:
-    """Return a non-empty finite float64 matrix whose columns match `names`."""
+def as_matrix(
+    data: Any, names: Sequence[str], what: str = "background", *, allow_nan: bool = False
+) -> Matrix:
+    """Return a non-empty finite float64 matrix whose columns match `names` (NaN kept
+    with `allow_nan`)."""
     if hasattr(data, "to_numpy"):  # pandas DataFrame: columns are read by name
         data = _by_name(data, names, what).to_numpy()
     arr = _to_array(data, what)
@@ -147,8 +179,13 @@ def as_matrix(data: Any, names: Sequence[str], what: str = "background") -> Matr
             f"{what} has {arr.shape[1]} features but the model expects {len(names)}"
         )
     out = arr.astype(np.float64)
-    _check_finite(out, names, what)
+    _check_finite(out, names, what, allow_nan)
     return out
+
+
+def missing_as_none(values: Any) -> list[float | None]:
+    """A row as a JSON-safe list: a missing value (NaN) becomes None."""
+    return [None if math.isnan(v) else v for v in np.asarray(values, dtype=np.float64).tolist()]
 
 
 def n_columns(data: Any, what: str = "background") -> int:
