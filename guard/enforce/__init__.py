@@ -167,8 +167,8 @@ def _snapshot(value: Any) -> Any:
     """A copy of an array, tensor or JSON-like value; other objects as they are."""
     if hasattr(value, "detach") and hasattr(value, "clone"):  # a torch tensor
         return value.detach().clone()
-    if hasattr(value, "dtype") and hasattr(value, "copy"):  # a numpy array or scalar
-        return value.copy()
+    if (hasattr(value, "dtype") or hasattr(value, "dtypes")) and hasattr(value, "copy"):
+        return value.copy()  # a numpy array or scalar, a pandas Series or DataFrame
     if isinstance(value, (list, dict, tuple)):
         try:
             return copy.deepcopy(value)
