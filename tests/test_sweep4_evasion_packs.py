@@ -210,3 +210,20 @@ def test_urls_in_the_query_of_an_allowed_host(tools: Guard, url: str, verdict: s
 def test_purchase_currency(tools: Guard, currency: str, verdict: str) -> None:
     action = {"kind": "purchase", "actor": "agent", "params": {"amount": 50, "currency": currency}}
     assert tools.check(action, context={"budget_remaining": 100}).verdict.value == verdict
+
+
+@pytest.mark.parametrize(
+    ("status", "kept"),
+    [
+        P(" suspended ", False, id="spaces-around"),
+        P("suspended\u200b", False, id="zero-width-space-after"),
+        P("SUSPENDED", False, id="capitals"),
+        P("unsuspended", True, id="near-miss-unsuspended"),
+        P("suspended_review_passed", True, id="near-miss-longer-status"),
+        P("active", True, id="near-miss-active"),
+    ],
+)
+def test_suspended_status_in_disguise(status: str, kept: bool) -> None:
+    with Guard.from_policy("ranking") as g:
+        d = g.rank([{"id": "a", "score": 0.9, "verified": True, "status": status}], context={})
+    assert [i["id"] for i in d.final_items or []] == (["a"] if kept else [])
