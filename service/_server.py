@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 
 from service._metrics import MULTIPROC_ENV
-from service._settings import LOOPBACK, Settings
+from service._settings import LOOPBACK, Settings, SettingsError
 
 __all__ = ["loopback_only", "serve", "uvicorn_options"]
 
@@ -67,32 +67,42 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
             threading.Thread(target=_when_started, args=(server, on_ready), daemon=True).start()
         server.run()
         return
-    _check_before_workers(settings)
-    if settings.console and not settings.session_secret:
-        # Each worker would sign console sessions with its own random secret, and a
-        # reviewer's next request, served by another worker, would be signed out.
-        settings = settings.with_(session_secret=secrets.token_urlsafe(32))
-    shared = None
-    if settings.reload_file is None:
-        # A reload reaches one worker; the others notice this file change and follow.
-        shared = tempfile.mkdtemp(prefix="guard-reload-")
-        marker = os.path.join(shared, "reloaded")
-        open(marker, "x").close()  # noqa: SIM115 - created empty: its changes are what count
-        settings = settings.with_(reload_file=marker)
+    shared = tempfile.mkdtemp(prefix="guard-serve-")  # what the workers share; removed at exit
     made = None
-    if not os.environ.get(MULTIPROC_ENV):
-        # Without it each worker's /metrics would show only what that worker counted.
-        made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="guard-metrics-")
-    os.environ.update(settings.to_env())
-    if on_ready is not None:
-        args = (settings.host, settings.port, on_ready)
-        threading.Thread(target=_when_listening, args=args, daemon=True).start()
     try:
+        settings = _shared_by_workers(settings, shared)
+        _check_before_workers(settings)
+        if not os.environ.get(MULTIPROC_ENV):
+            # Without it each worker's /metrics would show only what that worker counted.
+            made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="guard-metrics-")
+        os.environ.update(settings.to_env())
+        if on_ready is not None:
+            args = (settings.host, settings.port, on_ready)
+            threading.Thread(target=_when_listening, args=args, daemon=True).start()
         uvicorn.run("service:app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
     finally:
         for folder in (made, shared):
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _shared_by_workers(settings: Settings, folder: str) -> Settings:
+    """Settings every worker must agree on, made once here when they are not given."""
+    if settings.console and not settings.session_secret:
+        # Each worker would sign console sessions with its own random secret, and a
+        # reviewer's next request, served by another worker, would be signed out.
+        settings = settings.with_(session_secret=secrets.token_urlsafe(32))
+    if settings.reload_file is None:
+        # A reload reaches one worker; the others notice this file change and follow.
+        marker = os.path.join(folder, "reloaded")
+        open(marker, "x").close()  # noqa: SIM115 - created empty: its changes are what count
+        settings = settings.with_(reload_file=marker)
+    if settings.signing_key is None and not settings.audit.startswith("sqlite:"):
+        # A PostgreSQL log has no key file beside it: each worker would sign tree heads with
+        # a key of its own, and a head from one would not verify with another's public key.
+        # The log's first open (before the workers start) makes this one.
+        settings = settings.with_(signing_key=os.path.join(folder, "signing.key"))
+    return settings
 
 
 def _check_before_workers(settings: Settings) -> None:
@@ -103,6 +113,12 @@ def _check_before_workers(settings: Settings) -> None:
     from service._auth import KeyStore
     from service._state import refuse_unshared_rates
 
+    if settings.audit in ("", "memory://"):
+        raise SettingsError(
+            f"audit {settings.audit!r} is a log in the memory of each process: each of the "
+            f"{settings.workers} workers would keep its own, and a decision made by one would "
+            "be unknown to the others; give a sqlite:/// or postgresql:// URL"
+        )
     packs = [*load(settings.policy), *(load(settings.shadow) if settings.shadow else [])]
     if settings.keys:
         KeyStore.from_file(settings.keys)
