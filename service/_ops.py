@@ -84,6 +84,10 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    """Decisions by verdict and rule, latencies, PII scan and audit append times, errors."""
+    """Decisions by verdict and rule, latencies, PII scan and audit append times, errors.
+
+    The sums of every worker of this `guard serve` (whichever worker answers); separate
+    sidecar processes count their own, so scrape each of them.
+    """
     body = request.app.state.metrics.render()
     return Response(body, media_type=PROMETHEUS_CONTENT_TYPE)

@@ -115,3 +115,8 @@ def test_two_processes_share_rate_and_key_limits_in_redis(tmp_path: Path) -> Non
     finally:
         for server in servers:
             server.stop()
+
+
+def test_the_metrics_docs_say_whose_counts_they_are(client: Any) -> None:
+    described = client.get("/openapi.json").json()["paths"]["/metrics"]["get"]["description"]
+    assert "every worker" in described and "scrape each" in described
