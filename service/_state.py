@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import orjson
 
 from guard._engine import Guard, _pair_shadow
 from guard._exceptions import AuditError, RecordNotFound
@@ -139,7 +140,7 @@ class ServiceState:
         so no worker keeps deciding with the packs a reload replaced.
         """
         path = self.settings.reload_file
-        if path is not None and _stamp(path) != self._seen:
+        if path is not None and _stamp(path) not in (self._seen, None):
             self._follow(path)
         return self._guard
 
@@ -152,7 +153,7 @@ class ServiceState:
             guard, shadow = self._load()
             path = self.settings.reload_file
             if path is not None:
-                _rewrite(path)
+                _rewrite(path, _digests(guard, shadow))
                 self._seen = _stamp(path)
             self._guard, self.shadow = guard, shadow
             return list(guard.packs.values())
@@ -171,15 +172,20 @@ class ServiceState:
             return  # a reload is under way in this process: serve the current guard meanwhile
         try:
             stamp = _stamp(path)
-            if stamp == self._seen:
+            if stamp in (self._seen, None):
                 return
             self._seen = stamp
             try:
-                self._guard, self.shadow = self._load()
-            except Exception as exc:  # the packs changed again since that reload, and broke
+                wanted = _read_digests(path)
+                guard, shadow = self._load()
+                found = _digests(guard, shadow)
+                if wanted is not None and found != wanted:
+                    raise ValueError(f"the packs changed again since: {found} != {wanted}")
+                self._guard, self.shadow = guard, shadow
+            except Exception as exc:  # the packs changed again since that reload
                 log.error(
-                    "another worker reloaded the packs but this one could not, so it still "
-                    "serves the previous ones: %s: %s",
+                    "another worker reloaded the packs but this one could not load the same "
+                    "ones, so it still serves the previous ones (reload again): %s: %s",
                     type(exc).__name__,
                     exc,
                 )
@@ -267,12 +273,30 @@ def _stamp(path: str | None) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
-def _rewrite(path: str) -> None:
-    """Replace the reload file with a new one (a new inode, so every reader sees a change)."""
+def _rewrite(path: str, digests: dict[str, str]) -> None:
+    """Replace the reload file with a new one (a new inode, so every reader sees a change)
+    naming the digests of the packs this reload loaded."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)  # a temp cleaner may remove it
     temporary = f"{path}.{os.getpid()}.{uuid.uuid4().hex}"
-    with open(temporary, "w", encoding="utf-8") as f:
-        f.write(f"{uuid.uuid4().hex}\n")
+    with open(temporary, "wb") as f:
+        f.write(orjson.dumps(digests, option=orjson.OPT_SORT_KEYS))
     os.replace(temporary, path)
+
+
+def _read_digests(path: str) -> dict[str, str] | None:
+    """The digests a reload wrote, or None when the file names none (made empty, or by hand)."""
+    try:
+        with open(path, "rb") as f:
+            found = orjson.loads(f.read())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _digests(guard: Guard, shadow: dict[str, CompiledPack]) -> dict[str, str]:
+    """Each serving pack's digest, shadow packs under "shadow:<name>"."""
+    serving = {name: pack.digest for name, pack in guard.packs.items()}
+    return serving | {f"shadow:{name}": pack.digest for name, pack in shadow.items()}
 
 
 def warm_up(guard: Guard) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +20,9 @@ V2 = PACK.replace("version: 1", "version: 2").replace("params.amount > 500", "pa
 @pytest.fixture
 def two(settings: Settings, tmp_path: Path) -> Iterator[tuple[ServiceState, ServiceState]]:
     """Two states as two workers build them: the same settings, one reload file."""
-    shared = settings.with_(reload_file=str(tmp_path / "reloaded"))
-    (tmp_path / "reloaded").touch()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "reloaded").touch()
+    shared = settings.with_(reload_file=str(tmp_path / "shared" / "reloaded"))
     first, second = ServiceState.build(shared), ServiceState.build(shared)
     yield first, second
     first.close()
@@ -63,19 +65,43 @@ def test_a_failed_reload_changes_no_worker(
     assert [s.guard.packs["svc-test"].version for s in two] == [1, 1]
 
 
+V3 = V2.replace("version: 2", "version: 3")
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        pytest.param("name: [broken\n", id="broken-since"),
+        pytest.param(V3, id="another-version-since"),
+    ],
+)
 def test_a_worker_that_cannot_follow_keeps_its_packs_and_says_so(
-    two: tuple[ServiceState, ServiceState], pack_file: Path, caplog: pytest.LogCaptureFixture
+    two: tuple[ServiceState, ServiceState],
+    pack_file: Path,
+    caplog: pytest.LogCaptureFixture,
+    edited: str,
 ) -> None:
     first, second = two
     pack_file.write_text(V2, encoding="utf-8")
     first.reload()
-    pack_file.write_text("name: [broken\n", encoding="utf-8")  # edited again, before it follows
+    pack_file.write_text(edited, encoding="utf-8")  # edited again, before it follows
     with caplog.at_level(logging.ERROR, logger="guard.service"):
         assert second.guard.packs["svc-test"].version == 1
     assert "could not" in caplog.text
     caplog.clear()
     assert second.guard.packs["svc-test"].version == 1  # tried once per reload, not per request
     assert caplog.text == ""
+
+
+def test_a_removed_reload_file_reloads_nothing_until_the_next_reload(
+    two: tuple[ServiceState, ServiceState], pack_file: Path, tmp_path: Path
+) -> None:
+    first, second = two
+    shutil.rmtree(tmp_path / "shared")  # as a cleaner of old temporary files would
+    pack_file.write_text(V2, encoding="utf-8")
+    assert second.guard.packs["svc-test"].version == 1  # an edit alone changes nothing
+    first.reload()
+    assert second.guard.packs["svc-test"].version == 2
 
 
 def test_guard_serve_with_two_workers_reloads_both(tmp_path: Path, pack_file: Path) -> None:
