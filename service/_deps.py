@@ -16,6 +16,7 @@ from service._errors import Forbidden, ServiceError, Unauthorized
 from service._state import ServiceState
 
 __all__ = [
+    "RateLimitUnavailable",
     "RateLimiter",
     "RateLimited",
     "authorize",
@@ -39,6 +40,13 @@ class RateLimited(ServiceError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class RateLimitUnavailable(ServiceError):
+    """The shared store of the per-key limits (Redis) did not answer: the request is refused."""
+
+    code = "rate_limit_unavailable"
+    status = 503
+
+
 class RateLimiter:
     """A per-key sliding-window-counter limit with `limits` (Redis if configured).
 
@@ -57,10 +65,22 @@ class RateLimiter:
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     def hit(self, key: str) -> int | None:
-        """Count a request; None when allowed, else the seconds to wait before retrying."""
-        if self._limiter.hit(self.item, key):
-            return None
-        stats = self._limiter.get_window_stats(self.item, key)
+        """Count a request; None when allowed, else the seconds to wait before retrying.
+
+        Raise RateLimitUnavailable when the store cannot count it (an uncounted request
+        is refused, not let through).
+        """
+        try:
+            if self._limiter.hit(self.item, key):
+                return None
+            stats = self._limiter.get_window_stats(self.item, key)
+        except Exception as exc:  # the storage's own errors: redis, limits, sockets
+            if not self.remote:
+                raise
+            raise RateLimitUnavailable(
+                f"the per-key rate limits' store (Redis) could not count this request: "
+                f"{type(exc).__name__}; the request is refused, retry when it is back"
+            ) from exc
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
