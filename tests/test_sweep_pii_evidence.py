@@ -20,7 +20,7 @@ rules:
   - id: parents
     when: >
       params != {} and action != {} and pii.any("EMAIL_ADDRESS")
-      and get(params, "message") != "" and action.params != {}
+      and get(params.message, "") != "" and action.params != {}
     effect: deny
     message: "sent {params} as {action}"
 """
@@ -42,7 +42,7 @@ def test_parent_keys_show_the_masked_copy(guard: Guard) -> None:
     assert hit.evidence["params"] == {"message": "mail <EMAIL_ADDRESS> now", "n": 1}
     assert hit.evidence["action"]["params"]["message"] == "mail <EMAIL_ADDRESS> now"
     assert hit.evidence["action.params"]["message"] == "mail <EMAIL_ADDRESS> now"
-    assert hit.evidence['get(params, "message")'] == "<masked>"
+    assert hit.evidence['get(params.message, "")'] == "<masked>"
     assert ACTION["params"]["message"] == "mail jo@example.com now"  # the caller's copy
 
 

@@ -70,6 +70,8 @@ SCOPE_NAMES: Final = frozenset(
         "rationale",
     }
 )
+#: Scope names that are absent unless the caller's context holds them (has() can be false).
+_MAYBE_ABSENT: Final = frozenset({"score", "attribution", "rationale"})
 #: Longest condition accepted, in characters.
 MAX_SOURCE_CHARS: Final = 2_000
 #: Deepest nesting of sub-expressions accepted.
@@ -1135,6 +1137,8 @@ class _Compiler:
                 path, f"{name}() needs a field path such as params.amount or item.tags[0]"
             )
         getter = self.access(path, soft=True).fn
+        if isinstance(path, ast.Name) and path.id not in _MAYBE_ABSENT:
+            getter = self.bare_name(name, path, getter)
         if name == "has":
 
             def has(env: Env) -> bool:
@@ -1148,6 +1152,26 @@ class _Compiler:
             return default(env) if value is _MISSING else value
 
         return _Node(get)
+
+    def bare_name(self, name: str, path: ast.Name, getter: Fn) -> Fn:
+        """has(actor) and get(tenant, d) read a null actor or tenant as absent (they are
+        strings or null); any other name is always present, so has()/get() of it is a slip."""
+        if path.id not in ("actor", "tenant"):
+            field = "amount" if path.id in ("params", "action") else "field"
+            example = f"has({path.id}.{field})" if name == "has" else f"get({path.id}.{field}, 0)"
+            raise self.error(
+                path,
+                f"{name}({path.id}) "
+                + ("is always true" if name == "has" else f"returns {path.id} itself")
+                + f": {path.id} is always present"
+                + ("" if path.id in ("kind", "items", PII_KEY) else f"; name a field: {example}"),
+            )
+
+        def present(env: Env) -> Any:
+            value = getter(env)
+            return _MISSING if value is None else value
+
+        return present
 
     def generator(self, name: str, node: ast.Call) -> _Node:
         gen = node.args[0]
