@@ -290,7 +290,7 @@ class Guard:
         if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
             raise InvalidAction(f"items must be a list of mappings, got {type(items).__name__}")
         rows = [check_data(it, f"item {i}") for i, it in enumerate(items)]
-        ids = [_item_id(row, i) for i, row in enumerate(rows)]
+        ids = _unique_ids(rows)
         for what, value in (("actor", actor), ("tenant", tenant), ("query", query)):
             if value is not None and not isinstance(value, str):
                 raise InvalidAction(f"{what} must be a string, got {type(value).__name__}")
@@ -983,6 +983,20 @@ def _ranking_verdict(outcomes: Sequence[ItemOutcome]) -> Verdict:
     return (
         Verdict.REDACT if any(o.verdict is not Verdict.ALLOW for o in outcomes) else Verdict.ALLOW
     )
+
+
+def _unique_ids(rows: Sequence[Mapping[str, Any]]) -> list[str | int]:
+    """The items' ids, refused when two items share one: outcomes are reported by id."""
+    first: dict[str | int, int] = {}
+    for index, row in enumerate(rows):
+        item_id = _item_id(row, index)
+        if item_id in first:
+            raise InvalidAction(
+                f"items {first[item_id]} and {index} share the id {item_id!r}; ids must be "
+                "unique (an item without 'id' is known by its position)"
+            )
+        first[item_id] = index
+    return list(first)
 
 
 def _item_id(row: Mapping[str, Any], index: int) -> str | int:
