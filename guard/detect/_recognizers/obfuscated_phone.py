@@ -192,7 +192,7 @@ def _rule(run: list[_Token], n: str, digits: str) -> tuple[float, str] | None:
     kinds = [t.kind for t in run]
     words = kinds.count("word") + kinds.count("mult")
     if words >= 3:
-        return 0.85, "spelled digits"
+        return None if _counting(digits) else (0.85, "spelled digits")
     if "glyph" in kinds and sum(c.isdigit() for t in run for c in n[t.start : t.end]) >= 4:
         return 0.7, "look-alike digits"
     if words or "glyph" in kinds:
@@ -201,6 +201,12 @@ def _rule(run: list[_Token], n: str, digits: str) -> tuple[float, str] | None:
     if sum(len(g) == 1 for g in groups) >= 6 and sum(len(g) > 1 for g in groups) <= 1:
         return 0.75, "spaced digits"
     return _unusual_separators(run, n, groups, digits)
+
+
+def _counting(digits: str) -> bool:
+    """`one two three four five six seven` counts; it is not a number someone dials."""
+    steps = {int(b) - int(a) for a, b in zip(digits, digits[1:], strict=False)}
+    return steps == {1} or steps == {-1}
 
 
 def _unusual_separators(
