@@ -11,7 +11,7 @@ from guard._exceptions import GuardError
 from guard._models import RANK, RuleHit, Verdict, fast_model
 from guard.policy._expr import as_evaluation_error
 from guard.policy._loader import CompiledRule
-from guard.policy._rate import RateStore, peek
+from guard.policy._rate import RateStore, add, peek, peek_total
 from guard.policy._template import Masker, fill_parts
 
 MAX_EVIDENCE_CHARS = 500
@@ -24,14 +24,16 @@ class DecisionRates:
 
     A dry run (`dry=True`: `Guard.evaluate`, `Guard.allowed`, the alternatives a decorator
     tries) only peeks at the counts; `commit()` records them once the action is chosen.
-    Live and shadow rules of one decision share it, so an event is counted once.
+    Live and shadow rules of one decision share it, so an event is counted once. Sums
+    (`total`) are memoised the same way, apart from counts: an amount is added once.
     """
 
-    __slots__ = ("_store", "_seen", "_dry")
+    __slots__ = ("_store", "_seen", "_sums", "_dry")
 
     def __init__(self, store: RateStore, *, dry: bool = False) -> None:
         self._store = store
         self._seen: dict[tuple[str, float], int] = {}
+        self._sums: dict[tuple[str, float], tuple[float, float]] = {}  # -> (amount, sum)
         self._dry = dry
 
     def hit(self, key: str, window: float) -> int:
@@ -41,12 +43,39 @@ class DecisionRates:
             self._seen[memo] = count
         return self._seen[memo]
 
+    def total(self, key: str, amount: float, window: float) -> float:
+        """Add `amount` to `key`'s sum once per decision (a dry run only peeks); the sum.
+
+        One counter adds one amount per event: asked again with another amount (two
+        calls of one rule on the same key and window, or a shadow rule summing another
+        field under the same id), it raises ValueError rather than add or report either.
+        """
+        memo = (key, window)
+        seen = self._sums.get(memo)
+        if seen is None:
+            store = self._store
+            result = (
+                peek_total(store, key, amount, window)
+                if self._dry
+                else add(store, key, amount, window)
+            )
+            self._sums[memo] = (amount, result)
+            return result
+        if seen[0] != amount:
+            raise ValueError(
+                f"total() was given {seen[0]!r} and then {amount!r} for one counter in one "
+                "decision; give each amount its own key"
+            )
+        return seen[1]
+
     def commit(self) -> None:
-        """Record the hits a dry run counted: the action it decided is going ahead."""
+        """Record the hits and amounts a dry run counted: the action is going ahead."""
         if self._dry:
             self._dry = False
             for key, window in self._seen:
                 self._store.hit(key, window)
+            for (key, window), (amount, _) in self._sums.items():
+                add(self._store, key, amount, window)
 
 
 def run_rules(

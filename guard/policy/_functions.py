@@ -7,6 +7,7 @@ import ipaddress
 import math
 import re
 import reprlib
+import shlex
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,12 +18,13 @@ import re2
 
 from guard._exceptions import EvaluationError, PiiUnavailable
 from guard._models import PiiFinding
-from guard.policy._rate import RateStore
+from guard.policy._rate import RateStore, add, check_amount
 
 __all__ = [
     "DEFAULT_FUNCTIONS",
     "MAX_SEQUENCE",
     "PII_KEY",
+    "RATE_FUNCTIONS",
     "RATE_STORE_KEY",
     "FunctionRegistry",
     "FunctionSpec",
@@ -32,6 +34,9 @@ __all__ = [
 
 #: The env key holding the `RateStore` that `rate()` counts in.
 RATE_STORE_KEY = "__rate__"
+#: The functions that count in the rate store: a pack calling one needs the store (and a
+#: shared one, Redis, when several processes serve it).
+RATE_FUNCTIONS = frozenset({"rate", "total"})
 #: The env key holding the `PiiView` (or None when no PII scan ran).
 PII_KEY = "pii"
 #: Largest string or list that `*` (and friends) may build.
@@ -548,23 +553,72 @@ def _ipv4(host: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# Shell commands.
+
+#: Longest command `shell_words()` splits, in characters.
+MAX_SHELL_CHARS = 10_000
+# $IFS, ${IFS} and ${IFS<operator>...} (${IFS:0:1}, ${IFS%??}): a space in practice.
+_IFS = re.compile(r"\$(?:IFS(?![A-Za-z0-9_])|\{IFS(?:[^A-Za-z0-9_}][^}]*)?\})")
+# A backslash-newline joins two lines (an escaped backslash before the newline does not).
+_CONTINUATION = re.compile(r"(?<!\\)((?:\\\\)*)\\\n")
+
+
+def _shell_words(command: Any) -> list[str]:
+    if not isinstance(command, str):
+        raise _fail("shell_words", "a command string", command)
+    if len(command) > MAX_SHELL_CHARS:
+        raise EvaluationError(
+            f"shell_words() splits commands of at most {MAX_SHELL_CHARS} characters, "
+            f"got {len(command)}"
+        )
+    text = _CONTINUATION.sub(r"\1", _IFS.sub(" ", command))
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True  # words end at white space and operators only
+    lexer.commenters = ""  # a "#" stays a word: nothing after it is hidden from rules
+    try:
+        return list(lexer)
+    except ValueError as exc:  # "No closing quotation", "No escaped character"
+        raise EvaluationError(f"shell_words() cannot split {describe(command)}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------
 # Rate limits.
 
 
 def _rate(env: Mapping[str, Any], rule_id: str, key: Any, window: Any) -> int:
+    store = _counter_store("rate", env, key, window)
+    return store.hit(_counter(env, rule_id, key), float(window))
+
+
+def _total(env: Mapping[str, Any], rule_id: str, key: Any, amount: Any, window: Any) -> float:
+    try:
+        value = check_amount(amount)
+    except ValueError:
+        raise _fail("total", "a finite non-negative number as the amount", amount) from None
+    store = _counter_store("total", env, key, window)
+    try:
+        return add(store, _counter(env, rule_id, key), value, float(window))
+    except (TypeError, ValueError) as exc:
+        raise EvaluationError(f"total() could not sum: {exc}") from None
+
+
+def _counter_store(name: str, env: Mapping[str, Any], key: Any, window: Any) -> RateStore:
     if not isinstance(key, (str, int)) or isinstance(key, bool):
-        raise _fail("rate", "a string or integer key", key)
+        raise _fail(name, "a string or integer key", key)
     if not _is_number(window) or not math.isfinite(window) or window <= 0:
-        raise _fail("rate", "a positive number of seconds as the window", window)
+        raise _fail(name, "a positive number of seconds as the window", window)
     store = env.get(RATE_STORE_KEY)
     if store is None:
-        raise EvaluationError("rate() needs a rate store, and none was configured")
+        raise EvaluationError(f"{name}() needs a rate store, and none was configured")
     if not isinstance(store, RateStore):
-        raise EvaluationError(f"rate() store is not a RateStore: {type(store).__name__}")
+        raise EvaluationError(f"{name}() store is not a RateStore: {type(store).__name__}")
+    return store
+
+
+def _counter(env: Mapping[str, Any], rule_id: str, key: str | int) -> str:
     # Prefix with the rule id so that two rules never share a counter, and count each
     # tenant apart: one tenant's traffic must not trip (or reveal) another's counters.
-    tenant = env.get("tenant")
-    return store.hit(f"{rule_id}:{rate_key(key, tenant)}", float(window))
+    return f"{rule_id}:{rate_key(key, env.get('tenant'))}"
 
 
 #: Longest `rate()` key kept as written; a longer one is counted under its SHA-256.
@@ -762,6 +816,7 @@ def _default_registry() -> FunctionRegistry:
         ("startswith", _startswith, 2, 2),
         ("endswith", _endswith, 2, 2),
         ("domain", _domain, 1, 1),
+        ("shell_words", _shell_words, 1, 1),
     ]
     for name, fn, low, high in plain:
         registry.register(name, fn, min_args=low, max_args=high)
@@ -769,6 +824,7 @@ def _default_registry() -> FunctionRegistry:
         "matches", _matches, min_args=2, max_args=2, literal_args=(1,), prepare=compile_pattern
     )
     registry.register("rate", _rate, min_args=2, max_args=2, needs_env=True)
+    registry.register("total", _total, min_args=3, max_args=3, needs_env=True)
     registry.register("pii.any", _pii_any, min_args=0, max_args=None, needs_env=True)
     registry.register("pii.count", _pii_count, min_args=0, max_args=1, needs_env=True)
     registry.register("pii.in_field", _pii_in_field, min_args=1, max_args=None, needs_env=True)

@@ -1,4 +1,5 @@
-"""Sliding-window hit counters behind the `rate(key, window_seconds)` condition function."""
+"""Sliding-window counters behind the `rate(key, seconds)` and `total(key, amount, seconds)`
+condition functions."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["MemoryRateStore", "RateStore", "peek"]
+__all__ = ["MemoryRateStore", "RateStore", "add", "peek", "peek_total"]
 
 
 @runtime_checkable
@@ -28,6 +29,59 @@ def peek(store: RateStore, key: str, window: float) -> int:
     return method(key, window) if callable(method) else store.hit(key, window)
 
 
+def add(store: RateStore, key: str, amount: float, window: float) -> float:
+    """Record `amount` for `key`; return the sum in the last `window` seconds, this one too.
+
+    Sums are an optional part of a store (its `total` method): a store without it
+    raises TypeError, which the calling rule reports as an evaluation error.
+    """
+    return _sums(store, "total")(key, amount, window)
+
+
+def peek_total(store: RateStore, key: str, amount: float, window: float) -> float:
+    """What `add` would return, without recording: a store's own `peek_total` if it has
+    one; a store without it records the amount (a dry run then counts, erring strict)."""
+    method = getattr(store, "peek_total", None)
+    return method(key, amount, window) if callable(method) else add(store, key, amount, window)
+
+
+def _sums(store: RateStore, name: str) -> Callable[[str, float, float], float]:
+    method = getattr(store, name, None)
+    if not callable(method):
+        raise TypeError(
+            f"rate store {type(store).__name__} cannot sum amounts: it has no {name}() method"
+        )
+    return method  # type: ignore[no-any-return]
+
+
+def check_amount(amount: float) -> float:
+    """The amount as a float, or ValueError unless it is a finite non-negative number."""
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+        raise ValueError(f"amount must be a finite non-negative number, got {amount!r}")
+    try:
+        value = float(amount)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"amount must be a finite non-negative number, got {amount!r}")
+    return value
+
+
+def _check_window(window: float) -> float:
+    if isinstance(window, bool) or not isinstance(window, (int, float)):
+        raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+    if not math.isfinite(window) or window <= 0:
+        raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+    return float(window)
+
+
+def _finite_sum(values: Iterable[float]) -> float:
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        raise ValueError("the amounts in the window add up past the largest float") from None
+
+
 class MemoryRateStore:
     """An in-process, thread-safe sliding-window counter with bounded memory.
 
@@ -35,6 +89,10 @@ class MemoryRateStore:
     hit are dropped first, after expired ones), and each counter remembers at most
     `max_hits_per_key` timestamps, so a count saturates at that value instead of growing
     without bound. Choose `max_hits_per_key` above every threshold your rules compare to.
+
+    Sums (`total`) are kept apart from counts, under the same bounds, and never drop
+    early: past `max_hits_per_key` amounts the two oldest are merged into one stamped
+    with the later time (so an amount may expire late, erring strict, never early).
     """
 
     def __init__(
@@ -54,6 +112,8 @@ class MemoryRateStore:
         self._lock = threading.Lock()
         # (key, window) -> timestamps, least recently hit first.
         self._hits: OrderedDict[tuple[str, float], deque[float]] = OrderedDict()
+        # (key, window) -> (timestamp, amount) pairs, least recently added first.
+        self._sums: OrderedDict[tuple[str, float], deque[tuple[float, float]]] = OrderedDict()
 
     def hit(self, key: str, window: float) -> int:
         """Record a hit for `key`; return the hits in the last `window` seconds, this one too."""
@@ -86,24 +146,65 @@ class MemoryRateStore:
             stamps = self._hits.get((key, float(window)), ())
             return min(sum(1 for t in stamps if t > cutoff) + 1, self._max_hits)
 
-    def __len__(self) -> int:
-        """The number of counters currently held."""
+    def total(self, key: str, amount: float, window: float) -> float:
+        """Record `amount` for `key`; return the sum in the last `window` seconds, this one too."""
+        window = _check_window(window)
+        value = check_amount(amount)
+        slot = (key, window)
         with self._lock:
-            return len(self._hits)
+            now = self._clock()
+            entries = self._sums.get(slot)
+            if entries is None:
+                self._prune(now)
+                entries = deque()
+                self._sums[slot] = entries
+            else:
+                self._sums.move_to_end(slot)
+            cutoff = now - window
+            while entries and entries[0][0] <= cutoff:
+                entries.popleft()
+            if value:  # a zero adds nothing to the sum: it needs no memory
+                entries.append((now, value))
+            if len(entries) > self._max_hits:  # merge the two oldest: the sum stays whole
+                first, second = entries.popleft(), entries.popleft()
+                entries.appendleft((second[0], first[1] + second[1]))
+            return _finite_sum(a for _, a in entries)
+
+    def peek_total(self, key: str, amount: float, window: float) -> float:
+        """What `total` would return now, without recording anything (for dry runs)."""
+        window = _check_window(window)
+        value = check_amount(amount)
+        with self._lock:
+            cutoff = self._clock() - window
+            entries = self._sums.get((key, window), ())
+            return _finite_sum([value, *(a for t, a in entries if t > cutoff)])
+
+    def __len__(self) -> int:
+        """The number of counters currently held (counts and sums)."""
+        with self._lock:
+            return len(self._hits) + len(self._sums)
 
     def clear(self) -> None:
         """Forget every counter."""
         with self._lock:
             self._hits.clear()
+            self._sums.clear()
 
     def _prune(self, now: float) -> None:
-        # Least recently hit counters come first: drop them while they are expired,
-        # then evict by recency until there is room for one more.
-        hits = self._hits
+        # Least recently used counters come first: drop them while they are expired,
+        # then evict by recency until there is room for one more. Counts and sums share
+        # the bound on counters.
+        hits, sums = self._hits, self._sums
         while hits:
             (_, window), stamps = next(iter(hits.items()))
             if stamps and stamps[-1] > now - window:
                 break
             hits.popitem(last=False)
-        while len(hits) >= self._max_keys:
-            hits.popitem(last=False)
+        while sums:
+            (_, window), entries = next(iter(sums.items()))
+            if entries and entries[-1][0] > now - window:
+                break
+            sums.popitem(last=False)
+        while len(hits) + len(sums) >= self._max_keys:
+            older = hits if hits and (not sums or len(hits) >= len(sums)) else sums
+            older.popitem(last=False)

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from guard._exceptions import DependencyMissing, RateStoreUnavailable
+from guard.policy._rate import check_amount
 
 try:
     import redis
@@ -49,6 +50,48 @@ return math.min(count, tonumber(ARGV[2]))
 """
 
 
+# Sums (`total`): one sorted set per (key, window) whose members are "<amount>|<unique id>",
+# scored by time as above. Past the cap the two oldest members are merged into one stamped
+# with the later time, so a sum never drops early. Amounts travel as `repr(float)` text and
+# the sum comes back as text: Redis would truncate a Lua number reply to an integer.
+_TOTAL = """
+local now = redis.call('TIME')
+local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local window = tonumber(ARGV[1])
+local cap = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', micros - window)
+if tonumber(ARGV[2]) > 0 then
+    redis.call('ZADD', KEYS[1], micros, ARGV[2] .. '|' .. ARGV[3])
+end
+while redis.call('ZCARD', KEYS[1]) > cap do
+    local two = redis.call('ZRANGE', KEYS[1], 0, 1, 'WITHSCORES')
+    local bar = string.find(two[3], '|', 1, true)
+    local merged = tonumber(string.match(two[1], '^[^|]+'))
+    merged = merged + tonumber(string.sub(two[3], 1, bar - 1))
+    redis.call('ZREM', KEYS[1], two[1], two[3])
+    redis.call('ZADD', KEYS[1], two[4], string.format('%.17g', merged) .. string.sub(two[3], bar))
+end
+local total = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    total = total + tonumber(string.match(member, '^[^|]+'))
+end
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1)
+return string.format('%.17g', total)
+"""
+
+# The sum `_TOTAL` would return, recording nothing.
+_PEEK_TOTAL = """
+local now = redis.call('TIME')
+local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local total = tonumber(ARGV[2])
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (micros - tonumber(ARGV[1])), '+inf')
+for _, member in ipairs(members) do
+    total = total + tonumber(string.match(member, '^[^|]+'))
+end
+return string.format('%.17g', total)
+"""
+
+
 class RedisRateStore:
     """Counts hits per key in a sliding window kept in Redis (URL `redis://host:6379/0`).
 
@@ -81,6 +124,8 @@ class RedisRateStore:
             raise ValueError(f"invalid Redis URL {self.url!r}: {exc}") from None
         self._script = self._client.register_script(_HIT)
         self._peek = self._client.register_script(_PEEK)
+        self._total = self._client.register_script(_TOTAL)
+        self._peek_total = self._client.register_script(_PEEK_TOTAL)
         # Members must differ between hits, hosts and forked workers: tag, pid and a counter.
         self._tag = secrets.token_hex(8)
         self._sequence = itertools.count()
@@ -94,10 +139,39 @@ class RedisRateStore:
         """What `hit` would return now, without recording anything (for dry runs)."""
         return self._count(self._peek, key, window, None, "count")
 
+    def total(self, key: str, amount: float, window: float) -> float:
+        """Record `amount` for `key`; return the sum in the last `window` seconds, this one too."""
+        member = f"{self._tag}:{os.getpid()}:{next(self._sequence)}"
+        return self._sum(self._total, key, amount, window, member, "add the amount")
+
+    def peek_total(self, key: str, amount: float, window: float) -> float:
+        """What `total` would return now, without recording anything (for dry runs)."""
+        return self._sum(self._peek_total, key, amount, window, None, "sum")
+
+    def _sum(
+        self, script: Any, key: str, amount: float, window: float, member: str | None, what: str
+    ) -> float:
+        value = check_amount(amount)
+        micros = _micros(window)
+        counter = f"{self.prefix}sum:{float(window)!r}:{key}"
+        args = [micros, repr(value)] if member is None else [micros, repr(value), member, self._cap]
+        try:
+            answer = script(keys=[counter], args=args)
+            total = float(answer)
+        except redis.RedisError as exc:
+            raise RateStoreUnavailable(
+                f"rate store {self.url!r} could not {what}: {type(exc).__name__}: {exc}"
+            ) from exc
+        except (TypeError, ValueError):
+            raise RateStoreUnavailable(
+                f"rate store {self.url!r} answered {answer!r}, not a sum"
+            ) from None
+        if not math.isfinite(total):
+            raise ValueError("the amounts in the window add up past the largest float")
+        return total
+
     def _count(self, script: Any, key: str, window: float, member: str | None, what: str) -> int:
-        if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
-            raise ValueError(f"window must be a positive number of seconds, got {window!r}")
-        micros = max(1, round(window * 1_000_000))
+        micros = _micros(window)
         counter = f"{self.prefix}{float(window)!r}:{key}"
         args = [micros, self._cap] if member is None else [micros, member, self._cap]
         try:
@@ -113,6 +187,12 @@ class RedisRateStore:
     def close(self) -> None:
         """Close the connections to Redis."""
         self._client.close()
+
+
+def _micros(window: float) -> int:
+    if not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
+        raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+    return max(1, round(window * 1_000_000))
 
 
 def _hide_password(url: str) -> str:
