@@ -12,6 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn
@@ -23,12 +24,18 @@ from guard._exceptions import AuditError, AuditTampered, RecordNotFound
 from guard._models import fast_model
 from guard.audit._canonical import canonical_json, canonical_parsed
 from guard.audit._merkle import (
+    EMPTY_ROOT,
+    STORED_HEIGHT,
     CompactRange,
-    MerkleTree,
+    NodeHash,
+    consistency_path,
+    inclusion_path,
     leaf_hash,
+    range_hash,
     verify_consistency,
     verify_inclusion,
 )
+from guard.audit._proofs import from_store, frontier_hashes
 from guard.audit._signing import Signer, TreeHead, ensure_key_file
 from guard.audit._sqlite import SqliteStore
 from guard.audit._store import (
@@ -62,6 +69,7 @@ _MAX_BATCH = 10_000  # records per group-commit transaction
 _READ_CHUNK = 4096
 _MAX_PAGE = 1000
 _STATE = "the store's tree state"
+_BLOCK = (1 << STORED_HEIGHT) - 1
 
 
 class _Frozen(BaseModel):
@@ -199,9 +207,11 @@ class AuditLog:
         self._create_key = create_key
         self._signer: Signer | None = None
         self._signer_lock = threading.Lock()
-        self._committer = _GroupCommitter(store, self._on_commit)
-        self._tree: MerkleTree | None = None  # leaf hashes, loaded on the first head or proof
-        self._tree_lock = threading.Lock()
+        self._committer = _GroupCommitter(store)
+        # The tree state of the last head this log made: `verify` checks that the log
+        # still extends it. O(log n) hashes, not the leaves.
+        self._seen: CompactRange | None = None
+        self._seen_lock = threading.Lock()
 
     def __enter__(self) -> AuditLog:
         return self
@@ -238,7 +248,7 @@ class AuditLog:
         prepared = [_prepare(r) for r in records]
         if not prepared:
             return []
-        future = self._committer.submit(prepared, [p.leaf_hash for p in prepared])
+        future = self._committer.submit(prepared)
         return _results(future.result(), prepared)
 
     async def append_many_async(
@@ -248,7 +258,7 @@ class AuditLog:
         prepared = [_prepare(r) for r in records]
         if not prepared:
             return []
-        future = self._committer.submit(prepared, [p.leaf_hash for p in prepared])
+        future = self._committer.submit(prepared)
         return _results(await asyncio.wrap_future(future), prepared)
 
     def get(self, record_id: str) -> StoredRecord:
@@ -266,13 +276,17 @@ class AuditLog:
     def head(self, sign: bool = True) -> TreeHead:
         """Return the current tree head, signed with this log's Ed25519 key unless sign=False.
 
-        The leaf hashes must agree with the store's tree state (the frontier committed with
-        each append): a row deleted, swapped or added by hand, or a rewritten state, is
-        `AuditTampered` (or `AuditError` for a state that cannot be read), never a head.
+        The store's tree state (the frontier committed with each append) must agree with
+        the log's subtree hashes and with the leaf hashes of its last, partial 2**8-leaf
+        block, and count every leaf: a row deleted at the end, or in or around that block, or
+        added, or a rewritten state, is `AuditTampered` (or `AuditError` for a state that
+        cannot be read), never a head. It reads O(log n) hashes; `verify` re-derives all.
         """
-        with self._tree_lock:
-            tree = self._checked_tree()
-            size, root = tree.size, tree.root().hex()
+        state = self._checked_state()
+        with self._seen_lock:
+            if self._seen is None or self._seen.size <= state.size:
+                self._seen = state
+        size, root = state.size, state.root().hex()
         timestamp = datetime.now(timezone.utc).isoformat()
         if not sign:
             return TreeHead(size=size, root=root, timestamp=timestamp)
@@ -292,35 +306,52 @@ class AuditLog:
             leaf = self._leaf_at(index)
         else:
             raise AuditError("pass exactly one of record_id or index")
-        with self._tree_lock:
-            tree = self._synced_tree()
-            size = tree.size if tree_size is None else tree_size
-            if not leaf.index < size <= tree.size:
-                raise AuditError(
-                    f"tree_size {size} must be above the leaf index {leaf.index} "
-                    f"and at most the log size {tree.size}"
-                )
-            path, root = tree.inclusion_proof(leaf.index, size), tree.root(size)
+        record, leaf_index = _record_of(leaf), leaf.index
+        log_size = self._store.size()
+        size = log_size if tree_size is None else tree_size
+        if not leaf_index < size <= log_size:
+            raise AuditError(
+                f"tree_size {size} must be above the leaf index {leaf_index} "
+                f"and at most the log size {log_size}"
+            )
+        path, root = from_store(
+            self._store,
+            lambda node: (inclusion_path(leaf_index, size, node), range_hash(0, size, node)),
+        )
+        self._check_root(size, root)
+        leaf_digest = leaf_hash(leaf.record)
+        if not verify_inclusion(leaf_digest, leaf_index, size, path, root):
+            _tampered(
+                leaf_index,
+                leaf.id,
+                f"its bytes do not hash into the tree of size {size} as stored (its leaf "
+                "hash or a stored subtree hash was changed; verify names the first bad record)",
+            )
         return InclusionProof(
-            record=_record_of(leaf),
-            leaf_index=leaf.index,
+            record=record,
+            leaf_index=leaf_index,
             tree_size=size,
-            leaf_hash=leaf_hash(leaf.record).hex(),
+            leaf_hash=leaf_digest.hex(),
             audit_path=[h.hex() for h in path],
             root=root.hex(),
         )
 
     def consistency(self, first: int, second: int) -> ConsistencyProof:
         """Prove that the log at size `first` is a prefix of the log at size `second`."""
-        with self._tree_lock:
-            tree = self._synced_tree()
-            if not 0 <= first <= second <= tree.size:
-                raise AuditError(
-                    f"sizes must satisfy 0 <= first <= second <= {tree.size} (the log size); "
-                    f"got first={first}, second={second}"
-                )
-            proof = tree.consistency_proof(first, second)
-            roots = tree.root(first).hex(), tree.root(second).hex()
+        size = self._store.size()
+        if not 0 <= first <= second <= size:
+            raise AuditError(
+                f"sizes must satisfy 0 <= first <= second <= {size} (the log size); "
+                f"got first={first}, second={second}"
+            )
+
+        def prove(node: NodeHash) -> tuple[list[bytes], list[str]]:
+            roots = [range_hash(0, n, node) if n else EMPTY_ROOT for n in (first, second)]
+            return consistency_path(first, second, node), [r.hex() for r in roots]
+
+        proof, roots = from_store(self._store, prove)
+        for n, r in zip((first, second), roots, strict=True):
+            self._check_root(n, bytes.fromhex(r))
         return ConsistencyProof(
             first=first,
             second=second,
@@ -333,24 +364,23 @@ class AuditLog:
         """Re-derive every stored hash, root and index column; raise AuditTampered if one differs.
 
         The log must also still hold, unchanged, every record that its store's tree state
-        (the frontier committed with each append), this `AuditLog` and `against` (a tree
-        head published earlier) have seen. Records deleted from the end together with a
-        tree state rewritten to match are caught only that last way: keep signed heads.
+        (the frontier committed with each append), the last head of this `AuditLog` and
+        `against` (a tree head published earlier) have seen, and the subtree hashes the
+        store keeps for proofs must be those of its leaves. Records deleted from the end
+        together with a tree state rewritten to match are caught only by the heads: keep
+        signed heads. It reads the log a chunk at a time, in memory bounded by the chunk.
         """
-        with self._tree_lock:  # a snapshot: appends go on while the scan runs
-            seen = [] if self._tree is None else self._tree.leaves(0, self._tree.size)
         # Read before the scan, so that appends committed meanwhile only add leaves after it.
         claims: dict[int, list[_Claim]] = {}
         for claim in self._claims(against):
             claims.setdefault(claim.size, []).append(claim)
         frontier = CompactRange()
+        subtrees = _StoredSubtrees(self._store)
         _check_claims(frontier, claims.get(0, ()))
         for leaf, columns in self._scan_rows(0):
-            _check_leaf(leaf, columns, frontier, seen)
+            _check_leaf(leaf, columns, frontier, subtrees)
             if frontier.size in claims:
                 _check_claims(frontier, claims[frontier.size])
-        if frontier.size < len(seen):
-            _removed(frontier.size, f"this log had seen {len(seen)}")
         self._check_outside(frontier.size)
         for size in sorted(claims):
             if frontier.size < size:
@@ -433,12 +463,31 @@ class AuditLog:
             )
         return leaves[0]
 
+    def _check_root(self, size: int, root: bytes) -> None:
+        """A root made from the stored subtrees must be the one stored with leaf size - 1."""
+        if size == 0:
+            return
+        leaf = self._leaf_at(size - 1)
+        if leaf.problem is not None:
+            _tampered(leaf.index, leaf.id or None, leaf.problem)
+        if leaf.root_after != root:
+            _tampered(
+                leaf.index,
+                leaf.id,
+                f"the root stored after it differs from the tree of size {size} that the "
+                "stored leaf and subtree hashes make (verify names the first bad record)",
+            )
+
     def _claims(self, against: TreeHead | None) -> list[_Claim]:
         claims: list[_Claim] = []
         read_frontier: Callable[[], CompactRange] | None = getattr(self._store, "frontier", None)
         if read_frontier is not None:
             state = read_frontier()
             claims.append(_Claim(state.size, state.root(), state.hashes, _STATE))
+        with self._seen_lock:
+            seen = self._seen
+        if seen is not None:
+            claims.append(_Claim(seen.size, seen.root(), seen.hashes, "a head this log made"))
         if against is not None:
             try:
                 root = bytes.fromhex(against.root)
@@ -449,20 +498,21 @@ class AuditLog:
             claims.append(_Claim(against.size, root, None, "the tree head given"))
         return claims
 
-    def _checked_tree(self) -> MerkleTree:
-        """`_synced_tree`, refused when the store's tree state disagrees with its leaf hashes."""
+    def _checked_state(self) -> CompactRange:
+        """The store's tree state, refused when it disagrees with the stored hashes."""
         read_frontier: Callable[[], CompactRange] | None = getattr(self._store, "frontier", None)
         if read_frontier is None:
-            return self._synced_tree()
-        state = read_frontier()  # read before the leaves, so appends meanwhile only add leaves
-        tree = self._synced_tree()
-        if tree.size < state.size:
-            _removed(tree.size, f"{_STATE} records {state.size}")
-        if tree.size > state.size:  # appends since the state was read, or leaves it never counted
-            _check_counted(read_frontier(), tree.size)
-        ours = tree.compact_range(state.size)
-        if ours.root() != state.root():
-            start, end = _first_difference(state.size, ours.hashes, state.hashes)
+            size = self._store.size()
+            return CompactRange(size, from_store(self._store, partial(frontier_hashes, size)))
+        state = read_frontier()  # read before the size, so appends meanwhile only add leaves
+        size = self._store.size()
+        if size < state.size:
+            _removed(size, f"{_STATE} records {state.size}")
+        if size > state.size:  # appends since the state was read, or leaves it never counted
+            _check_counted(read_frontier(), size)
+        ours = from_store(self._store, partial(frontier_hashes, state.size))
+        if ours != state.hashes:
+            start, end = _first_difference(state.size, ours, state.hashes)
             raise AuditTampered(
                 f"audit log tampered at index {start}: the leaf hashes of records {start} to "
                 f"{end - 1} do not hash to what {_STATE} records for size {state.size}, so a "
@@ -470,7 +520,7 @@ class AuditLog:
                 "first bad record)",
                 index=start,
             )
-        return tree
+        return state
 
     def _check_outside(self, size: int) -> None:
         """After a scan of `size` leaves: no leaf below index 0, none the tree state missed."""
@@ -496,22 +546,6 @@ class AuditLog:
         while chunk := self._store.read(start, start + _READ_CHUNK):
             yield from chunk
             start = chunk[-1].index + 1
-
-    def _synced_tree(self) -> MerkleTree:
-        """Bring the cached leaf hashes up to the store's size; call with _tree_lock held."""
-        if self._tree is None:
-            self._tree = MerkleTree()
-        size = self._store.size()
-        while self._tree.size < size:
-            start = self._tree.size
-            self._tree.extend(self._store.leaf_hashes(start, min(size, start + _READ_CHUNK)))
-        return self._tree
-
-    def _on_commit(self, first_index: int, leaves: list[bytes]) -> None:
-        # Our own commits extend a loaded cache directly, unless another writer got in between.
-        with self._tree_lock:
-            if self._tree is not None and self._tree.size == first_index:
-                self._tree.extend(leaves)
 
 
 def _prepare(record: Mapping[str, Any] | BaseModel) -> CanonicalRecord:
@@ -561,7 +595,7 @@ def _check_counted(state: CompactRange, size: int) -> None:
 
 
 def _check_leaf(
-    leaf: StoredLeaf, columns: Columns | None, frontier: CompactRange, seen: list[bytes]
+    leaf: StoredLeaf, columns: Columns | None, frontier: CompactRange, subtrees: _StoredSubtrees
 ) -> None:
     index = frontier.size
     if leaf.index < index:
@@ -573,9 +607,11 @@ def _check_leaf(
     computed = leaf_hash(leaf.record)
     if computed != leaf.leaf_hash:
         _tampered(index, leaf.id, "its bytes do not match its stored leaf hash")
-    if index < len(seen) and seen[index] != computed:
-        _tampered(index, leaf.id, "its leaf hash differs from the one this log saw before")
-    frontier.append(computed)
+    closed = None
+    if (index + 1) & _BLOCK:
+        frontier.append(computed)
+    else:  # complete subtrees that the store keeps end here
+        closed = frontier.append_closing(computed)
     if frontier.root() != leaf.root_after:
         _tampered(index, leaf.id, "the stored root after it differs from the re-derived tree")
     record = _record_of(leaf)
@@ -583,6 +619,48 @@ def _check_leaf(
         _tampered(index, leaf.id, "its id column does not match the id inside the record")
     if columns is not None:
         _check_columns(index, leaf.id, record, columns)
+    if closed is not None:
+        subtrees.check(index + 1, closed)
+
+
+class _StoredSubtrees:
+    """The subtree hashes a store keeps, read a window of leaves at a time, for `verify`."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self._read: Callable[[list[tuple[int, int]]], dict[tuple[int, int], bytes]] | None = (
+            getattr(store, "subtree_hashes", None)
+        )
+        self._window = -1
+        self._stored: dict[tuple[int, int], bytes] = {}
+
+    def check(self, size: int, closed: list[bytes]) -> None:
+        """Compare the subtrees the leaf making `size` closed (lowest first) with the stored."""
+        if self._read is None:
+            return
+        window = (size - 1) // _READ_CHUNK
+        if window != self._window:
+            self._window, low = window, window * _READ_CHUNK
+            self._stored = self._read(_closing(low, low + _READ_CHUNK))
+        for height in range(STORED_HEIGHT, len(closed)):
+            stored = self._stored.get((height, (size >> height) - 1))
+            # One not kept is hashed from the leaves when a proof needs it: slower, not wrong.
+            if stored is not None and stored != closed[height]:
+                start = size - (1 << height)
+                _tampered(
+                    start,
+                    None,
+                    f"the stored hash of the subtree of records {start} to {size - 1}, which "
+                    "proofs are built from, differs from the re-derived tree",
+                )
+
+
+def _closing(low: int, high: int) -> list[tuple[int, int]]:
+    """The (height, index) of the stored subtrees that leaves low..high - 1 close."""
+    return [
+        (height, m - 1)
+        for height in range(STORED_HEIGHT, high.bit_length())
+        for m in range((low >> height) + 1, (high >> height) + 1)
+    ]
 
 
 def _check_columns(index: int, record_id: str, record: Mapping[str, Any], stored: Columns) -> None:
@@ -685,7 +763,6 @@ def _decode_cursor(cursor: str) -> int:
 @dataclass
 class _Request:
     records: Sequence[bytes]
-    leaves: list[bytes]
     future: Future[list[int]] = field(default_factory=Future)
 
 
@@ -699,18 +776,17 @@ def _results(indexes: list[int], prepared: list[CanonicalRecord]) -> list[Append
 class _GroupCommitter:
     """One writer thread that drains queued appends and commits them in shared transactions."""
 
-    def __init__(self, store: AuditStore, on_commit: Callable[[int, list[bytes]], None]) -> None:
+    def __init__(self, store: AuditStore) -> None:
         self._store = store
-        self._on_commit = on_commit
         self._after_commit: Callable[[], None] | None = getattr(store, "after_commit", None)
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def submit(self, records: Sequence[bytes], leaves: list[bytes]) -> Future[list[int]]:
+    def submit(self, records: Sequence[bytes]) -> Future[list[int]]:
         """Queue records; the future gives their indexes once they are committed."""
-        request = _Request(records, leaves)
+        request = _Request(records)
         with self._lock:
             if self._closed:
                 raise AuditError("the audit log is closed")
@@ -770,4 +846,3 @@ class _GroupCommitter:
         for request in batch:
             request.future.set_result(indexes[offset : offset + len(request.records)])
             offset += len(request.records)
-        self._on_commit(indexes[0], [h for request in batch for h in request.leaves])

@@ -7,18 +7,23 @@ check proofs from the log without trusting (or even running) the rest of the pac
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from guard._exceptions import AuditError
 
 __all__ = [
     "EMPTY_ROOT",
+    "STORED_HEIGHT",
     "CompactRange",
     "MerkleTree",
+    "NodeHash",
+    "consistency_path",
     "consistency_proof",
+    "inclusion_path",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "range_hash",
     "root",
     "verify_consistency",
     "verify_inclusion",
@@ -30,6 +35,12 @@ EMPTY_ROOT = _sha256(b"").digest()
 # Complete subtrees at least this high are memoized: 1 extra hash per 2**_MEMO_HEIGHT leaves,
 # while a lower subtree costs at most 2**_MEMO_HEIGHT - 1 hashes to recompute.
 _MEMO_HEIGHT = 4
+# Stores keep the hash of every complete subtree at least this high (one row per 2**8 - 1
+# leaves), so a proof reads O(log n) of them plus at most a few 2**8-leaf ranges.
+STORED_HEIGHT = 8
+
+NodeHash = Callable[[int, int], bytes]
+"""`node(height, index)`: the hash of complete subtree `index` at `height` (2**height leaves)."""
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -58,6 +69,49 @@ def inclusion_proof(index: int, size: int, leaf_hashes: Sequence[bytes]) -> list
 def consistency_proof(first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     """Return the proof that the tree of size `first` is a prefix of the tree of size `second`."""
     return MerkleTree(leaf_hashes[:second]).consistency_proof(first, second)
+
+
+def range_hash(start: int, end: int, node: NodeHash) -> bytes:
+    """MTH(D[start:end]) for the ranges the RFC 6962 recursion visits, from complete subtrees."""
+    n = end - start
+    if _is_power_of_two(n) and start % n == 0:
+        height = n.bit_length() - 1
+        return node(height, start >> height)
+    k = _split(n)
+    return node_hash(range_hash(start, start + k, node), range_hash(start + k, end, node))
+
+
+def inclusion_path(index: int, size: int, node: NodeHash) -> list[bytes]:
+    """PATH(index, D[0:size]) of RFC 6962 section 2.1.1 (0 <= index < size), from subtrees."""
+    return _path(index, 0, size, node)
+
+
+def consistency_path(first: int, second: int, node: NodeHash) -> list[bytes]:
+    """PROOF(first, D[0:second]) of RFC 6962 section 2.1.2 (0 <= first <= second)."""
+    if first == 0 or first == second:
+        return []
+    return _subproof(first, 0, second, True, node)
+
+
+def _path(index: int, start: int, end: int, node: NodeHash) -> list[bytes]:
+    """PATH(m, D[start:end]), with `index` absolute."""
+    if end - start == 1:
+        return []
+    mid = start + _split(end - start)
+    if index < mid:
+        return [*_path(index, start, mid, node), range_hash(mid, end, node)]
+    return [*_path(index, mid, end, node), range_hash(start, mid, node)]
+
+
+def _subproof(m: int, start: int, end: int, whole: bool, node: NodeHash) -> list[bytes]:
+    """SUBPROOF(m, D[start:end], b), with `m` relative."""
+    n = end - start
+    if m == n:
+        return [] if whole else [range_hash(start, end, node)]
+    k = _split(n)
+    if m <= k:
+        return [*_subproof(m, start, start + k, whole, node), range_hash(start + k, end, node)]
+    return [*_subproof(m - k, start + k, end, False, node), range_hash(start, start + k, node)]
 
 
 def verify_inclusion(
@@ -147,6 +201,18 @@ class CompactRange:
         hashes.append(node)
         self._size += 1
 
+    def append_closing(self, leaf: bytes) -> list[bytes]:
+        """`append`, returning the hashes of the complete subtrees the leaf closes, lowest
+        first: the leaf itself (height 0), then one per height up to the largest."""
+        closed, node, size, hashes = [leaf], leaf, self._size, self._hashes
+        while size & 1:
+            node = _sha256(b"\x01" + hashes.pop() + node).digest()
+            closed.append(node)
+            size >>= 1
+        hashes.append(node)
+        self._size += 1
+        return closed
+
     def root(self) -> bytes:
         """Return the hash of the tree covered so far."""
         hashes = self._hashes
@@ -222,16 +288,14 @@ class MerkleTree:
         size = self._check_size(size)
         if not 0 <= index < size:
             raise AuditError(f"leaf index {index} is outside a tree of size {size}")
-        return self._path(index, 0, size)
+        return inclusion_path(index, size, self._node)
 
     def consistency_proof(self, first: int, second: int | None = None) -> list[bytes]:
         """Return the RFC 6962 proof that tree `first` is a prefix of tree `second`."""
         second = self._check_size(second)
         if not 0 <= first <= second:
             raise AuditError(f"first size {first} must be between 0 and second size {second}")
-        if first == 0 or first == second:
-            return []
-        return self._subproof(first, 0, second, True)
+        return consistency_path(first, second, self._node)
 
     def _check_size(self, size: int | None) -> int:
         if size is None:
@@ -258,32 +322,7 @@ class MerkleTree:
         return node_hash(left, self._node(height - 1, 2 * index + 1))
 
     def _range(self, start: int, end: int) -> bytes:
-        """MTH(D[start:end]) for the ranges the RFC 6962 recursion visits."""
-        n = end - start
-        if _is_power_of_two(n) and start % n == 0:
-            height = n.bit_length() - 1
-            return self._node(height, start >> height)
-        k = _split(n)
-        return node_hash(self._range(start, start + k), self._range(start + k, end))
-
-    def _path(self, index: int, start: int, end: int) -> list[bytes]:
-        """PATH(m, D[start:end]) of RFC 6962 section 2.1.1, with `index` absolute."""
-        if end - start == 1:
-            return []
-        mid = start + _split(end - start)
-        if index < mid:
-            return [*self._path(index, start, mid), self._range(mid, end)]
-        return [*self._path(index, mid, end), self._range(start, mid)]
-
-    def _subproof(self, m: int, start: int, end: int, whole: bool) -> list[bytes]:
-        """SUBPROOF(m, D[start:end], b) of RFC 6962 section 2.1.2, with `m` relative."""
-        n = end - start
-        if m == n:
-            return [] if whole else [self._range(start, end)]
-        k = _split(n)
-        if m <= k:
-            return [*self._subproof(m, start, start + k, whole), self._range(start + k, end)]
-        return [*self._subproof(m - k, start + k, end, False), self._range(start, start + k)]
+        return range_hash(start, end, self._node)
 
 
 def _is_power_of_two(n: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from guard.audit._store import (
     LeafRow,
     RecordQuery,
     StoredLeaf,
+    Subtree,
     build_rows,
     duplicate_id,
     iter_rows,
@@ -76,6 +77,13 @@ _STATE = sa.Table(
     sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("frontier", sa.LargeBinary, nullable=False),
+)
+_SUBTREES = sa.Table(
+    "guard_audit_subtrees",
+    _METADATA,
+    sa.Column("height", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary, nullable=False),
 )
 _C = _LEAVES.c
 _LEAF_COLUMNS = (_C.idx, _C.id, _C.record, _C.leaf_hash, _C.root_after)
@@ -175,6 +183,20 @@ class PostgresStore:
         size, stored = tuple(rows[0])
         return stored_frontier(repr(self.url), size, stored)
 
+    def subtree_hashes(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Return the stored hashes of these (height, index) subtrees, those there are."""
+        keys = list(wanted)
+        if not keys:
+            return {}
+        columns = _SUBTREES.c
+        stmt = sa.select(columns.height, columns.idx, columns.hash).where(
+            sa.tuple_(columns.height, columns.idx).in_(keys)
+        )
+        found: dict[tuple[int, int], bytes] = {}
+        for height, index, stored in (tuple(row) for row in self._fetch(stmt)):
+            found[int(height), int(index)] = bytes(stored)
+        return found
+
     def find(self, record_id: str) -> int | None:
         """Return the index of the record with this id, or None."""
         if not sendable([record_id], nul=False):  # PostgreSQL text holds no NUL
@@ -226,12 +248,17 @@ class PostgresStore:
             raise AuditError(f"expected a psycopg connection, got {type(raw).__name__}")
         # COPY in binary: several times faster than an INSERT per row, in the same transaction.
         # Rows are hashed as they are sent, so the server stores some while the next are hashed.
+        subtrees: list[Subtree] = []
         with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
             copy.set_types(_COPY_TYPES)
-            for leaf, columns in iter_rows(records, frontier):
+            for leaf, columns in iter_rows(records, frontier, subtrees):
                 copy.write_row(
                     (leaf.index, leaf.id, leaf.record, leaf.leaf_hash, leaf.root_after, *columns)
                 )
+        if subtrees:
+            conn.execute(
+                _SUBTREES.insert(), [{"height": h, "idx": i, "hash": n} for h, i, n in subtrees]
+            )
         conn.execute(_SAVE_STATE, {"new_size": frontier.size, "new_frontier": frontier.to_bytes()})
         return int(size)
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import orjson
 
 from guard._exceptions import AuditError, AuditTampered
-from guard.audit._merkle import CompactRange, leaf_hash
+from guard.audit._merkle import STORED_HEIGHT, CompactRange, leaf_hash
 
 __all__ = [
     "AuditStore",
@@ -20,6 +20,7 @@ __all__ = [
     "MemoryStore",
     "RecordQuery",
     "StoredLeaf",
+    "Subtree",
     "build_rows",
     "duplicate_id",
     "index_columns",
@@ -31,7 +32,14 @@ __all__ = [
     "stored_frontier",
     "stored_leaf",
     "stored_leaf_hash",
+    "stored_subtree_count",
+    "subtrees_of",
 ]
+
+Subtree = tuple[int, int, bytes]
+"""A complete subtree a store keeps: (height, index, hash), covering leaves
+index * 2**height to (index + 1) * 2**height - 1."""
+_BLOCK = (1 << STORED_HEIGHT) - 1  # a leaf closes stored subtrees when its size & _BLOCK == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,12 @@ class AuditStore(Protocol):
     `CanonicalRecord`s, a bytes subclass that `build_rows` reads without parsing; write
     the plain bytes of `LeafRow.leaf.record`, never the records themselves.
 
+    To serve proofs without reading every leaf hash, a store also keeps the hash of each
+    complete subtree of height `STORED_HEIGHT` or more: `iter_rows` collects the ones an
+    append closes (a few per 2**8 leaves), which `append` writes in the same transaction,
+    and the optional `subtree_hashes(wanted)` reads them back. `AuditLog` computes any it
+    does not find from leaf hash ranges, so a store without them is correct, only slower.
+
     A store may also define `after_commit()`, which `AuditLog` calls from its writer
     thread after each commit's callers have their answer: the place for upkeep that need
     not delay them (the SQLite store checkpoints its WAL there). Two more optional
@@ -182,12 +196,17 @@ class CanonicalRecord(bytes):
         return made
 
 
-def build_rows(records: list[bytes], frontier: CompactRange) -> list[LeafRow]:
-    """Hash records as the leaves after `frontier`, advancing the frontier in place."""
-    return list(iter_rows(records, frontier))
+def build_rows(
+    records: list[bytes], frontier: CompactRange, subtrees: list[Subtree] | None = None
+) -> list[LeafRow]:
+    """Hash records as the leaves after `frontier`, advancing the frontier in place; the
+    stored subtrees they close are added to `subtrees`, if given."""
+    return list(iter_rows(records, frontier, subtrees))
 
 
-def iter_rows(records: Iterable[bytes], frontier: CompactRange) -> Iterator[LeafRow]:
+def iter_rows(
+    records: Iterable[bytes], frontier: CompactRange, subtrees: list[Subtree] | None = None
+) -> Iterator[LeafRow]:
     """`build_rows` one row at a time: a store can send each while the next is hashed."""
     for data in records:
         index = frontier.size
@@ -198,8 +217,31 @@ def iter_rows(records: Iterable[bytes], frontier: CompactRange) -> Iterator[Leaf
             record = _parse(data)
             record_id, leaf = _record_id(record, index), leaf_hash(data)
             columns = index_columns(record)
-        frontier.append(leaf)
+        if subtrees is not None and not (index + 1) & _BLOCK:
+            subtrees.extend(_stored(index + 1, frontier.append_closing(leaf)))
+        else:
+            frontier.append(leaf)
         yield LeafRow(StoredLeaf(index, record_id, data, leaf, frontier.root()), columns)
+
+
+def subtrees_of(leaf_hashes: Iterable[bytes]) -> Iterator[Subtree]:
+    """The stored subtrees of a log with these leaf hashes, in the order appends close them."""
+    frontier = CompactRange()
+    for leaf in leaf_hashes:
+        if (frontier.size + 1) & _BLOCK:
+            frontier.append(leaf)
+        else:
+            yield from _stored(frontier.size + 1, frontier.append_closing(leaf))
+
+
+def stored_subtree_count(size: int) -> int:
+    """How many subtrees a store keeps for a log of `size` leaves."""
+    return sum(size >> height for height in range(STORED_HEIGHT, size.bit_length()))
+
+
+def _stored(size: int, closed: list[bytes]) -> list[Subtree]:
+    """The subtrees a store keeps among those the leaf making `size` closed (lowest first)."""
+    return [(h, (size >> h) - 1, closed[h]) for h in range(STORED_HEIGHT, len(closed))]
 
 
 def sendable(values: Iterable[object], *, nul: bool = True) -> bool:
@@ -406,13 +448,16 @@ class MemoryStore:
         self._columns: list[Columns] = []
         self._ids: dict[str, int] = {}
         self._frontier = CompactRange()
+        self._subtrees: dict[tuple[int, int], bytes] = {}
 
     def append(self, records: list[bytes]) -> list[int]:
         """Commit records atomically: either all become leaves or none do."""
         with self._lock:
             frontier = CompactRange(self._frontier.size, self._frontier.hashes)
-            rows = build_rows(records, frontier)
+            subtrees: list[Subtree] = []
+            rows = build_rows(records, frontier, subtrees)
             self._check_unique([row.leaf.id for row in rows])
+            self._subtrees.update(((h, i), node) for h, i, node in subtrees)
             for row in rows:
                 self._ids[row.leaf.id] = row.leaf.index
                 self._leaves.append(row.leaf)
@@ -459,6 +504,10 @@ class MemoryStore:
         """Return the size and frontier committed with the last append."""
         with self._lock:
             return CompactRange(self._frontier.size, self._frontier.hashes)
+
+    def subtree_hashes(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Return the stored hashes of these (height, index) subtrees, those there are."""
+        return {key: self._subtrees[key] for key in wanted if key in self._subtrees}
 
     def close(self) -> None:
         """Nothing to release."""

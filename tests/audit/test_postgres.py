@@ -26,7 +26,12 @@ from tests.audit.test_durability import CHILD as KILL_CHILD
 from tests.audit.test_tamper import EDITS, record, rewrites, truncation
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"guard_alembic_version", "guard_audit_leaves", "guard_audit_tree_state"}
+TABLES = {
+    "guard_alembic_version",
+    "guard_audit_leaves",
+    "guard_audit_subtrees",
+    "guard_audit_tree_state",
+}
 
 
 def admin(server: str, schema: str, *statements: tuple[str, tuple[Any, ...]]) -> list[Any]:
@@ -76,7 +81,7 @@ def test_open_migrates_to_prefixed_tables(
     assert {name for (name,) in tables} == TABLES
     version = admin(postgres_server, postgres_schema, ("SELECT * FROM guard_alembic_version", ()))
     state = admin(postgres_server, postgres_schema, ("SELECT * FROM guard_audit_tree_state", ()))
-    assert version == [("0001",)]
+    assert version == [("0002",)]
     assert state == [(0, 0, bytes(8))]
 
 
@@ -102,7 +107,7 @@ def test_sidecars_opening_at_once_migrate_once(
         thread.join()
     assert errors == []
     version = admin(postgres_server, postgres_schema, ("SELECT * FROM guard_alembic_version", ()))
-    assert version == [("0001",)]
+    assert version == [("0002",)]
     with open_audit(postgres_url) as log:
         assert log.verify().size == 4
 
@@ -217,9 +222,9 @@ def test_a_consistent_rewrite_is_caught_by_an_earlier_head(
         old_head = watcher.head()
         rows = admin(postgres_server, postgres_schema, ("SELECT idx, record FROM leaves", ()))
         admin(postgres_server, postgres_schema, *rewrites(rows, 4, tree_state=True))
-        with pytest.raises(AuditTampered, match="differs from the one this log saw before") as e:
+        with pytest.raises(AuditTampered, match="records 0 to 7 do not hash to what a head") as e:
             watcher.verify()
-        assert e.value.index == 4
+        assert e.value.index == 0  # the first subtree of the remembered head that differs
     with open_audit(postgres_url) as fresh:
         fresh.verify()  # self-consistent again: only a remembered head can tell
         assert fresh.consistency(old_head.size, 10).first_root != old_head.root
