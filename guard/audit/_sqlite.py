@@ -338,7 +338,9 @@ class SqliteStore:
         conn = self._writer
         with self._write_lock:
             state = conn.execute("SELECT size FROM tree_state WHERE id = 0").fetchone()
-            size = state[0] if state and isinstance(state[0], int) else 0
+            if state is None or not isinstance(state[0], int):  # empty, or an unreadable state
+                return
+            size = state[0]
             (count,) = conn.execute("SELECT COUNT(*) FROM subtrees").fetchone()
             if count == stored_subtree_count(size):
                 return

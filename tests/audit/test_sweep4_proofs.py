@@ -330,3 +330,29 @@ def test_postgres_writers_in_turn_keep_one_tree_of_subtrees(
             log.close()
     (count,) = _pg(postgres_server, postgres_schema, "SELECT COUNT(*) FROM guard_audit_subtrees")
     assert count[0] == stored_subtree_count(1100)
+
+
+@pytest.mark.parametrize(
+    ("statement", "kept"),
+    [
+        pytest.param("UPDATE tree_state SET size = 'six hundred'", 3, id="state-size-text"),
+        pytest.param("DELETE FROM subtrees WHERE height = 9", 3, id="one-missing-refilled"),
+        pytest.param(
+            "DELETE FROM subtrees WHERE height = 9; DELETE FROM leaves WHERE idx = 3",
+            2,
+            id="leaf-gap-left-as-it-is",
+        ),
+    ],
+)
+def test_a_writer_refills_subtrees_only_from_leaves_that_add_up(
+    tmp_path: Path, statement: str, kept: int
+) -> None:
+    path = tmp_path / "audit.db"
+    url = build(path, size=600)  # subtrees (8, 0), (8, 1) and (9, 0)
+    for one in statement.split("; "):
+        sql(path, one)
+    open_audit(url).close()
+    conn = sqlite3.connect(path)
+    (count,) = conn.execute("SELECT COUNT(*) FROM subtrees").fetchone()
+    conn.close()
+    assert count == kept
