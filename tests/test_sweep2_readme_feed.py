@@ -53,7 +53,7 @@ def test_shield_names_only_the_rules_that_deny(fed) -> None:
     _, planned = fed
     why = _planner_record(planned)["explanations"][0]
     assert [(s["label"], s["rule"]) for s in why["shielded"]] == [
-        ("clear the cache", "no-destructive-shell")
+        ("clear the cache", "no-destructive-shell, no-destructive-shell-words")
     ]
     # the allow-list and the review rule also fired on `rm -rf`, but removed nothing
     assert "tool-allow-list" not in why["text"]

@@ -89,11 +89,19 @@ def test_marketplace_near_misses_are_allowed(marketplace: Guard, action: dict[st
 
 
 def test_a_payment_split_under_the_limit_is_held_from_the_fourth(marketplace: Guard) -> None:
+    """Small payments in a burst: counted by payment-splitting (their total stays <= 500)."""
     verdicts = [
-        marketplace.check(pay(450, actor="splitter"), context={}).verdict.value for _ in range(4)
+        marketplace.check(pay(100, actor="splitter"), context={}).verdict.value for _ in range(4)
     ]
     assert verdicts == ["allow", "allow", "allow", "escalate"]
-    assert marketplace.check(pay(450, actor="someone-else"), context={}).verdict.value == "allow"
+    assert marketplace.check(pay(100, actor="someone-else"), context={}).verdict.value == "allow"
+
+
+def test_payments_adding_up_past_the_limit_are_held_from_the_second(marketplace: Guard) -> None:
+    verdicts = [
+        marketplace.check(pay(450, actor="adder"), context={}).verdict.value for _ in range(2)
+    ]
+    assert verdicts == ["allow", "escalate"]
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from guard._exceptions import ExpressionError, PolicyError, PolicyNotFound
 from guard._models import Verdict
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
+from guard.policy._functions import RATE_FUNCTIONS
 from guard.policy._inline import Plan, build_plan
 from guard.policy._pack import CapSpec, PolicyPackSpec, RuleSpec
 from guard.policy._template import TEMPLATE, Placeholder, split_template
@@ -434,7 +435,9 @@ def _compile(
         any_kind=RuleSet(r for r in action if r.kinds is None),
         item_rules=RuleSet(r for r in rules if r.scope == "item"),
         list_rules=tuple(r for r in rules if r.scope == "list"),
-        _uses_rate=any(r.when is not None and "rate" in r.when.functions_used for r in rules),
+        _uses_rate=any(
+            r.when is not None and r.when.functions_used & RATE_FUNCTIONS for r in rules
+        ),
     )
 
 

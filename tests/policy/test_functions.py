@@ -538,6 +538,8 @@ def test_registry_names_are_sorted_and_complete() -> None:
         "endswith",
         "domain",
         "rate",
+        "total",
+        "shell_words",
         "pii.any",
         "pii.count",
         "pii.in_field",

@@ -274,12 +274,6 @@ rules:
 """
 
 
-@pytest.mark.xfail(
-    reason="guard/policy/_loader.py sets uses_rate from 'rate' alone, not RATE_FUNCTIONS: "
-    "a pack calling only total() gets no store (every payment fails closed) and "
-    "guard serve --workers N does not ask for Redis",
-    strict=False,
-)
 def test_a_pack_calling_only_total_is_a_rate_pack() -> None:
     pack = parse(TOTAL_ONLY)
     assert pack.uses_rate
