@@ -14,14 +14,24 @@ rounds is reported, with the load average, because a shared machine is noisy.
 
 Run: python benchmarks/bench_audit.py [--quick] [--postgres URL]
 (the URL defaults to $GUARD_TEST_POSTGRES_URL; a schema is created and dropped)
+
+Scale: python benchmarks/bench_audit.py --scale 2000000 [--db FILE] [--postgres URL]
+builds (or reuses) a log of that many decision records, then measures, each in a fresh
+process as an operator's sidecar or CLI would run it, the time of the first and of later
+calls and the process's peak RSS: `guard audit verify`, `guard audit head`, and over HTTP
+(the app from service.create_app) a decision's proof, a consistency proof and the export.
+The peer is a bare primary-key read of one record from the same database.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import secrets
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -221,7 +231,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer records and rounds")
     parser.add_argument("--postgres", default=os.environ.get("GUARD_TEST_POSTGRES_URL"))
+    parser.add_argument("--scale", type=int, help="records in a log to measure reads of")
+    parser.add_argument("--db", help="the SQLite file to build or reuse with --scale")
+    parser.add_argument("--ops", default="head,verify,proof,consistency,export")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # one operation, in a child
     args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.db)))
+        return 0
+    if args.scale:
+        return scale(args.scale, args.db, args.postgres, args.ops.split(","))
     n, rounds = (5_000, 1) if args.quick else (20_000, 3)
     size = len(canonical_json(decision(0)))
     with tempfile.TemporaryDirectory() as tmp:
@@ -269,6 +288,172 @@ def _created(url: str, name: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{name}"')
     return name
+
+
+# -- scale: reads of a log of millions of records -------------------------------------------
+
+SCALE_BATCH = 10_000
+
+
+def fast_decisions(start: int, count: int) -> list[dict[str, Any]]:
+    """Real decision records, made from one validated template (validating each is slow)."""
+    template = decision(0)
+    records = []
+    for n in range(start, start + count):
+        record = dict(template)
+        record["id"] = f"dec-{n:09d}"
+        record["time"] = f"2024-05-{1 + n // 86_400 % 28:02d}T{n // 3600 % 24:02d}:" + (
+            f"{n // 60 % 60:02d}:{n % 60:02d}.000000+00:00"
+        )
+        record["actor"] = f"user-{n % 101}"
+        record["tenant"] = f"tenant-{n % 7}"
+        records.append(record)
+    return records
+
+
+def build_log(log: AuditLog, n: int) -> float:
+    """Append records until the log holds `n`; return the rate in records/s."""
+    start, began = log.size, time.perf_counter()
+    for first in range(start, n, SCALE_BATCH):
+        log.append_many(fast_decisions(first, min(SCALE_BATCH, n - first)))
+    return (n - start) / max(time.perf_counter() - began, 1e-9)
+
+
+def _url(db: str) -> str:
+    return db if db.startswith("postgres") else f"sqlite:///{db}"
+
+
+def _rss_mb() -> float:
+    """The process's resident memory now, in MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(call: Callable[[], object], repeat: int) -> tuple[float, float]:
+    began = time.perf_counter()
+    call()
+    first = time.perf_counter() - began
+    began = time.perf_counter()
+    for _ in range(repeat):
+        call()
+    return first, (time.perf_counter() - began) / max(repeat, 1)
+
+
+def measure(op: str, db: str) -> dict[str, Any]:
+    """Run one operation against the log `db` in this (fresh) process and report it."""
+    url = _url(db)
+    key = os.environ.get("GUARD_SCALE_KEY", f"{db}.key")
+    if op in ("verify", "head"):
+        from typer.testing import CliRunner
+
+        from guard.cli import app
+
+        base = _rss_mb()
+        key_option = ["--signing-key", key] if url.startswith("postgres") else []
+        argv = ["audit", op, "--audit", url, *(key_option if op == "head" else [])]
+        result: list[Any] = []
+        first, later = _timed(lambda: result.append(CliRunner().invoke(app, argv)), 2)
+        if result[0].exit_code != 0:
+            raise SystemExit(f"guard {' '.join(argv)} failed: {result[0].output}")
+        return {
+            "op": op,
+            "first_s": first,
+            "later_s": later,
+            "rss_mb": _rss_mb() - base,
+            "peak_mb": _peak_mb(),
+        }
+    from fastapi.testclient import TestClient
+
+    from guard.audit import open_audit
+    from service import Settings, create_app
+
+    app = create_app(Settings(audit=url, signing_key=key, console=False, docs=False))
+    with TestClient(app) as client:
+        size = app.state.guard_state.audit.size
+        base = _rss_mb()
+        ids = [f"dec-{n:09d}" for n in (size // 3, size - 1, 7, size // 2 + 1)]
+        calls = iter(ids * 10)
+
+        def get(path: str) -> None:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise SystemExit(f"GET {path}: {response.status_code} {response.text[:300]}")
+
+        if op == "proof":
+            first, later = _timed(lambda: get(f"/v1/decisions/{next(calls)}/proof"), 3)
+        elif op == "consistency":
+            first, later = _timed(lambda: get(f"/v1/audit/consistency?from={size // 3}"), 3)
+        elif op == "export":
+            lines: list[int] = []
+
+            def export() -> None:
+                with client.stream("GET", "/v1/decisions/export?actor=user-5") as response:
+                    lines.append(sum(1 for _ in response.iter_lines()))
+
+            first, later = _timed(export, 1)
+        else:
+            raise SystemExit(f"unknown --measure {op!r}")
+    with open_audit(url, signing_key_path=key, create=False) as log:  # the peer: one record
+        peer = _timed(lambda: log.get(ids[0]), 20)[1]
+    grown = _rss_mb() - base
+    return {
+        "op": op,
+        "first_s": first,
+        "later_s": later,
+        "rss_mb": grown,
+        "peak_mb": _peak_mb(),
+        "peer": peer,
+    }
+
+
+def scale(n: int, db: str | None, postgres: str | None, ops: list[str]) -> int:
+    """Build a log of `n` records (SQLite, or PostgreSQL with --postgres) and measure reads."""
+    if postgres:
+        target = f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3Dguard_scale"
+        libpq = postgres.replace("postgresql+psycopg://", "postgresql://", 1)
+        import psycopg
+
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute('CREATE SCHEMA IF NOT EXISTS "guard_scale"')
+        db = target
+        key = os.path.join(tempfile.gettempdir(), "guard_scale.key")
+    else:
+        db = db or os.path.join(tempfile.gettempdir(), f"guard-scale-{n}.db")
+        key = f"{db}.key"
+    from guard.audit import open_audit
+
+    began = time.perf_counter()
+    with open_audit(_url(db), signing_key_path=key) as log:
+        opened = time.perf_counter() - began  # includes a first upgrade of an older log
+        rate_built = build_log(log, n) if log.size < n else 0.0
+        size = log.size
+    built = f", built at {rate_built:,.0f}/s" if rate_built else ""
+    print(f"log {db}: {size:,} records (opened in {opened:.1f} s{built})")
+    print(
+        f"{'operation':14s} {'first s':>9s} {'later s':>9s} {'RSS +MB':>8s} {'peak MB':>8s}"
+        f" {'later/peer':>10s}"
+    )
+    for op in ops:
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure", op, "--db", db],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GUARD_SCALE_KEY": key},
+        )
+        if child.returncode != 0:
+            print(f"{op:14s} failed: {child.stderr.strip()[-400:]}")
+            continue
+        row = json.loads(child.stdout.strip().splitlines()[-1])
+        ratio = f"{row['later_s'] / row['peer']:10.0f}" if row.get("peer") else ""
+        print(
+            f"{op:14s} {row['first_s']:9.3f} {row['later_s']:9.4f} {row['rss_mb']:8.1f}"
+            f" {row['peak_mb']:8.0f} {ratio}"
+        )
+    return 0
 
 
 if __name__ == "__main__":
