@@ -15,12 +15,13 @@ Needs httpx (`pip install 'agent-guard[service]'`).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from guard._exceptions import (
     ActionBlocked,
@@ -32,6 +33,7 @@ from guard._exceptions import (
     PolicyNotFound,
 )
 from guard._models import Decision, Verdict
+from guard._validate import check_action, check_data, digest
 from guard.enforce import (
     ContextArg,
     GuardedAction,
@@ -49,7 +51,14 @@ _MIN_LONG_POLL = 0.1
 
 
 class RemoteError(GuardError):
-    """The sidecar answered with an error: HTTP `status`, stable `code`, `details`."""
+    """The sidecar answered with an error: HTTP `status`, stable `code`, `details`.
+
+    No usable answer is a RemoteError too, never an allowed action: `status` 0 with code
+    sidecar_unreachable (connection refused, DNS, TLS), sidecar_timeout or connection_lost;
+    or the answer's status with redirect_refused, bad_response (not JSON, or not the
+    expected shape) or decision_mismatch (a decision for an action other than the one sent).
+    Nothing is retried.
+    """
 
     code = "remote_error"
 
@@ -114,13 +123,17 @@ class GuardClient:
         `explanations` (e.g. a planner's rationale) are recorded with the decision.
         """
         body: dict[str, Any] = _body(policy=policy, context=context)
+        sent = []
         if explanations:
             body["explanations"] = [dict(e) for e in explanations]
         if candidates is not None:
             body["candidates"] = [[_plain(a), float(p)] for a, p in candidates]
+            sent = [a for a, _ in body["candidates"]]
         if action is not None:
             body["action"] = _plain(action)
-        return Decision.model_validate(self._request("POST", "/v1/check", json=body))
+            sent.append(body["action"])
+        proposed = _Proposed(sent)
+        return proposed.bind(self._decision("POST", "/v1/check", json=body))
 
     def check_batch(
         self,
@@ -131,8 +144,14 @@ class GuardClient:
     ) -> list[Decision]:
         """Decide many actions in one request and one audit transaction."""
         body = _body(policy=policy, context=context, actions=[_plain(a) for a in actions])
+        proposed = [_Proposed([a]) for a in body["actions"]]
         page = self._request("POST", "/v1/check/batch", json=body)
-        return [Decision.model_validate(d) for d in page["items"]]
+        items = page.get("items")
+        where = "POST /v1/check/batch"
+        if not isinstance(items, list) or len(items) != len(proposed):
+            got = f"{len(items)} items" if isinstance(items, list) else f"items {items!r:.80}"
+            raise _bad(200, where, f"{len(proposed)} decisions expected, got {got}")
+        return [p.bind(_decision(d, where)) for p, d in zip(proposed, items, strict=True)]
 
     def rank(
         self,
@@ -151,7 +170,11 @@ class GuardClient:
             query=query,
             items=[_plain(i) for i in items],
         )
-        return Decision.model_validate(self._request("POST", "/v1/rank", json=body))
+        expected = _ranking_digest(body["items"], query)
+        decision = self._decision("POST", "/v1/rank", json=body)
+        if decision.action_digest != expected:
+            raise _mismatch(decision, "POST /v1/rank", [expected])
+        return decision
 
     def shield(
         self,
@@ -200,8 +223,7 @@ class GuardClient:
                 if time.monotonic() >= deadline:
                     return None
                 continue
-            resolution: dict[str, Any] = answer["resolution"]
-            return resolution
+            return _resolution(answer, decision_id)
 
     def escalations(self, status: str = "pending", **params: Any) -> dict[str, Any]:
         """A page of escalations: pending (default), resolved or all."""
@@ -257,15 +279,40 @@ class GuardClient:
         except Exception:  # any transport error means "not ready yet"
             return False
 
+    def _decision(self, method: str, path: str, **kwargs: Any) -> Decision:
+        return _decision(self._request(method, path, **kwargs), f"{method} {path}")
+
     def _request(
         self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        response = self._http.request(
-            method, path, headers=self._headers, timeout=timeout or self._timeout, **kwargs
-        )
-        if response.status_code >= 400:
+        httpx = _httpx()
+        seconds = timeout or self._timeout
+        where = f"{method} {path}"
+        try:
+            response = self._http.request(
+                method, path, headers=self._headers, timeout=seconds, **kwargs
+            )
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, where, seconds, self._http.base_url) from exc
+        status = response.status_code
+        if status >= 400:
             raise _error(response)
-        data: dict[str, Any] = response.json()
+        if not 200 <= status < 300:
+            location = response.headers.get("location")
+            raise RemoteError(
+                status,
+                "redirect_refused",
+                f"the sidecar answered {where} with {status} (to {location!r}); redirects are "
+                "not followed, so the request and its key go only to the URL given",
+                {"location": location},
+            )
+        try:
+            data = response.json()
+        except ValueError:
+            text = response.text
+            raise _bad(status, where, f"not JSON ({len(text)} characters: {text[:80]!r})") from None
+        if not isinstance(data, dict):
+            raise _bad(status, where, f"a JSON {type(data).__name__}, not an object")
         return data
 
 
@@ -434,6 +481,110 @@ class RemoteGuard:
         return decision.final_action or {}
 
 
+class _Proposed:
+    """The actions a check sent, as the sidecar reads them, to tie its decision to them."""
+
+    def __init__(self, actions: Sequence[dict[str, Any]]) -> None:
+        # As sent (JSON), each made native (a tool call) the way the sidecar's engine does.
+        self._actions = [check_action(a)[0] for a in _as_sent(actions)]
+
+    def digests(self, tenant: str | None) -> list[str]:
+        """Each action's digest once the sidecar bound its key's tenant to it, if any."""
+        return [check_action(_with_tenant(a, tenant))[1] for a in self._actions]
+
+    def bind(self, decision: Decision) -> Decision:
+        """The decision, if it is one for an action sent; else `RemoteError` decision_mismatch."""
+        expected = self.digests(decision.tenant)
+        if decision.action_digest not in expected:
+            raise _mismatch(decision, "POST /v1/check", expected)
+        if decision.verdict in (Verdict.ALLOW, Verdict.REDACT) and decision.final_action is None:
+            raise _bad(200, "POST /v1/check", f"an {decision.verdict.value} without a final_action")
+        return decision
+
+
+def _as_sent(value: Any) -> Any:
+    """`value` as the sidecar parses it from the JSON the client sends (tuples as lists...)."""
+    return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
+
+
+def _with_tenant(action: dict[str, Any], tenant: str | None) -> dict[str, Any]:
+    if tenant is None or action.get("tenant") is not None:
+        return action
+    return {**action, "tenant": tenant}
+
+
+def _ranking_digest(items: list[dict[str, Any]], query: str | None) -> str:
+    rows = [check_data(_as_read(item), f"item {i}") for i, item in enumerate(_as_sent(items))]
+    return digest({"items": rows, "query": query}, "ranking")
+
+
+def _as_read(item: dict[str, Any]) -> dict[str, Any]:
+    """A ranked item as the sidecar reads it: an integer score is a float there."""
+    score = item.get("score")
+    return {**item, "score": float(score)} if type(score) is int else item
+
+
+def _decision(data: dict[str, Any], where: str) -> Decision:
+    try:
+        return Decision.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        loc = ".".join(str(part) for part in first["loc"]) or "the body"
+        why = f"not a decision ({exc.error_count()} errors; {loc}: {first['msg']})"
+        raise _bad(200, where, why) from None
+
+
+def _resolution(answer: dict[str, Any], decision_id: str) -> dict[str, Any]:
+    """A long-poll's resolution, checked to be one of `decision_id`."""
+    where = f"GET /v1/escalations/{decision_id}/wait"
+    resolution = answer.get("resolution")
+    if not isinstance(resolution, dict):
+        raise _bad(200, where, f"no resolution object (got {resolution!r:.80})")
+    ids = {answer.get("decision_id"), resolution.get("decision_id", decision_id)}
+    if ids != {decision_id}:
+        raise RemoteError(
+            200,
+            "decision_mismatch",
+            f"the sidecar answered {where} with the resolution of another decision "
+            f"({sorted(map(str, ids - {decision_id}))!r}); it is not applied",
+            {"decision_id": decision_id},
+        )
+    return resolution
+
+
+def _mismatch(decision: Decision, where: str, expected: list[str]) -> RemoteError:
+    return RemoteError(
+        200,
+        "decision_mismatch",
+        f"the sidecar answered {where} with decision {decision.id!r} for another action "
+        f"(action_digest {decision.action_digest!r}, expected one of {expected!r}); "
+        "it is not applied",
+        {"decision_id": decision.id, "action_digest": decision.action_digest, "expected": expected},
+    )
+
+
+def _bad(status: int, where: str, why: str) -> RemoteError:
+    return RemoteError(
+        status, "bad_response", f"the sidecar's answer to {where} is {why}; nothing is applied", {}
+    )
+
+
+def _transport_error(exc: Exception, where: str, seconds: float, base_url: object) -> RemoteError:
+    httpx = _httpx()
+    cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        code, what = "sidecar_unreachable", f"cannot connect to the sidecar at {str(base_url)!r}"
+    elif isinstance(exc, httpx.TimeoutException):
+        code = "sidecar_timeout"
+        what = f"no answer from the sidecar within {seconds:g} s"
+    else:
+        code, what = "connection_lost", "the connection to the sidecar failed"
+    message = f"{what} for {where} ({cause}); not retried"
+    if code != "sidecar_unreachable" and where.startswith("POST"):
+        message += ": the sidecar may have decided and recorded it"
+    return RemoteError(0, code, message, {})
+
+
 def _segment(decision_id: str) -> str:
     """An id as one path segment: '../', '?' or '#' in it cannot reach another endpoint."""
     segment = quote(str(decision_id), safe="")
@@ -463,7 +614,16 @@ def _error(response: Any) -> GuardError:
         code, message = str(error["code"]), str(error["message"])
         details = error.get("details") or {}
     except (ValueError, KeyError, TypeError):
-        code, message, details = "http_error", response.text[:200], {}
+        text = response.text
+        code = "http_error"
+        message = f"{response.reason_phrase or 'error'}, body not an error object: {text[:200]!r}"
+        details = {}
+    if not isinstance(details, dict):
+        details = {"details": details}
+    retry_after = response.headers.get("retry-after")
+    if retry_after is not None:
+        details = {**details, "retry_after": details.get("retry_after", retry_after)}
+        message += f" (retry after {retry_after} s)"
     if code == "policy_not_found":
         return PolicyNotFound(message)
     if code == "action_too_large":
