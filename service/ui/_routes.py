@@ -196,9 +196,8 @@ class _Console:
         return viewer
 
     def csrf_ok(self, request: Request, expected: str, given: str) -> bool:
-        """The form's token matches the session's, and the Origin (when sent) is this site."""
-        origin = request.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+        """The form's token matches the session's, and the request came from this site."""
+        if _cross_site(request):
             return False
         return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
 
@@ -288,7 +287,9 @@ class _Console:
             next=_local_path(next),
             message=message,
         )
-        if cookie is not None:
+        # A page sent by another site gets no cookie: the browser withheld the reviewer's
+        # SameSite session from that post, and a new cookie would replace it (a sign-out).
+        if cookie is not None and not _cross_site(request):
             self.set_cookie(request, response, cookie)
         return response
 
@@ -324,15 +325,18 @@ class _Console:
         return response
 
     def logout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        if _cross_site(request):  # its cookie was withheld: deleting it would sign the reviewer out
+            return self.error(request, None, 403, "A sign-out from another site is refused.")
         session = self.codec.load(request.cookies.get(COOKIE))
         if session is not None and not self.csrf_ok(request, session.csrf, csrf):
             return self.error(request, None, 403, "The form expired; reload the page.")
         if session is not None and session.principal is not None:
             self.codec.revoke(session)
         response = self.back(request, "ui_login")
-        response.delete_cookie(
-            COOKIE, path=self.cookie_path(request), httponly=True, samesite="lax"
-        )
+        if COOKIE in request.cookies:  # else there is nothing here to delete
+            response.delete_cookie(
+                COOKIE, path=self.cookie_path(request), httponly=True, samesite="lax"
+            )
         return response
 
     def _next(self, request: Request, wanted: str) -> str:
@@ -680,6 +684,18 @@ def _api_policy_url(request: Request, name: str) -> str | None:
         return str(request.url_for("get_policy", name=name).path)
     except NoMatchFound:
         return None
+
+
+def _cross_site(request: Request) -> bool:
+    """Whether the browser says this request came from another site (Sec-Fetch-Site, Origin).
+
+    The console's pages send `Referrer-Policy: no-referrer`, so its own form posts carry
+    `Origin: null`: that value proves nothing either way.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    return bool(origin) and origin != "null" and urlsplit(origin).netloc != request.url.netloc
 
 
 def _local(path: str, query: str) -> str:
