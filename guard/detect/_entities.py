@@ -27,6 +27,16 @@ PATTERN_RECOGNIZERS: dict[str, tuple[str, str]] = {
     "US_SSN": ("guard", "GuardSsnRecognizer"),
 }
 
+# What an audit record never holds, whatever the pack lists: texts outside the pack's fields
+# and the listed fields themselves lose what these pattern recognizers find (a pack that
+# names EMAIL_ADDRESS only must not store an IBAN or a card number as sent).
+RECORD_ENTITIES = frozenset(
+    {
+        "CONTACT_HANDLE", "CREDIT_CARD", "EMAIL_ADDRESS", "IBAN_CODE", "OBFUSCATED_EMAIL",
+        "OBFUSCATED_PHONE", "PHONE_NUMBER", "US_SSN",
+    }
+)  # fmt: skip
+
 # More recognizers of the guard's own for an entity, run beside the one above (one
 # recognizer per file; Presidio's PhoneRecognizer only ever raises scores here).
 MORE_RECOGNIZERS: dict[str, tuple[str, ...]] = {"PHONE_NUMBER": ("PhoneRunRecognizer",)}

@@ -10,7 +10,7 @@ from typing import Any
 from guard._exceptions import GuardError, InvalidAction
 from guard._models import PiiFinding, PiiReport
 from guard.detect._engine import PresidioDetector, detector_for
-from guard.detect._entities import NER_ENTITIES
+from guard.detect._entities import NER_ENTITIES, RECORD_ENTITIES
 from guard.detect._errors import PiiConfigError, ScanMismatch, TextTooLarge
 from guard.detect._hashing import keyed_hash, keyed_hash_any, resolve_key, text_digest
 from guard.detect._paths import (
@@ -92,6 +92,13 @@ class PiiScanner:
         )
         self._entities = tuple(sorted(self.entities_scanned))
         self._pattern_entities = tuple(e for e in self._entities if e not in NER_ENTITIES)
+        # Audit records and error texts also lose what RECORD_ENTITIES find (the built-in
+        # detector has them all; another detector is asked only for the pack's entities).
+        record = set(self._pattern_entities)
+        if isinstance(detector, PresidioDetector):
+            record |= RECORD_ENTITIES
+        self._record_entities = tuple(sorted(record))
+        self._extra_entities = tuple(e for e in self._record_entities if e not in self._entities)
         self._components = list(components)
         self._allow = frozenset(v.strip().casefold() for v in settings.allow_list)
         self._redactor: Redactor | None = None
@@ -213,9 +220,12 @@ class PiiScanner:
         )
         return PiiScan(tuple(findings), report, digests)
 
-    def _findings(self, name: str, text: str, spans: Iterable[Span]) -> list[PiiFinding]:
+    def _findings(
+        self, name: str, text: str, spans: Iterable[Span], entities: Iterable[str] | None = None
+    ) -> list[PiiFinding]:
         threshold = self.settings.threshold
-        kept = [s for s in spans if s.entity_type in self.entities_scanned and s.score >= threshold]
+        wanted = self.entities_scanned if entities is None else frozenset(entities)
+        kept = [s for s in spans if s.entity_type in wanted and s.score >= threshold]
         out = []
         for span in sorted(remove_contained(kept), key=lambda s: (s.start, s.end, s.entity_type)):
             raw = text[span.start : span.end]
@@ -276,8 +286,31 @@ class PiiScanner:
         for name, pieces in _by_field(scan.findings):
             self._rewrite(copy, name, pieces, scan, audit=True)
             masked.append(name)
+        for name in scan.report.fields_scanned if self._extra_entities else ():
+            if self._mask_extra(copy, name) and name not in masked:
+                masked.append(name)
         erased = self._replace_errors(copy, scan, self._erase)
         return copy, masked, erased
+
+    def _mask_extra(self, data: dict[str, Any], name: str) -> bool:
+        """Mask in one listed field what RECORD_ENTITIES find beyond the pack's entities
+        (an IBAN in a pack that lists only e-mails); True when something was masked."""
+        changed = False
+
+        def change(value: Any) -> Any:
+            nonlocal changed
+            text = leaf_text(value)
+            if text is None:
+                return value
+            out = self._scrub_text(text, self._extra_entities)
+            changed = changed or out != text
+            return value if out == text else out
+
+        try:
+            update_at(data, parse_concrete(name), change)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ScanMismatch(f"field {name!r} of the scan is not in this action") from exc
+        return changed
 
     @staticmethod
     def _replace_errors(data: dict[str, Any], scan: PiiScan, by: Any) -> list[str]:
@@ -315,17 +348,21 @@ class PiiScanner:
         if values is None:  # the texts at the pack's fields (callers scrubbing many pass them)
             mapping = isinstance(action, Mapping)
             values = field_values(action, self.settings.fields) if mapping else []
-        out = mask_values(text, values)
-        if not self._pattern_entities:
-            return out
-        spans = self._detect_one(out, self._pattern_entities)
-        if isinstance(spans, str) or any(not 0 <= s.start < s.end <= len(out) for s in spans):
-            return mask_literals(out)
-        found = self._findings("text", out, spans)
+        return self._scrub_text(mask_values(text, values), self._record_entities)
+
+    def _scrub_text(self, text: str, entities: tuple[str, ...]) -> str:
+        """`text` with what the pattern recognizers of `entities` find as `<TYPE>`; every
+        quoted literal masked when the scan fails."""
+        if not entities:
+            return text
+        spans = self._detect_one(text, entities)
+        if isinstance(spans, str) or any(not 0 <= s.start < s.end <= len(text) for s in spans):
+            return mask_literals(text)
+        found = self._findings("text", text, spans, entities)
         if not found:
-            return out
+            return text
         pieces = [(f.start, f.end, f.entity_type, f.score) for f in found]
-        return self._get_redactor().apply(out, pieces, audit=True)
+        return self._get_redactor().apply(text, pieces, audit=True)
 
     def hash_value(self, value: str) -> str:
         """The keyed HMAC-SHA256 (hex) of a value, as findings' `value_hash` holds it."""
