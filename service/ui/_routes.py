@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Form, Request
@@ -218,7 +218,9 @@ class _Console:
     # -- rendering --------------------------------------------------------------------------
 
     def url(self, request: Request, name: str, /, **params: str) -> str:
-        return str(request.url_for(name, **params).path)
+        """The path of route `name`; each parameter is percent-encoded (records hold any text)."""
+        quoted = {k: quote(str(v), safe="") for k, v in params.items()}
+        return str(request.url_for(name, **quoted).path)
 
     def secure(self, response: Response) -> Response:
         for header, value in _SECURITY_HEADERS.items():
@@ -680,8 +682,10 @@ def _holds(principal: Principal, scope: str) -> bool:
 
 def _api_policy_url(request: Request, name: str) -> str | None:
     """The API's GET /v1/policies/{name}, when the app serving the console has that route."""
+    if not name:
+        return None
     try:
-        return str(request.url_for("get_policy", name=name).path)
+        return str(request.url_for("get_policy", name=quote(name, safe="")).path)
     except NoMatchFound:
         return None
 
