@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -147,6 +148,14 @@ class SqliteStore:
             raise
         self._unchecked = 0  # bytes of records appended since the last checkpoint
         self._has_subtrees = True
+        # The file opened, by absolute path and inode: a log deleted or replaced meanwhile
+        # would take commits into a file no one can read again (see `_check_file`).
+        self._file = self.path.resolve()
+        try:
+            self._inode = _inode(self._file)
+        except OSError as exc:
+            self.close()
+            raise AuditError(f"could not open the audit log {str(self.path)!r}: {exc}") from exc
         try:
             if create:
                 self._writer.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
@@ -306,11 +315,29 @@ class SqliteStore:
             self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self._check_file()
+                # A COMMIT that fails (I/O error, busy) leaves the transaction open: it
+                # is rolled back below, or it would hold the write lock and refuse every
+                # later BEGIN ("cannot start a transaction within a transaction").
+                self._writer.execute("COMMIT")
             except BaseException:
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
                 raise
-            self._writer.execute("COMMIT")
+
+    def _check_file(self) -> None:
+        """Refuse to commit into a log whose file was deleted or replaced since it was opened:
+        the rows would go to an unlinked file (or the WAL of another) and be lost."""
+        try:
+            inode = _inode(self._file)
+        except FileNotFoundError:
+            inode = None
+        if inode != self._inode:
+            what = "deleted" if inode is None else "replaced by another file"
+            raise AuditError(
+                f"the audit log {str(self.path)!r} was {what} after it was opened; nothing "
+                "is appended to it (records would be lost): reopen the log"
+            )
 
     def _append_in_transaction(self, records: list[bytes]) -> int:
         """Write the records as leaves and return the index of the first."""
@@ -395,6 +422,11 @@ def _in_order(rows: Iterable[tuple[object, object]], size: int) -> Iterator[byte
         expected += 1
     if expected != size:
         raise _Unreadable
+
+
+def _inode(path: Path) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
 
 
 def _values(row: LeafRow) -> tuple[object, ...]:
