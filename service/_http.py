@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 import orjson
@@ -146,7 +146,7 @@ async def _guard_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, PolicyError) and exc.file is not None:
         details = {"file": exc.file, "line": exc.line, "column": exc.column}
     if status == 503:
-        log.error("audit log error on %s: %s", request.url.path, type(exc).__name__)
+        log.error("audit log error on %s: %s", route_of(request), type(exc).__name__)
     return error_response(status, exc.code, str(exc), details)
 
 
@@ -155,7 +155,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     # Never echo the input back: it may hold personal data.
     clean = [
         {
-            "loc": list(e.get("loc", ())),
+            "loc": _safe_loc(e),
             "msg": str(e.get("msg", "")),
             "type": str(e.get("type", "")),
         }
@@ -167,6 +167,26 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         )
     where = ", ".join(".".join(str(p) for p in e["loc"]) for e in clean[:3])
     return error_response(422, "validation_error", f"invalid request: {where}", {"errors": clean})
+
+
+UNKNOWN_KEY = "<unknown key>"
+
+
+def _safe_loc(error: Mapping[str, Any]) -> list[Any]:
+    """Where an error is, without the caller's own keys: an unknown key (`extra_forbidden`)
+    is the one place a request's text reaches `loc`, and it may be an e-mail address."""
+    loc = list(error.get("loc", ()))
+    if error.get("type") == "extra_forbidden" and loc:
+        loc[-1] = UNKNOWN_KEY
+    return loc
+
+
+def route_of(request: Request) -> str:
+    """The route's template (`/v1/decisions/{decision_id}`), never the path as sent: ids
+    and other path values may be personal data, and logs keep no values."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) else "(no route)"
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -189,7 +209,7 @@ _UNPARSED = "There was an error parsing the body"
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # The type only: messages and tracebacks may carry values from the request.
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, route_of(request))
     return error_response(500, "internal_error", "internal error; see the server log")
 
 
