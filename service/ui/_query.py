@@ -29,6 +29,7 @@ __all__ = [
     "Stats",
     "iter_matching",
     "label_index",
+    "labels_on_demand",
     "list_page",
     "parse_time",
     "stats",
@@ -192,23 +193,41 @@ def _dicts(value: object) -> Iterator[dict[str, Any]]:
 
 @dataclass(slots=True)
 class LabelIndex:
-    """Review records by decision id, newest first; `truncated` when the cap was reached."""
+    """Review records by decision id, newest first; `truncated` when the cap was reached.
+
+    With `audit`, a decision not in `by_decision` is looked up in the log (by its id, one
+    indexed query, remembered): a label older than the cap is still found, and an index
+    with nothing read ahead costs one query per decision asked about.
+    """
 
     by_decision: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     truncated: bool = False
+    audit: AuditLog | None = None
+    tenant: str | None = None
+    _looked_up: dict[str, dict[str, Any] | None] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def latest(self, decision_id: str) -> dict[str, Any] | None:
         """The newest review of a decision, or None."""
         found = self.by_decision.get(decision_id)
-        return found[0] if found else None
-
-    def all(self, decision_id: str) -> list[dict[str, Any]]:
-        """Every review of a decision, newest first."""
-        return self.by_decision.get(decision_id, [])
+        if found:
+            return found[0]
+        if self.audit is None:
+            return None
+        if decision_id not in self._looked_up:
+            page = self.audit.query(
+                record_type=REVIEW, ref_id=decision_id, tenant=self.tenant, limit=1
+            )
+            self._looked_up[decision_id] = page.items[0].record if page.items else None
+        return self._looked_up[decision_id]
 
 
 def label_index(audit: AuditLog, tenant: str | None, cap: int = LABEL_CAP) -> LabelIndex:
-    """Read the newest `cap` review records visible to `tenant` into an index."""
+    """Read the newest `cap` review records visible to `tenant` into an index.
+
+    When the log holds more, decisions missing from the index are looked up one by one.
+    """
     index = LabelIndex()
     seen = 0
     for record in _records(audit, {"record_type": REVIEW, "tenant": tenant}, None, cap):
@@ -217,7 +236,14 @@ def label_index(audit: AuditLog, tenant: str | None, cap: int = LABEL_CAP) -> La
         if isinstance(decision_id, str):
             index.by_decision.setdefault(decision_id, []).append(record)
     index.truncated = seen >= cap
+    if index.truncated:
+        index.audit, index.tenant = audit, tenant
     return index
+
+
+def labels_on_demand(audit: AuditLog, tenant: str | None) -> LabelIndex:
+    """An index that reads nothing ahead: each decision asked about is one query by its id."""
+    return LabelIndex(audit=audit, tenant=tenant)
 
 
 def _records(

@@ -45,6 +45,7 @@ from service.ui._query import (
     Stats,
     iter_matching,
     label_index,
+    labels_on_demand,
     list_page,
     stats,
 )
@@ -369,7 +370,13 @@ class _Console:
         filters, errors = Filters.from_params(request.query_params)
         tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
         now = datetime.now(UTC)
-        labels = label_index(self.state.audit, tenant)
+        # Without a label filter only the page's rows need their labels: one query each,
+        # not every review in the log on each page load and each live poll.
+        labels = (
+            label_index(self.state.audit, tenant)
+            if filters.label
+            else labels_on_demand(self.state.audit, tenant)
+        )
         try:
             page = list_page(self.state.audit, filters, tenant, labels, now, cursor)
         except AuditError as exc:  # a cursor from elsewhere or edited by hand
@@ -395,7 +402,6 @@ class _Console:
             "rule_ids": self._rule_ids(),
             "page_size": PAGE_SIZE,
             "tenant_fixed": viewer.tenant,
-            "labels_truncated": labels.truncated,
         }
 
     def _stats(

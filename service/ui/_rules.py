@@ -82,23 +82,28 @@ def rules_report(
                 loaded=True,
             )
     scanned = 0
+    # Labelled decisions met in the scan are not read again: (policy, rule ids) of each.
+    met: dict[str, tuple[str, list[str]]] = {}
     for seen in iter_matching(audit, Filters(), tenant, labels, now, budget=budget):
         scanned += 1
-        for rule_id in _rule_ids(seen):
+        rule_ids = _rule_ids(seen)
+        for rule_id in rule_ids:
             _stat(stats, seen, rule_id).hits += 1
+        if str(seen.get("id")) in labels.by_decision:
+            met[str(seen.get("id"))] = (str(seen.get("policy")), rule_ids)
     missed: Counter[str] = Counter()
     labelled = 0
     for decision_id, reviews in labels.by_decision.items():
-        record = _decision(audit, decision_id, tenant)
-        if record is None:
+        found = met.get(decision_id) or _decision(audit, decision_id, tenant)
+        if found is None:
             continue
+        policy, rule_ids = found
         labelled += 1
         label = str(reviews[0].get("label"))
-        rule_ids = _rule_ids(record)
         if not rule_ids and label == "false_negative":
-            missed[str(record.get("policy"))] += 1
+            missed[policy] += 1
         for rule_id in rule_ids:
-            stat = _stat(stats, record, rule_id)
+            stat = _stat(stats, policy, rule_id)
             if label in ("correct", "false_positive", "false_negative"):
                 setattr(stat, label, getattr(stat, label) + 1)
     ordered = sorted(
@@ -115,19 +120,26 @@ def _rule_ids(record: Mapping[str, Any]) -> list[str]:
 
 
 def _stat(
-    stats: dict[tuple[str, str], RuleStat], record: Mapping[str, Any], rule_id: str
+    stats: dict[tuple[str, str], RuleStat], record: Mapping[str, Any] | str, rule_id: str
 ) -> RuleStat:
-    key = (str(record.get("policy")), rule_id)
+    """The figures of `rule_id` in the policy of `record` (or the policy named)."""
+    policy = record if isinstance(record, str) else str(record.get("policy"))
+    key = (policy, rule_id)
     if key not in stats:
         stats[key] = RuleStat(*key)
     return stats[key]
 
 
-def _decision(audit: AuditLog, decision_id: str, tenant: str | None) -> dict[str, Any] | None:
+def _decision(
+    audit: AuditLog, decision_id: str, tenant: str | None
+) -> tuple[str, list[str]] | None:
+    """The policy and rule ids of a decision `tenant` may read, or None."""
     try:
         record = audit.get(decision_id).record
     except RecordNotFound:
         return None
     if record.get("schema_version") != DECISION:
         return None
-    return record if tenant is None or record.get("tenant") == tenant else None
+    if tenant is not None and record.get("tenant") != tenant:
+        return None
+    return str(record.get("policy")), _rule_ids(record)
