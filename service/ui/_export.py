@@ -30,14 +30,20 @@ CSV_COLUMNS = (
     "shadow_agrees",
     "label",
 )
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = ("=", "+", "-", "@")
+# Tab, CR (OWASP), NUL (ASVS 1.2.10) and LF lead a formula too; and spreadsheets that trim
+# a cell on import (LibreOffice "Trim spaces", Google Sheets) run " =cmd" as a formula.
+_LEADING = ("\t", "\r", "\n", "\0")
+_TRIMMED = " \t\r\n\0"
 _CHUNK_BYTES = 64 * 1024  # rows are sent in chunks: one thread hop per chunk, not per row
 
 
 def _cell(value: object) -> str:
     """A CSV cell that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+    if text.startswith(_LEADING) or text.lstrip(_TRIMMED).startswith(_FORMULA):
+        return "'" + text
+    return text
 
 
 def _row(record: dict[str, Any], labels: LabelIndex) -> list[str]:
