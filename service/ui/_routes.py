@@ -81,6 +81,18 @@ _SECURITY_HEADERS = {
 }
 
 
+# Explicit bidi embeddings, overrides and isolates (the "Trojan Source" characters): in an
+# agent's text they would reorder what the reviewer reads, in that field and around it.
+_BIDI_CONTROLS = {c: f"[U+{c:04X}]" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def _visible_controls(value: object) -> object:
+    """Every printed value with its bidi controls spelled out, as [U+202E]."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return value.translate(_BIDI_CONTROLS)
+    return value  # numbers, and macro output (Markup) whose values were spelled out already
+
+
 @dataclass(frozen=True, slots=True)
 class Viewer:
     """The signed-in reviewer of one request, the CSRF token of the session and a new cookie."""
@@ -123,6 +135,7 @@ class _Console:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=_visible_controls,
         )
         self.static = {
             p.name: p.read_bytes()
