@@ -54,11 +54,30 @@ _CONTEXT_NAMES = ("score", "attribution", "rationale")  # context keys also in s
 
 _PROCESS = os.urandom(5).hex()
 _COUNTER = itertools.count()
+_ID_LOCK = threading.Lock()
+_last_ns = 0  # the time of the latest id: the next one is later, even if the clock went back
 
 
 def new_id() -> str:
-    """A time-ordered unique id: nanosecond time, a per-process random tag and a counter."""
-    return f"{time.time_ns():016x}{_PROCESS}{next(_COUNTER) & 0xFFFFFF:06x}"
+    """A unique id, later than every id made before it in this process: nanosecond time
+    (never going back when the wall clock is set back), a per-process random tag (drawn
+    again in a forked child) and a counter."""
+    global _last_ns
+    with _ID_LOCK:
+        now = time.time_ns()
+        _last_ns = now if now > _last_ns else _last_ns + 1
+        return f"{_last_ns:016x}{_PROCESS}{next(_COUNTER) & 0xFFFFFF:06x}"
+
+
+def _after_fork() -> None:
+    """A forked child gets its own tag (the parent's ids would collide with its own) and
+    a fresh lock (another thread of the parent may have held it at the fork)."""
+    global _PROCESS, _ID_LOCK
+    _PROCESS, _ID_LOCK = os.urandom(5).hex(), threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 class _Scan:
