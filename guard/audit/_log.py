@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from guard._exceptions import AuditError, AuditTampered, RecordNotFound
+from guard._exceptions import AuditError, AuditTampered, GuardError, RecordNotFound
 from guard._models import fast_model
 from guard.audit._canonical import canonical_json, canonical_parsed
 from guard.audit._merkle import (
@@ -760,6 +760,26 @@ def _decode_cursor(cursor: str) -> int:
     return int(number)
 
 
+def _cause(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _audit_error(exc: Exception) -> Exception:
+    """A store's error as the `AuditError` its protocol promises (a custom store may raise
+    OSError, say), so callers catching GuardError see that nothing was recorded."""
+    if isinstance(exc, GuardError):
+        return exc
+    error = AuditError(f"the audit store could not append ({_cause(exc)}); nothing was recorded")
+    error.__cause__ = exc
+    return error
+
+
+def _fail(batch: list[_Request], exc: BaseException) -> None:
+    for request in batch:
+        if not request.future.done():
+            request.future.set_exception(exc)
+
+
 @dataclass
 class _Request:
     records: Sequence[bytes]
@@ -783,11 +803,14 @@ class _GroupCommitter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._stopped: AuditError | None = None  # why the writer thread died, if it did
 
     def submit(self, records: Sequence[bytes]) -> Future[list[int]]:
         """Queue records; the future gives their indexes once they are committed."""
         request = _Request(records)
         with self._lock:
+            if self._stopped is not None:
+                raise self._stopped
             if self._closed:
                 raise AuditError("the audit log is closed")
             if self._thread is None:
@@ -805,18 +828,31 @@ class _GroupCommitter:
             thread.join()
 
     def _run(self) -> None:
-        while True:
-            batch, stop = self._drain()
-            try:
-                self._commit(batch)
-                if self._after_commit is not None:  # upkeep, once the callers have their answer
-                    self._after_commit()
-            except Exception as exc:  # a bug below must neither strand callers nor stop us
-                for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
-            if stop:
-                return
+        batch: list[_Request] = []
+        try:
+            while True:
+                batch, stop = self._drain()
+                try:
+                    self._commit(batch)
+                    if self._after_commit is not None:  # upkeep, once callers have their answer
+                        self._after_commit()
+                except Exception as exc:  # a bug below must neither strand callers nor stop us
+                    _fail(batch, exc)
+                if stop:
+                    return
+        except BaseException as exc:  # the thread dies (a store raised SystemExit, say):
+            # every caller waiting or yet to come gets an error, none waits forever.
+            stopped = AuditError(
+                f"the audit log's writer thread stopped ({_cause(exc)}); nothing more is "
+                "appended: reopen the log"
+            )
+            with self._lock:
+                self._stopped = stopped
+                while not self._queue.empty():
+                    queued = self._queue.get()
+                    if queued is not None:
+                        batch.append(queued)
+            _fail(batch, stopped)  # the thread ends here; the error names why
 
     def _drain(self) -> tuple[list[_Request], bool]:
         batch: list[_Request] = []
@@ -837,7 +873,7 @@ class _GroupCommitter:
             indexes = self._store.append([r for request in batch for r in request.records])
         except Exception as exc:
             if len(batch) == 1:
-                batch[0].future.set_exception(exc)
+                batch[0].future.set_exception(_audit_error(exc))
             else:
                 for request in batch:  # retry alone, so one bad record fails only its caller
                     self._commit([request])
