@@ -194,15 +194,37 @@ def _later(
 
             return safe_explain(explainer, first, target)
 
-        return run
-    return functools.partial(
-        _attribute,
-        explainer,
-        tuple(_snapshot(a) for a in args),
-        {k: _snapshot(v) for k, v in kwargs.items()},
-        _snapshot(out),
-        actions,
+        return _unfailing(run)
+    return _unfailing(
+        functools.partial(
+            _attribute,
+            explainer,
+            tuple(_snapshot(a) for a in args),
+            {k: _snapshot(v) for k, v in kwargs.items()},
+            _snapshot(out),
+            actions,
+        )
     )
+
+
+def _unfailing(compute: Callable[[], Any]) -> Callable[[], Any]:
+    """`compute`, with whatever it raises (SystemExit too, in the worker thread where it ends
+    nothing) returned as an `ExplanationUnavailable` that the audit log records."""
+
+    def run() -> Any:
+        try:
+            return compute()
+        except BaseException as exc:  # noqa: B036 - the worker must record it, not die of it
+            from explain import ExplanationUnavailable
+
+            cause = type(exc).__name__
+            return ExplanationUnavailable(
+                reason=f"{cause}: {exc}" if str(exc) else cause,
+                error_code="explanation_error",
+                error_type=cause,
+            )
+
+    return run
 
 
 def _attribute(
