@@ -45,18 +45,23 @@ def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
             data = from_tool_call(data)
             kind = data.get("kind")
         if not isinstance(kind, str) or not kind:
-            raise InvalidAction(f"action needs a non-empty string 'kind', got {kind!r}")
+            raise InvalidAction(f"action needs a non-empty string 'kind', got {_shown(kind)}")
     actor, tenant = data.get("actor"), data.get("tenant")
     if (actor is not None and not isinstance(actor, str)) or (
         tenant is not None and not isinstance(tenant, str)
     ):
         key = "actor" if actor is not None and not isinstance(actor, str) else "tenant"
-        raise InvalidAction(f"action {key!r} must be a string, got {data[key]!r}")
+        raise InvalidAction(f"action {key!r} must be a string, got {_shown(data[key])}")
     params = data.get("params", _EMPTY)
     if type(params) is not dict and not isinstance(params, dict):
         raise InvalidAction(f"action 'params' must be a mapping, got {type(params).__name__}")
     raw = encode(data, "action")
     return data, "sha256:" + sha256(raw).hexdigest(), raw
+
+
+def _shown(value: Any) -> str:
+    """A wrong value by its type only: it may be a card or phone number sent in the wrong place."""
+    return repr(value) if value is None or value == "" else type(value).__name__
 
 
 def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:

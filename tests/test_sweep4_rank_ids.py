@@ -45,3 +45,25 @@ def test_the_ranker_decorator_refuses_them(guard: Guard) -> None:
 
     with pytest.raises(InvalidAction, match="share the id 'a'"):
         search()
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        pytest.param({"kind": 4111111111111111}, "'kind', got int", id="kind-int"),
+        pytest.param({"kind": ""}, "'kind', got ''", id="kind-empty"),
+        pytest.param({"params": {}}, "'kind', got None", id="kind-missing"),
+        pytest.param(
+            {"kind": "k", "actor": 4111111111111111},
+            "'actor' must be a string, got int",
+            id="actor",
+        ),
+        pytest.param({"kind": "k", "tenant": ["jo@example.com"]}, "got list", id="tenant"),
+    ],
+)
+def test_wrong_values_are_named_by_type_not_quoted(
+    guard: Guard, action: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidAction, match=message) as info:
+        guard.check(action)
+    assert "4111" not in str(info.value) and "jo@" not in str(info.value)
