@@ -56,6 +56,7 @@ _PROCESS = os.urandom(5).hex()
 _COUNTER = itertools.count()
 _ID_LOCK = threading.Lock()
 _last_ns = 0  # the time of the latest id: the next one is later, even if the clock went back
+_forks = 0  # how many forks made this process (0 in the process that imported the guard)
 
 
 def new_id() -> str:
@@ -72,8 +73,9 @@ def new_id() -> str:
 def _after_fork() -> None:
     """A forked child gets its own tag (the parent's ids would collide with its own) and
     a fresh lock (another thread of the parent may have held it at the fork)."""
-    global _PROCESS, _ID_LOCK
+    global _PROCESS, _ID_LOCK, _forks
     _PROCESS, _ID_LOCK = os.urandom(5).hex(), threading.Lock()
+    _forks += 1
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
@@ -128,6 +130,8 @@ class Guard:
         self._deferred: set[Future[None]] = set()
         self._last_decision = 0  # perf_counter_ns of the latest decision
         self._bases: dict[str, dict[str, Any]] = {}  # pack digest -> shared decision fields
+        self._closed = False
+        self._pid, self._forks = os.getpid(), _forks
         for pack in [*packs, *shadow]:
             self._build_scanner(pack)
 
@@ -173,6 +177,7 @@ class Guard:
         policy: str | None = None,
     ) -> Decision:
         """Decide one action; the decision is returned only after its audit record is committed."""
+        self._usable()
         entry = self._decide(self.pack(policy), action, context)
         self._record([entry])
         return entry[0]
@@ -185,6 +190,7 @@ class Guard:
         policy: str | None = None,
     ) -> list[Decision]:
         """Decide many actions with one batched PII scan and one audit transaction."""
+        self._usable()
         pack = self.pack(policy)
         if isinstance(actions, (str, bytes, Mapping)) or not isinstance(actions, Sequence):
             raise InvalidAction(f"actions must be a list of mappings, got {type(actions).__name__}")
@@ -227,6 +233,7 @@ class Guard:
 
         Meant for packs where `decides_inline()` holds; a PII scan would block the loop.
         """
+        self._usable()
         pack = self.pack(policy)
         entries: list[tuple[Decision, dict[str, Any], _Scan]] = []
         out: list[Decision | GuardError] = []
@@ -263,6 +270,7 @@ class Guard:
         self, action: Any, context: Mapping[str, Any] | None, policy: str | None
     ) -> tuple[Decision, DecisionRates]:
         """A dry-run decision and its rate counts, to `commit()` if the action goes ahead."""
+        self._usable()
         rates = DecisionRates(self.rates, dry=True)
         return self._decide(self.pack(policy), action, context, rates=rates)[0], rates
 
@@ -285,6 +293,7 @@ class Guard:
     ) -> Decision:
         """Write an already-made decision to the audit log (used after substitution);
         `rates` are the dry-run counts of `action`, recorded now that it goes ahead."""
+        self._usable()
         if rates is not None:
             rates.commit()
         data = check_action(action)[0] if action is not None else None
@@ -303,6 +312,7 @@ class Guard:
         query: str | None = None,
     ) -> Decision:
         """Filter a ranking: item rules drop or redact items, list caps drop the excess."""
+        self._usable()
         started = time.perf_counter_ns()
         pack = self.pack(policy)
         ctx = check_data(context, "context") if context is not None else {}
@@ -398,7 +408,9 @@ class Guard:
 
     def defer_explanation(self, decision: Decision, compute: Callable[[], Any]) -> None:
         """Compute an explanation in the background and append it as a linked audit record."""
+        self._usable()
         with self._lock:
+            self._usable()  # close() waits only for the explanations submitted before it
             if self._explainer_pool is None:
                 self._explainer_pool = ThreadPoolExecutor(
                     1,
@@ -460,7 +472,19 @@ class Guard:
         )
 
     def close(self) -> None:
-        """Finish deferred explanations, then close the audit log (flushing pending records)."""
+        """Finish deferred explanations, then close the audit log (flushing pending records).
+
+        From then on the Guard refuses to decide. A check already under way either has its
+        record committed or gets an `AuditError`: no decision is returned unrecorded. In a
+        forked child it only marks the Guard closed: what it would release is the parent's.
+        """
+        if self._forks != _forks:  # the audit log and the worker thread are the parent's
+            self._closed = True
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         self.flush()
         if self._explainer_pool is not None:
             self._explainer_pool.shutdown(wait=True)
@@ -472,6 +496,22 @@ class Guard:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _usable(self) -> None:
+        """Refuse a closed Guard, and one with an audit log used in a forked child."""
+        if self._closed:
+            raise GuardError(
+                "this Guard is closed: it decides and records nothing more; make a new one "
+                "(Guard.from_policy) to go on deciding"
+            )
+        if self._forks != _forks and self.audit is not None:
+            raise GuardError(
+                f"this Guard was made in process {self._pid} and is used in process "
+                f"{os.getpid()}, a fork of it: its audit log's writer thread and database "
+                "connections do not survive a fork. Make the Guard in each worker process "
+                "(gunicorn: without --preload, or in a post_fork hook; multiprocessing: in "
+                "the worker, or with the 'spawn' start method)"
+            )
 
     # -- deciding ---------------------------------------------------------------------------
 
