@@ -246,11 +246,7 @@ class Guard:
                 continue
             entries.append(entry)
             out.append(entry[0])
-        if entries and self.audit is not None:
-            t0 = time.perf_counter_ns()
-            records = [self._event(d, data, scan) for d, data, scan in entries]
-            await self.audit.append_many_async(records)
-            self._mark_audited(entries, t0)
+        await self._arecord(entries)
         return out
 
     def evaluate(
@@ -293,13 +289,30 @@ class Guard:
     ) -> Decision:
         """Write an already-made decision to the audit log (used after substitution);
         `rates` are the dry-run counts of `action`, recorded now that it goes ahead."""
+        self._record([self._made(decision, action, rates)])
+        return decision
+
+    async def arecord(
+        self,
+        decision: Decision,
+        action: Mapping[str, Any] | None = None,
+        *,
+        rates: DecisionRates | None = None,
+    ) -> Decision:
+        """`record` for an event loop: awaits the audit commit instead of blocking it."""
+        await self._arecord([self._made(decision, action, rates)])
+        return decision
+
+    def _made(
+        self, decision: Decision, action: Mapping[str, Any] | None, rates: DecisionRates | None
+    ) -> tuple[Decision, dict[str, Any] | None, _Scan]:
+        """What `record` writes for a decision made earlier: its action, checked and scanned."""
         self._usable()
         if rates is not None:
             rates.commit()
         data = check_action(action)[0] if action is not None else None
         scan = self._scan(self.packs[decision.policy], data) if data is not None else _NO_SCAN
-        self._record([(decision, data, scan)])
-        return decision
+        return decision, data, scan
 
     def rank(
         self,
@@ -312,6 +325,34 @@ class Guard:
         query: str | None = None,
     ) -> Decision:
         """Filter a ranking: item rules drop or redact items, list caps drop the excess."""
+        entry = self._rank(items, context, policy, actor, tenant, query)
+        self._record([entry])
+        return entry[0]
+
+    async def arank(
+        self,
+        items: Sequence[Mapping[str, Any] | Any],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+        actor: str | None = None,
+        tenant: str | None = None,
+        query: str | None = None,
+    ) -> Decision:
+        """`rank` for an event loop: ranks here, then awaits the audit commit."""
+        entry = self._rank(items, context, policy, actor, tenant, query)
+        await self._arecord([entry])
+        return entry[0]
+
+    def _rank(
+        self,
+        items: Sequence[Mapping[str, Any] | Any],
+        context: Mapping[str, Any] | None,
+        policy: str | None,
+        actor: str | None,
+        tenant: str | None,
+        query: str | None,
+    ) -> tuple[Decision, dict[str, Any], _Scan]:
         self._usable()
         started = time.perf_counter_ns()
         pack = self.pack(policy)
@@ -373,8 +414,7 @@ class Guard:
                 "timings_us": {"total": (time.perf_counter_ns() - started) / 1000},
             },
         )
-        self._record([(decision, action, _NO_SCAN)])
-        return decision
+        return decision, action, _NO_SCAN
 
     @overload
     def agent(self, fn: Callable[P, Any], /) -> Callable[P, Any]: ...
@@ -848,6 +888,16 @@ class Guard:
             self.audit.append(records[0])
         else:
             self.audit.append_many(records)
+        self._mark_audited(entries, t0)
+
+    async def _arecord(
+        self, entries: Sequence[tuple[Decision, dict[str, Any] | None, _Scan]]
+    ) -> None:
+        if not entries or self.audit is None:
+            return
+        t0 = time.perf_counter_ns()
+        records = [self._event(d, data, scan) for d, data, scan in entries]
+        await self.audit.append_many_async(records)
         self._mark_audited(entries, t0)
 
     @staticmethod
