@@ -47,7 +47,7 @@ P = ParamSpec("P")
 REDACTED = "[REDACTED]"
 MIN_PII_DIGITS = 7  # a number computed from a PII field with this many digits is masked
 DEFER_IDLE_GAP = 0.002  # seconds without a decision before deferred explanations run
-DEFER_MAX_WAIT = 0.5  # ...but none waits longer than this under sustained load
+DEFER_MAX_WAIT = 0.5  # ...but none waits longer than this after it was deferred
 _DONE = (Verdict.ALLOW, Verdict.REDACT)
 _CONTEXT_NAMES = ("score", "attribution", "rationale")  # context keys also in scope by name
 
@@ -457,19 +457,21 @@ class Guard:
                     thread_name_prefix="guard-explain",
                     initializer=_same_torch_threads(),
                 )
-            future = self._explainer_pool.submit(self._explain_later, decision, compute)
+            due = time.perf_counter_ns() + int(DEFER_MAX_WAIT * 1e9)
+            future = self._explainer_pool.submit(self._explain_later, decision, compute, due)
             self._deferred.add(future)
         future.add_done_callback(self._forget)
 
-    def _wait_for_idle(self) -> None:
-        """Deferred work runs at idle priority: it waits for a pause in decisions (bounded).
+    def _wait_for_idle(self, due: int) -> None:
+        """Deferred work runs at idle priority: it waits for a pause in decisions, until `due`.
 
         Explanations share the interpreter lock with the decisions; starting one while
         checks are streaming in would slow them down, which deferral exists to avoid.
+        `due` is counted from the deferral, not from this wait: under sustained load a
+        backlog is worked off at once, not at one explanation per DEFER_MAX_WAIT.
         """
         gap = DEFER_IDLE_GAP * 1e9
-        deadline = time.perf_counter_ns() + DEFER_MAX_WAIT * 1e9
-        while (now := time.perf_counter_ns()) < deadline:
+        while (now := time.perf_counter_ns()) < due:
             if now - self._last_decision >= gap:
                 return
             time.sleep(DEFER_IDLE_GAP)
@@ -485,14 +487,14 @@ class Guard:
         for future in pending:
             future.result()
 
-    def _explain_later(self, decision: Decision, compute: Callable[[], Any]) -> None:
+    def _explain_later(self, decision: Decision, compute: Callable[[], Any], due: int) -> None:
         try:
-            self._record_explanation(decision, compute)
+            self._record_explanation(decision, compute, due)
         except Exception:  # a background failure must be seen, and must not stop the worker
             log.exception("deferred explanation for decision %s was not recorded", decision.id)
 
-    def _record_explanation(self, decision: Decision, compute: Callable[[], Any]) -> None:
-        self._wait_for_idle()
+    def _record_explanation(self, decision: Decision, compute: Callable[[], Any], due: int) -> None:
+        self._wait_for_idle(due)
         result = compute()
         data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
         if self.audit is None:
