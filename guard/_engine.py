@@ -20,6 +20,7 @@ import orjson
 from guard._evaluate import DecisionRates, Scrubber, run_rules, verdict_of
 from guard._exceptions import DependencyMissing, GuardError, InvalidAction, PolicyError
 from guard._models import (
+    RANK,
     Decision,
     DecisionEventV1,
     ItemOutcome,
@@ -267,8 +268,12 @@ class Guard:
     ) -> tuple[Decision, DecisionRates]:
         """A dry-run decision and its rate counts, to `commit()` if the action goes ahead."""
         self._usable()
+        pack = self.pack(policy)
         rates = DecisionRates(self.rates, dry=True)
-        return self._decide(self.pack(policy), action, context, rates=rates)[0], rates
+        decision = self._decide(pack, action, context, rates=rates)[0]
+        if pack.uses_rate:
+            rates.redo = lambda again: self._decide(pack, action, context, rates=again)[0]
+        return decision, rates
 
     def allowed(
         self,
@@ -308,8 +313,8 @@ class Guard:
     ) -> tuple[Decision, dict[str, Any] | None, _Scan]:
         """What `record` writes for a decision made earlier: its action, checked and scanned."""
         self._usable()
-        if rates is not None:
-            rates.commit()
+        if rates is not None and rates.commit() and rates.redo is not None:
+            _stricter(decision, rates.redo(rates))
         data = check_action(action)[0] if action is not None else None
         scan = self._scan(self.packs[decision.policy], data) if data is not None else _NO_SCAN
         return decision, data, scan
@@ -985,6 +990,14 @@ def _wrap(scan: PiiScan) -> _Scan:
         incomplete=report.field_errors,
     )
     return _Scan(scan, view, scan.report, "")
+
+
+def _stricter(decision: Decision, again: Decision) -> None:
+    """Take the verdict of `again` (the action decided with its committed rate counts) when
+    it is stricter: between a dry run and its commit others may have reached a limit."""
+    if RANK[again.verdict] > RANK[decision.verdict]:
+        for name in ("verdict", "hits", "final_action", "shadow"):
+            setattr(decision, name, getattr(again, name))
 
 
 def _few_digits(value: float) -> bool:

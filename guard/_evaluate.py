@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from guard._exceptions import GuardError
-from guard._models import RANK, RuleHit, Verdict, fast_model
+from guard._models import RANK, Decision, RuleHit, Verdict, fast_model
 from guard.policy._expr import as_evaluation_error
 from guard.policy._loader import CompiledRule
 from guard.policy._rate import RateStore, add, peek, peek_total
@@ -28,13 +28,16 @@ class DecisionRates:
     (`total`) are memoised the same way, apart from counts: an amount is added once.
     """
 
-    __slots__ = ("_store", "_seen", "_sums", "_dry")
+    __slots__ = ("_store", "_seen", "_sums", "_dry", "redo")
 
     def __init__(self, store: RateStore, *, dry: bool = False) -> None:
         self._store = store
         self._seen: dict[tuple[str, float], int] = {}
         self._sums: dict[tuple[str, float], tuple[float, float]] = {}  # -> (amount, sum)
         self._dry = dry
+        # Decides the dry run's action again with these (committed) counts, to judge it by
+        # them when others were counted between the dry run and its commit.
+        self.redo: Callable[[DecisionRates], Decision] | None = None
 
     def hit(self, key: str, window: float) -> int:
         memo = (key, window)
@@ -68,14 +71,26 @@ class DecisionRates:
             )
         return seen[1]
 
-    def commit(self) -> None:
-        """Record the hits and amounts a dry run counted: the action is going ahead."""
-        if self._dry:
-            self._dry = False
-            for key, window in self._seen:
-                self._store.hit(key, window)
-            for (key, window), (amount, _) in self._sums.items():
-                add(self._store, key, amount, window)
+    def commit(self) -> bool:
+        """Record the hits and amounts a dry run counted: the action is going ahead.
+
+        True when a count or sum is not the one the dry run saw (another event was counted
+        in between, by another thread or process): the decision read stale counts. The
+        committed ones replace them, so deciding again with these rates reads them.
+        """
+        if not self._dry:
+            return False
+        self._dry = False
+        moved = False
+        for memo, seen in self._seen.items():
+            count = self._store.hit(*memo)
+            moved = moved or count != seen
+            self._seen[memo] = count
+        for memo, (amount, before) in self._sums.items():
+            after = add(self._store, memo[0], amount, memo[1])
+            moved = moved or after != before
+            self._sums[memo] = (amount, after)
+        return moved
 
 
 def run_rules(
