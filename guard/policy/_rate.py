@@ -4,8 +4,10 @@ condition functions."""
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
@@ -110,6 +112,7 @@ class MemoryRateStore:
         self._max_hits = max_hits_per_key
         self._clock = clock
         self._lock = threading.Lock()
+        _STORES.add(self)
         # (key, window) -> timestamps, least recently hit first.
         self._hits: OrderedDict[tuple[str, float], deque[float]] = OrderedDict()
         # (key, window) -> (timestamp, amount) pairs, least recently added first.
@@ -190,6 +193,11 @@ class MemoryRateStore:
             self._hits.clear()
             self._sums.clear()
 
+    def _after_fork(self) -> None:
+        # Another thread may have held the lock when the process forked: in the child it
+        # would stay held for ever. The child keeps the counts (its own from now on).
+        self._lock = threading.Lock()
+
     def _prune(self, now: float) -> None:
         # Least recently used counters come first: drop them while they are expired,
         # then evict by recency until there is room for one more. Counts and sums share
@@ -208,3 +216,15 @@ class MemoryRateStore:
         while len(hits) + len(sums) >= self._max_keys:
             older = hits if hits and (not sums or len(hits) >= len(sums)) else sums
             older.popitem(last=False)
+
+
+_STORES: weakref.WeakSet[MemoryRateStore] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for store in list(_STORES):
+        store._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_after_fork)
