@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guard import ActionBlocked, Guard, Verdict
 from guard.policy import MemoryRateStore
@@ -127,3 +129,31 @@ def test_threads_checking_at_once_get_exactly_the_limit(
     with ThreadPoolExecutor(24) as pool:
         verdicts = collections.Counter(pool.map(lambda _: guard.check(action).verdict, range(240)))
     assert verdicts == {Verdict.ALLOW: 3, Verdict.DENY: 237}
+
+
+@pytest.fixture(scope="module")
+def pack_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rates") / "limits.yaml"
+    path.write_text(PACK, encoding="utf-8")
+    return path
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    schedule=st.integers(1, 8).flatmap(lambda n: st.permutations([i // 2 for i in range(2 * n)])),
+    action=st.sampled_from([SEND, PAY]),
+)
+def test_any_schedule_of_dry_runs_and_commits_lets_exactly_the_limit_through(
+    pack_file: Path, schedule: list[int], action: dict[str, Any]
+) -> None:
+    # each event appears twice: its dry run, then (any time later) its commit
+    g = Guard.from_policy(pack_file)
+    trials: dict[int, Any] = {}
+    for event in schedule:
+        if event not in trials:
+            trials[event] = g._trial(action, None, None)
+        else:
+            decision, rates = trials[event]
+            g.record(decision, action, rates=rates)
+    allowed = sum(d.verdict is Verdict.ALLOW for d, _ in trials.values())
+    assert allowed == min(len(trials), 3)
