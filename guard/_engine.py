@@ -505,6 +505,10 @@ class Guard:
         if self.audit is None:
             decision.explanations.append(data)
             return
+        pack = self.packs.get(decision.policy)
+        scanner = self._scanners.get(pack.digest) if pack is not None else None
+        if scanner is not None:  # as in the decision's own record: no raw PII in the log
+            data = _scrub_unlisted(data, _TextScrub(scanner, {}), (), "explanation")
         self.audit.append(
             {
                 "schema_version": "guard.explanation/v1",
@@ -951,10 +955,18 @@ class Guard:
             shadow = record.get("shadow") or {}
             for hit in [*record["hits"], *shadow.get("hits", [])]:
                 hit["message"] = _scrub_unlisted(hit["message"], scrub, (), "message")
+                if hit["error"] is not None:  # errors quote the values they failed on
+                    hit["error"] = _scrub_unlisted(hit["error"], scrub, (), "error")
                 hit["evidence"] = {  # the keys are the policy's own expressions
                     key: _scrub_unlisted(value, scrub, (), f"evidence.{key}")
                     for key, value in hit["evidence"].items()
                 }
+            for item in record.get("items") or ():  # a reason joins its hits' messages
+                item["reason"] = _scrub_unlisted(item["reason"], scrub, (), "reason")
+            if record.get("explanations"):  # feature names and inputs come from the caller
+                record["explanations"] = _scrub_unlisted(
+                    record["explanations"], scrub, (), "explanations"
+                )
             _scrub_paths(record, scrub)
         return record
 
