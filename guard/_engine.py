@@ -495,7 +495,7 @@ class Guard:
     def _explain_later(self, decision: Decision, compute: Callable[[], Any], due: int) -> None:
         try:
             self._record_explanation(decision, compute, due)
-        except Exception:  # a background failure must be seen, and must not stop the worker
+        except BaseException:  # a background failure (SystemExit too) is logged, never lost
             log.exception("deferred explanation for decision %s was not recorded", decision.id)
 
     def _record_explanation(self, decision: Decision, compute: Callable[[], Any], due: int) -> None:
@@ -536,11 +536,13 @@ class Guard:
             if self._closed:
                 return
             self._closed = True
-        self.flush()
-        if self._explainer_pool is not None:
-            self._explainer_pool.shutdown(wait=True)
-        if self.audit is not None:
-            self.audit.close()
+        try:
+            self.flush()
+            if self._explainer_pool is not None:
+                self._explainer_pool.shutdown(wait=True)
+        finally:  # pending records are committed even if deferred work failed
+            if self.audit is not None:
+                self.audit.close()
 
     def __enter__(self) -> Guard:
         return self

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from guard import Guard
+from guard import AuditError, Guard
 
 PACK = """\
 name: rk
@@ -90,3 +90,18 @@ def test_inline_explanations_are_masked(logged: tuple[Guard, Path]) -> None:
     g.close()
     (record,) = _records(db)
     assert record["explanations"][0]["feature_names"][0] == "contact <EMAIL_ADDRESS>"
+
+
+def _exits() -> Any:
+    raise SystemExit(3)
+
+
+def test_close_survives_a_deferred_task_that_exits(logged: tuple[Guard, Path]) -> None:
+    g, db = logged
+    decision = g.check({"kind": "pay", "params": {"amount": 1}})
+    g.defer_explanation(decision, _exits)
+    g.close()  # neither raises SystemExit nor leaves the log open
+    assert [r["id"] for r in _records(db)] == [decision.id]
+    assert g.audit is not None
+    with pytest.raises(AuditError):  # the log itself was closed
+        g.audit.append({"id": "late", "schema_version": "guard.decision/v1"})
