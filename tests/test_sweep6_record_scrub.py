@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -92,14 +93,17 @@ def test_inline_explanations_are_masked(logged: tuple[Guard, Path]) -> None:
     assert record["explanations"][0]["feature_names"][0] == "contact <EMAIL_ADDRESS>"
 
 
-def _exits() -> Any:
-    raise SystemExit(3)
-
-
 def test_close_survives_a_deferred_task_that_exits(logged: tuple[Guard, Path]) -> None:
     g, db = logged
+    release = threading.Event()
+
+    def exits() -> Any:  # still running when close() waits for it
+        release.wait(10)
+        raise SystemExit(3)
+
     decision = g.check({"kind": "pay", "params": {"amount": 1}})
-    g.defer_explanation(decision, _exits)
+    g.defer_explanation(decision, exits)
+    threading.Timer(0.2, release.set).start()
     g.close()  # neither raises SystemExit nor leaves the log open
     assert [r["id"] for r in _records(db)] == [decision.id]
     assert g.audit is not None
