@@ -6,7 +6,7 @@ import copy
 import functools
 import inspect
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,8 +17,16 @@ from guard._models import Decision, Substitution, Verdict
 
 if TYPE_CHECKING:
     from guard._engine import Guard
+    from guard._evaluate import DecisionRates
 
-__all__ = ["GuardedAction", "GuardedRanking", "agent", "enforce_proposal", "ranker"]
+__all__ = [
+    "GuardedAction",
+    "GuardedRanking",
+    "aenforce_proposal",
+    "agent",
+    "enforce_proposal",
+    "ranker",
+]
 
 Candidate = tuple[Any, float, int]  # an alternative, its score, its position as given
 ContextArg = Mapping[str, Any] | Callable[..., Mapping[str, Any] | None] | None
@@ -65,7 +73,10 @@ def agent(
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         skip = _bound_arguments(func)
 
-        def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedAction:
+        def proposal(
+            out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+            """The proposal, its context and the options `enforce_proposal` takes."""
             if isinstance(out, Iterator):  # alternatives yielded: read them once, here
                 out = list(out)
             ctx = dict(_context(context, args, kwargs) or {})
@@ -86,19 +97,27 @@ def agent(
                     ctx["attribution"] = attribution.as_dict()
                 else:  # inputs are taken now: a caller may reuse its buffers meanwhile
                     deferred = _later(explain, first, kwargs, out, actions)
-            return enforce_proposal(
-                guard,
-                out,
-                ctx,
-                actions=None if tree else actions,
-                ranked=tree is not None,  # the planner's choice first, as its rationale says
-                policy=policy,
-                explanations=explanations,
-                tree=tree,
-                deferred=deferred,
-            )
+            options = {
+                "actions": None if tree else actions,
+                "ranked": tree is not None,  # the planner's choice first, as its rationale says
+                "policy": policy,
+                "explanations": explanations,
+                "tree": tree,
+                "deferred": deferred,
+            }
+            return out, ctx, options
 
-        return _wrap(func, enforce)
+        def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedAction:
+            out, ctx, options = proposal(out, args, kwargs)
+            return enforce_proposal(guard, out, ctx, **options)
+
+        async def aenforce(
+            out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> GuardedAction:
+            out, ctx, options = proposal(out, args, kwargs)
+            return await aenforce_proposal(guard, out, ctx, **options)
+
+        return _wrap(func, enforce, aenforce)
 
     return decorate(fn) if fn is not None else decorate
 
@@ -278,7 +297,7 @@ def ranker(
     """Wrap a ranking function so item rules and list caps filter what it returns (or yields)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedRanking:
+        def items(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], Any]:
             if isinstance(out, Iterator):  # items yielded: read them once, here
                 out = list(out)
             if isinstance(out, Mapping) or not isinstance(out, Sequence):
@@ -287,17 +306,28 @@ def ranker(
                     "convert a DataFrame with df.to_dict('records'), a numpy structured array "
                     "with [dict(zip(a.dtype.names, row)) for row in a.tolist()]"
                 )
-            out = [_native(item) for item in out]
-            ctx = _context(context, args, kwargs)
-            decision = guard.rank(out, ctx, policy=policy)
-            kept = list(out) if guard.mode == "shadow" else decision.final_items or []
-            result = GuardedRanking(kept)
-            result.decision = decision
-            return result
+            return [_native(item) for item in out], _context(context, args, kwargs)
 
-        return _wrap(func, enforce)
+        def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedRanking:
+            out, ctx = items(out, args, kwargs)
+            return _ranking(guard, guard.rank(out, ctx, policy=policy), out)
+
+        async def aenforce(
+            out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> GuardedRanking:
+            out, ctx = items(out, args, kwargs)
+            return _ranking(guard, await guard.arank(out, ctx, policy=policy), out)
+
+        return _wrap(func, enforce, aenforce)
 
     return decorate(fn) if fn is not None else decorate
+
+
+def _ranking(guard: Guard, decision: Decision, out: list[Any]) -> GuardedRanking:
+    kept = list(out) if guard.mode == "shadow" else decision.final_items or []
+    result = GuardedRanking(kept)
+    result.decision = decision
+    return result
 
 
 def enforce_proposal(
@@ -316,6 +346,57 @@ def enforce_proposal(
 
     Alternatives are tried best score first, or in the order given when `ranked`.
     """
+    choice = _choose(guard, out, context, actions, policy, explanations, tree, deferred, ranked)
+    guard.record(choice.decision, choice.action, rates=choice.rates)
+    return choice.finish()
+
+
+async def aenforce_proposal(
+    guard: Guard,
+    out: Any,
+    context: Mapping[str, Any] | None,
+    *,
+    actions: Sequence[Mapping[str, Any]] | None = None,
+    policy: str | None = None,
+    explanations: Sequence[dict[str, Any]] = (),
+    tree: _Tree | None = None,
+    deferred: Callable[[], Any] | None = None,
+    ranked: bool = False,
+) -> GuardedAction:
+    """`enforce_proposal` for an event loop: awaits the audit commit instead of blocking it."""
+    choice = _choose(guard, out, context, actions, policy, explanations, tree, deferred, ranked)
+    await guard.arecord(choice.decision, choice.action, rates=choice.rates)
+    return choice.finish()
+
+
+@dataclass
+class _Choice:
+    """The decision to record for a proposal, and what to do once it is recorded."""
+
+    guard: Guard
+    decision: Decision
+    action: Mapping[str, Any]
+    rates: DecisionRates
+    first: Mapping[str, Any]
+    deferred: Callable[[], Any] | None
+
+    def finish(self) -> GuardedAction:
+        if self.deferred is not None:
+            self.guard.defer_explanation(self.decision, self.deferred)
+        return _apply(self.guard, self.decision, self.first)
+
+
+def _choose(
+    guard: Guard,
+    out: Any,
+    context: Mapping[str, Any] | None,
+    actions: Sequence[Mapping[str, Any]] | None,
+    policy: str | None,
+    explanations: Sequence[dict[str, Any]],
+    tree: _Tree | None,
+    deferred: Callable[[], Any] | None,
+    ranked: bool,
+) -> _Choice:
     candidates = _candidates(out, actions, ranked=ranked)
     decisions: list[Decision] = []
     counts = []  # each alternative's rate() counts: only the chosen one's are recorded
@@ -333,15 +414,35 @@ def enforce_proposal(
     decision = decisions[ran]
     if chosen > 0:
         decision.substitution = _substitution(decisions, candidates, chosen)
+        if ran == chosen:
+            _refuse_at_commit(counts[ran], decisions, candidates, chosen)
     elif decision.verdict is Verdict.DENY and len(candidates) > 1:
         decision.substitution = _substitution(decisions, candidates, -1)
     decision.explanations = list(explanations)
     if tree is not None and chosen > 0:
         decision.explanations[0] = _shielded(tree, decisions[:chosen], candidates)
-    guard.record(decision, candidates[ran][0], rates=counts[ran])
-    if deferred is not None:
-        guard.defer_explanation(decision, deferred)
-    return _apply(guard, decision, candidates[0][0])
+    return _Choice(guard, decision, candidates[ran][0], counts[ran], candidates[0][0], deferred)
+
+
+def _refuse_at_commit(
+    rates: DecisionRates, decisions: list[Decision], candidates: list[Candidate], chosen: int
+) -> None:
+    """When the substitute is denied as its rate counts are committed (others reached a
+    limit since its dry run), its substitution says so before the decision is recorded:
+    nothing runs, and the alternatives after it were not tried."""
+    redo = rates.redo
+    if redo is None:
+        return
+
+    def decided_again(committed: DecisionRates) -> Decision:
+        again = redo(committed)
+        if again.verdict is Verdict.DENY:
+            decisions[chosen].substitution = _substitution(
+                [*decisions[:chosen], again], candidates, chosen, at_commit=True
+            )
+        return again
+
+    rates.redo = decided_again
 
 
 def _shielded(tree: _Tree, denied: list[Decision], candidates: list[Candidate]) -> dict[str, Any]:
@@ -372,9 +473,11 @@ def _apply(guard: Guard, decision: Decision, first: Mapping[str, Any]) -> Guarde
 
 
 def _substitution(
-    decisions: list[Decision], candidates: list[Candidate], chosen: int
+    decisions: list[Decision], candidates: list[Candidate], chosen: int, *, at_commit: bool = False
 ) -> Substitution:
-    """Indices are the alternatives' positions as the policy gave them (or as declared)."""
+    """Indices are the alternatives' positions as the policy gave them (or as declared).
+    `at_commit`: the last of `decisions` is the substitute's, denied when its rate counts
+    were committed; nothing ran."""
     rejected = [
         {
             "index": candidates[i][2],
@@ -391,6 +494,17 @@ def _substitution(
         reason = f"all {len(candidates)} alternatives were denied ({rules})"
         return Substitution(original_index=first, chosen_index=-1, reason=reason, rejected=rejected)
     index = candidates[chosen][2]
+    if at_commit:
+        rejected[-1]["at_commit"] = True
+        late = ", ".join(rejected[-1]["rule_ids"]) or "default"
+        early = ", ".join(sorted({r for row in rejected[:-1] for r in row["rule_ids"]}))
+        reason = (
+            f"first choice denied by {early or 'default'}; alternative #{index} "
+            f"(probability {candidates[chosen][1]:.4g}), the best one not denied in the dry "
+            f"run, was refused at commit by {late} (rate counts reached meanwhile); "
+            "no alternative ran"
+        )
+        return Substitution(original_index=first, chosen_index=-1, reason=reason, rejected=rejected)
     reason = (
         f"first choice denied by {rules}; substituted alternative #{index} "
         f"(probability {candidates[chosen][1]:.4g}), the best one not denied"
@@ -505,12 +619,21 @@ def _context(context: ContextArg, args: tuple[Any, ...], kwargs: dict[str, Any])
     return value
 
 
-def _wrap(func: Callable[..., Any], enforce: Callable[..., Any]) -> Callable[..., Any]:
+def _wrap(
+    func: Callable[..., Any],
+    enforce: Callable[..., Any],
+    aenforce: Callable[..., Awaitable[Any]] | None = None,
+) -> Callable[..., Any]:
+    """`func` with its result enforced; an async `func` awaits `aenforce` when given (the
+    audit commit then waits without blocking the event loop), else calls `enforce`."""
     if inspect.isasyncgenfunction(func):  # alternatives or items yielded asynchronously
 
         @functools.wraps(func)
         async def collect_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return enforce([out async for out in func(*args, **kwargs)], args, kwargs)
+            out = [out async for out in func(*args, **kwargs)]
+            if aenforce is None:
+                return enforce(out, args, kwargs)
+            return await aenforce(out, args, kwargs)
 
         return collect_wrapper
 
@@ -518,7 +641,10 @@ def _wrap(func: Callable[..., Any], enforce: Callable[..., Any]) -> Callable[...
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return enforce(await func(*args, **kwargs), args, kwargs)
+            out = await func(*args, **kwargs)
+            if aenforce is None:
+                return enforce(out, args, kwargs)
+            return await aenforce(out, args, kwargs)
 
         return async_wrapper
 
