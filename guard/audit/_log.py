@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import queue
 import threading
 import uuid
@@ -804,9 +805,16 @@ class _GroupCommitter:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._stopped: AuditError | None = None  # why the writer thread died, if it did
+        self._pid = os.getpid()  # a forked child has neither the writer thread nor the lock
 
     def submit(self, records: Sequence[bytes]) -> Future[list[int]]:
         """Queue records; the future gives their indexes once they are committed."""
+        if os.getpid() != self._pid:  # else it would wait for ever on a thread that is gone
+            raise AuditError(
+                f"this audit log was opened in process {self._pid} and is used in process "
+                f"{os.getpid()}, forked from it: its writer did not survive the fork and "
+                "nothing was recorded; open the log again in the child"
+            )
         request = _Request(records)
         with self._lock:
             if self._stopped is not None:
@@ -821,6 +829,8 @@ class _GroupCommitter:
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer thread."""
+        if os.getpid() != self._pid:  # a forked child: the thread and queue are the parent's
+            return
         with self._lock:
             self._closed, thread = True, self._thread
             self._queue.put(None)

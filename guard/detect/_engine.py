@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import os
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -134,6 +136,13 @@ class PresidioDetector:
         self._cache_lock = threading.Lock()
         self._stop: frozenset[str] | None = None
         self._window_stops: dict[tuple[str, ...], frozenset[str]] = {}
+        _LIVE.add(self)
+
+    def _after_fork(self) -> None:
+        # Another thread may have held a lock when the process forked: in the child it
+        # would stay held for ever. The child keeps what was built and cached.
+        self._build_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
 
     # -- building -------------------------------------------------------------------------
 
@@ -589,6 +598,18 @@ def _version(distribution: str) -> str:
 
 _detectors: dict[str, PresidioDetector] = {}
 _detectors_lock = threading.Lock()
+_LIVE: weakref.WeakSet[PresidioDetector] = weakref.WeakSet()  # every detector, for _after_fork
+
+
+def _after_fork() -> None:
+    global _detectors_lock
+    _detectors_lock = threading.Lock()
+    for detector in list(_LIVE):
+        detector._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def detector_for(settings: PiiSettings) -> PresidioDetector:

@@ -22,6 +22,17 @@ _lock = threading.Lock()
 _process_key: bytes | None = None
 
 
+def _after_fork() -> None:
+    # Another thread may have held the lock at the fork: in the child it would stay held
+    # for ever. The child keeps the parent's key, so its hashes match the parent's.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def resolve_key(hash_key: bytes | None) -> bytes:
     """The HMAC key: the argument, else the environment variable, else a per-process key."""
     if hash_key is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import re
 import threading
 import warnings
@@ -68,6 +69,20 @@ def default_model_name() -> str | None:
 
 _lock = threading.Lock()
 _loaded: dict[str, NerModel | str] = {}
+
+
+def _after_fork() -> None:
+    """Fresh locks in a forked child: another thread of the parent may have held one (a
+    load, or a model's pipeline run) at the fork, and it would stay held for ever."""
+    global _lock
+    _lock = threading.Lock()
+    for model in _loaded.values():
+        if isinstance(model, NerModel):  # frozen: the lock is the one field made anew
+            object.__setattr__(model, "lock", threading.Lock())
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def load_ner(name: str | None) -> NerModel | str:
