@@ -119,7 +119,7 @@ class Guard:
         self.packs: dict[str, CompiledPack] = {p.name: p for p in packs}
         self.audit = audit
         self.mode: Mode = mode
-        self.rates: RateStore = rate_store or MemoryRateStore()
+        self.rates: RateStore = rate_store if rate_store is not None else MemoryRateStore()
         self._shadow = _pair_shadow(self.packs, shadow)
         self._detector = pii_detector
         self._hash_key = hash_key

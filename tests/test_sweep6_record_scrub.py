@@ -109,3 +109,12 @@ def test_close_survives_a_deferred_task_that_exits(logged: tuple[Guard, Path]) -
     assert g.audit is not None
     with pytest.raises(AuditError):  # the log itself was closed
         g.audit.append({"id": "late", "schema_version": "guard.decision/v1"})
+
+
+def test_an_empty_rate_store_passed_in_is_the_one_used(tmp_path: Path) -> None:
+    from guard.policy._rate import MemoryRateStore
+
+    store = MemoryRateStore()  # empty: len() == 0, so it is falsy
+    pack = tmp_path / "rk.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    assert Guard.from_policy(str(pack), rate_store=store).rates is store
