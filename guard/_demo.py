@@ -82,16 +82,17 @@ def _marketplace(guard: Guard, rng: random.Random, examples: list[str]) -> list[
             out.append(exc.decision)
 
     @guard.agent(policy="marketplace-agent", context={"role": "agent"})
-    def payer(amounts: list[float]) -> list[tuple[dict[str, Any], float]]:
+    def payer(actor: str, amounts: list[float]) -> list[tuple[dict[str, Any], float]]:
         total = sum(amounts)
         return [
-            ({"kind": "release_payment", "actor": "user-1", "params": {"amount": a}}, a / total)
+            ({"kind": "release_payment", "actor": actor, "params": {"amount": a}}, a / total)
             for a in amounts
         ]
 
-    for amounts in ([120.0], [700.0, 300.0], [25000.0, 400.0], [-5.0]):
+    # One payer each: the pack sums one actor's payments over 24 hours.
+    for number, amounts in enumerate(([120.0], [700.0, 300.0], [25000.0, 400.0], [-5.0]), 1):
         try:
-            paid = payer(amounts)
+            paid = payer(f"user-{number}", amounts)
             out.append(paid.decision)
             if paid.decision.substitution:
                 examples.append(f"substituted: {paid.decision.substitution.reason}")

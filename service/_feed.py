@@ -108,20 +108,22 @@ def _messages(guard: RemoteGuard, rng: random.Random, examples: list[str]) -> li
 
 def _payments(guard: RemoteGuard, examples: list[str]) -> list[Decision]:
     @guard.agent(policy="marketplace-agent", context={"role": "agent"})
-    def payer(amounts: list[float]) -> list[tuple[dict[str, Any], float]]:
+    def payer(actor: str, amounts: list[float]) -> list[tuple[dict[str, Any], float]]:
         total = sum(abs(a) for a in amounts) or 1.0
         return [
             (
-                {"kind": "release_payment", "actor": "user-1", "params": {"amount": a}},
+                {"kind": "release_payment", "actor": actor, "params": {"amount": a}},
                 abs(a) / total,
             )
             for a in amounts
         ]
 
     out = []
-    for amounts in ([120.0], [700.0, 300.0], [25000.0, 400.0], [-5.0], [900.0], [1500.0]):
+    # One payer each: the pack sums one actor's payments over 24 hours.
+    scenarios = ([120.0], [700.0, 300.0], [25000.0, 400.0], [-5.0], [900.0], [1500.0])
+    for number, amounts in enumerate(scenarios, start=1):
         try:
-            paid = payer(amounts)
+            paid = payer(f"user-{number}", amounts)
         except (ActionBlocked, ActionEscalated) as exc:
             out.append(exc.decision)
             examples.append(f"{type(exc).__name__}: {exc}")
