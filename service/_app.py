@@ -157,6 +157,34 @@ def _mount_console(app: FastAPI, state: ServiceState) -> None:
         return
     app.include_router(router, prefix="/ui")
     app.state.console = True
+    from service.ui._routes import _SECURITY_HEADERS  # the console's own, for its errors too
+
+    app.add_middleware(ConsoleHeaders, headers=_SECURITY_HEADERS)
+
+
+class ConsoleHeaders:
+    """The console's security headers on every response under /ui, also on the errors
+    Starlette answers itself (an unknown page, a wrong method), which no route sets."""
+
+    def __init__(self, app: Any, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != "/ui" and not path.startswith("/ui/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secured(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [h for h in self.headers if h[0] not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
 
 
 def _without_security(app: FastAPI) -> Any:
