@@ -453,9 +453,8 @@ class Guard:
 
     def defer_explanation(self, decision: Decision, compute: Callable[[], Any]) -> None:
         """Compute an explanation in the background and append it as a linked audit record."""
-        self._usable()
         with self._lock:
-            self._usable()  # close() waits only for the explanations submitted before it
+            self._usable()  # under the lock: close() waits only for what was submitted before it
             if self._explainer_pool is None:
                 self._explainer_pool = ThreadPoolExecutor(
                     1,
