@@ -626,14 +626,17 @@ def _wrap(
 ) -> Callable[..., Any]:
     """`func` with its result enforced; an async `func` awaits `aenforce` when given (the
     audit commit then waits without blocking the event loop), else calls `enforce`."""
+
+    async def finish(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if aenforce is None:
+            return enforce(out, args, kwargs)
+        return await aenforce(out, args, kwargs)
+
     if inspect.isasyncgenfunction(func):  # alternatives or items yielded asynchronously
 
         @functools.wraps(func)
         async def collect_wrapper(*args: Any, **kwargs: Any) -> Any:
-            out = [out async for out in func(*args, **kwargs)]
-            if aenforce is None:
-                return enforce(out, args, kwargs)
-            return await aenforce(out, args, kwargs)
+            return await finish([out async for out in func(*args, **kwargs)], args, kwargs)
 
         return collect_wrapper
 
@@ -641,10 +644,7 @@ def _wrap(
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            out = await func(*args, **kwargs)
-            if aenforce is None:
-                return enforce(out, args, kwargs)
-            return await aenforce(out, args, kwargs)
+            return await finish(await func(*args, **kwargs), args, kwargs)
 
         return async_wrapper
 
