@@ -54,14 +54,22 @@ class CheckBatcher:
         self._draining = False
 
     async def check(
-        self, action: dict[str, Any], context: dict[str, Any] | None, policy: str | None
+        self,
+        action: dict[str, Any],
+        context: dict[str, Any] | None,
+        policy: str | None,
+        guard: Guard | None = None,
     ) -> Decision:
-        """Decide one action; the decision comes back once its audit record is committed."""
+        """Decide one action; the decision comes back once its audit record is committed.
+
+        `guard`: the one the caller already holds (else the batcher's own is asked for).
+        """
         checked = check_action(action)  # this request's own errors stay this request's
         if context is not None:
             check_data(context, "context")
         loop = asyncio.get_running_loop()
-        item = _Item(self._guard(), policy, action, context, loop.create_future(), checked)
+        guard = guard if guard is not None else self._guard()
+        item = _Item(guard, policy, action, context, loop.create_future(), checked)
         self._queue.append(item)
         if not self._draining:
             self._draining = True

@@ -146,7 +146,7 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
             check_text([action, body.context], state)
         batcher: CheckBatcher = request.app.state.batcher
         decision = await _decide_async(
-            request, "check", batcher.check(action, body.context, policy)
+            request, "check", batcher.check(action, body.context, policy, guard)
         )
     else:
         raise InvalidAction("a check needs an 'action' or a non-empty 'candidates' list")
