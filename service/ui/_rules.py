@@ -86,11 +86,12 @@ def rules_report(
     met: dict[str, tuple[str, list[str]]] = {}
     for seen in iter_matching(audit, Filters(), tenant, labels, now, budget=budget):
         scanned += 1
-        rule_ids = _rule_ids(seen)
+        policy, rule_ids = str(seen.get("policy")), _rule_ids(seen)
         for rule_id in rule_ids:
-            _stat(stats, seen, rule_id).hits += 1
-        if str(seen.get("id")) in labels.by_decision:
-            met[str(seen.get("id"))] = (str(seen.get("policy")), rule_ids)
+            _stat(stats, policy, rule_id).hits += 1
+        decision_id = str(seen.get("id"))
+        if decision_id in labels.by_decision:
+            met[decision_id] = (policy, rule_ids)
     missed: Counter[str] = Counter()
     labelled = 0
     for decision_id, reviews in labels.by_decision.items():
@@ -119,11 +120,8 @@ def _rule_ids(record: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(str(h.get("rule_id")) for h in found if h.get("rule_id")))
 
 
-def _stat(
-    stats: dict[tuple[str, str], RuleStat], record: Mapping[str, Any] | str, rule_id: str
-) -> RuleStat:
-    """The figures of `rule_id` in the policy of `record` (or the policy named)."""
-    policy = record if isinstance(record, str) else str(record.get("policy"))
+def _stat(stats: dict[tuple[str, str], RuleStat], policy: str, rule_id: str) -> RuleStat:
+    """The figures of `rule_id` in `policy`."""
     key = (policy, rule_id)
     if key not in stats:
         stats[key] = RuleStat(*key)
