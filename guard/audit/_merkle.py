@@ -273,16 +273,6 @@ class MerkleTree:
         size = self._check_size(size)
         return self._range(0, size) if size else EMPTY_ROOT
 
-    def compact_range(self, size: int | None = None) -> CompactRange:
-        """Return the frontier of the tree of the first `size` leaves (default: all)."""
-        size = self._check_size(size)
-        hashes, start = [], 0
-        for height in range(size.bit_length() - 1, -1, -1):
-            if size >> height & 1:
-                hashes.append(self._range(start, start + (1 << height)))
-                start += 1 << height
-        return CompactRange(size, hashes)
-
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Return the RFC 6962 audit path of leaf `index` in the tree of `size` leaves."""
         size = self._check_size(size)
