@@ -9,7 +9,7 @@ read in chunks, so memory stays bounded whatever the log's size.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from guard._exceptions import AuditTampered
@@ -50,11 +50,7 @@ def frontier_hashes(size: int, node: NodeHash) -> list[bytes]:
 
 def leaf_range(store: AuditStore, start: int, end: int) -> list[bytes]:
     """The stored leaf hashes start <= index < end, which must be exactly end - start rows."""
-    hashes: list[bytes] = []
-    for first in range(start, end, _READ_CHUNK):
-        hashes.extend(store.leaf_hashes(first, min(end, first + _READ_CHUNK)))
-    _check_count(start, end, len(hashes))
-    return hashes
+    return list(_leaf_hashes(store, start, end))
 
 
 def _subtrees(store: AuditStore, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
@@ -81,16 +77,20 @@ def _subtrees(store: AuditStore, wanted: set[tuple[int, int]]) -> dict[tuple[int
 
 
 def _hash_leaves(store: AuditStore, start: int, end: int) -> bytes:
-    frontier, count = CompactRange(), 0
-    for first in range(start, end, _READ_CHUNK):
-        for leaf in store.leaf_hashes(first, min(end, first + _READ_CHUNK)):
-            frontier.append(leaf)
-            count += 1
-    _check_count(start, end, count)
+    frontier = CompactRange()
+    for leaf in _leaf_hashes(store, start, end):
+        frontier.append(leaf)
     return frontier.root()
 
 
-def _check_count(start: int, end: int, count: int) -> None:
+def _leaf_hashes(store: AuditStore, start: int, end: int) -> Iterator[bytes]:
+    """The stored leaf hashes start <= index < end, read a chunk at a time; fewer or more
+    than end - start rows is `AuditTampered` (once they are all read)."""
+    count = 0
+    for first in range(start, end, _READ_CHUNK):
+        for leaf in store.leaf_hashes(first, min(end, first + _READ_CHUNK)):
+            count += 1
+            yield leaf
     if count != end - start:
         raise AuditTampered(
             f"audit log tampered at index {start}: records {start} to {end - 1} are held in "
