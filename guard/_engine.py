@@ -543,6 +543,15 @@ class Guard:
             if self.audit is not None:
                 self.audit.close()
 
+    def __reduce__(self) -> Any:
+        """Refuse pickling and copying: a Guard holds an audit log's connections and writer
+        thread, locks and rate counters that cannot be sent to another process or duplicated."""
+        raise TypeError(
+            "a Guard cannot be pickled or copied: it holds its audit log's connections and "
+            "writer thread, its locks and its rate counters. Send the policy path and audit URL "
+            "instead and make a Guard in each process with Guard.from_policy(...)"
+        )
+
     def __enter__(self) -> Guard:
         return self
 
