@@ -124,7 +124,7 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
     is decided and recorded, and `substitution` says what was replaced and why.
     """
     state = get_state(request)
-    guard = state.guard
+    guard = await state.serving()
     policy = resolve_policy(guard, body.policy)
     if body.candidates or body.explanations:
         proposed = body.candidates or [(body.action, 1.0)]

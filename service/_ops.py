@@ -78,9 +78,8 @@ async def readyz(request: Request) -> Response:
         return error_response(
             503, "audit_unavailable", f"audit log not readable: {type(exc).__name__}"
         )
-    return json_response(
-        {"status": "ready", "policies": len(state.guard.packs), "audit_size": size}
-    )
+    guard = await state.serving()
+    return json_response({"status": "ready", "policies": len(guard.packs), "audit_size": size})
 
 
 async def metrics(request: Request) -> Response:

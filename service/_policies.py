@@ -57,7 +57,7 @@ def build_router() -> APIRouter:
 async def list_policies(request: Request, principal: Reader) -> Response:
     """Every loaded pack with its version and digest."""
     state = get_state(request)
-    guard = state.guard
+    guard = await state.serving()
     items = [summary(p, state.shadow) for p in guard.packs.values()]
     return json_response({"items": items, "next_cursor": None})
 
@@ -67,7 +67,7 @@ async def get_policy(
 ) -> Response:
     """One pack's YAML source, version, digest and rules."""
     state = get_state(request)
-    guard = state.guard
+    guard = await state.serving()
     pack = guard.packs.get(name)
     if pack is None:
         raise NotFound(
@@ -111,11 +111,8 @@ async def reload_policies(request: Request, principal: Admin) -> Response:
             details={"tenant": principal.tenant},
         )
     state = get_state(request)
-    await anyio.to_thread.run_sync(state.reload)
-    guard = state.guard
-    return json_response(
-        {"reloaded": True, "items": [summary(p, state.shadow) for p in guard.packs.values()]}
-    )
+    packs = await anyio.to_thread.run_sync(state.reload)
+    return json_response({"reloaded": True, "items": [summary(p, state.shadow) for p in packs]})
 
 
 def summary(pack: CompiledPack, shadows: Mapping[str, CompiledPack]) -> dict[str, Any]:

@@ -4,6 +4,8 @@ Contract (used by the routes and by the review console in `service/ui/`; `create
 stores the state as `app.state.guard_state`):
 
     ServiceState.guard        -> guard.Guard          (swapped atomically by reload())
+    await ServiceState.serving() -> guard.Guard       # the same, for coroutines: never
+        loads packs on the event loop (the previous guard serves while they load)
     ServiceState.audit        -> guard.audit.AuditLog
     ServiceState.keys         -> service._auth.KeyStore
     ServiceState.settings     -> service._settings.Settings
@@ -142,6 +144,19 @@ class ServiceState:
         path = self.settings.reload_file
         if path is not None and _stamp(path) not in (self._seen, None):
             self._follow(path)
+        return self._guard
+
+    async def serving(self) -> Guard:
+        """`guard` for a coroutine: following another worker's reload loads the packs in a
+        thread, so the event loop keeps serving, with the previous guard, until the swap.
+
+        The request that finds the reload waits for it, so it decides with the new packs.
+        """
+        path = self.settings.reload_file
+        if path is not None and _stamp(path) not in (self._seen, None):
+            if not self._reload_lock.locked():  # else a load is under way: serve meanwhile
+                # A request cancelled meanwhile (timeout, disconnect) leaves the load to finish.
+                await anyio.to_thread.run_sync(self._follow, path, abandon_on_cancel=True)
         return self._guard
 
     def reload(self) -> list[CompiledPack]:
