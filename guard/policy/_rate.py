@@ -3,6 +3,7 @@ condition functions."""
 
 from __future__ import annotations
 
+import decimal
 import math
 import os
 import threading
@@ -10,6 +11,7 @@ import time
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 __all__ = ["MemoryRateStore", "RateStore", "add", "peek", "peek_total"]
@@ -77,11 +79,31 @@ def _check_window(window: float) -> float:
     return float(window)
 
 
-def _finite_sum(values: Iterable[float]) -> float:
-    try:
-        return math.fsum(values)
-    except OverflowError:
-        raise ValueError("the amounts in the window add up past the largest float") from None
+# Wide enough for the exact sum of any floats' decimals (1e308 down to 5e-324) and carries.
+_EXACT = decimal.Context(prec=1000, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_EXACT.traps[decimal.Inexact] = True
+
+
+def exact(amount: float) -> Decimal:
+    """An amount as the decimal it is written as: the shortest that names the float
+    (`repr`), so 0.1 is one tenth, not the binary fraction nearest to it."""
+    return Decimal(repr(amount))
+
+
+def exact_sum(amounts: Iterable[Decimal]) -> Decimal:
+    """The exact sum of decimal amounts (no rounding at any step)."""
+    total = Decimal(0)
+    for amount in amounts:
+        total = _EXACT.add(total, amount)
+    return total
+
+
+def sum_to_float(total: Decimal | str | bytes) -> float:
+    """An exact decimal sum rounded once to the nearest float; ValueError past the largest."""
+    value = float(total)
+    if not math.isfinite(value):
+        raise ValueError("the amounts in the window add up past the largest float")
+    return value
 
 
 class MemoryRateStore:
@@ -95,6 +117,8 @@ class MemoryRateStore:
     Sums (`total`) are kept apart from counts, under the same bounds, and never drop
     early: past `max_hits_per_key` amounts the two oldest are merged into one stamped
     with the later time (so an amount may expire late, erring strict, never early).
+    Amounts are summed exactly as the decimals they are written as and the sum is
+    rounded once (see `exact`), as `RedisRateStore` sums them: both give the same float.
     """
 
     def __init__(
@@ -116,7 +140,7 @@ class MemoryRateStore:
         # (key, window) -> timestamps, least recently hit first.
         self._hits: OrderedDict[tuple[str, float], deque[float]] = OrderedDict()
         # (key, window) -> (timestamp, amount) pairs, least recently added first.
-        self._sums: OrderedDict[tuple[str, float], deque[tuple[float, float]]] = OrderedDict()
+        self._sums: OrderedDict[tuple[str, float], deque[tuple[float, Decimal]]] = OrderedDict()
 
     def hit(self, key: str, window: float) -> int:
         """Record a hit for `key`; return the hits in the last `window` seconds, this one too."""
@@ -167,11 +191,11 @@ class MemoryRateStore:
             while entries and entries[0][0] <= cutoff:
                 entries.popleft()
             if value:  # a zero adds nothing to the sum: it needs no memory
-                entries.append((now, value))
+                entries.append((now, exact(value)))
             if len(entries) > self._max_hits:  # merge the two oldest: the sum stays whole
                 first, second = entries.popleft(), entries.popleft()
-                entries.appendleft((second[0], first[1] + second[1]))
-            return _finite_sum(a for _, a in entries)
+                entries.appendleft((second[0], exact_sum((first[1], second[1]))))
+            return sum_to_float(exact_sum(a for _, a in entries))
 
     def peek_total(self, key: str, amount: float, window: float) -> float:
         """What `total` would return now, without recording anything (for dry runs)."""
@@ -180,7 +204,7 @@ class MemoryRateStore:
         with self._lock:
             cutoff = self._clock() - window
             entries = self._sums.get((key, window), ())
-            return _finite_sum([value, *(a for t, a in entries if t > cutoff)])
+            return sum_to_float(exact_sum([exact(value), *(a for t, a in entries if t > cutoff)]))
 
     def __len__(self) -> int:
         """The number of counters currently held (counts and sums)."""

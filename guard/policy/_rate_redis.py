@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from guard._exceptions import DependencyMissing, RateStoreUnavailable
-from guard.policy._rate import check_amount
+from guard.policy._rate import check_amount, sum_to_float
 
 try:
     import redis
@@ -20,6 +21,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 __all__ = ["RedisRateStore"]
+
+_DECIMAL = re.compile(rb"[0-9]+(?:e-?[0-9]+)?")  # a sum as the scripts below write it
 
 # One sorted set per (key, window): members are hits, scores their time in microseconds on
 # the Redis server's clock, so sidecars on hosts with skewed clocks still agree. The script
@@ -51,10 +54,50 @@ return math.min(count, tonumber(ARGV[2]))
 
 
 # Sums (`total`): one sorted set per (key, window) whose members are "<amount>|<unique id>",
-# scored by time as above. Past the cap the two oldest members are merged into one stamped
-# with the later time, so a sum never drops early. Amounts travel as `repr(float)` text and
-# the sum comes back as text: Redis would truncate a Lua number reply to an integer.
-_TOTAL = """
+# scored by time as above; an amount is the decimal text Python's repr writes ("0.1",
+# "1e-05"). Sums are exact, as in `MemoryRateStore`: each amount's digits are added into
+# limbs of 7 digits by their power of ten, and the carries run once at the end, so "0.1"
+# three times is "3000000e-7". The sum comes back as that text (Redis would truncate a Lua
+# number reply to an integer) and is rounded to a float once, in Python. Past the cap the
+# two oldest members are merged, exactly, into one stamped with the later time, so a sum
+# never drops early.
+_DECIMALS = """
+local function add_digits(acc, member)
+    local int, frac, exp = string.match(member, '^(%d*)%.?(%d*)[eE]?([-+]?%d*)')
+    local low = (tonumber(exp) or 0) - #frac  -- the power of ten of the last digit
+    local pad = low % 7  -- align to limbs of 7 digits: limb n holds 10^(7n) to 10^(7n+6)
+    local digits = int .. frac .. string.rep('0', pad)
+    local limb = (low - pad) / 7
+    for stop = #digits, 1, -7 do
+        local value = tonumber(string.sub(digits, math.max(stop - 6, 1), stop))
+        if value ~= 0 then
+            acc[limb] = (acc[limb] or 0) + value
+        end
+        limb = limb + 1
+    end
+end
+
+local function decimal_text(acc)
+    local low, high
+    for n in pairs(acc) do
+        if low == nil or n < low then low = n end
+        if high == nil or n > high then high = n end
+    end
+    if low == nil then return '0' end
+    local limbs, carry, n = {}, 0, low
+    while n <= high or carry > 0 do
+        local value = (acc[n] or 0) + carry
+        table.insert(limbs, 1, string.format('%07d', value % 10000000))
+        carry = math.floor(value / 10000000)
+        n = n + 1
+    end
+    return (string.gsub(table.concat(limbs), '^0+', '')) .. 'e' .. (low * 7)
+end
+"""
+
+_TOTAL = (
+    _DECIMALS
+    + """
 local now = redis.call('TIME')
 local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local window = tonumber(ARGV[1])
@@ -65,31 +108,37 @@ if tonumber(ARGV[2]) > 0 then
 end
 while redis.call('ZCARD', KEYS[1]) > cap do
     local two = redis.call('ZRANGE', KEYS[1], 0, 1, 'WITHSCORES')
-    local bar = string.find(two[3], '|', 1, true)
-    local merged = tonumber(string.match(two[1], '^[^|]+'))
-    merged = merged + tonumber(string.sub(two[3], 1, bar - 1))
+    local merged = {}
+    add_digits(merged, two[1])
+    add_digits(merged, two[3])
     redis.call('ZREM', KEYS[1], two[1], two[3])
-    redis.call('ZADD', KEYS[1], two[4], string.format('%.17g', merged) .. string.sub(two[3], bar))
+    local bar = string.find(two[3], '|', 1, true)
+    redis.call('ZADD', KEYS[1], two[4], decimal_text(merged) .. string.sub(two[3], bar))
 end
-local total = 0
+local total = {}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-    total = total + tonumber(string.match(member, '^[^|]+'))
+    add_digits(total, member)
 end
 redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1)
-return string.format('%.17g', total)
+return decimal_text(total)
 """
+)
 
 # The sum `_TOTAL` would return, recording nothing.
-_PEEK_TOTAL = """
+_PEEK_TOTAL = (
+    _DECIMALS
+    + """
 local now = redis.call('TIME')
 local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local total = tonumber(ARGV[2])
+local total = {}
+add_digits(total, ARGV[2])
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (micros - tonumber(ARGV[1])), '+inf')
 for _, member in ipairs(members) do
-    total = total + tonumber(string.match(member, '^[^|]+'))
+    add_digits(total, member)
 end
-return string.format('%.17g', total)
+return decimal_text(total)
 """
+)
 
 
 class RedisRateStore:
@@ -157,18 +206,13 @@ class RedisRateStore:
         args = [micros, repr(value)] if member is None else [micros, repr(value), member, self._cap]
         try:
             answer = script(keys=[counter], args=args)
-            total = float(answer)
         except redis.RedisError as exc:
             raise RateStoreUnavailable(
                 f"rate store {self.url!r} could not {what}: {type(exc).__name__}: {exc}"
             ) from exc
-        except (TypeError, ValueError):
-            raise RateStoreUnavailable(
-                f"rate store {self.url!r} answered {answer!r}, not a sum"
-            ) from None
-        if not math.isfinite(total):
-            raise ValueError("the amounts in the window add up past the largest float")
-        return total
+        if not isinstance(answer, bytes) or not _DECIMAL.fullmatch(answer):
+            raise RateStoreUnavailable(f"rate store {self.url!r} answered {answer!r}, not a sum")
+        return sum_to_float(answer)
 
     def _count(self, script: Any, key: str, window: float, member: str | None, what: str) -> int:
         micros = _micros(window)
