@@ -144,6 +144,23 @@ class PostgresStore:
                 first = self._append_in_transaction(conn, records)
         except (sa.exc.IntegrityError, psycopg.errors.IntegrityError) as exc:
             raise self._integrity_error(records, exc) from exc
+        except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
+            # The connection failed, perhaps after the server committed (the COMMIT's
+            # answer lost): then the records are in the log, as they are, and appended.
+            rows = build_rows(records, CompactRange())
+            try:
+                committed = _committed(rows, self._stored_hashes([r.leaf.id for r in rows]))
+            except AuditError as check:
+                raise AuditError(
+                    f"could not append to the audit log {self.url!r}: {_reason(exc)}; if that "
+                    "happened during the commit the records may be committed, and the log "
+                    f"could not check: {check}"
+                ) from exc
+            if committed is None:
+                raise AuditError(
+                    f"could not append to the audit log {self.url!r}: {_reason(exc)}"
+                ) from exc
+            return committed
         except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
             raise AuditError(
                 f"could not append to the audit log {self.url!r}: {_reason(exc)}"
@@ -274,9 +291,44 @@ class PostgresStore:
         constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
         if constraint != "guard_audit_leaves_id_key":
             return AuditError(f"audit log {self.url!r} is inconsistent: {_reason(exc)}")
-        ids = (row.leaf.id for row in build_rows(records, CompactRange()))
-        duplicate = duplicate_id(ids, self.find)
-        return AuditError(f"duplicate audit record id {duplicate!r}")
+        rows = build_rows(records, CompactRange())
+        stored = self._stored_hashes([row.leaf.id for row in rows])
+        duplicate = duplicate_id((row.leaf.id for row in rows), lambda i: stored.get(i, (None,))[0])
+        if duplicate is None or duplicate not in stored:  # twice in this append, or gone since
+            return AuditError(f"duplicate audit record id {duplicate!r}; nothing was written")
+        index, digest = stored[duplicate]
+        mine = next(row.leaf for row in rows if row.leaf.id == duplicate)
+        if digest != mine.leaf_hash:
+            what = f"index {index} holds a different record with this id"
+        else:  # a retry of an append that committed (its answer lost, say)
+            what = f"the log holds this very record, committed at index {index} (same content)"
+            if _committed(rows, stored) is not None:
+                what += ", with every other record of this append"
+        return AuditError(f"duplicate audit record id {duplicate!r}: {what}; nothing was written")
+
+    def _stored_hashes(self, ids: list[str]) -> dict[str, tuple[int, bytes]]:
+        """The index and stored leaf hash of each of these ids in the log."""
+        if not sendable(ids, nul=False):
+            return {}
+        found: dict[str, tuple[int, bytes]] = {}
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            stmt = sa.select(_C.id, _C.idx, _C.leaf_hash).where(_C.id.in_(chunk))
+            for record_id, index, digest in (tuple(row) for row in self._fetch(stmt)):
+                found[record_id] = (int(index), stored_leaf_hash(int(index), digest))
+        return found
+
+
+def _committed(rows: list[LeafRow], stored: dict[str, tuple[int, bytes]]) -> list[int] | None:
+    """The indexes of these rows' records if one append committed them all, byte for byte
+    and in this order (`stored`: index and leaf hash by id); else None."""
+    indexes: list[int] = []
+    for row in rows:
+        index, digest = stored.get(row.leaf.id, (-1, b""))
+        if digest != row.leaf.leaf_hash:
+            return None
+        indexes.append(index)
+    return indexes if indexes == list(range(indexes[0], indexes[0] + len(indexes))) else None
 
 
 def _engine_url(url: str) -> sa.URL:
