@@ -203,7 +203,6 @@ def test_phone_formats_are_masked_in_records(tmp_path: Path, value: str) -> None
         assert value not in str(guard.audit.get(decision.id).record)
 
 
-@pytest.mark.xfail(strict=True, reason="OBFUSCATED_EMAIL misses a local part after a quote")
 @pytest.mark.parametrize("value", QUOTED_MISSED)
 def test_quoted_escaped_email_in_an_error_text(tmp_path: Path, value: str) -> None:
     (tmp_path / "leak-hunt.yaml").write_text(PACK, encoding="utf-8")

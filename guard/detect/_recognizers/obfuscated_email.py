@@ -28,8 +28,10 @@ _DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s+\.\s+|\.)"
 # Inside the local part a bare "." may not be spaced: "Thanks. jo at ..." is two words.
 _LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.)"
 _LOCAL_WORD = r"[a-z0-9_+\-]+"
+# An apostrophe after a letter ends a contraction ("that's at apple.com"); a quote that
+# opens ("note 'jo%40gmail.com'") may stand right before an address.
 _LOCAL = regex.compile(
-    rf"(?<![\w.+\-@'\u2019])(?:{_LOCAL_WORD}(?:{_LOCAL_DOT}{_LOCAL_WORD}){{0,8}})\Z",
+    rf"(?<![\w.+\-@])(?<!\w['\u2019])(?:{_LOCAL_WORD}(?:{_LOCAL_DOT}{_LOCAL_WORD}){{0,8}})\Z",
     regex.IGNORECASE,
 )
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
