@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import re
@@ -572,6 +573,19 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
                 column=col,
             )
         root = name.split(".", 1)[0].split("[", 1)[0]
+        loops = _loop_variables(rule.when)
+        if root in loops:
+            line, col = _placeholder_position(positions, index, rule.message, name)
+            instead = loops[root] or "params.amount"
+            raise PolicyError(
+                f"message placeholder {{{name}}} in rule {rule.id!r} names {root!r}, a loop "
+                "variable of any()/all() in `when`: it exists only while the condition runs, "
+                f"and a message is filled from the input; name a field such as {{{instead}}} "
+                "instead (the hit's evidence records the values the condition read)",
+                file=file,
+                line=line,
+                column=col,
+            )
         if root not in {"action", "kind", "actor", "tenant", "params", "context", "item", "score"}:
             line, col = where(positions, ("rules", index, "message")) or (None, None)
             raise PolicyError(
@@ -581,6 +595,39 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
                 line=line,
                 column=col,
             )
+
+
+def _loop_variables(when: str | None) -> dict[str, str | None]:
+    """The loop variables of a condition's any()/all() generators, each with the first
+    field path its loop reads (`params.command` in `for w in shell_words(params.command)`)."""
+    if when is None:
+        return {}
+    text = f"(\n{when}\n)" if "\n" in when.strip() else when  # as compile_expr reads it
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError):  # compile_expr accepted it: not expected
+        return {}
+    found: dict[str, str | None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.GeneratorExp):
+            for comp in node.generators:
+                if isinstance(comp.target, ast.Name):
+                    paths = (ast.unparse(n) for n in ast.walk(comp.iter))
+                    field = next((p for p in paths if "." in p and PLACEHOLDER.match(p)), None)
+                    found[comp.target.id] = field
+    return found
+
+
+def _placeholder_position(
+    positions: Mapping[Any, Any], index: int, message: str, name: str
+) -> tuple[int | None, int | None]:
+    """The file position of the first `{name}` in a rule's message, else of the message."""
+    node = positions.get(("rules", index, "message"))
+    offset = message.find("{" + name + "}")
+    if node is None or offset < 0:
+        return where(positions, ("rules", index, "message")) or (None, None)
+    before = message[:offset]
+    return _file_position(node, message, before.count("\n") + 1, offset - before.rfind("\n"))
 
 
 def _check_scope(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
