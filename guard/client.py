@@ -15,14 +15,17 @@ Needs httpx (`pip install 'agent-guard[service]'`).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ParamSpec, overload
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
+from guard._engine import _unique_ids
 from guard._exceptions import (
     ActionBlocked,
     ActionEscalated,
@@ -41,10 +44,14 @@ from guard.enforce import (
     _candidates,
     _context,
     _plain,
+    _ranked_items,
+    _score,
     _wrap,
 )
 
 __all__ = ["GuardClient", "RemoteError", "RemoteGuard"]
+
+P = ParamSpec("P")
 
 _LONG_POLL_CHUNK = 30.0  # seconds per long-poll request, halved while the server refuses it
 _MIN_LONG_POLL = 0.1
@@ -122,16 +129,19 @@ class GuardClient:
 
         `explanations` (e.g. a planner's rationale) are recorded with the decision.
         """
-        body: dict[str, Any] = _body(policy=policy, context=context)
-        sent = []
+        # Checked as the in-process Guard checks them (actions, then context), before sending.
+        pairs = [
+            (_action(a), _score(p, f"alternative #{i}"))
+            for i, (a, p) in enumerate(candidates or ())
+        ]
+        sent = [a for a, _ in pairs] + ([_action(action)] if action is not None else [])
+        body: dict[str, Any] = _body(policy=policy, context=_context_sent(context))
         if explanations:
             body["explanations"] = [dict(e) for e in explanations]
         if candidates is not None:
-            body["candidates"] = [[_plain(a), float(p)] for a, p in candidates]
-            sent = [a for a, _ in body["candidates"]]
+            body["candidates"] = pairs
         if action is not None:
-            body["action"] = _plain(action)
-            sent.append(body["action"])
+            body["action"] = sent[-1]
         proposed = _Proposed(sent)
         return proposed.bind(self._decision("POST", "/v1/check", json=body))
 
@@ -143,7 +153,13 @@ class GuardClient:
         policy: str | None = None,
     ) -> list[Decision]:
         """Decide many actions in one request and one audit transaction."""
-        body = _body(policy=policy, context=context, actions=[_plain(a) for a in actions])
+        sent = []
+        for index, action in enumerate(actions):
+            try:
+                sent.append(_action(action))
+            except InvalidAction as exc:  # which one, in a batch of many
+                raise type(exc)(f"action #{index}: {exc}") from None
+        body = _body(policy=policy, context=_context_sent(context), actions=sent)
         proposed = [_Proposed([a]) for a in body["actions"]]
         page = self._request("POST", "/v1/check/batch", json=body)
         items = page.get("items")
@@ -163,13 +179,17 @@ class GuardClient:
         query: str | None = None,
     ) -> Decision:
         """Filter a ranking; `decision.final_items` are the survivors, `items` the reasons."""
-        body = _body(
-            policy=policy,
-            context=context,
-            actor=actor,
-            query=query,
-            items=[_plain(i) for i in items],
-        )
+        context = _context_sent(context)
+        if isinstance(items, Iterator):
+            items = list(items)
+        if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
+            raise InvalidAction(f"items must be a list of mappings, got {type(items).__name__}")
+        rows = [check_data(it, f"item {i}") for i, it in enumerate(items)]
+        _unique_ids(rows)
+        for what, value in (("actor", actor), ("query", query)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidAction(f"{what} must be a string, got {type(value).__name__}")
+        body = _body(policy=policy, context=context, actor=actor, query=query, items=rows)
         expected = _ranking_digest(body["items"], query)
         decision = self._decision("POST", "/v1/rank", json=body)
         if decision.action_digest != expected:
@@ -184,7 +204,9 @@ class GuardClient:
         policy: str | None = None,
     ) -> list[int]:
         """The indexes of the candidate actions allowed now (nothing is recorded)."""
-        body = _body(policy=policy, context=context, actions=[_plain(a) for a in actions])
+        body = _body(
+            policy=policy, context=_context_sent(context), actions=[_action(a) for a in actions]
+        )
         return list(self._request("POST", "/v1/shield", json=body)["allowed"])
 
     def shield_verdicts(
@@ -195,7 +217,9 @@ class GuardClient:
         policy: str | None = None,
     ) -> list[dict[str, Any]]:
         """Every candidate's verdict and the rules behind it (nothing is recorded)."""
-        body = _body(policy=policy, context=context, actions=[_plain(a) for a in actions])
+        body = _body(
+            policy=policy, context=_context_sent(context), actions=[_action(a) for a in actions]
+        )
         return list(self._request("POST", "/v1/shield", json=body)["items"])
 
     # -- review -----------------------------------------------------------------------------
@@ -395,6 +419,8 @@ class RemoteGuard:
         wait_for_review: float | None = None,
     ) -> GuardedAction:
         """Check a proposal (action, alternatives or scores) remotely; return what may run."""
+        if isinstance(out, Iterator):  # alternatives yielded: read them once, here
+            out = list(out)
         candidates = _candidates(out, actions)
         policy = policy or self.policy
         if len(candidates) == 1:
@@ -405,15 +431,30 @@ class RemoteGuard:
         wait = self.wait_for_review if wait_for_review is None else wait_for_review
         return self._apply(decision, candidates[0][0], wait)
 
+    @overload
+    def agent(self, fn: Callable[P, Any], /) -> Callable[P, Any]: ...
+    @overload
     def agent(
         self,
-        fn: Callable[..., Any] | None = None,
+        fn: None = None,
+        /,
         *,
         actions: Sequence[Mapping[str, Any]] | None = None,
         policy: str | None = None,
         context: ContextArg = None,
         wait_for_review: float | None = None,
-    ) -> Callable[..., Any]:
+    ) -> Callable[[Callable[P, Any]], Callable[P, Any]]: ...
+
+    def agent(
+        self,
+        fn: Callable[..., Any] | None = None,
+        /,
+        *,
+        actions: Sequence[Mapping[str, Any]] | None = None,
+        policy: str | None = None,
+        context: ContextArg = None,
+        wait_for_review: float | None = None,
+    ) -> Any:
         """Wrap `fn` so its proposal is checked by the sidecar and enforced here."""
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -423,32 +464,37 @@ class RemoteGuard:
                     out, ctx, actions=actions, policy=policy, wait_for_review=wait_for_review
                 )
 
-            return _wrap(func, enforce)
+            return _wrap(func, enforce, _in_thread(enforce))
 
         return decorate(fn) if fn is not None else decorate
+
+    @overload
+    def ranker(self, fn: Callable[P, Any], /) -> Callable[P, Any]: ...
+    @overload
+    def ranker(
+        self, fn: None = None, /, *, policy: str | None = None, context: ContextArg = None
+    ) -> Callable[[Callable[P, Any]], Callable[P, Any]]: ...
 
     def ranker(
         self,
         fn: Callable[..., Any] | None = None,
+        /,
         *,
         policy: str | None = None,
         context: ContextArg = None,
-    ) -> Callable[..., Any]:
+    ) -> Any:
         """Wrap a ranking function so the sidecar's item rules and caps filter its items."""
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
             def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-                if isinstance(out, Mapping) or not isinstance(out, Sequence):
-                    raise InvalidAction(
-                        f"a ranker must return a list of items, got {type(out).__name__}"
-                    )
-                decision = self.rank(list(out), _context(context, args, kwargs), policy=policy)
-                kept = list(out) if decision.mode == "shadow" else decision.final_items or []
+                items = _ranked_items(out)
+                decision = self.rank(items, _context(context, args, kwargs), policy=policy)
+                kept = items if decision.mode == "shadow" else decision.final_items or []
                 result = GuardedRanking(kept)
                 result.decision = decision
                 return result
 
-            return _wrap(func, enforce)
+            return _wrap(func, enforce, _in_thread(enforce))
 
         return decorate(fn) if fn is not None else decorate
 
@@ -481,6 +527,12 @@ class RemoteGuard:
         return decision.final_action or {}
 
 
+def _in_thread(enforce: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """`enforce` for an async function: its HTTP call (and any wait for a reviewer) runs in
+    a worker thread, so the event loop goes on serving other tasks meanwhile."""
+    return functools.partial(asyncio.to_thread, enforce)
+
+
 class _Proposed:
     """The actions a check sent, as the sidecar reads them, to tie its decision to them."""
 
@@ -500,6 +552,17 @@ class _Proposed:
         if decision.verdict in (Verdict.ALLOW, Verdict.REDACT) and decision.final_action is None:
             raise _bad(200, "POST /v1/check", f"an {decision.verdict.value} without a final_action")
         return decision
+
+
+def _action(action: Any) -> dict[str, Any]:
+    """An action to send, once it passes the checks the in-process Guard makes (same errors:
+    a NaN, bytes or a numpy number in it is refused here, not by the JSON encoder)."""
+    check_action(action)
+    return _plain(action)
+
+
+def _context_sent(context: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if context is None else check_data(context, "context")
 
 
 def _as_sent(value: Any) -> Any:

@@ -298,15 +298,7 @@ def ranker(
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         def items(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], Any]:
-            if isinstance(out, Iterator):  # items yielded: read them once, here
-                out = list(out)
-            if isinstance(out, Mapping) or not isinstance(out, Sequence):
-                raise InvalidAction(
-                    f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
-                    "convert a DataFrame with df.to_dict('records'), a numpy structured array "
-                    "with [dict(zip(a.dtype.names, row)) for row in a.tolist()]"
-                )
-            return [_native(item) for item in out], _context(context, args, kwargs)
+            return _ranked_items(out), _context(context, args, kwargs)
 
         def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedRanking:
             out, ctx = items(out, args, kwargs)
@@ -321,6 +313,20 @@ def ranker(
         return _wrap(func, enforce, aenforce)
 
     return decorate(fn) if fn is not None else decorate
+
+
+def _ranked_items(out: Any) -> list[Any]:
+    """What a ranker returned (or yielded) as a list of items, numpy and torch numbers made
+    Python numbers; anything but a list of items is refused with how to convert it."""
+    if isinstance(out, Iterator):  # items yielded: read them once, here
+        out = list(out)
+    if isinstance(out, Mapping) or not isinstance(out, Sequence):
+        raise InvalidAction(
+            f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
+            "convert a DataFrame with df.to_dict('records'), a numpy structured array "
+            "with [dict(zip(a.dtype.names, row)) for row in a.tolist()]"
+        )
+    return [_native(item) for item in out]
 
 
 def _ranking(guard: Guard, decision: Decision, out: list[Any]) -> GuardedRanking:
