@@ -204,10 +204,7 @@ class GuardClient:
         policy: str | None = None,
     ) -> list[int]:
         """The indexes of the candidate actions allowed now (nothing is recorded)."""
-        body = _body(
-            policy=policy, context=_context_sent(context), actions=[_action(a) for a in actions]
-        )
-        return list(self._request("POST", "/v1/shield", json=body)["allowed"])
+        return self._shield(actions, context, policy)[0]
 
     def shield_verdicts(
         self,
@@ -217,10 +214,35 @@ class GuardClient:
         policy: str | None = None,
     ) -> list[dict[str, Any]]:
         """Every candidate's verdict and the rules behind it (nothing is recorded)."""
-        body = _body(
-            policy=policy, context=_context_sent(context), actions=[_action(a) for a in actions]
-        )
-        return list(self._request("POST", "/v1/shield", json=body)["items"])
+        return self._shield(actions, context, policy)[1]
+
+    def _shield(
+        self,
+        actions: Iterable[Mapping[str, Any] | BaseModel],
+        context: Mapping[str, Any] | None,
+        policy: str | None,
+    ) -> tuple[list[int], list[dict[str, Any]]]:
+        """The allowed indexes and the verdicts, checked to be one per action sent, in order."""
+        sent = [_action(a) for a in actions]
+        context = _context_sent(context)
+        if not sent:  # nothing to allow (the sidecar refuses an empty list)
+            return [], []
+        body = _body(policy=policy, context=context, actions=sent)
+        page = self._request("POST", "/v1/shield", json=body)
+        items, allowed = page.get("items"), page.get("allowed")
+        where = "POST /v1/shield"
+        if not isinstance(items, list) or [
+            it.get("index") if isinstance(it, dict) else it for it in items
+        ] != list(range(len(sent))):
+            got = f"{len(items)} items" if isinstance(items, list) else f"items {items!r:.80}"
+            raise _bad(
+                200, where, f"not one verdict per action in order ({len(sent)} expected, got {got})"
+            )
+        indexes = [i for i, it in enumerate(items) if it.get("allowed") is True]
+        if allowed != indexes:
+            why = f"allowed {allowed!r:.80} where its verdicts allow {indexes!r:.80}"
+            raise _bad(200, where, why)
+        return indexes, items
 
     # -- review -----------------------------------------------------------------------------
 
