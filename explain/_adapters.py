@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
@@ -71,16 +71,80 @@ def action_id(value: Any) -> ActionId:
 
 
 def label_fn(labels: Labels) -> LabelFn | None:
-    """Normalise `labels` (a mapping or a function) into a function, or None."""
-    if labels is None or callable(labels):
-        return labels
+    """Normalise `labels` (a mapping or a function) into a function returning str, or None."""
+    if labels is None:
+        return None
     if isinstance(labels, Mapping):
         table = labels
-        return lambda a: str(table.get(a, a))
-    raise ExplanationTypeError(f"labels must be a mapping or a function, got {labels!r}")
+        fn: Callable[[ActionId], Any] = lambda a: table.get(a, a)  # noqa: E731
+    elif callable(labels):
+        fn = labels
+    else:
+        raise ExplanationTypeError(f"labels must be a mapping or a function, got {labels!r}")
+
+    def name(action: ActionId) -> str:
+        try:
+            return str(fn(action))
+        except Exception as exc:
+            raise SearchTreeError(
+                f"labels raised {type(exc).__name__} for action {action!r}: {exc}"
+            ) from exc
+
+    return name
 
 
 # -- OpenSpiel --------------------------------------------------------------------------------
+
+# OpenSpiel's ids (pyspiel.PlayerId) of the nodes where no single player chooses an action.
+_NO_CHOICE = {
+    -1: "is a chance node: its actions are the game's random outcomes, not a player's choice",
+    -2: "is a simultaneous-move node: the players choose together, so no search tree of one "
+    "player's choice is read from it (OpenSpiel's MCTSBot searches sequential games only)",
+    -4: "is terminal: the game is over and there is no decision to explain",
+}
+
+
+def check_chooser(player: Any, what: str) -> None:
+    """Refuse a node where no single player chooses: chance, simultaneous-move or terminal."""
+    p = int(player)
+    if p < 0:
+        reason = _NO_CHOICE.get(p, f"has no player to move (OpenSpiel player id {p})")
+        raise SearchTreeError(f"{what} {reason}")
+
+
+def check_state(state: Any) -> set[int]:
+    """Check `state` is an OpenSpiel state where one player chooses; return its legal actions."""
+    if not all(
+        callable(getattr(state, m, None))
+        for m in ("current_player", "legal_actions", "action_to_string")
+    ):
+        raise ExplanationTypeError(
+            "state must be the OpenSpiel state the tree was searched from (with current_player, "
+            f"legal_actions and action_to_string), got {type(state).__name__!r}"
+        )
+    check_chooser(state.current_player(), "the state")
+    return {int(a) for a in state.legal_actions()}
+
+
+def state_labels(state: Any) -> LabelFn:
+    """Name actions as the game does (`state.action_to_string`); an illegal one by its id."""
+    legal = check_state(state)
+    player = state.current_player()
+    return lambda a: str(state.action_to_string(player, a)) if a in legal else str(a)
+
+
+def check_legal(root: TreeNode, legal: set[int]) -> None:
+    """Refuse a tree whose visited root actions are not legal in the state given with it."""
+    wrong = [
+        k.action
+        for k in root.children
+        if k.action is not None and k.action not in legal and k.visits > 0
+    ]
+    if wrong:
+        raise SearchTreeError(
+            f"root actions {wrong!r} are not legal in the given state (legal: "
+            f"{sorted(legal)!r}): pass the state the tree was searched from"
+        )
 
 
 def is_openspiel_node(tree: Any) -> bool:
@@ -139,16 +203,19 @@ class _OpenSpielNode:
 def from_openspiel(root: Any, state: Any = None, labels: Labels = None) -> TreeNode:
     """Adapt the root returned by OpenSpiel's `MCTSBot.mcts_search(state)`.
 
-    With the search `state`, root actions are labelled by `state.action_to_string`.
+    With the search `state`, root actions are labelled by `state.action_to_string`. A root
+    where no single player chooses (chance, simultaneous-move or terminal) is a
+    SearchTreeError, as it is for OpenSpiel's own MCTSBot.
     """
     if not is_openspiel_node(root):
         raise ExplanationTypeError(
             f"from_openspiel() needs an open_spiel SearchNode, got {type(root).__name__!r}"
         )
+    check_chooser(root.player, "the search tree's root")
     fn = label_fn(labels)
-    if fn is None and state is not None:
-        player = state.current_player()
-        fn = lambda a: str(state.action_to_string(player, a))  # noqa: E731
+    if state is not None:
+        named = state_labels(state)
+        fn = fn or named
     return _OpenSpielNode(root, None, fn)
 
 
@@ -343,10 +410,16 @@ class _NestedNode:
 
     @property
     def children(self) -> Sequence[TreeNode]:
-        kids = _field(self._obj, "children") or ()
+        kids = _field(self._obj, "children")
+        if kids is None:
+            kids = ()
         if isinstance(kids, Mapping):  # {action: child} with the action as key
-            kids = [_with_action(c, a) for a, c in kids.items()]
-        views = [_NestedNode(c) for c in kids]
+            kids = [_with_action(_node(c), a) for a, c in kids.items()]
+        elif isinstance(kids, str | bytes) or not isinstance(kids, Iterable):
+            raise SearchTreeError(
+                f"a node's children must be a list or an {{action: child}} mapping, got {kids!r}"
+            )
+        views = [_NestedNode(_node(c)) for c in kids]
         if self._labels is None:
             return views
         return [_Named(v, self._labels) for v in views]
@@ -364,6 +437,14 @@ class _Named:
     @property
     def children(self) -> Sequence[TreeNode]:
         return self._node.children
+
+
+def _node(child: Any) -> Any:
+    if child is None or isinstance(child, str | bytes | numbers.Number):
+        raise SearchTreeError(
+            f"a child {child!r} is not a node (a mapping or an object with visits and value)"
+        )
+    return child
 
 
 def _with_action(child: Any, action: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -15,10 +16,13 @@ from explain._adapters import (
     TreeNode,
     action_id,
     as_count,
+    check_legal,
+    check_state,
     label_fn,
+    state_labels,
     to_tree,
 )
-from explain._errors import NoAllowedAction, SearchTreeError
+from explain._errors import ExplanationTypeError, NoAllowedAction, SearchTreeError
 
 ChoiceRule = Literal["most_visits", "solved", "sampled", "best_allowed"]
 
@@ -212,17 +216,21 @@ def _stats(root: TreeNode, labels: Labels) -> tuple[list[ActionStat], list[TreeN
             f"the search tree has no visits: none of its {len(kids)} root actions was explored"
         )
     name = label_fn(labels)
+    names = [
+        name(action) if name else (kid.label or str(action))
+        for kid, (action, *_) in zip(kids, read, strict=True)
+    ]
     stats = [
         ActionStat(
             action=action,
-            label=name(action) if name else (kid.label or str(action)),
+            label=f"{text} [{action!r}]" if names.count(text) > 1 else text,
             visits=visits,
             visit_share=visits / total,
             q=q,
             prior=prior,
             outcome=outcome,
         )
-        for kid, (action, visits, q, prior, outcome) in zip(kids, read, strict=True)
+        for text, (action, visits, q, prior, outcome) in zip(names, read, strict=True)
     ]
     return stats, kids
 
@@ -254,19 +262,28 @@ def rationale(
     higher and why. `shielded={action: rule_id}` marks root actions (ids or labels) a shield
     removed; if that removes the planner's choice, the best allowed action is substituted.
 
+    Root actions that share a label are told apart by their ids: `x [0]`, `x [1]`.
+
     Raises SearchTreeError for a malformed tree (including a root with fewer visits than
-    its children in total) and for `chosen` or `shielded` actions that are not root actions.
+    its children in total), for `chosen` or `shielded` actions that are not root actions,
+    for a root or `state` where no single player chooses (a chance node, a simultaneous
+    move or the end of the game: OpenSpiel's MCTSBot cannot search those either) and for
+    visited root actions that are not legal in `state`.
     """
-    if depth < 0:
-        raise SearchTreeError(f"depth must be >= 0, got {depth!r}")
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 0:
+        raise SearchTreeError(f"depth must be an int >= 0, got {depth!r}")
+    _check_shielded(shielded)
+    legal = None if state is None else check_state(state)
     root = adapter(tree) if adapter is not None else to_tree(tree, state)
+    if legal is not None:
+        check_legal(root, legal)
     given = labels
     if state is not None and labels is None and adapter is None and not _has_labels(root):
-        labels = _state_labels(state)
+        labels = state_labels(state)
     stats, kids = _stats(root, labels)
     order = sorted(range(len(stats)), key=lambda i: _key(stats[i]), reverse=True)
     top = set(order[:CONTINUATION_ACTIONS])
-    lines = {i: _continuation(kids[i], depth) for i in top}
+    lines = {i: _continuation(kids[i], int(depth)) for i in top}
     stats = [
         s.model_copy(
             update={
@@ -293,9 +310,18 @@ def _has_labels(root: TreeNode) -> bool:
     return any(k.label is not None for k in root.children)
 
 
-def _state_labels(state: Any) -> Any:
-    player = state.current_player()
-    return lambda a: str(state.action_to_string(player, a))
+def _check_shielded(shielded: Any) -> None:
+    if shielded is None:
+        return
+    if not isinstance(shielded, Mapping):
+        raise ExplanationTypeError(
+            f"shielded must be a mapping of root action -> rule id, got {shielded!r}"
+        )
+    for action, rule in shielded.items():
+        if not isinstance(rule, str):
+            raise ExplanationTypeError(
+                f"shielded maps {action!r} to {rule!r}; a rule id must be a string"
+            )
 
 
 def _simulations(root: TreeNode, stats: Sequence[ActionStat]) -> int:
