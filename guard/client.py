@@ -571,7 +571,7 @@ class _Proposed:
         expected = self.digests(decision.tenant)
         if decision.action_digest not in expected:
             raise _mismatch(decision, "POST /v1/check", expected)
-        if decision.verdict in (Verdict.ALLOW, Verdict.REDACT) and decision.final_action is None:
+        if decision.verdict is not Verdict.DENY and decision.final_action is None:
             raise _bad(200, "POST /v1/check", f"an {decision.verdict.value} without a final_action")
         return decision
 
