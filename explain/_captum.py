@@ -27,6 +27,7 @@ from explain._validate import (
     as_matrix,
     as_row,
     check_names,
+    check_seed,
     pick_target,
     sample_rows,
 )
@@ -264,6 +265,11 @@ class CaptumExplainer:
             raise ModelCallError(f"module raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(out, torch.Tensor):
             raise ModelCallError(f"module returned {type(out).__name__}, expected a tensor")
+        if not (out.is_floating_point() or out.is_complex()):
+            raise ModelCallError(
+                f"module returned a tensor of {out.dtype}; gradient attributions need "
+                "floating-point outputs (the action scores or logits, not a chosen index)"
+            )
         arr: Matrix = out.detach().cpu().double().numpy()
         if arr.ndim == 1:
             arr = arr[:, None]
@@ -288,7 +294,8 @@ class CaptumExplainer:
         return b
 
     def _attribute(self, x_t: Any, base_t: Any, k: int, b: int | None) -> Matrix:
-        wrapped = _selector_class()(self.module, k, b)
+        module = hook_copy(self.module) if self.method == "deeplift" else self.module
+        wrapped = _selector_class()(module, k, b)
         try:
             attr = self._run(wrapped, x_t, base_t)
         except ExplanationError:
@@ -338,6 +345,30 @@ class CaptumExplainer:
             method="gausslegendre",
             internal_batch_size=self.internal_batch_size,
         )
+
+
+def hook_copy(module: Any, copies: dict[int, Any] | None = None) -> Any:
+    """A copy of the module tree that shares its parameters, buffers and hooks.
+
+    DeepLift hooks the non-linear layers and stores tensors on them while it runs. On the
+    caller's module, that broke forward passes of the policy in other threads ("cannot
+    register a hook on a tensor that doesn't require gradient"), mixed up concurrent
+    explanations, and an error mid-way left the stored tensors behind. Each call hooks
+    its own copy instead: the weights are the module's own, read as they are now.
+    """
+    torch = _import_torch()
+    copies = {} if copies is None else copies
+    if isinstance(module, torch.jit.ScriptModule):
+        return module  # TorchScript runs no Python hooks: DeepLift adds none inside it
+    if id(module) not in copies:
+        twin = object.__new__(type(module))
+        state = vars(module).items()
+        twin.__dict__.update({k: v.copy() if isinstance(v, dict) else v for k, v in state})
+        copies[id(module)] = twin
+        for name, child in module._modules.items():
+            if child is not None:
+                twin._modules[name] = hook_copy(child, copies)
+    return copies[id(module)]
 
 
 def check_eval_mode(module: Any) -> None:
@@ -406,8 +437,9 @@ def captum(
     _check_positive("n_samples", n_samples)
     if internal_batch_size is not None:
         _check_positive("internal_batch_size", internal_batch_size)
-    if not (isinstance(tolerance, float | int) and math.isfinite(tolerance) and tolerance >= 0):
-        raise ExplanationInputError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+    _check_finite_non_negative("tolerance", tolerance)
+    _check_finite_non_negative("stdevs", stdevs)
+    check_seed(seed)
     names = _resolve_names(module, baseline, feature_names)
     base = _baseline_rows(baseline, names, method)
     return CaptumExplainer(
@@ -422,6 +454,12 @@ def captum(
         tolerance=float(tolerance),
         seed=seed,
     )
+
+
+def _check_finite_non_negative(name: str, value: Any) -> None:
+    number = isinstance(value, float | int) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and value >= 0):
+        raise ExplanationInputError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 def _check_positive(name: str, value: Any) -> None:

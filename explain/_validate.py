@@ -198,6 +198,12 @@ def n_columns(data: Any, what: str = "background") -> int:
     return int(arr.shape[1])
 
 
+def check_seed(seed: Any) -> None:
+    """A random seed is a non-negative int (numpy's generators refuse anything else)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ExplanationInputError(f"seed must be an int >= 0, got {seed!r}")
+
+
 def sample_rows(data: Matrix, max_rows: int, seed: int) -> Matrix:
     """Keep at most `max_rows` rows, chosen by a seeded generator so results repeat."""
     if max_rows < 1:
