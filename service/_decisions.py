@@ -27,6 +27,7 @@ __all__ = [
     "CURSOR",
     "JSONLines",
     "build_router",
+    "each_once",
     "head_json",
     "page_item",
     "query_page",
@@ -167,8 +168,8 @@ def build_router() -> APIRouter:
     return router
 
 
-def _each_once(request: Request) -> None:
-    """A filter given twice (?verdict=allow&verdict=deny) is refused, not half applied."""
+def each_once(request: Request) -> None:
+    """A query parameter given twice (?verdict=allow&verdict=deny) is refused, not half applied."""
     seen = [key for key, _ in request.query_params.multi_items()]
     repeated = sorted({key for key in seen if seen.count(key) > 1})
     if repeated:
@@ -190,7 +191,7 @@ def list_decisions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     """Decisions matching every given filter, newest first, one page at a time."""
-    _each_once(request)
+    each_once(request)
     audit = get_state(request).audit
     items, next_cursor = query_page(audit, filters.for_principal(principal), cursor, limit)
     return json_response({"items": [page_item(s) for s in items], "next_cursor": next_cursor})
@@ -200,7 +201,7 @@ def export_decisions(
     request: Request, principal: Reader, filters: Annotated[Filters, Depends()]
 ) -> Response:
     """Every matching decision, newest first, one JSON document per line."""
-    _each_once(request)
+    each_once(request)
     audit = get_state(request).audit
     wanted = filters.for_principal(principal)
     query_page(audit, wanted, None, 1)  # report bad filters before the stream starts
@@ -241,6 +242,7 @@ def get_consistency(
     ] = None,
 ) -> Response:
     """Proof that the log at size `from` is a prefix of the log at size `to`."""
+    each_once(request)
     audit = get_state(request).audit
     size = audit.size
     second = size if second is None else second

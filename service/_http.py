@@ -73,7 +73,7 @@ _DESCRIPTIONS = {
     413: "Body or text too large",
     422: "Invalid input",
     429: "Rate limit exceeded (see Retry-After)",
-    503: "The audit log is not available",
+    503: "The audit log, or the shared store of the rate limits (Redis), is not available",
 }
 
 

@@ -30,7 +30,7 @@ def build_router() -> APIRouter:
         list_policies,
         methods=["GET"],
         response_model=PolicyPage,
-        responses=standard_responses(401, 403, 429),
+        responses=standard_responses(401, 403, 429, 503),
         summary="The loaded packs",
     )
     router.add_api_route(
@@ -40,7 +40,7 @@ def build_router() -> APIRouter:
         response_model=ReloadOut,
         # 403: not an admin, or an admin bound to a tenant (packs serve every tenant);
         # 404: the configured policy source (file or folder) is gone; 422: a pack is invalid.
-        responses=standard_responses(401, 403, 404, 422, 429),
+        responses=standard_responses(401, 403, 404, 422, 429, 503),
         summary="Reload every pack atomically, in every worker (admin keys with no tenant only)",
     )
     router.add_api_route(
@@ -48,7 +48,7 @@ def build_router() -> APIRouter:
         get_policy,
         methods=["GET"],
         response_model=PolicyDetail,
-        responses=standard_responses(401, 403, 404, 422, 429),
+        responses=standard_responses(401, 403, 404, 422, 429, 503),
         summary="One pack: source, version, digest, rules",
     )
     return router

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from guard._exceptions import RecordNotFound
 from service._auth import Principal
-from service._decisions import CURSOR, query_page, to_api_cursor, to_audit_cursor
+from service._decisions import CURSOR, each_once, query_page, to_api_cursor, to_audit_cursor
 from service._deps import get_state, require, tenant_filter
 from service._errors import ServiceError
 from service._http import json_response, standard_responses
@@ -47,7 +47,7 @@ def build_router(long_poll_max: float) -> APIRouter:
         list_escalations,
         methods=["GET"],
         response_model=EscalationPage,
-        responses=standard_responses(401, 403, 422, 429),
+        responses=standard_responses(401, 403, 422, 429, 503),
         summary="Held decisions: pending, resolved or all",
     )
     router.add_api_route(
@@ -55,7 +55,7 @@ def build_router(long_poll_max: float) -> APIRouter:
         resolve,
         methods=["POST"],
         response_model=ResolutionOut,
-        responses=standard_responses(400, 401, 403, 404, 409, 422, 429),
+        responses=standard_responses(400, 401, 403, 404, 409, 422, 429, 503),
         summary="Approve or deny a held action (once)",
     )
     router.add_api_route(
@@ -63,7 +63,7 @@ def build_router(long_poll_max: float) -> APIRouter:
         _wait_route(long_poll_max),
         methods=["GET"],
         response_model=EscalationOut,
-        responses=standard_responses(401, 403, 404, 408, 409, 422, 429),
+        responses=standard_responses(401, 403, 404, 408, 409, 422, 429, 503),
         summary="Long-poll for a held action's resolution",
     )
     router.add_api_route(
@@ -71,7 +71,7 @@ def build_router(long_poll_max: float) -> APIRouter:
         review,
         methods=["POST"],
         response_model=ReviewOut,
-        responses=standard_responses(400, 401, 403, 404, 422, 429),
+        responses=standard_responses(400, 401, 403, 404, 422, 429, 503),
         summary="Label a decision (correct, false positive, false negative)",
     )
     return router
@@ -86,6 +86,7 @@ def list_escalations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Escalated decisions, newest first: still pending (default), resolved, or all."""
+    each_once(request)
     state = get_state(request)
     wanted = tenant_filter(principal, tenant)
     if status == "pending":
@@ -141,6 +142,7 @@ def _wait_route(long_poll_max: float) -> Any:
         ),
     ) -> Response:
         """Wait for a reviewer: 200 with the outcome, or 408 wait_expired if still pending."""
+        each_once(request)
         state = get_state(request)
         record = await anyio.to_thread.run_sync(
             state.escalations.escalated, decision_id, principal.tenant
