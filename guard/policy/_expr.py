@@ -10,6 +10,7 @@ only), attributes of Python objects are never read (`params.amount` is
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import operator
 import re
@@ -1095,14 +1096,17 @@ class _Compiler:
         parts.append(target.id)
         name = ".".join(reversed(parts))
         if name not in self.registry and name not in SPECIAL_FORMS:
-            known = ", ".join(sorted([*SPECIAL_FORMS, *self.registry.names()]))
+            names = sorted([*SPECIAL_FORMS, *self.registry.names()])
+            close = difflib.get_close_matches(name, names, n=1)  # a typo: `lenn`, `pii.anyy`
+            known = (f"did you mean {close[0]!r}? " if close else "") + (
+                f"registered functions: {', '.join(names)}"
+            )
             if len(parts) > 1 and (target.id in SCOPE_NAMES or target.id in self.locals):
                 raise self.error(
                     func,
-                    f"method calls are not allowed: {name!r} is not a registered function; "
-                    f"registered functions: {known}",
+                    f"method calls are not allowed: {name!r} is not a registered function; {known}",
                 )
-            raise self.error(func, f"unknown function {name!r}; registered functions: {known}")
+            raise self.error(func, f"unknown function {name!r}; {known}")
         return name
 
     def argument(self, spec: FunctionSpec, index: int, arg: ast.expr) -> _Node:

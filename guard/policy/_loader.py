@@ -130,6 +130,8 @@ def shipped_dir() -> Path:
 
 def resolve(spec: str | os.PathLike[str]) -> list[Path]:
     """Turn a file, a folder or a shipped pack's name into the pack files it means."""
+    if not os.fspath(spec).strip():  # Path("") is the current folder: never meant
+        raise PolicyNotFound("no policy given: the file, folder or shipped pack name is empty")
     path = Path(spec)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.y*ml") if not _is_test_file(p))
@@ -146,6 +148,8 @@ def resolve(spec: str | os.PathLike[str]) -> list[Path]:
                 file=str(path),
             )
         return [path]
+    if path.exists():  # a device, a pipe or a socket: nothing a pack is read from
+        raise PolicyNotFound(f"{str(path)!r} is neither a policy file nor a folder")
     for suffix in (".yaml", ".yml"):
         shipped = shipped_dir() / f"{spec}{suffix}"
         if shipped.is_file():

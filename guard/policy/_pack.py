@@ -18,6 +18,7 @@ from pydantic import (
 from guard._models import Verdict
 from guard.detect._settings import PiiSettings
 
+PACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}\Z")
 RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+|\[\*\]|\[\d+\])*\Z")
 Severity = Literal["info", "low", "medium", "high", "critical"]
@@ -83,8 +84,8 @@ class RuleSpec(BaseModel):
     def _rule_id(cls, value: str) -> str:
         if not RULE_ID.match(value):
             raise ValueError(
-                f"rule id {value!r} must start with a letter or digit and use only "
-                "letters, digits and _ . : -"
+                f"rule id {value!r} must be 1 to 128 ASCII letters, digits and _ . : -, "
+                "starting with a letter or digit"
             )
         return value
 
@@ -132,12 +133,22 @@ class PolicyPackSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    name: StrictStr
     version: StrictInt | StrictStr  # a YAML `true` is neither
     description: str = ""
     defaults: Defaults = Field(default_factory=Defaults)
     pii: PiiSettings | None = None
     rules: list[RuleSpec] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not PACK_NAME.match(value):
+            raise ValueError(
+                f"pack name {value!r} must be 1 to 64 lower-case ASCII letters, digits "
+                "and . _ -, starting with a letter or digit"
+            )
+        return value
 
     @field_validator("version", mode="before")
     @classmethod
