@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -72,8 +73,12 @@ class Settings:
                 raise SettingsError(f"{name} must be a positive integer, got {value!r}")
         for name in ("request_timeout", "long_poll_max", "poll_interval"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise SettingsError(f"{name} must be a positive number, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 < value < math.inf  # NaN fails this too
+            ):
+                raise SettingsError(f"{name} must be a positive, finite number, got {value!r}")
         if self.port > 65535:
             raise SettingsError(f"port must be at most 65535, got {self.port!r}")
 
