@@ -187,11 +187,7 @@ def test_the_hunt_wrote_records(written: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param(
-            "0151 2345 6789",
-            marks=pytest.mark.xfail(strict=True, reason="German mobile grouped 4-4-4 not found"),
-            id="de-mobile-4-4-4",
-        ),
+        pytest.param("0151 2345 6789", id="de-mobile-4-4-4"),
         pytest.param("0151 23456789", id="de-mobile-usual-grouping"),
     ],
 )

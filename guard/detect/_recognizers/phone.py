@@ -188,6 +188,13 @@ NOT_A_PHONE_WORDS = frozenset(
         "order", "orders", "ord", "sku", "invoice", "inv", "ref", "reference", "tracking",
         "ticket", "case", "serial", "part", "item", "model", "po", "isbn", "iban", "acct",
         "account", "transaction", "txn", "booking", "confirmation", "receipt", "id",
+        # the same in the languages of the default regions (DE, FR, BR), where numbers
+        # are grouped like phone numbers too: `Kundennummer 0151 2345 6789`
+        "kundennummer", "kundennr", "bestellnummer", "bestellung", "auftragsnummer",
+        "auftrag", "rechnung", "rechnungsnummer", "rechnungsnr", "referenz",
+        "sendungsnummer", "artikelnummer", "vorgangsnummer", "commande", "facture",
+        "r\u00e9f\u00e9rence", "pedido", "factura", "fatura", "referencia",
+        "refer\u00eancia",
     }
 )  # fmt: skip
 # Mobile network codes written shorter than phonenumbers groups them: German mobiles
@@ -260,11 +267,16 @@ class GuardPhoneRecognizer(PhoneRecognizer):
             return region
 
 
-def form_score(text: str, match: Any, region: str = "ZZ") -> tuple[float, str]:
+def form_score(
+    text: str, match: Any, region: str = "ZZ", *, regrouped: bool = True
+) -> tuple[float, str]:
     """The score a match earns by how it is written, and the name of that form.
 
     `region` is the one the match was found from: it says which dialling prefix
-    (`00`, `011`) reads as "an international number follows".
+    (`00`, `011`) reads as "an international number follows". With `regrouped` false,
+    only the national format's groups count: subscriber digits grouped otherwise
+    (`030 123 4567`, no number of its own in `030 123 4567 8`) and a mobile number
+    without its trunk prefix (`98765 43210`) earn nothing.
     """
     number = match.number
     raw = match.raw_string
@@ -273,20 +285,46 @@ def form_score(text: str, match: Any, region: str = "ZZ") -> tuple[float, str]:
     source = _country_code_source(raw, region)
     if raw[0] in _PLUS or source == CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN:
         return INTERNATIONAL_SCORE, "an international number"
-    groups = [len(g) for g in _GROUP.findall(raw)]
+    written = _GROUP.findall(raw)
+    groups = [len(g) for g in written]
     if len(groups) < 2 or _identifier_before(text, match.start) or _IPV4.fullmatch(raw):
         return 0.0, ""
     if source == CountryCodeSource.FROM_NUMBER_WITH_IDD:
         return INTERNATIONAL_SCORE, "an international number after its dialling prefix"
-    national = [len(g) for g in _GROUP.findall(_national(number))]
+    usual = _GROUP.findall(_national(number))
+    national = [len(g) for g in usual]
     if groups == national:
         return GROUPED_SCORE, "a national number, grouped as usual"
     prefix = _trunk_prefix(number.country_code)
-    if prefix and _GROUP.findall(raw)[0] == prefix and groups[1:] == national:
+    if prefix and written[0] == prefix and groups[1:] == national:
         return GROUPED_SCORE, "a national number with its trunk prefix, grouped as usual"
-    if groups == _short_network_code_groups(number, prefix):
+    short = _short_network_code_groups(number, prefix)
+    if groups == short:
         return GROUPED_SCORE, "a mobile number, its network code grouped as usual"
+    if not regrouped or not prefix:
+        return 0.0, ""
+    if _subscriber_regrouped(written, usual[0], prefix, short):
+        return GROUPED_SCORE, "a national number, its subscriber digits grouped in twos to fours"
+    if usual[0].startswith(prefix) and not written[0].startswith(prefix):
+        mobile = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+        if mobile and groups == [len(usual[0]) - len(prefix), *national[1:]]:
+            return GROUPED_SCORE, "a mobile number without its trunk prefix, grouped as usual"
     return 0.0, ""
+
+
+def _subscriber_regrouped(
+    written: list[str], first: str, prefix: str, short: list[int] | None
+) -> bool:
+    """True when `written` starts with the national format's first group `first`, an area
+    or network code after the trunk `prefix` (or the short one of `SHORT_NETWORK_CODES`),
+    and splits the rest into two or more groups of two to four digits: `0151 2345 6789`,
+    `07911 123 456`, `030 1234 5678`, but not `030 123 4567 8`, nor `12 34 56 78 90`
+    (a Brazilian area code has no trunk prefix before it)."""
+    if len(written) < 3 or not first.startswith(prefix):
+        return False
+    if not all(2 <= len(g) <= 4 for g in written[1:]):
+        return False
+    return written[0] == first or (short is not None and written[0] == first[: short[0]])
 
 
 def _short_network_code_groups(number: Any, prefix: str) -> list[int] | None:

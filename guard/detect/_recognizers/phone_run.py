@@ -90,7 +90,7 @@ class PhoneRunRecognizer(GuardRecognizer):
             except phonenumbers.NumberParseException:
                 continue
             match = phonenumbers.PhoneNumberMatch(start, raw, number)
-            score, form = form_score(text, match, region)
+            score, form = form_score(text, match, region, regrouped=False)
             if score >= GROUPED_SCORE and (best is None or score > best[0]):
                 best = score, form
         if best is None or is_money(text, start, end):
