@@ -102,6 +102,12 @@ class Filters:
                     "(expected YYYY-MM-DDTHH:MM, UTC)"
                 )
                 values[name] = ""
+        since, until = parse_time(values["since"]), parse_time(values["until"])
+        if since is not None and until is not None and since > until:
+            errors.append(
+                f"from {values['since']!r} is later than to {values['until']!r}, "
+                "so no decision can match; swap them"
+            )
         if values["disagree"] not in ("", "1", "on", "true", "0", "off", "false"):
             errors.append(f"disagree {values['disagree']!r} is not a switch (expected on or off)")
         values["disagree"] = "1" if values["disagree"] in ("1", "on", "true") else ""

@@ -19,6 +19,26 @@
     }
   }
 
+  // Text the reviewer selected in the list (an id to copy): an update would drop it.
+  function selecting() {
+    var selection = window.getSelection();
+    return selection !== null && !selection.isCollapsed && selection.rangeCount > 0 &&
+      results.contains(selection.getRangeAt(0).commonAncestorContainer);
+  }
+
+  // Replace the results; keyboard focus on a link in them moves to the same link in the
+  // new ones (else to the results), not to the top of the page.
+  function show(html) {
+    var focused = document.activeElement;
+    var inside = focused !== null && focused !== results && results.contains(focused);
+    var href = inside ? focused.getAttribute("href") : null;
+    results.innerHTML = html;
+    if (inside) {
+      var again = href === null ? null : results.querySelector('a[href="' + CSS.escape(href) + '"]');
+      (again || results).focus({ preventScroll: true });
+    }
+  }
+
   function refresh() {
     if (busy || !toggle.checked || document.visibilityState !== "visible") {
       return;
@@ -36,10 +56,15 @@
         return response.text();
       })
       .then(function (html) {
-        if (html !== null) {
-          results.innerHTML = html;
-          stamp("updated " + new Date().toLocaleTimeString());
+        if (html === null) {
+          return;
         }
+        if (selecting()) {
+          stamp("update skipped: text is selected in the list");
+          return;
+        }
+        show(html);
+        stamp("updated " + new Date().toLocaleTimeString());
       })
       .catch(function (err) {
         stamp("update failed (" + err.message + "); retrying");
