@@ -527,6 +527,8 @@ def _candidates(
     if isinstance(out, Mapping | BaseModel):
         return [(out, 1.0, 0)]
     if actions is not None:
+        if not actions:
+            raise InvalidAction("actions= is empty: declare the actions the scores are over")
         scores = _vector(out)
         if len(scores) != len(actions):
             raise InvalidAction(
@@ -638,7 +640,10 @@ def _wrap(
             return enforce(out, args, kwargs)
         return await aenforce(out, args, kwargs)
 
-    if inspect.isasyncgenfunction(func):  # alternatives or items yielded asynchronously
+    # An object whose __call__ is async (a class-based policy) is an async function too.
+    call = type(func).__call__
+    # Alternatives or items yielded asynchronously:
+    if inspect.isasyncgenfunction(func) or inspect.isasyncgenfunction(call):
 
         @functools.wraps(func)
         async def collect_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -646,7 +651,7 @@ def _wrap(
 
         return collect_wrapper
 
-    if inspect.iscoroutinefunction(func):
+    if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call):
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -656,6 +661,16 @@ def _wrap(
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return enforce(func(*args, **kwargs), args, kwargs)
+        out = func(*args, **kwargs)
+        if inspect.iscoroutine(out) or inspect.isasyncgen(out):
+            if inspect.iscoroutine(out):
+                out.close()  # never to be awaited: refused here, without a RuntimeWarning
+            raise InvalidAction(
+                f"{getattr(func, '__qualname__', type(func).__name__)} returned "
+                f"{type(out).__name__} {getattr(out, '__qualname__', '')!r} but is not "
+                "declared async: decorate the async function itself (async def) so the "
+                "guarded call awaits it"
+            )
+        return enforce(out, args, kwargs)
 
     return wrapper
