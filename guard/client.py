@@ -248,6 +248,7 @@ class GuardClient:
 
     def wait_for_resolution(self, decision_id: str, timeout: float) -> dict[str, Any] | None:
         """Long-poll until a reviewer resolves the escalation; None if `timeout` passes first."""
+        _seconds(timeout, "timeout")
         deadline = time.monotonic() + timeout
         while True:
             remaining = max(0.0, deadline - time.monotonic())
@@ -383,7 +384,7 @@ class RemoteGuard:
     ) -> None:
         self.client = client or GuardClient(url, api_key, timeout=timeout)
         self.policy = policy
-        self.wait_for_review = wait_for_review
+        self.wait_for_review = _seconds(wait_for_review, "wait_for_review")
 
     def __enter__(self) -> RemoteGuard:
         return self
@@ -478,6 +479,7 @@ class RemoteGuard:
         wait_for_review: float | None = None,
     ) -> Any:
         """Wrap `fn` so its proposal is checked by the sidecar and enforced here."""
+        _seconds(wait_for_review, "wait_for_review")
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
             def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -547,6 +549,18 @@ class RemoteGuard:
                 f"the held action (decision {decision.id})",
             )
         return decision.final_action or {}
+
+
+def _seconds(value: float | None, what: str) -> float | None:
+    """A wait in seconds, refused when it is not a number >= 0 (NaN would long-poll forever)."""
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0
+    ):
+        raise InvalidAction(
+            f"{what} must be a number of seconds >= 0 (inf waits as long as it takes), "
+            f"got {value!r}"
+        )
+    return value
 
 
 def _in_thread(enforce: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
