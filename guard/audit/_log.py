@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import operator
 import os
 import queue
 import threading
@@ -16,7 +17,7 @@ from enum import Enum
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, SupportsIndex
 
 import orjson
 from pydantic import BaseModel, ConfigDict
@@ -268,11 +269,11 @@ class AuditLog:
 
     def get_index(self, index: int) -> StoredRecord:
         """Return the record at this leaf index, or raise RecordNotFound."""
-        return _stored(self._leaf_at(index))
+        return _stored(self._leaf_at(_whole(index, "index")))
 
     def iter_records(self, start: int = 0) -> Iterator[StoredRecord]:
         """Yield records in log order from leaf `start`, reading in chunks."""
-        return (_stored(leaf) for leaf in self._scan(start))
+        return (_stored(leaf) for leaf in self._scan(_whole(start, "start")))
 
     def head(self, sign: bool = True) -> TreeHead:
         """Return the current tree head, signed with this log's Ed25519 key unless sign=False.
@@ -304,12 +305,12 @@ class AuditLog:
         if record_id is not None and index is None:
             leaf = self._leaf_at(self._index_of(record_id))
         elif index is not None and record_id is None:
-            leaf = self._leaf_at(index)
+            leaf = self._leaf_at(_whole(index, "index"))
         else:
             raise AuditError("pass exactly one of record_id or index")
         record, leaf_index = _record_of(leaf), leaf.index
         log_size = self._store.size()
-        size = log_size if tree_size is None else tree_size
+        size = log_size if tree_size is None else _whole(tree_size, "tree_size")
         if not leaf_index < size <= log_size:
             raise AuditError(
                 f"tree_size {size} must be above the leaf index {leaf_index} "
@@ -339,6 +340,7 @@ class AuditLog:
 
     def consistency(self, first: int, second: int) -> ConsistencyProof:
         """Prove that the log at size `first` is a prefix of the log at size `second`."""
+        first, second = _whole(first, "first"), _whole(second, "second")
         size = self._store.size()
         if not 0 <= first <= second <= size:
             raise AuditError(
@@ -734,6 +736,13 @@ def _record_of(leaf: StoredLeaf) -> dict[str, Any]:
     if not isinstance(record, dict):
         _tampered(leaf.index, leaf.id or None, "its record is not a JSON object")
     return record
+
+
+def _whole(value: object, name: str) -> int:
+    """An index or tree size as an int; a bool, float or str would pass or fail by accident."""
+    if isinstance(value, bool) or not isinstance(value, SupportsIndex):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return operator.index(value)
 
 
 def _text(value: object) -> str | None:
