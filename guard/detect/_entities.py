@@ -8,10 +8,10 @@ from collections.abc import Callable
 # Pattern entities: (module, class) of the recognizer; "guard" means guard.detect._recognizers.
 PATTERN_RECOGNIZERS: dict[str, tuple[str, str]] = {
     "CONTACT_HANDLE": ("guard", "ContactHandleRecognizer"),
-    "CREDIT_CARD": ("presidio", "CreditCardRecognizer"),
+    "CREDIT_CARD": ("guard", "GuardCardRecognizer"),
     "CRYPTO": ("presidio", "CryptoRecognizer"),
     "EMAIL_ADDRESS": ("guard", "OfflineEmailRecognizer"),
-    "IBAN_CODE": ("presidio", "IbanRecognizer"),
+    "IBAN_CODE": ("guard", "GuardIbanRecognizer"),
     "IP_ADDRESS": ("presidio", "IpRecognizer"),
     "MAC_ADDRESS": ("presidio", "MacAddressRecognizer"),
     "MEDICAL_LICENSE": ("presidio", "MedicalLicenseRecognizer"),

@@ -1,0 +1,49 @@
+"""CREDIT_CARD: Presidio's card recognizer, plus the card numbers its pattern misses.
+
+Presidio's pattern wants a first group of `3`, `4`, `5[0-5]`, `6` or `1` and at most
+17 digits joined by single spaces or dashes. So Mastercard's 2-series (`2221` to
+`2720`, issued since 2017: `2223 0031 2200 3222`), 19-digit numbers (`4062 3079 8683
+0784 852`) and numbers written with other separators between their groups
+(`4111.1111.1111.1111`, `4111/1111/1111/1111`, `5500 - 0000 - 0000 - 0004`, double
+spaces) were never found, whatever the context. The patterns below find them; every
+match must still pass the Luhn check and hold 13 to 19 digits. A dotted chain that
+goes on (`2024.4111.1111.1111.1111`) is not read as a card.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from presidio_analyzer import Pattern
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
+
+_TWO_SERIES = r"(?:222[1-9]|22[3-9]\d|2[3-6]\d{2}|27[01]\d|2720)"
+_FIRST = rf"(?:4\d{{3}}|5[0-5]\d{{2}}|6\d{{3}}|3\d{{3}}|{_TWO_SERIES})"
+TWO_SERIES = rf"\b{_TWO_SERIES}(?P<sep>[- ]?)\d{{4}}(?P=sep)\d{{4}}(?P=sep)\d{{4}}\b"
+NINETEEN_DIGITS = r"\b[4-6]\d{3}(?P<sep>[- ]?)\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?P=sep)\d{3}\b"
+ODD_SEPARATORS = (
+    rf"(?<![\w.,/\-]){_FIRST}(?P<sep>[._/]|[ ]{{2,3}}|[ ]-[ ])\d{{3,6}}"
+    rf"(?:(?P=sep)\d{{3,6}}){{1,3}}(?![\w]|[.,/\-]\d)"
+)
+SEPARATORS = [("-", ""), (" ", ""), (".", ""), ("_", ""), ("/", "")]
+MIN_DIGITS, MAX_DIGITS = 13, 19
+
+
+class GuardCardRecognizer(CreditCardRecognizer):
+    """Presidio's CreditCardRecognizer with three more patterns (see the module doc)."""
+
+    PATTERNS = [
+        *CreditCardRecognizer.PATTERNS,
+        Pattern("Mastercard 2-series", TWO_SERIES, 0.3),
+        Pattern("Card of 19 digits", NINETEEN_DIGITS, 0.3),
+        Pattern("Card with odd separators", ODD_SEPARATORS, 0.3),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("replacement_pairs", SEPARATORS)
+        super().__init__(**kwargs)
+
+    def validate_result(self, pattern_text: str) -> bool:
+        """True when the match holds 13 to 19 digits and passes the Luhn check."""
+        digits = sum(c.isdigit() for c in pattern_text)
+        return MIN_DIGITS <= digits <= MAX_DIGITS and bool(super().validate_result(pattern_text))
