@@ -22,11 +22,13 @@ from explain._errors import (
 )
 from explain._models import Attribution, Estimate, check_passes
 from explain._validate import (
+    GLOBAL_RNG,
     FeatureInput,
     Matrix,
     as_matrix,
     as_row,
     check_names,
+    check_positive,
     check_seed,
     pick_target,
     sample_rows,
@@ -147,8 +149,8 @@ def _gauss_legendre(n_steps: int) -> tuple[list[float], list[float]] | None:
 def _seeded(seed: int) -> Iterator[None]:
     # GradientShap samples with numpy's and torch's global generators; restore both after.
     torch = _import_torch()
-    state = np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
+    with GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+        state = np.random.get_state()
         np.random.seed(seed)
         torch.manual_seed(seed)
         try:
@@ -433,10 +435,10 @@ def captum(
         raise ExplanationInputError(
             f"unknown method {method!r}; expected one of {', '.join(CAPTUM_METHODS)}"
         )
-    _check_positive("n_steps", n_steps)
-    _check_positive("n_samples", n_samples)
+    check_positive("n_steps", n_steps)
+    check_positive("n_samples", n_samples)
     if internal_batch_size is not None:
-        _check_positive("internal_batch_size", internal_batch_size)
+        check_positive("internal_batch_size", internal_batch_size)
     _check_finite_non_negative("tolerance", tolerance)
     _check_finite_non_negative("stdevs", stdevs)
     check_seed(seed)
@@ -460,11 +462,6 @@ def _check_finite_non_negative(name: str, value: Any) -> None:
     number = isinstance(value, float | int) and not isinstance(value, bool)
     if not (number and math.isfinite(value) and value >= 0):
         raise ExplanationInputError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-def _check_positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ExplanationInputError(f"{name} must be a positive int, got {value!r}")
 
 
 def _baseline_width(baseline: Any) -> int | None:

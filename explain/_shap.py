@@ -24,11 +24,14 @@ from explain._errors import (
 )
 from explain._models import Attribution, Estimate, check_passes
 from explain._validate import (
+    GLOBAL_RNG,
     FeatureInput,
     Matrix,
     as_matrix,
     as_row,
     check_names,
+    check_positive,
+    check_seed,
     default_names,
     missing_as_none,
     n_columns,
@@ -331,21 +334,37 @@ class _ShapTree:
     """TreeSHAP through `shap.TreeExplainer`: interventional with a background, else path."""
 
     def __init__(
-        self, model: Any, background: Matrix | None, n_features: int, explainer: Any = None
+        self,
+        model: Any,
+        background: Matrix | None,
+        n_features: int,
+        explainer: Any = None,
+        reads: _MissingReads | None = None,
     ) -> None:
         self.model, self.background, self.n_features = model, background, n_features
         self.predict = guarded(_tree_output_fn(model), f"{type(model).__name__} output")
         self.method = (
             "tree_shap_path_dependent" if background is None else "tree_shap_interventional"
         )
+        if reads is None and _is_lightgbm(model):
+            reads = _lgb_missing_reads(model)
+        self._reads = reads
         if explainer is None:
-            explainer = _tree_explainer(model, background)
+            explainer = _tree_explainer(model, self._as_read(background))
         self.explainer = explainer
         self._base = None if background is None else self.predict(background).mean(axis=0)
 
+    def _as_read(self, X: Matrix | None) -> Matrix | None:
+        """`X` as the model reads it, where shap's TreeSHAP would read it otherwise."""
+        if X is None or self._reads is None:
+            return X
+        nan_as_zero, zero_as_missing = self._reads
+        X = np.where(nan_as_zero & np.isnan(X), 0.0, X)
+        return np.where(zero_as_missing & (np.abs(X) <= _LGB_ZERO), np.nan, X)
+
     def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]:
         try:
-            raw = self.explainer.shap_values(X, check_additivity=False)
+            raw = self.explainer.shap_values(self._as_read(X), check_additivity=False)
         except Exception as exc:
             raise ModelCallError(f"TreeSHAP failed: {type(exc).__name__}: {exc}") from exc
         values = _as_values(raw, X.shape[0], self.n_features)
@@ -364,10 +383,39 @@ class _ShapTree:
         # which is all interventional TreeSHAP reads.
         swapped = copy.copy(self.explainer)
         if not all(hasattr(swapped, a) for a in ("data", "data_missing", "feature_perturbation")):
-            return _ShapTree(self.model, background, self.n_features)
-        swapped.data, swapped.data_missing = background, np.isnan(background)
+            return _ShapTree(self.model, background, self.n_features, reads=self._reads)
+        swapped.data = self._as_read(background)
+        swapped.data_missing = np.isnan(swapped.data)
         swapped.feature_perturbation = "interventional"
-        return _ShapTree(self.model, background, self.n_features, explainer=swapped)
+        return _ShapTree(self.model, background, self.n_features, swapped, self._reads)
+
+
+# Per feature: LightGBM reads NaN as 0.0 / reads 0.0 as missing (LightGBM's kZeroThreshold).
+_MissingReads: TypeAlias = "tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]"
+_LGB_ZERO = 1e-35
+
+
+def _lgb_missing_reads(model: Any) -> _MissingReads | None:
+    """Where LightGBM reads a value otherwise than shap's TreeSHAP, per feature.
+
+    A split's missing type (bits 2-3 of its decision_type) is None for a feature trained
+    without NaN: LightGBM reads NaN as 0.0 there, where shap sends it down the default
+    branch (values missed f(x) - E[f] by up to 1.8). It is Zero with zero_as_missing:
+    LightGBM sends 0.0 down the default branch, where shap compares it with the threshold.
+    """
+    text = _lgb_booster(model).model_to_string()
+    n = int(_lgb_booster(model).num_feature())
+    nan_as_zero, zero_as_missing = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    features = re.findall(r"^split_feature=(.*)$", text, re.MULTILINE)
+    kinds = re.findall(r"^decision_type=(.*)$", text, re.MULTILINE)
+    for tree_features, tree_kinds in zip(features, kinds, strict=True):
+        for f, kind in zip(tree_features.split(), tree_kinds.split(), strict=True):
+            missing = (int(kind) >> 2) & 3
+            nan_as_zero[int(f)] |= missing == 0
+            zero_as_missing[int(f)] |= missing == 1
+    if not (nan_as_zero.any() or zero_as_missing.any()):
+        return None
+    return nan_as_zero, zero_as_missing
 
 
 def _tree_explainer(model: Any, background: Matrix | None) -> Any:
@@ -434,13 +482,18 @@ def _linear_params(model: Any, n_features: int) -> tuple[Matrix, npt.NDArray[np.
 
 @contextmanager
 def seeded_numpy(seed: int) -> Iterator[None]:
-    """Seed numpy's global generator (which shap samples from) and restore it afterwards."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
+    """Seed numpy's global generator (which shap samples from) and restore it afterwards.
+
+    Holds GLOBAL_RNG meanwhile, which also keeps one thread at a time in a shap explainer
+    object: KernelExplainer keeps each call's coalitions on itself.
+    """
+    with GLOBAL_RNG:
+        state = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(state)
 
 
 _KERNEL_SINGULAR = r"Linear regression equation is singular"
@@ -740,8 +793,12 @@ def shap(
     if not (isinstance(tolerance, float | int) and math.isfinite(tolerance) and tolerance >= 0):
         raise ExplanationInputError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     check_max_evals(max_evals)
+    check_seed(seed)
+    check_positive("max_background", max_background)
     max_evals = None if max_evals is None else int(max_evals)
     names = resolve_names(model, background, feature_names)
+    if not names:
+        raise ExplanationInputError("the model has no features: there is nothing to attribute")
     missing_ok = is_tree_model(model)
     bg = None
     if background is not None:

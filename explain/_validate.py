@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -16,6 +17,11 @@ FeatureInput: TypeAlias = "npt.ArrayLike | Mapping[str, float]"
 Matrix: TypeAlias = "npt.NDArray[np.float64]"
 
 _NUMERIC_KINDS = frozenset("biuf")
+
+# numpy's and torch's global generators, which shap and Captum sample from, are seeded for
+# each explanation and restored after it: one explanation holds them at a time, or those
+# running in other threads interleave their draws (and re-seed them mid-way).
+GLOBAL_RNG = threading.RLock()
 
 
 def default_names(n_features: int) -> list[str]:
@@ -198,6 +204,12 @@ def n_columns(data: Any, what: str = "background") -> int:
     return int(arr.shape[1])
 
 
+def check_positive(name: str, value: Any) -> None:
+    """An option such as n_steps or max_background is a positive int (not a bool or float)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ExplanationInputError(f"{name} must be a positive int, got {value!r}")
+
+
 def check_seed(seed: Any) -> None:
     """A random seed is a non-negative int (numpy's generators refuse anything else)."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -206,8 +218,7 @@ def check_seed(seed: Any) -> None:
 
 def sample_rows(data: Matrix, max_rows: int, seed: int) -> Matrix:
     """Keep at most `max_rows` rows, chosen by a seeded generator so results repeat."""
-    if max_rows < 1:
-        raise ExplanationInputError(f"max_background must be >= 1, got {max_rows!r}")
+    check_positive("max_background", max_rows)
     if data.shape[0] <= max_rows:
         return data
     idx = np.random.default_rng(seed).choice(data.shape[0], size=max_rows, replace=False)

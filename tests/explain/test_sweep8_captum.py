@@ -165,3 +165,23 @@ def test_odd_but_valid_inputs_are_complete(method, x) -> None:
     a = explain.captum(_net().eval(), method).explain(x, 1)
     assert a.check_ok
     assert sum(a.values) == pytest.approx(a.output - a.base_value, abs=0.01)
+
+
+def test_noisy_gradient_shap_from_several_threads_gives_its_seeded_values() -> None:
+    baseline = np.random.default_rng(0).normal(size=(50, 6))
+    ex = explain.captum(_net().eval(), "gradient_shap", baseline=baseline, stdevs=0.1)
+    x = np.ones(6)
+    expected = ex.explain(x, 1).values
+    results: list[list[float]] = []
+
+    def work() -> None:
+        results.extend(ex.explain(x, 1).values for _ in range(20))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Each call re-seeded numpy's and torch's global generators: threads interleaved draws.
+    assert len(results) == 80
+    assert all(np.allclose(values, expected) for values in results)
