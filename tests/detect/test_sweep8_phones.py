@@ -56,3 +56,32 @@ NOT_PHONES = [
 @pytest.mark.parametrize("text", NOT_PHONES)
 def test_grouped_near_misses_are_no_phone_numbers(pattern_scanner: PiiScanner, text: str) -> None:
     assert [f for f in found(pattern_scanner, text) if f[0] == "PHONE_NUMBER"] == []
+
+
+IDENTIFIER_NUMBERS = [
+    P("order number 4165550199", id="order-number"),
+    P("Tracking number: 4165550199", id="tracking-number"),
+    P("your ticket number 2125550187 is open", id="ticket-number"),
+    P("invoice no 4165550199", id="invoice-no"),
+]
+
+
+@pytest.mark.parametrize("text", IDENTIFIER_NUMBERS)
+def test_the_word_number_after_an_identifier_word_lifts_no_phone(
+    pattern_scanner: PiiScanner, text: str
+) -> None:
+    assert [f for f in found(pattern_scanner, text) if f[0] == "PHONE_NUMBER"] == []
+
+
+LIFTED = [
+    P("phone number 4165550199", "4165550199", id="phone-number"),
+    P("my number 4165550199", "4165550199", id="my-number"),
+    P("order shipped, call 4165550199", "4165550199", id="identifier-farther-back"),
+]
+
+
+@pytest.mark.parametrize(("text", "number"), LIFTED)
+def test_context_words_still_lift_bare_numbers(
+    pattern_scanner: PiiScanner, text: str, number: str
+) -> None:
+    assert ("PHONE_NUMBER", number) in found(pattern_scanner, text)

@@ -203,6 +203,7 @@ NOT_A_PHONE_WORDS = frozenset(
 # start): how many national digits the first group holds.
 SHORT_NETWORK_CODES: dict[tuple[int, str], int] = {(49, "15"): 3}
 _WORDS_BEFORE = re.compile(r"[^\W\d_]+")
+_IN_CONTEXT = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
 _IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)")
 
 
@@ -213,7 +214,12 @@ class GuardPhoneRecognizer(PhoneRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None
     ) -> list[RecognizerResult]:
-        """Presidio's matches, each scored by its written form; money is left out."""
+        """Presidio's matches, each scored by its written form; money is left out.
+
+        A match right after an identifier word (`order number 4165550199`) that its form
+        does not lift is marked as read in context already: "number" there names the
+        order's number, and no context word may lift it to a phone number.
+        """
         forms: dict[tuple[int, int], tuple[float, str]] = {}
         results = self.presidio_analyze(text, nlp_artifacts, forms)
         out = []
@@ -221,6 +227,8 @@ class GuardPhoneRecognizer(PhoneRecognizer):
             if is_money(text, result.start, result.end):
                 continue
             score, form = forms.get((result.start, result.end), (0.0, ""))
+            if score <= result.score and _identifier_before(text, result.start):
+                result.recognition_metadata[_IN_CONTEXT] = True
             if score > result.score:
                 result.score = score
                 explanation = result.analysis_explanation
