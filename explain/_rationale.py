@@ -114,6 +114,17 @@ class Rationale(BaseModel):
         Root actions outside `allowed` (matched by action id or label) are marked shielded
         by `rule`. Raises NoAllowedAction when nothing is left.
         """
+        if isinstance(allowed, str | bytes):
+            raise ExplanationTypeError(
+                f"allowed must be a collection of root actions, not the single string "
+                f"{allowed!r}; pass [{allowed!r}] to allow only that action"
+            )
+        if not isinstance(allowed, Iterable):
+            raise ExplanationTypeError(
+                f"allowed must be a collection of root actions, got {allowed!r}"
+            )
+        if not isinstance(rule, str):
+            raise ExplanationTypeError(f"rule must be a rule id string, got {rule!r}")
         keep = set(allowed)
         removed = {
             s.action: rule

@@ -342,7 +342,7 @@ class _ShapTree:
         reads: _MissingReads | None = None,
     ) -> None:
         self.model, self.background, self.n_features = model, background, n_features
-        self.predict = guarded(_tree_output_fn(model), f"{type(model).__name__} output")
+        self.predict = guarded(_tree_output_fn(model), type(model).__name__)
         self.method = (
             "tree_shap_path_dependent" if background is None else "tree_shap_interventional"
         )
@@ -868,7 +868,7 @@ def _backend(
         if tree and (bg is None or interventional_ok(model)):
             algorithm = "tree"
         elif tree and bg is not None:  # model-agnostic SHAP of the output TreeSHAP explains
-            fn = guarded(_tree_output_fn(model), f"{type(model).__name__} output")
+            fn = guarded(_tree_output_fn(model), type(model).__name__)
             exact = "exact" if n <= EXACT_MAX_FEATURES else "permutation"
             return _BlackBox(fn, bg, names, exact, max_evals, seed)
         elif is_linear_model(model):

@@ -236,3 +236,15 @@ def test_nan_ties_and_empty_children_in_nested_trees() -> None:
     )
     assert (r.chosen, r.runner_up, r.stat(2).q) == (0, 1, None)
     assert "rank equal" in r.text and r.principal_variation == [0]
+
+
+def test_substitute_refuses_a_single_string_as_the_allowed_actions() -> None:
+    r = rationale({"children": [{"action": a, "visits": n} for a, n in [("ab", 3), ("a", 2)]]})
+    # "ab" was read as the actions "a" and "b": the planner's allowed "ab" was shielded.
+    with pytest.raises(ExplanationTypeError, match="single string"):
+        r.substitute("ab")
+    assert r.substitute(["ab"]).chosen == "ab"
+    with pytest.raises(ExplanationTypeError, match="allowed must be"):
+        r.substitute(5)
+    with pytest.raises(ExplanationTypeError, match="rule id"):
+        r.substitute(["a"], rule=5)

@@ -154,3 +154,14 @@ def test_a_model_without_features_is_refused_when_built() -> None:
         explain.shap(lambda Z: np.ones(len(Z)), np.zeros((5, 0)))
     with pytest.raises(ExplanationInputError, match="no features"):
         explain.shap(lambda Z: np.ones(len(Z)), np.zeros((5, 0)), feature_names=[])
+
+
+def test_a_multi_label_forest_is_refused_with_its_output_shape() -> None:
+    ensemble = pytest.importorskip("sklearn.ensemble")
+    X, y = _data()
+    labels = np.c_[y > 0, X[:, 0] > 0].astype(int)
+    forest = ensemble.RandomForestClassifier(n_estimators=3, random_state=0).fit(X, labels)
+    with pytest.raises(explain.ModelCallError) as caught:
+        explain.shap(forest, X[:10]).explain(X[0])
+    message = str(caught.value)
+    assert "RandomForestClassifier output has shape (2, " in message  # was "output output"
