@@ -178,7 +178,10 @@ class BatchRequest(_In):
     """Several actions decided with one PII pass and one audit transaction."""
 
     policy: str | None = Field(default=None, pattern=_NAME)
-    actions: list[AnyAction] = Field(min_length=1, max_length=1000)
+    # No cap here: the sidecar's `max_batch` (default 1,000) refuses more, 413 batch_too_large.
+    actions: list[AnyAction] = Field(
+        min_length=1, description="At most the sidecar's max_batch actions (default 1,000)."
+    )
     context: JsonObject | None = None
 
 
@@ -213,7 +216,10 @@ class ShieldRequest(_In):
     """Candidate actions for a planner: which of them may run now (nothing is recorded)."""
 
     policy: str | None = Field(default=None, pattern=_NAME)
-    actions: list[AnyAction] = Field(min_length=1, max_length=1000)
+    # No cap here: the sidecar's `max_batch` (default 1,000) refuses more, 413 batch_too_large.
+    actions: list[AnyAction] = Field(
+        min_length=1, description="At most the sidecar's max_batch actions (default 1,000)."
+    )
     context: JsonObject | None = None
 
 
