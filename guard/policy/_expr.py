@@ -408,7 +408,8 @@ def _missing(value: Any, key: Any, prefix: str, path: str, dynamic: bool) -> Mis
     if isinstance(value, (list, tuple)):
         if type(key) is int:
             return MissingField(
-                f"missing field {shown}: {prefix!r} has {len(value)} items, no index {key}"
+                f"missing field {shown}: {prefix!r} has {len(value)} "
+                f"item{'' if len(value) == 1 else 's'}, no index {key}"
             )
         return MissingField(
             f"missing field {shown}: {prefix!r} is a list, indexed by integers, "

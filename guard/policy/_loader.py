@@ -471,6 +471,8 @@ def _compile_rule(
             ) from None
     _check_template(rule, file, positions, index)
     _check_scope(rule, file, positions, index)
+    if when is not None:
+        _check_names(rule, when, file, positions, index)
     id_node = positions.get(("rules", index, "id"))
     return CompiledRule(
         id=rule.id,
@@ -601,18 +603,22 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
             )
 
 
+def _parse_when(when: str) -> tuple[ast.Expression | None, int]:
+    """A compiled condition's tree, read as compile_expr reads it, and the lines its
+    parse added before the text (1 for a multi-line condition, wrapped in parentheses)."""
+    shift = 1 if "\n" in when.strip() else 0
+    try:
+        return ast.parse(f"(\n{when}\n)" if shift else when, mode="eval"), shift
+    except (SyntaxError, ValueError):  # compile_expr accepted it: not expected
+        return None, 0
+
+
 def _loop_variables(when: str | None) -> dict[str, str | None]:
     """The loop variables of a condition's any()/all() generators, each with the first
     field path its loop reads (`params.command` in `for w in shell_words(params.command)`)."""
-    if when is None:
-        return {}
-    text = f"(\n{when}\n)" if "\n" in when.strip() else when  # as compile_expr reads it
-    try:
-        tree = ast.parse(text, mode="eval")
-    except (SyntaxError, ValueError):  # compile_expr accepted it: not expected
-        return {}
+    tree = None if when is None else _parse_when(when)[0]
     found: dict[str, str | None] = {}
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.GeneratorExp):
             for comp in node.generators:
                 if isinstance(comp.target, ast.Name):
@@ -632,6 +638,43 @@ def _placeholder_position(
         return where(positions, ("rules", index, "message")) or (None, None)
     before = message[:offset]
     return _file_position(node, message, before.count("\n") + 1, offset - before.rfind("\n"))
+
+
+# Names only one scope has: an action rule has no item, an item rule no action.
+_ITEM_ONLY = frozenset({"item", "items"})
+_ACTION_ONLY = frozenset({"action", "kind", "params", "attribution", "rationale"})
+
+
+def _check_names(
+    rule: RuleSpec, when: CompiledExpr, file: str, positions: Mapping[Any, Any], index: int
+) -> None:
+    """Refuse a condition that reads a name its scope never has: it could not be
+    evaluated for any input, so every action (or item) would take `on_error`."""
+    wrong = when.names_used & (_ITEM_ONLY if rule.scope == "action" else _ACTION_ONLY)
+    if not wrong:
+        return
+    tree, shift = _parse_when(when.source)
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in wrong] if tree else []
+    first = min(nodes, key=lambda n: (n.lineno, n.col_offset), default=None)
+    name = first.id if first is not None else sorted(wrong)[0]
+    node = positions.get(("rules", index, "when"))
+    if first is not None:
+        line, col = _file_position(node, when.source, first.lineno - shift, first.col_offset + 1)
+    else:
+        line, col = where(positions, ("rules", index, "when")) or (None, None)
+    fix = (
+        "add scope: item to check each ranked item"
+        if rule.scope == "action"
+        else "item rules see item, items, score, context, actor, tenant and pii"
+    )
+    raise PolicyError(
+        f"rule {rule.id!r} has scope: {rule.scope}, but its condition reads {name!r}, which "
+        f"only {'item' if rule.scope == 'action' else 'action'} rules have, so it could "
+        f"never be evaluated and every input would take on_error; {fix}",
+        file=file,
+        line=line,
+        column=col,
+    )
 
 
 def _check_scope(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:

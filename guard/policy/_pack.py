@@ -146,7 +146,8 @@ class PolicyPackSpec(BaseModel):
         if not PACK_NAME.match(value):
             raise ValueError(
                 f"pack name {value!r} must be 1 to 64 lower-case ASCII letters, digits "
-                "and . _ -, starting with a letter or digit"
+                "and . _ -, starting with a letter or digit: the pattern "
+                "'^[a-z0-9][a-z0-9_.-]{0,63}$'"
             )
         return value
 
