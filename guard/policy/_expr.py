@@ -338,9 +338,11 @@ def _parse(source: str, where: _Where) -> tuple[str, int, ast.Expression]:
     except SyntaxError as exc:
         src_line = min(max((exc.lineno or 1) - shift, 1), source.count("\n") + 1)
         src_col = max((exc.offset or 1) - 1, 0)
+        detail = "" if exc.msg == "invalid syntax" else f": {exc.msg}"
+        hint = _syntax_hint(source)
         raise where.error(
-            f"invalid syntax: {exc.msg}; a condition is one expression such as "
-            f"params.amount > 500 and context.role != 'admin'",
+            f"invalid syntax{detail}{f'; {hint}' if hint else ''}; a condition is one "
+            "expression such as params.amount > 500 and context.role != 'admin'",
             src_line,
             src_col,
         ) from None
@@ -353,6 +355,24 @@ def _parse(source: str, where: _Where) -> tuple[str, int, ast.Expression]:
     if shift and tree.body.lineno < 2:
         raise where.error("unbalanced parentheses", 1, 0)
     return text, shift, tree
+
+
+_STRING = re.compile(r""""(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'""")
+# Operators of other languages, as written outside string literals, and what to write.
+_FOREIGN = (
+    (re.compile(r"&&"), "write `and`, not &&"),
+    (re.compile(r"\|\|"), "write `or`, not ||"),
+    (re.compile(r"[=!]=="), "write == or !=, not === or !=="),
+    (re.compile(r"!(?!=)"), "write `not x`, not !x"),
+    (re.compile(r"(?<![=!<>])=[<>]"), "write >= or <=, not => or =<"),
+    (re.compile(r"(?<![=!<>:])=(?!=)"), "compare with ==; a single = assigns"),
+)
+
+
+def _syntax_hint(source: str) -> str:
+    """What a condition written as in another language (&&, ===, !x, =) should say."""
+    code = _STRING.sub('""', source)
+    return next((hint for pattern, hint in _FOREIGN if pattern.search(code)), "")
 
 
 def _check_depth(tree: ast.Expression, text: str, shift: int, where: _Where) -> None:
