@@ -31,8 +31,11 @@ PLATFORMS = (
 AMBIGUOUS = frozenset({"signal", "line", "session", "element", "matrix", "snap", "kik"}) | {
     "tg", "wa", "ig", "fb", "sc", "outlook", "proton",
 }  # fmt: skip
-_STRONG = frozenset({":", "=", "->", "\u2192", "id", "handle", "username", "user name"})
-_MARKER = r"(?:[:=,]|->|\u2192|[-\u2013\u2014]|\bid\b|\bhandle\b|\buser\s?name\b|\bis\b|\bme\b|\bat\b|\bon\b|\bvia\b|\bmy\b)"  # noqa: E501
+# Arrows point at the handle: `->`, `→`, `➡️` (its variation selector is dropped by
+# `normalize`) and the pointing hand `👉`.
+_ARROWS = "\u2192\u27a1\U0001f449"
+_STRONG = frozenset({":", "=", "->", *_ARROWS, "id", "handle", "username", "user name"})
+_MARKER = rf"(?:[:=,]|->|[{_ARROWS}]|[-\u2013\u2014]|\bid\b|\bhandle\b|\buser\s?name\b|\bis\b|\bme\b|\bat\b|\bon\b|\bvia\b|\bmy\b)"  # noqa: E501
 _PLATFORM = "|".join(regex.escape(p).replace("\\ ", r"\s?") for p in PLATFORMS)
 _HANDLE = regex.compile(
     rf"\b(?P<platform>{_PLATFORM})\b(?P<mid>(?:\s*{_MARKER}){{0,4}})\s*"
@@ -45,6 +48,9 @@ _LINK = regex.compile(
     r"twitter\.com|x\.com|signal\.me/#p)/@?[a-z0-9._\-]{2,64}",
     regex.IGNORECASE,
 )
+# Unmistakably a user name: letters, then `.` or `_` and more (`jo.smith99`, `jo_s`), or
+# letters then two digits or more (`jsmith88`).
+_HANDLE_SHAPED = regex.compile(r"[a-z]{2,}[a-z0-9]*(?:[._][a-z0-9]|\d{2,}\Z)", regex.IGNORECASE)
 GENERIC = frozenset(
     "call calls calling chat chats group groups app apps account video videos voice message "
     "messages later now today tomorrow tonight only please thanks thank instead too also "
@@ -97,6 +103,9 @@ def _judge(platform: str, mid: str, handle: str) -> tuple[float, str] | None:
     if handle.startswith("@"):
         return 0.85, "@handle"
     if platform.lower() in AMBIGUOUS and not strong:
+        # "my snap is jo_smith22", but not "the signal is weak" nor "the line is 1.5m"
+        if "is" in markers and _HANDLE_SHAPED.match(bare):
+            return 0.7, "handle after 'is'"
         return None
     if strong:
         return (0.85, "marked handle") if shaped else (0.7, "marked name")
