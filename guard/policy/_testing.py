@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from guard._exceptions import GuardError, PolicyError
 from guard._models import Decision, Verdict
@@ -33,7 +33,7 @@ class Expect(BaseModel):
     verdict: Verdict
     rules: list[str] | None = None
     kept: list[str | int] | None = None
-    error: bool | None = None
+    error: StrictBool | None = None  # `error: 1` or "yes" is a typo, not true
 
 
 class Case(BaseModel):
@@ -45,7 +45,7 @@ class Case(BaseModel):
     action: dict[str, Any] | None = None
     items: list[dict[str, Any]] | None = None
     context: dict[str, Any] | None = None
-    repeat: int = Field(default=1, ge=1, le=1000)
+    repeat: StrictInt = Field(default=1, ge=1, le=1000)  # a YAML `true` is not 1
     expect: Expect
 
 
