@@ -764,6 +764,7 @@ class _Compiler:
     def literal_value(self, node: ast.expr) -> Any:
         """The value of a literal made only of constants, or _NO_CONST."""
         if isinstance(node, ast.Constant):
+            self.check_finite(node)
             return node.value
         if isinstance(node, ast.Name) and node.id in _ALIASES and node.id not in self.locals:
             return _ALIASES[node.id]
@@ -774,6 +775,7 @@ class _Compiler:
             and isinstance(node.operand.value, (int, float))
             and not isinstance(node.operand.value, bool)
         ):
+            self.check_finite(node.operand)
             number: int | float = node.operand.value
             return -number if isinstance(node.op, ast.USub) else number
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
@@ -808,7 +810,19 @@ class _Compiler:
                 f"{type(value).__name__} literals are not allowed; allowed literals: strings, "
                 "numbers, true/false/null, lists, sets and objects",
             )
+        self.check_finite(node)
         return self.constant(value)
+
+    def check_finite(self, node: ast.expr) -> None:
+        """Refuse a number literal past the range of numbers (`1e999` is infinity, which
+        no input holds: a comparison with it would be decided before any input is read)."""
+        if isinstance(node, ast.Constant) and type(node.value) is float:
+            if not math.isfinite(node.value):
+                raise self.error(
+                    node,
+                    f"the number {self.segment(node)} is beyond the range of numbers "
+                    "(about 1.8e308)",
+                )
 
     def c_name(self, node: ast.expr) -> _Node:
         name = node.id if isinstance(node, ast.Name) else ""

@@ -104,3 +104,14 @@ def test_an_index_past_a_one_word_list_says_one_item() -> None:
 
     with pytest.raises(EvaluationError, match="has 1 item, no index 5"):
         compile_expr('shell_words("ls")[5] == "x"').evaluate({})
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["params.a < 1e999", "params.a > -1e999", "params.a in [1, 1e999]", "get(params.a, 1e999) > 1"],
+)
+def test_a_number_literal_past_the_range_of_numbers_is_a_load_error(source: str) -> None:
+    from guard.policy import compile_expr
+
+    with pytest.raises(ExpressionError, match="1e999 is beyond the range of numbers"):
+        compile_expr(source)
