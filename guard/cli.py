@@ -249,7 +249,7 @@ def policy_test(
             continue
         for result in report.results:
             if not result.passed:
-                text = escape(f"{report.pack}: {result.note}: {result.detail}")
+                text = escape(_one_line(f"{report.pack}: {result.note}: {result.detail}"))
                 out.print(f"[red]FAIL[/red] {text}", markup=True)
         cov = len(report.rules) - len(report.unfired)
         status = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
@@ -519,23 +519,26 @@ app.add_typer(keys_app, name="keys")
 
 @app.command()
 def serve(
-    policy: Annotated[str | None, typer.Option("--policy", "-p",
-                                               help="Pack file, folder or shipped name.")] = None,
+    policy: Annotated[
+        str | None, typer.Option("--policy", "-p", help="Pack file, folder or shipped name.")
+    ] = None,
     audit: Annotated[str | None, typer.Option(help="Audit log URL.")] = None,
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
-    keys: Annotated[str | None, typer.Option(help="keys.yaml: [{name, sha256, scopes, tenant}]")]
-    = None,
-    redis: Annotated[str | None, typer.Option(help="Redis URL for rate limits and rate().")]
-    = None,
+    keys: Annotated[
+        str | None, typer.Option(help="keys.yaml: [{name, sha256, scopes, tenant}]")
+    ] = None,
+    redis: Annotated[str | None, typer.Option(help="Redis URL for rate limits and rate().")] = None,
     shadow: Annotated[str | None, typer.Option(help="Candidate pack(s) run in shadow.")] = None,
-    signing_key: Annotated[str | None, typer.Option(
-        help="PEM key that signs tree heads (share it between sidecars on one log).")] = None,
-    docs: Annotated[bool | None, typer.Option("--docs/--no-docs",
-                                              help="Serve /docs and /openapi.json.")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Feed the example traffic once up.")]
-    = False,
+    signing_key: Annotated[
+        str | None,
+        typer.Option(help="PEM key that signs tree heads (share it between sidecars on one log)."),
+    ] = None,
+    docs: Annotated[
+        bool | None, typer.Option("--docs/--no-docs", help="Serve /docs and /openapi.json.")
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Feed the example traffic once up.")] = False,
 ) -> None:
     """Run the HTTP sidecar (settings also from GUARD_* variables); Ctrl-C stops it."""
     from service._server import loopback_only
@@ -543,9 +546,18 @@ def serve(
     from service._settings import Settings, SettingsError
 
     try:
-        settings = Settings.from_env(policy=policy, audit=audit, host=host, port=port,
-                                     workers=workers, keys=keys, redis=redis, shadow=shadow,
-                                     signing_key=signing_key, docs=docs)
+        settings = Settings.from_env(
+            policy=policy,
+            audit=audit,
+            host=host,
+            port=port,
+            workers=workers,
+            keys=keys,
+            redis=redis,
+            shadow=shadow,
+            signing_key=signing_key,
+            docs=docs,
+        )
     except SettingsError as exc:
         fail(str(exc))
     settings, warning = loopback_only(settings)
@@ -602,8 +614,11 @@ def _feed(base: str) -> None:
     for line in summary["examples"][:8]:
         out.print(f"  {line}", highlight=False)
     head = summary["head"]
-    out.print(f"demo traffic sent: {summary['decisions']} decisions; audit log has "
-              f"{head['size']} records, root {head['root'][:16]}...", highlight=False)
+    out.print(
+        f"demo traffic sent: {summary['decisions']} decisions; audit log has "
+        f"{head['size']} records, root {head['root'][:16]}...",
+        highlight=False,
+    )
 
 
 @keys_app.command("create")
