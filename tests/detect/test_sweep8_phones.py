@@ -50,6 +50,9 @@ NOT_PHONES = [
     P("ISBN 978-3-16-148410-0", id="isbn"),
     P("Total: 12 345,67 \u20ac", id="price"),
     P("tracking number 9400 1000 0000 0000 0000 00", id="tracking"),
+    P("Items 84881/22890 ok", id="slashed-5-5"),
+    P("we got 0141.4308.004", id="dotted-4-4-3"),
+    P("see 04822/0099/802/0721", id="slashed-groups"),
 ]
 
 

@@ -204,6 +204,7 @@ NOT_A_PHONE_WORDS = frozenset(
 SHORT_NETWORK_CODES: dict[tuple[int, str], int] = {(49, "15"): 3}
 _WORDS_BEFORE = re.compile(r"[^\W\d_]+")
 _IN_CONTEXT = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+_SPACES_AND_DASHES = re.compile(r"[\d ()\-]+")
 _IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)")
 
 
@@ -281,10 +282,11 @@ def form_score(
     """The score a match earns by how it is written, and the name of that form.
 
     `region` is the one the match was found from: it says which dialling prefix
-    (`00`, `011`) reads as "an international number follows". With `regrouped` false,
-    only the national format's groups count: subscriber digits grouped otherwise
-    (`030 123 4567`, no number of its own in `030 123 4567 8`) and a mobile number
-    without its trunk prefix (`98765 43210`) earn nothing.
+    (`00`, `011`) reads as "an international number follows". Subscriber digits grouped
+    otherwise than the national format groups them (`030 1234 5678`) and a mobile number
+    without its trunk prefix (`98765 43210`) count only when joined by spaces and dashes,
+    and not with `regrouped` false (`030 123 4567` is no number of its own in
+    `030 123 4567 8`).
     """
     number = match.number
     raw = match.raw_string
@@ -309,8 +311,8 @@ def form_score(
     short = _short_network_code_groups(number, prefix)
     if groups == short:
         return GROUPED_SCORE, "a mobile number, its network code grouped as usual"
-    if not regrouped or not prefix:
-        return 0.0, ""
+    if not regrouped or not prefix or not _SPACES_AND_DASHES.fullmatch(raw):
+        return 0.0, ""  # `84881/22890`, `0141.4308.004`: codes more often than numbers
     if _subscriber_regrouped(written, usual[0], prefix, short):
         return GROUPED_SCORE, "a national number, its subscriber digits grouped in twos to fours"
     if usual[0].startswith(prefix) and not written[0].startswith(prefix):
