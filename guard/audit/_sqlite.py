@@ -136,6 +136,11 @@ class SqliteStore:
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
+        if self.path.is_dir():
+            raise AuditError(
+                f"no audit log at {str(self.path)!r}: it is a folder; name a file in it, "
+                f"such as sqlite:///{(self.path / 'guard-audit.db').as_posix()}"
+            )
         if not create and not self.path.is_file():
             raise AuditError(f"no audit log at {str(self.path)!r}: the file does not exist")
         self._write_lock = threading.Lock()
