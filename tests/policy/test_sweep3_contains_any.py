@@ -38,9 +38,9 @@ def test_same_answer_as_every_pair(haystack: list[Any], needles: list[Any]) -> N
 def test_two_long_lists_of_scalars_take_linear_time() -> None:
     expr = compile_expr("contains_any(params.h, params.n)")
     env = {"params": {"h": list(range(50_000)), "n": [str(i) for i in range(50_000)]}}
-    started = time.perf_counter()
+    started = time.process_time()
     assert expr.evaluate(env) is False  # 2.5e9 pairs compared one by one before
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_two_long_lists_of_lists_are_a_clear_error() -> None:
