@@ -122,19 +122,19 @@ class GuardClient:
         context: Mapping[str, Any] | None = None,
         *,
         policy: str | None = None,
-        candidates: Sequence[tuple[Mapping[str, Any] | BaseModel, float]] | None = None,
+        candidates: Sequence[tuple[Any, ...]] | None = None,
         explanations: Sequence[Mapping[str, Any]] | None = None,
     ) -> Decision:
         """Decide one action, or the best of `candidates` [(action, probability), ...].
 
-        `explanations` (e.g. a planner's rationale) are recorded with the decision.
+        A candidate may be (action, probability, index), index its position in the
+        caller's own list of actions (all of them have one, or none): the substitution
+        then reports those indices. `explanations` (e.g. a planner's rationale) are
+        recorded with the decision.
         """
         # Checked as the in-process Guard checks them (actions, then context), before sending.
-        pairs = [
-            (_action(a), _score(p, f"alternative #{i}"))
-            for i, (a, p) in enumerate(candidates or ())
-        ]
-        sent = [a for a, _ in pairs] + ([_action(action)] if action is not None else [])
+        pairs = [_candidate(c, i) for i, c in enumerate(candidates or ())]
+        sent = [c[0] for c in pairs] + ([_action(action)] if action is not None else [])
         body: dict[str, Any] = _body(policy=policy, context=_context_sent(context))
         if explanations:
             body["explanations"] = [dict(e) for e in explanations]
@@ -449,7 +449,10 @@ class RemoteGuard:
         if len(candidates) == 1:
             decision = self.client.check(candidates[0][0], context, policy=policy)
         else:
-            given = [(a, p) for a, p, _ in sorted(candidates, key=lambda c: c[2])]
+            given: list[tuple[Any, ...]] = sorted(candidates, key=lambda c: c[2])
+            if [c[2] for c in given] == list(range(len(given))):
+                given = [(a, p) for a, p, _ in given]  # the plain form any sidecar reads
+            # else masked actions were left out: each keeps its declared index, as in process
             decision = self.client.check(None, context, policy=policy, candidates=given)
         wait = self.wait_for_review if wait_for_review is None else wait_for_review
         return self._apply(decision, candidates[0][0], wait)
@@ -588,6 +591,22 @@ class _Proposed:
         if decision.verdict is not Verdict.DENY and decision.final_action is None:
             raise _bad(200, "POST /v1/check", f"an {decision.verdict.value} without a final_action")
         return decision
+
+
+def _candidate(candidate: Any, i: int) -> tuple[Any, ...]:
+    """A candidate to send: (action, probability) or (action, probability, index)."""
+    if not isinstance(candidate, tuple | list) or len(candidate) not in (2, 3):
+        raise InvalidAction(
+            f"alternative #{i} must be an (action, probability) pair or an (action, "
+            f"probability, index) triple, got {candidate!r:.80}"
+        )
+    sent = (_action(candidate[0]), _score(candidate[1], f"alternative #{i}"))
+    if len(candidate) == 2:
+        return sent
+    index = candidate[2]
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise InvalidAction(f"alternative #{i}: index must be an integer >= 0, got {index!r}")
+    return (*sent, index)
 
 
 def _action(action: Any) -> dict[str, Any]:

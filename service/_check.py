@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -129,15 +130,16 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
     if body.candidates or body.explanations:
         proposed = body.candidates or [(body.action, 1.0)]
         pairs = [
-            (bind_tenant(_plain(a), principal, f"candidate #{i}"), p)
-            for i, (a, p) in enumerate(proposed)
-            if a is not None
+            (bind_tenant(_plain(c[0]), principal, f"candidate #{i}"), c[1])
+            for i, c in enumerate(proposed)
+            if c[0] is not None
         ]
         if not pairs:
             raise InvalidAction("a check needs an 'action' or a non-empty 'candidates' list")
         check_text([body.context, *(a for a, _ in pairs), *(body.explanations or [])], state)
+        positions = [c[2] for c in proposed if len(c) == 3]
         enforce = functools.partial(
-            _enforce, guard, pairs, body.context, policy, body.explanations or []
+            _enforce, guard, pairs, body.context, policy, body.explanations or [], positions
         )
         decision = await _decide_async(request, "check", anyio.to_thread.run_sync(enforce))
     elif body.action is not None:
@@ -324,11 +326,28 @@ def _enforce(
     context: dict[str, Any] | None,
     policy: str | None,
     explanations: Sequence[dict[str, Any]] = (),
+    positions: Sequence[int] = (),
 ) -> Decision:
-    """The in-process enforcement, server side: substitution included, one record written."""
+    """The in-process enforcement, server side: substitution included, one record written.
+
+    With `positions` (each pair's index in the caller's list of actions) the pairs are
+    scores over that list, the indices not sent masked (-inf: never tried nor substituted),
+    so the substitution reports the caller's indices, as the in-process Guard does."""
+    out: Any = list(pairs)
+    actions: list[dict[str, Any]] | None = None
+    if positions:
+        for i, (_, p) in enumerate(pairs):
+            if not math.isfinite(p):
+                raise InvalidAction(
+                    f"candidate #{i} has probability {p!r}; probabilities must be finite"
+                )
+        out = [-math.inf] * (max(positions) + 1)
+        actions = [{}] * len(out)  # placeholders at the masked indices, never read
+        for (action, p), at in zip(pairs, positions, strict=True):
+            out[at], actions[at] = p, action
     try:
         return enforce_proposal(
-            guard, list(pairs), context, policy=policy, explanations=explanations
+            guard, out, context, actions=actions, policy=policy, explanations=explanations
         ).decision
     except (ActionBlocked, ActionEscalated) as exc:
         return exc.decision

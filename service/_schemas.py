@@ -133,6 +133,12 @@ class ToolCall(BaseModel):
 
 AnyAction = ActionIn | ToolCall
 
+# A candidate's position in the caller's own list of actions (e.g. a score vector whose
+# masked actions it left out); the sidecar pads up to it, so it is bounded.
+MAX_POSITION = 9_999
+Position = Annotated[StrictInt, Field(ge=0, le=MAX_POSITION)]
+Candidate = tuple[AnyAction, StrictFloat] | tuple[AnyAction, StrictFloat, Position]
+
 
 class CheckRequest(BaseModel):
     """One action to decide; with `candidates`, the best one that is not denied is chosen."""
@@ -152,12 +158,15 @@ class CheckRequest(BaseModel):
         default=None, description="The action; omit it when `candidates` are given."
     )
     context: JsonObject | None = None
-    candidates: list[tuple[AnyAction, StrictFloat]] = Field(
+    candidates: list[Candidate] = Field(
         default=None,  # type: ignore[arg-type]
         min_length=1,
         max_length=100,
         description="[[action, probability], ...]: alternatives, tried best first; a denied "
-        "first choice is replaced by the best one not denied (see decision.substitution).",
+        "first choice is replaced by the best one not denied (see decision.substitution). "
+        "[[action, probability, index], ...] gives each alternative's index in the caller's "
+        f"own list of actions (0 to {MAX_POSITION:,}; e.g. scores over declared actions, the "
+        "masked ones left out): decision.substitution then reports those indices.",
     )
     explanations: list[JsonObject] | None = Field(
         default=None,
@@ -171,6 +180,12 @@ class CheckRequest(BaseModel):
     def _one_of(self) -> CheckRequest:
         if self.action is not None and self.candidates is not None:
             raise ValueError("give either 'action' or 'candidates', not both")
+        positions = [c[2] for c in self.candidates or () if len(c) == 3]
+        if positions and len(positions) != len(self.candidates):
+            raise ValueError("give every candidate an index ([action, probability, index]) or none")
+        if len(set(positions)) != len(positions):
+            twice = sorted({i for i in positions if positions.count(i) > 1})
+            raise ValueError(f"candidate indices must be unique; {twice} given more than once")
         return self
 
 
@@ -198,7 +213,12 @@ class RankItemIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, Any] = Field(init=False)
 
-    id: StrictStr | StrictInt = Field(description="A string or an integer (not a boolean).")
+    # Omitted, not null: an item without one is known by its position, as in process.
+    id: StrictStr | StrictInt = Field(  # type: ignore[assignment]
+        default=None,
+        description="A string or an integer (not a boolean); when omitted, the item's "
+        "position in the list (0 first). Ids must be unique.",
+    )
     score: StrictFloat | None = None  # a number; a JSON true is not 1
 
 
