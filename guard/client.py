@@ -52,6 +52,8 @@ from guard.enforce import (
 __all__ = ["GuardClient", "RemoteError", "RemoteGuard"]
 
 P = ParamSpec("P")
+_Pair = tuple[Mapping[str, Any] | BaseModel, float]  # (action, probability)
+_Indexed = tuple[Mapping[str, Any] | BaseModel, float, int]  # ..., index in the caller's list
 
 _LONG_POLL_CHUNK = 30.0  # seconds per long-poll request, halved while the server refuses it
 _MIN_LONG_POLL = 0.1
@@ -122,7 +124,7 @@ class GuardClient:
         context: Mapping[str, Any] | None = None,
         *,
         policy: str | None = None,
-        candidates: Sequence[tuple[Any, ...]] | None = None,
+        candidates: Sequence[_Pair | _Indexed] | None = None,
         explanations: Sequence[Mapping[str, Any]] | None = None,
     ) -> Decision:
         """Decide one action, or the best of `candidates` [(action, probability), ...].
@@ -449,11 +451,12 @@ class RemoteGuard:
         if len(candidates) == 1:
             decision = self.client.check(candidates[0][0], context, policy=policy)
         else:
-            given: list[tuple[Any, ...]] = sorted(candidates, key=lambda c: c[2])
-            if [c[2] for c in given] == list(range(len(given))):
-                given = [(a, p) for a, p, _ in given]  # the plain form any sidecar reads
-            # else masked actions were left out: each keeps its declared index, as in process
-            decision = self.client.check(None, context, policy=policy, candidates=given)
+            given = sorted(candidates, key=lambda c: c[2])
+            # The plain pairs any sidecar reads, unless masked actions were left out: then
+            # each keeps its declared index, as in process.
+            dense = [c[2] for c in given] == list(range(len(given)))
+            sent = [(a, p) for a, p, _ in given] if dense else given
+            decision = self.client.check(None, context, policy=policy, candidates=sent)
         wait = self.wait_for_review if wait_for_review is None else wait_for_review
         return self._apply(decision, candidates[0][0], wait)
 
