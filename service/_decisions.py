@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -113,6 +114,10 @@ class Filters:
         }
 
 
+#: The query parameters `Filters` reads.
+FILTERS = tuple(inspect.signature(Filters).parameters)
+
+
 def build_router() -> APIRouter:
     """The audit-reading endpoints (scope `audit:read` or `review`)."""
     router = APIRouter(prefix="/v1", tags=["audit"])
@@ -168,17 +173,26 @@ def build_router() -> APIRouter:
     return router
 
 
-def each_once(request: Request) -> None:
-    """A query parameter given twice (?verdict=allow&verdict=deny) is refused, not half applied."""
+def each_once(request: Request, known: Collection[str]) -> None:
+    """Refuse a query parameter given twice (?verdict=allow&verdict=deny: not half applied)
+    and one the endpoint does not read (?verdcit=deny: ignoring it would answer everything)."""
     seen = [key for key, _ in request.query_params.multi_items()]
     repeated = sorted({key for key in seen if seen.count(key) > 1})
-    if repeated:
-        raise RequestValidationError(
-            [
-                {"loc": ("query", key), "msg": "given more than once", "type": "value_error"}
-                for key in repeated
-            ]
-        )
+    unknown = sorted(set(seen) - set(known))
+    reads = ", ".join(sorted(known)) or "none"
+    errors = [
+        {"loc": ("query", key), "msg": "given more than once", "type": "value_error"}
+        for key in repeated
+    ] + [
+        {
+            "loc": ("query", key),
+            "msg": f"unknown query parameter; this endpoint reads: {reads}",
+            "type": "extra_forbidden",
+        }
+        for key in unknown
+    ]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def list_decisions(
@@ -191,7 +205,7 @@ def list_decisions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     """Decisions matching every given filter, newest first, one page at a time."""
-    each_once(request)
+    each_once(request, {*FILTERS, "cursor", "limit"})
     audit = get_state(request).audit
     items, next_cursor = query_page(audit, filters.for_principal(principal), cursor, limit)
     return json_response({"items": [page_item(s) for s in items], "next_cursor": next_cursor})
@@ -201,7 +215,7 @@ def export_decisions(
     request: Request, principal: Reader, filters: Annotated[Filters, Depends()]
 ) -> Response:
     """Every matching decision, newest first, one JSON document per line."""
-    each_once(request)
+    each_once(request, FILTERS)
     audit = get_state(request).audit
     wanted = filters.for_principal(principal)
     query_page(audit, wanted, None, 1)  # report bad filters before the stream starts
@@ -242,7 +256,7 @@ def get_consistency(
     ] = None,
 ) -> Response:
     """Proof that the log at size `from` is a prefix of the log at size `to`."""
-    each_once(request)
+    each_once(request, ("from", "to"))
     audit = get_state(request).audit
     size = audit.size
     second = size if second is None else second

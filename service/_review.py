@@ -86,7 +86,7 @@ def list_escalations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Escalated decisions, newest first: still pending (default), resolved, or all."""
-    each_once(request)
+    each_once(request, ("status", "tenant", "cursor", "limit"))
     state = get_state(request)
     wanted = tenant_filter(principal, tenant)
     if status == "pending":
@@ -142,7 +142,7 @@ def _wait_route(long_poll_max: float) -> Any:
         ),
     ) -> Response:
         """Wait for a reviewer: 200 with the outcome, or 408 wait_expired if still pending."""
-        each_once(request)
+        each_once(request, ("timeout",))
         state = get_state(request)
         record = await anyio.to_thread.run_sync(
             state.escalations.escalated, decision_id, principal.tenant
