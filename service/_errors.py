@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,26 +52,14 @@ class AlreadyResolved(ServiceError):
     code = "already_resolved"
     status = 409
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
-        # "... at <the resolution's time>": for people, to the second in UTC (the record
-        # has it exactly); only the end is read, so a reviewer's name is never rewritten.
-        super().__init__(_AT_TIME.sub(_readable_at, message), details=details)
 
-
-# A time as the audit records write it: 2026-11-26T10:54:27.068638+00:00 (or ...Z).
-_AT_TIME = re.compile(r" at (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))$")
-
-
-def _readable_at(match: re.Match[str]) -> str:
+def readable_time(iso: object) -> str:
+    """An ISO 8601 time with an offset as people read it ('2026-11-26 10:54:27 UTC'); a
+    value that is not one is shown as it is."""
     try:
-        return f" at {readable_time(match[1])}"
-    except ValueError:  # not a real date: shown as it was written
-        return match[0]
-
-
-def readable_time(iso: str) -> str:
-    """An ISO 8601 time with an offset as people read it: '2026-11-26 10:54:27 UTC'."""
-    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromisoformat(str(iso)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return str(iso)
 
 
 class Unauthorized(ServiceError):

@@ -54,7 +54,13 @@ from guard.audit import AuditLog, open_audit
 from guard.audit._log import _encode_cursor
 from guard.policy import load
 from service._auth import KeyStore
-from service._errors import AlreadyResolved, NotEscalated, NotFound, UnsharedCounters
+from service._errors import (
+    AlreadyResolved,
+    NotEscalated,
+    NotFound,
+    UnsharedCounters,
+    readable_time,
+)
 from service._notes import mask_note
 from service._settings import Settings
 
@@ -470,7 +476,7 @@ class Escalations:
         if existing is not None:
             raise AlreadyResolved(
                 f"escalation {decision_id!r} was already resolved ({existing.get('outcome')}) "
-                f"by {existing.get('reviewer')!r} at {existing.get('time')}",
+                f"by {existing.get('reviewer')!r} at {readable_time(existing.get('time'))}",
                 details={
                     "id": decision_id,
                     "outcome": existing.get("outcome"),
