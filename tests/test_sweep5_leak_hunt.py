@@ -70,9 +70,9 @@ rules:
 """
 
 
-# Quoted in a rule's error text ('john%40gmail.com'), these are not found: the
-# OBFUSCATED_EMAIL recognizer refuses a local part right after a quote.
-QUOTED_MISSED = ("john%40gmail.com", "john&#64;gmail&#46;com")
+# Quoted in a rule's error text ('john%40gmail.com'): the OBFUSCATED_EMAIL recognizer
+# once refused a local part right after a quote.
+QUOTED = ("john%40gmail.com", "john&#64;gmail&#46;com")
 
 
 def _needles(value: str) -> set[str]:
@@ -101,9 +101,7 @@ def _dump(db: Path) -> str:
 def _actions(value: str) -> list[dict[str, Any]]:
     return [
         {"kind": "k", "actor": "u1", "params": {"message": f"write {value}", "to": value}},
-        {"kind": "k", "actor": "u1", "params": {"subject": value, "note": f"see {value}"}}
-        if value not in QUOTED_MISSED  # see test_quoted_escaped_email_in_an_error_text
-        else {"kind": "k", "actor": "u1", "params": {"subject": value}},
+        {"kind": "k", "actor": "u1", "params": {"subject": value, "note": f"see {value}"}},
         {"kind": "k", "actor": "u1", "params": {"profile": {"a": [value]}, "tags": [value]}},
         {"kind": "k", "actor": "u1", "params": {"attachments": [{"text": value}], value: 1}},
     ]
@@ -150,8 +148,6 @@ def _traffic(own: Guard, shipped: Guard) -> None:
             {"kind": "send_message", "actor": "u1", "params": {"to": value, "message": value}},
             context={"has_contract": False, "blocked_by": [value]},
         )
-        if value in QUOTED_MISSED:  # rules below quote params.note in their error texts
-            continue
         own.check({"kind": "k", "actor": "u1", "params": {"amount": 700, "note": value}})
 
         @own.agent
@@ -199,7 +195,7 @@ def test_phone_formats_are_masked_in_records(tmp_path: Path, value: str) -> None
         assert value not in str(guard.audit.get(decision.id).record)
 
 
-@pytest.mark.parametrize("value", QUOTED_MISSED)
+@pytest.mark.parametrize("value", QUOTED)
 def test_quoted_escaped_email_in_an_error_text(tmp_path: Path, value: str) -> None:
     (tmp_path / "leak-hunt.yaml").write_text(PACK, encoding="utf-8")
     with Guard.from_policy(str(tmp_path / "leak-hunt.yaml"), audit="memory://") as guard:
