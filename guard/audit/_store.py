@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import orjson
@@ -339,7 +340,7 @@ def index_columns(record: Mapping[str, Any]) -> Columns:
     """Extract the queryable columns; fields a record type does not have are None."""
     get = record.get
     return Columns(  # positional, in field order: faster than by keyword on the hot path
-        _text(get("time")),
+        time_text(get("time")),
         _text(get("tenant")),
         _text(get("actor")),
         _text(get("policy")),
@@ -402,6 +403,25 @@ def _record_id(record: Mapping[str, Any], index: int) -> str:
     if not isinstance(record_id, str) or not record_id:
         raise AuditError(f"audit record {index} needs a non-empty string 'id', got {record_id!r}")
     return record_id
+
+
+def time_text(value: object) -> str | None:
+    """A time as the stores index and compare it: UTC to the microsecond with `Z`
+    ('2026-11-26T10:54:52.000000Z'), so that text order is time order ('...:52Z' sorted
+    after '...:52.5Z'). A time without an offset is UTC; text that is not an ISO 8601 time
+    is kept as it is."""
+    if type(value) is str and len(value) == 27 and value[19] == "." and value[26] == "Z":
+        return value  # how decisions write their time: the hot path
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, datetime):
+        return _text(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"
 
 
 def _text(value: object) -> str | None:

@@ -327,5 +327,5 @@ def test_two_sqlite_stores_on_one_file_share_the_log(tmp_path: Path) -> None:
 
 def test_sqlite_open_failure_is_an_audit_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
-    with pytest.raises(AuditError, match="could not open the audit log"):
+    with pytest.raises(AuditError, match="it is a folder"):
         SqliteStore(tmp_path / "dir.db")
