@@ -410,18 +410,20 @@ def time_text(value: object) -> str | None:
     ('2026-11-26T10:54:52.000000Z'), so that text order is time order ('...:52Z' sorted
     after '...:52.5Z'). A time without an offset is UTC; text that is not an ISO 8601 time
     is kept as it is."""
-    if type(value) is str and len(value) == 27 and value[19] == "." and value[26] == "Z":
-        return value  # how decisions write their time: the hot path
     if isinstance(value, str):
+        if len(value) == 27 and value[19] == "." and value[26] == "Z":
+            return value  # how decisions write their time: the hot path
         try:
-            value = datetime.fromisoformat(value)
+            when = datetime.fromisoformat(value)
         except ValueError:
             return value
-    if not isinstance(value, datetime):
+    elif isinstance(value, datetime):
+        when = value
+    else:
         return _text(value)
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="microseconds") + "Z"
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.isoformat(timespec="microseconds") + "Z"
 
 
 def _text(value: object) -> str | None:
