@@ -222,11 +222,23 @@ def run_episode(mode: Mode, guard: Guard, simulations: int, seed: int, max_steps
     return ep
 
 
+def at_least(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than `least`."""
+
+    def integer(text: str) -> int:
+        value = int(text)
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return integer
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--simulations", type=int, default=200)
-    parser.add_argument("--max-steps", type=int, default=40)
+    parser.add_argument("--simulations", type=at_least(1), default=200)
+    parser.add_argument("--max-steps", type=at_least(1), default=40)
     args = parser.parse_args(argv)
 
     g = Guard.from_policy(PACK)

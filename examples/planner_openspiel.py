@@ -141,10 +141,23 @@ def _visits(r: dict[str, Any]) -> str:
     return ", ".join(f"{a['label']} {a['visits']}" for a in r["actions"])
 
 
+def at_least(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than `least`."""
+
+    def integer(text: str) -> int:
+        value = int(text)
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return integer
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--simulations", type=int, default=1000)
+    # one simulation only visits the root: it expands nothing, so there is no move to play
+    parser.add_argument("--simulations", type=at_least(2), default=1000)
     parser.add_argument("--audit", default=None, help="audit log URL, e.g. sqlite:///audit.db")
     args = parser.parse_args(argv)
 
