@@ -456,10 +456,12 @@ def canonical_value(span: Span, raw: str) -> str:
 def remove_contained(spans: Sequence[Span]) -> list[Span]:
     """Drop a span contained in another of the same type with an equal or higher score.
 
-    The same rule as Presidio's `EntityRecognizer.remove_duplicates`.
+    The same rule as Presidio's `EntityRecognizer.remove_duplicates`. Of spans alike but
+    for their recognizer, the first given is kept: deduplicating through a `set` ordered
+    them by their names' hash, which differs from one process to the next.
     """
     ordered = sorted(
-        set(spans), key=lambda s: (s.entity_type, s.start, -(s.end - s.start), -s.score)
+        dict.fromkeys(spans), key=lambda s: (s.entity_type, s.start, -(s.end - s.start), -s.score)
     )
     kept: list[Span] = []
     for _, group in itertools.groupby(ordered, key=lambda s: s.entity_type):
