@@ -127,3 +127,27 @@ def test_guard_demo_is_said_to_record_where_it_writes() -> None:
 
     assert DEFAULT_AUDIT == "sqlite:///guard-audit.db"
     assert re.search(r"`guard demo`[^.]*`guard-audit\.db`", README, re.S)
+
+
+def _serve_command() -> str:
+    section = README.split("## The HTTP sidecar", 1)[1]
+    (command,) = re.findall(r"guard serve (.*?)\ncurl", section, re.S)
+    return command.replace("\\\n", " ")
+
+
+def test_the_serve_command_without_its_optional_parts_starts_without_redis() -> None:
+    from guard.policy import load
+    from service._errors import UnsharedCounters
+    from service._state import refuse_unshared_rates
+
+    command = _serve_command()
+    optional = re.findall(r"\[([^\]]*)\]", command)
+    assert any("--workers" in o and "--redis" in o for o in optional)  # one optional part
+    words = re.sub(r"\[[^\]]*\]", " ", command).split()
+    assert "--workers" not in words and "--redis" not in words
+    options = dict(zip(words[::2], words[1::2], strict=True))
+    settings = Settings(policy=str(Path(__file__).resolve().parents[1] / options["--policy"]))
+    refuse_unshared_rates(settings, load(settings.policy))  # one worker: no Redis needed
+    two = settings.with_(workers=2)
+    with pytest.raises(UnsharedCounters, match="pass --redis URL"):
+        refuse_unshared_rates(two, load(settings.policy))
