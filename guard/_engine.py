@@ -112,6 +112,7 @@ class Guard:
         pii_detector: Any = None,
         hash_key: bytes | None = None,
     ) -> None:
+        packs, shadow = _compiled(packs, "packs"), _compiled(shadow, "shadow")
         if not packs:
             raise PolicyError("a Guard needs at least one policy pack")
         if mode not in ("enforce", "shadow"):
@@ -193,8 +194,7 @@ class Guard:
         """Decide many actions with one batched PII scan and one audit transaction."""
         self._usable()
         pack = self.pack(policy)
-        if isinstance(actions, (str, bytes, Mapping)) or not isinstance(actions, Sequence):
-            raise InvalidAction(f"actions must be a list of mappings, got {type(actions).__name__}")
+        _check_list(actions)
         checked = []
         for index, action in enumerate(actions):
             try:
@@ -236,6 +236,7 @@ class Guard:
         """
         self._usable()
         pack = self.pack(policy)
+        _check_list(actions)
         entries: list[tuple[Decision, dict[str, Any], _Scan]] = []
         out: list[Decision | GuardError] = []
         for i, action in enumerate(actions):
@@ -315,8 +316,9 @@ class Guard:
         self._usable()
         if rates is not None and rates.commit() and rates.redo is not None:
             _stricter(decision, rates.redo(rates))
+        pack = self.pack(decision.policy)  # a decision of a pack not loaded here is refused
         data = check_action(action)[0] if action is not None else None
-        scan = self._scan(self.packs[decision.policy], data) if data is not None else _NO_SCAN
+        scan = self._scan(pack, data) if data is not None else _NO_SCAN
         return decision, data, scan
 
     def rank(
@@ -1224,6 +1226,30 @@ def _same_torch_threads() -> Callable[[], None] | None:
         return None
     threads = torch.get_num_threads()
     return lambda: torch.set_num_threads(threads)
+
+
+def _check_list(actions: Any) -> None:
+    if isinstance(actions, (str, bytes, Mapping)) or not isinstance(actions, Sequence):
+        raise InvalidAction(f"actions must be a list of mappings, got {type(actions).__name__}")
+
+
+def _compiled(packs: Iterable[Any], what: str) -> list[CompiledPack]:
+    """The packs as a list (a generator is read once), each a compiled pack, names unique."""
+    if isinstance(packs, str | os.PathLike):
+        packs = [packs]
+    out = list(packs)
+    names: set[str] = set()
+    for pack in out:
+        if not isinstance(pack, CompiledPack):
+            raise PolicyError(
+                f"Guard({what}=...) takes compiled packs, got {type(pack).__name__} {pack!r}; "
+                "load a pack file, folder or shipped pack's name with Guard.from_policy(...)"
+            )
+        if pack.name in names:
+            label = "shadow pack" if what == "shadow" else "pack"
+            raise PolicyError(f"{label} name {pack.name!r} is given twice; names must be unique")
+        names.add(pack.name)
+    return out
 
 
 def _pair_shadow(

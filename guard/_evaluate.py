@@ -183,8 +183,8 @@ def _hit(
         if isinstance(value, str):
             if len(value) > MAX_EVIDENCE_CHARS:
                 value = value[:MAX_EVIDENCE_CHARS] + "…"
-        elif isinstance(value, (list, dict)) and len(orjson.dumps(value)) > MAX_EVIDENCE_CHARS:
-            value = {"summary": f"{type(value).__name__} of {len(value)} elements"}
+        elif isinstance(value, list | dict | tuple):
+            value = _copied(value)
         evidence[key] = value
     parts = rule.message_parts
     return fast_model(
@@ -199,6 +199,20 @@ def _hit(
             "item_id": item_id,
         },
     )
+
+
+def _copied(value: list[Any] | dict[str, Any] | tuple[Any, ...]) -> Any:
+    """Evidence of a list or object: a copy (never the caller's own objects, which the
+    decision's reader could change, or which could change under the decision), or a
+    summary when it is long."""
+    try:
+        raw = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # a value the language computed (a set in a list)
+        return value
+    if len(raw) > MAX_EVIDENCE_CHARS:
+        kind = "list" if isinstance(value, tuple) else type(value).__name__
+        return {"summary": f"{kind} of {len(value)} elements"}
+    return orjson.loads(raw)
 
 
 def _error_hit(

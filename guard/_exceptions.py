@@ -104,6 +104,9 @@ class AuditTampered(AuditError):
         super().__init__(message)
         self.index = index
 
+    def __reduce__(self) -> Any:  # pickled (for another process) with its keyword argument
+        return _rebuild, (type(self), self.args, {"index": self.index}), self.__dict__
+
 
 class RecordNotFound(AuditError):
     """No audit record has that id or index."""
@@ -128,6 +131,9 @@ class ActionBlocked(GuardError):
         self.decision_id = decision.id
         super().__init__(message or _describe(decision, "blocked"))
 
+    def __reduce__(self) -> Any:  # pickled (for another process) with its decision
+        return type(self), (self.decision, str(self)), self.__dict__
+
 
 class ActionEscalated(GuardError):
     """The policy holds the action for a human; `decision_id` names the held decision."""
@@ -138,6 +144,13 @@ class ActionEscalated(GuardError):
         self.decision = decision
         self.decision_id = decision.id
         super().__init__(message or _describe(decision, "escalated for review"))
+
+    def __reduce__(self) -> Any:  # pickled (for another process) with its decision
+        return type(self), (self.decision, str(self)), self.__dict__
+
+
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+    return cls(*args, **kwargs)
 
 
 def _describe(decision: Any, what: str) -> str:

@@ -54,7 +54,9 @@ def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
         raise InvalidAction(f"action {key!r} must be a string, got {_shown(data[key])}")
     params = data.get("params", _EMPTY)
     if type(params) is not dict and not isinstance(params, dict):
-        raise InvalidAction(f"action 'params' must be a mapping, got {type(params).__name__}")
+        if not isinstance(params, Mapping | BaseModel):
+            raise InvalidAction(f"action 'params' must be a mapping, got {type(params).__name__}")
+        data = {**data, "params": as_mapping(params, "action 'params'")}  # as the action itself
     raw = encode(data, "action")
     return data, "sha256:" + sha256(raw).hexdigest(), raw
 
@@ -119,21 +121,24 @@ def digest(data: Any, what: str) -> str:
     return "sha256:" + sha256(encode(data, what)).hexdigest()
 
 
-_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+# orjson writes dataclasses and datetimes as objects and texts: they are refused instead
+# (rules would read the Python object, the digest and the record its JSON).
+_PLAIN = (
+    orjson.OPT_STRICT_INTEGER | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+)
+_SORTED = _PLAIN | orjson.OPT_SORT_KEYS
 
 
 def encode(data: Any, what: str, *, sort: bool = True) -> bytes:
     """Encode JSON-like data (keys sorted unless `sort=False`), enforcing type, depth and
     size limits."""
     try:
-        raw = orjson.dumps(data, option=_SORTED if sort else orjson.OPT_STRICT_INTEGER)
+        raw = orjson.dumps(data, option=_SORTED if sort else _PLAIN)
     except orjson.JSONEncodeError as exc:
         raise _encode_error(exc, what) from None
     if len(raw) > MAX_BYTES:
         raise ActionTooLarge(f"{what} is {len(raw)} bytes encoded; the limit is {MAX_BYTES}")
-    # orjson writes NaN and infinities as null: only then is a walk needed to tell them apart.
-    if b"null" in raw:
-        _check_finite(data, what)
+    _check_values(data, what)
     return raw
 
 
@@ -158,13 +163,40 @@ def _encode_error(exc: Exception, what: str) -> InvalidAction:
     )
 
 
-def _check_finite(data: Any, what: str) -> None:
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, float) and not math.isfinite(value):
+_LEAVES = frozenset({str, int, bool, type(None)})
+
+
+def _check_values(value: Any, what: str) -> None:
+    """Refuse what orjson wrote but JSON does not hold: NaN and infinities (written as
+    null), enums and UUIDs (written as their value and text, while rules would compare
+    the Python object: a blocked id sent as a UUID would pass as another value)."""
+    kind = type(value)
+    if kind is dict:
+        for item in value.values():
+            if type(item) not in _LEAVES:
+                _check_values(item, what)
+    elif kind is list or kind is tuple:
+        for item in value:
+            if type(item) not in _LEAVES:
+                _check_values(item, what)
+    elif kind is float:
+        if not math.isfinite(value):
             raise InvalidAction(f"{what} holds {value!r}; numbers must be finite")
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list | tuple):
-            stack.extend(value)
+    elif kind not in _LEAVES:
+        _check_subclass(value, what)
+
+
+def _check_subclass(value: Any, what: str) -> None:
+    """A subclass of a JSON type (a str enum, an OrderedDict) reads as that type; other
+    values are refused."""
+    if isinstance(value, dict):
+        _check_values(dict(value), what)
+    elif isinstance(value, list | tuple):
+        _check_values(list(value), what)
+    elif isinstance(value, float):
+        _check_values(float(value), what)
+    elif not isinstance(value, str | int):
+        raise InvalidAction(
+            f"{what} is not JSON-like (it holds a {type(value).__name__}); only dict, list, "
+            "str, int, float, bool and None are allowed"
+        )
