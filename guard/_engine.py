@@ -699,11 +699,15 @@ class Guard:
         if cand is None:
             return None
         cscan = scan if cand.pii == pack.pii else self._scan(cand, data)
+        mask, scrub = self._masker(cand, data, cscan), self._scrubber(cand, data)
+        if pack.pii is not None and cand.pii != pack.pii:  # the live pack's PII fields too
+            mask = _mask_both(mask, self._masker(pack, data, scan))
+            scrub = _scrub_both(scrub, self._scrubber(pack, data))
         hits = run_rules(
             cand.action_rules(data["kind"]),
             self._env(cand, data, ctx, cscan, rates),
-            mask=self._masker(cand, data, cscan),
-            scrub=self._scrubber(cand, data),
+            mask=mask,
+            scrub=scrub,
         )
         verdict = verdict_of(hits, cand.defaults_verdict)
         return ShadowResult(
@@ -1022,6 +1026,20 @@ def _stricter(decision: Decision, again: Decision) -> None:
     if RANK[again.verdict] > RANK[decision.verdict]:
         for name in ("verdict", "hits", "final_action", "shadow"):
             setattr(decision, name, getattr(again, name))
+
+
+def _mask_both(first: Masker | None, then: Masker | None) -> Masker | None:
+    """A masker masking what `first` masks, then what `then` masks in what `first` left."""
+    if first is None or then is None:
+        return then if first is None else first
+    return lambda key, value: then(key, first(key, value))
+
+
+def _scrub_both(first: Scrubber | None, then: Scrubber | None) -> Scrubber | None:
+    """A scrubber masking what `first` masks, then what `then` masks in what `first` left."""
+    if first is None or then is None:
+        return then if first is None else first
+    return lambda text: then(first(text))
 
 
 def _few_digits(value: float) -> bool:
