@@ -314,10 +314,17 @@ class Guard:
     ) -> tuple[Decision, dict[str, Any] | None, _Scan]:
         """What `record` writes for a decision made earlier: its action, checked and scanned."""
         self._usable()
+        pack = self.pack(decision.policy)  # a decision of a pack not loaded here is refused
+        data = None
+        if action is not None:
+            data, action_digest, _ = check_action(action)
+            if action_digest != decision.action_digest:  # the record would pair the two
+                raise InvalidAction(
+                    f"the action given is not the action this decision was made for: its "
+                    f"digest is {action_digest}, the decision's {decision.action_digest}"
+                )
         if rates is not None and rates.commit() and rates.redo is not None:
             _stricter(decision, rates.redo(rates))
-        pack = self.pack(decision.policy)  # a decision of a pack not loaded here is refused
-        data = check_action(action)[0] if action is not None else None
         scan = self._scan(pack, data) if data is not None else _NO_SCAN
         return decision, data, scan
 

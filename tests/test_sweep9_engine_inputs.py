@@ -178,3 +178,13 @@ def test_recording_a_decision_of_a_pack_not_loaded_names_the_pack(ev: Guard) -> 
     foreign = Decision.model_validate({**decision.model_dump(), "policy": "nope"})
     with pytest.raises(PolicyError, match="no loaded pack named 'nope'"):
         ev.record(foreign)
+
+
+def test_record_refuses_an_action_other_than_the_one_decided(ev: Guard) -> None:
+    """The record would hold action B under the verdict, digest and final action of A."""
+    decided = {"kind": "send", "params": {"to": "u1"}}
+    decision = ev.evaluate(decided)
+    with pytest.raises(InvalidAction, match="not the action this decision was made for"):
+        ev.record(decision, {"kind": "send", "params": {"to": "2024-01-01T00:00:00"}})
+    assert not decision.audited
+    assert ev.record(decision, dict(decided)).audited
