@@ -138,7 +138,10 @@ def encode(data: Any, what: str, *, sort: bool = True) -> bytes:
         raise _encode_error(exc, what) from None
     if len(raw) > MAX_BYTES:
         raise ActionTooLarge(f"{what} is {len(raw)} bytes encoded; the limit is {MAX_BYTES}")
-    _check_values(data, what)
+    try:
+        _check_values(data, what)
+    except RecursionError:  # a deep action met a deep caller: the walk is recursive
+        raise ActionTooLarge(f"{what} is nested too deeply to check here") from None
     return raw
 
 

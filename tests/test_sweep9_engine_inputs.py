@@ -188,3 +188,30 @@ def test_record_refuses_an_action_other_than_the_one_decided(ev: Guard) -> None:
         ev.record(decision, {"kind": "send", "params": {"to": "2024-01-01T00:00:00"}})
     assert not decision.audited
     assert ev.record(decision, dict(decided)).audited
+
+
+def test_a_deep_action_checked_deep_in_the_callers_stack_is_refused_cleanly(ev: Guard) -> None:
+    import sys
+
+    from guard import ActionTooLarge
+
+    action: dict[str, Any] = {"kind": "k", "params": {}}
+    node = action["params"]
+    for _ in range(200):
+        node["x"] = {}
+        node = node["x"]
+    assert ev.evaluate(action).verdict is Verdict.ALLOW
+
+    def depth() -> int:
+        frame, n = sys._getframe(), 0
+        while frame is not None:
+            frame, n = frame.f_back, n + 1
+        return n
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth() + 120)  # room for the guard's own calls, not for the walk
+    try:
+        with pytest.raises(ActionTooLarge, match="nested too deeply"):
+            ev.evaluate(action)
+    finally:
+        sys.setrecursionlimit(limit)
