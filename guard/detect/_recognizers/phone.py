@@ -4,7 +4,10 @@ plus scores that read how a number is written.
 Presidio runs python-phonenumbers' `PhoneNumberMatcher` once per region (eight by
 default), and each run parses every digit group of the text: `3`, `12`, `2024`. A
 candidate with fewer digits than the shortest valid number of any region cannot be
-valid, so the matcher here skips it before parsing; the matches found (regions,
+valid, so the matcher here skips it before parsing, as it skips a candidate whose
+digits, read from the matcher's region, have no length its country's numbers have
+(`cannot_be_valid`); a candidate written with `+` reads alike from every region, so
+one region's matcher checks it for all (`NumberMemo`). The matches found (regions,
 leniency, spans) are Presidio's own code path, and tests compare the two.
 
 Presidio scores every match 0.4 and relies on an English context word ("phone",
@@ -71,13 +74,11 @@ def has_digit_cluster() -> Callable[[str], bool]:
     minimum = min_valid_digits()
     punctuation = getattr(util, "_VALID_PUNCTUATION", None)
     if not isinstance(punctuation, str):
-        return lambda text: sum(c.isdecimal() for c in text) >= minimum
+        return lambda text: count_digits(text) >= minimum
     cluster = re.compile(rf"\d(?:[{punctuation}]{{0,4}}\d)*")
 
     def check(text: str) -> bool:
-        return any(
-            sum(c.isdecimal() for c in m.group(0)) >= minimum for m in cluster.finditer(text)
-        )
+        return any(count_digits(m.group(0)) >= minimum for m in cluster.finditer(text))
 
     return check
 
@@ -137,25 +138,155 @@ def _only_drops_digits(rule: str | None) -> bool:
     return rebuilt == rule and len(groups) == len(set(groups))
 
 
-_PLUS = frozenset("+\uff0b")
+def national_digits(raw: str) -> str | None:
+    """The digits `phonenumbers.parse` reads from `raw` before it looks at a region: past
+    the text before the number, without an extension, letters of a vanity number as
+    digits. None when this phonenumbers has no such steps, or `raw` is no number."""
+    try:
+        number = util._build_national_number_for_parsing(raw)
+        return str(util._normalize(util._maybe_strip_extension(number)[1]))
+    except (AttributeError, TypeError, phonenumbers.NumberParseException):
+        return None
+
+
+@functools.cache
+def _national_reading(region: str) -> tuple[Any, Any, frozenset[int]] | None:
+    """How `parse` reads a number without `+` from `region` (see `cannot_be_valid`): the
+    region's metadata, its country's main region's, and the significant-number lengths
+    the country's regions list. None when a transform rule or a missing list leaves the
+    lengths open."""
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.country_code is None:
+        return None
+    main_region = phonenumbers.region_code_for_country_code(meta.country_code)
+    main = meta if main_region == region else PhoneMetadata.metadata_for_region(main_region)
+    if main is None or meta.national_prefix_transform_rule or main.national_prefix_transform_rule:
+        return None
+    lengths: list[int] = []
+    for other in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ()):
+        desc = getattr(PhoneMetadata.metadata_for_region(other), "general_desc", None)
+        if desc is None or not desc.possible_length:
+            return None
+        lengths += desc.possible_length
+    return (meta, main, frozenset(lengths)) if lengths else None
+
+
+def cannot_be_valid(national: str, region: str) -> bool:
+    """True when a number without `+` whose digits are `national` (`national_digits`),
+    parsed from `region`, cannot be a valid number.
+
+    `parse` reads such a number as international only when `national` starts with the
+    region's dialling prefix (then it is left to `parse`). Otherwise the number has the
+    region's country code, and its significant digits are `national`, less a national
+    prefix the region's metadata reads at its start or not; or, when `national` starts
+    with the country code, `national` less that code, less a national prefix or not,
+    less one again or not (the second read with the country's main region's metadata).
+    `is_valid_number` holds the significant digits to the lengths that the country's
+    regions list, so when none of these readings has one of them, it is not valid.
+    """
+    reading = _national_reading(region)
+    if reading is None:
+        return False
+    meta, main, lengths = reading
+    if meta.international_prefix and re.match(meta.international_prefix, national):
+        return False
+    readings = _prefix_stripped(national, meta)
+    code = str(meta.country_code)
+    if national.startswith(code):
+        for rest in _prefix_stripped(national[len(code) :], meta):
+            readings |= _prefix_stripped(rest, main)
+    return not any(len(r) in lengths for r in readings)
+
+
+def _prefix_stripped(number: str, meta: Any) -> set[str]:
+    """`number`, and `number` less the national prefix `meta` reads at its start, if any:
+    phonenumbers strips it or not (without a transform rule, nothing else)."""
+    pattern = meta.national_prefix_for_parsing
+    found = re.match(pattern, number) if pattern else None
+    return {number, number[found.end() :]} if found else {number}
+
+
+PLUS_SIGNS = frozenset("+\uff0b")
+
+
+def has_plus(text: str) -> bool:
+    """True when `text` holds a plus sign phonenumbers reads as one (`+`, fullwidth `＋`)."""
+    return "+" in text or "\uff0b" in text
+
+
+def count_digits(text: str) -> int:
+    """The decimal digits of `text`, of any script (what phonenumbers reads as digits)."""
+    return sum(map(str.isdecimal, text))
+
+
+class NumberMemo:
+    """What one scan learns about the strings it parses, so no region parses them again.
+
+    `international(raw)` is `raw` parsed without a region. That succeeds exactly when,
+    past the characters before the number, `raw` starts with `+` and a known country
+    code; `phonenumbers.parse(raw, region)` then reads the country code after the `+`
+    (the region would only say which dialling prefix to strip, and is never consulted)
+    and returns the same number from every region, with `FROM_NUMBER_WITH_PLUS_SIGN` as
+    its country code source. Whatever else `raw` holds, parsed from a region it either
+    fails or gets its country code some other way. Without a `+` in `raw` the parse
+    cannot succeed, so it is not tried.
+    """
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, Any] = {}
+        self._national: dict[str, str | None] = {}
+        # The matchers' verdicts on the international candidates: (candidate, offset) ->
+        # the match found, or None.
+        self.verified: dict[tuple[str, int], Any] = {}
+
+    def international(self, raw: str) -> Any:
+        """`raw` parsed without a region, or None when that fails."""
+        if not has_plus(raw):
+            return None
+        if raw not in self._parsed:
+            try:
+                self._parsed[raw] = phonenumbers.parse(raw)
+            except phonenumbers.NumberParseException:
+                self._parsed[raw] = None
+        return self._parsed[raw]
+
+    def cannot_be_valid(self, raw: str, region: str) -> bool:
+        """True when `raw` has no `+` and cannot be a valid number from `region`."""
+        if has_plus(raw):
+            return False
+        if raw not in self._national:
+            self._national[raw] = national_digits(raw)
+        national = self._national[raw]
+        return national is not None and cannot_be_valid(national, region)
+
+    def region_of(self, raw: str, region: str) -> str:
+        """Presidio's region of a match: its number's when it parses without a region."""
+        number = self.international(raw)
+        if number is None:
+            return region
+        return str(phonenumbers.region_code_for_number(number))
 
 
 class _ShortcutMatcher(phonenumbers.PhoneNumberMatcher):
-    """PhoneNumberMatcher that rejects a candidate too short to be valid without parsing it.
+    """PhoneNumberMatcher that rejects without parsing a candidate too short to be valid,
+    or that cannot be valid from its region, and checks an international candidate once
+    for all the regions of a scan.
 
-    Returning None is what the matcher does anyway after failing to parse the candidate
-    and every inner candidate (all shorter still), so the matches found, the order of
-    the search and its give-up counter are unchanged. A candidate with a `+` may be any
-    country's number, so it is held to the global floor, not the region's.
+    Returning None is what the matcher does anyway after failing to parse a candidate too
+    short and every inner candidate (all shorter still), or after parsing a candidate that
+    is not valid, so the matches found, the order of the search and its give-up counter
+    are unchanged. A candidate with a `+` may be any country's number, so it is held to
+    the global floor, not the region's.
     """
 
     _guard_floor = 1
+    _guard_memo: NumberMemo  # set by `_matcher`
 
     def _too_short(self, candidate: str) -> bool:
-        digits = sum(c.isdecimal() for c in candidate)
+        digits = count_digits(candidate)
         if digits >= self._guard_floor:
             return False
-        return digits < min_valid_digits() or not any(c in _PLUS for c in candidate)
+        return digits < min_valid_digits() or not has_plus(candidate)
 
     def _extract_match(self, candidate: str, offset: int) -> Any:
         if self._too_short(candidate):
@@ -163,12 +294,22 @@ class _ShortcutMatcher(phonenumbers.PhoneNumberMatcher):
         return super()._extract_match(candidate, offset)
 
     def _parse_and_verify(self, candidate: str, offset: int) -> Any:
-        if self._too_short(candidate):
+        memo, region = self._guard_memo, str(self.preferred_region)
+        if self._too_short(candidate) or memo.cannot_be_valid(candidate, region):
             return None
-        return super()._parse_and_verify(candidate, offset)
+        if memo.international(candidate) is None:
+            return super()._parse_and_verify(candidate, offset)
+        # The region enters the check only through `parse(candidate, region)`, which
+        # gives the same number from every region here (see `NumberMemo`); the rest reads
+        # the text, the offset, the candidate and that number. So every region's matcher
+        # comes to the same verdict, and the first one's stands for all.
+        key = (candidate, offset)
+        if key not in memo.verified:
+            memo.verified[key] = super()._parse_and_verify(candidate, offset)
+        return memo.verified[key]
 
 
-def _matcher(text: str, region: str, leniency: int | None) -> Any:
+def _matcher(text: str, region: str, leniency: int | None, memo: NumberMemo | None = None) -> Any:
     usable = hasattr(phonenumbers.PhoneNumberMatcher, "_extract_match") and hasattr(
         phonenumbers.PhoneNumberMatcher, "_parse_and_verify"
     )
@@ -176,6 +317,7 @@ def _matcher(text: str, region: str, leniency: int | None) -> Any:
         return phonenumbers.PhoneNumberMatcher(text, region, leniency=leniency)  # type: ignore[arg-type]
     matcher = _ShortcutMatcher(text, region, leniency=leniency)
     matcher._guard_floor = region_floor(region)
+    matcher._guard_memo = memo or NumberMemo()
     return matcher
 
 
@@ -251,55 +393,60 @@ class GuardPhoneRecognizer(PhoneRecognizer):
         `forms`, when given, receives the best written-form score of each span.
         """
         make: Any = self._get_recognizer_result
+        memo = NumberMemo()
+        # At VALID leniency and stricter the matcher keeps only valid numbers.
+        valid = self.leniency is not None and self.leniency >= Leniency.VALID
         results = []
-        for match, region in self._matches(text):
-            number_region = self._region_of(text[match.start : match.end], region)
+        for match, region in self._matches(text, memo):
+            number_region = memo.region_of(text[match.start : match.end], region)
             results.append(make(match, text, number_region, nlp_artifacts))
             if forms is not None:
                 key = (match.start, match.end)
-                found = form_score(text, match, region)
+                found = form_score(text, match, region, memo=memo, valid=valid)
                 if found[0] > forms.get(key, (0.0, ""))[0]:
                     forms[key] = found
         return list(EntityRecognizer.remove_duplicates(results))
 
-    def _matches(self, text: str) -> Iterator[tuple[Any, str]]:
+    def _matches(self, text: str, memo: NumberMemo) -> Iterator[tuple[Any, str]]:
         """Each match with the region whose matcher found it."""
         for region in self.supported_regions:
-            for match in _matcher(text, region, self.leniency):
+            for match in _matcher(text, region, self.leniency, memo):
                 yield match, region
-
-    @staticmethod
-    def _region_of(number: str, region: str) -> str:
-        try:
-            return str(phonenumbers.region_code_for_number(phonenumbers.parse(number)))
-        except phonenumbers.NumberParseException:
-            return region
 
 
 def form_score(
-    text: str, match: Any, region: str = "ZZ", *, regrouped: bool = True
+    text: str,
+    match: Any,
+    region: str = "ZZ",
+    *,
+    regrouped: bool = True,
+    memo: NumberMemo | None = None,
+    valid: bool = False,
 ) -> tuple[float, str]:
     """The score a match earns by how it is written, and the name of that form.
 
-    `region` is the one the match was found from: it says which dialling prefix
+    `match` is its raw string parsed from `region`: the region says which dialling prefix
     (`00`, `011`) reads as "an international number follows". Subscriber digits grouped
     otherwise than the national format groups them (`030 1234 5678`) and a mobile number
     without its trunk prefix (`98765 43210`) count only when joined by spaces and dashes,
     and not with `regrouped` false (`030 123 4567` is no number of its own in
-    `030 123 4567 8`).
+    `030 123 4567 8`). `valid` says the number is known to be valid already; `memo`
+    holds what the scan parsed so far.
     """
     number = match.number
     raw = match.raw_string
-    if not raw or not phonenumbers.is_valid_number(number):
+    if not raw or not (valid or phonenumbers.is_valid_number(number)):
         return 0.0, ""
-    source = _country_code_source(raw, region)
-    if raw[0] in _PLUS or source == CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN:
+    memo = memo or NumberMemo()
+    # Parsed from `region`, `raw` takes its country code after a `+` exactly when it
+    # parses without a region (see `NumberMemo`).
+    if raw[0] in PLUS_SIGNS or memo.international(raw) is not None:
         return INTERNATIONAL_SCORE, "an international number"
+    if no_national_form(text, match.start, raw):
+        return 0.0, ""
     written = _GROUP.findall(raw)
     groups = [len(g) for g in written]
-    if len(groups) < 2 or _identifier_before(text, match.start) or _IPV4.fullmatch(raw):
-        return 0.0, ""
-    if source == CountryCodeSource.FROM_NUMBER_WITH_IDD:
+    if _country_code_source(raw, region) == CountryCodeSource.FROM_NUMBER_WITH_IDD:
         return INTERNATIONAL_SCORE, "an international number after its dialling prefix"
     usual = _GROUP.findall(_national(number))
     national = [len(g) for g in usual]
@@ -320,6 +467,16 @@ def form_score(
         if mobile and groups == [len(usual[0]) - len(prefix), *national[1:]]:
             return GROUPED_SCORE, "a mobile number without its trunk prefix, grouped as usual"
     return 0.0, ""
+
+
+def no_national_form(text: str, start: int, raw: str) -> bool:
+    """True when `raw`, at `start` in `text`, scores no national form whatever its number:
+    a single digit group, a group after an identifier word, an IPv4 address."""
+    return (
+        len(_GROUP.findall(raw)) < 2
+        or _identifier_before(text, start)
+        or bool(_IPV4.fullmatch(raw))
+    )
 
 
 def _subscriber_regrouped(

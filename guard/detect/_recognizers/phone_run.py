@@ -23,7 +23,15 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from guard.detect._recognizers._base import GuardRecognizer
 from guard.detect._recognizers._money import is_money
-from guard.detect._recognizers.phone import GROUPED_SCORE, form_score
+from guard.detect._recognizers.phone import (
+    GROUPED_SCORE,
+    INTERNATIONAL_SCORE,
+    PLUS_SIGNS,
+    NumberMemo,
+    count_digits,
+    form_score,
+    no_national_form,
+)
 from guard.detect._settings import DEFAULT_PHONE_REGIONS
 
 # A digit group, with a `+` or parentheses around it: `+44`, `(416)`, `0958`.
@@ -54,45 +62,65 @@ class PhoneRunRecognizer(GuardRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         """Every number split out of a longer run of digit groups."""
         results = []
+        memo = NumberMemo()
         for run in _runs(text):
             if len(run) < 2:
                 continue
-            for i, j, score, form in self._split(text, run):
+            for i, j, score, form in self._split(text, run, memo):
                 start, end = run[i][0], run[j - 1][1]
                 results.append(self.result(start, end, score, f"split from a run: {form}", None))
         return results
 
     def _split(
-        self, text: str, run: list[tuple[int, int]]
+        self, text: str, run: list[tuple[int, int]], memo: NumberMemo
     ) -> Iterator[tuple[int, int, float, str]]:
         """(first group, end group, score, form) of each number in the run, from the left."""
         i = 0
         while i < len(run):
             for j in range(min(len(run), i + MAX_GROUPS), i, -1):
-                found = self._number(text, run[i][0], run[j - 1][1])
+                whole = (i, j) == (0, len(run))
+                found = self._number(text, run[i][0], run[j - 1][1], memo, first=whole)
                 if found is not None:
-                    if (i, j) != (0, len(run)):
+                    if not whole:
                         yield i, j, *found
                     i = j
                     break
             else:
                 i += 1
 
-    def _number(self, text: str, start: int, end: int) -> tuple[float, str] | None:
-        """The best written-form score of `text[start:end]` over the regions, if it is one."""
+    def _number(
+        self, text: str, start: int, end: int, memo: NumberMemo, *, first: bool = False
+    ) -> tuple[float, str] | None:
+        """The best written-form score of `text[start:end]` over the regions, if it is one.
+
+        With `first`, the first region's score that makes it a number does (a run that is
+        one number as a whole is left to GuardPhoneRecognizer: only whether it is one counts).
+        """
         raw = text[start:end]
-        if not MIN_DIGITS <= sum(c.isdecimal() for c in raw) <= MAX_DIGITS:
+        if not MIN_DIGITS <= count_digits(raw) <= MAX_DIGITS:
+            return None
+        regions = self.supported_regions
+        if memo.international(raw) is not None:
+            # Every region parses it alike, and `form_score` scores it alike.
+            regions = regions[:1]
+        elif raw[0] not in PLUS_SIGNS and no_national_form(text, start, raw):
+            # Not international from any region, and no national form: `form_score` is 0
+            # from every region, whatever the number parsed.
             return None
         best: tuple[float, str] | None = None
-        for region in self.supported_regions:
+        for region in regions:
+            if memo.cannot_be_valid(raw, region):
+                continue  # `form_score` is 0 for a number that is not valid
             try:
                 number = phonenumbers.parse(raw, region)
             except phonenumbers.NumberParseException:
                 continue
             match = phonenumbers.PhoneNumberMatch(start, raw, number)
-            score, form = form_score(text, match, region, regrouped=False)
+            score, form = form_score(text, match, region, regrouped=False, memo=memo)
             if score >= GROUPED_SCORE and (best is None or score > best[0]):
                 best = score, form
+                if first or score >= INTERNATIONAL_SCORE:
+                    break  # no later region can score higher (and with `first`, none need)
         if best is None or is_money(text, start, end):
             return None
         return best
