@@ -150,25 +150,30 @@ def national_digits(raw: str) -> str | None:
 
 
 @functools.cache
-def _national_reading(region: str) -> tuple[Any, Any, frozenset[int]] | None:
+def _national_reading(
+    region: str,
+) -> tuple[Any, Any, frozenset[int] | None, tuple[Any, ...]] | None:
     """How `parse` reads a number without `+` from `region` (see `cannot_be_valid`): the
-    region's metadata, its country's main region's, and the significant-number lengths
-    the country's regions list. None when a transform rule or a missing list leaves the
-    lengths open."""
+    region's metadata, its country's main region's, the lengths the general descriptions
+    of the country's regions allow (None: any), and these descriptions. None when a
+    transform rule leaves the readings open, or this phonenumbers does not match
+    descriptions as `cannot_be_valid` expects."""
     meta = PhoneMetadata.metadata_for_region(region)
-    if meta is None or meta.country_code is None:
+    if meta is None or meta.country_code is None or not hasattr(util, "_is_number_matching_desc"):
         return None
     main_region = phonenumbers.region_code_for_country_code(meta.country_code)
     main = meta if main_region == region else PhoneMetadata.metadata_for_region(main_region)
     if main is None or meta.national_prefix_transform_rule or main.national_prefix_transform_rule:
         return None
-    lengths: list[int] = []
-    for other in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ()):
-        desc = getattr(PhoneMetadata.metadata_for_region(other), "general_desc", None)
-        if desc is None or not desc.possible_length:
-            return None
-        lengths += desc.possible_length
-    return (meta, main, frozenset(lengths)) if lengths else None
+    descs: list[Any] = [
+        getattr(PhoneMetadata.metadata_for_region(other), "general_desc", None)
+        for other in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ())
+    ]
+    if not descs or None in descs:
+        return None
+    lengths = [desc.possible_length for desc in descs]
+    allowed = None if not all(lengths) else frozenset(n for group in lengths for n in group)
+    return meta, main, allowed, tuple(descs)
 
 
 def cannot_be_valid(national: str, region: str) -> bool:
@@ -181,13 +186,14 @@ def cannot_be_valid(national: str, region: str) -> bool:
     prefix the region's metadata reads at its start or not; or, when `national` starts
     with the country code, `national` less that code, less a national prefix or not,
     less one again or not (the second read with the country's main region's metadata).
-    `is_valid_number` holds the significant digits to the lengths that the country's
-    regions list, so when none of these readings has one of them, it is not valid.
+    `is_valid_number` holds the significant digits to the general description (lengths
+    and pattern) of one of the country's regions, so when no reading matches one, the
+    number is not valid.
     """
     reading = _national_reading(region)
     if reading is None:
         return False
-    meta, main, lengths = reading
+    meta, main, allowed, descs = reading
     if meta.international_prefix and re.match(meta.international_prefix, national):
         return False
     readings = _prefix_stripped(national, meta)
@@ -195,7 +201,10 @@ def cannot_be_valid(national: str, region: str) -> bool:
     if national.startswith(code):
         for rest in _prefix_stripped(national[len(code) :], meta):
             readings |= _prefix_stripped(rest, main)
-    return not any(len(r) in lengths for r in readings)
+    if allowed is not None:  # what `_is_number_matching_desc` checks first, at less cost
+        readings = {r for r in readings if len(r) in allowed}
+    matches = util._is_number_matching_desc
+    return not any(matches(r, desc) for r in readings for desc in descs)
 
 
 def _prefix_stripped(number: str, meta: Any) -> set[str]:
