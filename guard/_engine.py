@@ -736,7 +736,8 @@ class Guard:
     ) -> dict[str, Any] | None:
         if verdict is Verdict.DENY:
             return None
-        if verdict is not Verdict.REDACT:
+        # A redaction stands under an escalation too: what a reviewer approves runs redacted.
+        if verdict is not Verdict.REDACT and not any(h.effect is Verdict.REDACT for h in hits):
             return dict(_copy(data))
         scanner = self._scanners.get(pack.digest)
         if scanner is not None and scan.scan is not None:
