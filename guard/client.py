@@ -74,6 +74,10 @@ class RemoteError(GuardError):
     def __init__(self, status: int, code: str, message: str, details: dict[str, Any]) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.details = status, code, details
+        self._message = message
+
+    def __reduce__(self) -> Any:  # pickled (for another process) with its four arguments
+        return type(self), (self.status, self.code, self._message, self.details)
 
 
 def _httpx() -> Any:
