@@ -150,30 +150,32 @@ def national_digits(raw: str) -> str | None:
 
 
 @functools.cache
-def _national_reading(
-    region: str,
-) -> tuple[Any, Any, frozenset[int] | None, tuple[Any, ...]] | None:
+def _national_reading(region: str) -> tuple[Any, Any, dict[int, re.Pattern[str]]] | None:
     """How `parse` reads a number without `+` from `region` (see `cannot_be_valid`): the
-    region's metadata, its country's main region's, the lengths the general descriptions
-    of the country's regions allow (None: any), and these descriptions. None when a
-    transform rule leaves the readings open, or this phonenumbers does not match
-    descriptions as `cannot_be_valid` expects."""
+    region's metadata, its country's main region's, and for each length of significant
+    digits the general descriptions of the country's regions allow, their patterns as
+    one. None when a transform rule or a description of any length leaves it open."""
     meta = PhoneMetadata.metadata_for_region(region)
-    if meta is None or meta.country_code is None or not hasattr(util, "_is_number_matching_desc"):
+    if meta is None or meta.country_code is None:
         return None
     main_region = phonenumbers.region_code_for_country_code(meta.country_code)
     main = meta if main_region == region else PhoneMetadata.metadata_for_region(main_region)
     if main is None or meta.national_prefix_transform_rule or main.national_prefix_transform_rule:
         return None
-    descs: list[Any] = [
-        getattr(PhoneMetadata.metadata_for_region(other), "general_desc", None)
-        for other in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ())
-    ]
-    if not descs or None in descs:
+    by_length: dict[int, list[str]] = {}
+    for other in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ()):
+        desc = getattr(PhoneMetadata.metadata_for_region(other), "general_desc", None)
+        if desc is None or not desc.possible_length:
+            return None
+        # `_is_number_matching_desc`: a length the description lists, and its pattern
+        # matching in full (an empty pattern matches nothing).
+        for n in desc.possible_length if desc.national_number_pattern else ():
+            by_length.setdefault(n, []).append(desc.national_number_pattern)
+    try:
+        patterns = {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in by_length.items()}
+    except re.error:
         return None
-    lengths = [desc.possible_length for desc in descs]
-    allowed = None if not all(lengths) else frozenset(n for group in lengths for n in group)
-    return meta, main, allowed, tuple(descs)
+    return meta, main, patterns
 
 
 def cannot_be_valid(national: str, region: str) -> bool:
@@ -193,7 +195,7 @@ def cannot_be_valid(national: str, region: str) -> bool:
     reading = _national_reading(region)
     if reading is None:
         return False
-    meta, main, allowed, descs = reading
+    meta, main, patterns = reading
     if meta.international_prefix and re.match(meta.international_prefix, national):
         return False
     readings = _prefix_stripped(national, meta)
@@ -201,10 +203,9 @@ def cannot_be_valid(national: str, region: str) -> bool:
     if national.startswith(code):
         for rest in _prefix_stripped(national[len(code) :], meta):
             readings |= _prefix_stripped(rest, main)
-    if allowed is not None:  # what `_is_number_matching_desc` checks first, at less cost
-        readings = {r for r in readings if len(r) in allowed}
-    matches = util._is_number_matching_desc
-    return not any(matches(r, desc) for r in readings for desc in descs)
+    return not any(
+        (pattern := patterns.get(len(r))) is not None and pattern.fullmatch(r) for r in readings
+    )
 
 
 def _prefix_stripped(number: str, meta: Any) -> set[str]:
