@@ -74,3 +74,8 @@ def test_a_log_whose_time_column_holds_the_time_as_written_still_verifies(tmp_pa
     with open_audit(f"sqlite:///{db}", create=False) as log:
         with pytest.raises(AuditTampered, match="its time column holds"):
             log.verify()
+
+
+def test_the_forms_records_write_are_read_without_parsing() -> None:
+    assert time_text("2026-11-26T12:50:33.038614+00:00") == "2026-11-26T12:50:33.038614Z"
+    assert time_text("2026-11-26T12:50:33.038614Z") == "2026-11-26T12:50:33.038614Z"
