@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Collection, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -17,6 +17,7 @@ from starlette.responses import Response, StreamingResponse
 from guard._models import Verdict
 from guard.audit import AuditLog, StoredRecord
 from guard.audit._log import _decode_cursor, _encode_cursor
+from guard.audit._store import time_text
 from service._auth import Principal
 from service._deps import get_state, require, tenant_filter
 from service._errors import NotFound, ServiceError
@@ -67,7 +68,7 @@ def _rfc3339(value: object) -> object:
 def _in_range(value: datetime) -> datetime:
     """A time whose UTC equivalent exists (9999-12-31T23:00:00-01:00 would pass year 9999)."""
     try:
-        _utc(value)
+        time_text(value)
     except OverflowError:
         raise ValueError("the time is out of range once converted to UTC") from None
     return value
@@ -100,8 +101,8 @@ class Filters:
             "actor": actor,
             "tenant": tenant,
             "kind": kind,
-            "since": _utc(since),
-            "until": _utc(until),
+            "since": time_text(since),
+            "until": time_text(until),
             "shadow_disagrees": shadow_disagrees,
         }
 
@@ -318,11 +319,3 @@ def _export(audit: AuditLog, filters: dict[str, Any]) -> Iterator[bytes]:
         cursor = page.next_cursor
         if cursor is None:
             return
-
-
-def _utc(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
