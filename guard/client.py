@@ -639,14 +639,8 @@ def _with_tenant(action: dict[str, Any], tenant: str | None) -> dict[str, Any]:
 
 
 def _ranking_digest(items: list[dict[str, Any]], query: str | None) -> str:
-    rows = [check_data(_as_read(item), f"item {i}") for i, item in enumerate(_as_sent(items))]
+    rows = [check_data(item, f"item {i}") for i, item in enumerate(_as_sent(items))]
     return digest({"items": rows, "query": query}, "ranking")
-
-
-def _as_read(item: dict[str, Any]) -> dict[str, Any]:
-    """A ranked item as the sidecar reads it: an integer score is a float there."""
-    score = item.get("score")
-    return {**item, "score": float(score)} if type(score) is int else item
 
 
 def _decision(data: dict[str, Any], where: str) -> Decision:

@@ -219,7 +219,8 @@ class RankItemIn(BaseModel):
         description="A string or an integer (not a boolean); when omitted, the item's "
         "position in the list (0 first). Ids must be unique.",
     )
-    score: StrictFloat | None = None  # a number; a JSON true is not 1
+    # A number, kept as given (3 stays 3, as in process); a JSON true is not 1.
+    score: StrictInt | StrictFloat | None = None
 
 
 class RankRequest(_In):
