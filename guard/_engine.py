@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ParamSpec, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, cast, overload
 
 import orjson
 
@@ -201,9 +201,10 @@ class Guard:
                 checked.append(check_action(action))
             except InvalidAction as exc:  # which one, in a batch of many
                 raise type(exc)(f"action #{index}: {exc}") from None
+        ctx = check_data(context, "context") if context is not None else {}  # once, not per action
         scans = self._scan_many(pack, [c[0] for c in checked])
         entries = [
-            self._decide(pack, a, context, checked=c, scan=s)
+            self._decide(pack, a, ctx, checked=c, scan=s, context_checked=True)
             for a, c, s in zip(actions, checked, scans, strict=True)
         ]
         self._record(entries)
@@ -239,10 +240,14 @@ class Guard:
         _check_list(actions)
         entries: list[tuple[Decision, dict[str, Any], _Scan]] = []
         out: list[Decision | GuardError] = []
+        try:  # once, not per action; a bad context is every action's error
+            ctx = check_data(context, "context") if context is not None else {}
+        except GuardError as exc:
+            return [exc] * len(actions)
         for i, action in enumerate(actions):
             try:
                 done = checked[i] if checked is not None else None
-                entry = self._decide(pack, action, context, checked=done)
+                entry = self._decide(pack, action, ctx, checked=done, context_checked=True)
             except GuardError as exc:
                 out.append(exc)
                 continue
@@ -594,11 +599,15 @@ class Guard:
         checked: tuple[dict[str, Any], str, bytes] | None = None,
         scan: _Scan | None = None,
         rates: DecisionRates | None = None,
+        context_checked: bool = False,
     ) -> tuple[Decision, dict[str, Any], _Scan]:
         clock = time.perf_counter_ns
         t0 = self._last_decision = clock()
         data, action_digest, raw = checked or check_action(action)
-        ctx = check_data(context, "context") if context is not None else {}
+        if context_checked:  # the batch checked it once
+            ctx = cast(dict[str, Any], context)
+        else:
+            ctx = check_data(context, "context") if context is not None else {}
         t1 = clock()
         if pack.pii is None:
             scan = _NO_SCAN
