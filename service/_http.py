@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -24,7 +25,7 @@ from guard._exceptions import (
     RecordNotFound,
 )
 from service._errors import ServiceError
-from service._schemas import ErrorResponse
+from service._schemas import CheckRequest, ErrorResponse
 
 __all__ = [
     "JSON",
@@ -166,7 +167,25 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             400, "malformed_json", "the request body is not valid JSON", {"errors": clean}
         )
     where = ", ".join(".".join(str(p) for p in e["loc"]) for e in clean[:3])
-    return error_response(422, "validation_error", f"invalid request: {where}", {"errors": clean})
+    message = f"invalid request: {where}"
+    if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 2 for e in clean):
+        message += _top_level_hint(request)
+    return error_response(422, "validation_error", message, {"errors": clean})
+
+
+def _top_level_hint(request: Request) -> str:
+    """What a body with a key of its own at the top should look like: the keys the route
+    takes (the caller's own key names are not repeated back: they may be personal data)."""
+    route = request.scope.get("route")
+    field = getattr(route, "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", getattr(route, "body", None))
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ""
+    keys = [f.alias or name for name, f in model.model_fields.items()]
+    hint = f"; the body has a key this endpoint does not take; it takes {', '.join(keys)}"
+    if "action" in keys:
+        hint += " (an action, native or a tool call, goes under 'action')"
+    return hint
 
 
 UNKNOWN_KEY = "<unknown key>"
@@ -269,13 +288,15 @@ class CheckFastPath:
 
 
 class _RouteName:
-    """What request metrics read from `scope["route"]`: the route template."""
+    """What request metrics and error hints read from `scope["route"]`: the route
+    template and its body's model."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, body: type[BaseModel]) -> None:
         self.path = path
+        self.body = body
 
 
-_CHECK_ROUTE = _RouteName("/v1/check")
+_CHECK_ROUTE = _RouteName("/v1/check", CheckRequest)
 
 
 class _BodyTooLarge(HTTPException):
