@@ -278,9 +278,29 @@ class GuardClient:
                 continue
             return _resolution(answer, decision_id)
 
-    def escalations(self, status: str = "pending", **params: Any) -> dict[str, Any]:
-        """A page of escalations: pending (default), resolved or all."""
-        return self._request("GET", "/v1/escalations", params={"status": status, **params})
+    def escalations(
+        self,
+        status: str = "pending",
+        *,
+        tenant: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of escalations, newest first: pending (default), resolved or all."""
+        if not isinstance(status, str) or status not in _SHOWN:
+            raise InvalidAction(f"status must be 'pending', 'resolved' or 'all', got {status!r}")
+        params = _body(status=status, tenant=tenant, cursor=cursor, limit=limit)
+        page = self._request("GET", "/v1/escalations", params=params)
+        where = "GET /v1/escalations"
+        _items(page, where, "escalations", lambda e: _escalation_problem(e, _SHOWN[status]))
+        why = (
+            _fields(page, {"next_cursor": (str, _NONE)})
+            if "next_cursor" in page
+            else "no next_cursor"
+        )
+        if why is not None:  # a caller pages on with it
+            raise _bad(200, where, f"not a page of escalations ({why})")
+        return page
 
     def resolve(
         self, decision_id: str, outcome: str, note: str = "", reviewer: str | None = None
@@ -322,8 +342,9 @@ class GuardClient:
         return self._request("GET", "/v1/audit/consistency", params=params)
 
     def policies(self) -> list[dict[str, Any]]:
-        """The loaded packs."""
-        return list(self._request("GET", "/v1/policies")["items"])
+        """The loaded packs: name, version, digest, description, rules, pii, shadow."""
+        page = self._request("GET", "/v1/policies")
+        return _items(page, "GET /v1/policies", "packs", lambda p: _fields(p, _POLICY))
 
     def ready(self) -> bool:
         """True when the sidecar answers /readyz."""
@@ -669,6 +690,68 @@ def _resolution(answer: dict[str, Any], decision_id: str) -> dict[str, Any]:
             {"decision_id": decision_id},
         )
     return resolution
+
+
+# The escalation statuses each `status` filter lists.
+_SHOWN = {
+    "pending": ("pending",),
+    "resolved": ("approved", "denied"),
+    "all": ("pending", "approved", "denied"),
+}
+_NONE = type(None)
+_POLICY = {
+    "name": (str,),
+    "version": (int, str),
+    "digest": (str,),
+    "description": (str,),
+    "rules": (int,),
+    "pii": (bool,),
+    "shadow": (str, _NONE),
+}
+_ESCALATION = {
+    "decision_id": (str,),
+    "status": (str,),
+    "decision": (dict,),
+    "resolution": (dict, _NONE),
+}
+
+
+def _items(
+    page: dict[str, Any], where: str, what: str, problem: Callable[[dict[str, Any]], str | None]
+) -> list[dict[str, Any]]:
+    """A page's items, each an object `problem` finds nothing wrong with."""
+    items = page.get("items")
+    if not isinstance(items, list):
+        raise _bad(200, where, f"not a page of {what} (items {items!r:.80})")
+    for i, item in enumerate(items):
+        why = problem(item) if isinstance(item, dict) else f"a JSON {type(item).__name__}"
+        if why is not None:
+            raise _bad(200, where, f"not a page of {what} (item {i}: {why})")
+    return items
+
+
+def _fields(item: dict[str, Any], types: Mapping[str, tuple[type, ...]]) -> str | None:
+    """What is wrong with `item`'s fields, given their types (a missing field is null)."""
+    for name, allowed in types.items():
+        value = item.get(name)
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            return f"{name} is {value!r:.80}" if name in item else f"no {name}"
+    return None
+
+
+def _escalation_problem(item: dict[str, Any], statuses: tuple[str, ...]) -> str | None:
+    """What is wrong with a listed escalation: its fields, status (one of `statuses`, the
+    filter's), decision (the one it names) and resolution (there once resolved)."""
+    why = _fields(item, _ESCALATION)
+    if why is not None:
+        return why
+    if item["status"] not in statuses:
+        return f"status {item['status']!r:.80}, not one of {', '.join(statuses)}"
+    if item["decision"].get("id") != item["decision_id"]:
+        return f"decision {item['decision'].get('id')!r:.80} listed as {item['decision_id']!r:.80}"
+    if (item["resolution"] is None) != (item["status"] == "pending"):
+        return f"{item['status']} with resolution {item['resolution']!r:.80}"
+    return None
 
 
 def _mismatch(decision: Decision, where: str, expected: list[str]) -> RemoteError:

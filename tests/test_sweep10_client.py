@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from guard import Guard
-from guard.client import RemoteError, RemoteGuard
+from guard import Guard, InvalidAction
+from guard.client import GuardClient, RemoteError, RemoteGuard
 from tests.service.conftest import (  # noqa: F401 - fixtures
     client,
     make_client,
@@ -16,6 +16,8 @@ from tests.service.conftest import (  # noqa: F401 - fixtures
     settings,
 )
 from tests.test_sweep8_client_parity import guards  # noqa: F401 - fixture
+from tests.test_sweep8_client_shield import answering
+from tests.test_sweep8_client_wait import counting
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:You should not use the 'timeout' argument with the TestClient"
@@ -52,3 +54,135 @@ def test_a_score_that_is_not_a_number_is_refused_by_the_sidecar(
         guards[1].rank([{"id": 1, "score": score}])
     assert (info.value.status, info.value.code) == (422, "validation_error")
     assert "body.items.0.score" in str(info.value)
+
+
+POLICY = {
+    "name": "svc-test",
+    "version": 1,
+    "digest": "sha256:00",
+    "description": "",
+    "rules": 5,
+    "pii": False,
+    "shadow": None,
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({}, id="no-items"),
+        pytest.param({"items": None}, id="items-null"),
+        pytest.param({"items": "svc-test"}, id="items-a-string"),
+        pytest.param({"items": {"name": "svc-test"}}, id="items-an-object"),
+        pytest.param({"items": [3]}, id="item-not-an-object"),
+        pytest.param({"items": [{**POLICY, "name": None}]}, id="no-name"),
+        pytest.param({"items": [{"name": "svc-test"}]}, id="name-only"),
+        pytest.param({"items": [{**POLICY, "digest": 7}]}, id="digest-a-number"),
+        pytest.param({"items": [{**POLICY, "version": True}]}, id="version-a-boolean"),
+        pytest.param({"items": [{**POLICY, "rules": "5"}]}, id="rules-a-string"),
+        pytest.param({"items": [{**POLICY, "pii": 0}]}, id="pii-a-number"),
+        pytest.param({"items": [{**POLICY, "shadow": 1}]}, id="shadow-a-number"),
+    ],
+)
+def test_a_policies_answer_that_is_not_a_page_of_packs_is_refused(body: Any) -> None:
+    with pytest.raises(RemoteError) as info:
+        answering(body).client.policies()
+    assert (info.value.status, info.value.code) == (200, "bad_response")
+    assert "GET /v1/policies" in str(info.value) and "nothing is applied" in str(info.value)
+
+
+def test_a_policies_answer_of_packs_is_taken() -> None:
+    items = [POLICY, {**POLICY, "name": "b", "version": "2a", "shadow": "sha256:01"}]
+    assert answering({"items": items, "next_cursor": None}).client.policies() == items
+
+
+def held(status: str) -> dict[str, Any]:
+    """An escalation as the sidecar lists it: pending, approved or denied."""
+    outcome = {"approved": "approve", "denied": "deny"}.get(status)
+    resolution = None if outcome is None else {"decision_id": "d1", "outcome": outcome}
+    return {
+        "decision_id": "d1",
+        "status": status,
+        "decision": {"id": "d1", "verdict": "escalate"},
+        "resolution": resolution,
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        pytest.param("pending", {"next_cursor": None}, id="no-items"),
+        pytest.param("pending", {"items": {}, "next_cursor": None}, id="items-an-object"),
+        pytest.param("pending", {"items": [held("pending")]}, id="no-next-cursor"),
+        pytest.param("all", {"items": [], "next_cursor": 3}, id="cursor-a-number"),
+        pytest.param("all", {"items": ["d1"], "next_cursor": None}, id="item-a-string"),
+        pytest.param(
+            "all", {"items": [{**held("pending"), "decision_id": 1}], "next_cursor": None}, id="id"
+        ),
+        pytest.param(
+            "all", {"items": [{**held("pending"), "status": "open"}], "next_cursor": None}, id="st"
+        ),
+        pytest.param(
+            "all", {"items": [{**held("pending"), "decision": None}], "next_cursor": None}, id="dec"
+        ),
+        pytest.param(
+            "all",
+            {"items": [{**held("pending"), "decision": {"id": "d2"}}], "next_cursor": None},
+            id="decision-of-another-id",
+        ),
+        pytest.param(
+            "all",
+            {"items": [{**held("approved"), "resolution": None}], "next_cursor": None},
+            id="approved-without-resolution",
+        ),
+        pytest.param(
+            "all",
+            {"items": [{**held("pending"), "resolution": {}}], "next_cursor": None},
+            id="pending-with-resolution",
+        ),
+        pytest.param("pending", {"items": [held("approved")], "next_cursor": None}, id="asked-p"),
+        pytest.param("resolved", {"items": [held("pending")], "next_cursor": None}, id="asked-r"),
+    ],
+)
+def test_an_escalations_answer_that_is_not_a_page_of_them_is_refused(
+    status: str, body: Any
+) -> None:
+    with pytest.raises(RemoteError) as info:
+        answering(body).client.escalations(status)
+    assert (info.value.status, info.value.code) == (200, "bad_response")
+    assert "GET /v1/escalations" in str(info.value) and "nothing is applied" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        ("pending", ["pending"]),
+        ("resolved", ["approved", "denied"]),
+        ("all", ["pending", "denied"]),
+    ],
+)
+def test_an_escalations_page_is_taken(status: str, shown: list[str]) -> None:
+    page = {"items": [held(s) for s in shown], "next_cursor": "12"}
+    assert answering(page).client.escalations(status) == page
+
+
+@pytest.mark.parametrize("status", ["bogus", "Pending", "approved", "", None, 1, ["all"]], ids=repr)
+def test_an_escalation_status_the_sidecar_does_not_read_is_refused_before_asking(
+    status: Any,
+) -> None:
+    calls: list[str] = []
+    with pytest.raises(InvalidAction, match=r"status must be 'pending', 'resolved' or 'all', got"):
+        counting(calls).escalations(status)
+    assert calls == []
+
+
+def test_escalation_filters_left_out_are_not_sent(client: Any) -> None:  # noqa: F811
+    gc = GuardClient("http://testserver", client=client)
+    held_id = gc.check({"kind": "pay", "params": {"amount": 600}}).id
+    for options in ({}, {"tenant": None}, {"cursor": None}, {"limit": None}, {"limit": 1}):
+        page = gc.escalations("pending", **options)
+        assert [e["decision_id"] for e in page["items"]] == [held_id], options
+    gc.resolve(held_id, "approve")
+    assert [e["status"] for e in gc.escalations("resolved")["items"]] == ["approved"]
+    assert gc.escalations("all", limit=5)["items"][0]["decision_id"] == held_id
+    assert gc.policies()[0]["name"] == "svc-test"
