@@ -99,7 +99,7 @@ def test_numpy_scalar_probabilities_are_numbers(g: Guard) -> None:
 
     out = act()
     assert out["kind"] == "read" and out.decision.substitution is not None
-    assert out.decision.substitution.rejected[0]["probability"] == pytest.approx(0.7)
+    assert out.decision.substitution.rejected[0]["score"] == pytest.approx(0.7)
 
 
 def test_blocked_names_only_the_denying_rules(g: Guard) -> None:

@@ -64,3 +64,22 @@ def test_acheck_batch_reads_context_once_and_a_bad_one_is_every_actions_error(
     bad = asyncio.run(g.acheck_batch([{"kind": "pay"}] * 3, {"role": {1, 2}}))
     assert len(bad) == 3 and all(isinstance(e, InvalidAction) for e in bad)
     assert "context" in str(bad[0])
+
+
+def test_a_logit_vector_substitution_speaks_of_scores_not_probabilities() -> None:
+    """Logits of -0.12 and 100 are not probabilities: the substitution says 'score'."""
+    g = Guard.from_policy("agent-tools")
+    actions = [
+        {"kind": "run_shell", "params": {"command": "rm -rf /"}},
+        {"kind": "search", "params": {"q": "x"}},
+    ]
+
+    @g.agent(actions=actions)
+    def policy() -> list[float]:
+        return [100.0, -0.1197]
+
+    out = policy()
+    sub = out.decision.substitution
+    assert sub is not None and sub.chosen_index == 1
+    assert "probability" not in sub.reason and "(score -0.1197)" in sub.reason
+    assert sub.rejected[0]["score"] == 100.0 and "probability" not in sub.rejected[0]

@@ -489,7 +489,7 @@ def _substitution(
             "index": candidates[i][2],
             "verdict": d.verdict.value,
             "rule_ids": [h.rule_id for h in d.hits if h.effect is Verdict.DENY],
-            "probability": candidates[i][1],
+            "score": candidates[i][1],  # a probability, or a raw score (a logit, say)
         }
         for i, d in enumerate(decisions)
         if d.verdict is Verdict.DENY
@@ -506,14 +506,14 @@ def _substitution(
         early = ", ".join(sorted({r for row in rejected[:-1] for r in row["rule_ids"]}))
         reason = (
             f"first choice denied by {early or 'default'}; alternative #{index} "
-            f"(probability {candidates[chosen][1]:.4g}), the best one not denied in the dry "
+            f"(score {candidates[chosen][1]:.4g}), the best one not denied in the dry "
             f"run, was refused at commit by {late} (rate counts reached meanwhile); "
             "no alternative ran"
         )
         return Substitution(original_index=first, chosen_index=-1, reason=reason, rejected=rejected)
     reason = (
         f"first choice denied by {rules}; substituted alternative #{index} "
-        f"(probability {candidates[chosen][1]:.4g}), the best one not denied"
+        f"(score {candidates[chosen][1]:.4g}), the best one not denied"
     )
     return Substitution(original_index=first, chosen_index=index, reason=reason, rejected=rejected)
 
