@@ -135,6 +135,18 @@ class Filters:
         """True when any filter is set."""
         return bool(self.params())
 
+    def input_time(self, name: str) -> str:
+        """`since` or `until` as a datetime-local field takes it: UTC, no offset ('' if unset).
+
+        A link may write 2026-11-26T10:00:00Z, an offset or a date alone; the field shows
+        none of those, and the next Apply would drop the filter.
+        """
+        moment = parse_time(str(getattr(self, name)))
+        if moment is None:
+            return ""
+        spec = "milliseconds" if moment.microsecond else "seconds" if moment.second else "minutes"
+        return moment.replace(tzinfo=None).isoformat(timespec=spec)
+
     def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
         """The time range asked for: `since` (or now minus `last`, the later one) to `until`."""
         since = parse_time(self.since) if self.since else None

@@ -8,11 +8,13 @@ Routes are plain functions, so the audit log's blocking I/O runs in the thread p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +24,15 @@ from urllib.parse import quote, urlencode, urlsplit
 import jinja2
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from starlette.routing import NoMatchFound
 
-from guard._exceptions import AuditError
+from guard._exceptions import AuditError, GuardError
 from guard.policy import CompiledPack
 from service._auth import Principal
 from service._deps import no_key_bucket
 from service._errors import AlreadyResolved, NotEscalated, NotFound
+from service._http import guard_error_status, route_of
 from service._state import ServiceState, is_held
 from service.ui import _present as present
 from service.ui._charts import timeline
@@ -53,6 +57,8 @@ from service.ui._rules import rules_report
 from service.ui._session import COOKIE, MAX_AGE, SessionCodec
 
 __all__ = ["create_ui_router"]
+
+log = logging.getLogger("guard.service")
 
 _HERE = Path(__file__).parent
 _STATIC_TYPES = {
@@ -149,7 +155,7 @@ class _Console:
         self._routes()
 
     def _routes(self) -> None:
-        add = self.router.add_api_route
+        add = self._add
         add("/", self.index, methods=["GET"], name="ui_index")
         add("/login", self.login_form, methods=["GET"], name="ui_login")
         add("/login", self.login, methods=["POST"], name="ui_login_post")
@@ -166,6 +172,44 @@ class _Console:
         add("/policies", self.policies, methods=["GET"], name="ui_policies")
         add("/policies/{name}", self.policy, methods=["GET"], name="ui_policy")
         add("/static/{name}", self.static_file, methods=["GET"], name="ui_static")
+        add("/{path:path}", self.not_found, methods=["GET"], name="ui_not_found")  # keep last
+
+    def _add(self, path: str, endpoint: Callable[..., Response], **kwargs: Any) -> None:
+        self.router.add_api_route(path, self._error_pages(endpoint), **kwargs)
+
+    def _error_pages(self, endpoint: Callable[..., Response]) -> Callable[..., Response]:
+        """`endpoint`, with an engine error (a tampered or unreadable audit log) answered by
+        the console's error page: the app answers it with the API's JSON."""
+
+        @functools.wraps(endpoint)
+        def run(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return endpoint(*args, **kwargs)
+            except GuardError as exc:
+                request = kwargs.get("request")
+                if not isinstance(request, Request):
+                    raise
+                status = guard_error_status(exc)
+                if status == 503:
+                    log.error("audit log error on %s: %s", route_of(request), type(exc).__name__)
+                message = f"The audit log cannot be read: {exc}" if status == 503 else str(exc)
+                return self.error(request, None, status, message)
+
+        return run
+
+    def not_found(self, request: Request, path: str) -> Response:
+        """Any other address under the console: its 404 page (405 or a redirect as before)."""
+        for route in self.router.routes:  # a form's URL opened by hand: 405, as before
+            if (
+                isinstance(route, APIRoute)
+                and "GET" not in (route.methods or ())
+                and route.path_regex.match("/" + path)
+            ):
+                allow = ", ".join(sorted(route.methods or ()))
+                return self.secure(Response("Method Not Allowed", 405, {"Allow": allow}))
+        if request.url.path.endswith("/") and path:
+            return self.secure(RedirectResponse(request.url.path.rstrip("/"), status_code=307))
+        return self.error(request, None, 404, f"No console page at {request.url.path}.")
 
     # -- sessions ---------------------------------------------------------------------------
 
