@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ParamSpec, overload
 from urllib.parse import quote
 
@@ -102,6 +103,14 @@ class GuardClient:
         client: Any = None,
     ) -> None:
         httpx = _httpx()
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 < timeout < math.inf
+        ):
+            raise InvalidAction(
+                f"timeout must be a number of seconds > 0 (finite), got {timeout!r}"
+            )
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         if client is None:
             client = httpx.Client(base_url=base_url, timeout=timeout)
@@ -138,16 +147,21 @@ class GuardClient:
         then reports those indices. `explanations` (e.g. a planner's rationale) are
         recorded with the decision.
         """
-        # Checked as the in-process Guard checks them (actions, then context), before sending.
+        if candidates is not None and action is not None:
+            raise InvalidAction("give an action or candidates, not both")
+        if candidates is not None and not candidates:
+            raise InvalidAction("candidates must hold at least one (action, probability) pair")
+        # Checked as the in-process Guard checks them (actions, then context), before sending:
+        # no action and no candidates is Guard.check(None)'s error.
         pairs = [_candidate(c, i) for i, c in enumerate(candidates or ())]
-        sent = [c[0] for c in pairs] + ([_action(action)] if action is not None else [])
+        sent = [c[0] for c in pairs] if candidates is not None else [_action(action)]
         body: dict[str, Any] = _body(policy=policy, context=_context_sent(context))
         if explanations:
             body["explanations"] = [dict(e) for e in explanations]
         if candidates is not None:
             body["candidates"] = pairs
-        if action is not None:
-            body["action"] = sent[-1]
+        else:
+            body["action"] = sent[0]
         proposed = _Proposed(sent)
         return proposed.bind(self._decision("POST", "/v1/check", json=body))
 
@@ -159,6 +173,8 @@ class GuardClient:
         policy: str | None = None,
     ) -> list[Decision]:
         """Decide many actions in one request and one audit transaction."""
+        if isinstance(actions, str | bytes | Mapping) or not isinstance(actions, Iterable):
+            raise InvalidAction(f"actions must be a list of mappings, got {type(actions).__name__}")
         sent = []
         for index, action in enumerate(actions):
             try:
@@ -166,6 +182,8 @@ class GuardClient:
             except InvalidAction as exc:  # which one, in a batch of many
                 raise type(exc)(f"action #{index}: {exc}") from None
         body = _body(policy=policy, context=_context_sent(context), actions=sent)
+        if not sent:  # nothing to decide, as in process (the sidecar refuses an empty list)
+            return []
         proposed = [_Proposed([a]) for a in body["actions"]]
         page = self._request("POST", "/v1/check/batch", json=body)
         items = page.get("items")
@@ -287,8 +305,7 @@ class GuardClient:
         limit: int | None = None,
     ) -> dict[str, Any]:
         """A page of escalations, newest first: pending (default), resolved or all."""
-        if not isinstance(status, str) or status not in _SHOWN:
-            raise InvalidAction(f"status must be 'pending', 'resolved' or 'all', got {status!r}")
+        _one_of(status, "status", _SHOWN)
         params = _body(status=status, tenant=tenant, cursor=cursor, limit=limit)
         page = self._request("GET", "/v1/escalations", params=params)
         where = "GET /v1/escalations"
@@ -306,6 +323,7 @@ class GuardClient:
         self, decision_id: str, outcome: str, note: str = "", reviewer: str | None = None
     ) -> dict[str, Any]:
         """Approve or deny a held action (a second resolution is a 409 RemoteError)."""
+        _one_of(outcome, "outcome", ("approve", "deny"))
         body = _body(outcome=outcome, note=note, reviewer=reviewer)
         return self._request("POST", f"/v1/escalations/{_segment(decision_id)}/resolve", json=body)
 
@@ -313,6 +331,7 @@ class GuardClient:
         self, decision_id: str, label: str, note: str = "", reviewer: str | None = None
     ) -> dict[str, Any]:
         """Label a decision: correct, false_positive or false_negative."""
+        _one_of(label, "label", ("correct", "false_positive", "false_negative"))
         body = _body(label=label, note=note, reviewer=reviewer)
         return self._request("POST", f"/v1/decisions/{_segment(decision_id)}/review", json=body)
 
@@ -362,11 +381,17 @@ class GuardClient:
         httpx = _httpx()
         seconds = timeout or self._timeout
         where = f"{method} {path}"
+        # As a closed Guard refuses (httpx's RuntimeError is no GuardError).
+        if getattr(self._http, "is_closed", False):
+            raise GuardError(
+                "this client is closed: it sends nothing more; make a new one (GuardClient or "
+                "RemoteGuard) to go on deciding"
+            )
         try:
             response = self._http.request(
                 method, path, headers=self._headers, timeout=seconds, **kwargs
             )
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # a transport error, or a body it cannot decode
             raise _transport_error(exc, where, seconds, self._http.base_url) from exc
         status = response.status_code
         if status >= 400:
@@ -788,9 +813,19 @@ def _transport_error(exc: Exception, where: str, seconds: float, base_url: objec
 
 
 def _segment(decision_id: str) -> str:
-    """An id as one path segment: '../', '?' or '#' in it cannot reach another endpoint."""
-    segment = quote(str(decision_id), safe="")
+    """An id as one path segment: '../', '?' or '#' in it cannot reach another endpoint
+    (nor can '': GET /v1/decisions/ is the list of every decision)."""
+    if not isinstance(decision_id, str) or not decision_id:
+        raise InvalidAction(f"decision_id must be a non-empty string, got {decision_id!r}")
+    segment = quote(decision_id, safe="")
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
+
+
+def _one_of(value: Any, what: str, allowed: Collection[str]) -> None:
+    """Refuse a `value` the sidecar does not read, before asking it; the same words as its 422."""
+    if not isinstance(value, str) or value not in allowed:
+        names = [repr(a) for a in allowed]
+        raise InvalidAction(f"{what} must be {', '.join(names[:-1])} or {names[-1]}, got {value!r}")
 
 
 def _body(**fields: Any) -> dict[str, Any]:

@@ -3,11 +3,15 @@ scores keep their type, page answers are checked, odd inputs get the in-process 
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
-from guard import Guard, InvalidAction
+from guard import Guard, GuardError, InvalidAction
 from guard.client import GuardClient, RemoteError, RemoteGuard
 from tests.service.conftest import (  # noqa: F401 - fixtures
     client,
@@ -186,3 +190,150 @@ def test_escalation_filters_left_out_are_not_sent(client: Any) -> None:  # noqa:
     assert [e["status"] for e in gc.escalations("resolved")["items"]] == ["approved"]
     assert gc.escalations("all", limit=5)["items"][0]["decision_id"] == held_id
     assert gc.policies()[0]["name"] == "svc-test"
+
+
+def pay(amount: Any) -> dict[str, Any]:
+    return {"kind": "pay", "params": {"amount": amount}}
+
+
+def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
+    """The verdicts a call gave, or its error's type and message."""
+    try:
+        out = call()
+    except GuardError as exc:
+        return ("error", type(exc).__name__, str(exc))
+    return ("ok", [d.verdict for d in (out if isinstance(out, list) else [out])])
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        pytest.param([], id="empty"),
+        pytest.param("ab", id="string"),
+        pytest.param(pay(1), id="one-mapping"),
+        pytest.param(None, id="none"),
+        pytest.param(3, id="number"),
+        pytest.param([pay(1), pay(600)], id="two"),
+    ],
+)
+def test_check_batch_gives_what_the_local_guard_gives(guards: Guards, actions: Any) -> None:  # noqa: F811
+    local, remote = guards
+    expected = outcome(lambda: local.check_batch(actions))
+    assert outcome(lambda: remote.client.check_batch(actions)) == expected
+
+
+def test_an_empty_batch_is_decided_without_asking() -> None:
+    calls: list[str] = []
+    assert counting(calls).check_batch([], {"role": "agent"}) == []
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda g: g.check(None), id="check-none"),
+        pytest.param(lambda g: g.client.check(None), id="client-check-none"),
+    ],
+)
+def test_a_check_of_nothing_is_refused_as_in_process(guards: Guards, call: Any) -> None:  # noqa: F811
+    local, remote = guards
+    assert outcome(lambda: call(remote)) == outcome(lambda: local.check(None))
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"candidates": []}, "candidates must hold at least one"),
+        ({"action": pay(1), "candidates": [(pay(2), 0.5)]}, "an action or candidates, not both"),
+    ],
+)
+def test_a_check_the_sidecar_cannot_read_is_refused_before_asking(
+    options: dict[str, Any], says: str
+) -> None:
+    calls: list[str] = []
+    with pytest.raises(InvalidAction, match=says):
+        counting(calls).check(**options)
+    assert calls == []
+
+
+def test_a_closed_remote_guard_refuses_as_a_closed_guard_does(guards: Guards) -> None:  # noqa: F811
+    local, _ = guards
+    local.close()
+    with pytest.raises(GuardError, match="this Guard is closed"):
+        local.check(pay(1))
+    with RemoteGuard("http://127.0.0.1:9") as remote:
+        pass
+    for call in (
+        lambda: remote.check(pay(1)),
+        lambda: remote.rank([{"id": 1}]),
+        lambda: remote.allowed([pay(1)]),
+        lambda: remote.agent(lambda: pay(1))(),
+        lambda: remote.client.decisions(),
+        lambda: remote.client.policies(),
+    ):  # httpx's RuntimeError before, which is no GuardError
+        with pytest.raises(GuardError, match="this client is closed: it sends nothing more"):
+            call()
+    remote.close()  # closing twice is harmless, as for Guard
+    assert remote.client.ready() is False
+
+
+@pytest.mark.parametrize("timeout", [0, -1, math.nan, math.inf, "5", True, None], ids=repr)
+def test_a_timeout_that_is_not_seconds_is_refused_when_the_client_is_made(timeout: Any) -> None:
+    for make in (GuardClient, RemoteGuard):
+        with pytest.raises(InvalidAction, match=r"timeout must be a number of seconds > 0"):
+            make("http://127.0.0.1:9", timeout=timeout)
+
+
+@pytest.mark.parametrize("error", [httpx.DecodingError, httpx.TooManyRedirects])
+def test_a_response_httpx_cannot_read_is_a_remote_error(error: type[Exception]) -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        raise error("cannot read it", request=request)
+
+    http = httpx.Client(base_url="http://sidecar", transport=httpx.MockTransport(handle))
+    with pytest.raises(RemoteError) as info:
+        RemoteGuard("", client=GuardClient("http://sidecar", client=http)).check(pay(1))
+    assert (info.value.status, info.value.code) == (0, "connection_lost")
+    assert error.__name__ in str(info.value) and "may have decided" in str(info.value)
+
+
+@pytest.mark.parametrize("decision_id", ["", None, 3, ["d1"]], ids=repr)
+def test_a_decision_id_that_names_no_decision_is_refused_before_asking(decision_id: Any) -> None:
+    calls: list[str] = []
+    gc = counting(calls)
+    for call in (
+        lambda: gc.decision(decision_id),
+        lambda: gc.proof(decision_id),
+        lambda: gc.resolve(decision_id, "approve"),
+        lambda: gc.review(decision_id, "correct"),
+        lambda: gc.wait_for_resolution(decision_id, 0),
+    ):
+        with pytest.raises(InvalidAction, match=r"decision_id must be a non-empty string, got"):
+            call()
+    assert calls == []
+
+
+def test_an_empty_decision_id_does_not_list_every_decision(client: Any) -> None:  # noqa: F811
+    gc = GuardClient("http://testserver", client=client)
+    gc.check(pay(600))
+    with pytest.raises(InvalidAction):
+        gc.decision("")  # GET /v1/decisions/ answered the page of all decisions
+
+
+@pytest.mark.parametrize(
+    ("call", "says"),
+    [
+        (lambda gc: gc.resolve("d1", "maybe"), "outcome must be 'approve' or 'deny', got 'maybe'"),
+        (lambda gc: gc.resolve("d1", None), "outcome must be 'approve' or 'deny', got None"),
+        (
+            lambda gc: gc.review("d1", "wrong"),
+            "label must be 'correct', 'false_positive' or 'false_negative', got 'wrong'",
+        ),
+    ],
+)
+def test_a_review_value_the_sidecar_does_not_read_is_refused_before_asking(
+    call: Any, says: str
+) -> None:
+    calls: list[str] = []
+    with pytest.raises(InvalidAction, match=re.escape(says)):
+        call(counting(calls))
+    assert calls == []
