@@ -7,8 +7,7 @@ import inspect
 import math
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -21,8 +20,8 @@ from explain._errors import (
     missing_dependency,
 )
 from explain._models import Attribution, Estimate, check_passes
+from explain._rng import isolated_rng
 from explain._validate import (
-    GLOBAL_RNG,
     FeatureInput,
     Matrix,
     as_matrix,
@@ -48,6 +47,9 @@ _ESTIMATES: dict[str, Estimate] = {
     "gradient_shap": "approximate",
 }
 
+# What autograd raises when the explained output has no gradient path back to the input.
+_NO_GRAPH = ("does not require grad and does not have a grad_fn", "not have been used in the graph")
+
 # DeepLift announces on every call that it hooks non-linear modules; that is expected here.
 _DEEPLIFT_NOTICE = r"Setting forward, backward hooks and attributes on non-linear"
 
@@ -63,7 +65,8 @@ def _import_torch() -> Any:
 def _import_captum_attr() -> Any:
     _import_torch()
     try:
-        import captum.attr
+        with isolated_rng():
+            import captum.attr
     except ImportError as exc:
         raise missing_dependency("captum", "explain.captum()") from exc
     return captum.attr
@@ -145,20 +148,6 @@ def _gauss_legendre(n_steps: int) -> tuple[list[float], list[float]] | None:
     return list(step_sizes(n_steps)), list(alphas(n_steps))
 
 
-@contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    # GradientShap samples with numpy's and torch's global generators; restore both after.
-    torch = _import_torch()
-    with GLOBAL_RNG, torch.random.fork_rng(devices=[]):
-        state = np.random.get_state()
-        np.random.seed(seed)
-        torch.manual_seed(seed)
-        try:
-            yield
-        finally:
-            np.random.set_state(state)
-
-
 class CaptumExplainer:
     """Gradient attributions of a torch module's outputs, one action (or contrast) at a time."""
 
@@ -195,7 +184,8 @@ class CaptumExplainer:
         self._ig_steps = _gauss_legendre(n_steps) if method != "deeplift" else None
         check_eval_mode(module)
         try:  # fail now, not per decision, if the width is wrong
-            self._outputs(self._tensor(baseline))
+            with isolated_rng(seed):  # the module may draw from the global generators
+                self._outputs(self._tensor(baseline))
         except ModelCallError as exc:
             if exc.__cause__ is None:  # the module ran but returned something unusable
                 raise
@@ -215,7 +205,8 @@ class CaptumExplainer:
         torch = _import_torch()
         # Gradients are needed even when the caller runs its policy under no_grad() or
         # inference_mode(); tensors are made inside, so none is an inference tensor.
-        with torch.inference_mode(False), torch.enable_grad():
+        # GradientShap and the module may draw from the global generators: seeded, restored.
+        with torch.inference_mode(False), torch.enable_grad(), isolated_rng(self.seed):
             return self._explain(x, target, versus)
 
     def _explain(self, x: FeatureInput, target: int | None, versus: int | None) -> Attribution:
@@ -233,7 +224,7 @@ class CaptumExplainer:
                 f"output {k}{'' if b is None else f' - output {b}'} is not finite at the input "
                 "or a baseline row (a masked action scored -inf?); explain a finite output"
             )
-        values = self._attribute(x_t, base_t, k, b)
+        values = self._attribute(x_t, base_t, k, b, constant=bool((contrast == contrast[0]).all()))
         fx, base = float(contrast[0]), float(contrast[1:].mean())
         gap = abs(float(values.sum()) - (fx - base))
         return Attribution(
@@ -295,7 +286,7 @@ class CaptumExplainer:
             raise ExplanationInputError(f"versus={versus!r} is the target itself; pick another")
         return b
 
-    def _attribute(self, x_t: Any, base_t: Any, k: int, b: int | None) -> Matrix:
+    def _attribute(self, x_t: Any, base_t: Any, k: int, b: int | None, *, constant: bool) -> Matrix:
         module = hook_copy(self.module) if self.method == "deeplift" else self.module
         wrapped = _selector_class()(module, k, b)
         try:
@@ -303,7 +294,15 @@ class CaptumExplainer:
         except ExplanationError:
             raise
         except Exception as exc:
-            raise ModelCallError(f"{self.method} failed: {type(exc).__name__}: {exc}") from exc
+            if not any(text in str(exc) for text in _NO_GRAPH):
+                raise ModelCallError(f"{self.method} failed: {type(exc).__name__}: {exc}") from exc
+            if constant:  # no gradient, same output at x and every baseline row: a constant
+                return np.zeros(x_t.shape[1])
+            raise ModelCallError(
+                f"the input does not reach the output through autograd (the module detaches "
+                f"it, runs under no_grad or converts it to numpy), so {self.method} has no "
+                "gradient to attribute; explain it with explain.shap(module, background)"
+            ) from exc
         values: Matrix = attr[0].detach().cpu().double().numpy()
         return values
 
@@ -323,10 +322,9 @@ class CaptumExplainer:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=_DEEPLIFT_NOTICE, category=UserWarning)
                 return self._attr.DeepLift(wrapped).attribute(x_t, baselines=base_t)
-        with _seeded(self.seed):
-            return self._attr.GradientShap(wrapped).attribute(
-                x_t, baselines=base_t, n_samples=self.n_samples, stdevs=self.stdevs
-            )
+        return self._attr.GradientShap(wrapped).attribute(
+            x_t, baselines=base_t, n_samples=self.n_samples, stdevs=self.stdevs
+        )
 
     def _integrated(self, wrapped: Any, x_t: Any, base_t: Any) -> Any:
         if self._ig_steps and not self.internal_batch_size:

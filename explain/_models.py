@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from explain._errors import ExplanationInputError, missing_dependency
+from explain._rng import isolated_rng
 
 CheckName = Literal["additivity_gap", "convergence_delta"]
 # exact: the method's values computed exactly (TreeSHAP, linear SHAP, exact SHAP, KernelSHAP
@@ -65,7 +66,8 @@ class Attribution(BaseModel):
     def to_shap(self) -> Any:
         """Return a one-row `shap.Explanation` so `shap.plots.waterfall(...)` etc. work."""
         try:
-            import shap
+            with isolated_rng():  # importing shap draws from Python's random
+                import shap
         except ImportError as exc:
             raise missing_dependency("shap", "Attribution.to_shap()") from exc
         import numpy as np

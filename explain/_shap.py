@@ -7,8 +7,7 @@ import math
 import re
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol, TypeAlias
 
 import numpy as np
@@ -23,8 +22,8 @@ from explain._errors import (
     missing_dependency,
 )
 from explain._models import Attribution, Estimate, check_passes
+from explain._rng import isolated_rng
 from explain._validate import (
-    GLOBAL_RNG,
     FeatureInput,
     Matrix,
     as_matrix,
@@ -78,7 +77,8 @@ _SKLEARN_TREES = (
 def import_shap() -> Any:
     """Import shap on first use, with the install hint when it is missing."""
     try:
-        import shap
+        with isolated_rng():  # importing shap draws from Python's random (rich, through it)
+            import shap
     except ImportError as exc:
         raise missing_dependency("shap", "explain.shap()") from exc
     return shap
@@ -480,22 +480,6 @@ def _linear_params(model: Any, n_features: int) -> tuple[Matrix, npt.NDArray[np.
     return coef, np.broadcast_to(intercept, (coef.shape[0],)).copy()
 
 
-@contextmanager
-def seeded_numpy(seed: int) -> Iterator[None]:
-    """Seed numpy's global generator (which shap samples from) and restore it afterwards.
-
-    Holds GLOBAL_RNG meanwhile, which also keeps one thread at a time in a shap explainer
-    object: KernelExplainer keeps each call's coalitions on itself.
-    """
-    with GLOBAL_RNG:
-        state = np.random.get_state()
-        np.random.seed(seed)
-        try:
-            yield
-        finally:
-            np.random.set_state(state)
-
-
 _KERNEL_SINGULAR = r"Linear regression equation is singular"
 
 
@@ -574,22 +558,29 @@ class _BlackBox:
         self.fn, self.background, self.names, self.seed = fn, background, names, seed
         self.algorithm, self.max_evals = algorithm, max_evals
         self.method = f"{algorithm}_shap"
-        self.predict = fn
-        self._base = fn(background).mean(axis=0)
-        self._explainer = self._build()
+        # shap samples from numpy's global generator and the model may draw from any: each
+        # call runs with them seeded, then restored (isolated_rng, which also keeps one
+        # thread at a time in the shap explainer: KernelExplainer keeps each call's
+        # coalitions on itself).
+        with isolated_rng(seed):
+            self._base = fn(background).mean(axis=0)
+            self._explainer = self._build()
 
     def _build(self) -> Any:
         shap_lib = import_shap()
         if self.algorithm == "kernel":
             return shap_lib.KernelExplainer(self.fn, self.background)
         masker = shap_lib.maskers.Independent(self.background, max_samples=len(self.background))
-        with seeded_numpy(self.seed):
-            return shap_lib.Explainer(
-                self.fn, masker, algorithm=self.algorithm, feature_names=self.names
-            )
+        return shap_lib.Explainer(
+            self.fn, masker, algorithm=self.algorithm, feature_names=self.names
+        )
+
+    def predict(self, X: Matrix) -> Matrix:
+        with isolated_rng(self.seed):
+            return self.fn(X)
 
     def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]:
-        with seeded_numpy(self.seed):
+        with isolated_rng(self.seed):
             try:
                 raw = self._run(X)
             except ExplanationError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -17,11 +16,6 @@ FeatureInput: TypeAlias = "npt.ArrayLike | Mapping[str, float]"
 Matrix: TypeAlias = "npt.NDArray[np.float64]"
 
 _NUMERIC_KINDS = frozenset("biuf")
-
-# numpy's and torch's global generators, which shap and Captum sample from, are seeded for
-# each explanation and restored after it: one explanation holds them at a time, or those
-# running in other threads interleave their draws (and re-seed them mid-way).
-GLOBAL_RNG = threading.RLock()
 
 
 def default_names(n_features: int) -> list[str]:
@@ -55,6 +49,9 @@ def _to_array(value: Any, what: str) -> npt.NDArray[Any]:
         value = value.detach().cpu()
         value = value.double() if value.is_floating_point() else value  # bfloat16 too
         value = value.numpy()
+    numbers_only = _pandas_numbers(value)
+    if numbers_only is not None:
+        return numbers_only
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -65,6 +62,23 @@ def _to_array(value: Any, what: str) -> npt.NDArray[Any]:
             + _first_non_number(np.asarray(value, dtype=object), _labels(value))
         )
     return arr
+
+
+def _pandas_numbers(value: Any) -> Matrix | None:
+    """A pandas frame's or series' values as floats when each is a number, else None.
+
+    Nullable Int64/Float64/boolean columns (pd.NA read as NaN), frames mixing bool and int
+    columns, and `df.iloc[i]` of such a frame (an object series) otherwise read as objects.
+    """
+    if not type(value).__module__.startswith("pandas") or not hasattr(value, "dtypes"):
+        return None
+    dtypes = list(value.dtypes) if value.ndim == 2 else [value.dtypes]
+    if all(getattr(d, "kind", "O") in _NUMERIC_KINDS for d in dtypes):
+        return np.asarray(value.to_numpy(dtype=np.float64, na_value=np.nan))
+    objects = value.to_numpy(dtype=object)
+    if all(isinstance(v, numbers.Real | np.bool_) for v in objects.ravel().tolist()):
+        return np.asarray(objects, dtype=np.float64)
+    return None
 
 
 def _first_non_number(arr: npt.NDArray[Any], labels: list[Any] | None) -> str:
@@ -128,6 +142,11 @@ def _by_name(data: Any, names: Sequence[str], what: str) -> Any:
     labels = _labels(data)
     if labels is None or labels == list(names):
         return data
+    known = set(names)
+    # LightGBM names the column "price usd" of its training frame "price_usd".
+    lgb = [c.replace(" ", "_") if isinstance(c, str) and c not in known else c for c in labels]
+    if lgb != labels and set(lgb) == known:
+        data, labels = data.set_axis(lgb, axis=data.ndim - 1), lgb
     shared = set(labels) & set(names)
     if not shared:
         return data
@@ -170,8 +189,7 @@ def as_matrix(
 ) -> Matrix:
     """Return a non-empty finite float64 matrix whose columns match `names` (NaN kept
     with `allow_nan`)."""
-    if hasattr(data, "to_numpy"):  # pandas DataFrame: columns are read by name
-        data = _by_name(data, names, what).to_numpy()
+    data = _by_name(data, names, what)  # pandas DataFrame: columns are read by name
     arr = _to_array(data, what)
     if arr.ndim == 1 and arr.shape[0] == len(names):
         arr = arr[None, :]
@@ -196,8 +214,6 @@ def missing_as_none(values: Any) -> list[float | None]:
 
 def n_columns(data: Any, what: str = "background") -> int:
     """Return the feature count of a 2-D array-like (used before names are known)."""
-    if hasattr(data, "to_numpy"):
-        data = data.to_numpy()
     arr = _to_array(data, what)
     if arr.ndim != 2:
         raise ExplanationInputError(f"{what} must be a 2-D array, got shape {arr.shape}")
