@@ -111,7 +111,7 @@ class GuardClient:
             raise InvalidAction(
                 f"timeout must be a number of seconds > 0 (finite), got {timeout!r}"
             )
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        headers = _authorization(api_key)
         if client is None:
             client = httpx.Client(base_url=base_url, timeout=timeout)
         self._http = client
@@ -605,6 +605,24 @@ class RemoteGuard:
                 f"the held action (decision {decision.id})",
             )
         return decision.final_action or {}
+
+
+def _authorization(api_key: str | None) -> dict[str, str]:
+    """The header that sends `api_key` (none without a key); a key no header can carry is
+    refused here, without showing it (httpx's error would, once sending)."""
+    if not api_key:
+        return {}
+    if not isinstance(api_key, str):
+        raise InvalidAction(
+            f"api_key must be a string of printable ASCII, got {type(api_key).__name__}"
+        )
+    if not (api_key.isascii() and api_key.isprintable()) or " " in api_key:
+        raise InvalidAction(
+            "api_key must be a string of printable ASCII without spaces, as the sidecar issues "
+            "keys (gk_...); this one holds whitespace or other characters (a newline read with "
+            "it from a file?)"
+        )
+    return {"Authorization": f"Bearer {api_key}"}
 
 
 def _seconds(value: float | None, what: str) -> float | None:

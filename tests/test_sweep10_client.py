@@ -337,3 +337,30 @@ def test_a_review_value_the_sidecar_does_not_read_is_refused_before_asking(
     with pytest.raises(InvalidAction, match=re.escape(says)):
         call(counting(calls))
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["gk_secret\n", "gk_secret\r\nX-Other: 1", "gk secret", "gk_sécret", b"gk_secret", 3],
+    ids=repr,
+)
+def test_an_api_key_no_header_can_carry_is_refused_without_showing_it(key: Any) -> None:
+    # Read from a file with its newline, it went out as far as httpx's LocalProtocolError,
+    # whose message (a RemoteError's) held the key, saying the sidecar may have decided.
+    for make in (GuardClient, RemoteGuard):
+        with pytest.raises(InvalidAction, match="api_key must be a string of printable") as info:
+            make("http://127.0.0.1:9", key)
+        assert "secret" not in str(info.value)
+
+
+def test_an_api_key_as_issued_is_sent() -> None:
+    seen: list[str | None] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, json={"items": [], "next_cursor": None})
+
+    http = httpx.Client(base_url="http://sidecar", transport=httpx.MockTransport(handle))
+    for key in ("gk_A-b_9", "", None):
+        GuardClient("http://sidecar", key, client=http).escalations()
+    assert seen == ["Bearer gk_A-b_9", None, None]
