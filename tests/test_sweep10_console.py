@@ -206,3 +206,23 @@ def test_an_unknown_console_page_is_a_console_page(http: tuple[Any, Any]) -> Non
     assert client.get("/ui/logout").status_code == 405
     r = client.get("/ui/decisions/", follow_redirects=False)
     assert r.status_code in (307, 308) and r.headers["location"].endswith("/ui/decisions")
+
+
+def test_a_rule_filter_with_spaces_says_why_nothing_matches(http: tuple[Any, Any]) -> None:
+    """Rule ids hold no spaces (the store cannot match one that does): words typed in the
+    Rule field (a message, say) matched nothing, with no word on why."""
+    client, state = http
+    hit = {"rule_id": "big-payment", "effect": "escalate", "message": "payment needs approval"}
+    state.audit.append(decision_record(id="held-1", verdict="escalate", hits=[hit]))
+    r = client.get("/ui/decisions", params={"rule": "needs approval"})
+    assert r.status_code == 200
+    assert "rule ids have no spaces" in r.text and "Search rule messages" in r.text
+    assert 'name="rule" list="rule-ids" value=""' in r.text  # dropped, as other bad filters
+    assert client.get("/ui/decisions/export", params={"rule": "a b"}).status_code == 400
+
+
+def test_an_empty_log_says_so(http: tuple[Any, Any]) -> None:
+    client, _ = http
+    assert "No decisions in the log yet." in client.get("/ui/decisions").text
+    filtered = client.get("/ui/decisions", params={"verdict": "deny"}).text
+    assert "No decisions match these filters." in filtered

@@ -95,6 +95,12 @@ class Filters:
                     f"unknown {name} {values[name]!r}; expected one of {', '.join(choices)}"
                 )
                 values[name] = ""
+        if " " in values["rule"]:  # the store keeps a record's rule ids space-separated
+            errors.append(
+                f"rule {values['rule']!r}: rule ids have no spaces; "
+                "to find words in rule messages use Search rule messages"
+            )
+            values["rule"] = ""
         for name in ("since", "until"):
             if values[name] and parse_time(values[name]) is None:
                 errors.append(
