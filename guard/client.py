@@ -818,6 +818,8 @@ def _transport_error(exc: Exception, where: str, seconds: float, base_url: objec
     httpx = _httpx()
     cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        if isinstance(base_url, httpx.URL):  # a password or token in it is not shown
+            base_url = base_url.copy_with(username=None, password=None, query=None, fragment=None)
         code, what = "sidecar_unreachable", f"cannot connect to the sidecar at {str(base_url)!r}"
     elif isinstance(exc, httpx.TimeoutException):
         code = "sidecar_timeout"

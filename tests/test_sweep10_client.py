@@ -364,3 +364,15 @@ def test_an_api_key_as_issued_is_sent() -> None:
     for key in ("gk_A-b_9", "", None):
         GuardClient("http://sidecar", key, client=http).escalations()
     assert seen == ["Bearer gk_A-b_9", None, None]
+
+
+def test_an_unreachable_sidecar_is_named_without_the_credentials_in_its_url() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    url = "http://user:s3cret@sidecar:8000/guard/?token=s3cret"
+    http = httpx.Client(base_url=url, transport=httpx.MockTransport(refuse))
+    with pytest.raises(RemoteError, match="sidecar_unreachable") as info:
+        GuardClient(url, client=http).check(pay(1))
+    assert "s3cret" not in str(info.value)
+    assert "'http://sidecar:8000/guard/'" in str(info.value)
