@@ -6,6 +6,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,25 @@ def test_lightgbm_trained_on_columns_with_spaces_reads_that_frame() -> None:
     assert got.values == want.values and got.feature_names == ["price_usd", "a.b", "ä"]
     assert explain.shap(model).explain(df.iloc[0][::-1]).inputs == want.inputs
     assert explain.explain_ranking(model, df.iloc[:3])[0].check_ok
+
+
+def test_explanations_in_threads_leave_the_generators_and_each_other_alone() -> None:
+    """Explanations of SHAP and Captum in several threads at once (the documented case:
+    one explanation holds the generators at a time) give their single-thread values and
+    leave the generators as they were once all are done."""
+    kernel = explain.shap(noisy, X, algorithm="kernel", max_evals=200)
+    gradient = explain.captum(NOISY_NET, "gradient_shap", X, stdevs=0.1)
+    want = (kernel.explain(X[1]).values, gradient.explain(X[1]).values)
+    np.random.seed(7)
+    before, got = _states(), []
+
+    def work() -> None:
+        got.extend((kernel.explain(X[1]).values, gradient.explain(X[1]).values) for _ in range(3))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [want] * 12
+    assert _states() == before
