@@ -226,3 +226,19 @@ def test_an_empty_log_says_so(http: tuple[Any, Any]) -> None:
     assert "No decisions in the log yet." in client.get("/ui/decisions").text
     filtered = client.get("/ui/decisions", params={"verdict": "deny"}).text
     assert "No decisions match these filters." in filtered
+
+
+@needs_chromium
+def test_a_paused_live_list_says_paused_after_back(page: Any, site: dict[str, Any]) -> None:
+    """Chrome puts the unchecked Live box back on Back; the status still said 'live'."""
+    from playwright.sync_api import expect
+
+    page.goto(site["url"] + "/ui/decisions")
+    page.uncheck("#live")
+    assert page.inner_text("#live-status") == "paused"
+    page.click("table.decisions tbody tr:nth-child(2) td a")
+    page.wait_for_url("**/ui/decisions/row-*")
+    page.go_back()
+    page.wait_for_load_state()
+    assert not page.is_checked("#live")
+    expect(page.locator("#live-status")).to_have_text("paused")  # was 'live: every 5 s'

@@ -74,10 +74,16 @@
       });
   }
 
-  stamp("live: every " + INTERVAL_MS / 1000 + " s");
+  function describe() {
+    stamp(toggle.checked ? "live: every " + INTERVAL_MS / 1000 + " s" : "paused");
+  }
+
+  // Back to this page, the browser puts an unchecked box back once the page has loaded.
+  describe();
+  window.addEventListener("pageshow", describe);
   window.setInterval(refresh, INTERVAL_MS);
   toggle.addEventListener("change", function () {
-    stamp(toggle.checked ? "live: every " + INTERVAL_MS / 1000 + " s" : "paused");
+    describe();
     if (toggle.checked) {
       refresh();
     }
