@@ -163,7 +163,7 @@ class GuardClient:
         else:
             body["action"] = sent[0]
         proposed = _Proposed(sent)
-        return proposed.bind(self._decision("POST", "/v1/check", json=body))
+        return proposed.bind(self._decision("POST", "/v1/check", policy, json=body))
 
     def check_batch(
         self,
@@ -191,7 +191,7 @@ class GuardClient:
         if not isinstance(items, list) or len(items) != len(proposed):
             got = f"{len(items)} items" if isinstance(items, list) else f"items {items!r:.80}"
             raise _bad(200, where, f"{len(proposed)} decisions expected, got {got}")
-        return [p.bind(_decision(d, where)) for p, d in zip(proposed, items, strict=True)]
+        return [p.bind(_decision(d, where, policy)) for p, d in zip(proposed, items, strict=True)]
 
     def rank(
         self,
@@ -215,7 +215,7 @@ class GuardClient:
                 raise InvalidAction(f"{what} must be a string, got {type(value).__name__}")
         body = _body(policy=policy, context=context, actor=actor, query=query, items=rows)
         expected = _ranking_digest(body["items"], query)
-        decision = self._decision("POST", "/v1/rank", json=body)
+        decision = self._decision("POST", "/v1/rank", policy, json=body)
         if decision.action_digest != expected:
             raise _mismatch(decision, "POST /v1/rank", [expected])
         return decision
@@ -372,8 +372,8 @@ class GuardClient:
         except Exception:  # any transport error means "not ready yet"
             return False
 
-    def _decision(self, method: str, path: str, **kwargs: Any) -> Decision:
-        return _decision(self._request(method, path, **kwargs), f"{method} {path}")
+    def _decision(self, method: str, path: str, policy: str | None, **kwargs: Any) -> Decision:
+        return _decision(self._request(method, path, **kwargs), f"{method} {path}", policy)
 
     def _request(
         self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any
@@ -707,14 +707,24 @@ def _ranking_digest(items: list[dict[str, Any]], query: str | None) -> str:
     return digest({"items": rows, "query": query}, "ranking")
 
 
-def _decision(data: dict[str, Any], where: str) -> Decision:
+def _decision(data: dict[str, Any], where: str, policy: str | None) -> Decision:
+    """The answer as a decision, made under `policy` when one was asked for."""
     try:
-        return Decision.model_validate(data)
+        decision = Decision.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         loc = ".".join(str(part) for part in first["loc"]) or "the body"
         why = f"not a decision ({exc.error_count()} errors; {loc}: {first['msg']})"
         raise _bad(200, where, why) from None
+    if policy is not None and decision.policy != policy:
+        raise RemoteError(
+            200,
+            "decision_mismatch",
+            f"the sidecar answered {where} with decision {decision.id!r} under policy "
+            f"{decision.policy!r}, not {policy!r}; it is not applied",
+            {"decision_id": decision.id, "policy": decision.policy, "expected": policy},
+        )
+    return decision
 
 
 def _resolution(answer: dict[str, Any], decision_id: str) -> dict[str, Any]:

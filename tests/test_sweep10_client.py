@@ -376,3 +376,40 @@ def test_an_unreachable_sidecar_is_named_without_the_credentials_in_its_url() ->
         GuardClient(url, client=http).check(pay(1))
     assert "s3cret" not in str(info.value)
     assert "'http://sidecar:8000/guard/'" in str(info.value)
+
+
+JSON = {"content-type": "application/json"}
+
+
+def relabelled(client: Any, policy: str) -> GuardClient:  # noqa: F811
+    """A sidecar that decides, then says it decided under `policy`."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = client.post(request.url.path, content=request.content, headers=JSON).json()
+        for decision in answer["items"] if "next_cursor" in answer else [answer]:
+            decision["policy"] = policy
+        return httpx.Response(200, json=answer)
+
+    http = httpx.Client(base_url="http://sidecar", transport=httpx.MockTransport(handle))
+    return GuardClient("http://sidecar", client=http)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda gc: gc.check(pay(1), policy="svc-test"), id="check"),
+        pytest.param(lambda gc: gc.check_batch([pay(1)], policy="svc-test"), id="batch"),
+        pytest.param(
+            lambda gc: gc.check(None, candidates=[(pay(1), 1.0)], policy="svc-test"), id="best"
+        ),
+        pytest.param(lambda gc: gc.rank([{"id": 1}], policy="svc-test"), id="rank"),
+    ],
+)
+def test_a_decision_under_another_policy_than_asked_is_not_applied(
+    client: Any,  # noqa: F811
+    call: Any,
+) -> None:
+    with pytest.raises(RemoteError, match="under policy 'other', not 'svc-test'") as info:
+        call(relabelled(client, "other"))
+    assert (info.value.status, info.value.code) == (200, "decision_mismatch")
+    call(relabelled(client, "svc-test"))  # the policy asked for is taken
