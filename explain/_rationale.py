@@ -423,7 +423,7 @@ def _q(value: float | None) -> str:
 
 
 def _visits(s: ActionStat) -> str:
-    return f"{s.visits} visits, {s.visit_share:.0%}"
+    return f"{_n(s.visits, 'visit')}, {s.visit_share:.0%}"
 
 
 def _outcome(value: float | None) -> str:
@@ -488,7 +488,7 @@ def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
         listed = ", ".join(f"{s.label} (rule {s.rule})" for s in r.shielded)
         parts.append(f"Removed by the shield: {listed}.")
     line = " -> ".join(r.principal_variation_labels or [str(a) for a in r.principal_variation])
-    parts.append(f"Search ran {r.simulations} simulations; expected line: {line}.")
+    parts.append(f"Search ran {_n(r.simulations, 'simulation')}; expected line: {line}.")
     return " ".join(parts)
 
 
@@ -529,8 +529,15 @@ def _reason(chosen: ActionStat, runner: ActionStat) -> str:
         return text
     if chosen.q is not None and runner.q is not None:
         cq, rq = _pair(chosen.q, runner.q, "+")
-        return f"both received {chosen.visits} visits and it had a higher mean value ({cq} vs {rq})"
+        both = f"both received {_n(chosen.visits, 'visit')}"
+        return f"{both} and it had a higher mean value ({cq} vs {rq})"
     return (
-        f"both received {chosen.visits} visits and the search counts a missing mean value as 0, "
+        f"both received {_n(chosen.visits, 'visit')} and the search counts a missing mean "
+        "value as 0, "
         f"which ranks its mean value ({_q(chosen.q)}) above {o}'s ({_q(runner.q)})"
     )
+
+
+def _n(count: int, noun: str) -> str:
+    """`1 visit`, `2 visits`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -557,7 +557,8 @@ def test_property_text_agrees_with_numbers(kids, data) -> None:
         assert "because" not in text
     else:
         assert f"{c.label} and {o.label} rank equal" in text
-    assert f"{c.label}: {c.visits} visits" in text and f"{o.label}: {o.visits} visits" in text
+    for s in (c, o):
+        assert f"{s.label}: {s.visits} visit{'' if s.visits == 1 else 's'}," in text
 
     pairs_v = {(c.visits, o.visits), (o.visits, c.visits)}
     for a, b in re.findall(r"more visits \((\d+) vs (\d+)\)", text):
