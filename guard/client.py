@@ -129,6 +129,9 @@ class GuardClient:
         """Close the connection pool."""
         self._http.close()
 
+    def __reduce__(self) -> Any:
+        raise _not_sent()
+
     # -- deciding ---------------------------------------------------------------------------
 
     def check(
@@ -448,6 +451,9 @@ class RemoteGuard:
         """Close the client."""
         self.client.close()
 
+    def __reduce__(self) -> Any:
+        raise _not_sent()
+
     def check(
         self,
         action: Mapping[str, Any] | BaseModel,
@@ -623,6 +629,15 @@ def _authorization(api_key: str | None) -> dict[str, str]:
             "it from a file?)"
         )
     return {"Authorization": f"Bearer {api_key}"}
+
+
+def _not_sent() -> TypeError:
+    """Refuse pickling and copying, as a Guard does, saying what to do instead."""
+    return TypeError(
+        "a GuardClient or RemoteGuard cannot be pickled or copied: it holds an open connection "
+        "pool. Send the sidecar's URL instead and make one in each process with "
+        "RemoteGuard(url, api_key, ...)"
+    )
 
 
 def _seconds(value: float | None, what: str) -> float | None:

@@ -3,7 +3,9 @@ scores keep their type, page answers are checked, odd inputs get the in-process 
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import re
 from collections.abc import Callable
 from typing import Any
@@ -413,3 +415,17 @@ def test_a_decision_under_another_policy_than_asked_is_not_applied(
         call(relabelled(client, "other"))
     assert (info.value.status, info.value.code) == (200, "decision_mismatch")
     call(relabelled(client, "svc-test"))  # the policy asked for is taken
+
+
+@pytest.mark.parametrize("send", [pickle.dumps, copy.copy, copy.deepcopy])
+def test_a_remote_guard_is_not_pickled_or_copied_as_a_guard_is_not(
+    guards: Guards,  # noqa: F811
+    send: Callable[[Any], Any],
+) -> None:
+    local, remote = guards
+    with pytest.raises(TypeError, match="cannot be pickled or copied"):
+        send(local)
+    for sent in (remote, remote.client):  # "cannot pickle '_thread.RLock' object" before
+        with pytest.raises(TypeError, match=r"cannot be pickled or copied.*RemoteGuard\(url"):
+            send(sent)
+    assert remote.check(pay(1)).verdict == "allow"  # still usable
