@@ -242,3 +242,32 @@ def test_a_paused_live_list_says_paused_after_back(page: Any, site: dict[str, An
     page.wait_for_load_state()
     assert not page.is_checked("#live")
     expect(page.locator("#live-status")).to_have_text("paused")  # was 'live: every 5 s'
+
+
+def test_resolving_twice_from_a_decision_page_stays_on_it(http: tuple[Any, Any]) -> None:
+    """Before: the second Approve on a decision's page (another tab, another reviewer)
+    left it for the escalations list with a 409, away from the decision and its resolution."""
+    import re
+
+    client, state = http
+    hit = {"rule_id": "big-payment", "effect": "escalate", "message": "payment needs approval"}
+    state.audit.append(
+        decision_record(id="held-2", kind="pay", verdict="escalate", hits=[hit], final_action=None)
+    )
+    page = client.get("/ui/decisions/held-2").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    form = {"csrf": csrf.group(1), "back": "detail", "note": "first"}
+    first = client.post("/ui/escalations/held-2/resolve", data={**form, "outcome": "deny"})
+    assert first.status_code == 200 and "Escalation resolved" in first.text
+    second = client.post(
+        "/ui/escalations/held-2/resolve",
+        data={**form, "outcome": "approve", "note": "second"},
+        follow_redirects=False,
+    )
+    assert second.status_code == 303
+    assert second.headers["location"] == "/ui/decisions/held-2?done=already"
+    shown = client.get(second.headers["location"]).text
+    assert "was already resolved" in shown and "nothing was changed" in shown
+    assert "<b>denied</b> by acme-reviewer" in shown
+    assert state.escalations.resolution("held-2")["outcome"] == "deny"

@@ -655,6 +655,8 @@ class _Console:
         except NotFound:
             return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
         except (NotEscalated, AlreadyResolved) as exc:
+            if back == "detail" and isinstance(exc, AlreadyResolved):  # it shows who, and how
+                return self.back(request, "ui_decision", "done=already", decision_id=decision_id)
             return self._escalations_page(request, viewer, None, "", 409, exc.message)
         if back == "detail":
             return self.back(request, "ui_decision", "done=resolved", decision_id=decision_id)
