@@ -271,3 +271,36 @@ def test_resolving_twice_from_a_decision_page_stays_on_it(http: tuple[Any, Any])
     assert "was already resolved" in shown and "nothing was changed" in shown
     assert "<b>denied</b> by acme-reviewer" in shown
     assert state.escalations.resolution("held-2")["outcome"] == "deny"
+
+
+def test_resolving_on_a_later_escalations_page_stays_on_it(http: tuple[Any, Any]) -> None:
+    """Before: Approve on the second page of escalations (the oldest, waiting longest)
+    went back to the first page; each resolution there cost a click on More again."""
+    import html
+    import re
+
+    client, state = http
+    hit = {"rule_id": "big-payment", "effect": "escalate", "message": "payment needs approval"}
+    held = [
+        decision_record(id=f"held-{i:02d}", kind="pay", verdict="escalate", hits=[hit])
+        for i in range(55)
+    ]
+    state.audit.append_many(held)
+    first = client.get("/ui/escalations").text
+    more = re.search(r'href="(/ui/escalations\?cursor=[^"]+)">More', first)
+    assert more is not None
+    later = client.get(html.unescape(more.group(1)))
+    cursor = parse_qs(urlsplit(str(later.url)).query)["cursor"][0]
+    form = re.search(r'id="esc-held-03">.*?</form>', later.text, re.S)
+    assert form is not None
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(0)))
+    r = client.post(
+        "/ui/escalations/held-03/resolve",
+        data={**fields, "outcome": "approve"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert _query(r.headers["location"]) == {"cursor": [cursor], "done": ["held-03"]}
+    page = client.get(r.headers["location"]).text
+    assert "more pending, older ones" in page and "Approved" in page
+    assert 'id="esc-held-03"' not in page and 'id="esc-held-02"' in page

@@ -603,6 +603,7 @@ class _Console:
             status,
             pending=[(present.row(r, now, None), present.hits(r.get("hits"))) for r in pending],
             next_cursor=next_cursor,
+            cursor=cursor or "",
             paged=cursor is not None,
             recent=[i.record for i in recent],
             resolved=resolved,
@@ -626,11 +627,15 @@ class _Console:
         note: Annotated[str, Form()] = "",
         csrf: Annotated[str, Form()] = "",
         back: Annotated[str, Form()] = "",
+        cursor: Annotated[str, Form()] = "",
     ) -> Response:
+        """Resolve an escalation; back to its decision's page, or to the escalations page
+        (`cursor`: a later one) the form was on."""
+        later = {"cursor": cursor} if cursor else {}
         page = (
             self.url(request, "ui_decision", decision_id=decision_id)
             if back == "detail"
-            else self.url(request, "ui_escalations")
+            else _local(self.url(request, "ui_escalations"), urlencode(later))
         )
         viewer = self.viewer(request, "review", back=page)
         if isinstance(viewer, Response):
@@ -657,10 +662,10 @@ class _Console:
         except (NotEscalated, AlreadyResolved) as exc:
             if back == "detail" and isinstance(exc, AlreadyResolved):  # it shows who, and how
                 return self.back(request, "ui_decision", "done=already", decision_id=decision_id)
-            return self._escalations_page(request, viewer, None, "", 409, exc.message)
+            return self._escalations_page(request, viewer, cursor or None, "", 409, exc.message)
         if back == "detail":
             return self.back(request, "ui_decision", "done=resolved", decision_id=decision_id)
-        return self.back(request, "ui_escalations", urlencode({"done": decision_id}))
+        return self.back(request, "ui_escalations", urlencode({**later, "done": decision_id}))
 
     # -- rules and policies -----------------------------------------------------------------
 
