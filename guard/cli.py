@@ -79,13 +79,35 @@ def _json_arg(value: str, what: str) -> Any:
     except orjson.JSONDecodeError as exc:
         if exc.msg == "depth limit exceeded":
             fail(f"{what} is nested deeper than {MAX_DEPTH} levels")
-        fail(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        hint = f"; write @{value} to read the file" if _is_file(value) else ""
+        fail(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}")
     except orjson.JSONEncodeError:
         fail(f"{what} is nested deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(text)  # valid and shallow: no RecursionError
     except ValueError as exc:  # not expected after orjson: a digit limit, say
         fail(f"{what} is not valid JSON: {exc}")
+
+
+def _is_file(value: str) -> bool:
+    """Whether an option's value names a file (a user who left out the @)."""
+    import os
+
+    try:
+        return os.path.isfile(value)
+    except (ValueError, OSError):  # a NUL, a name too long
+        return False
+
+
+_JSON_TYPES = {str: "a JSON string", list: "a JSON array", bool: "JSON true or false"}
+
+
+def _json_object(value: Any, what: str, example: str) -> dict[str, Any]:
+    """`value` when it is a JSON object, else a one-line error naming what it is."""
+    if isinstance(value, dict):
+        return value
+    kind = "JSON null" if value is None else _JSON_TYPES.get(type(value), "a JSON number")
+    fail(f"{what} must be a mapping (a JSON object), as in {example}, got {kind}")
 
 
 _MAX_JSON_INPUT = 16 << 20  # bytes: far more than the largest action, pretty-printed
@@ -139,8 +161,10 @@ def check(
 
     if action == "-" and context == "-":
         fail("--action and --context cannot both be read from stdin (-)")
-    act = _json_arg(action, "--action")
+    act = _json_object(_json_arg(action, "--action"), "--action", '{"kind": "refund"}')
     ctx = _json_arg(context, "--context") if context is not None else None
+    if ctx is not None:
+        ctx = _json_object(ctx, "--context", '{"role": "agent"}')
     try:
         with Guard.from_policy(policy, audit=audit) as guard:
             _check_pack_choice(sorted(guard.packs), policy, name)

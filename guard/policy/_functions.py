@@ -602,11 +602,27 @@ def _total(env: Mapping[str, Any], rule_id: str, key: Any, amount: Any, window: 
         raise EvaluationError(f"total() could not sum: {exc}") from None
 
 
+#: The longest window `rate()` and `total()` count over, ten years in seconds: every store
+#: keeps it (Redis refuses an expiry far past it, which would fail the rule in one
+#: deployment and count in another).
+MAX_WINDOW = 315_360_000
+
+
+def window_problem(window: Any) -> str | None:
+    """What `rate()` and `total()` need that `window` is not (None when it will do)."""
+    if not _is_number(window) or not window > 0:  # `not >` is true for NaN as well
+        return f"a positive number of seconds as the window, got {describe(window)}"
+    if window > MAX_WINDOW:
+        return f"a window of at most {MAX_WINDOW} seconds (ten years), got {describe(window)}"
+    return None
+
+
 def _counter_store(name: str, env: Mapping[str, Any], key: Any, window: Any) -> RateStore:
     if not isinstance(key, (str, int)) or isinstance(key, bool):
         raise _fail(name, "a string or integer key", key)
-    if not _is_number(window) or not math.isfinite(window) or window <= 0:
-        raise _fail(name, "a positive number of seconds as the window", window)
+    problem = window_problem(window)
+    if problem is not None:
+        raise EvaluationError(f"{name}() needs {problem}")
     store = env.get(RATE_STORE_KEY)
     if store is None:
         raise EvaluationError(f"{name}() needs a rate store, and none was configured")

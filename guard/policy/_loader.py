@@ -21,7 +21,12 @@ from guard._exceptions import ExpressionError, PolicyError, PolicyNotFound
 from guard._models import Verdict
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
-from guard.policy._functions import RATE_FUNCTIONS
+from guard.policy._functions import (
+    RATE_FUNCTIONS,
+    _field_shape,
+    _under,
+    window_problem,
+)
 from guard.policy._inline import Plan, build_plan
 from guard.policy._pack import CapSpec, PolicyPackSpec, RuleSpec
 from guard.policy._template import TEMPLATE, Placeholder, split_template
@@ -166,8 +171,15 @@ def load(spec: str | os.PathLike[str]) -> list[CompiledPack]:
     seen: dict[str, str | None] = {}
     for pack in packs:
         if pack.name in seen:
+            file = pack.path or "<policy>"
+            node = read_yaml(pack.source, file)[0]
+            line, col = where(yaml_positions(node), ("name",)) or (None, None)
             raise PolicyError(
-                f"pack name {pack.name!r} is used twice ({seen[pack.name]} and {pack.path})"
+                f"pack name {pack.name!r} is used twice ({seen[pack.name]} and {pack.path}); "
+                "each pack in a folder needs its own name",
+                file=file,
+                line=line,
+                column=col,
             )
         seen[pack.name] = pack.path
     return packs
@@ -190,6 +202,7 @@ def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     positions = yaml_positions(node)
     if not isinstance(data, dict):
         raise PolicyError("a policy pack must be a YAML mapping", file=file, line=1, column=1)
+    _check_integers(data, (), positions, file)
     _check_rule_ids(data, positions, file)
     try:
         spec = PolicyPackSpec.model_validate(data)
@@ -232,6 +245,15 @@ def read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
         ) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"malformed YAML: {exc}", file=file) from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        long = [n for n in yaml_positions(node).values() if n.tag.endswith(":int")]
+        mark = max(long, key=lambda n: len(n.value)).start_mark if long else None
+        raise PolicyError(
+            "a number in the YAML has too many digits to read",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
     if node is not None:
         _check_duplicate_keys(node, file)
     return node, data
@@ -323,6 +345,33 @@ def where(positions: Mapping[tuple[Any, ...], Any], loc: tuple[Any, ...]) -> Pos
         loc = loc[:-1]
 
 
+#: The integers RFC 8785 JSON holds exactly: the pack's digest and every record need it.
+MAX_JSON_INT = 2**53 - 1
+
+
+def _check_integers(
+    value: Any, path: tuple[Any, ...], positions: Mapping[Any, Any], file: str
+) -> None:
+    """Refuse an integer past the exact JSON range, where pydantic would take it and the
+    pack's digest (RFC 8785) would then fail."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _check_integers(child, (*path, key), positions, file)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            _check_integers(child, (*path, i), positions, file)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_JSON_INT:
+        line, col = where(positions, path) or (None, None)
+        name = ".".join(str(p) for p in path) or "pack"
+        raise PolicyError(
+            f"invalid {name}: the integer {_short_repr(value)} is outside the exact JSON range "
+            "(-2**53, 2**53), which packs and decision records are kept in",
+            file=file,
+            line=line,
+            column=col,
+        )
+
+
 def _check_rule_ids(data: dict[str, Any], positions: Mapping[Any, Any], file: str) -> None:
     rules = data.get("rules")
     if not isinstance(rules, list):
@@ -367,6 +416,11 @@ def validation_error(
     else:
         text = str(err["msg"]).removeprefix("Value error, ")
         msg = f"invalid {name}{rule}: {text} (got {_short_repr(err.get('input'))})"
+        if isinstance(err.get("input"), bool):
+            msg += (
+                "; YAML reads an unquoted yes, no, on, off, true or false as a boolean: "
+                "quote it, as in 'no'"
+            )
     more = len(errors) - 1
     if more:
         msg += f" [and {more} more error{'s' if more > 1 else ''}]"
@@ -409,7 +463,7 @@ def _rule_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         rules = data.get("rules") or []
         rule = rules[loc[1]] if loc[1] < len(rules) else None
-        if isinstance(rule, dict) and "id" in rule:
+        if isinstance(rule, dict) and isinstance(rule.get("id"), str):
             return f" in rule {rule['id']!r}"
         return f" in rule #{loc[1] + 1}"
     return ""
@@ -473,6 +527,7 @@ def _compile_rule(
     _check_scope(rule, file, positions, index)
     if when is not None:
         _check_names(rule, when, file, positions, index)
+        _check_calls(rule, when, spec.pii, file, positions, index)
     id_node = positions.get(("rules", index, "id"))
     return CompiledRule(
         id=rule.id,
@@ -601,6 +656,17 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
                 line=line,
                 column=col,
             )
+        if root in (_ITEM_ONLY if rule.scope == "action" else _ACTION_ONLY):
+            line, col = _placeholder_position(positions, index, rule.message, name)
+            has = "item" if rule.scope == "action" else "action"
+            raise PolicyError(
+                f"message placeholder {{{name}}} in rule {rule.id!r} names {root!r}, which only "
+                f"{has} rules have, so rule {rule.id!r} (scope: {rule.scope}) would always "
+                "write <missing> there",
+                file=file,
+                line=line,
+                column=col,
+            )
 
 
 def _parse_when(when: str) -> tuple[ast.Expression | None, int]:
@@ -657,11 +723,7 @@ def _check_names(
     nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in wrong] if tree else []
     first = min(nodes, key=lambda n: (n.lineno, n.col_offset), default=None)
     name = first.id if first is not None else sorted(wrong)[0]
-    node = positions.get(("rules", index, "when"))
-    if first is not None:
-        line, col = _file_position(node, when.source, first.lineno - shift, first.col_offset + 1)
-    else:
-        line, col = where(positions, ("rules", index, "when")) or (None, None)
+    line, col = _when_position(positions, index, when.source, first, shift)
     fix = (
         "add scope: item to check each ranked item"
         if rule.scope == "action"
@@ -675,6 +737,95 @@ def _check_names(
         line=line,
         column=col,
     )
+
+
+def _when_position(
+    positions: Mapping[Any, Any], index: int, source: str, node: ast.expr | None, shift: int
+) -> tuple[int | None, int | None]:
+    """The file position of `node` (from `_parse_when`) in rule `index`'s condition."""
+    if node is None:
+        return where(positions, ("rules", index, "when")) or (None, None)
+    scalar = positions.get(("rules", index, "when"))
+    return _file_position(scalar, source, node.lineno - shift, node.col_offset + 1)
+
+
+#: Calls whose argument at this index is a window (`rate`, `total`), or where a `pii.*`
+#: call's entity types start.
+_WINDOW_ARG = {"rate": 1, "total": 2}
+_PII_ENTITY_ARG = {"pii.any": 0, "pii.count": 0, "pii.max_score": 0, "pii.in_field": 1}
+_NAMED = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
+_NOT_LITERAL = object()
+
+
+def _literal(node: ast.expr) -> Any:
+    """The value of a literal argument (`60`, `-5`, `"1m"`, `true`), else _NOT_LITERAL."""
+    if isinstance(node, ast.Name):
+        return _NAMED.get(node.id, _NOT_LITERAL)
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def _check_calls(
+    rule: RuleSpec,
+    when: CompiledExpr,
+    pii: PiiSettings | None,
+    file: str,
+    positions: Mapping[Any, Any],
+    index: int,
+) -> None:
+    """Refuse a call that no input could answer, so every input would take on_error: a
+    literal window `rate()`/`total()` refuse, a `pii.*` call in a pack that scans nothing,
+    or one asking about an entity type or field its `pii` settings never scan."""
+    tree, shift = _parse_when(when.source)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)] if tree else []
+    for call in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
+        found = _call_problem(ast.unparse(call.func), call, pii)
+        if found is not None:
+            problem, at = found
+            line, col = _when_position(positions, index, when.source, at, shift)
+            raise PolicyError(f"{problem} in rule {rule.id!r}", file=file, line=line, column=col)
+
+
+def _call_problem(
+    name: str, call: ast.Call, pii: PiiSettings | None
+) -> tuple[str, ast.expr] | None:
+    """What makes `call` unanswerable for every input (with the argument at fault), if any."""
+    args = call.args
+    if name in _WINDOW_ARG and len(args) > _WINDOW_ARG[name]:
+        arg = args[_WINDOW_ARG[name]]
+        value = _literal(arg)
+        problem = None if value is _NOT_LITERAL else window_problem(value)
+        if problem is not None:
+            hint = "; write seconds as a number, as in 60 for a minute" * isinstance(value, str)
+            return f"{name}() needs {problem}{hint}", arg
+    if name not in _PII_ENTITY_ARG:
+        return None
+    if pii is None:
+        return (
+            f"{name}() asks about PII, but the pack has no `pii` section, so no PII scan runs "
+            "and the call could never be answered: every input would take on_error; add "
+            "pii: {entities: [...], fields: [...]}"
+        ), call
+    start = _PII_ENTITY_ARG[name]
+    if start and args and isinstance(field := _literal(args[0]), str):
+        shape, fields = _field_shape(field), [_field_shape(f) for f in pii.fields]
+        if not any(_under(shape, f) or _under(f, shape) for f in fields):
+            return (
+                f"{name}() asks about field {field!r}, which pii.fields never scans "
+                f"({', '.join(pii.fields)}), so the call could never be answered: every input "
+                "would take on_error; add the field to pii.fields"
+            ), args[0]
+    for arg in args[start:]:
+        entity = _literal(arg)
+        if isinstance(entity, str) and entity not in pii.entities:
+            return (
+                f"{name}() asks for entity type {entity!r}, which pii.entities never scans "
+                f"({', '.join(pii.entities)}), so the call could never be answered: every "
+                "input would take on_error; add it to pii.entities"
+            ), arg
+    return None
 
 
 def _check_scope(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
