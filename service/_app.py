@@ -15,7 +15,7 @@ from service import _check, _decisions, _ops, _policies, _review
 from service._batcher import CheckBatcher
 from service._deps import RateLimiter
 from service._http import CheckFastPath, LimitsMiddleware, install_handlers
-from service._metrics import Metrics, Tracer
+from service._metrics import Metrics, Tracer, configure_tracing
 from service._settings import Settings
 from service._state import ServiceState
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     A bad pack raises here (a PolicyError naming file, line and column), so a server
     never starts serving with it. Pass `state` to share one already built (tests).
     """
+    configure_tracing()  # first: a bad OTEL_TRACES_EXPORTER refuses to start, opening nothing
     if state is None:
         state = ServiceState.build(settings or Settings.from_env())
         owned = True

@@ -216,7 +216,10 @@ def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Res
     ]
     check_text([body.context, *actions], state)
     started = time.perf_counter()
-    decisions = guard.check_batch(actions, body.context, policy=policy)
+    tracer = request.app.state.tracer
+    with tracer.span("guard.check_batch") as span:
+        decisions = guard.check_batch(actions, body.context, policy=policy)
+        tracer.annotate_batch(span, decisions)
     per = (time.perf_counter() - started) / len(decisions)
     metrics = request.app.state.metrics
     for d in decisions:

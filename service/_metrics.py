@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST as PROMETHEUS_CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from guard._models import Decision
+from service._settings import SettingsError
 
-__all__ = ["MULTIPROC_ENV", "PROMETHEUS_CONTENT_TYPE", "Metrics", "Tracer"]
+__all__ = [
+    "MULTIPROC_ENV",
+    "PROMETHEUS_CONTENT_TYPE",
+    "TRACE_EXPORTERS",
+    "Metrics",
+    "Tracer",
+    "configure_tracing",
+]
 
 #: prometheus_client's multiprocess mode: each process keeps its values in files here.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -110,21 +119,24 @@ class Metrics:
 
 
 class Tracer:
-    """One span per decision when OpenTelemetry is installed and a tracer provider is set.
+    """One span per decision when OpenTelemetry is installed and a tracer provider is set
+    (by `configure_tracing` from OTEL_TRACES_EXPORTER, by `opentelemetry-instrument`, or by
+    the embedding program); `provider` gives one directly instead of the global one.
 
     Without `opentelemetry-api`, or with only the default no-op provider, this does nothing.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, provider: Any = None) -> None:
         self._tracer: Any = None
-        try:
-            from opentelemetry import trace
-        except ImportError:
-            return
-        provider = trace.get_tracer_provider()
-        if type(provider).__name__ in ("ProxyTracerProvider", "NoOpTracerProvider"):
-            return
-        self._tracer = trace.get_tracer("guard.service")
+        if provider is None:
+            try:
+                from opentelemetry import trace
+            except ImportError:
+                return
+            provider = trace.get_tracer_provider()
+            if _is_default(provider):
+                return
+        self._tracer = provider.get_tracer("guard.service")
 
     @property
     def enabled(self) -> bool:
@@ -146,3 +158,64 @@ class Tracer:
         span.set_attribute("guard.verdict", decision.verdict.value)
         span.set_attribute("guard.policy", decision.policy)
         span.set_attribute("guard.policy_digest", decision.policy_digest)
+
+    @staticmethod
+    def annotate_batch(span: Any, decisions: Sequence[Decision]) -> None:
+        """A batch's span: its decisions' ids and verdicts, in order, and their policy."""
+        if span is None or not decisions:
+            return
+        span.set_attribute("guard.decision_ids", [d.id for d in decisions])
+        span.set_attribute("guard.verdicts", [d.verdict.value for d in decisions])
+        span.set_attribute("guard.policy", decisions[0].policy)
+        span.set_attribute("guard.policy_digest", decisions[0].policy_digest)
+
+
+def _is_default(provider: Any) -> bool:
+    return type(provider).__name__ in ("ProxyTracerProvider", "NoOpTracerProvider")
+
+
+#: OTEL_TRACES_EXPORTER's values `configure_tracing` sets up (OpenTelemetry's own names).
+TRACE_EXPORTERS = ("otlp", "console", "none")
+
+
+def configure_tracing() -> bool:
+    """Set up OpenTelemetry's SDK from its standard variables, once per process: spans go to
+    each exporter OTEL_TRACES_EXPORTER names (`otlp`: OTLP over HTTP, to
+    OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318; `console`: JSON on stdout),
+    as service OTEL_SERVICE_NAME (default `guard-sidecar`). Unset or `none`: no tracing.
+    A tracer provider already set (by `opentelemetry-instrument`, say) is left in place.
+    True when this call set one up; an unknown exporter is a SettingsError."""
+    names = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "").split(",")]
+    names = [n for n in names if n and n != "none"]
+    unknown = sorted(set(names) - set(TRACE_EXPORTERS))
+    if unknown:
+        raise SettingsError(
+            f"OTEL_TRACES_EXPORTER names {', '.join(map(repr, unknown))}; the sidecar "
+            f"exports spans with {', '.join(TRACE_EXPORTERS)} (a comma-separated list)"
+        )
+    if not names:
+        return False
+    try:
+        from opentelemetry import trace
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+    except ImportError:
+        raise SettingsError(
+            "OTEL_TRACES_EXPORTER is set but opentelemetry-sdk is not installed "
+            "(pip install 'agent-guard[service]')"
+        ) from None
+    if not _is_default(trace.get_tracer_provider()):
+        return False
+    service = os.environ.get("OTEL_SERVICE_NAME") or "guard-sidecar"
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    for name in dict.fromkeys(names):
+        if name == "console":
+            exporter: Any = ConsoleSpanExporter()
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            exporter = OTLPSpanExporter()
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return True
