@@ -19,7 +19,7 @@ PATTERN_RECOGNIZERS: dict[str, tuple[str, str]] = {
     "OBFUSCATED_PHONE": ("guard", "ObfuscatedPhoneRecognizer"),
     "PHONE_NUMBER": ("guard", "GuardPhoneRecognizer"),
     "UK_NHS": ("presidio", "NhsRecognizer"),
-    "URL": ("presidio", "UrlRecognizer"),
+    "URL": ("guard", "GuardUrlRecognizer"),
     "US_BANK_NUMBER": ("presidio", "UsBankRecognizer"),
     "US_DRIVER_LICENSE": ("presidio", "UsLicenseRecognizer"),
     "US_ITIN": ("presidio", "UsItinRecognizer"),
@@ -79,6 +79,26 @@ NER_LABELS: dict[str, str] = {
 }
 NER_ENTITIES = frozenset(NER_LABELS.values())
 BUILTIN_ENTITIES = frozenset(PATTERN_RECOGNIZERS) | NER_ENTITIES
+
+# A finding inside a reported finding of a type listed here is a part of that value, not
+# a value of its own, and is not reported: the model reading a name in a link
+# (`https://github.com/MariaGarcia`) or an IBAN, Presidio's URL pattern reading
+# `John.Do` or `gmail.com` in an address, the plain pattern reading `smith@gmail.com`
+# in `jo\u200b.smith@gmail.com`. Redacting the outer value covers it. An NER entity is
+# a part of any pattern entity's value; pattern entities only of those listed (a phone
+# number in a link is still a phone number).
+PART_OF: dict[str, frozenset[str]] = {
+    "URL": frozenset({"EMAIL_ADDRESS", "OBFUSCATED_EMAIL"}),
+    "EMAIL_ADDRESS": frozenset({"OBFUSCATED_EMAIL"}),
+}
+
+
+def is_part_of(inner: str, outer: str) -> bool:
+    """True when a finding of type `inner` inside one of type `outer` is part of it."""
+    if inner in NER_ENTITIES:
+        return outer not in NER_ENTITIES
+    return outer in PART_OF.get(inner, ())
+
 
 _DIGIT = re.compile(r"\d")
 _DIGIT_OR_COLON = re.compile(r"[\d:]")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from guard.detect._entities import NER_LABELS
+from guard.detect._normalize import INVISIBLE
 
 log = logging.getLogger("guard.detect")
 
@@ -30,6 +31,7 @@ NOT_FOR_NER = ("tagger", "morphologizer", "attribute_ruler", "lemmatizer", "trai
 SHARED_ENCODERS = ("tok2vec", "transformer")
 BATCH_SIZE = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE_AS_SPACE = str.maketrans(dict.fromkeys(INVISIBLE, " "))
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class NerModel:
         """Presidio results per text, running the pipeline over all texts with nlp.pipe."""
         wanted = list(entities)
         # spaCy cannot encode lone surrogates; U+FFFD keeps every offset where it was.
-        clean = [_SURROGATE.sub("\ufffd", t) for t in texts]
+        # An invisible character (a bidi mark, a zero-width space) reads as a space: the
+        # model read `\u2067John Smith\u2069` as no name, `\u200fJohn` as one word.
+        clean = [_SURROGATE.sub("\ufffd", t).translate(_INVISIBLE_AS_SPACE) for t in texts]
         with self.lock:
             batch = list(self.nlp_engine.process_batch(clean, "en", batch_size=BATCH_SIZE))
         for text, artifacts in batch:

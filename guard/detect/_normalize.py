@@ -190,12 +190,37 @@ class Folded:
         return self.offset(start), self.offset(end - 1) + 1
 
 
+# Scripts written without spaces between words, as a character-class body for `re` and
+# `regex` (code point ranges: a script property costs twice as much in a hot pattern):
+# Thai, Lao, Myanmar, Hangul, Khmer, Han, Hiragana and Katakana. Their letters next to a
+# number are the sentence around it, as a space would be in English:
+# `카드4111 1111 1111 1111입니다` or `卡号4111111111111111` hold a card number, but a
+# `\b` of the recognizers' patterns sees one word. The digit recognizers read such a
+# letter next to an ASCII letter or digit as `¶` (one character for one, so no offset
+# moves): no word character, and no separator either, so `4111号1111号1111号1111`
+# stays no card.
+UNSPACED_SCRIPTS = (
+    r"\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3005-\u3007\u3040-\u30ff"
+    r"\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff"
+    r"\uf900-\ufaff\uff66-\uffdc\U00020000-\U0003134f"
+)
+_UNSPACED_EDGE = re.compile(
+    rf"[{UNSPACED_SCRIPTS}](?=[0-9A-Za-z])|(?<=[0-9A-Za-z])[{UNSPACED_SCRIPTS}]"
+)
+
+
+def _folded(text: str) -> str:
+    """A non-ASCII text through `fold_table`, the letters of `UNSPACED_SCRIPTS` next to
+    an ASCII letter or digit as `¶`."""
+    return _UNSPACED_EDGE.sub("\u00b6", text.translate(fold_table()))
+
+
 def fold_digits(text: str) -> Folded | None:
     """`text` with look-alike digits, spaces, dashes and invisible characters folded (see
     above), or None when there is nothing to fold."""
     if text.isascii():
         return None
-    folded = text.translate(fold_table())
+    folded = _folded(text)
     edits = list(_invisible_edits(folded))
     if not edits:
         return None if folded == text else Folded(folded)
@@ -214,17 +239,22 @@ def fold_digits(text: str) -> Folded | None:
 # reading finds stays found.
 
 # Spaces and tabs around one line break, or a run of tabs and spaces holding a tab,
-# between two digits: read as one space. A blank line is never crossed.
+# between two digits: read as one space. A blank line is never crossed. A line wrapped
+# right after a group's dash or dot (`416-555-\n0199`) reads as no break at all.
 _DIGIT_BREAK = re.compile(r"(?<=\d)(?:[ \t]*(?:\r\n|\r|\n)[ \t]*|[ ]*\t[ \t]*)(?=\d)")
+_SEPARATOR_BREAK = re.compile(r"(?<=\d[-.])[ \t]*(?:\r\n|\r|\n)[ \t]*(?=\d)")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DIGITS = re.compile(r"\d+")
 
 
 def join_digit_breaks(text: str) -> Folded | None:
     """`text` folded as `fold_digits` folds it, with each tab or single line break between
-    two digit groups read as one space; None when no such break is there."""
-    folded = text.translate(fold_table()) if not text.isascii() else text
+    two digit groups read as one space (as nothing after a group's dash or dot); None
+    when no such break is there."""
+    folded = _folded(text) if not text.isascii() else text
     breaks = [(m.start(), m.end(), " ") for m in _DIGIT_BREAK.finditer(folded)]
+    if "\n" in folded or "\r" in folded:
+        breaks += [(m.start(), m.end(), "") for m in _SEPARATOR_BREAK.finditer(folded)]
     if not breaks:
         return None
     edits = sorted([*_invisible_edits(folded), *breaks])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 from guard._exceptions import GuardError, InvalidAction
 from guard._models import PiiFinding, PiiReport
 from guard.detect._engine import PresidioDetector, detector_for
-from guard.detect._entities import NER_ENTITIES, RECORD_ENTITIES
+from guard.detect._entities import NER_ENTITIES, RECORD_ENTITIES, is_part_of
 from guard.detect._errors import PiiConfigError, ScanMismatch, TextTooLarge
 from guard.detect._hashing import keyed_hash, keyed_hash_any, resolve_key, text_digest
 from guard.detect._paths import (
@@ -242,7 +243,7 @@ class PiiScanner:
                     value_hash=keyed_hash(self._key, canonical_value(span, raw)),
                 )
             )
-        return out
+        return without_parts(out)
 
     def _allowed(self, raw: str, span: Span) -> bool:
         if not self._allow:
@@ -451,6 +452,27 @@ def canonical_value(span: Span, raw: str) -> str:
         digits = "".join(c for c in raw if c.isdecimal())
         return digits or raw
     return raw
+
+
+def without_parts(findings: list[PiiFinding]) -> list[PiiFinding]:
+    """The findings minus each one inside another that it is a part of (`is_part_of`).
+
+    Only reported findings hold parts: a name in an allow-listed link or in a link
+    scored below the threshold is still reported, and redacted, on its own.
+    """
+    drop: set[int] = set()
+    for inner in {f.entity_type for f in findings}:
+        outers = sorted((f.start, f.end) for f in findings if is_part_of(inner, f.entity_type))
+        if not outers:
+            continue
+        starts = [start for start, _ in outers]
+        reach = list(itertools.accumulate((end for _, end in outers), max))
+        for i, f in enumerate(findings):
+            if f.entity_type == inner:
+                k = bisect.bisect_right(starts, f.start)
+                if k and reach[k - 1] >= f.end:
+                    drop.add(i)
+    return [f for i, f in enumerate(findings) if i not in drop] if drop else findings
 
 
 def remove_contained(spans: Sequence[Span]) -> list[Span]:

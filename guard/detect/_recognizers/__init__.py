@@ -12,6 +12,7 @@ from guard.detect._recognizers.obfuscated_phone import ObfuscatedPhoneRecognizer
 from guard.detect._recognizers.phone import GuardPhoneRecognizer, has_digit_cluster
 from guard.detect._recognizers.phone_run import PhoneRunRecognizer
 from guard.detect._recognizers.ssn import GuardSsnRecognizer
+from guard.detect._recognizers.url import GuardUrlRecognizer
 
 __all__ = [
     "NORMALIZED_KEY",
@@ -21,6 +22,7 @@ __all__ = [
     "GuardPhoneRecognizer",
     "GuardRecognizer",
     "GuardSsnRecognizer",
+    "GuardUrlRecognizer",
     "ObfuscatedEmailRecognizer",
     "ObfuscatedPhoneRecognizer",
     "OfflineEmailRecognizer",

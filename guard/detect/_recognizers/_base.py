@@ -22,8 +22,18 @@ def offline_tld_extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
+# Top-level names reserved for documentation, tests and local hosts (RFC 2606, RFC 6761):
+# in no public-suffix list, but `anna@shop.example` is written as any address is, and a
+# user trying the guard with one expects it redacted.
+RESERVED_TLDS = frozenset({"example", "invalid", "localhost", "test"})
+
+
 def is_registrable(domain: str) -> bool:
-    """True when `domain` ends in a known public suffix and has a name before it."""
+    """True when `domain` ends in a known public suffix or a reserved top-level name
+    (`RESERVED_TLDS`), and has a name before it."""
+    name, _, tld = domain.rpartition(".")
+    if name and tld.lower() in RESERVED_TLDS:
+        return True
     parts = offline_tld_extractor()(domain)
     return bool(parts.domain and parts.suffix)
 

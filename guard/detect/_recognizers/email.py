@@ -5,7 +5,9 @@ Presidio's local part takes every character an address may hold, `/`, `?`, `=`, 
 `#` too, so in `https://shop.com/track?email=jo@gmail.com` the address it found was
 `shop.com/track?email=jo@gmail.com`: the finding was not the address (an allow-listed
 one in a link was reported; hashing gave each link its own value). Addresses with those
-characters are legal but unheard of; here the local part stops at them.
+characters are legal but unheard of; here the local part stops at them. An address
+next to the letters of a script written without spaces (Chinese, Japanese, Korean,
+Thai) ends where they begin, and it never starts with a combining mark.
 """
 
 from __future__ import annotations
@@ -13,12 +15,22 @@ from __future__ import annotations
 from presidio_analyzer import Pattern
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
+from guard.detect._normalize import UNSPACED_SCRIPTS
 from guard.detect._recognizers._base import is_registrable
 
-_CHAR = r"[!$%'*+\-^_`{|}~\w]"
+# In a script written without spaces, `私のメールはjo@gmail.comです` or `jo@gmail.com으로`,
+# the letters around the address are the sentence, not the address (the whole run was
+# one match, and its domain `gmail.comです` no known suffix: the address was missed).
+# An address starts with a letter or digit, not one of those letters nor a combining
+# mark (the variation selector of `✉️jo@gmail.com` is the emoji's), and its domain holds
+# none of them. The rest of the local part is Presidio's: a hot pattern checks little.
+_SYMBOL = r"!$%'*+\-^_`{|}~"
+_WORD = rf"[^\W{UNSPACED_SCRIPTS}]"
+_FIRST = rf"[^\W{UNSPACED_SCRIPTS}\p{{M}}]"
+_LABEL = rf"{_WORD}+(?:-+{_WORD}+)*"
 EMAIL = (
-    rf"\b(({_CHAR}|{_CHAR}[!$%'*+\-^_`{{|}}~\.\w]{{0,}}{_CHAR})"
-    r"[@]\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)+)\b"
+    rf"(?<!{_FIRST})(({_FIRST}|{_FIRST}[{_SYMBOL}.\w]*[{_SYMBOL}\w])"
+    rf"@{_LABEL}(?:\.{_LABEL})+)(?!{_WORD})"
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import regex
 
-from guard.detect._normalize import normalize
+from guard.detect._normalize import UNSPACED_SCRIPTS, normalize
 from guard.detect._recognizers._base import GuardRecognizer, is_registrable, stop_words
 
 _OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
@@ -28,15 +28,18 @@ _DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s+\.\s+|\.)"
 # Inside the local part a bare "." may not be spaced: "Thanks. jo at ..." is two words.
 _LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.)"
 _LOCAL_WORD = r"[a-z0-9_+\-]+"
+# Letters of a script written without spaces are the sentence around an address, not
+# part of it (`メールjo at gmail dot comまで`).
+_WORD = rf"[^\W{UNSPACED_SCRIPTS}]"
 # An apostrophe after a letter ends a contraction ("that's at apple.com"); a quote that
 # opens ("note 'jo%40gmail.com'") may stand right before an address.
 _LOCAL = regex.compile(
-    rf"(?<![\w.+\-@])(?<!\w['\u2019])(?:{_LOCAL_WORD}(?:{_LOCAL_DOT}{_LOCAL_WORD}){{0,8}})\Z",
+    rf"(?<!{_WORD}|[.+\-@])(?<!\w['\u2019])(?:{_LOCAL_WORD}(?:{_LOCAL_DOT}{_LOCAL_WORD}){{0,8}})\Z",
     regex.IGNORECASE,
 )
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _DOMAIN = regex.compile(
-    rf"(?P<first>{_LABEL})(?P<rest>(?:{_DOT}{_LABEL}){{0,6}})(?![\w\-@])", regex.IGNORECASE
+    rf"(?P<first>{_LABEL})(?P<rest>(?:{_DOT}{_LABEL}){{0,6}})(?!{_WORD}|[\-@])", regex.IGNORECASE
 )
 _DOT_SPLIT = regex.compile(_DOT, regex.IGNORECASE)
 _BRACKETED = regex.compile(rf"{_OPEN}|{_CLOSE}")
