@@ -460,6 +460,8 @@ def without_parts(findings: list[PiiFinding]) -> list[PiiFinding]:
     Only reported findings hold parts: a name in an allow-listed link or in a link
     scored below the threshold is still reported, and redacted, on its own.
     """
+    if len(findings) < 2:
+        return findings
     drop: set[int] = set()
     for inner in {f.entity_type for f in findings}:
         outers = sorted((f.start, f.end) for f in findings if is_part_of(inner, f.entity_type))
