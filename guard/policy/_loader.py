@@ -10,7 +10,7 @@ import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeGuard, get_args
 
 import rfc8785
 import yaml
@@ -202,6 +202,7 @@ def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     positions = yaml_positions(node)
     if not isinstance(data, dict):
         raise PolicyError("a policy pack must be a YAML mapping", file=file, line=1, column=1)
+    _check_yaml_versions(positions, file)
     _check_integers(data, (), positions, file)
     _check_rule_ids(data, positions, file)
     try:
@@ -345,6 +346,74 @@ def where(positions: Mapping[tuple[Any, ...], Any], loc: tuple[Any, ...]) -> Pos
         loc = loc[:-1]
 
 
+#: How YAML 1.2's core schema reads a plain scalar that is not text (YAML 1.1, which
+#: PyYAML reads, differs: `on` is true there, `017` is 15, `1_000` is 1000, `1e3` is text).
+_YAML12: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(r"(?:~|null|Null|NULL|)\Z"), lambda t: None),
+    (re.compile(r"(?:true|True|TRUE)\Z"), lambda t: True),
+    (re.compile(r"(?:false|False|FALSE)\Z"), lambda t: False),
+    (re.compile(r"[-+]?[0-9]+\Z"), int),
+    (re.compile(r"0o[0-7]+\Z"), lambda t: int(t[2:], 8)),
+    (re.compile(r"0x[0-9a-fA-F]+\Z"), lambda t: int(t[2:], 16)),
+    (re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z"), float),
+    (re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z"), float),
+    (re.compile(r"\.(?:nan|NaN|NAN)\Z"), float),
+)
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _yaml12(text: str) -> Any:
+    """The value YAML 1.2 (core schema) gives the plain scalar `text`."""
+    return next((read(text) for pattern, read in _YAML12 if pattern.match(text)), text)
+
+
+def _as_yaml(value: Any) -> str:
+    """A value as a pack author would name it: `the boolean true`, `15`, `the float 1.1`."""
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, bool) or value is None:
+        return {True: "the boolean true", False: "the boolean false", None: "null"}[value]
+    return str(value) if type(value) is int else f"the {type(value).__name__} {value}"
+
+
+def _plain(node: Any) -> TypeGuard[yaml.ScalarNode]:
+    """Whether `node` is an unquoted scalar: the only kind YAML reads as other than text."""
+    return isinstance(node, yaml.ScalarNode) and node.style is None
+
+
+def _check_yaml_versions(positions: Mapping[tuple[Any, ...], Any], file: str) -> None:
+    """Refuse an unquoted value that YAML 1.1 (how packs are read) and YAML 1.2 read
+    differently: `when: on` would be a rule that always fires, `effect: no` a boolean,
+    `version: 017` the number 15, `kind: 1e3` text here but 1000.0 to other tools."""
+    constructor = yaml.constructor.SafeConstructor()
+    for path, node in positions.items():
+        if not _plain(node):
+            continue  # quoted or block text is text in every YAML
+        text = node.value
+        implicit = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+        if node.tag != implicit:
+            continue  # an explicit tag (`!!str on`) says what is meant
+        old, new = constructor.construct_object(node), _yaml12(text)
+        if (type(old), repr(old)) == (type(new), repr(new)):
+            continue
+        name = ".".join(str(p) for p in path if p != _KEY) or "pack"
+        what = "key" if path[-1:] == (_KEY,) else "value"
+        if isinstance(old, bool):
+            fix = "write true or false for a boolean, or quote it"
+        elif isinstance(old, int | float) or isinstance(new, int | float):
+            fix = "write the number in plain decimal, or quote it for text"
+        else:
+            fix = "quote it"
+        mark = node.start_mark
+        raise PolicyError(
+            f"the unquoted {what} {text!r} at {name} is {_as_yaml(old)} to YAML 1.1, as packs "
+            f'are read, but {_as_yaml(new)} to YAML 1.2; {fix} ("{text}")',
+            file=file,
+            line=mark.line + 1,
+            column=mark.column + 1,
+        )
+
+
 #: The integers RFC 8785 JSON holds exactly: the pack's digest and every record need it.
 MAX_JSON_INT = 2**53 - 1
 
@@ -416,10 +485,11 @@ def validation_error(
     else:
         text = str(err["msg"]).removeprefix("Value error, ")
         msg = f"invalid {name}{rule}: {text} (got {_short_repr(err.get('input'))})"
-        if isinstance(err.get("input"), bool):
+        node = positions.get(loc)
+        if _plain(node) and not isinstance(err.get("input"), str | None):
             msg += (
-                "; YAML reads an unquoted yes, no, on, off, true or false as a boolean: "
-                "quote it, as in 'no'"
+                f"; YAML reads the unquoted {node.value!r} as {_as_yaml(err.get('input'))}: "
+                f'quote it ("{node.value}") where text is meant'
             )
     more = len(errors) - 1
     if more:
