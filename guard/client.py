@@ -19,6 +19,7 @@ import asyncio
 import functools
 import json
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ParamSpec, overload
@@ -31,13 +32,17 @@ from guard._exceptions import (
     ActionBlocked,
     ActionEscalated,
     ActionTooLarge,
+    AuditError,
     DependencyMissing,
     GuardError,
     InvalidAction,
     PolicyNotFound,
 )
-from guard._models import Decision, Verdict
+from guard._models import Decision, DecisionEventV1, Verdict
 from guard._validate import check_action, check_data, digest
+from guard.audit._canonical import canonical_json
+from guard.audit._merkle import leaf_hash, verify_consistency, verify_inclusion
+from guard.audit._signing import TreeHead, verify_head
 from guard.enforce import (
     ContextArg,
     GuardedAction,
@@ -66,8 +71,9 @@ class RemoteError(GuardError):
     No usable answer is a RemoteError too, never an allowed action: `status` 0 with code
     sidecar_unreachable (connection refused, DNS, TLS), sidecar_timeout or connection_lost;
     or the answer's status with redirect_refused, bad_response (not JSON, or not the
-    expected shape) or decision_mismatch (a decision for an action other than the one sent).
-    Nothing is retried.
+    expected shape), decision_mismatch (a decision for an action other than the one sent)
+    or proof_invalid (a hash, proof or signature that does not verify; `details["failed"]`
+    names which). Nothing is retried.
     """
 
     code = "remote_error"
@@ -101,7 +107,9 @@ class GuardClient:
         *,
         timeout: float = 10.0,
         client: Any = None,
+        public_key: str | None = None,
     ) -> None:
+        """`public_key` (hex) pins the log's Ed25519 key: heads signed with another are refused."""
         httpx = _httpx()
         if (
             isinstance(timeout, bool)
@@ -112,6 +120,7 @@ class GuardClient:
                 f"timeout must be a number of seconds > 0 (finite), got {timeout!r}"
             )
         headers = _authorization(api_key)
+        self._public_key = _hex_arg(public_key, "public_key")
         if client is None:
             client = httpx.Client(base_url=base_url, timeout=timeout)
         self._http = client
@@ -328,7 +337,9 @@ class GuardClient:
         """Approve or deny a held action (a second resolution is a 409 RemoteError)."""
         _one_of(outcome, "outcome", ("approve", "deny"))
         body = _body(outcome=outcome, note=note, reviewer=reviewer)
-        return self._request("POST", f"/v1/escalations/{_segment(decision_id)}/resolve", json=body)
+        path = f"/v1/escalations/{_segment(decision_id)}/resolve"
+        answer = self._request("POST", path, json=body)
+        return _recorded(answer, f"POST {path}", decision_id, "resolution", "outcome", body)
 
     def review(
         self, decision_id: str, label: str, note: str = "", reviewer: str | None = None
@@ -336,32 +347,110 @@ class GuardClient:
         """Label a decision: correct, false_positive or false_negative."""
         _one_of(label, "label", ("correct", "false_positive", "false_negative"))
         body = _body(label=label, note=note, reviewer=reviewer)
-        return self._request("POST", f"/v1/decisions/{_segment(decision_id)}/review", json=body)
+        path = f"/v1/decisions/{_segment(decision_id)}/review"
+        answer = self._request("POST", path, json=body)
+        return _recorded(answer, f"POST {path}", decision_id, "review", "label", body)
 
     # -- reading ----------------------------------------------------------------------------
 
     def decision(self, decision_id: str) -> dict[str, Any]:
-        """A decision's audit record (PII masked), with its index and leaf hash."""
-        return self._request("GET", f"/v1/decisions/{_segment(decision_id)}")
+        """A decision's audit record (PII masked), with its index and leaf hash (checked to
+        be the hash of that record)."""
+        path = f"/v1/decisions/{_segment(decision_id)}"
+        answer = self._request("GET", path)
+        why = _stored_problem(answer)
+        if why is not None:
+            raise _bad(200, f"GET {path}", f"not a stored decision ({why})")
+        _same_decision(answer["id"], decision_id, f"GET {path}")
+        _leaf_of(answer["record"], answer["leaf_hash"], f"GET {path}")
+        return answer
 
     def decisions(self, **filters: Any) -> dict[str, Any]:
-        """A page of decisions (filters: verdict, rule_id, policy, actor, since, cursor, ...)."""
-        return self._request(
-            "GET", "/v1/decisions", params={k: v for k, v in filters.items() if v is not None}
-        )
+        """A page of decisions (filters: verdict, rule_id, policy, actor, since, cursor, ...);
+        each item's leaf hash is checked to be the hash of its record."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        page = self._request("GET", "/v1/decisions", params=params)
+        where = "GET /v1/decisions"
+        items = _items(page, where, "decisions", _stored_problem)
+        why = _fields(page, {"next_cursor": (str, _NONE)}) if "next_cursor" in page else None
+        if why is not None or "next_cursor" not in page:  # a caller pages on with it
+            raise _bad(200, where, f"not a page of decisions ({why or 'no next_cursor'})")
+        for item in items:
+            _leaf_of(item["record"], item["leaf_hash"], where)
+        return page
 
-    def proof(self, decision_id: str) -> dict[str, Any]:
-        """An inclusion proof of the decision against the current signed head."""
-        return self._request("GET", f"/v1/decisions/{_segment(decision_id)}/proof")
+    def proof(self, decision_id: str, *, verify: bool = True) -> dict[str, Any]:
+        """An inclusion proof of the decision against the current signed head.
 
-    def head(self) -> dict[str, Any]:
-        """The signed tree head and the public key that checks it."""
-        return self._request("GET", "/v1/audit/head")
+        With `verify` (the default) nothing of it is taken on trust: the leaf hash is
+        recomputed from the record, the audit path must lead to the root, the root and
+        size must be the head's, and the head's Ed25519 signature must check (against the
+        client's `public_key` when one was given); else `RemoteError` proof_invalid.
+        """
+        path = f"/v1/decisions/{_segment(decision_id)}/proof"
+        where = f"GET {path}"
+        answer = self._request("GET", path)
+        why = _fields(answer, _PROOF) or _hashes(answer, "leaf_hash", "root")
+        why = why or _hex_list(answer["audit_path"], "audit_path")
+        why = why or _record_problem(answer["record"])
+        if why is None and (head := _head_problem(answer["head"])) is not None:
+            why = f"head: {head}"
+        if why is not None:
+            raise _bad(200, where, f"not an inclusion proof ({why})")
+        _same_decision(answer["record"]["id"], decision_id, where)
+        if verify:
+            _verify_inclusion(answer, where)
+            _verify_head(answer["head"], where, self._public_key)
+        return answer
 
-    def consistency(self, first: int, second: int | None = None) -> dict[str, Any]:
-        """A consistency proof between two tree sizes."""
+    def head(self, *, verify: bool = True) -> dict[str, Any]:
+        """The signed tree head and the public key that checks it.
+
+        With `verify` (the default) its Ed25519 signature must check, against the client's
+        `public_key` when one was given (the head's own key proves only that someone
+        holding it signed), else `RemoteError` proof_invalid.
+        """
+        answer = self._request("GET", "/v1/audit/head")
+        why = _head_problem(answer)
+        if why is not None:
+            raise _bad(200, "GET /v1/audit/head", f"not a signed tree head ({why})")
+        if verify:
+            _verify_head(answer, "GET /v1/audit/head", self._public_key)
+        return answer
+
+    def consistency(
+        self,
+        first: int,
+        second: int | None = None,
+        *,
+        verify: bool = True,
+        first_root: str | None = None,
+        second_root: str | None = None,
+    ) -> dict[str, Any]:
+        """A consistency proof between two tree sizes (`second` default: the current size).
+
+        With `verify` (the default) the proof must show the tree of `first` leaves is a
+        prefix of the tree of `second`; `first_root` and `second_root` (hex, from heads you
+        verified and kept) must then be the roots it joins. Else `RemoteError` proof_invalid.
+        """
+        held = {
+            "first_root": _hex_arg(first_root, "first_root"),
+            "second_root": _hex_arg(second_root, "second_root"),
+        }
         params = {"from": first, **({"to": second} if second is not None else {})}
-        return self._request("GET", "/v1/audit/consistency", params=params)
+        answer = self._request("GET", "/v1/audit/consistency", params=params)
+        where = "GET /v1/audit/consistency"
+        why = _fields(answer, _CONSISTENCY) or _hashes(answer, "first_root", "second_root")
+        why = why or _hex_list(answer["proof"], "proof")
+        if why is None and answer["first"] != first:
+            why = f"first {answer['first']!r}, not the {first!r} asked"
+        if why is None and second is not None and answer["second"] != second:
+            why = f"second {answer['second']!r}, not the {second!r} asked"
+        if why is not None:
+            raise _bad(200, where, f"not a consistency proof ({why})")
+        if verify:
+            _verify_consistency(answer, where, held)
+        return answer
 
     def policies(self) -> list[dict[str, Any]]:
         """The loaded packs: name, version, digest, description, rules, pii, shadow."""
@@ -727,10 +816,7 @@ def _decision(data: dict[str, Any], where: str, policy: str | None) -> Decision:
     try:
         decision = Decision.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        loc = ".".join(str(part) for part in first["loc"]) or "the body"
-        why = f"not a decision ({exc.error_count()} errors; {loc}: {first['msg']})"
-        raise _bad(200, where, why) from None
+        raise _bad(200, where, f"not a decision ({_first_error(exc, 'the body')})") from None
     if policy is not None and decision.policy != policy:
         raise RemoteError(
             200,
@@ -820,6 +906,232 @@ def _escalation_problem(item: dict[str, Any], statuses: tuple[str, ...]) -> str 
     if (item["resolution"] is None) != (item["status"] == "pending"):
         return f"{item['status']} with resolution {item['resolution']!r:.80}"
     return None
+
+
+_STORED = {"index": (int,), "id": (str,), "leaf_hash": (str,), "record": (dict,)}
+_HEAD = {
+    "size": (int,),
+    "root": (str,),
+    "timestamp": (str,),
+    "signature": (str, _NONE),
+    "key_id": (str, _NONE),
+    "algorithm": (str,),
+    "public_key": (str,),
+}
+_PROOF = {
+    "record": (dict,),
+    "leaf_index": (int,),
+    "tree_size": (int,),
+    "leaf_hash": (str,),
+    "audit_path": (list,),
+    "root": (str,),
+    "head": (dict,),
+}
+_CONSISTENCY = {
+    "first": (int,),
+    "second": (int,),
+    "first_root": (str,),
+    "second_root": (str,),
+    "proof": (list,),
+}
+# A SHA-256 hash or raw Ed25519 public key (32 bytes), a signature (64), as the sidecar writes them.
+_HASH = re.compile(r"[0-9a-f]{64}")
+_SIGNATURE = re.compile(r"[0-9a-f]{128}")
+
+
+def _hashes(item: dict[str, Any], *names: str) -> str | None:
+    """The first of `names` in `item` that is not a hash in lowercase hex, if any."""
+    for name in names:
+        if not _HASH.fullmatch(item[name]):
+            return f"{name} {item[name]!r:.80} is not a SHA-256 hash in hex"
+    return None
+
+
+def _hex_list(values: list[Any], what: str) -> str | None:
+    """What is wrong with a proof's list of hashes, if anything."""
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not _HASH.fullmatch(value):
+            return f"{what}[{i}] {value!r:.80} is not a SHA-256 hash in hex"
+    return None
+
+
+def _first_error(exc: ValidationError, whole: str) -> str:
+    first = exc.errors(include_url=False)[0]
+    loc = ".".join(str(part) for part in first["loc"]) or whole
+    return f"{exc.error_count()} errors; {loc}: {first['msg']}"
+
+
+def _record_problem(record: dict[str, Any]) -> str | None:
+    """What makes `record` no decision record (DecisionEventV1), if anything."""
+    try:
+        DecisionEventV1.model_validate(record)
+    except ValidationError as exc:
+        return f"record not a decision record ({_first_error(exc, 'the record')})"
+    return None
+
+
+def _stored_problem(item: dict[str, Any]) -> str | None:
+    """What is wrong with a stored decision (index, id, leaf hash, record), if anything."""
+    why = _fields(item, _STORED) or _hashes(item, "leaf_hash") or _record_problem(item["record"])
+    if why is None and item["index"] < 0:
+        why = f"index {item['index']!r}"
+    if why is None and item["record"]["id"] != item["id"]:
+        why = f"record {item['record']['id']!r:.80} listed as {item['id']!r:.80}"
+    return why
+
+
+def _head_problem(head: dict[str, Any]) -> str | None:
+    """What is wrong with a tree head's fields, if anything (its signature is not checked)."""
+    why = _fields(head, _HEAD) or _hashes(head, "root", "public_key")
+    if why is None and head["size"] < 0:
+        why = f"size {head['size']!r}"
+    if why is None and head["algorithm"] != "ed25519":
+        why = f"algorithm {head['algorithm']!r:.80}, not 'ed25519'"
+    signature = head.get("signature")
+    if why is None and signature is not None and not _SIGNATURE.fullmatch(signature):
+        why = f"signature {signature!r:.80} is not an Ed25519 signature in hex"
+    return why
+
+
+def _recorded(
+    answer: dict[str, Any],
+    where: str,
+    decision_id: str,
+    what: str,
+    field: str,
+    sent: dict[str, Any],
+) -> dict[str, Any]:
+    """A resolution or review record, checked to be the one just sent for `decision_id`."""
+    schema = f"guard.{what}/v1"
+    types = {
+        "schema_version": (str,),
+        "id": (str,),
+        "decision_id": (str,),
+        "time": (str,),
+        "tenant": (str, _NONE),
+        "policy": (str, _NONE),
+        field: (str,),
+        "note": (str,),
+        "reviewer": (str,),
+        "key": (str, _NONE),
+    }
+    why = _fields(answer, types)
+    if why is None and answer["schema_version"] != schema:
+        why = f"schema_version {answer['schema_version']!r:.80}, not {schema!r}"
+    for name in (field, "reviewer"):
+        if why is None and name in sent and answer[name] != sent[name]:
+            why = f"{name} {answer[name]!r:.80}, not the {sent[name]!r:.80} sent"
+    if why is not None:
+        raise _bad(200, where, f"not a {what} record ({why})")
+    _same_decision(answer["decision_id"], decision_id, where, f"the {what} of decision")
+    return answer
+
+
+def _same_decision(got: str, asked: str, where: str, what: str = "decision") -> None:
+    """Refuse an answer about another decision than the one asked for."""
+    if got != asked:
+        raise RemoteError(
+            200,
+            "decision_mismatch",
+            f"the sidecar answered {where} with {what} {got!r:.80}, not {asked!r}; "
+            "it is not applied",
+            {"decision_id": asked},
+        )
+
+
+def _leaf_of(record: dict[str, Any], given: str, where: str) -> bytes:
+    """The leaf hash of `record` (SHA-256(0x00 || RFC 8785 bytes)), which must be `given`."""
+    try:
+        computed = leaf_hash(canonical_json(record))
+    except AuditError as exc:  # no canonical bytes (an integer beyond 2**53, say)
+        raise _unproven(where, "leaf_hash", f"its record has no canonical form ({exc})") from None
+    if computed.hex() != given:
+        raise _unproven(
+            where,
+            "leaf_hash",
+            f"leaf_hash {given} is not SHA-256(0x00 || RFC 8785 bytes of record "
+            f"{record.get('id')!r:.80}), which is {computed.hex()}",
+        )
+    return computed
+
+
+def _verify_inclusion(proof: dict[str, Any], where: str) -> None:
+    """Check an inclusion proof: leaf hash, audit path up to the root, root of the head."""
+    leaf = _leaf_of(proof["record"], proof["leaf_hash"], where)
+    index, size, root, head = proof["leaf_index"], proof["tree_size"], proof["root"], proof["head"]
+    path = [bytes.fromhex(h) for h in proof["audit_path"]]
+    if not verify_inclusion(leaf, index, size, path, bytes.fromhex(root)):
+        raise _unproven(
+            where,
+            "audit_path",
+            f"the audit_path of {len(path)} hashes does not lead from leaf {index} of a tree "
+            f"of size {size} to root {root}",
+        )
+    if (size, root) != (head["size"], head["root"]):
+        raise _unproven(
+            where,
+            "head",
+            f"it proves leaf {index} in a tree of size {size} with root {root}, but the signed "
+            f"head is of size {head['size']} with root {head['root']}",
+        )
+
+
+def _verify_head(head: dict[str, Any], where: str, pinned: str | None) -> None:
+    """Check a tree head's Ed25519 signature, with the key pinned if any, else its own."""
+    key = head["public_key"]
+    if pinned is not None and key != pinned:
+        raise _unproven(
+            where, "public_key", f"the head carries public key {key}, not the pinned {pinned}"
+        )
+    if head["signature"] is None:
+        raise _unproven(where, "signature", "the tree head is not signed")
+    fields = {name: head[name] for name in ("size", "root", "timestamp", "signature", "key_id")}
+    if not verify_head(TreeHead(**fields), key):
+        raise _unproven(
+            where,
+            "signature",
+            f"the signature of the head of size {head['size']} with root {head['root']} "
+            f"does not check with public key {key}",
+        )
+
+
+def _verify_consistency(proof: dict[str, Any], where: str, held: dict[str, str | None]) -> None:
+    """Check a consistency proof between its roots, which must be the `held` ones if given."""
+    for name, root in held.items():
+        if root is not None and proof[name] != root:
+            raise _unproven(where, name, f"{name} {proof[name]} is not the {root} given")
+    first, second = proof["first"], proof["second"]
+    roots = bytes.fromhex(proof["first_root"]), bytes.fromhex(proof["second_root"])
+    hashes = [bytes.fromhex(h) for h in proof["proof"]]
+    if not verify_consistency(first, second, *roots, hashes):
+        raise _unproven(
+            where,
+            "proof",
+            f"the proof of {len(hashes)} hashes does not show the tree of size {first} (root "
+            f"{proof['first_root']}) to be a prefix of the tree of size {second} (root "
+            f"{proof['second_root']})",
+        )
+
+
+def _unproven(where: str, failed: str, why: str) -> RemoteError:
+    return RemoteError(
+        200,
+        "proof_invalid",
+        f"the sidecar's answer to {where} does not verify: {why}; it proves nothing",
+        {"failed": failed},
+    )
+
+
+def _hex_arg(value: str | None, what: str) -> str | None:
+    """A hash or key given in hex (any case), as the sidecar writes it; refused if not one."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _HASH.fullmatch(value.lower()):
+        raise InvalidAction(
+            f"{what} must be 64 hex digits (32 bytes), as GET /v1/audit/head gives it, "
+            f"got {value!r:.80}"
+        )
+    return value.lower()
 
 
 def _mismatch(decision: Decision, where: str, expected: list[str]) -> RemoteError:
