@@ -508,7 +508,7 @@ class GuardClient:
 
 
 class RemoteGuard:
-    """`Guard`'s check/rank/allowed and decorators, decided by a sidecar over HTTP.
+    """`Guard`'s check/check_batch/rank/allowed and decorators, decided by a sidecar over HTTP.
 
     Denied first choices are replaced by the best allowed alternative (server side);
     denials raise `ActionBlocked`, escalations `ActionEscalated`, unless
@@ -552,6 +552,16 @@ class RemoteGuard:
     ) -> Decision:
         """Decide and record one action."""
         return self.client.check(action, context, policy=policy or self.policy)
+
+    def check_batch(
+        self,
+        actions: Iterable[Mapping[str, Any] | BaseModel],
+        context: Mapping[str, Any] | None = None,
+        *,
+        policy: str | None = None,
+    ) -> list[Decision]:
+        """Decide and record many actions in one request and one audit transaction."""
+        return self.client.check_batch(actions, context, policy=policy or self.policy)
 
     def rank(
         self,
