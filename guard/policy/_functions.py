@@ -8,6 +8,7 @@ import math
 import re
 import reprlib
 import shlex
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -361,11 +362,11 @@ def _needles(name: str, value: Any) -> Sequence[Any]:
 def _contains_any(haystack: Any, needles: Any) -> bool:
     wanted = _needles("contains_any", needles)
     if isinstance(haystack, str):
-        text = haystack.casefold()
+        text = _fold(haystack)
         for needle in wanted:
             if not isinstance(needle, str):
                 raise _fail("contains_any", "string needles for a string", needle)
-            if needle.casefold() in text:
+            if _fold(needle) in text:
                 return True
         return False
     if isinstance(haystack, dict):  # an object's keys, which are strings
@@ -373,6 +374,14 @@ def _contains_any(haystack: Any, needles: Any) -> bool:
     if isinstance(haystack, _CONTAINERS):
         return _any_same(wanted, haystack)
     raise _fail("contains_any", "a string or list to search", haystack)
+
+
+def _fold(text: str) -> str:
+    """Text as contains_any() compares it: Unicode case folding (ß is ss) after NFKC, so
+    full-width and other compatibility forms are their plain letters (ＫＩＬＬ is kill),
+    with the Turkish İ and ı read as i (KİLL and kıll contain kill)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return folded.replace("i\u0307", "i").replace("\u0131", "i")
 
 
 #: Most element pairs contains_any() compares one by one (lists and objects as elements):
@@ -472,6 +481,18 @@ def _domain(url: Any) -> str:
             "urllib), so the two would fetch different hosts"
         )
     text = stripped.translate(_URL_NOISE)
+    scheme = _ANY_SCHEME.match(text)
+    name = scheme.group().lower() if scheme else ""
+    if name in _NO_HOST_SCHEMES or (
+        scheme is not None
+        and name != "mailto:"  # the host of the address: mailto:jo@example.com
+        and not _SCHEME.match(text)
+        and not _SPECIAL.match(text)
+        and not _PORT.match(text, scheme.end())  # "localhost:8080/x" is a host and port
+    ):
+        raise EvaluationError(
+            f"domain() cannot read a hostname from {url!r}: a {name} URL names no host to fetch"
+        )
     special = _SPECIAL.match(text)
     if special:  # browsers read "https:evil.com" and "https:///evil.com" as https://evil.com
         text = f"{special.group(1)}://{text[special.end() :]}"
@@ -482,6 +503,7 @@ def _domain(url: Any) -> str:
         host = parts.hostname
         if not host:
             raise ValueError("no hostname")
+        parts.port  # noqa: B018  a port that is no number up to 65535 raises ValueError
         if "[" in parts.netloc.rpartition("@")[2]:  # [...] holds an IPv6 address, or nothing
             if "%" in host:
                 raise ValueError("browsers refuse a zone in an IPv6 address")
@@ -514,6 +536,11 @@ def _backslash_before_path(url: str) -> bool:
 
 
 _ANY_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+#: Schemes whose URLs run or hold their content: what follows is never a host to fetch,
+#: even after "//" (`javascript://docs.python.org/%0aalert(1)` runs script).
+_NO_HOST_SCHEMES = frozenset({"javascript:", "vbscript:", "data:"})
+#: After "name:" in a URL without "//": a port, so the name was a host (`localhost:8080/x`).
+_PORT = re.compile(r"[0-9]*(?:[/?#]|\Z)")
 _FORBIDDEN_IN_HOST = frozenset(" #%/:<>?@[\\]^|\x7f")
 _IPV4_PART = {
     10: re.compile(r"[0-9]+\Z"),

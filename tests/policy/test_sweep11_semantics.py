@@ -3,10 +3,14 @@ under odd input (URLs a browser reads differently, Unicode case, mixed types).""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from guard._exceptions import PolicyError
+from guard import Guard
+from guard._exceptions import EvaluationError, PolicyError
 from guard.policy import parse
+from guard.policy._expr import compile_expr
 
 
 def _pack(rule: str, head: str = "name: p\nversion: 1\n") -> str:
@@ -91,3 +95,179 @@ def test_quoted_or_tagged_text_is_text(source: str) -> None:
     else:
         assert pack.rules[0].kinds == frozenset({"on"})
         assert pack.version == 1
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Functions under odd input: the documented answer, or an evaluation error.
+
+ALLOW_LIST = """name: fetch
+version: 1
+defaults: {verdict: allow, on_error: deny}
+rules:
+  - id: fetch-allow-list
+    when: domain(params.url) not in ["docs.python.org", "xn--bcher-kva.de", "::1"]
+    effect: deny
+"""
+
+
+def _verdict(guard: Guard, url: str) -> str:
+    decision = guard.check({"kind": "fetch_url", "actor": "a", "params": {"url": url}})
+    return str(decision.verdict.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://docs.python.org/3/",
+        "HTTPS://DOCS.PYTHON.ORG/3/",
+        "https://docs.python.org./3/",
+        "https://docs.python.org:443/3/",
+        "docs.python.org/3/",
+        "//docs.python.org/3/",
+        "https://bücher.de/",
+        "https://BÜCHER.de/",
+        "https://xn--bcher-kva.de/",
+        "https://XN--BCHER-KVA.DE/",
+        "https://[0:0::1]:8080/",
+    ],
+)
+def test_a_custom_allow_list_allows_every_spelling_of_an_allowed_host(url: str) -> None:
+    assert _verdict(Guard([parse(ALLOW_LIST)]), url) == "allow"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://docs.python.org@evil.com/",
+        "https://docs.python.org:x@evil.com/",
+        "https://evil.com./",
+        "https:\\\\evil.com",
+        "https:\\docs.python.org",
+        "https://docs.python.org\\@evil.com",
+        "\x00https://evil.com",
+        "https://evil .com/",
+        "javascript:alert(document.domain)//docs.python.org",
+        "javascript://docs.python.org/%0aalert(1)",  # a browser runs it: no fetch at all
+        "data:text/html,<script>alert(1)</script>",
+        "blob:https://docs.python.org/0b7f",
+        "view-source:https://docs.python.org/",
+        "https://docs.python.org:99999/",
+        "https://docs.python.org:https/",
+    ],
+)
+def test_a_custom_allow_list_refuses_other_hosts_and_urls_without_one(url: str) -> None:
+    assert _verdict(Guard([parse(ALLOW_LIST)]), url) == "deny"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:docs.python.org",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "blob:https://docs.python.org/0b7f",
+        "view-source:https://docs.python.org/",
+        "about:blank",
+        "https://docs.python.org:99999/",
+        "https://docs.python.org:80x/",
+    ],
+)
+def test_domain_of_a_url_without_a_host_or_with_a_bad_port_is_an_error(url: str) -> None:
+    with pytest.raises(EvaluationError, match="domain"):
+        compile_expr("domain(params.url)").evaluate({"params": {"url": url}})
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("localhost:8080/x", "localhost"),
+        ("docs.python.org:", "docs.python.org"),
+        ("mailto:jo@example.com", "example.com"),
+        ("https://[::ffff:127.0.0.1]/", "::ffff:7f00:1"),
+    ],
+)
+def test_domain_still_reads_a_host_and_port_without_a_scheme(url: str, host: str) -> None:
+    assert compile_expr("domain(params.url)").evaluate({"params": {"url": url}}) == host
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.com@docs.python.org/",  # userinfo of another host, then an allowed one
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "https://docs.python.org:99999/",
+    ],
+)
+def test_the_shipped_allow_list_refuses_urls_without_a_plain_host(url: str) -> None:
+    assert _verdict(Guard.from_policy("agent-tools"), url) == "deny"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("STRASSE", "ß"),
+        ("straße", "STRASSE"),
+        ("KİLL", "kill"),  # Turkish dotted capital I
+        ("kıll", "KILL"),  # Turkish dotless small i
+        ("ＫＩＬＬ all", "kill"),  # fullwidth letters
+        ("kill", "ＫＩＬＬ"),
+        ("ﬁle", "FILE"),  # a ligature
+    ],
+)
+def test_contains_any_folds_unicode_case_and_width(text: str, needle: str) -> None:
+    expr = compile_expr("contains_any(params.t, params.n)")
+    assert expr.evaluate({"params": {"t": text, "n": [needle]}}) is True
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ((["a"], 1), "string or a list"),
+        (("a", [1]), "string needles"),
+        ((1, ["a"]), "string or list to search"),
+        ((None, ["a"]), "string or list to search"),
+    ],
+)
+def test_contains_any_refuses_what_it_cannot_search(args: tuple[Any, Any], error: str) -> None:
+    expr = compile_expr("contains_any(params.t, params.n)")
+    with pytest.raises(EvaluationError, match=error):
+        expr.evaluate({"params": {"t": args[0], "n": args[1]}})
+
+
+@pytest.mark.parametrize("function", ["startswith", "endswith"])
+@pytest.mark.parametrize(("text", "affix"), [(1, "a"), ("a", 1), ("a", [1]), (None, "a")])
+def test_startswith_and_endswith_refuse_non_strings(function: str, text: Any, affix: Any) -> None:
+    expr = compile_expr(f"{function}(params.t, params.a)")
+    with pytest.raises(EvaluationError):
+        expr.evaluate({"params": {"t": text, "a": affix}})
+
+
+def test_startswith_is_exact_as_documented() -> None:
+    expr = compile_expr('startswith(params.t, "/etc")')
+    assert expr.evaluate({"params": {"t": "/ＥＴＣ/passwd"}}) is False
+    assert expr.evaluate({"params": {"t": "/ETC/passwd"}}) is False
+
+
+@pytest.mark.parametrize("amount", ["700", None, [700], True, {"v": 700}])
+def test_a_mixed_type_amount_fails_closed_in_a_custom_pack(amount: Any) -> None:
+    pack = parse(
+        "name: pay\nversion: 1\nrules:\n  - id: big\n    when: params.amount > 500\n"
+        "    effect: escalate\n"
+    )
+    decision = Guard([pack]).check({"kind": "pay", "actor": "a", "params": {"amount": amount}})
+    assert decision.verdict.value == "deny"
+    assert decision.hits[0].error
+
+
+@pytest.mark.parametrize("value", [5, 2.5, True, None])
+def test_len_of_a_number_boolean_or_null_is_an_error(value: Any) -> None:
+    with pytest.raises(EvaluationError, match="len"):
+        compile_expr("len(params.v)").evaluate({"params": {"v": value}})
+
+
+def test_a_pattern_from_the_input_is_a_load_error_and_bad_text_an_evaluation_error() -> None:
+    with pytest.raises(Exception, match="must be a literal"):
+        compile_expr("matches(params.t, params.p)")
+    with pytest.raises(EvaluationError):
+        compile_expr('matches(params.t, "a")').evaluate({"params": {"t": "\ud800a"}})
