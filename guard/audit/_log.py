@@ -49,6 +49,7 @@ from guard.audit._store import (
     RecordQuery,
     StoredLeaf,
     index_columns,
+    redacted_url,
     time_text,
 )
 
@@ -166,7 +167,8 @@ def open_audit(
     unless a path is given (give every sidecar sharing a PostgreSQL log the same key file,
     so that one public key checks all their heads). A writer (`create=True`, the default)
     creates a missing key file when it opens the log. With `create=False` a SQLite file
-    that does not exist is an `AuditError` rather than a new, empty log (which would
+    that does not exist, or a PostgreSQL database without the audit tables, is an
+    `AuditError` rather than a new, empty log (which would
     verify), and no key is made: `head()` then needs the key file to exist, or a path
     given; for readers given a path that may be mistyped or a copy of a log without its
     key. `create_key` overrides whether a missing key is made (by the first head).
@@ -178,14 +180,24 @@ def open_audit(
         store: AuditStore = MemoryStore()
     elif url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         path = url[len("sqlite:///") :]
+        if path == ":memory:":  # a database of one connection: the store opens two
+            raise AuditError(
+                "sqlite:///:memory: is not supported: use memory:// for a log kept in this "
+                "process's memory"
+            )
+        if "?" in path:  # SQLAlchemy's options: here they would become part of the file name
+            raise AuditError(
+                f"unsupported audit URL {url!r}: sqlite:/// takes a file path only, without "
+                f"options such as {path[path.index('?') :]!r}"
+            )
         store = SqliteStore(path, create=create)
         key_path = signing_key_path or f"{path}.key"
     elif url.startswith(_POSTGRES_SCHEMES):
         from guard.audit._postgres import PostgresStore  # needs the [service] extra
 
-        store = PostgresStore(url)
+        store = PostgresStore(url, create=create)
     else:
-        raise AuditError(f"unsupported audit URL {url!r}; expected one of {_SCHEMES}")
+        raise AuditError(f"unsupported audit URL {redacted_url(url)!r}; expected one of {_SCHEMES}")
     if key_path and create and create_key:
         try:
             ensure_key_file(key_path)

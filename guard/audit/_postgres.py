@@ -19,9 +19,9 @@ from guard.audit._store import (
     build_rows,
     duplicate_id,
     iter_rows,
+    redacted_url,
     rule_pattern,
     sendable,
-    stored_blob,
     stored_frontier,
     stored_leaf,
     stored_leaf_hash,
@@ -32,6 +32,8 @@ try:
     import sqlalchemy as sa
     from alembic import command
     from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise DependencyMissing(
@@ -43,6 +45,7 @@ __all__ = ["PostgresStore"]
 
 _DRIVERS = ("postgresql", "postgresql+psycopg", "postgres")  # postgres:// as Heroku writes it
 _MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "guard_alembic_version"  # where migrations/env.py keeps the schema revision
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # the same quoted or not
 
 # The statements' view of the tables that migrations/versions/ creates.
@@ -115,11 +118,17 @@ class PostgresStore:
     on before returning. The tables, prefixed `guard_`, are created and upgraded by the
     Alembic migrations shipped in this package when the store opens; `schema` puts them
     in that schema (created if missing) instead of the first one on the search path.
+    With `create=False` a database (or schema) without the tables is an `AuditError`
+    rather than a new, empty log, as for the SQLite store; one created by a newer
+    revision than this code knows is refused either way, and left as it is.
     """
 
-    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 5) -> None:
+    def __init__(
+        self, url: str, *, schema: str | None = None, pool_size: int = 5, create: bool = True
+    ) -> None:
+        self._create = create
         parsed = _engine_url(url)
-        self.url = parsed.render_as_string(hide_password=True)
+        self.url = redacted_url(parsed.render_as_string(hide_password=True))
         self.schema = _check_schema(schema)
         self._engine = sa.create_engine(
             parsed,
@@ -245,21 +254,37 @@ class PostgresStore:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(self.schema))))
                 if self.schema is not None:
                     conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                self._check_revision(conn, ScriptDirectory.from_config(config))
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
         except (sa.exc.SQLAlchemyError, CommandError) as exc:
             raise AuditError(f"could not open the audit log {self.url!r}: {_reason(exc)}") from exc
 
+    def _check_revision(self, conn: sa.Connection, script: ScriptDirectory) -> None:
+        """Refuse a schema this code did not make (or, for a reader, none) before upgrading."""
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        current = context.get_current_heads()
+        where = f"{self.url!r}" + (f" (schema {self.schema!r})" if self.schema else "")
+        if not current and not self._create:
+            raise AuditError(
+                f"no audit log at {where}: it has no {VERSION_TABLE} table; nothing was created"
+            )
+        known = {revision.revision for revision in script.walk_revisions()}
+        unknown = [revision for revision in current if revision not in known]
+        if unknown:
+            raise AuditError(
+                f"the audit log at {where} has schema revision {', '.join(unknown)}, newer "
+                f"than this version of agent-guard knows (up to {script.get_current_head()}): "
+                "upgrade agent-guard to use it; nothing was changed"
+            )
+
     def _append_in_transaction(self, conn: sa.Connection, records: list[bytes]) -> int:
         """Write the records as leaves and return the index of the first."""
-        size, stored = conn.execute(_LOCK_STATE).one()
-        inconsistent = f"audit log {self.url!r} is inconsistent: its tree state frontier"
-        frontier = CompactRange.from_bytes(stored_blob(stored, inconsistent))
-        if frontier.size != size:
-            raise AuditError(
-                f"audit log {self.url!r} is inconsistent: its tree state says size {size} "
-                f"but holds a frontier of size {frontier.size}"
-            )
+        state = conn.execute(_LOCK_STATE).one_or_none()
+        if state is None:
+            raise AuditError(f"audit log {self.url!r} is inconsistent: its tree state row is gone")
+        size, stored = tuple(state)
+        frontier = stored_frontier(repr(self.url), size, stored)
         raw = conn.connection.driver_connection
         if not isinstance(raw, psycopg.Connection):
             raise AuditError(f"expected a psycopg connection, got {type(raw).__name__}")

@@ -24,7 +24,6 @@ from guard.audit._store import (
     iter_rows,
     rule_pattern,
     sendable,
-    stored_blob,
     stored_frontier,
     stored_leaf,
     stored_leaf_hash,
@@ -301,9 +300,38 @@ class SqliteStore:
             if create:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+            else:
+                conn = self._readable(conn, target)
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(f"could not open the audit log {str(self.path)!r}: {exc}") from exc
         return conn
+
+    def _readable(self, conn: sqlite3.Connection, target: str) -> sqlite3.Connection:
+        """A reader's connection to a log it cannot write (a read-only file or folder, as a
+        copy handed to an auditor often is): SQLite reads a WAL-mode file only where it can
+        make the -shm file, unless told the file cannot change, which is true when no WAL
+        holds commits that are not in it yet."""
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            return conn
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc):
+                raise
+            wal = Path(f"{self.path}-wal")
+            if wal.is_file() and wal.stat().st_size:
+                raise AuditError(
+                    f"could not read the audit log {str(self.path)!r}: it is read-only here and "
+                    f"its WAL file {str(wal)!r} holds commits that only a process allowed to "
+                    "write in its folder can read; copy both files to a folder of your own"
+                ) from exc
+        conn.close()
+        return sqlite3.connect(
+            f"{target}&immutable=1",
+            timeout=30.0,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=True,
+        )
 
     def _check_schema(self) -> None:
         names = {row[0] for row in self._fetch("SELECT name FROM sqlite_master", ())}
@@ -347,11 +375,10 @@ class SqliteStore:
     def _append_in_transaction(self, records: list[bytes]) -> int:
         """Write the records as leaves and return the index of the first."""
         conn = self._writer
-        state = conn.execute("SELECT frontier FROM tree_state WHERE id = 0").fetchone()
-        inconsistent = f"audit log {str(self.path)!r} is inconsistent: its tree state frontier"
+        state = conn.execute("SELECT size, frontier FROM tree_state WHERE id = 0").fetchone()
         frontier = CompactRange()
         if state:
-            frontier = CompactRange.from_bytes(stored_blob(state[0], inconsistent))
+            frontier = stored_frontier(repr(str(self.path)), *state)
         first = frontier.size
         # Rows are made as they are inserted and dropped right after: none outlives its
         # insert, which spares the garbage collector thousands of objects per batch.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -27,6 +28,7 @@ __all__ = [
     "index_columns",
     "iter_rows",
     "matches",
+    "redacted_url",
     "rule_pattern",
     "sendable",
     "stored_blob",
@@ -263,6 +265,14 @@ def sendable(values: Iterable[object], *, nul: bool = True) -> bool:
     return True
 
 
+_PASSWORD = re.compile(r"(?P<user>//[^/?#@:]*:)[^/?#]*@|(?P<key>[?&](?:ssl)?password=)[^&#]*", re.I)
+
+
+def redacted_url(url: str) -> str:
+    """The URL as an error may show it: a password, in the authority or the query, is ***."""
+    return _PASSWORD.sub(lambda m: f"{m['user'] or m['key']}***" + ("@" if m["user"] else ""), url)
+
+
 def stored_leaf(
     index: int, record_id: object, record: object, leaf: object, root_after: object
 ) -> StoredLeaf:
@@ -303,7 +313,11 @@ def stored_frontier(log: str, size: object, stored: object) -> CompactRange:
     """The tree state's frontier (size and subtree hashes), checked against its size column;
     `log` names the log in errors."""
     inconsistent = f"audit log {log} is inconsistent: its tree state"
-    frontier = CompactRange.from_bytes(stored_blob(stored, f"{inconsistent} frontier"))
+    data = stored_blob(stored, f"{inconsistent} frontier")
+    try:
+        frontier = CompactRange.from_bytes(data)
+    except AuditError as exc:  # bytes written by hand: say whose they are
+        raise AuditError(f"{inconsistent} frontier cannot be read ({exc})") from None
     if size != frontier.size:
         raise AuditError(
             f"{inconsistent} says size {size!r} but holds a frontier of size {frontier.size}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-VERSION_TABLE = "guard_alembic_version"
+from guard.audit._postgres import VERSION_TABLE
 
 
 def _run(connection: Connection) -> None:
