@@ -17,12 +17,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from guard._exceptions import ExpressionError, PolicyError, PolicyNotFound
+from guard._exceptions import EvaluationError, ExpressionError, PolicyError, PolicyNotFound
 from guard._models import Verdict
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
 from guard.policy._functions import (
     RATE_FUNCTIONS,
+    _domain,
     _field_shape,
     _under,
     window_problem,
@@ -598,6 +599,7 @@ def _compile_rule(
     if when is not None:
         _check_names(rule, when, file, positions, index)
         _check_calls(rule, when, spec.pii, file, positions, index)
+        _check_domain_literals(rule, when, file, positions, index)
     id_node = positions.get(("rules", index, "id"))
     return CompiledRule(
         id=rule.id,
@@ -816,7 +818,12 @@ def _when_position(
     if node is None:
         return where(positions, ("rules", index, "when")) or (None, None)
     scalar = positions.get(("rules", index, "when"))
-    return _file_position(scalar, source, node.lineno - shift, node.col_offset + 1)
+    row = node.lineno - shift
+    lines = source.split("\n")
+    text = lines[row - 1] if 0 < row <= len(lines) else ""
+    # ast counts a column in UTF-8 bytes: "é" before the node is one character, two bytes
+    column = len(text.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore"))
+    return _file_position(scalar, source, row, column + 1)
 
 
 #: Calls whose argument at this index is a window (`rate`, `total`), or where a `pii.*`
@@ -896,6 +903,56 @@ def _call_problem(
                 "input would take on_error; add it to pii.entities"
             ), arg
     return None
+
+
+def _check_domain_literals(
+    rule: RuleSpec, when: CompiledExpr, file: str, positions: Mapping[Any, Any], index: int
+) -> None:
+    """Refuse a host `domain()` never returns, compared with what it returns: it gives
+    lower-case punycode without a trailing dot, so `domain(u) in ["bücher.de"]` or
+    `== "Docs.Python.org"` could never be true (a block-list that never blocks)."""
+    tree, shift = _parse_when(when.source)
+    for node in ast.walk(tree) if tree is not None else ():
+        pairs: list[tuple[ast.expr, ast.expr]] = []
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            pairs = [
+                (a, b) if _is_domain_call(a) else (b, a)
+                for a, b, op in zip(sides, sides[1:], node.ops, strict=False)
+                if isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn)
+                and (_is_domain_call(a) or _is_domain_call(b))
+            ]
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) in ("startswith", "endswith"):
+            if len(node.args) == 2 and _is_domain_call(node.args[0]):
+                pairs = [(node.args[0], node.args[1])]
+        for _, other in pairs:
+            for at in other.elts if isinstance(other, ast.List | ast.Tuple | ast.Set) else [other]:
+                host = _literal(at)
+                meant = _domain_spelling(host) if isinstance(host, str) else None
+                if meant is not None and meant != host:
+                    line, col = _when_position(positions, index, when.source, at, shift)
+                    raise PolicyError(
+                        f"rule {rule.id!r} compares domain() with {host!r}, which it never "
+                        "returns: domain() gives hosts in lower case, international names in "
+                        f"punycode, without a trailing dot; write {meant!r}",
+                        file=file,
+                        line=line,
+                        column=col,
+                    )
+
+
+def _is_domain_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and ast.unparse(node.func) == "domain"
+
+
+def _domain_spelling(host: str) -> str | None:
+    """How `domain()` writes `host` (a leading dot of a suffix kept), or None if it
+    cannot be read as a host."""
+    dot = "." if host.startswith(".") else ""
+    try:
+        return dot + _domain(f"//{host.removeprefix(dot)}/")
+    except EvaluationError:
+        return None
 
 
 def _check_scope(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from guard import Guard
-from guard._exceptions import EvaluationError, PolicyError
+from guard._exceptions import EvaluationError, ExpressionError, PolicyError
 from guard.policy import parse
 from guard.policy._expr import compile_expr
 
@@ -271,3 +271,94 @@ def test_a_pattern_from_the_input_is_a_load_error_and_bad_text_an_evaluation_err
         compile_expr("matches(params.t, params.p)")
     with pytest.raises(EvaluationError):
         compile_expr('matches(params.t, "a")').evaluate({"params": {"t": "\ud800a"}})
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Sandbox escapes missing from test_expr_fuzz.ESCAPES: refused at load, or bounded.
+
+BIG = list(range(10_000))
+MORE_ESCAPES = [
+    pytest.param("1j", id="complex"),
+    pytest.param("...", id="ellipsis"),
+    pytest.param("params.s[::-1]", id="slice"),
+    pytest.param("params.a @ params.b", id="matmul"),
+    pytest.param("params.a << 1", id="lshift"),
+    pytest.param("~params.a", id="invert"),
+    pytest.param("sorted(params.big)", id="sorted"),
+    pytest.param("range(10 * 10)", id="range"),
+    pytest.param("map(len, params)", id="map"),
+    pytest.param("hasattr(params, 'a')", id="hasattr"),
+    pytest.param("__debug__", id="debug"),
+    pytest.param("__loader__", id="loader"),
+    pytest.param("__spec__", id="spec"),
+    pytest.param("len(*params.big)", id="star-arg"),
+    pytest.param("len(**params)", id="double-star-arg"),
+    pytest.param("len(x=params)", id="keyword-arg"),
+    pytest.param("any(any(y > x for y in params.big) for x in params.big)", id="nested-gen"),
+    pytest.param("any((x := 1) for x in items)", id="gen-element-walrus"),
+    pytest.param("params.__ᶜlass__", id="nfkc-modifier-dunder"),
+    pytest.param("params._\u200b_class__", id="zero-width-dunder"),
+    pytest.param("(1).__class__", id="literal-dunder"),
+    pytest.param("1 .__class__", id="int-dunder"),
+    pytest.param("pii.any.__call__()", id="pii-dunder-call"),
+    pytest.param("pii['any']", id="pii-subscript"),
+    pytest.param("{params.big: 1}", id="unhashable-key"),
+    pytest.param("{{}}", id="unhashable-member"),
+    pytest.param("rb'a'", id="raw-bytes"),
+    pytest.param("t'{params}'", id="template-string"),
+    pytest.param("'%c' % 1114112", id="percent-char"),
+    pytest.param("params\\\n.__class__", id="line-continuation-dunder"),
+    pytest.param("int(1e308) * int(1e308) * int(1e308) * int(1e308)", id="huge-int-chain"),
+    pytest.param("[params.big] * 10 + [params.big] * 10", id="repeat-sum"),
+    pytest.param("str(params.a) * 100000 + str(params.a)", id="string-at-the-bound"),
+]
+
+
+@pytest.mark.parametrize("source", MORE_ESCAPES)
+def test_more_escapes_are_refused_or_bounded(source: str) -> None:
+    env = {"params": {"a": 1, "b": 2, "s": "abc", "big": BIG}, "items": [{"a": 1}], "pii": None}
+    try:
+        expr = compile_expr(source, file="escape.yaml", line=1, column=1)
+    except ExpressionError as exc:
+        assert exc.line is not None and exc.column is not None
+        return
+    try:
+        value = expr.evaluate(env)
+    except EvaluationError:
+        return
+    assert isinstance(value, (str, int, float, bool, list, dict)) or value is None
+    assert not callable(value)
+
+
+@pytest.mark.parametrize(
+    ("when", "column", "meant"),
+    [
+        ('domain(params.url) in ["bücher.de", "Bücher.de"]', 35, "xn--bcher-kva.de"),
+        ('domain(params.url) in ["xn--bcher-kva.de", "Ä.com"]', 55, "xn--4ca.com"),
+        ('domain(params.url) == "Docs.Python.org"', 34, "docs.python.org"),
+        ('"evil.com." == domain(params.url)', 12, "evil.com"),
+        ('endswith(domain(params.url), ".Corp.example")', 41, ".corp.example"),
+    ],
+)
+def test_comparing_domain_with_a_host_it_never_returns_is_a_load_error(
+    when: str, column: int, meant: str
+) -> None:
+    with pytest.raises(PolicyError) as err:
+        parse(f"name: p\nversion: 1\nrules:\n  - id: r\n    when: '{when}'\n", file="p.yaml")
+    assert (err.value.line, err.value.column) == (5, column)
+    assert f"write {meant!r}" in str(err.value)
+
+
+def test_domain_compared_with_hosts_as_it_writes_them_loads() -> None:
+    when = (
+        'domain(params.url) not in ["docs.python.org", "xn--bcher-kva.de", "::1", "127.0.0.1"] '
+        'and not endswith(domain(params.url), ".marketplace.example")'
+    )
+    assert parse(f"name: p\nversion: 1\nrules:\n  - id: r\n    when: '{when}'\n").rules
+
+
+def test_a_load_error_after_non_ascii_text_in_a_condition_names_the_right_column() -> None:
+    when = 'contains_any(params.t, ["é"]) or rate(str(actor), "1m") > 2'
+    with pytest.raises(PolicyError) as err:
+        parse(f"name: p\nversion: 1\nrules:\n  - id: r\n    when: '{when}'\n")
+    assert (err.value.line, err.value.column) == (5, 12 + when.index('"1m"'))
