@@ -13,6 +13,8 @@ What it does differently from `AnalyzerEngine.analyze`, and why:
   original text (see `_normalize.fold_digits`);
 - an SSN written right after its name drops the phone matches on its digits
   (`_entities.OUTRANKS`);
+- number types found on one value (a phone number that passes the NHS checksum) are
+  one span, of the type its context names (see `_labels`);
 - results are cached per text digest and entity set;
 - a regex that runs past its budget raises `RegexTimeout` for that text instead of
   being skipped with a log line, so the scan never claims a field it did not finish.
@@ -49,6 +51,7 @@ from guard.detect._errors import (
     missing_presidio,
 )
 from guard.detect._hashing import text_digest
+from guard.detect._labels import relabelled
 from guard.detect._nlp import NerModel, load_ner
 from guard.detect._normalize import (
     Folded,
@@ -323,7 +326,9 @@ class PresidioDetector:
         ner = self._ner_spans(texts, wanted, todo)
         stop = self._window_stop_words(runners)
         for i in todo:
-            spans = self._scored(texts[i], hits[i], ner.get(i, []), stop, threshold)
+            spans = relabelled(
+                texts[i], self._scored(texts[i], hits[i], ner.get(i, []), stop, threshold)
+            )
             out[i] = spans
             self._remember(keys[i], spans)
         return [list(spans or ()) for spans in out]

@@ -63,6 +63,37 @@ OUTRANKS: dict[tuple[str, str | None], frozenset[str]] = {
     ("US_SSN", SSN_AFTER_ITS_NAME): frozenset({"PHONE_NUMBER", "OBFUSCATED_PHONE"}),
 }
 
+# Number types whose spans on one value become one span of one type (see `_labels`): the
+# type whose cue word stands nearest the value. Cues are read from a word's start, in any case.
+_CUES: dict[str, str] = {
+    "CREDIT_CARD": r"\b(?:card|credit|visa|master\s*card|amex|american\s+express|cvv|cc\b)",
+    "DATE_TIME": r"\b(?:born|birth|dob\b|dated?\b|birthday)",
+    "MEDICAL_LICENSE": r"\b(?:dea\b|medical\s+licen[cs]e)",
+    "PHONE_NUMBER": (
+        r"\b(?:phone|telephone|tel\b|mobile|mob\b|cell|call|text|sms|whats\s*app|fax|ring"
+        r"|dial|reach\s+me)"
+    ),
+    "UK_NHS": r"\b(?:nhs\b|national\s+health|health\s+(?:service|authority|number|no\b|num))",
+    "US_BANK_NUMBER": r"\b(?:bank|account|acct|a/c\b|checking|savings|routing)",
+    "US_DRIVER_LICENSE": r"\b(?:driver|driving|licen[cs]e|dl\b|lic\b|permit)",
+    "US_ITIN": r"\b(?:itin|taxpayer|tax\s*(?:id|payer|number|no\b)|tin\b)",
+    "US_PASSPORT": r"\bpassport",
+    "US_SSN": r"\b(?:ssn|social\s+security|ss\#)",
+}
+LABEL_CUES: dict[str, re.Pattern[str]] = {
+    entity: re.compile(cue, re.IGNORECASE) for entity, cue in _CUES.items()
+}
+# With no cue near the value, the type that scores highest names it, save for these: a
+# type here names it over the types it lists. Ten digits that pass the NHS checksum are
+# still a phone number (one ten-digit number in eleven passes it), a number of an ITIN's
+# form is no SSN (SSNs never start with 9), and a card's number passes the Luhn check
+# and has a card's length.
+DEFAULT_OVER: dict[str, frozenset[str]] = {
+    "PHONE_NUMBER": frozenset({"UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT"}),
+    "US_ITIN": frozenset({"US_SSN"}),
+    "CREDIT_CARD": frozenset({"PHONE_NUMBER", "UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE"}),
+}
+
 # NER entities come from the spaCy model, mapped as in Presidio's default configuration.
 NER_LABELS: dict[str, str] = {
     "PER": "PERSON",
