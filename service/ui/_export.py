@@ -1,17 +1,31 @@
-"""Exports of the filtered decisions: CSV (one row per decision) and JSONL (the records)."""
+"""Exports of the filtered decisions: CSV (one row per decision) and JSONL (the records).
+
+An export is read while it is sent. Its first chunk is read before the response starts,
+so a log that cannot be read at once gets the console's error page, not a download. A
+log that fails later ends the file with a line saying it is incomplete (in the CSV one
+cell starting `EXPORT INCOMPLETE:`, in the JSONL the API's error shape with the code
+`export_incomplete`) and leaves the body unfinished: the server drops the connection, so
+the browser (or curl) reports the download failed instead of saving a file that looks whole.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
+from starlette.responses import StreamingResponse
+from starlette.types import Message, Send
 
+from guard._exceptions import GuardError
 from service.ui._query import LabelIndex
 
-__all__ = ["CSV_COLUMNS", "csv_lines", "jsonl_lines"]
+__all__ = ["CSV_COLUMNS", "Download", "csv_failure", "csv_lines", "jsonl_failure", "jsonl_lines"]
+
+log = logging.getLogger("guard.service")
 
 CSV_COLUMNS = (
     "id",
@@ -99,3 +113,63 @@ def jsonl_lines(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
             yield bytes(chunk)
             chunk.clear()
     yield bytes(chunk)
+
+
+def _incomplete(error: GuardError) -> str:
+    return (
+        "the audit log could not be read, so this file holds only the rows above "
+        f"and is not the whole export: {error}"
+    )
+
+
+def csv_failure(error: GuardError) -> str:
+    """The CSV export's last line when the log fails under it: one cell, in the id column."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([f"EXPORT INCOMPLETE: {_incomplete(error)}"])
+    return buffer.getvalue()
+
+
+def jsonl_failure(error: GuardError) -> bytes:
+    """The JSONL export's last line when the log fails under it, in the API's error shape."""
+    body = {"code": "export_incomplete", "message": _incomplete(error)}
+    return orjson.dumps({"error": {**body, "details": {"cause": error.code}}}) + b"\n"
+
+
+class Download(StreamingResponse):
+    """An export's response: see the module's doc for what a failing log gives.
+
+    The first chunk is read here, so a `GuardError` from it reaches the route's caller.
+    """
+
+    def __init__(
+        self,
+        chunks: Iterator[str | bytes],
+        failure: Callable[[GuardError], str | bytes],
+        **kwargs: Any,
+    ) -> None:
+        self.failed = False
+        first = next(chunks)
+        super().__init__(self._guarded(first, chunks, failure), **kwargs)
+
+    def _guarded(
+        self,
+        first: str | bytes,
+        rest: Iterator[str | bytes],
+        failure: Callable[[GuardError], str | bytes],
+    ) -> Iterator[str | bytes]:
+        yield first
+        try:
+            yield from rest
+        except GuardError as exc:
+            log.error("export cut short by an audit log error: %s", type(exc).__name__)
+            self.failed = True
+            yield failure(exc)
+
+    async def stream_response(self, send: Send) -> None:
+        async def unfinished_if_failed(message: Message) -> None:
+            if self.failed and message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    return  # no end of the body: the server closes the connection
+            await send(message)
+
+        await super().stream_response(unfinished_if_failed)

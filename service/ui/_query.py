@@ -8,7 +8,7 @@ records the store returns. The tenant is always the viewer's when the key is bou
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ __all__ = [
     "DECISION",
     "LABELS",
     "LAST",
+    "NEWER_MAX",
     "RESOLUTION",
     "REVIEW",
     "VERDICTS",
@@ -31,6 +32,8 @@ __all__ = [
     "label_index",
     "labels_on_demand",
     "list_page",
+    "newer_of",
+    "pager",
     "parse_time",
     "stats",
 ]
@@ -52,6 +55,7 @@ PAGE_SIZE = 50
 STATS_CAP = 5000  # newest matching decisions counted for the charts
 SCAN_BUDGET = 20_000  # records one list page may read while post-filtering
 LABEL_CAP = 20_000  # review records read to know which decisions are labelled
+NEWER_MAX = 100  # pages "← Newer" can step back through (each is a cursor in the URL)
 _CHUNK = 1000
 _TEXT_MAX = 200
 
@@ -339,6 +343,36 @@ def list_page(
         if cursor is None:
             break
     return ListPage(found, cursor, scanned, cursor is not None and scanned >= budget)
+
+
+def newer_of(values: Sequence[str]) -> list[str]:
+    """The `newer` cursors a page's URL gives (see `pager`), at most `NEWER_MAX` of them."""
+    newer = [c[:_TEXT_MAX] for c in values]
+    return ["", *newer[-(NEWER_MAX - 1) :]] if len(newer) > NEWER_MAX else newer
+
+
+def pager(
+    params: Mapping[str, str], cursor: str | None, newer: Sequence[str], next_cursor: str | None
+) -> tuple[str | None, str | None]:
+    """The query strings of the page before this one ("← Newer") and after it ("Older →").
+
+    The store pages only toward older records, so a page's URL keeps the cursors of the
+    pages between the newest and it (`newer`, repeated, newest page's first). Past
+    `NEWER_MAX` pages the oldest are forgotten, marked by an empty first cursor: the page
+    whose page before was forgotten has no Newer link (Newest is still there).
+    """
+    back = None
+    if cursor is not None and (not newer or newer[-1]):
+        before = [("cursor", newer[-1]), *(("newer", c) for c in newer[:-1])] if newer else []
+        back = urlencode([*params.items(), *before])
+    older = None
+    if next_cursor is not None:
+        stack = [*newer, cursor] if cursor is not None else []
+        if len(stack) > NEWER_MAX:
+            stack = ["", *stack[-(NEWER_MAX - 1) :]]
+        after = [("cursor", next_cursor), *(("newer", c) for c in stack)]
+        older = urlencode([*params.items(), *after])
+    return back, older
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import hmac
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.routing import NoMatchFound
 
@@ -36,7 +36,7 @@ from service._http import guard_error_status, route_of
 from service._state import ServiceState, is_held
 from service.ui import _present as present
 from service.ui._charts import timeline
-from service.ui._export import csv_lines, jsonl_lines
+from service.ui._export import Download, csv_failure, csv_lines, jsonl_failure, jsonl_lines
 from service.ui._query import (
     LABELS,
     LAST,
@@ -51,6 +51,8 @@ from service.ui._query import (
     label_index,
     labels_on_demand,
     list_page,
+    newer_of,
+    pager,
     stats,
 )
 from service.ui._rules import rules_report
@@ -410,7 +412,8 @@ class _Console:
         viewer = self.viewer(request)
         if isinstance(viewer, Response):
             return viewer
-        context = self._list_context(request, viewer, cursor or None)
+        newer = newer_of(request.query_params.getlist("newer"))
+        context = self._list_context(request, viewer, cursor or None, newer)
         return self.render(request, viewer, "decisions.html", **context)
 
     def decisions_live(self, request: Request) -> Response:
@@ -420,10 +423,12 @@ class _Console:
         viewer = self.viewer(request)
         if isinstance(viewer, Response):
             return viewer
-        context = self._list_context(request, viewer, None)
+        context = self._list_context(request, viewer, None, [])
         return self.render(request, viewer, "_results.html", **context)
 
-    def _list_context(self, request: Request, viewer: Viewer, cursor: str | None) -> dict[str, Any]:
+    def _list_context(
+        self, request: Request, viewer: Viewer, cursor: str | None, newer: list[str]
+    ) -> dict[str, Any]:
         filters, errors = Filters.from_params(request.query_params)
         tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
         now = datetime.now(UTC)
@@ -439,7 +444,8 @@ class _Console:
         except AuditError as exc:  # a cursor from elsewhere or edited by hand
             errors.append(str(exc))
             page = list_page(self.state.audit, filters, tenant, labels, now, None)
-            cursor = None
+            cursor, newer = None, []
+        newer_query, older_query = pager(filters.params(), cursor, newer, page.next_cursor)
         counts = self._stats(filters, tenant, labels, now)
         rows = [present.row(r, now, _label(labels, r)) for r in page.records]
         since, until = filters.window(now)
@@ -451,6 +457,8 @@ class _Console:
             "stats": counts,
             "chart": timeline(counts.times, since, until, now),
             "cursor": cursor,
+            "newer_query": newer_query,
+            "older_query": older_query,
             "query": filters.query_string(),
             "verdicts": VERDICTS,
             "labels": LABELS,
@@ -498,7 +506,11 @@ class _Console:
         held = is_held(record)
         resolution = self.state.escalations.resolution(decision_id) if held else None
         pack = self.state.guard.packs.get(str(record.get("policy")))
-        shadow = record.get("shadow") if isinstance(record.get("shadow"), dict) else None
+        shadow = _dict(record.get("shadow"))
+        # The shadow pack loaded now, and whether it is the one that judged this decision:
+        # only then do its hits link to its source (the live pack's is another version).
+        shadow_pack = self.state.shadow.get(str(shadow.get("policy"))) if shadow else None
+        shadow_same = shadow_pack is not None and shadow_pack.digest == (shadow or {}).get("digest")
         return self.render(
             request,
             viewer,
@@ -513,6 +525,8 @@ class _Console:
             explanations=present.explanations(record.get("explanations")),
             shadow=shadow,
             shadow_hits=present.hits(shadow.get("hits")) if shadow else [],
+            shadow_pack=shadow_pack,
+            shadow_lines=_rule_lines(shadow_pack) if shadow_same else None,
             proof=present.proof(self.state.audit, decision_id),
             reviews=[i.record for i in reviews],
             held=held,
@@ -571,13 +585,15 @@ class _Console:
         viewer = self.viewer(request)
         if isinstance(viewer, Response):
             return viewer
-        return self._escalations_page(request, viewer, cursor or None, done, 200, "")
+        newer = newer_of(request.query_params.getlist("newer"))
+        return self._escalations_page(request, viewer, cursor or None, newer, done, 200, "")
 
     def _escalations_page(
         self,
         request: Request,
         viewer: Viewer,
         cursor: str | None,
+        newer: list[str],
         done: str,
         status: int,
         message: str,
@@ -591,7 +607,8 @@ class _Console:
             pending, next_cursor = self.state.escalations.pending_page(
                 viewer.tenant, limit=PAGE_SIZE
             )
-            cursor = None
+            cursor, newer = None, []
+        newer_query, older_query = pager({}, cursor, newer, next_cursor)
         recent = self.state.audit.query(
             record_type=RESOLUTION, tenant=viewer.tenant, limit=20
         ).items
@@ -603,7 +620,10 @@ class _Console:
             status,
             pending=[(present.row(r, now, None), present.hits(r.get("hits"))) for r in pending],
             next_cursor=next_cursor,
+            newer_query=newer_query,
+            older_query=older_query,
             cursor=cursor or "",
+            newer=newer,
             paged=cursor is not None,
             recent=[i.record for i in recent],
             resolved=resolved,
@@ -628,10 +648,12 @@ class _Console:
         csrf: Annotated[str, Form()] = "",
         back: Annotated[str, Form()] = "",
         cursor: Annotated[str, Form()] = "",
+        newer: Annotated[list[str] | None, Form()] = None,
     ) -> Response:
         """Resolve an escalation; back to its decision's page, or to the escalations page
-        (`cursor`: a later one) the form was on."""
-        later = {"cursor": cursor} if cursor else {}
+        (`cursor` and `newer`: a later one) the form was on."""
+        stack = newer_of(newer or []) if cursor else []
+        later = [("cursor", cursor), *(("newer", c) for c in stack)] if cursor else []
         page = (
             self.url(request, "ui_decision", decision_id=decision_id)
             if back == "detail"
@@ -662,10 +684,12 @@ class _Console:
         except (NotEscalated, AlreadyResolved) as exc:
             if back == "detail" and isinstance(exc, AlreadyResolved):  # it shows who, and how
                 return self.back(request, "ui_decision", "done=already", decision_id=decision_id)
-            return self._escalations_page(request, viewer, cursor or None, "", 409, exc.message)
+            return self._escalations_page(
+                request, viewer, cursor or None, stack, "", 409, exc.message
+            )
         if back == "detail":
             return self.back(request, "ui_decision", "done=resolved", decision_id=decision_id)
-        return self.back(request, "ui_escalations", urlencode({**later, "done": decision_id}))
+        return self.back(request, "ui_escalations", urlencode([*later, ("done", decision_id)]))
 
     # -- rules and policies -----------------------------------------------------------------
 
@@ -685,20 +709,24 @@ class _Console:
         viewer = self.viewer(request)
         if isinstance(viewer, Response):
             return viewer
-        return self.render(request, viewer, "policies.html", packs=self._packs())
+        shadow = sorted(self.state.shadow.values(), key=lambda p: p.name)
+        return self.render(request, viewer, "policies.html", packs=self._packs(), shadow=shadow)
 
-    def policy(self, request: Request, name: str) -> Response:
+    def policy(self, request: Request, name: str, shadow: str = "") -> Response:
+        """A loaded pack's rules and source; `shadow` set: the shadow pack of that name."""
         viewer = self.viewer(request)
         if isinstance(viewer, Response):
             return viewer
-        pack = self.state.guard.packs.get(name)
+        pack = (self.state.shadow if shadow else self.state.guard.packs).get(name)
         if pack is None:
-            return self.error(request, viewer, 404, f"No loaded policy pack named {name!r}.")
+            what = "shadow policy pack" if shadow else "loaded policy pack"
+            return self.error(request, viewer, 404, f"No {what} named {name!r}.")
         return self.render(
             request,
             viewer,
             "policy.html",
             pack=pack,
+            shadow=bool(shadow),
             lines=pack.source.splitlines(),
             rule_lines=_rule_lines(pack),
         )
@@ -726,14 +754,18 @@ class _Console:
         now = datetime.now(UTC)
         labels = label_index(self.state.audit, tenant)
         rows = iter_matching(self.state.audit, filters, tenant, labels, now)
-        body: Iterator[Any] = csv_lines(rows, labels) if format == "csv" else jsonl_lines(rows)
-        media_type = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
-        response = StreamingResponse(
-            body,
-            media_type=media_type,
-            headers={"Content-Disposition": f'attachment; filename="decisions-{stamp}.{format}"'},
-        )
+        headers = {"Content-Disposition": f'attachment; filename="decisions-{stamp}.{format}"'}
+        if format == "csv":
+            csv_type = "text/csv; charset=utf-8"
+            response = Download(
+                csv_lines(rows, labels), csv_failure, media_type=csv_type, headers=headers
+            )
+        else:
+            ndjson = "application/x-ndjson"
+            response = Download(
+                jsonl_lines(rows), jsonl_failure, media_type=ndjson, headers=headers
+            )
         return self.secure(response)
 
     def static_file(self, name: str) -> Response:

@@ -7,6 +7,7 @@
   var results = document.getElementById("results");
   var toggle = document.getElementById("live");
   var status = document.getElementById("live-status");
+  var news = document.getElementById("live-news");
   if (!results || !toggle || !results.dataset.liveUrl) {
     return;
   }
@@ -17,6 +18,34 @@
     if (status) {
       status.textContent = text;
     }
+  }
+
+  // Said by screen readers (a polite live region): new decisions only, not every poll.
+  function announce(text) {
+    if (news) {
+      news.textContent = text + " (" + new Date().toLocaleTimeString() + ")";
+    }
+  }
+
+  // The decisions' links of the list, newest first.
+  function decisionLinks() {
+    var links = results.querySelectorAll("table.decisions tbody td:first-child a[href]");
+    return Array.prototype.map.call(links, function (a) { return a.getAttribute("href"); });
+  }
+
+  // The rows new at the top of the list: those above the first row it showed before (a
+  // row that only entered lower down, as when another drops out of a filter, is not new).
+  function arrivals(before, after) {
+    var seen = new Set(before);
+    var n = 0;
+    while (n < after.length && !seen.has(after[n])) {
+      n += 1;
+    }
+    if (n === 0) {
+      return "";
+    }
+    var count = before.length > 0 && n === after.length ? "at least " + n : String(n);
+    return count + " new decision" + (n === 1 ? "" : "s");
   }
 
   // Text the reviewer selected in the list (an id to copy): an update would drop it.
@@ -32,7 +61,12 @@
     var focused = document.activeElement;
     var inside = focused !== null && focused !== results && results.contains(focused);
     var href = inside ? focused.getAttribute("href") : null;
+    var before = decisionLinks();
     results.innerHTML = html;
+    var arrived = arrivals(before, decisionLinks());
+    if (arrived) {
+      announce(arrived);
+    }
     if (inside) {
       var again = href === null ? null : results.querySelector('a[href="' + CSS.escape(href) + '"]');
       (again || results).focus({ preventScroll: true });
