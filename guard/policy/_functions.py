@@ -380,6 +380,8 @@ def _fold(text: str) -> str:
     """Text as contains_any() compares it: Unicode case folding (ß is ss) after NFKC, so
     full-width and other compatibility forms are their plain letters (ＫＩＬＬ is kill),
     with the Turkish İ and ı read as i (KİLL and kıll contain kill)."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and casefold() is lower() there
+        return text.lower()
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     return folded.replace("i\u0307", "i").replace("\u0131", "i")
 
