@@ -373,10 +373,11 @@ def test_shadow_hits_link_to_the_shadow_packs_source(
         live = state.guard.packs["svc-test"]
         assert lines["big-payment"] != next(r.line for r in live.rules if r.id == "big-payment")
         source = client.get(links["big-payment"]).text
-        assert "version 2" in source and "shadow" in source
+        assert 'version 2 · <span class="tag">shadow</span> evaluated beside' in source
         target = re.search(rf'<li id="L{lines["any-payment"]}"[^>]*><code>([^<]*)</code>', source)
         assert target is not None and "any-payment" in target.group(1)
         listed = client.get("/ui/policies").text  # the shadow pack is listed, as one
+        assert "and the shadow packs it only evaluates" in listed
         assert (
             '<a href="/ui/policies/svc-test?shadow=1">svc-test</a> <span class="tag">shadow'
             in listed
