@@ -20,6 +20,7 @@ from guard.audit._log import _decode_cursor, _encode_cursor
 from guard.audit._store import time_text
 from service._auth import Principal
 from service._deps import get_state, require, tenant_filter
+from service._download import Download, jsonl_failure
 from service._errors import NotFound, ServiceError
 from service._http import json_response, standard_responses
 from service._schemas import ConsistencyOut, DecisionPage, DecisionPageItem, HeadOut, ProofOut
@@ -219,8 +220,9 @@ def export_decisions(
     each_once(request, FILTERS)
     audit = get_state(request).audit
     wanted = filters.for_principal(principal)
-    query_page(audit, wanted, None, 1)  # report bad filters before the stream starts
-    return JSONLines(_export(audit, wanted))
+    # Download reads the first page before the response starts: bad filters and a log that
+    # cannot be read get an error answer; a log failing later ends the stream unfinished.
+    return Download(_export(audit, wanted), jsonl_failure, media_type=JSONLines.media_type)
 
 
 def get_decision(request: Request, principal: Reader, decision_id: DecisionId) -> Response:
@@ -308,10 +310,13 @@ def to_api_cursor(cursor: str | None) -> str | None:
     return None if cursor is None else str(_decode_cursor(cursor))
 
 
+EXPORT_PAGE = 1000  # records read (and sent as one chunk) at a time
+
+
 def _export(audit: AuditLog, filters: dict[str, Any]) -> Iterator[bytes]:
     cursor: str | None = None
     while True:
-        page = audit.query(**filters, cursor=cursor, limit=1000)
+        page = audit.query(**filters, cursor=cursor, limit=EXPORT_PAGE)
         # One chunk per page, not per line: each chunk is a trip through the server (and
         # the event loop); a page bounds the memory all the same.
         if page.items:

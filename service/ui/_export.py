@@ -13,14 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
-from starlette.responses import StreamingResponse
-from starlette.types import Message, Send
 
 from guard._exceptions import GuardError
+from service._download import Download, incomplete, jsonl_failure
 from service.ui._query import LabelIndex
 
 __all__ = ["CSV_COLUMNS", "Download", "csv_failure", "csv_lines", "jsonl_failure", "jsonl_lines"]
@@ -115,61 +114,8 @@ def jsonl_lines(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     yield bytes(chunk)
 
 
-def _incomplete(error: GuardError) -> str:
-    return (
-        "the audit log could not be read, so this file holds only the rows above "
-        f"and is not the whole export: {error}"
-    )
-
-
 def csv_failure(error: GuardError) -> str:
     """The CSV export's last line when the log fails under it: one cell, in the id column."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([f"EXPORT INCOMPLETE: {_incomplete(error)}"])
+    csv.writer(buffer, lineterminator="\r\n").writerow([f"EXPORT INCOMPLETE: {incomplete(error)}"])
     return buffer.getvalue()
-
-
-def jsonl_failure(error: GuardError) -> bytes:
-    """The JSONL export's last line when the log fails under it, in the API's error shape."""
-    body = {"code": "export_incomplete", "message": _incomplete(error)}
-    return orjson.dumps({"error": {**body, "details": {"cause": error.code}}}) + b"\n"
-
-
-class Download(StreamingResponse):
-    """An export's response: see the module's doc for what a failing log gives.
-
-    The first chunk is read here, so a `GuardError` from it reaches the route's caller.
-    """
-
-    def __init__(
-        self,
-        chunks: Iterator[str | bytes],
-        failure: Callable[[GuardError], str | bytes],
-        **kwargs: Any,
-    ) -> None:
-        self.failed = False
-        first = next(chunks)
-        super().__init__(self._guarded(first, chunks, failure), **kwargs)
-
-    def _guarded(
-        self,
-        first: str | bytes,
-        rest: Iterator[str | bytes],
-        failure: Callable[[GuardError], str | bytes],
-    ) -> Iterator[str | bytes]:
-        yield first
-        try:
-            yield from rest
-        except GuardError as exc:
-            log.error("export cut short by an audit log error: %s", type(exc).__name__)
-            self.failed = True
-            yield failure(exc)
-
-    async def stream_response(self, send: Send) -> None:
-        async def unfinished_if_failed(message: Message) -> None:
-            if self.failed and message["type"] == "http.response.body":
-                if not message.get("more_body", False):
-                    return  # no end of the body: the server closes the connection
-            await send(message)
-
-        await super().stream_response(unfinished_if_failed)
