@@ -13,6 +13,9 @@ What it does differently from `AnalyzerEngine.analyze`, and why:
   original text (see `_normalize.fold_digits`);
 - an SSN written right after its name drops the phone matches on its digits
   (`_entities.OUTRANKS`);
+- a weak pattern (a bare nine-digit passport number, 0.05) that a context word lifts
+  scores at least `_context.NAMED_SCORE`, over the pack's default threshold, when its
+  type's cue word (`passport`) is in its window and sentence (see `_context`);
 - number types found on one value (a phone number that passes the NHS checksum) are
   one span, of the type its context names (see `_labels`);
 - results are cached per text digest and entity set;
@@ -25,6 +28,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import re
 import threading
 import warnings
 import weakref
@@ -37,7 +41,9 @@ from guard.detect._context import ContextWindow, boosted, supportive_word
 from guard.detect._entities import (
     BUILTIN_ENTITIES,
     FOLDED_ENTITIES,
+    LABEL_CUES,
     MORE_RECOGNIZERS,
+    NAMED_BY_CUE,
     NER_ENTITIES,
     OUTRANKS,
     PATTERN_RECOGNIZERS,
@@ -82,10 +88,12 @@ class _Compiled:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Hit:
-    """A pattern result and the context words that may still lift its score."""
+    """A pattern result, the context words that may still lift its score, and the cue
+    that names its type (see `_context.NAMED_SCORE`)."""
 
     result: Any
     context: tuple[str, ...]
+    cue: re.Pattern[str] | None = None
 
 
 _Key = tuple[bytes, tuple[str, ...], float | None]  # text digest, entities, threshold
@@ -411,7 +419,8 @@ class PresidioDetector:
             if folded is not None:
                 result.start, result.end = folded.span(result.start, result.end)
             enhanced = result.recognition_metadata.get(enhanced_key)
-            hits.append(_Hit(result, () if enhanced else context))
+            cue = LABEL_CUES.get(result.entity_type) if result.entity_type in NAMED_BY_CUE else None
+            hits.append(_Hit(result, () if enhanced else context, cue))
         return hits
 
     def _scored(
@@ -556,26 +565,24 @@ def _lift_to_threshold(
     plain = ContextWindow(text, stop)
     while True:
         window = ContextWindow(text, stop, taken)
-        crossing = [
-            h
-            for h in weak
-            if boosted(h.result.score) >= threshold and _supported(h, taken, window, plain)
-        ]
+        lifted = [(h, _lifted(h, taken, window, plain)) for h in weak]
+        crossing = [(h, s) for h, s in lifted if s is not None and s >= threshold]
         if not crossing:
             break
-        for h in crossing:
-            h.result.score = boosted(h.result.score)
+        for h, score in crossing:
+            h.result.score = score
             taken.append((h.result.start, h.result.end))
         weak = [h for h in weak if h.result.score < threshold]
-    for h in weak:
-        if _supported(h, taken, window, plain):
-            h.result.score = boosted(h.result.score)
+    for h, last in lifted:
+        if last is not None:
+            h.result.score = last
 
 
-def _supported(
+def _lifted(
     hit: _Hit, values: list[tuple[int, int]], window: ContextWindow, plain: ContextWindow
-) -> bool:
-    """True when a context word of `hit` is in its window (`values` one word each).
+) -> float | None:
+    """The score of `hit` lifted by a context word in its window (`values` one word
+    each), higher when the window names its type too; None when no context word is there.
 
     A result that overlaps one of the values is redacted with it (what is left of it
     after redaction is another match), so its window is read as Presidio reads it,
@@ -584,7 +591,10 @@ def _supported(
     start, end = hit.result.start, hit.result.end
     if any(v_start < end and start < v_end for v_start, v_end in values):
         window = plain
-    return supportive_word(window.around(start), hit.context) is not None
+    if supportive_word(window.around(start), hit.context) is None:
+        return None
+    named = hit.cue is not None and window.names(start, hit.cue)
+    return boosted(hit.result.score, named=named)
 
 
 def _lift(hits: list[_Hit], window: ContextWindow) -> None:

@@ -83,6 +83,14 @@ _CUES: dict[str, str] = {
 LABEL_CUES: dict[str, re.Pattern[str]] = {
     entity: re.compile(cue, re.IGNORECASE) for entity, cue in _CUES.items()
 }
+# Where a sentence ends: a cue in another sentence names no value of this one. A word
+# with a digit after the stop is no new sentence (`passport no. A12345678`).
+SENTENCE_END = re.compile(r"[.!?]+\s+(?=[A-Z](?!\w*\d))|\n\s*\n")
+# Types whose bare pattern is weak (a run of digits scores 0.01 to 0.1), so that even
+# Presidio's context lift leaves it under the pack's threshold: when the word that lifts
+# it comes with its cue above in its sentence, the value is named and scores at least
+# `_context.NAMED_SCORE` (`my passport number is 912345678`).
+NAMED_BY_CUE = frozenset({"US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN", "US_PASSPORT"})
 # With no cue near the value, the type that scores highest names it, save for these: a
 # type here names it over the types it lists. Ten digits that pass the NHS checksum are
 # still a phone number (one ten-digit number in eleven passes it), a number of an ITIN's

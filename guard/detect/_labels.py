@@ -20,14 +20,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from guard.detect._entities import DEFAULT_OVER, LABEL_CUES, NER_ENTITIES
+from guard.detect._entities import DEFAULT_OVER, LABEL_CUES, NER_ENTITIES, SENTENCE_END
 from guard.detect._protocol import Span
 
 WORDS_BEFORE = 6  # a cue this many words before a value, or nearer, names it
 MIN_LABEL_SCORE = 0.4  # Presidio's score of a phone number, and of any match lifted by context
 WORDS_AFTER = 3  # and this many after it (a cue after a value counts as farther)
 _WORD = re.compile(r"\w+")
-_SENTENCE_END = re.compile(r"[.!?]+\s+(?=[A-Z])|\n\s*\n")
 
 
 def relabelled(text: str, spans: Sequence[Span]) -> list[Span]:
@@ -110,7 +109,7 @@ class _Words:
         found = list(_WORD.finditer(text))
         self.starts = [m.start() for m in found]
         self.ends = [m.end() for m in found]
-        self.breaks = [m.end() for m in _SENTENCE_END.finditer(text)]
+        self.breaks = [m.end() for m in SENTENCE_END.finditer(text)]
 
     def cue_distance(self, cue: re.Pattern[str], span: Span) -> float | None:
         """How many words lie between `span` and the nearest `cue` in its sentence, if any.
