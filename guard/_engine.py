@@ -1200,6 +1200,9 @@ def _cap(
     env: Mapping[str, Any],
     mask: Masker | None,
 ) -> RuleHit | None:
+    """The hit of the first cap `row` is over, else None; `counts` counts survivors only
+    (an item one cap drops does not use up its place under another cap)."""
+    keys = []
     for rule in pack.list_rules:
         cap = rule.cap
         if cap is None:
@@ -1208,8 +1211,8 @@ def _cap(
         if value is MISSING or value is None:  # no agency (missing or null): not in a group
             continue
         key = (rule.id, _group_key(value))
-        counts[key] = counts.get(key, 0) + 1
-        if counts[key] > cap.max:
+        keys.append(key)
+        if counts.get(key, 0) >= cap.max:
             shown = mask(cap.by, value) if mask is not None else value
             if rule.message_parts is not None:
                 msg = fill_parts(rule.message_parts, env, mask)
@@ -1227,6 +1230,8 @@ def _cap(
                 evidence={cap.by: shown, "max": cap.max},
                 item_id=item_id,
             )
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
     return None
 
 
