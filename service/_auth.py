@@ -111,6 +111,16 @@ class KeyStore:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise KeysError(f"duplicate key names {dupes!r}; each key needs its own name")
+        # One key must give one principal: with two entries for it, the last would win.
+        by_digest: dict[str, list[str]] = {}
+        for e in self._entries:
+            by_digest.setdefault(e.sha256, []).append(e.name)
+        shared = [names for names in by_digest.values() if len(names) > 1]
+        if shared:
+            raise KeysError(
+                f"keys {shared[0]!r} have the same key (the same sha256); "
+                "each entry needs its own key"
+            )
 
     @classmethod
     def from_file(cls, path: str | Path) -> KeyStore:

@@ -16,6 +16,8 @@ from service._errors import Forbidden, ServiceError, Unauthorized
 from service._state import ServiceState
 
 __all__ = [
+    "InvalidKey",
+    "MissingScope",
     "RateLimitUnavailable",
     "RateLimiter",
     "RateLimited",
@@ -38,6 +40,30 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, details={"retry_after": retry_after})
         self.headers = {"Retry-After": str(retry_after)}
+
+
+# RFC 6750, section 3: a request whose key does not give access gets a Bearer challenge
+# saying why (none when no key was sent: the app's 401 default).
+_CHALLENGE = 'Bearer realm="guard"'
+
+
+class InvalidKey(Unauthorized):
+    """A key that matches no configured entry (401, error="invalid_token")."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.headers = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}
+
+
+class MissingScope(Forbidden):
+    """A valid key without any of the scopes an operation needs (403, insufficient_scope)."""
+
+    def __init__(self, message: str, scopes: tuple[str, ...]) -> None:
+        super().__init__(message, code="missing_scope", details={"needs_any_of": list(scopes)})
+        needs = " ".join(scopes)
+        self.headers = {
+            "WWW-Authenticate": f'{_CHALLENGE}, error="insufficient_scope", scope="{needs}"'
+        }
 
 
 class RateLimitUnavailable(ServiceError):
@@ -135,11 +161,11 @@ async def authenticate(
     if credentials is None:
         principal = state.keys.anonymous()
         if principal is None:
-            await _refuse(request, "missing API key; send Authorization: Bearer KEY")
+            await _refuse(request, "missing API key; send Authorization: Bearer KEY", sent=False)
     else:
         principal = state.keys.authenticate(credentials.credentials)
         if principal is None:
-            await _refuse(request, "invalid API key")
+            await _refuse(request, "invalid API key", sent=True)
     assert principal is not None
     request.state.principal = principal
     await _rate_limit(request, principal)
@@ -154,11 +180,10 @@ async def authorize(request: Request, *scopes: str) -> Principal:
 def check_scope(principal: Principal, scopes: tuple[str, ...]) -> Principal:
     """The principal when it holds one of `scopes`; 403 otherwise."""
     if not any(principal.can(s) for s in scopes):
-        raise Forbidden(
+        raise MissingScope(
             f"key {principal.name!r} lacks the scope for this operation; "
             f"needs one of {', '.join(scopes)}",
-            code="missing_scope",
-            details={"needs_any_of": list(scopes)},
+            scopes,
         )
     return principal
 
@@ -169,9 +194,11 @@ def no_key_bucket(request: Request) -> str:
     return f"\x00no-key:{request.client.host if request.client else 'unknown'}"
 
 
-async def _refuse(request: Request, message: str) -> NoReturn:
+async def _refuse(request: Request, message: str, *, sent: bool) -> NoReturn:
     """401, unless this address has sent more requests without a valid key than one key
-    may send in all (429): guessing keys is throttled like using one."""
+    may send in all (429): guessing keys is throttled like using one.
+
+    `sent`: a key was sent (and is unknown); the challenge then says invalid_token."""
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
         host = request.client.host if request.client else "unknown"
@@ -184,7 +211,7 @@ async def _refuse(request: Request, message: str) -> NoReturn:
                 f"too many requests without a valid API key from {host}; retry after {wait} s",
                 retry_after=wait,
             )
-    raise Unauthorized(message)
+    raise InvalidKey(message) if sent else Unauthorized(message)
 
 
 async def _rate_limit(request: Request, principal: Principal) -> None:
