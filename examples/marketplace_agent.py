@@ -28,7 +28,8 @@ def main() -> None:
         ("call me on 416-555-0199", True),
     ]:
         sent = reply(text, contract)
-        print(f"{sent.decision.verdict.value:8} {sent['params']['message']!r}")
+        why = "  (a contract exists)" if contract else ""
+        print(f"{sent.decision.verdict.value:8} {sent['params']['message']!r}{why}")
 
     @g.agent(context={"role": "agent"})
     def pay(invoice: str) -> list[tuple[dict[str, Any], float]]:

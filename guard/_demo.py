@@ -1,15 +1,22 @@
-"""The main job's demo traffic: a marketplace assistant, a search ranker and a tool agent."""
+"""The main job's demo traffic: a marketplace assistant, a search ranker and a tool agent.
+
+`guard demo` sends it through an in-process `Guard`; `make run` (service/_feed.py) sends the
+same traffic through a `RemoteGuard`, whose decorators behave alike.
+"""
 
 from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guard._engine import Guard
 from guard._exceptions import ActionBlocked, ActionEscalated
 from guard._models import Decision
 from guard.policy._loader import shipped_dir
+
+if TYPE_CHECKING:
+    from guard.client import RemoteGuard
 
 MESSAGES = [
     "Happy to help with your kitchen remodel next week.",
@@ -20,6 +27,17 @@ MESSAGES = [
     "I can do it for $450 by 2026-12-01",
     "ask support@marketplace.example if anything breaks",
     "my card is 4111 1111 1111 1111, charge it directly",
+]
+# Before a contract: contact details are redacted (a contract is not recorded, so a message
+# let through by one would look, in the console, like a detail the guard missed).
+MESSAGE_CONTEXT = {"has_contract": False, "role": "agent"}
+# One payer each (the pack sums one actor's payments over 24 hours): the payments the
+# assistant proposes, its preferred one first, with the probability it gives each.
+PAYMENTS: list[list[tuple[int, float]]] = [
+    [(120, 1.0)],
+    [(700, 0.7), (300, 0.3)],
+    [(25000, 0.7), (400, 0.3)],
+    [(-5, 1.0)],
 ]
 TOOLS = [
     {"kind": "search", "params": {"q": "best tile adhesive"}},
@@ -41,8 +59,8 @@ def run_demo(audit: str | None, *, rounds: int = 1, seed: int = 7) -> dict[str, 
     examples: list[str] = []
     with Guard.from_policy(shipped_dir(), audit=audit) as guard:
         for _ in range(rounds):
-            decisions += _marketplace(guard, rng, examples)
-            decisions += _ranking(guard, rng, examples)
+            decisions += marketplace(guard, rng, examples, PAYMENTS)
+            decisions += ranking(guard, rng, examples)
             decisions += _tools(guard, examples)
         head = (
             guard.audit.head().model_dump(mode="json") if guard.audit else {"size": 0, "root": ""}
@@ -58,54 +76,66 @@ def run_demo(audit: str | None, *, rounds: int = 1, seed: int = 7) -> dict[str, 
     }
 
 
-def _marketplace(guard: Guard, rng: random.Random, examples: list[str]) -> list[Decision]:
+def marketplace(
+    guard: Guard | RemoteGuard,
+    rng: random.Random,
+    examples: list[str],
+    payments: list[list[tuple[int, float]]],
+) -> list[Decision]:
+    """The assistant's MESSAGES, then one release_payment proposal per entry of `payments`."""
     out: list[Decision] = []
 
-    @guard.agent(
-        policy="marketplace-agent",
-        context=lambda text, contract: {"has_contract": contract, "role": "agent"},
-    )
-    def assistant(text: str, contract: bool) -> dict[str, Any]:
+    @guard.agent(policy="marketplace-agent", context=MESSAGE_CONTEXT)
+    def assistant(text: str) -> dict[str, Any]:
         return {
             "kind": "send_message",
             "actor": f"user-{rng.randint(1, 5)}",
             "params": {"to": "client-1", "message": text},
         }
 
+    redacted: list[str] = []
     for text in MESSAGES:
         try:
-            sent = assistant(text, rng.random() < 0.3)
-            out.append(sent.decision)
-            if sent.decision.verdict.value == "redact":
-                examples.append(f"redacted: {sent['params']['message']!r}")
+            sent = assistant(text)
         except (ActionBlocked, ActionEscalated) as exc:
             out.append(exc.decision)
+            continue
+        out.append(sent.decision)
+        if sent.decision.verdict.value == "redact":
+            redacted.append(sent["params"]["message"])
+    if redacted:
+        examples.append(
+            f"redacted {len(redacted)} of {len(MESSAGES)} messages, e.g. {redacted[0]!r}"
+        )
 
     @guard.agent(policy="marketplace-agent", context={"role": "agent"})
-    def payer(actor: str, amounts: list[float]) -> list[tuple[dict[str, Any], float]]:
-        total = sum(amounts)
+    def payer(actor: str, options: list[tuple[int, float]]) -> list[tuple[dict[str, Any], float]]:
         return [
-            ({"kind": "release_payment", "actor": actor, "params": {"amount": a}}, a / total)
-            for a in amounts
+            ({"kind": "release_payment", "actor": actor, "params": {"amount": a}}, p)
+            for a, p in options
         ]
 
-    # One payer each: the pack sums one actor's payments over 24 hours.
-    for number, amounts in enumerate(([120.0], [700.0, 300.0], [25000.0, 400.0], [-5.0]), 1):
+    for number, options in enumerate(payments, start=1):
         try:
-            paid = payer(f"user-{number}", amounts)
-            out.append(paid.decision)
-            if paid.decision.substitution:
-                examples.append(f"substituted: {paid.decision.substitution.reason}")
+            paid = payer(f"user-{number}", options)
         except (ActionBlocked, ActionEscalated) as exc:
             out.append(exc.decision)
-            examples.append(f"{type(exc).__name__}: {exc}")
+            said = type(exc).__name__
+            if not any(x.startswith(said) for x in examples):  # one line of each
+                examples.append(f"{said}: {exc}")
+            continue
+        out.append(paid.decision)
+        if paid.decision.substitution:
+            examples.append(f"substituted: {paid.decision.substitution.reason}")
     return out
 
 
-def _ranking(guard: Guard, rng: random.Random, examples: list[str]) -> list[Decision]:
+def ranking(guard: Guard | RemoteGuard, rng: random.Random, examples: list[str]) -> list[Decision]:
+    """A search ranking of 12 listings: one suspended, one showing its seller's e-mail."""
+
     @guard.ranker(policy="ranking")
     def search(query: str) -> list[dict[str, Any]]:
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "id": f"listing-{i}",
                 "score": round(1 - i / 12, 3),
@@ -117,7 +147,7 @@ def _ranking(guard: Guard, rng: random.Random, examples: list[str]) -> list[Deci
         ]
         items[5]["seller_email"] = "seller5@example.com"
         rng.shuffle(items)
-        return sorted(items, key=lambda it: -it["score"])
+        return sorted(items, key=lambda it: -float(it["score"]))
 
     ranked = search("plumber toronto")
     dropped = [o for o in ranked.decision.items or [] if o.verdict.value == "deny"]

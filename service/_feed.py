@@ -1,4 +1,5 @@
-"""Example traffic for `make run`: the demo's marketplace, ranking and tool traffic, over HTTP.
+"""Example traffic for `make run`: the demo's marketplace, ranking and tool traffic, over HTTP,
+then a planner with its search-tree rationale and a scored choice with its attribution.
 
 It goes through `guard.client` exactly as a policy in another process would, and leaves
 the review queue with work in it: some escalations pending, one approved, one label.
@@ -11,12 +12,15 @@ import time
 from collections import Counter
 from typing import Any
 
-from guard._demo import MESSAGES, TOOLS
-from guard._exceptions import ActionBlocked, ActionEscalated
+from guard._demo import PAYMENTS as DEMO_PAYMENTS
+from guard._demo import TOOLS, marketplace, ranking
 from guard._models import Decision
 from guard.client import GuardClient, RemoteGuard
 
 __all__ = ["feed_demo", "wait_ready"]
+
+# The demo's payments and two more above the approval limit, left pending for a reviewer.
+PAYMENTS = [*DEMO_PAYMENTS, [(900, 1.0)], [(1500, 1.0)]]
 
 
 # A planner choosing the next tool call; the most-visited branch is a destructive command.
@@ -63,12 +67,12 @@ def feed_demo(client: GuardClient, *, seed: int = 7) -> dict[str, Any]:
     guard = RemoteGuard("", client=client)
     decisions: list[Decision] = []
     examples: list[str] = []
-    decisions += _messages(guard, rng, examples)
-    decisions += _payments(guard, examples)
-    decisions += _ranking(guard, rng, examples)
+    decisions += marketplace(guard, rng, examples, PAYMENTS)
+    decisions += ranking(guard, rng, examples)
     decisions += client.check_batch(TOOLS, {"budget_remaining": 500}, policy="agent-tools")
     decisions += _tool_calls(client)
     decisions += _planner(client, examples)
+    decisions += _scored_step(client, examples)
     _review(client, decisions, examples)
     counts: dict[str, Counter[str]] = {}
     for d in decisions:
@@ -79,85 +83,6 @@ def feed_demo(client: GuardClient, *, seed: int = 7) -> dict[str, Any]:
         "head": client.head(),
         "decisions": len(decisions),
     }
-
-
-def _messages(guard: RemoteGuard, rng: random.Random, examples: list[str]) -> list[Decision]:
-    @guard.agent(
-        policy="marketplace-agent",
-        context=lambda text, contract: {"has_contract": contract, "role": "agent"},
-    )
-    def assistant(text: str, contract: bool) -> dict[str, Any]:
-        return {
-            "kind": "send_message",
-            "actor": f"user-{rng.randint(1, 5)}",
-            "params": {"to": "client-1", "message": text},
-        }
-
-    out = []
-    for text in MESSAGES:
-        try:
-            sent = assistant(text, rng.random() < 0.3)
-        except (ActionBlocked, ActionEscalated) as exc:
-            out.append(exc.decision)
-            continue
-        out.append(sent.decision)
-        if sent.decision.verdict.value == "redact":
-            examples.append(f"redacted: {sent['params']['message']!r}")
-    return out
-
-
-def _payments(guard: RemoteGuard, examples: list[str]) -> list[Decision]:
-    @guard.agent(policy="marketplace-agent", context={"role": "agent"})
-    def payer(actor: str, amounts: list[float]) -> list[tuple[dict[str, Any], float]]:
-        total = sum(abs(a) for a in amounts) or 1.0
-        return [
-            (
-                {"kind": "release_payment", "actor": actor, "params": {"amount": a}},
-                abs(a) / total,
-            )
-            for a in amounts
-        ]
-
-    out = []
-    # One payer each: the pack sums one actor's payments over 24 hours.
-    scenarios = ([120.0], [700.0, 300.0], [25000.0, 400.0], [-5.0], [900.0], [1500.0])
-    for number, amounts in enumerate(scenarios, start=1):
-        try:
-            paid = payer(f"user-{number}", amounts)
-        except (ActionBlocked, ActionEscalated) as exc:
-            out.append(exc.decision)
-            examples.append(f"{type(exc).__name__}: {exc}")
-            continue
-        out.append(paid.decision)
-        if paid.decision.substitution:
-            examples.append(f"substituted: {paid.decision.substitution.reason}")
-    return out
-
-
-def _ranking(guard: RemoteGuard, rng: random.Random, examples: list[str]) -> list[Decision]:
-    @guard.ranker(policy="ranking")
-    def search(query: str) -> list[dict[str, Any]]:
-        items = [
-            {
-                "id": f"listing-{i}",
-                "score": round(1 - i / 12, 3),
-                "verified": i % 4 != 3,
-                "agency_id": f"agency-{i % 3}",
-                "status": "suspended" if i == 2 else "active",
-            }
-            for i in range(12)
-        ]
-        items[5]["seller_email"] = "seller5@example.com"
-        rng.shuffle(items)
-        return sorted(items, key=lambda it: -float(it["score"]))
-
-    ranked = search("plumber toronto")
-    dropped = [o for o in ranked.decision.items or [] if o.verdict.value == "deny"]
-    examples.append(
-        f"ranking: kept {len(ranked)} of 12, dropped {len(dropped)} "
-        f"({', '.join(sorted({r for o in dropped for r in o.rule_ids}))})"
-    )
-    return [ranked.decision]
 
 
 def _tool_calls(client: GuardClient) -> list[Decision]:
@@ -209,5 +134,57 @@ def _planner(client: GuardClient, examples: list[str]) -> list[Decision]:
         policy="agent-tools",
         explanations=[why.model_dump(mode="json")],
     )
-    examples.append(f"planner: {why.text}")
+    examples.append(f"planner: {why.text.split('. ')[0]}.")  # the rest is in the console
+    return [decision]
+
+
+# The assistant's next step scored by a linear model over four features, as in the README's
+# explanation example: the payment scores highest but is over the hard limit, so the message
+# runs, and an exact SHAP attribution says what made the message's score.
+STEP_FEATURES = ["budget", "trust", "urgency", "age_days"]
+STEP_ACTIONS: list[dict[str, Any]] = [
+    {"kind": "search", "actor": "user-7", "params": {"q": "tiles"}},
+    {
+        "kind": "send_message",
+        "actor": "user-7",
+        "params": {"to": "client-1", "message": "I can start on Monday."},
+    },
+    {"kind": "release_payment", "actor": "user-7", "params": {"amount": 25000}},
+]
+STEP_WEIGHTS = [[0.5, -0.2, 0.3, 0.1], [0.2, 0.8, 0.4, -0.2], [1.0, 1.2, 0.5, 0.4]]
+STEP_BIAS = [0.0, 0.1, -0.2]
+STEP_BACKGROUND = [[0.5, 0.5, 0.5, 0.5], [0.8, 0.3, 0.6, 0.2], [0.3, 0.6, 0.2, 0.9]]
+STEP_OBSERVATION = [0.2, 0.9, 0.1, 0.5]
+
+
+def _scored_step(client: GuardClient, examples: list[str]) -> list[Decision]:
+    """Score the next step, explain the one the pack lets run, then decide with it."""
+    import math
+
+    import explain
+
+    context = {"role": "agent"}
+    scores = [
+        sum(w * x for w, x in zip(row, STEP_OBSERVATION, strict=True)) + b
+        for row, b in zip(STEP_WEIGHTS, STEP_BIAS, strict=True)
+    ]
+    total = sum(math.exp(s) for s in scores)
+    probabilities = [round(math.exp(s) / total, 4) for s in scores]
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    verdicts = client.shield_verdicts(STEP_ACTIONS, context, policy="marketplace-agent")
+    runs = next(i for i in order if verdicts[i]["verdict"] != "deny")
+    model = explain.shap((STEP_WEIGHTS, STEP_BIAS), STEP_BACKGROUND, STEP_FEATURES)
+    attribution = model.explain(STEP_OBSERVATION, target=runs)
+    decision = client.check(
+        candidates=[(STEP_ACTIONS[i], probabilities[i], i) for i in order],
+        context=context,
+        policy="marketplace-agent",
+        explanations=[attribution.model_dump(mode="json")],
+    )
+    feature, value = attribution.top(1)[0]
+    examples.append(
+        f"attribution: {STEP_ACTIONS[runs]['kind']} scored {attribution.output:.2f} "
+        f"against a background mean of {attribution.base_value:.2f}, most from {feature} "
+        f"({value:+.2f})"
+    )
     return [decision]
