@@ -101,7 +101,7 @@ def _canonical_slowly(data: object) -> bytes:
 
 def _reference_dumps(data: Any) -> bytes:
     try:
-        return rfc8785.dumps(data)
+        return rfc8785.dumps(_as_doubles(data))
     except rfc8785.FloatDomainError as exc:
         raise AuditError(
             f"audit record is not valid JSON: {exc}; non-finite floats (nan, inf, -inf) "
@@ -109,6 +109,27 @@ def _reference_dumps(data: Any) -> bytes:
         ) from exc
     except (rfc8785.CanonicalizationError, RecursionError, UnicodeError) as exc:
         raise AuditError(f"audit record is not JSON-serialisable: {exc}") from exc
+
+
+def _as_doubles(value: Any) -> Any:
+    """`value` with integers beyond 2**53 - 1 that a double holds exactly made floats.
+
+    JCS writes a whole float of 2**53 or more (1e16) as its digits (10000000000000000), so a
+    record read back holds that integer: as the double it is, it canonicalises to the same
+    bytes again, and its proof can be checked. Other integers past 2**53 - 1 stay refused."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_as_doubles(v) for v in value]
+    if kind is int and not -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
+        try:
+            double = float(value)
+        except OverflowError:
+            return value
+        # the digits JCS writes for that double (its shortest form, zero-padded), or refused
+        return double if rfc8785.dumps(double) == str(value).encode() else value
+    return value
 
 
 def _jcs_ready(value: Any) -> Any:
