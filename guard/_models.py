@@ -156,6 +156,13 @@ class ShadowResult(BaseModel):
     agrees: bool
 
 
+_ACTION_DIGEST = (
+    "'sha256:' and the SHA-256 hex of the action as sent (before any masking): its JSON with "
+    "keys sorted and no spaces, numbers as written (1.0 stays 1.0, unlike RFC 8785). It "
+    "identifies the action a decision is about; the recorded action may be masked."
+)
+
+
 class Decision(BaseModel):
     """The guard's answer for one action or ranking, with its evidence."""
 
@@ -173,7 +180,7 @@ class Decision(BaseModel):
     pii: list[PiiFinding] = Field(default_factory=list)
     pii_report: PiiReport | None = None
     final_action: dict[str, Any] | None = None
-    action_digest: str
+    action_digest: str = Field(description=_ACTION_DIGEST)
     substitution: Substitution | None = None
     items: list[ItemOutcome] | None = None
     final_items: list[dict[str, Any]] | None = None
@@ -201,7 +208,7 @@ class DecisionEventV1(BaseModel):
     tenant: str | None
     actor: str | None
     kind: str | None
-    action_digest: str
+    action_digest: str = Field(description=_ACTION_DIGEST)
     action: dict[str, Any] | None
     final_action: dict[str, Any] | None
     masked: list[str] = Field(default_factory=list)
