@@ -468,7 +468,7 @@ def demo(
     audit: AuditOpt = DEFAULT_AUDIT,
     rounds: Annotated[int, typer.Option(help="How many rounds of example traffic.")] = 1,
 ) -> None:
-    """Drive the example policies through the guard and print a summary."""
+    """Drive example traffic through the shipped packs in process and print a summary."""
     from guard._demo import run_demo
 
     if rounds < 1:
@@ -544,14 +544,26 @@ app.add_typer(keys_app, name="keys")
 @app.command()
 def serve(
     policy: Annotated[
-        str | None, typer.Option("--policy", "-p", help="Pack file, folder or shipped name.")
+        str | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="Pack file, folder or shipped name (default: the shipped packs).",
+        ),
     ] = None,
-    audit: Annotated[str | None, typer.Option(help="Audit log URL.")] = None,
-    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    audit: Annotated[
+        str | None, typer.Option(help="Audit log URL (default: sqlite:///guard-audit.db).")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default: 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (default: 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: 1).")] = None,
     keys: Annotated[
-        str | None, typer.Option(help="keys.yaml: [{name, sha256, scopes, tenant}]")
+        str | None,
+        typer.Option(
+            help="keys.yaml: [{name, sha256, scopes, tenant}] (default: none: loopback only)."
+        ),
     ] = None,
     redis: Annotated[str | None, typer.Option(help="Redis URL for rate limits and rate().")] = None,
     shadow: Annotated[str | None, typer.Option(help="Candidate pack(s) run in shadow.")] = None,
