@@ -288,7 +288,7 @@ def resolve_policy(guard: Guard, name: str | None) -> str | None:
         )
     if name not in guard.packs:
         raise NotFound(
-            f"no loaded policy named {name!r}",
+            f"no loaded pack named {name!r}; loaded: {', '.join(sorted(guard.packs))}",
             code="policy_not_found",
             details={"policy": name, "loaded": sorted(guard.packs)},
         )

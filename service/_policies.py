@@ -71,7 +71,7 @@ async def get_policy(
     pack = guard.packs.get(name)
     if pack is None:
         raise NotFound(
-            f"no loaded policy named {name!r}",
+            f"no loaded pack named {name!r}; loaded: {', '.join(sorted(guard.packs))}",
             code="policy_not_found",
             details={"policy": name, "loaded": sorted(guard.packs)},
         )
