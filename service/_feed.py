@@ -101,7 +101,9 @@ def _review(client: GuardClient, decisions: list[Decision], examples: list[str])
     held = [d for d in decisions if d.verdict.value == "escalate"]
     if held:
         client.resolve(held[0].id, "approve", note="invoice checked", reviewer="demo-reviewer")
-        examples.append(f"approved held decision {held[0].id}; {len(held) - 1} left pending")
+        examples.append(
+            f"approved held decision {held[0].id}; {len(held) - 1} more from this run left pending"
+        )
     redacted = [d for d in decisions if d.verdict.value == "redact"]
     if redacted:
         client.review(

@@ -119,7 +119,7 @@ def test_the_lines_serve_prints_show_each_kind_of_content(fed) -> None:
         "approved held decision",
     ):
         assert sum(x.startswith(start) for x in lines) == 1, (start, lines)
-    assert "4 left pending" in lines[-1]
+    assert "4 more from this run left pending" in lines[-1]  # earlier runs may hold more
     planner = next(x for x in lines if x.startswith("planner:"))  # one sentence, not the page
     assert planner.endswith("search the docs is the best allowed action."), planner
 
