@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import os
 import re
@@ -19,6 +20,7 @@ from pydantic_core import ErrorDetails
 
 from guard._exceptions import EvaluationError, ExpressionError, PolicyError, PolicyNotFound
 from guard._models import Verdict
+from guard._validate import MAX_EXACT_INT
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
 from guard.policy._functions import (
@@ -415,10 +417,6 @@ def _check_yaml_versions(positions: Mapping[tuple[Any, ...], Any], file: str) ->
         )
 
 
-#: The integers RFC 8785 JSON holds exactly: the pack's digest and every record need it.
-MAX_JSON_INT = 2**53 - 1
-
-
 def _check_integers(
     value: Any, path: tuple[Any, ...], positions: Mapping[Any, Any], file: str
 ) -> None:
@@ -430,7 +428,7 @@ def _check_integers(
     elif isinstance(value, list):
         for i, child in enumerate(value):
             _check_integers(child, (*path, i), positions, file)
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_JSON_INT:
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_EXACT_INT:
         line, col = where(positions, path) or (None, None)
         name = ".".join(str(p) for p in path) or "pack"
         raise PolicyError(
@@ -741,9 +739,11 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
             )
 
 
+@functools.lru_cache(maxsize=256)  # each load-time check of a rule reads the same tree
 def _parse_when(when: str) -> tuple[ast.Expression | None, int]:
     """A compiled condition's tree, read as compile_expr reads it, and the lines its
-    parse added before the text (1 for a multi-line condition, wrapped in parentheses)."""
+    parse added before the text (1 for a multi-line condition, wrapped in parentheses).
+    The tree is shared: callers only read it."""
     shift = 1 if "\n" in when.strip() else 0
     try:
         return ast.parse(f"(\n{when}\n)" if shift else when, mode="eval"), shift

@@ -367,9 +367,7 @@ def pager(
         back = urlencode([*params.items(), *before])
     older = None
     if next_cursor is not None:
-        stack = [*newer, cursor] if cursor is not None else []
-        if len(stack) > NEWER_MAX:
-            stack = ["", *stack[-(NEWER_MAX - 1) :]]
+        stack = newer_of([*newer, cursor]) if cursor is not None else []
         after = [("cursor", next_cursor), *(("newer", c) for c in stack)]
         older = urlencode([*params.items(), *after])
     return back, older
