@@ -22,7 +22,6 @@ from guard.audit._store import (
     build_rows,
     duplicate_id,
     iter_rows,
-    rule_pattern,
     sendable,
     stored_frontier,
     stored_leaf,
@@ -119,7 +118,8 @@ _CONDITIONS = {
     "since": "time >= ?",
     "until": "time < ?",
     "shadow_disagrees": "shadow_disagrees = ?",
-    "rule_id": "rule_ids LIKE ? ESCAPE '\\'",
+    # instr, not LIKE: SQLite's LIKE ignores ASCII case and stops at a NUL in the pattern.
+    "rule_id": "instr(rule_ids, ?) > 0",
 }
 
 
@@ -495,7 +495,7 @@ def _where(query: RecordQuery) -> tuple[list[str], list[object]]:
 
 def _param(name: str, value: str | bool) -> object:
     if name == "rule_id":
-        return rule_pattern(str(value))
+        return f" {value} "  # rule_ids is " a b ": a whole rule id only
     if name == "shadow_disagrees":
         return int(value)
     return value
