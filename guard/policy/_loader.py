@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import ipaddress
 import os
 import re
 import reprlib
@@ -26,6 +27,7 @@ from guard.policy._expr import CompiledExpr, compile_expr
 from guard.policy._functions import (
     RATE_FUNCTIONS,
     _domain,
+    _ends_in_number,
     _field_shape,
     _under,
     window_problem,
@@ -206,6 +208,7 @@ def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     if not isinstance(data, dict):
         raise PolicyError("a policy pack must be a YAML mapping", file=file, line=1, column=1)
     _check_yaml_versions(positions, file)
+    _check_json(data, (), positions, file)
     _check_integers(data, (), positions, file)
     _check_rule_ids(data, positions, file)
     try:
@@ -223,9 +226,18 @@ def _decode(source: str | bytes, file: str) -> str:
     try:
         return source.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line, col = _line_column(source[: exc.start].decode("utf-8", "replace"))
         raise PolicyError(
-            f"policy file is not UTF-8 (bad byte at offset {exc.start})", file=file
+            f"policy file is not UTF-8 (bad byte {source[exc.start]:#04x} at offset {exc.start})",
+            file=file,
+            line=line,
+            column=col,
         ) from None
+
+
+def _line_column(before: str) -> Position:
+    """The line and column just after the text `before`."""
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
@@ -246,6 +258,15 @@ def read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise PolicyError(
             f"malformed YAML: {exc.problem}", file=file, line=line, column=col
+        ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: NUL, a control
+        line, col = _line_column(text[: exc.position])
+        raise PolicyError(
+            f"malformed YAML: the character U+{exc.character:04X} is not allowed in YAML "
+            "(write it as an escape in a double-quoted string)",
+            file=file,
+            line=line,
+            column=col,
         ) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"malformed YAML: {exc}", file=file) from None
@@ -359,10 +380,11 @@ _YAML12: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"0o[0-7]+\Z"), lambda t: int(t[2:], 8)),
     (re.compile(r"0x[0-9a-fA-F]+\Z"), lambda t: int(t[2:], 16)),
     (re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z"), float),
-    (re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z"), float),
-    (re.compile(r"\.(?:nan|NaN|NAN)\Z"), float),
+    (re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z"), lambda t: float(t.replace(".", "", 1))),
+    (re.compile(r"\.(?:nan|NaN|NAN)\Z"), lambda t: float(t[1:])),
 )
 _RESOLVER = yaml.resolver.Resolver()
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _yaml12(text: str) -> Any:
@@ -390,6 +412,16 @@ def _check_yaml_versions(positions: Mapping[tuple[Any, ...], Any], file: str) ->
     `version: 017` the number 15, `kind: 1e3` text here but 1000.0 to other tools."""
     constructor = yaml.constructor.SafeConstructor()
     for path, node in positions.items():
+        if node.tag == _MERGE:
+            mark = node.start_mark
+            raise PolicyError(
+                "a merge key (<<) is YAML 1.1 only (YAML 1.2 reads it as the key '<<'), so "
+                "other tools would read this pack differently; write the keys out (an alias "
+                "such as `when: *cond` for a whole value is fine)",
+                file=file,
+                line=mark.line + 1,
+                column=mark.column + 1,
+            )
         if not _plain(node):
             continue  # quoted or block text is text in every YAML
         text = node.value
@@ -414,6 +446,32 @@ def _check_yaml_versions(positions: Mapping[tuple[Any, ...], Any], file: str) ->
             file=file,
             line=mark.line + 1,
             column=mark.column + 1,
+        )
+
+
+def _check_json(value: Any, path: tuple[Any, ...], positions: Mapping[Any, Any], file: str) -> None:
+    """Refuse a value JSON has no type for (`!!set`, `!!binary`, `!!omap`, a timestamp):
+    a pack is JSON data written in YAML, and its digest is of that JSON (a set's order,
+    and so the digest, would change from one process to the next). Keys are left to the
+    schema, which names no key but text."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _check_json(child, (*path, key), positions, file)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            _check_json(child, (*path, i), positions, file)
+    elif not isinstance(value, str | int | float | bool | None):
+        node = positions.get(path)
+        tag = node.tag.rpartition(":")[2] if isinstance(node, yaml.Node) else ""
+        line, col = where(positions, path) or (None, None)
+        raise PolicyError(
+            f"the value at {'.'.join(str(p) for p in path) or 'pack'} is a YAML "
+            f"{tag or type(value).__name__} ({_short_repr(value)}), which JSON has no type "
+            "for; a pack holds only text, numbers, true/false, null, lists and mappings: "
+            "quote it where text is meant",
+            file=file,
+            line=line,
+            column=col,
         )
 
 
@@ -925,10 +983,11 @@ def _check_domain_literals(
         elif isinstance(node, ast.Call) and ast.unparse(node.func) in ("startswith", "endswith"):
             if len(node.args) == 2 and _is_domain_call(node.args[0]):
                 pairs = [(node.args[0], node.args[1])]
+        affix = ast.unparse(node.func) if isinstance(node, ast.Call) else ""
         for _, other in pairs:
             for at in other.elts if isinstance(other, ast.List | ast.Tuple | ast.Set) else [other]:
                 host = _literal(at)
-                meant = _domain_spelling(host) if isinstance(host, str) else None
+                meant = _domain_spelling(host, affix) if isinstance(host, str) else None
                 if meant is not None and meant != host:
                     line, col = _when_position(positions, index, when.source, at, shift)
                     raise PolicyError(
@@ -945,14 +1004,27 @@ def _is_domain_call(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and ast.unparse(node.func) == "domain"
 
 
-def _domain_spelling(host: str) -> str | None:
-    """How `domain()` writes `host` (a leading dot of a suffix kept), or None if it
-    cannot be read as a host."""
+def _domain_spelling(host: str, affix: str = "") -> str | None:
+    """How `domain()` writes `host` (a leading dot of a suffix kept, and a trailing one of
+    a prefix: `startswith(domain(u), "www.")`), or None if it cannot be read as a host.
+    A URL, a port or a user part is read as a browser would (`https://Docs.python.org:443`
+    is `docs.python.org`): domain() returns the host alone. A prefix or suffix that ends
+    in a number is part of an IPv4 address (`startswith(domain(u), "10.")`), not one."""
     dot = "." if host.startswith(".") else ""
-    try:
-        return dot + _domain(f"//{host.removeprefix(dot)}/")
-    except EvaluationError:
+    body = host.removeprefix(dot)
+    end = "." if affix == "startswith" and body.endswith(".") else ""
+    if affix and _ends_in_number(body.removesuffix(".").lower()):
         return None
+    try:
+        return dot + str(ipaddress.IPv6Address(body.removeprefix("[").removesuffix("]")))
+    except ValueError:
+        pass
+    for url in (body, f"//{body}/"):
+        try:
+            return dot + _domain(url) + end
+        except EvaluationError:
+            continue
+    return None
 
 
 def _check_scope(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
