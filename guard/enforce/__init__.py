@@ -124,6 +124,8 @@ def agent(
 
 def _bound_arguments(func: Callable[..., Any]) -> int:
     """1 for a function defined as a method (first parameter `self` or `cls`), else 0."""
+    if isinstance(func, classmethod | staticmethod):  # decorated above @classmethod
+        func = func.__func__
     try:
         params = list(inspect.signature(func).parameters)
     except (TypeError, ValueError):
@@ -633,7 +635,12 @@ def _wrap(
     aenforce: Callable[..., Awaitable[Any]] | None = None,
 ) -> Callable[..., Any]:
     """`func` with its result enforced; an async `func` awaits `aenforce` when given (the
-    audit commit then waits without blocking the event loop), else calls `enforce`."""
+    audit commit then waits without blocking the event loop), else calls `enforce`.
+    Above `@classmethod` or `@staticmethod`, the function inside is wrapped and rewrapped."""
+    if isinstance(func, classmethod):
+        return classmethod(_wrap(func.__func__, enforce, aenforce))
+    if isinstance(func, staticmethod):
+        return staticmethod(_wrap(func.__func__, enforce, aenforce))
 
     async def finish(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if aenforce is None:

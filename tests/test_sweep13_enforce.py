@@ -1,0 +1,100 @@
+"""The decorators as a new user meets them with odd inputs: methods stacked on
+@classmethod / @staticmethod, tuples, numbers that are not floats, and shadow mode's
+results, in process and through the sidecar alike."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guard import ActionBlocked, Guard
+from guard.client import GuardClient, RemoteGuard
+from tests.service.conftest import (  # noqa: F401 - fixtures
+    client,
+    make_client,
+    pack_file,
+    settings,
+)
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:You should not use the 'timeout' argument with the TestClient"
+)
+
+Guards = tuple[Guard, RemoteGuard]
+SHELL = {"kind": "run_shell", "params": {}}
+
+
+def pay(amount: Any) -> dict[str, Any]:
+    return {"kind": "pay", "params": {"amount": amount}}
+
+
+@pytest.fixture
+def guards(client: Any, pack_file: Path) -> Iterator[Guards]:  # noqa: F811
+    with Guard.from_policy(pack_file) as local:
+        yield local, RemoteGuard("", client=GuardClient("http://testserver", client=client))
+
+
+def _run(out: Any) -> Any:
+    return asyncio.run(out) if inspect.iscoroutine(out) else out
+
+
+def test_an_agent_stacked_on_classmethod_or_staticmethod_is_enforced(guards: Guards) -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    def who(*args: Any) -> dict[str, Any]:
+        seen.append(args)
+        return {"role": "agent"}
+
+    for guard in guards:
+        seen.clear()
+
+        class Policy:
+            @guard.agent(context=who)
+            @classmethod
+            def by_class(cls, amount: int) -> Any:
+                return [(SHELL, 0.9), (pay(amount), 0.1)]
+
+            @guard.agent
+            @classmethod
+            async def by_class_async(cls, amount: int) -> Any:
+                return pay(amount)
+
+            @guard.agent
+            @staticmethod
+            def static(amount: int) -> Any:
+                return pay(amount)
+
+            @guard.agent
+            @staticmethod
+            async def static_async(amount: int) -> Any:
+                return pay(amount)
+
+            @guard.ranker
+            @classmethod
+            def ranked(cls) -> Any:
+                return [{"id": 1, "status": "suspended"}, {"id": 2}]
+
+        policy = Policy()
+        assert Policy.by_class(3) == pay(3)
+        assert seen == [(Policy, 3)]  # the context callable is given cls, as a method's self
+        assert policy.by_class(3).decision.substitution.chosen_index == 1
+        for call in (
+            Policy.by_class_async,
+            policy.by_class_async,
+            Policy.static,
+            policy.static,
+            Policy.static_async,
+            policy.static_async,
+        ):
+            assert _run(call(4)) == pay(4)
+        assert inspect.iscoroutinefunction(Policy.by_class_async)
+        assert inspect.iscoroutinefunction(policy.static_async)
+        assert list(inspect.signature(Policy.static).parameters) == ["amount"]
+        assert Policy.ranked() == [{"id": 2}]
+        with pytest.raises(ActionBlocked):
+            Policy.static(20000)
