@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import torch
 
-from guard import ActionBlocked, Guard
+from guard import ActionBlocked, Guard, InvalidAction
 from guard.client import GuardClient, RemoteGuard
 from tests.service.conftest import (  # noqa: F401 - fixtures
     client,
@@ -98,3 +100,55 @@ def test_an_agent_stacked_on_classmethod_or_staticmethod_is_enforced(guards: Gua
         assert Policy.ranked() == [{"id": 2}]
         with pytest.raises(ActionBlocked):
             Policy.static(20000)
+
+
+ACTIONS = [pay(1), SHELL, pay(2)]
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [(0.1, 0.9, 0.3), ((0.1, 0.9, 0.3),), [(0.1, 0.9, 0.3)]],
+    ids=["tuple", "tuple-batch", "list-of-tuple-batch"],
+)
+def test_scores_given_as_a_tuple_are_read_as_a_list_would_be(guards: Guards, scores: Any) -> None:
+    for guard in guards:
+        out = guard.agent(actions=ACTIONS)(lambda: scores)()
+        assert out == pay(2)  # the shell command scored best and was denied
+        assert out.decision.substitution.chosen_index == 2
+
+
+def test_a_longdouble_score_vector_is_read(guards: Guards) -> None:
+    scores = np.array([0.1, 0.9, 0.3], dtype=np.longdouble)
+    for guard in guards:
+        assert guard.agent(actions=ACTIONS)(lambda: scores)() == pay(2)
+
+
+@pytest.mark.parametrize(
+    ("proposal", "declared", "message"),
+    [
+        (
+            [(pay(1), np.array([0.5, 0.2]))],
+            None,
+            "alternative #0 must be a number, got an array of shape (2,)",
+        ),
+        (
+            [(pay(1), torch.zeros(0))],
+            None,
+            "alternative #0 must be a number, got an array of shape (0,)",
+        ),
+        (
+            [(pay(1), 10**400)],
+            None,
+            "alternative #0 is an integer of 1329 bits, too large for a float",
+        ),
+        ([10**400, 1, 2], ACTIONS, "score #0 is an integer of 1329 bits, too large for a float"),
+    ],
+    ids=["numpy-pair", "torch-empty", "int-pair", "int-vector"],
+)
+def test_a_score_that_is_no_one_number_is_refused_as_such(
+    guards: Guards, proposal: Any, declared: Any, message: str
+) -> None:
+    for guard in guards:
+        with pytest.raises(InvalidAction) as info:
+            guard.agent(actions=declared)(lambda: proposal)()
+        assert str(info.value) == message

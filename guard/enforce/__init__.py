@@ -572,9 +572,11 @@ def _vector(out: Any) -> list[float]:
     shape = getattr(out, "shape", None)
     if hasattr(out, "tolist"):
         out = out.tolist()
-    if isinstance(out, list) and len(out) == 1 and isinstance(out[0], list):
-        out = out[0]  # a batch of one row, as a policy net called on x[None] returns
-    if not isinstance(out, list) or any(isinstance(v, list) for v in out):
+    if isinstance(out, tuple):  # `return a, b, c`
+        out = list(out)
+    if isinstance(out, list) and len(out) == 1 and isinstance(out[0], list | tuple):
+        out = list(out[0])  # a batch of one row, as a policy net called on x[None] returns
+    if not isinstance(out, list) or any(isinstance(v, list | tuple) for v in out):
         got = f"shape {tuple(shape)}" if shape is not None else type(out).__name__
         raise InvalidAction(f"expected a 1-D vector of scores (or a batch of one row), got {got}")
     return [_score(v, f"score #{i}", masked=True) for i, v in enumerate(out)]
@@ -582,15 +584,27 @@ def _vector(out: Any) -> list[float]:
 
 def _score(value: Any, what: str, *, masked: bool = False) -> float:
     if hasattr(value, "dtype") and hasattr(value, "item"):  # a numpy or torch scalar
-        value = value.item()
+        count = value.numel() if hasattr(value, "numel") else getattr(value, "size", 1)
+        if count != 1:  # an array holding several numbers, or none
+            shape = tuple(getattr(value, "shape", ()))
+            raise InvalidAction(f"{what} must be a number, got an array of shape {shape}")
+        number = value.item()
+        # numpy's longdouble stays itself through item(): a float is close enough to rank by
+        value = float(number) if getattr(value.dtype, "kind", "") == "f" else number
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidAction(f"{what} must be a number, got {value!r}")
     if masked and value == -math.inf:
         return -math.inf
-    if not math.isfinite(value):
+    try:
+        score = float(value)
+    except OverflowError:  # an int past 1.8e308
+        raise InvalidAction(
+            f"{what} is an integer of {int(value).bit_length()} bits, too large for a float"
+        ) from None
+    if not math.isfinite(score):
         allowed = "finite, or -inf to mask an action" if masked else "finite"
-        raise InvalidAction(f"{what} is {value!r}; scores must be {allowed}")
-    return float(value)
+        raise InvalidAction(f"{what} is {score!r}; scores must be {allowed}")
+    return score
 
 
 def _native(value: Any) -> Any:
