@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from guard._validate import MAX_EXACT_INT
+
 TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-\[\]]*)\}")
 MISSING = object()
 
@@ -49,6 +51,11 @@ def fill_parts(
         if value is MISSING:
             out.append("<missing>")
             continue
+        if mask is None:
+            plain = _plain_scalar(value)
+            if plain is not None:
+                out.append(plain[:MAX_FILLED])
+                continue
         text = _Text()
         text.value(value, path, mask, quote=False)
         out.append(text.result())
@@ -99,6 +106,22 @@ class _Text:
                 self.value(leaf, path, None, quote=quote)
             else:
                 self.add(_scalar(leaf, quote))
+
+
+_SPELLED = {True: "true", False: "false", None: "null"}
+
+
+def _plain_scalar(value: Any) -> str | None:
+    """An unmasked placeholder's text when `value` is a plain scalar, as `_scalar` writes it
+    unquoted, without its general path (most messages fill a name or a number); else None."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
+        return repr(value)  # what json.dumps writes for an int
+    if kind is bool or value is None:
+        return _SPELLED[value]
+    return None
 
 
 def _scalar(value: Any, quote: bool) -> str:
