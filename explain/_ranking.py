@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -18,10 +18,11 @@ from explain._shap import (
     ShapExplainer,
     interventional_ok,
     is_tree_model,
+    model_names,
     resolve_names,
     shap,
 )
-from explain._validate import FeatureInput, as_matrix, as_row, missing_as_none
+from explain._validate import FeatureInput, as_matrix, as_row, labels_of, missing_as_none
 
 PairMethod = Literal["baseline", "difference"]
 
@@ -64,11 +65,14 @@ class RankingExplainer:
 
     def explainer(self, background: Any) -> ShapExplainer:
         """Return a SHAP explainer of the model against `background` rows."""
+        return self._explainer(background, self._names)
+
+    def _explainer(self, background: Any, names: Sequence[str] | None) -> ShapExplainer:
+        # `names` are this call's: a model that names no features (a scoring function) is
+        # labelled by each query's own columns, not by whatever the first query had.
         if self._template is not None:
             return self._template.with_background(background)
-        built = shap(self.model, background, self._names, **self._options)
-        self._names = built.feature_names
-        return built
+        return shap(self.model, background, names, **self._options)
 
     def explain_items(self, items: Any, target: int | None = None) -> list[Attribution]:
         """Attribute each candidate's score against the query's candidates as background.
@@ -77,7 +81,7 @@ class RankingExplainer:
         """
         names = self._names or resolve_names(self.model, items, None)
         rows = as_matrix(items, names, what="items", allow_nan=is_tree_model(self.model))
-        return self.explainer(rows).explain_rows(rows, target)
+        return self._explainer(rows, names).explain_rows(rows, target)
 
     def explain_pair(
         self,
@@ -100,25 +104,34 @@ class RankingExplainer:
             raise ExplanationInputError(
                 f"unknown pair method {method!r}; expected one of baseline, difference"
             )
-        names = self._names or resolve_names(self.model, _as_2d(a), None)
+        names = self._names or resolve_names(self.model, _as_2d(a), _own_labels(self.model, a))
         missing_ok = is_tree_model(self.model)
         row_a = as_row(a, names, "a", allow_nan=missing_ok)
         row_b = as_row(b, names, "b", allow_nan=missing_ok)
         if method == "baseline":
-            explained = self.explainer(row_b[None, :]).explain(row_a, target)
+            explained = self._explainer(row_b[None, :], names).explain(row_a, target)
             return _pair(explained, explained.values, explained.base_value, row_b, start)
         if background is not None:
-            shared = self.explainer(background)
+            shared = self._explainer(background, names)
         elif self._template is not None:
             shared = self._template
         else:
-            shared = self.explainer(np.vstack([row_a, row_b]))
+            shared = self._explainer(np.vstack([row_a, row_b]), names)
         att_a = shared.explain(row_a, target)
         att_b = shared.explain(row_b, att_a.target)
         values = [va - vb for va, vb in zip(att_a.values, att_b.values, strict=True)]
         if att_b.estimate != att_a.estimate:  # the difference is only as exact as both parts
             att_a = att_a.model_copy(update={"estimate": "sampled"})
         return _pair(att_a, values, att_b.output, row_b, start, suffix="difference")
+
+
+def _own_labels(model: Any, x: Any) -> list[str] | None:
+    """A row's labels (a mapping's keys, a Series' index) as the feature names, when the
+    model names none of its own and every label is a string; else None."""
+    labels = list(x) if isinstance(x, Mapping) else labels_of(x)
+    if labels is None or model_names(model) is not None:
+        return None
+    return labels if all(isinstance(c, str) for c in labels) else None
 
 
 def _as_2d(x: Any) -> Any:

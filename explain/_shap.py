@@ -166,7 +166,7 @@ def lgb_threads(X: Matrix) -> int:
     return 1 if X.shape[0] <= SINGLE_THREAD_ROWS else 0
 
 
-def _model_names(model: Any) -> list[str] | None:
+def model_names(model: Any) -> list[str] | None:
     if _is_lightgbm(model):
         return [str(n) for n in _lgb_booster(model).feature_name()]
     names = getattr(model, "feature_names_in_", None)
@@ -823,7 +823,7 @@ def resolve_names(model: Any, background: Any, feature_names: Sequence[str] | No
     if n is None and background is not None:
         n = n_columns(background)
     names = check_names(feature_names, n)
-    own = _model_names(model)
+    own = model_names(model)
     if names is not None:
         if own is not None and names != own and set(names) & set(own):
             # The model reads columns by its own names' positions: reordered or partly

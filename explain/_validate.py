@@ -59,7 +59,7 @@ def _to_array(value: Any, what: str) -> npt.NDArray[Any]:
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise ExplanationTypeError(
             f"{what} must hold numbers (bool, int or float), got dtype {str(arr.dtype)!r}"
-            + _first_non_number(np.asarray(value, dtype=object), _labels(value))
+            + _first_non_number(np.asarray(value, dtype=object), labels_of(value))
         )
     return arr
 
@@ -125,7 +125,7 @@ def _from_mapping(x: Mapping[str, Any], names: Sequence[str], what: str) -> list
     return [x[n] for n in names]
 
 
-def _labels(data: Any) -> list[Any] | None:
+def labels_of(data: Any) -> list[Any] | None:
     """The column labels of a DataFrame or the index of a Series, else None."""
     labels = getattr(data, "columns", None)
     if labels is None and getattr(data, "ndim", None) == 1:
@@ -139,7 +139,7 @@ def _by_name(data: Any, names: Sequence[str], what: str) -> Any:
     Labels that are exactly the features (in any order) are reordered; labels sharing only
     some features are an error; other labels (0, 1, ... or renamed) are read by position.
     """
-    labels = _labels(data)
+    labels = labels_of(data)
     if labels is None or labels == list(names):
         return data
     known = set(names)
