@@ -5,13 +5,13 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Collection, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
 from starlette.responses import Response, StreamingResponse
 
 from guard._models import Verdict
@@ -56,14 +56,34 @@ class InvalidRange(ServiceError):
     status = 422
 
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 def _rfc3339(value: object) -> object:
-    """Only RFC 3339 date-times (what the schema says), not pydantic's other spellings."""
-    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+    """Only RFC 3339 date-times (what the schema says), not pydantic's other spellings.
+
+    Records' times are whole microseconds, so a finer time stands for the next microsecond
+    up: `since` (inclusive) and `until` (exclusive) then keep exactly the records at or
+    after it and before it (cut to the microsecond, a record 0.5 us early passed `since`).
+    """
+    if not isinstance(value, str):
+        return value
+    match = _RFC3339.fullmatch(value)
+    if match is None:
         raise ValueError("expected an RFC 3339 date-time such as 2026-01-31T12:00:00Z")
-    return value
+    fraction = match.group(1)
+    if fraction is None or len(fraction) <= 7:  # "." and at most 6 digits
+        return value
+    text = value[: match.start(1) + 7] + value[match.end(1) :]
+    if not fraction[7:].strip("0"):
+        return text
+    try:
+        return _DATETIME.validate_python(text) + timedelta(microseconds=1)
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"]) from None
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
 
 
 def _in_range(value: datetime) -> datetime:

@@ -37,3 +37,43 @@ def test_a_time_range_ending_before_it_starts_is_refused(client, path):
 def test_a_range_in_order_or_empty_is_answered(client, since, until):
     response = client.get("/v1/decisions", params={"since": since, "until": until})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("fraction", "since_keeps", "until_keeps"),
+    [
+        pytest.param("5000001", [], ["r"], id="100ns-after-the-record"),
+        pytest.param("500000999", [], ["r"], id="nanoseconds-after-the-record"),
+        pytest.param("5000000000", ["r"], [], id="trailing-zeros-are-the-record-itself"),
+        pytest.param("4999999", ["r"], [], id="just-before-the-record"),
+        pytest.param("499999123456789", ["r"], [], id="more-digits-than-nanoseconds"),
+    ],
+)
+def test_times_finer_than_a_microsecond_bound_records_exactly(
+    client, fraction, since_keeps, until_keeps
+):
+    # A record at 12:00:00.500000: since=12:00:00.5000001 (after it) still listed it, because
+    # the digits past the microsecond were dropped; and more than 9 digits, valid RFC 3339,
+    # were refused as "expected an RFC 3339 date-time".
+    client.app_state.audit.append(
+        {"schema_version": "guard.decision/v1", "id": "r", "time": "2026-01-01T12:00:00.500000Z"}
+    )
+    bound = f"2026-01-01T12:00:00.{fraction}Z"
+    got = [
+        [i["id"] for i in client.get("/v1/decisions", params={key: bound}).json()["items"]]
+        for key in ("since", "until")
+    ]
+    assert got == [since_keeps, until_keeps]
+
+
+@pytest.mark.parametrize(
+    ("bound", "message"),
+    [
+        pytest.param("2026-02-30T00:00:00.1234567Z", "day value is outside", id="no-such-day"),
+        pytest.param("9999-12-31T23:59:59.9999999Z", "out of range", id="past-year-9999"),
+    ],
+)
+def test_a_fine_time_that_cannot_be_is_a_validation_error(client, bound, message):
+    response = client.get("/v1/decisions", params={"since": bound})
+    assert response.status_code == 422
+    assert message in response.json()["error"]["details"]["errors"][0]["msg"]
