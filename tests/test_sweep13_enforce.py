@@ -16,7 +16,9 @@ import torch
 
 from guard import ActionBlocked, Guard, InvalidAction
 from guard.client import GuardClient, RemoteGuard
+from guard.policy import parse
 from tests.service.conftest import (  # noqa: F401 - fixtures
+    PACK,
     client,
     make_client,
     pack_file,
@@ -152,3 +154,36 @@ def test_a_score_that_is_no_one_number_is_refused_as_such(
         with pytest.raises(InvalidAction) as info:
             guard.agent(actions=declared)(lambda: proposal)()
         assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        (
+            (a for a in ACTIONS),
+            "actions= must be a list of the actions the scores are over, got generator",
+        ),
+        ({"pay": pay(1)}, "actions= must be a list of the actions the scores are over, got dict"),
+        ("pay", "actions= must be a list of the actions the scores are over, got str"),
+        ([pay(1), "run_shell"], "actions[1]: action must be a mapping (dict), got str"),
+        ([pay(1), {"params": {}}], "actions[1]: action needs a non-empty string 'kind', got None"),
+    ],
+    ids=["generator", "dict", "str", "a-kind-name", "no-kind"],
+)
+def test_declared_actions_that_are_not_a_list_of_actions_are_refused_when_decorating(
+    declared: Any, message: str
+) -> None:
+    guard = Guard([parse(PACK)])
+    with pytest.raises(InvalidAction) as info:
+        guard.agent(actions=declared)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    "declared", [(a for a in ACTIONS), {"pay": pay(1)}], ids=["generator", "dict"]
+)
+def test_declared_actions_that_are_not_a_list_are_refused_by_the_remote_agent(
+    guards: Guards, declared: Any
+) -> None:
+    with pytest.raises(InvalidAction, match=r"^actions= must be a list of the actions"):
+        guards[1].agent(actions=declared)(lambda: [0.1, 0.9, 0.3])()

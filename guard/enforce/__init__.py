@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from guard._exceptions import ActionBlocked, ActionEscalated, InvalidAction
 from guard._models import Decision, Substitution, Verdict
+from guard._validate import check_action
 
 if TYPE_CHECKING:
     from guard._engine import Guard
@@ -69,6 +70,7 @@ def agent(
     """
     if explain_mode not in ("auto", "sync", "deferred"):
         raise InvalidAction(f"explain_mode must be auto, sync or deferred, got {explain_mode!r}")
+    _check_declared(actions)  # refused here, not at the first call
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         skip = _bound_arguments(func)
@@ -529,8 +531,7 @@ def _candidates(
     if isinstance(out, Mapping | BaseModel):
         return [(out, 1.0, 0)]
     if actions is not None:
-        if not actions:
-            raise InvalidAction("actions= is empty: declare the actions the scores are over")
+        _declared(actions)
         scores = _vector(out)
         if len(scores) != len(actions):
             raise InvalidAction(
@@ -554,6 +555,30 @@ def _candidates(
                 "the policy proposed no action"
             )
     return given if ranked else sorted(given, key=lambda p: -p[1])
+
+
+def _declared(actions: Any) -> Sequence[Any]:
+    """`actions=`, refused unless it is a non-empty list (or tuple): the scores are read
+    by position, and a generator would be used up by the first call."""
+    if actions is None:
+        return ()
+    if isinstance(actions, str | bytes | Mapping) or not isinstance(actions, Sequence):
+        raise InvalidAction(
+            f"actions= must be a list of the actions the scores are over, got "
+            f"{type(actions).__name__}"
+        )
+    if not actions:
+        raise InvalidAction("actions= is empty: declare the actions the scores are over")
+    return actions
+
+
+def _check_declared(actions: Any) -> None:
+    """`_declared`, with each action checked as a decision would check it."""
+    for i, declared in enumerate(_declared(actions)):
+        try:
+            check_action(declared)
+        except InvalidAction as exc:
+            raise InvalidAction(f"actions[{i}]: {exc}") from None
 
 
 def _pair(pair: Any, i: int) -> tuple[Any, float]:
