@@ -138,7 +138,11 @@ def _wait_route(long_poll_max: float) -> Any:
         principal: Waiter,
         decision_id: DecisionId,
         timeout: float = Query(
-            min(30.0, long_poll_max), ge=0, le=long_poll_max, description="Seconds to wait at most"
+            min(30.0, long_poll_max),
+            ge=0,
+            le=long_poll_max,
+            allow_inf_nan=False,  # else NaN is refused as "less than or equal to" the maximum
+            description="Seconds to wait at most",
         ),
     ) -> Response:
         """Wait for a reviewer: 200 with the outcome, or 408 wait_expired if still pending."""
