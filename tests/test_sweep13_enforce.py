@@ -187,3 +187,13 @@ def test_declared_actions_that_are_not_a_list_are_refused_by_the_remote_agent(
 ) -> None:
     with pytest.raises(InvalidAction, match=r"^actions= must be a list of the actions"):
         guards[1].agent(actions=declared)(lambda: [0.1, 0.9, 0.3])()
+
+
+@pytest.mark.parametrize("out", ["ab", b"ab"], ids=["str", "bytes"])
+def test_a_ranker_returning_text_is_told_it_must_return_a_list(guards: Guards, out: Any) -> None:
+    for guard in guards:
+        with pytest.raises(InvalidAction) as info:
+            guard.ranker(lambda: out)()
+        assert str(info.value).startswith(
+            f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
+        )

@@ -324,7 +324,7 @@ def _ranked_items(out: Any) -> list[Any]:
     Python numbers; anything but a list of items is refused with how to convert it."""
     if isinstance(out, Iterator):  # items yielded: read them once, here
         out = list(out)
-    if isinstance(out, Mapping) or not isinstance(out, Sequence):
+    if isinstance(out, str | bytes | Mapping) or not isinstance(out, Sequence):
         raise InvalidAction(
             f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
             "convert a DataFrame with df.to_dict('records'), a numpy structured array "
