@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -373,12 +375,23 @@ class ConsistencyOut(BaseModel):
 # -- review ---------------------------------------------------------------------------------
 
 
+def _names_someone(name: str) -> str:
+    """A reviewer's name is recorded and shown as given: blank, or with control characters
+    (a NUL, a line break), it names no one a reader can tell apart."""
+    if not name.strip() or any(unicodedata.category(c) == "Cc" for c in name):
+        raise ValueError("a reviewer's name needs a visible character and no control characters")
+    return name
+
+
+Reviewer = Annotated[str, AfterValidator(_names_someone)]
+
+
 class ResolveRequest(_In):
     """A reviewer's outcome for a held action."""
 
     outcome: Literal["approve", "deny"]
     note: str = Field(default="", max_length=_TEXT)
-    reviewer: str | None = Field(
+    reviewer: Reviewer | None = Field(
         default=None,
         min_length=1,
         max_length=200,
@@ -424,7 +437,7 @@ class ReviewRequest(_In):
 
     label: Literal["correct", "false_positive", "false_negative"]
     note: str = Field(default="", max_length=_TEXT)
-    reviewer: str | None = Field(default=None, min_length=1, max_length=200)
+    reviewer: Reviewer | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ReviewOut(BaseModel):
