@@ -13,6 +13,7 @@
   }
   var url = results.dataset.liveUrl;
   var busy = false;
+  var failing = false; // the last poll failed: said once, and once more when it recovers
 
   function stamp(text) {
     if (status) {
@@ -55,8 +56,8 @@
       results.contains(selection.getRangeAt(0).commonAncestorContainer);
   }
 
-  // Replace the results; keyboard focus on a link in them moves to the same link in the
-  // new ones (else to the results), not to the top of the page.
+  // Replace the results and return what arrived ("" for nothing). Keyboard focus on a link
+  // in them moves to the same link in the new ones (else to the results), not to the top.
   function show(html) {
     var focused = document.activeElement;
     var inside = focused !== null && focused !== results && results.contains(focused);
@@ -64,13 +65,11 @@
     var before = decisionLinks();
     results.innerHTML = html;
     var arrived = arrivals(before, decisionLinks());
-    if (arrived) {
-      announce(arrived);
-    }
     if (inside) {
       var again = href === null ? null : results.querySelector('a[href="' + CSS.escape(href) + '"]');
       (again || results).focus({ preventScroll: true });
     }
+    return arrived;
   }
 
   function refresh() {
@@ -97,10 +96,19 @@
           stamp("update skipped: text is selected in the list");
           return;
         }
-        show(html);
+        var arrived = show(html);
+        var said = failing ? "live updates resumed" + (arrived ? "; " + arrived : "") : arrived;
+        failing = false;
+        if (said) {
+          announce(said);
+        }
         stamp("updated " + new Date().toLocaleTimeString());
       })
       .catch(function (err) {
+        if (!failing) { // said once, not at every poll while it keeps failing
+          failing = true;
+          announce("live updates failed; the list may be out of date. Retrying");
+        }
         stamp("update failed (" + err.message + "); retrying");
       })
       .then(function () {
