@@ -142,6 +142,12 @@ def _by_name(data: Any, names: Sequence[str], what: str) -> Any:
     labels = labels_of(data)
     if labels is None or labels == list(names):
         return data
+    text = [str(c) for c in labels]
+    if text != labels and len(set(text)) == len(text):
+        # A frame built from an array has columns 0, 1, ...: its features are named "0", "1".
+        data, labels = data.set_axis(text, axis=data.ndim - 1), text
+        if labels == list(names):
+            return data
     known = set(names)
     # LightGBM names the column "price usd" of its training frame "price_usd".
     lgb = [c.replace(" ", "_") if isinstance(c, str) and c not in known else c for c in labels]

@@ -55,3 +55,19 @@ def test_pair_of_labelled_rows_is_named_by_their_labels(a, b) -> None:
     assert by_name["price"] == pytest.approx(1.0)
     assert by_name["rating"] == pytest.approx(2.0)
     assert by_name["km"] == pytest.approx(0.0)
+
+
+def test_a_frame_with_integer_columns_is_read_by_label_when_the_names_are_its_labels() -> None:
+    # The background's columns 0, 1, 2 name the features "0", "1", "2"; a row of that
+    # frame with its labels in another order must be read by label, not by position.
+    background = pd.DataFrame(np.arange(12.0).reshape(4, 3))
+    explainer = explain.shap(scorer, background)
+    assert explainer.feature_names == ["0", "1", "2"]
+    row = pd.Series({0: 1.0, 1: 2.0, 2: 0.0})
+    in_order = explainer.explain(row)
+    reordered = explainer.explain(row[[2, 0, 1]])
+    assert reordered.output == pytest.approx(in_order.output)
+    assert reordered.values == pytest.approx(in_order.values)
+    assert explainer.explain(pd.DataFrame([row])[[1, 2, 0]]).values == pytest.approx(
+        in_order.values
+    )
