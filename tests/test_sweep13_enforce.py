@@ -5,6 +5,7 @@ results, in process and through the sidecar alike."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 from collections.abc import Iterator
 from pathlib import Path
@@ -197,3 +198,20 @@ def test_a_ranker_returning_text_is_told_it_must_return_a_list(guards: Guards, o
         assert str(info.value).startswith(
             f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
         )
+
+
+def test_editing_what_shadow_mode_hands_back_leaves_the_policys_data_as_it_was() -> None:
+    declared = [pay(1), {"kind": "note", "params": {"tags": ["a"]}}]
+    items = [{"id": 1, "tags": ["a"]}, {"id": 2, "status": "suspended", "tags": ["b"]}]
+    kept = copy.deepcopy((declared, items))
+    guard = Guard([parse(PACK)], mode="shadow")
+    action = guard.agent(actions=declared)(lambda: [0.1, 0.9])()
+    ranked = guard.ranker(lambda: items)()
+    assert action == declared[1] and ranked == items  # shadow mode runs what was proposed
+    action["params"]["tags"].append("edited")
+    action["params"]["extra"] = 1
+    for item in ranked:
+        item["tags"].append("edited")
+        item["extra"] = 1
+    assert (declared, items) == kept  # as in enforce mode, what came back is a copy
+    assert guard.agent(actions=declared)(lambda: [0.1, 0.9])() == kept[0][1]

@@ -633,8 +633,10 @@ def _score(value: Any, what: str, *, masked: bool = False) -> float:
 
 
 def _native(value: Any) -> Any:
-    """`value` with numpy and torch numbers (a model's scores) as Python numbers, copied only
-    where one was found; anything else is left for the guard's own checks to judge."""
+    """A copy of `value`'s dicts and lists, with numpy and torch numbers (a model's scores) as
+    Python numbers: in shadow mode the ranker's caller gets it back, and editing it must not
+    edit the ranker's own data (as in enforce mode). Anything else is left for the guard's
+    own checks to judge."""
     try:
         return _converted(value)
     except RecursionError:  # nested past any limit: the guard refuses it as too deep
@@ -643,11 +645,9 @@ def _native(value: Any) -> Any:
 
 def _converted(value: Any) -> Any:
     if isinstance(value, dict):
-        items = {k: _converted(v) for k, v in value.items()}
-        return value if all(items[k] is v for k, v in value.items()) else items
+        return {k: _converted(v) for k, v in value.items()}
     if isinstance(value, list):
-        elements = [_converted(v) for v in value]
-        return value if all(a is b for a, b in zip(elements, value, strict=True)) else elements
+        return [_converted(v) for v in value]
     if hasattr(value, "dtype") and hasattr(value, "tolist"):  # a numpy or torch value
         if hasattr(value, "detach"):
             value = value.detach().cpu()
@@ -656,9 +656,11 @@ def _converted(value: Any) -> Any:
 
 
 def _plain(action: Any) -> dict[str, Any]:
+    """A copy of the action that runs in shadow mode: editing it must not edit the policy's
+    own data (its declared actions, say), as in enforce mode."""
     if isinstance(action, BaseModel):
         return action.model_dump(mode="json")
-    return dict(action)
+    return copy.deepcopy(dict(action))
 
 
 def _context(context: ContextArg, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
