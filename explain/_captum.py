@@ -440,6 +440,7 @@ def captum(
     _check_finite_non_negative("tolerance", tolerance)
     _check_finite_non_negative("stdevs", stdevs)
     check_seed(seed)
+    _check_one_input(module)
     names = _resolve_names(module, baseline, feature_names)
     base = _baseline_rows(baseline, names, method)
     return CaptumExplainer(
@@ -454,6 +455,23 @@ def captum(
         tolerance=float(tolerance),
         seed=seed,
     )
+
+
+def _check_one_input(module: Any) -> None:
+    """Refuse a module whose forward needs several tensors: it is called with one."""
+    try:
+        params = inspect.signature(module.forward).parameters.values()
+    except (TypeError, ValueError):
+        return  # no readable signature (a builtin or TorchScript forward): the call tells
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    needed = [p.name for p in params if p.kind in kinds and p.default is inspect.Parameter.empty]
+    if len(needed) > 1:
+        raise ExplanationTypeError(
+            f"explain.captum() calls the module with one (batch, features) tensor, but "
+            f"{type(module).__name__}.forward takes {len(needed)} inputs ({', '.join(needed)}); "
+            "wrap it in a module whose forward takes the features side by side in one "
+            "tensor and splits them, and explain that"
+        )
 
 
 def _check_finite_non_negative(name: str, value: Any) -> None:

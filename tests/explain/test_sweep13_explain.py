@@ -71,3 +71,33 @@ def test_a_frame_with_integer_columns_is_read_by_label_when_the_names_are_its_la
     assert explainer.explain(pd.DataFrame([row])[[1, 2, 0]]).values == pytest.approx(
         in_order.values
     )
+
+
+def test_captum_names_a_module_that_takes_several_inputs() -> None:
+    torch = pytest.importorskip("torch")
+
+    class TwoInputs(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.user, self.item = torch.nn.Linear(2, 3), torch.nn.Linear(2, 3)
+
+        def forward(self, user, item):
+            return self.user(user) + self.item(item)
+
+    with pytest.raises(explain.ExplanationTypeError, match=r"takes 2 inputs \(user, item\)"):
+        explain.captum(TwoInputs().eval(), feature_names=["a", "b", "c", "d"])
+
+
+def test_captum_still_takes_a_module_with_optional_extra_arguments() -> None:
+    torch = pytest.importorskip("torch")
+
+    class WithMask(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(3, 2)
+
+        def forward(self, x, mask=None):
+            out = self.layer(x)
+            return out if mask is None else out.masked_fill(mask, float("-inf"))
+
+    assert explain.captum(WithMask().eval()).explain([1.0, 2.0, 3.0]).check_ok
