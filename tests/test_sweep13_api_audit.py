@@ -1,8 +1,11 @@
-"""The audit log behind the reviewer API, on every store: what a query filter finds."""
+"""The audit log behind the reviewer API, on every store: what queries find and reads give."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+import rfc8785
 
 from guard.audit import AuditLog
 from tests.audit.conftest import postgres_schema, postgres_server, postgres_url  # noqa: F401
@@ -33,3 +36,18 @@ def test_a_rule_id_filter_is_exact_on_every_store(
         [decision(0, hits=[hit("block-email")]), decision(1, hits=[hit("Block-Email")])]
     )
     assert [r.id for r in log.query(rule_id=rule_id).items] == expected
+
+
+def test_a_whole_double_past_2_to_the_53_reads_back_as_that_double(
+    log: AuditLog,  # noqa: F811
+) -> None:
+    # Stored as the digits 10000000000000000 (JCS), it read back as an int that rfc8785
+    # refuses, so a reader could not recompute the leaf hash of its own record.
+    log.append({"id": "big", "n": [1e16, -(2.0**60)], "small": 3, "id_digits": "12345678901234567"})
+    for record in (log.get("big").record, log.query().items[0].record, log.inclusion("big").record):
+        assert record["n"] == [1e16, -(2.0**60)] and all(type(n) is float for n in record["n"])
+        assert record["small"] == 3 and type(record["small"]) is int
+        leaf = hashlib.sha256(b"\x00" + rfc8785.dumps(record)).hexdigest()
+        assert leaf == log.get("big").leaf_hash
+    assert log.inclusion("big").verify()
+    assert log.verify().size == 1

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from guard._exceptions import AuditError, AuditTampered, GuardError, RecordNotFound
 from guard._models import fast_model
-from guard.audit._canonical import canonical_json, canonical_parsed
+from guard.audit._canonical import _as_doubles, canonical_json, canonical_parsed
 from guard.audit._merkle import (
     EMPTY_ROOT,
     STORED_HEIGHT,
@@ -321,7 +321,7 @@ class AuditLog:
             leaf = self._leaf_at(_whole(index, "index"))
         else:
             raise AuditError("pass exactly one of record_id or index")
-        record, leaf_index = _record_of(leaf), leaf.index
+        record, leaf_index = _as_read(_record_of(leaf)), leaf.index
         log_size = self._store.size()
         size = log_size if tree_size is None else _whole(tree_size, "tree_size")
         if not leaf_index < size <= log_size:
@@ -734,8 +734,22 @@ def _tampered(index: int, record_id: str | None, reason: str) -> NoReturn:
 
 
 def _stored(leaf: StoredLeaf) -> StoredRecord:
-    record = _record_of(leaf)
+    record = _as_read(_record_of(leaf))
     return StoredRecord(index=leaf.index, id=leaf.id, record=record, leaf_hash=leaf.leaf_hash.hex())
+
+
+def _as_read(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with the integers past 2**53 - 1 it holds made the doubles they were.
+
+    JCS writes a whole double of 2**53 or more (1e16) as its digits, which read back as an
+    integer; RFC 8785 libraries (rfc8785, JavaScript's) refuse such an integer, so a reader
+    could not recompute the leaf hash. As a double it canonicalises to the stored bytes."""
+    try:
+        orjson.dumps(record, option=orjson.OPT_STRICT_INTEGER)  # raises for such an integer
+    except TypeError:
+        converted: dict[str, Any] = _as_doubles(record)
+        return converted
+    return record
 
 
 def _record_of(leaf: StoredLeaf) -> dict[str, Any]:
