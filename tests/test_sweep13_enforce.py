@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from guard import ActionBlocked, Guard, InvalidAction
+from guard import ActionBlocked, Guard, InvalidAction, PolicyError
 from guard.client import GuardClient, RemoteGuard
 from guard.policy import parse
 from tests.service.conftest import (  # noqa: F401 - fixtures
@@ -215,3 +215,26 @@ def test_editing_what_shadow_mode_hands_back_leaves_the_policys_data_as_it_was()
         item["extra"] = 1
     assert (declared, items) == kept  # as in enforce mode, what came back is a copy
     assert guard.agent(actions=declared)(lambda: [0.1, 0.9])() == kept[0][1]
+
+
+def test_options_given_without_their_names_are_refused_when_decorating(guards: Guards) -> None:
+    for guard in guards:
+        for decorator in (guard.agent, guard.ranker):
+            for positional in (ACTIONS, "svc-test"):
+                with pytest.raises(InvalidAction) as info:
+                    decorator(positional)  # type: ignore[call-overload]
+                assert str(info.value).startswith(
+                    f"a guard decorator wraps the policy function, got "
+                    f"{type(positional).__name__}; give its options by name"
+                )
+
+
+def test_a_pack_not_loaded_is_refused_when_decorating(tmp_path: Path) -> None:
+    other = PACK.replace("name: svc-test", "name: other")
+    guard = Guard([parse(PACK), parse(other)])
+    for decorator in (guard.agent, guard.ranker):
+        with pytest.raises(PolicyError, match=r"^no loaded pack named 'svc-tset'; loaded: "):
+            decorator(policy="svc-tset")
+        with pytest.raises(PolicyError, match=r"^several packs are loaded \(other, svc-test\)"):
+            decorator(lambda: [])
+    assert guard.agent(policy="other")(lambda: pay(1))() == pay(1)

@@ -71,6 +71,7 @@ def agent(
     if explain_mode not in ("auto", "sync", "deferred"):
         raise InvalidAction(f"explain_mode must be auto, sync or deferred, got {explain_mode!r}")
     _check_declared(actions)  # refused here, not at the first call
+    guard.pack(policy)  # a pack not loaded, or no name where several are: refused here too
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         skip = _bound_arguments(func)
@@ -299,6 +300,7 @@ def ranker(
     context: ContextArg = None,
 ) -> Any:
     """Wrap a ranking function so item rules and list caps filter what it returns (or yields)."""
+    guard.pack(policy)  # a pack not loaded, or no name where several are: refused here
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         def items(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], Any]:
@@ -682,6 +684,11 @@ def _wrap(
         return classmethod(_wrap(func.__func__, enforce, aenforce))
     if isinstance(func, staticmethod):
         return staticmethod(_wrap(func.__func__, enforce, aenforce))
+    if not callable(func):  # @g.agent(ACTIONS): the options were given without their names
+        raise InvalidAction(
+            f"a guard decorator wraps the policy function, got {type(func).__name__}; give "
+            "its options by name, as in @g.agent(actions=[...]) or @g.ranker(policy=...)"
+        )
 
     async def finish(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if aenforce is None:
