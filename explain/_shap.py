@@ -204,7 +204,9 @@ def guarded(fn: Callable[[Matrix], Any], what: str) -> Predict:
 
     def call(X: Matrix) -> Matrix:
         try:
-            raw = fn(X)
+            # A copy: a model that scales its input in place would otherwise change the
+            # row being explained and the background the values are measured against.
+            raw = fn(X.copy())
         except ExplanationError:
             raise
         except Exception as exc:

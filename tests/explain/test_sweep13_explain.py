@@ -101,3 +101,20 @@ def test_captum_still_takes_a_module_with_optional_extra_arguments() -> None:
             return out if mask is None else out.masked_fill(mask, float("-inf"))
 
     assert explain.captum(WithMask().eval()).explain([1.0, 2.0, 3.0]).check_ok
+
+
+@pytest.mark.parametrize("algorithm", ["exact", "permutation", "kernel"])
+def test_a_model_that_scales_its_input_in_place_is_explained_at_the_given_row(algorithm) -> None:
+    def doubled_sum(rows):
+        rows *= 2.0  # normalises in place, as some predict functions do
+        return rows.sum(axis=1)
+
+    explainer = explain.shap(doubled_sum, np.ones((2, 3)), algorithm=algorithm)
+    x = np.array([1.0, 2.0, 3.0])
+    attribution = explainer.explain(x)
+    assert x.tolist() == [1.0, 2.0, 3.0]
+    assert attribution.inputs == [1.0, 2.0, 3.0]
+    assert attribution.output == pytest.approx(12.0)
+    assert attribution.base_value == pytest.approx(6.0)
+    assert attribution.values == pytest.approx([0.0, 2.0, 4.0])
+    assert attribution.check_ok
