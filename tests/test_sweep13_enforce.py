@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from guard import ActionBlocked, Guard, InvalidAction, PolicyError
+from guard.audit import open_audit
 from guard.client import GuardClient, RemoteGuard
 from guard.policy import parse
 from tests.service.conftest import (  # noqa: F401 - fixtures
@@ -238,3 +239,37 @@ def test_a_pack_not_loaded_is_refused_when_decorating(tmp_path: Path) -> None:
         with pytest.raises(PolicyError, match=r"^several packs are loaded \(other, svc-test\)"):
             decorator(lambda: [])
     assert guard.agent(policy="other")(lambda: pay(1))() == pay(1)
+
+
+COEF = (np.array([[1.0, 2.0], [0.5, -1.0]]), np.zeros(2))
+OFFERS = [{"kind": "offer", "params": {"tier": 0}}, {"kind": "offer", "params": {"tier": 1}}]
+
+
+@pytest.mark.parametrize("mode", ["sync", "deferred"])
+def test_an_observation_passed_by_keyword_is_explained(tmp_path: Path, mode: Any) -> None:
+    """act(obs=x) was 'the guarded function got no input to explain'; act(x) was explained."""
+    import explain
+
+    audit = open_audit(f"sqlite:///{tmp_path / 'a.db'}")
+    with Guard([parse("name: plain\nversion: 1\nrules: []\n")], audit=audit) as guard:
+        explainer = explain.shap(COEF, np.zeros((3, 2)))
+
+        class Policy:
+            @guard.agent(actions=OFFERS, explain=explainer, explain_mode=mode)
+            def act(self, obs: Any, temperature: float = 1.0) -> Any:
+                return list(np.asarray(obs) @ COEF[0].T / temperature)
+
+        for call in (
+            lambda: Policy().act(np.array([1.0, 2.0])),
+            lambda: Policy().act(obs=np.array([1.0, 2.0])),
+            lambda: Policy().act(temperature=2.0, obs=np.array([1.0, 2.0])),
+        ):
+            decision = call().decision
+            if mode == "deferred":
+                guard.flush()
+                [linked] = audit.query(ref_id=decision.id, record_type="guard.explanation/v1").items
+                explanation = linked.record["explanation"]
+            else:
+                [explanation] = decision.explanations
+            assert explanation["kind"] == "attribution", explanation
+            assert explanation["inputs"] == [1.0, 2.0]

@@ -74,7 +74,7 @@ def agent(
     guard.pack(policy)  # a pack not loaded, or no name where several are: refused here too
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        skip = _bound_arguments(func)
+        inputs = _input_of(func)
 
         def proposal(
             out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -83,9 +83,9 @@ def agent(
             if isinstance(out, Iterator):  # alternatives yielded: read them once, here
                 out = list(out)
             ctx = dict(_context(context, args, kwargs) or {})
-            # A method's observation (or search state) follows `self`.
-            first = args[skip:] if hasattr(explain, "explain") else args
-            tree = _tree(out, actions, action_of, args[skip:])
+            observed = inputs(args, kwargs)
+            first = observed if hasattr(explain, "explain") else args
+            tree = _tree(out, actions, action_of, observed)
             if tree is not None:
                 out = tree.candidates
                 ctx["rationale"] = tree.rationale.as_dict()
@@ -125,15 +125,31 @@ def agent(
     return decorate(fn) if fn is not None else decorate
 
 
-def _bound_arguments(func: Callable[..., Any]) -> int:
-    """1 for a function defined as a method (first parameter `self` or `cls`), else 0."""
+def _input_of(
+    func: Callable[..., Any],
+) -> Callable[[tuple[Any, ...], dict[str, Any]], tuple[Any, ...]]:
+    """The call's arguments after `self` or `cls` (a method's observation or search state
+    comes first), with the first one found among the keywords when given by name."""
     if isinstance(func, classmethod | staticmethod):  # decorated above @classmethod
         func = func.__func__
     try:
-        params = list(inspect.signature(func).parameters)
+        params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
-        return 0
-    return 1 if params and params[0] in ("self", "cls") else 0
+        params = []
+    skip = 1 if params and params[0].name in ("self", "cls") else 0
+    named = params[skip].name if len(params) > skip else None
+    if named is not None and params[skip].kind not in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    ):
+        named = None
+
+    def inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        if len(args) <= skip and named in kwargs:
+            return (kwargs[named],)  # act(obs=x)
+        return args[skip:]
+
+    return inputs
 
 
 @dataclass
