@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Collection, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -56,7 +56,9 @@ class InvalidRange(ServiceError):
     status = 422
 
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
@@ -79,7 +81,7 @@ def _rfc3339(value: object) -> object:
     if not fraction[7:].strip("0"):
         return text
     try:
-        return _DATETIME.validate_python(text) + timedelta(microseconds=1)
+        return _DATETIME.validate_python(text).astimezone(UTC) + timedelta(microseconds=1)
     except ValidationError as exc:
         raise ValueError(exc.errors()[0]["msg"]) from None
     except OverflowError:

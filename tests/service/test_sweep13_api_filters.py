@@ -77,3 +77,27 @@ def test_a_fine_time_that_cannot_be_is_a_validation_error(client, bound, message
     response = client.get("/v1/decisions", params={"since": bound})
     assert response.status_code == 422
     assert message in response.json()["error"]["details"]["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [
+        pytest.param("2026-01-01T12:00:00.123456\u0661Z", id="arabic-indic-digit-past-6"),
+        pytest.param("2026-01-01T12:00:00.1234567\uff11Z", id="fullwidth-digit-past-7"),
+        pytest.param("\uff12026-01-01T12:00:00Z", id="fullwidth-digit-in-year"),
+    ],
+)
+def test_digits_other_than_ascii_are_refused(client, bound):
+    # RFC 3339 digits are 0-9; an Arabic-Indic or fullwidth digit past the microsecond was
+    # read as a finer fraction and the time accepted.
+    response = client.get("/v1/decisions", params={"since": bound})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["errors"][0]["msg"] == (
+        "Value error, expected an RFC 3339 date-time such as 2026-01-31T12:00:00Z"
+    )
+
+
+def test_a_fine_time_near_the_end_of_year_9999_with_an_offset_is_in_range(client):
+    # 9999-12-31T23:59:59.9999999+01:00 is 22:59:59.9999999Z, a time that exists.
+    response = client.get("/v1/decisions", params={"until": "9999-12-31T23:59:59.9999999+01:00"})
+    assert response.status_code == 200
