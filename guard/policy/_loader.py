@@ -599,6 +599,7 @@ def _rule_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
 def _compile(
     spec: PolicyPackSpec, text: str, file: str, positions: Mapping[Any, Any]
 ) -> CompiledPack:
+    _check_recognizer_patterns(spec.pii, file, positions)
     rules = tuple(
         _compile_rule(rule, spec, file, positions, i) for i, rule in enumerate(spec.rules)
     )
@@ -625,6 +626,37 @@ def _compile(
             r.when is not None and r.when.functions_used & RATE_FUNCTIONS for r in rules
         ),
     )
+
+
+def _check_recognizer_patterns(
+    pii: PiiSettings | None, file: str, positions: Mapping[Any, Any]
+) -> None:
+    """Refuse a `pii.recognizers` regex that Presidio cannot compile: the pack would load,
+    and the Guard would then fail to build, naming no place in the file. Presidio reads
+    the patterns with the `regex` module; without the PII extra it is not installed, and
+    every `pii.*` call fails closed anyway."""
+    if pii is None or not pii.recognizers:
+        return
+    try:
+        import regex
+    except ImportError:  # pragma: no cover - the PII extra is installed in the test env
+        return
+    flags = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE  # as Presidio compiles them
+    for i, recognizer in enumerate(pii.recognizers):
+        for j, pattern in enumerate(recognizer.patterns):
+            try:
+                regex.compile(pattern["regex"], flags=flags)
+            except regex.error as exc:
+                loc = ("pii", "recognizers", i, "patterns", j, "regex")
+                line, col = where(positions, loc) or (None, None)
+                raise PolicyError(
+                    f"pii.recognizers.{i}.patterns.{j}.regex of recognizer "
+                    f"{recognizer.name!r} is not a valid regular expression: {exc}",
+                    file=file,
+                    line=line,
+                    column=col,
+                    text=pattern["regex"],
+                ) from None
 
 
 def _compile_rule(

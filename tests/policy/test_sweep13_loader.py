@@ -133,3 +133,27 @@ def test_domain_literals_it_never_returns_name_the_right_spelling(
     assert "which it never returns" in str(err) and str(err).endswith(
         f"write {meant} (t.yaml:5:{err.column})"
     )
+
+
+def test_an_invalid_recognizer_regex_is_a_load_error_at_its_place() -> None:
+    # The pack loaded (and `guard policy lint` passed it); building the Guard then failed
+    # with a PiiConfigError naming no file, line or column.
+    text = HEAD + (
+        "pii:\n  entities: [ORDER_ID]\n  fields: [params.m]\n  recognizers:\n"
+        "    - name: o\n      supported_entity: ORDER_ID\n"
+        '      patterns: [{name: o, regex: "ORD-[0-", score: 0.9}]\n'
+        'rules:\n  - id: r\n    when: pii.any("ORDER_ID")\n'
+    )
+    err = _error(text)
+    assert "not a valid regular expression" in str(err) and "ORD-[0-" in str(err)
+    assert (err.line, err.column) == (9, 35)
+
+
+def test_a_recognizer_regex_presidio_accepts_loads() -> None:
+    text = HEAD + (
+        "pii:\n  entities: [ORDER_ID]\n  fields: [params.m]\n  recognizers:\n"
+        "    - name: o\n      supported_entity: ORDER_ID\n"
+        '      patterns: [{name: o, regex: "(?<=ORD-)\\\\p{N}{8}", score: 0.9}]\n'
+        'rules:\n  - id: r\n    when: pii.any("ORDER_ID")\n'
+    )
+    assert parse(text).pii is not None
