@@ -441,6 +441,7 @@ def captum(
     _check_finite_non_negative("stdevs", stdevs)
     check_seed(seed)
     _check_one_input(module)
+    _check_trainable_tensors(module)
     names = _resolve_names(module, baseline, feature_names)
     base = _baseline_rows(baseline, names, method)
     return CaptumExplainer(
@@ -471,6 +472,20 @@ def _check_one_input(module: Any) -> None:
             f"{type(module).__name__}.forward takes {len(needed)} inputs ({', '.join(needed)}); "
             "wrap it in a module whose forward takes the features side by side in one "
             "tensor and splits them, and explain that"
+        )
+
+
+def _check_trainable_tensors(module: Any) -> None:
+    """Refuse a module built under torch.inference_mode(): autograd cannot go through it."""
+    tensors = (*module.named_parameters(), *module.named_buffers())
+    frozen = [name for name, t in tensors if t.is_inference()]
+    if frozen:
+        shown = ", ".join(repr(n) for n in frozen[:3]) + (" ..." if len(frozen) > 3 else "")
+        raise ExplanationTypeError(
+            f"the module's tensors {shown} were made under torch.inference_mode(), so no "
+            "gradient can pass through them; build or load the module outside "
+            "inference_mode (torch.no_grad() is fine), or explain it with "
+            "explain.shap(module, background)"
         )
 
 

@@ -118,3 +118,19 @@ def test_a_model_that_scales_its_input_in_place_is_explained_at_the_given_row(al
     assert attribution.base_value == pytest.approx(6.0)
     assert attribution.values == pytest.approx([0.0, 2.0, 4.0])
     assert attribution.check_ok
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "deeplift", "gradient_shap"])
+def test_captum_refuses_a_module_built_under_inference_mode_when_built(method) -> None:
+    torch = pytest.importorskip("torch")
+    with torch.inference_mode():
+        net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    with pytest.raises(explain.ExplanationTypeError, match=r"'0\.weight'.*inference_mode"):
+        explain.captum(net.eval(), method=method)
+
+
+def test_captum_takes_a_module_loaded_under_no_grad() -> None:
+    torch = pytest.importorskip("torch")
+    with torch.no_grad():
+        net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    assert explain.captum(net.eval()).explain([1.0, 2.0, 3.0]).check_ok
