@@ -106,8 +106,11 @@ def _json_object(value: Any, what: str, example: str) -> dict[str, Any]:
     """`value` when it is a JSON object, else a one-line error naming what it is."""
     if isinstance(value, dict):
         return value
-    kind = "JSON null" if value is None else _JSON_TYPES.get(type(value), "a JSON number")
-    fail(f"{what} must be a mapping (a JSON object), as in {example}, got {kind}")
+    fail(f"{what} must be a mapping (a JSON object), as in {example}, got {_json_kind(value)}")
+
+
+def _json_kind(value: Any) -> str:
+    return "JSON null" if value is None else _JSON_TYPES.get(type(value), "a JSON number")
 
 
 _MAX_JSON_INPUT = 16 << 20  # bytes: far more than the largest action, pretty-printed
@@ -383,6 +386,12 @@ def _read_head(path: str) -> tuple[Any, str | None]:
     from guard.audit import TreeHead
 
     data = _json_arg(f"@{path}", "--against")
+    if not isinstance(data, dict):  # pydantic would name its class: "instance of TreeHead"
+        fail(
+            f"--against {path!r} is not a tree head: it must be a JSON object, as "
+            f"`guard audit head` prints, got {_json_kind(data)}",
+            1,
+        )
     try:
         head = TreeHead.model_validate(data)
     except ValidationError as exc:
@@ -423,13 +432,18 @@ def _check_head_signature(path: str, head: Any, head_key: str | None, log: Any) 
         fail(f"--against {path!r}: the signature does not match this log's key", 1)
 
 
-@audit_app.command("show")
+_SHOW_HELP = (
+    "Print one audit record as JSON, with the records linked to it (deferred explanations, "
+    "reviews, resolutions) under `linked`, oldest first."
+)
+
+
+@audit_app.command("show", help=_SHOW_HELP)
 def audit_show(
     record_id: Annotated[str, typer.Argument(help="Decision or record id.")],
     audit: AuditOpt = DEFAULT_AUDIT,
 ) -> None:
-    """Print one audit record as JSON, with the records linked to it (deferred
-    explanations, reviews, resolutions) under `linked`, oldest first."""
+    """Print one audit record and the records linked to it (see _SHOW_HELP)."""
     with _open(audit) as log:
         try:
             stored = log.get(record_id)
@@ -596,9 +610,11 @@ def serve(
         )
     except SettingsError as exc:
         fail(str(exc))
+    _check_log_level(settings.log_level)
     settings, warning = loopback_only(settings)
     if warning:
         err.print(f"[yellow]note:[/yellow] {escape(warning)}", markup=True, highlight=False)
+    _check_listen(settings.host, settings.port)  # before the packs and the PII engine load
     base = f"http://{_url_host(settings.host)}:{settings.port}"
 
     def ready() -> None:
@@ -613,8 +629,31 @@ def serve(
 
     try:
         run_server(settings, on_ready=ready)
-    except (GuardError, ValueError, OSError) as exc:
+    except OSError as exc:  # "[Errno 98] cannot listen on ...": the number says nothing more
+        fail(f"{exc.strerror}: {exc.filename!r}" if exc.filename else exc.strerror or str(exc))
+    except (GuardError, ValueError) as exc:
         fail(str(exc))
+
+
+def _check_log_level(level: str) -> None:
+    """GUARD_LOG_LEVEL, which uvicorn would otherwise refuse with a KeyError traceback."""
+    from uvicorn.config import LOG_LEVELS
+
+    if level.lower() not in LOG_LEVELS:
+        fail(f"GUARD_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Refuse at once a port in use or a host that is not an interface here: uvicorn would
+    load everything first, then log the error and exit 3 without a one-line message."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def _has_console() -> bool:

@@ -1,0 +1,92 @@
+"""`guard serve` refuses a port it cannot listen on and a bad GUARD_LOG_LEVEL in one line;
+`guard audit --help` keeps each command's summary whole; `--against` that is not a JSON
+object is named as such."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def guard_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from guard.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        timeout=120,
+    )
+
+
+def _one_line_error(r: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in r.stderr, r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, r.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path, workers: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = guard_cli(
+            "serve", "--port", str(port), "--workers", workers, "--audit", "sqlite:///a.db",
+            cwd=tmp_path,
+        )  # fmt: skip
+    assert r.returncode == 2
+    line = _one_line_error(r)
+    assert line == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "INFO:" not in r.stderr  # refused before uvicorn started
+
+
+@pytest.mark.parametrize("level", ["loud", ""])
+def test_serve_refuses_an_unknown_log_level_in_one_line(tmp_path: Path, level: str) -> None:
+    r = guard_cli("serve", "--port", "1", cwd=tmp_path, env={"GUARD_LOG_LEVEL": level})
+    assert r.returncode == 2
+    line = _one_line_error(r)
+    assert line.startswith("error: GUARD_LOG_LEVEL must be one of critical, error, warning")
+    assert line.endswith(f"got {level!r}")
+
+
+def test_audit_help_keeps_each_summary_on_one_line(tmp_path: Path) -> None:
+    r = guard_cli("audit", "--help", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (show,) = [line for line in r.stdout.splitlines() if " show " in line]
+    assert "(deferred explanations, reviews, resolutions)" in show
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        pytest.param("[1, 2]", "a JSON array", id="list"),
+        pytest.param("null", "JSON null", id="null"),
+        pytest.param('"head"', "a JSON string", id="string"),
+    ],
+)
+def test_verify_against_a_head_that_is_not_an_object(
+    tmp_path: Path, content: str, kind: str
+) -> None:
+    from guard.audit import open_audit
+
+    open_audit(f"sqlite:///{tmp_path / 'a.db'}").close()
+    (tmp_path / "head.json").write_text(content)
+    r = guard_cli(
+        "audit", "verify", "--audit", "sqlite:///a.db", "--against", "head.json", cwd=tmp_path
+    )
+    assert r.returncode == 1
+    line = _one_line_error(r)
+    assert line == (
+        "error: --against 'head.json' is not a tree head: it must be a JSON object, as "
+        f"`guard audit head` prints, got {kind}"
+    )
+    assert "TreeHead" not in r.stderr
