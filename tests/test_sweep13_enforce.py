@@ -273,3 +273,44 @@ def test_an_observation_passed_by_keyword_is_explained(tmp_path: Path, mode: Any
                 [explanation] = decision.explanations
             assert explanation["kind"] == "attribution", explanation
             assert explanation["inputs"] == [1.0, 2.0]
+
+
+NOTE = {"kind": "note", "params": {"message": "mail jane.doe@example.com or 415-555-0199"}}
+
+
+@pytest.mark.parametrize(
+    ("proposal", "declared", "message"),
+    [
+        (
+            [NOTE, pay(1)],
+            None,
+            "alternative #0 must be an (action, probability) pair, got dict "
+            "(an action without its probability?)",
+        ),
+        (
+            [(NOTE, 0.5, "why")],
+            None,
+            "alternative #0 must be an (action, probability) pair, got a tuple of 3 "
+            "(dict, float, str)",
+        ),
+        (
+            [(NOTE, 0.9), (pay(1), 0.1)],
+            OFFERS,
+            "expected a 1-D vector of scores (or a batch of one row), got a list of 2 "
+            "(tuple, tuple)",
+        ),
+        ([NOTE, pay(1)], OFFERS, "score #0 must be a number, got dict"),
+        ([(pay(1), NOTE["params"]["message"])], None, "alternative #0 must be a number, got str"),
+    ],
+    ids=["no-probability", "triple", "pairs-over-actions", "actions-over-actions", "text-score"],
+)
+def test_a_malformed_proposal_is_refused_without_quoting_its_actions(
+    guards: Guards, proposal: Any, declared: Any, message: str
+) -> None:
+    """The refusal quoted the whole alternative, a message's e-mail and phone number too,
+    into whatever logs the error."""
+    for guard in guards:
+        with pytest.raises(InvalidAction) as info:
+            guard.agent(actions=declared)(lambda: proposal)()
+        assert str(info.value).startswith(message)
+        assert "jane" not in str(info.value) and "555" not in str(info.value)

@@ -6,7 +6,7 @@ import copy
 import functools
 import inspect
 import math
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -605,8 +605,21 @@ def _pair(pair: Any, i: int) -> tuple[Any, float]:
         and len(pair) == 2
         and isinstance(pair[0], Mapping | BaseModel)
     ):
-        raise InvalidAction(f"alternative #{i} must be an (action, probability) pair, got {pair!r}")
+        hint = " (an action without its probability?)" if isinstance(pair, Mapping) else ""
+        raise InvalidAction(
+            f"alternative #{i} must be an (action, probability) pair, got {_kind(pair)}{hint}"
+        )
     return pair[0], _score(pair[1], f"alternative #{i}")
+
+
+def _kind(value: Any) -> str:
+    """A wrong value by its type (and length): not its text, which may hold an action's PII."""
+    if isinstance(value, tuple | list):
+        inside = ", ".join(type(v).__name__ for v in value[:3]) + (
+            ", ..." if len(value) > 3 else ""
+        )
+        return f"a {type(value).__name__} of {len(value)} ({inside})"
+    return type(value).__name__
 
 
 def _vector(out: Any) -> list[float]:
@@ -620,7 +633,7 @@ def _vector(out: Any) -> list[float]:
     if isinstance(out, list) and len(out) == 1 and isinstance(out[0], list | tuple):
         out = list(out[0])  # a batch of one row, as a policy net called on x[None] returns
     if not isinstance(out, list) or any(isinstance(v, list | tuple) for v in out):
-        got = f"shape {tuple(shape)}" if shape is not None else type(out).__name__
+        got = f"shape {tuple(shape)}" if shape is not None else _kind(out)
         raise InvalidAction(f"expected a 1-D vector of scores (or a batch of one row), got {got}")
     return [_score(v, f"score #{i}", masked=True) for i, v in enumerate(out)]
 
@@ -635,7 +648,8 @@ def _score(value: Any, what: str, *, masked: bool = False) -> float:
         # numpy's longdouble stays itself through item(): a float is close enough to rank by
         value = float(number) if getattr(value.dtype, "kind", "") == "f" else number
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidAction(f"{what} must be a number, got {value!r}")
+        shown = _kind(value) if isinstance(value, str | bytes | Iterable) else repr(value)[:80]
+        raise InvalidAction(f"{what} must be a number, got {shown}")
     if masked and value == -math.inf:
         return -math.inf
     try:
