@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from pydantic import BaseModel
 
 from guard import ActionBlocked, Guard, InvalidAction, PolicyError
 from guard.audit import open_audit
@@ -314,3 +315,18 @@ def test_a_malformed_proposal_is_refused_without_quoting_its_actions(
             guard.agent(actions=declared)(lambda: proposal)()
         assert str(info.value).startswith(message)
         assert "jane" not in str(info.value) and "555" not in str(info.value)
+
+
+class Task(BaseModel):
+    kind: str
+    params: dict[str, Any] = {}
+    children: list[str] = []
+
+
+def test_an_action_model_with_a_children_field_is_an_action_not_a_search_tree(
+    guards: Guards,
+) -> None:
+    """It was read as an MCTS tree: SearchTreeError 'the root has no children'."""
+    for guard in guards:
+        out = guard.agent(lambda: Task(kind="note", children=["a"]))()
+        assert out == {"kind": "note", "params": {}, "children": ["a"]}

@@ -187,6 +187,8 @@ def _tree(
 def _is_tree(out: Any) -> bool:
     if isinstance(out, Mapping):
         return "children" in out and "kind" not in out
+    if isinstance(out, BaseModel) and hasattr(out, "kind"):  # an action with a children field
+        return False
     return hasattr(out, "children_visits") or (
         hasattr(out, "children") and not isinstance(out, Sequence | str)
     )
