@@ -177,9 +177,12 @@ def as_row(x: Any, names: Sequence[str], what: str = "x", *, allow_nan: bool = F
     arr = _to_array(x, what)
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]
+    if arr.ndim == 0 and len(names) == 1:  # a one-feature model's observation: a number
+        arr = arr[None]
     if arr.ndim != 1:
+        count = "1 feature" if len(names) == 1 else f"{len(names)} features"
         raise ExplanationInputError(
-            f"{what} must be one row of {len(names)} features, got an array of shape {arr.shape}"
+            f"{what} must be one row of {count}, got an array of shape {arr.shape}"
         )
     if arr.shape[0] != len(names):
         raise ExplanationInputError(

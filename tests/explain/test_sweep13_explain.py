@@ -134,3 +134,24 @@ def test_captum_takes_a_module_loaded_under_no_grad() -> None:
     with torch.no_grad():
         net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
     assert explain.captum(net.eval()).explain([1.0, 2.0, 3.0]).check_ok
+
+
+@pytest.mark.parametrize("x", [3.0, 3, np.float64(3.0), np.array(3.0)], ids=repr)
+def test_a_one_feature_model_is_explained_at_a_plain_number(x) -> None:
+    attribution = explain.shap(lambda rows: rows * 2.0, np.zeros((1, 1))).explain(x)
+    assert attribution.inputs == [3.0]
+    assert attribution.values == pytest.approx([6.0])
+
+
+def test_a_one_feature_torch_policy_is_explained_at_a_zero_dim_tensor() -> None:
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Linear(1, 2).eval()
+    attribution = explain.captum(net).explain(torch.tensor(3.0))
+    assert attribution.inputs == [3.0]
+    assert attribution.check_ok
+
+
+def test_a_number_for_a_several_feature_model_is_refused() -> None:
+    explainer = explain.shap(lambda rows: rows.sum(axis=1), np.zeros((1, 2)))
+    with pytest.raises(explain.ExplanationInputError, match=r"one row of 2 features.*shape \(\)"):
+        explainer.explain(3.0)
