@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -330,3 +331,35 @@ def test_an_action_model_with_a_children_field_is_an_action_not_a_search_tree(
     for guard in guards:
         out = guard.agent(lambda: Task(kind="note", children=["a"]))()
         assert out == {"kind": "note", "params": {}, "children": ["a"]}
+
+
+class EagerTensor:
+    """What a TensorFlow model returns: .shape and .numpy(), no .tolist()."""
+
+    def __init__(self, values: Any) -> None:
+        self._values = np.asarray(values)
+        self.shape = self._values.shape
+
+    def numpy(self) -> Any:
+        return self._values
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [EagerTensor([0.1, 0.9, 0.3]), EagerTensor([[0.1, 0.9, 0.3]]), range(3), deque([1, 3, 2])],
+    ids=["tensorflow", "tensorflow-batch", "range", "deque"],
+)
+def test_scores_in_other_containers_are_read(guards: Guards, scores: Any) -> None:
+    """A TensorFlow tensor was 'expected a 1-D vector of scores, got shape (3,)'."""
+    for guard in guards:
+        out = guard.agent(actions=ACTIONS)(lambda: scores)()
+        assert out == pay(2)
+
+
+def test_a_score_array_of_the_wrong_shape_is_named_by_its_type_and_shape(guards: Guards) -> None:
+    for guard in guards:
+        with pytest.raises(InvalidAction) as info:
+            guard.agent(actions=ACTIONS)(lambda: torch.zeros((3, 1)))()
+        assert str(info.value) == (
+            "expected a 1-D vector of scores (or a batch of one row), got Tensor of shape (3, 1)"
+        )

@@ -627,15 +627,17 @@ def _kind(value: Any) -> str:
 def _vector(out: Any) -> list[float]:
     if hasattr(out, "detach"):  # a torch tensor of any dtype (bfloat16 has no numpy twin)
         out = out.detach().cpu()
-    shape = getattr(out, "shape", None)
+    shape, given = getattr(out, "shape", None), type(out).__name__
+    if not hasattr(out, "tolist") and hasattr(out, "numpy"):  # a TensorFlow tensor
+        out = out.numpy()
     if hasattr(out, "tolist"):
         out = out.tolist()
-    if isinstance(out, tuple):  # `return a, b, c`
+    if isinstance(out, Sequence) and not isinstance(out, str | bytes):  # `return a, b, c`
         out = list(out)
     if isinstance(out, list) and len(out) == 1 and isinstance(out[0], list | tuple):
         out = list(out[0])  # a batch of one row, as a policy net called on x[None] returns
     if not isinstance(out, list) or any(isinstance(v, list | tuple) for v in out):
-        got = f"shape {tuple(shape)}" if shape is not None else _kind(out)
+        got = _kind(out) if shape is None else f"{given} of shape {tuple(shape)}"
         raise InvalidAction(f"expected a 1-D vector of scores (or a batch of one row), got {got}")
     return [_score(v, f"score #{i}", masked=True) for i, v in enumerate(out)]
 
