@@ -4,6 +4,7 @@ object is named as such."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -90,3 +91,37 @@ def test_verify_against_a_head_that_is_not_an_object(
         f"`guard audit head` prints, got {kind}"
     )
     assert "TreeHead" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "key"),
+    [
+        pytest.param(
+            "--action",
+            '{"kind": "release_payment", "params": {"amount": 25000, "amount": 1}}',
+            "amount",
+            id="action-nested",
+        ),
+        pytest.param(
+            "--action", '{"kind": "release_payment", "kind": "search"}', "kind", id="action-top"
+        ),
+        pytest.param("--context", '{"role": "agent", "role": "finance"}', "role", id="context"),
+    ],
+)
+def test_check_refuses_a_key_given_twice(tmp_path: Path, option: str, value: str, key: str) -> None:
+    # json.loads keeps the last: the guard would pass amount 1 while a first-wins reader of
+    # the same text runs a payment of 25000.
+    options = {"--action": '{"kind": "release_payment", "params": {"amount": 1}}', option: value}
+    args = [part for pair in options.items() for part in pair]
+    r = guard_cli("check", "--policy", "marketplace-agent", *args, cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    line = _one_line_error(r)
+    assert line.startswith(f"error: {option} has the key {key!r} twice in one object;")
+
+
+def test_check_keeps_equal_keys_in_different_objects(tmp_path: Path) -> None:
+    action = '{"kind": "k", "params": {"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}}'
+    r = guard_cli("check", "--policy", "marketplace-agent", "--action", action, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    params = {"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}
+    assert json.loads(r.stdout)["final_action"]["params"] == params
