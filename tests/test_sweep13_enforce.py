@@ -363,3 +363,12 @@ def test_a_score_array_of_the_wrong_shape_is_named_by_its_type_and_shape(guards:
         assert str(info.value) == (
             "expected a 1-D vector of scores (or a batch of one row), got Tensor of shape (3, 1)"
         )
+
+
+def test_an_agent_returning_bytes_is_told_what_it_may_return(guards: Guards) -> None:
+    """It was 'alternative #0 must be an (action, probability) pair, got int'."""
+    for guard in guards:
+        with pytest.raises(InvalidAction) as info:
+            guard.agent(lambda: b'{"kind": "pay"}')()
+        assert str(info.value).startswith("a guarded agent must return an action (dict), a ")
+        assert str(info.value).endswith("; got bytes")

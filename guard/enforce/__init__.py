@@ -558,7 +558,7 @@ def _candidates(
                 f"policy returned {len(scores)} scores for {len(actions)} declared actions"
             )
         pairs = list(zip(actions, scores, strict=True))
-    elif isinstance(out, Sequence) and not isinstance(out, str) and out:
+    elif isinstance(out, Sequence) and not isinstance(out, str | bytes) and out:
         pairs = [_pair(p, i) for i, p in enumerate(out)]
     else:
         raise InvalidAction(
