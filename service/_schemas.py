@@ -383,7 +383,13 @@ def _names_someone(name: str) -> str:
     return name
 
 
-Reviewer = Annotated[str, AfterValidator(_names_someone)]
+_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"  # Unicode's category Cc, as a regex range
+Reviewer = Annotated[
+    str,
+    AfterValidator(_names_someone),
+    # The same rule in the OpenAPI document (a pattern here would replace the message).
+    Field(json_schema_extra={"pattern": f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"}),
+]
 
 
 class ResolveRequest(_In):
