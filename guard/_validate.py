@@ -41,7 +41,7 @@ def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
     data = action if type(action) is dict else as_mapping(action, "action")
     kind = data.get("kind")
     if type(kind) is not str or not kind:
-        if "kind" not in data and data.get("type") == "function":
+        if "kind" not in data and data.get("type") in TOOL_CALL_TYPES:
             data = from_tool_call(data)
             kind = data.get("kind")
         if not isinstance(kind, str) or not kind:
@@ -66,12 +66,26 @@ def _shown(value: Any) -> str:
     return repr(value) if value is None or value == "" else type(value).__name__
 
 
+#: The `type` of the tool-call shapes taken as actions: OpenAI's Chat Completions
+#: (`{"type": "function", "function": {"name", "arguments"}}`), OpenAI's Responses API
+#: (`{"type": "function_call", "name", "arguments"}`) and Anthropic's Messages API
+#: (`{"type": "tool_use", "name", "input"}`).
+TOOL_CALL_TYPES = ("function", "function_call", "tool_use")
+
+
 def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
-    """Turn an OpenAI-style tool call into an action: the name is the kind, arguments params."""
-    fn = call.get("function")
-    if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-        raise InvalidAction("a tool call needs function.name (a string)")
-    args = fn.get("arguments", {})
+    """Turn a tool call into an action: the tool's name is the kind, its arguments params."""
+    shape = call.get("type")
+    if shape == "function_call":
+        name, args, where = call.get("name"), call.get("arguments", {}), "name"
+    elif shape == "tool_use":
+        name, args, where = call.get("name"), call.get("input", {}), "name"
+    else:
+        fn = call.get("function")
+        fn = fn if isinstance(fn, dict) else {}
+        name, args, where = fn.get("name"), fn.get("arguments", {}), "function.name"
+    if not isinstance(name, str):
+        raise InvalidAction(f"a tool call of type {shape!r} needs {where} (a string)")
     if isinstance(args, str):
         try:  # orjson: strict JSON (no NaN or Infinity) and a bounded nesting depth
             text, args = args, orjson.loads(args) if args.strip() else {}
@@ -82,7 +96,7 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(args, dict):
         raise InvalidAction(f"tool call arguments must be a JSON object, got {type(args).__name__}")
     extra = {k: v for k, v in call.items() if k in ("actor", "tenant", "id")}
-    return {"kind": fn["name"], "params": args, **extra}
+    return {"kind": name, "params": args, **extra}
 
 
 _LONG_NUMBER = re.compile(r"[0-9]{16}")  # 2**53 has 16 digits

@@ -1,0 +1,70 @@
+"""Tool calls as actions: OpenAI Chat Completions, OpenAI Responses and Anthropic shapes.
+
+Before: only `{"type": "function", "function": {...}}` was read; a Responses API
+`function_call` item or an Anthropic `tool_use` block, as an agent gets them from those
+APIs today, was refused as an action without a 'kind'.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from guard import Guard
+from guard._exceptions import InvalidAction
+from guard._validate import check_action
+
+ARGS = {"command": "rm -rf /srv"}
+SHAPES: dict[str, dict[str, Any]] = {
+    "chat completions": {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "run_shell", "arguments": json.dumps(ARGS)},
+    },
+    "responses": {
+        "id": "fc_1",
+        "call_id": "call_1",
+        "type": "function_call",
+        "name": "run_shell",
+        "arguments": json.dumps(ARGS),
+        "status": "completed",
+    },
+    "anthropic": {"id": "toolu_1", "type": "tool_use", "name": "run_shell", "input": ARGS},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_each_shape_is_the_same_action(shape: str) -> None:
+    call = SHAPES[shape]
+    data, _, _ = check_action(call)
+    assert data == {"kind": "run_shell", "params": ARGS, "id": call["id"]}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_each_shape_is_decided_by_the_pack(shape: str) -> None:
+    guard = Guard.from_policy("agent-tools")
+    before = json.dumps(SHAPES[shape], sort_keys=True)
+    decision = guard.check(SHAPES[shape])
+    assert decision.verdict == "deny"
+    assert "no-destructive-shell" in {h.rule_id for h in decision.hits}
+    assert json.dumps(SHAPES[shape], sort_keys=True) == before  # the caller's call unchanged
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ({"type": "function_call", "arguments": "{}"}, "'function_call' needs name"),
+        ({"type": "tool_use", "name": 7, "input": {}}, "'tool_use' needs name"),
+        ({"type": "function", "function": "run_shell"}, "'function' needs function.name"),
+        ({"type": "tool_use", "name": "x", "input": [1]}, "must be a JSON object, got list"),
+        ({"type": "function_call", "name": "x", "arguments": "{"}, "not valid JSON"),
+        ({"type": "function_call", "name": "", "arguments": "{}"}, "non-empty string 'kind'"),
+    ],
+)
+def test_a_malformed_call_is_refused_saying_what_is_missing(
+    call: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidAction, match=message):
+        check_action(call)
