@@ -652,7 +652,7 @@ def _score(value: Any, what: str, *, masked: bool = False) -> float:
         # numpy's longdouble stays itself through item(): a float is close enough to rank by
         value = float(number) if getattr(value.dtype, "kind", "") == "f" else number
     if isinstance(value, bool) or not isinstance(value, int | float):
-        shown = _kind(value) if isinstance(value, str | bytes | Iterable) else repr(value)[:80]
+        shown = _kind(value) if isinstance(value, Iterable) else repr(value)[:80]
         raise InvalidAction(f"{what} must be a number, got {shown}")
     if masked and value == -math.inf:
         return -math.inf
