@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from explain._errors import ExplanationInputError, missing_dependency
+from explain._errors import missing_dependency
 from explain._rng import isolated_rng
+from explain._validate import check_positive
 
 CheckName = Literal["additivity_gap", "convergence_delta"]
 # exact: the method's values computed exactly (TreeSHAP, linear SHAP, exact SHAP, KernelSHAP
@@ -54,8 +55,7 @@ class Attribution(BaseModel):
 
     def top(self, k: int = 5) -> list[tuple[str, float]]:
         """Return the `k` features with the largest absolute attribution, largest first."""
-        if k < 1:
-            raise ExplanationInputError(f"k must be >= 1, got {k!r}")
+        check_positive("k", k)
         pairs = sorted(zip(self.feature_names, self.values, strict=True), key=lambda p: -abs(p[1]))
         return pairs[:k]
 

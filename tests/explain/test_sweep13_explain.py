@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -155,3 +157,11 @@ def test_a_number_for_a_several_feature_model_is_refused() -> None:
     explainer = explain.shap(lambda rows: rows.sum(axis=1), np.zeros((1, 2)))
     with pytest.raises(explain.ExplanationInputError, match=r"one row of 2 features.*shape \(\)"):
         explainer.explain(3.0)
+
+
+@pytest.mark.parametrize("k", [0, 2.5, "2", None], ids=repr)
+def test_top_names_k_when_it_is_not_a_positive_int(k) -> None:
+    attribution = explain.shap(scorer, np.zeros((1, 3))).explain([1.0, 2.0, 3.0])
+    expected = f"k must be a positive int, got {k!r}"
+    with pytest.raises(explain.ExplanationInputError, match=re.escape(expected)):
+        attribution.top(k)
