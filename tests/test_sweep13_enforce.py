@@ -372,3 +372,26 @@ def test_an_agent_returning_bytes_is_told_what_it_may_return(guards: Guards) -> 
             guard.agent(lambda: b'{"kind": "pay"}')()
         assert str(info.value).startswith("a guarded agent must return an action (dict), a ")
         assert str(info.value).endswith("; got bytes")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"explain": "captum"},
+            "explain= must be an explainer (explain.captum(...), explain.shap(...)) or a "
+            "callable given the call's arguments, got str",
+        ),
+        ({"action_of": {0: pay(1)}}, "action_of= must be a callable, got dict"),
+    ],
+    ids=["explain", "action_of"],
+)
+def test_an_explainer_or_action_of_that_cannot_be_called_is_refused_when_decorating(
+    options: dict[str, Any], message: str
+) -> None:
+    """explain='captum' let every action run with 'TypeError: str object is not callable'
+    recorded as its explanation."""
+    guard = Guard([parse(PACK)])
+    with pytest.raises(InvalidAction) as info:
+        guard.agent(**options)(lambda obs: pay(1))
+    assert str(info.value) == message

@@ -72,6 +72,13 @@ def agent(
         raise InvalidAction(f"explain_mode must be auto, sync or deferred, got {explain_mode!r}")
     _check_declared(actions)  # refused here, not at the first call
     guard.pack(policy)  # a pack not loaded, or no name where several are: refused here too
+    if explain is not None and not (hasattr(explain, "explain") or callable(explain)):
+        raise InvalidAction(
+            f"explain= must be an explainer (explain.captum(...), explain.shap(...)) or a "
+            f"callable given the call's arguments, got {type(explain).__name__}"
+        )
+    if action_of is not None and not callable(action_of):
+        raise InvalidAction(f"action_of= must be a callable, got {type(action_of).__name__}")
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         inputs = _input_of(func)
