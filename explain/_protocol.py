@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from explain._errors import ExplanationTypeError
 from explain._models import Attribution, ExplanationUnavailable
 from explain._validate import FeatureInput
 from guard._exceptions import GuardError
@@ -23,9 +24,18 @@ def safe_explain(
 ) -> Attribution | ExplanationUnavailable:
     """Explain `x`, or return why it could not be explained, without raising."""
     try:
-        return explainer.explain(x, target, **options)
+        result = explainer.explain(x, target, **options)
     except Exception as exc:  # noqa: BLE001 - an explanation must never cost the decision
         code = exc.code if isinstance(exc, GuardError) else "explanation_error"
         return ExplanationUnavailable(
             reason=f"{type(exc).__name__}: {exc}", error_code=code, error_type=type(exc).__name__
         )
+    if isinstance(result, Attribution | ExplanationUnavailable):
+        return result
+    # A hand-written explainer's dict or None would fail the decision that records it.
+    return ExplanationUnavailable(
+        reason=f"{type(explainer).__name__}.explain returned {type(result).__name__}; "
+        "expected an explain.Attribution",
+        error_code=ExplanationTypeError.code,
+        error_type=ExplanationTypeError.__name__,
+    )

@@ -165,3 +165,32 @@ def test_top_names_k_when_it_is_not_a_positive_int(k) -> None:
     expected = f"k must be a positive int, got {k!r}"
     with pytest.raises(explain.ExplanationInputError, match=re.escape(expected)):
         attribution.top(k)
+
+
+class _DictExplainer:
+    """A hand-written explainer that returns its own mapping instead of an Attribution."""
+
+    def explain(self, x, target=None):
+        return {"budget": 0.3}
+
+
+def test_safe_explain_reports_an_explainer_returning_something_else() -> None:
+    result = explain.safe_explain(_DictExplainer(), [1.0, 2.0])
+    assert isinstance(result, explain.ExplanationUnavailable)
+    assert result.error_code == "explanation_invalid_type"
+    assert "_DictExplainer.explain returned dict" in result.reason
+
+
+def test_a_guarded_agent_runs_when_its_explainer_returns_something_else() -> None:
+    from guard import Guard
+
+    guard = Guard.from_policy("marketplace-agent")
+    actions = [{"kind": "search", "params": {"q": "a"}}, {"kind": "search", "params": {"q": "b"}}]
+
+    @guard.agent(actions=actions, explain=_DictExplainer(), explain_mode="sync")
+    def act(obs):
+        return [0.2, 0.8]
+
+    action = act([1.0, 2.0])
+    assert action.decision.verdict == "allow"
+    assert action.decision.explanations[0]["kind"] == "unavailable"
