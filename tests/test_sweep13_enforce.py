@@ -1,6 +1,8 @@
-"""The decorators as a new user meets them with odd inputs: methods stacked on
-@classmethod / @staticmethod, tuples, numbers that are not floats, and shadow mode's
-results, in process and through the sidecar alike."""
+"""The decorators as a new user meets them with odd inputs, in process and through the
+sidecar alike: methods stacked on @classmethod / @staticmethod, scores in tuples and other
+containers, numbers that are not floats, options misspelt or given without their names,
+an observation passed by keyword, malformed proposals (refused without quoting their
+actions), and shadow mode's results (copies, as in enforce mode)."""
 
 from __future__ import annotations
 
