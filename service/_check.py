@@ -26,13 +26,13 @@ from service._deps import authorize, bind_tenant, get_state, require
 from service._errors import NotFound, ServiceError
 from service._http import JSON, json_response, standard_responses
 from service._schemas import (
+    TOOL_CALLS,
     BatchRequest,
     CheckRequest,
     DecisionList,
     RankRequest,
     ShieldOut,
     ShieldRequest,
-    ToolCall,
 )
 from service._state import ServiceState
 
@@ -362,7 +362,7 @@ def _plain(model: BaseModel) -> dict[str, Any]:
     # Python mode: a NaN or infinity in the body stays a float, which the engine refuses
     # ("numbers must be finite"), where JSON mode would turn it into null unseen.
     data = model.model_dump(exclude_unset=True)
-    return from_tool_call(data) if isinstance(model, ToolCall) else data
+    return from_tool_call(data) if isinstance(model, TOOL_CALLS) else data
 
 
 async def _decide_async(request: Request, endpoint: str, pending: Awaitable[Decision]) -> Decision:

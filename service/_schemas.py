@@ -47,7 +47,10 @@ __all__ = [
     "ShieldHit",
     "ShieldResult",
     "ShieldOut",
+    "TOOL_CALLS",
     "ToolCall",
+    "ToolUse",
+    "FunctionCall",
     "DecisionList",
 ]
 
@@ -99,22 +102,26 @@ class ActionIn(BaseModel):
     params: JsonObject = Field(default_factory=dict)
 
 
+# A tool call's arguments: a JSON object, or a string holding one (as OpenAI sends them).
+Arguments = (
+    JsonObject
+    | Annotated[
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {"type": "object"},
+            }
+        ),
+    ]
+)
+
+
 class ToolFunction(_In):
     """The function of an OpenAI-style tool call; `arguments` is a JSON object or its text."""
 
     name: str = Field(min_length=1, max_length=200)
-    arguments: (
-        JsonObject
-        | Annotated[
-            str,
-            Field(
-                json_schema_extra={
-                    "contentMediaType": "application/json",
-                    "contentSchema": {"type": "object"},
-                }
-            ),
-        ]
-    ) = Field(
+    arguments: Arguments = Field(
         default_factory=dict,
         description='A JSON object, or a string holding one (as OpenAI sends it: "{\\"q\\": 1}").',
     )
@@ -133,7 +140,40 @@ class ToolCall(BaseModel):
     tenant: str | None = Field(default=None, max_length=200)
 
 
-AnyAction = ActionIn | ToolCall
+class FunctionCall(BaseModel):
+    """A tool call as OpenAI's Responses API gives it; `name` becomes the action's kind."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Any] = Field(init=False)
+
+    type: Literal["function_call"]
+    name: str = Field(min_length=1, max_length=200)
+    arguments: Arguments = Field(
+        default_factory=dict, description="A JSON object, or a string holding one."
+    )
+    id: str | None = Field(default=None, max_length=200)
+    actor: str | None = Field(default=None, max_length=200)
+    tenant: str | None = Field(default=None, max_length=200)
+
+
+class ToolUse(BaseModel):
+    """A tool call as Anthropic's Messages API gives it (a `tool_use` block); `name`
+    becomes the action's kind and `input` its params."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Any] = Field(init=False)
+
+    type: Literal["tool_use"]
+    name: str = Field(min_length=1, max_length=200)
+    input: JsonObject = Field(default_factory=dict)
+    id: str | None = Field(default=None, max_length=200)
+    actor: str | None = Field(default=None, max_length=200)
+    tenant: str | None = Field(default=None, max_length=200)
+
+
+#: The tool-call forms an action may take besides the native one.
+TOOL_CALLS = (ToolCall, FunctionCall, ToolUse)
+AnyAction = ActionIn | ToolCall | FunctionCall | ToolUse
 
 # A candidate's position in the caller's own list of actions (e.g. a score vector whose
 # masked actions it left out); the sidecar pads up to it, so it is bounded.
