@@ -471,6 +471,8 @@ def audit_show(
             linked = log.query(ref_id=stored.id, limit=100).items
         except GuardError as exc:
             fail(str(exc), 1)
+        except RecursionError:  # a record edited to nest ~1000 deep, which reading may recurse on
+            fail("cannot print the result as JSON: it is nested too deeply", 1)
     for shown in (stored, *linked):  # what is printed must be what was hashed
         _check_shown(shown)
     _print_json(
