@@ -202,7 +202,7 @@ def load_file(path: str | os.PathLike[str]) -> CompiledPack:
 
 def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     """Validate and compile a pack from its YAML text."""
-    text = _decode(source, file)
+    text = decode(source, file)
     node, data = read_yaml(text, file)
     positions = yaml_positions(node)
     if not isinstance(data, dict):
@@ -218,7 +218,8 @@ def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     return _compile(spec, text, file, positions)
 
 
-def _decode(source: str | bytes, file: str) -> str:
+def decode(source: str | bytes, file: str) -> str:
+    """A pack's or test file's bytes as text; not UTF-8 is an error at the bad byte."""
     if isinstance(source, str):
         return source
     if len(source) > MAX_PACK_BYTES:
@@ -228,7 +229,7 @@ def _decode(source: str | bytes, file: str) -> str:
     except UnicodeDecodeError as exc:
         line, col = _line_column(source[: exc.start].decode("utf-8", "replace"))
         raise PolicyError(
-            f"policy file is not UTF-8 (bad byte {source[exc.start]:#04x} at offset {exc.start})",
+            f"the file is not UTF-8 (bad byte {source[exc.start]:#04x} at offset {exc.start})",
             file=file,
             line=line,
             column=col,

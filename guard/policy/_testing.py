@@ -15,6 +15,7 @@ from guard._models import Decision, Verdict
 from guard.policy._loader import (
     MAX_PACK_BYTES,
     CompiledPack,
+    decode,
     load,
     read_yaml,
     validation_error,
@@ -120,7 +121,13 @@ def _read(path: Path) -> tuple[TestFile, Positions]:
         too_big = path.stat().st_size > MAX_PACK_BYTES
         node, data = (None, None) if too_big else read_yaml(path.read_text(encoding="utf-8"), file)
     except UnicodeDecodeError as exc:
-        raise PolicyError(f"malformed test file: {exc}", file=file) from None
+        try:
+            decode(exc.object, file)  # raises, naming the bad byte's line and column
+        except PolicyError as bad:
+            raise PolicyError(
+                f"malformed test file: {bad.reason}", file=file, line=bad.line, column=bad.column
+            ) from None
+        raise  # pragma: no cover - bytes that failed to decode fail again
     except OSError as exc:
         raise PolicyError(f"cannot read test file: {exc.strerror}", file=file) from None
     except PolicyError as exc:

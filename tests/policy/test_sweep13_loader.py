@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from guard import PolicyError
-from guard.policy import parse
+from guard.policy import parse, run_tests
 
 HEAD = "name: t\nversion: 1\n"
 
@@ -157,3 +158,17 @@ def test_a_recognizer_regex_presidio_accepts_loads() -> None:
         'rules:\n  - id: r\n    when: pii.any("ORDER_ID")\n'
     )
     assert parse(text).pii is not None
+
+
+def test_a_test_file_that_is_not_utf8_is_named_with_line_and_column(tmp_path: Path) -> None:
+    # It said "malformed test file: 'utf-8' codec can't decode byte 0xe9 in position 20"
+    # with no line or column.
+    (tmp_path / "p.yaml").write_text(HEAD + "rules:\n  - id: r\n    when: 'true'\n")
+    (tmp_path / "p.test.yaml").write_bytes(
+        b"cases:\n  - note: caf\xe9\n    action: {kind: k}\n    expect: {verdict: deny}\n"
+    )
+    with pytest.raises(PolicyError) as info:
+        run_tests(str(tmp_path / "p.yaml"))
+    err = info.value
+    assert "not UTF-8" in str(err) and "0xe9" in str(err)
+    assert (err.file, err.line, err.column) == (str(tmp_path / "p.test.yaml"), 2, 14)
