@@ -50,7 +50,7 @@ class JSONLines(StreamingResponse):
 
 
 class InvalidRange(ServiceError):
-    """The requested tree sizes are out of order."""
+    """The requested tree sizes, or times, are out of order."""
 
     code = "invalid_range"
     status = 422
@@ -117,6 +117,12 @@ class Filters:
             bool | None, Query(description="Only decisions where the shadow pack disagreed")
         ] = None,
     ) -> None:
+        if since is not None and until is not None and since > until:
+            raise InvalidRange(
+                f"'since' ({since.isoformat()}) is later than 'until' ({until.isoformat()}), "
+                "so no decision can match; swap them",
+                details={"since": time_text(since), "until": time_text(until)},
+            )
         self.values: dict[str, Any] = {
             "verdict": verdict.value if verdict else None,
             "rule_id": rule_id,
