@@ -167,7 +167,10 @@ def _print_json(data: Any) -> None:
         text = json.dumps(data, indent=2, ensure_ascii=False)
     except RecursionError:  # a stored record edited to nest ~1000 deep, which orjson reads
         fail("cannot print the result as JSON: it is nested too deeply", 1)
-    sys.stdout.write(text + "\n")
+    try:
+        sys.stdout.write(text + "\n")
+    except UnicodeEncodeError:  # an output that is not UTF-8 (PYTHONIOENCODING=ascii, say)
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")  # the same JSON, with \u escapes
 
 
 @app.command()

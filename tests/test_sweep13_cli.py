@@ -125,3 +125,14 @@ def test_check_keeps_equal_keys_in_different_objects(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     params = {"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}
     assert json.loads(r.stdout)["final_action"]["params"] == params
+
+
+def test_check_prints_its_json_to_an_output_that_is_not_utf8(tmp_path: Path) -> None:
+    action = '{"kind": "réservation", "params": {"note": "über 日本"}}'
+    r = guard_cli(
+        "check", "--policy", "ranking", "--action", action,
+        cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"},
+    )  # fmt: skip
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    decision = json.loads(r.stdout)
+    assert decision["final_action"] == json.loads(action)
