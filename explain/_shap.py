@@ -142,8 +142,18 @@ def is_tree_model(model: Any) -> bool:
 
 def _is_sklearn_linear(model: Any) -> bool:
     mod = _module(model)
-    return (mod.startswith("sklearn.linear_model") or mod.startswith("sklearn.svm")) and hasattr(
-        model, "coef_"
+    linear = mod.startswith("sklearn.linear_model") or mod.startswith("sklearn.svm")
+    return linear and hasattr(model, "coef_") and not _votes_over_pairs(model)
+
+
+def _votes_over_pairs(model: Any) -> bool:
+    """A linear SVC of 3+ classes whose decision_function is one-vs-rest (the default): its
+    coef_ are the one-vs-one classifiers, and the votes and confidences it turns them into
+    are not linear in the input, so the closed form would explain another function."""
+    return (
+        type(model).__name__ in ("SVC", "NuSVC")
+        and len(getattr(model, "classes_", ())) > 2
+        and getattr(model, "decision_function_shape", None) == "ovr"
     )
 
 
@@ -259,6 +269,8 @@ def _black_box_fn(model: Any) -> Callable[[Matrix], Any]:
             return out.detach().cpu().double().numpy()  # bfloat16 has no numpy twin
 
         return forward
+    if _votes_over_pairs(model):  # the score its linear siblings are explained by
+        return lambda X: model.decision_function(_frame(model, X))
     if hasattr(model, "predict_proba"):
         return lambda X: model.predict_proba(_frame(model, X))
     if hasattr(model, "predict"):
@@ -875,6 +887,12 @@ def _backend(
             f"algorithm {algorithm!r} needs a background sample (rows x {n} features)"
         )
     if algorithm == "linear":
+        if _votes_over_pairs(model):
+            raise ExplanationTypeError(
+                f"algorithm 'linear' cannot explain this {type(model).__name__}: its one-vs-rest "
+                "decision_function is not linear in the input; fit it with "
+                "decision_function_shape='ovo', or use algorithm='auto'"
+            )
         if not is_linear_model(model):
             raise ExplanationTypeError(
                 f"algorithm 'linear' needs a scikit-learn linear model or (coef, intercept), "

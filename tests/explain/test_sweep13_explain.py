@@ -194,3 +194,31 @@ def test_a_guarded_agent_runs_when_its_explainer_returns_something_else() -> Non
     action = act([1.0, 2.0])
     assert action.decision.verdict == "allow"
     assert action.decision.explanations[0]["kind"] == "unavailable"
+
+
+def _three_class_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4))
+    y = (X[:, 0] > 0.5).astype(int) + (X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def test_a_multiclass_linear_svc_is_explained_by_its_own_decision_function() -> None:
+    svm = pytest.importorskip("sklearn.svm")
+    X, y = _three_class_data()
+    model = svm.SVC(kernel="linear").fit(X, y)  # one-vs-rest votes over one-vs-one models
+    attribution = explain.shap(model, X[:30]).explain(X[40])
+    scores = model.decision_function(X[40:41])[0]
+    assert attribution.output == pytest.approx(scores[attribution.target])
+    assert attribution.check_ok
+    with pytest.raises(explain.ExplanationTypeError, match="decision_function_shape='ovo'"):
+        explain.shap(model, X[:30], algorithm="linear")
+
+
+def test_a_one_vs_one_linear_svc_keeps_the_closed_form() -> None:
+    svm = pytest.importorskip("sklearn.svm")
+    X, y = _three_class_data()
+    model = svm.SVC(kernel="linear", decision_function_shape="ovo").fit(X, y)
+    attribution = explain.shap(model, X[:30]).explain(X[40])
+    assert attribution.method == "linear_shap"
+    assert attribution.check_ok
