@@ -143,7 +143,20 @@ def is_tree_model(model: Any) -> bool:
 def _is_sklearn_linear(model: Any) -> bool:
     mod = _module(model)
     linear = mod.startswith("sklearn.linear_model") or mod.startswith("sklearn.svm")
-    return linear and hasattr(model, "coef_") and not _votes_over_pairs(model)
+    return (
+        linear and hasattr(model, "coef_") and not _votes_over_pairs(model) and not _log_link(model)
+    )
+
+
+def _log_link(model: Any) -> bool:
+    """A generalised linear model predicting exp(X @ coef_ + intercept_): not linear in X."""
+    name = type(model).__name__
+    if name in ("PoissonRegressor", "GammaRegressor"):
+        return True
+    if name != "TweedieRegressor":
+        return False
+    link, power = getattr(model, "link", "auto"), getattr(model, "power", 0.0)
+    return link == "log" or (link == "auto" and power > 0)
 
 
 def _votes_over_pairs(model: Any) -> bool:
@@ -892,6 +905,12 @@ def _backend(
                 f"algorithm 'linear' cannot explain this {type(model).__name__}: its one-vs-rest "
                 "decision_function is not linear in the input; fit it with "
                 "decision_function_shape='ovo', or use algorithm='auto'"
+            )
+        if _log_link(model):
+            raise ExplanationTypeError(
+                f"algorithm 'linear' cannot explain this {type(model).__name__}: it predicts "
+                "exp(X @ coef_ + intercept_), which is not linear in the input; use "
+                "algorithm='auto'"
             )
         if not is_linear_model(model):
             raise ExplanationTypeError(

@@ -222,3 +222,33 @@ def test_a_one_vs_one_linear_svc_keeps_the_closed_form() -> None:
     attribution = explain.shap(model, X[:30]).explain(X[40])
     assert attribution.method == "linear_shap"
     assert attribution.check_ok
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        pytest.param("PoissonRegressor", {}, id="poisson"),
+        pytest.param("GammaRegressor", {}, id="gamma"),
+        pytest.param("TweedieRegressor", {"power": 1.5}, id="tweedie-log-link"),
+        pytest.param("TweedieRegressor", {"power": 0.0}, id="tweedie-identity-link"),
+    ],
+)
+def test_a_generalised_linear_model_adds_up_to_its_prediction(name, options) -> None:
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 3))
+    model = getattr(linear_model, name)(**options).fit(X, np.exp(0.5 * X[:, 0]) + 0.1)
+    attribution = explain.shap(model, X[:30]).explain(X[40])
+    assert attribution.output == pytest.approx(model.predict(X[40:41])[0])
+    assert sum(attribution.values) == pytest.approx(
+        attribution.output - model.predict(X[:30]).mean()
+    )
+    assert attribution.check_ok
+
+
+def test_linear_algorithm_names_why_a_log_link_model_is_not_linear() -> None:
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    model = linear_model.PoissonRegressor().fit(X, np.exp(X[:, 0]))
+    with pytest.raises(explain.ExplanationTypeError, match=r"exp\(X @ coef_ \+ intercept_\)"):
+        explain.shap(model, X[:10], algorithm="linear")
