@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, cast, overload
 import orjson
 
 from guard._evaluate import DecisionRates, Scrubber, run_rules, verdict_of
-from guard._exceptions import DependencyMissing, GuardError, InvalidAction, PolicyError
+from guard._exceptions import (
+    AuditError,
+    DependencyMissing,
+    GuardError,
+    InvalidAction,
+    PolicyError,
+)
 from guard._models import (
     RANK,
     Decision,
@@ -99,13 +105,17 @@ class _Scan:
 
 
 class Guard:
-    """Checks proposed actions and rankings against policy packs and records every decision."""
+    """Checks proposed actions and rankings against policy packs and records every decision.
+
+    `audit` is an `AuditLog`, or an audit URL (memory://, sqlite:///path, postgresql://...)
+    opened here as `from_policy` opens it; `close()` closes it.
+    """
 
     def __init__(
         self,
         packs: Sequence[CompiledPack],
         *,
-        audit: AuditLog | None = None,
+        audit: str | AuditLog | None = None,
         shadow: Sequence[CompiledPack] = (),
         mode: Mode = "enforce",
         rate_store: RateStore | None = None,
@@ -118,7 +128,7 @@ class Guard:
         if mode not in ("enforce", "shadow"):
             raise PolicyError(f"unknown mode {mode!r}; expected one of enforce, shadow")
         self.packs: dict[str, CompiledPack] = {p.name: p for p in packs}
-        self.audit = audit
+        self.audit: AuditLog | None = None
         self.mode: Mode = mode
         self.rates: RateStore = rate_store if rate_store is not None else MemoryRateStore()
         self._shadow = _pair_shadow(self.packs, shadow)
@@ -136,6 +146,7 @@ class Guard:
         self._pid, self._forks = os.getpid(), _forks
         for pack in [*packs, *shadow]:
             self._build_scanner(pack)
+        self.audit = _open_audit(audit)  # last: nothing after it can fail and leave it open
 
     @classmethod
     def from_policy(
@@ -150,8 +161,7 @@ class Guard:
         """Load a pack file, a folder of packs or a shipped pack's name, and open the audit log."""
         packs = load(policy)
         shadow_packs = load(shadow) if shadow is not None else []
-        log_ = _open_audit(audit)
-        return cls(packs, audit=log_, shadow=shadow_packs, mode=mode, **options)
+        return cls(packs, audit=audit, shadow=shadow_packs, mode=mode, **options)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -1307,8 +1317,16 @@ def _pair_shadow(
 
 
 def _open_audit(audit: Any) -> AuditLog | None:
-    if audit is None or not isinstance(audit, str):
-        return audit
-    from guard.audit import open_audit
+    """The audit log `audit` gives: itself, or the log its URL names (opened here)."""
+    if audit is None:
+        return None
+    from guard.audit import AuditLog, open_audit
 
-    return open_audit(audit)
+    if isinstance(audit, str):
+        return open_audit(audit)
+    if not isinstance(audit, AuditLog):
+        raise AuditError(
+            f"audit= takes an AuditLog or an audit URL (memory://, sqlite:///path/audit.db, "
+            f"postgresql://...), got {type(audit).__name__}"
+        )
+    return audit

@@ -1,0 +1,188 @@
+"""Guard's and RemoteGuard's API as a new user meets it: an audit URL given to the
+constructor, record() of something not a decision, allowed() of one action or of None,
+allowed()'s answer for a redacted action, declared actions checked when decorating, more
+alternatives than the sidecar reads, and ActionBlocked when every alternative was denied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guard import ActionBlocked, AuditError, Guard, InvalidAction
+from guard.audit import open_audit
+from guard.client import GuardClient, RemoteGuard
+from guard.policy import parse
+from tests.service.conftest import (  # noqa: F401 - fixtures
+    PACK,
+    client,
+    make_client,
+    pack_file,
+    settings,
+)
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:You should not use the 'timeout' argument with the TestClient"
+)
+
+Guards = tuple[Guard, RemoteGuard]
+SHELL = {"kind": "run_shell", "params": {}}
+NOTE = {"kind": "note", "params": {"text": "hello", "secret": "s3cr3t"}}
+
+
+def pay(amount: Any) -> dict[str, Any]:
+    return {"kind": "pay", "params": {"amount": amount}}
+
+
+@pytest.fixture
+def guards(client: Any, pack_file: Path) -> Iterator[Guards]:  # noqa: F811
+    with Guard.from_policy(pack_file) as local:
+        yield local, RemoteGuard("", client=GuardClient("http://testserver", client=client))
+
+
+# -- 1. Guard(packs, audit="sqlite:///...") ------------------------------------------------
+
+
+def test_the_constructor_opens_an_audit_url_as_from_policy_does(tmp_path: Path) -> None:
+    """It kept the string, then failed the first check: 'str' object has no attribute 'append'."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    with Guard([parse(PACK)], audit=url) as g:
+        d = g.check(pay(1))
+        assert d.audited
+    with open_audit(url, create=False) as log:
+        assert log.get(d.id).record["verdict"] == "allow"
+
+
+@pytest.mark.parametrize("audit", [Path("a.db"), {"url": "memory://"}, 3])
+def test_the_constructor_refuses_an_audit_that_is_no_log_nor_url(audit: Any) -> None:
+    with pytest.raises(AuditError, match=r"audit= takes an AuditLog or an audit URL"):
+        Guard([parse(PACK)], audit=audit)
+
+
+# -- 2. record(<not a Decision>) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given", [{"id": "x", "policy": "svc-test"}, None, "d-1"])
+def test_record_refuses_what_is_not_a_decision(given: Any) -> None:
+    g = Guard([parse(PACK)])
+    with pytest.raises(InvalidAction, match=r"record\(\) takes a Decision"):
+        g.record(given)
+
+
+# -- 3. allowed() of one action, None or a string ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "name"), [(pay(1), "dict"), (None, "NoneType"), ("pay", "str"), (b"x", "bytes")]
+)
+def test_allowed_refuses_what_is_not_a_list_of_actions(
+    guards: Guards, given: Any, name: str
+) -> None:
+    message = rf"^allowed\(\) takes a list of actions, got {name}$"
+    for g in guards:
+        with pytest.raises(InvalidAction, match=message):
+            g.allowed(given)
+
+
+def test_allowed_takes_a_tuple_or_a_generator_of_actions(guards: Guards) -> None:
+    for g in guards:
+        assert g.allowed((pay(1), SHELL)) == [pay(1)]
+        assert g.allowed(a for a in [SHELL, pay(2)]) == [pay(2)]
+
+
+# -- 4. allowed() of an action the policy redacts ------------------------------------------
+
+
+def test_allowed_gives_a_redacted_action_as_it_would_run() -> None:
+    """It returned the action as given, secret and all, for a planner to run."""
+    g = Guard([parse(PACK)])
+    given = [pay(1), NOTE, SHELL]
+    out = g.allowed(given)
+    assert out == [pay(1), {"kind": "note", "params": {"text": "hello", "secret": "[REDACTED]"}}]
+    assert out[0] is given[0]  # an allowed action comes back as given
+    assert NOTE["params"]["secret"] == "s3cr3t"  # the caller's action is not edited
+
+
+def test_remote_allowed_never_gives_a_redacted_action_unredacted(guards: Guards) -> None:
+    """The sidecar's /v1/shield answers verdicts only: the redacted action is left out."""
+    _, remote = guards
+    out = remote.allowed([pay(1), NOTE, SHELL])
+    assert out == [pay(1)]
+    assert all("s3cr3t" not in repr(a) for a in out)
+
+
+# -- 5. RemoteGuard.agent(actions=...) checked when decorating ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actions", "message"),
+    [
+        ("pay", r"actions= must be a list of the actions the scores are over, got str"),
+        ([], r"actions= is empty"),
+        ([pay(1), {"params": {}}], r"^actions\[1\]: "),
+        ([pay(1), 5], r"^actions\[1\]: "),
+    ],
+)
+def test_declared_actions_are_checked_when_decorating(
+    guards: Guards, actions: Any, message: str
+) -> None:
+    for g in guards:
+        with pytest.raises(InvalidAction, match=message):
+            g.agent(actions=actions)
+
+
+# -- 6. more alternatives than the sidecar reads -----------------------------------------
+
+
+def test_more_alternatives_than_the_sidecar_reads_are_refused_before_sending(
+    guards: Guards,
+) -> None:
+    """It failed with RemoteError 422 validation_error: invalid request: body.candidates."""
+    local, remote = guards
+    many = [(SHELL, 0.9)] * 100 + [(pay(1), 0.1)]
+    assert local.agent(lambda: many)()["kind"] == "pay"
+    with pytest.raises(InvalidAction, match=r"101 alternatives; the sidecar reads at most 100"):
+        remote.agent(lambda: many)()
+    declared = [pay(i) for i in range(150)]
+    with pytest.raises(InvalidAction, match=r"150 alternatives; the sidecar reads at most 100"):
+        remote.agent(actions=declared)(lambda: [0.0] * 150)()
+    masked = [0.0] * 100 + [float("-inf")] * 50  # the masked ones are not sent
+    assert remote.agent(actions=declared)(lambda: masked)()["kind"] == "pay"
+    assert remote.agent(lambda: many[1:])()["kind"] == "pay"  # 100 are read
+
+
+def test_the_client_knows_the_sidecars_limit() -> None:
+    from guard import client as module
+    from service._schemas import CheckRequest
+
+    limit = next(m.max_length for m in CheckRequest.model_fields["candidates"].metadata)
+    assert module._MAX_CANDIDATES == limit
+
+
+# -- 7. ActionBlocked when every alternative was denied -----------------------------------
+
+
+def test_blocked_names_every_alternatives_rules(guards: Guards) -> None:
+    """It said 'action blocked by no-shell', as if the payment had not been tried."""
+    for g in guards:
+
+        @g.agent
+        def act() -> list[Any]:
+            return [(SHELL, 0.6), (pay(20000), 0.4)]
+
+        with pytest.raises(ActionBlocked) as info:
+            act()
+        decision = info.value.decision
+        assert str(info.value) == (
+            "action blocked by no-shell: all 2 alternatives were denied "
+            f"(huge-payment, no-shell) (decision {decision.id})"
+        )
+
+
+def test_blocked_without_alternatives_says_what_it_said(guards: Guards) -> None:
+    for g in guards:
+        with pytest.raises(ActionBlocked) as info:
+            g.agent(lambda: SHELL)()
+        assert str(info.value) == f"action blocked by no-shell (decision {info.value.decision_id})"
