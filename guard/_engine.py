@@ -329,6 +329,11 @@ class Guard:
     ) -> tuple[Decision, dict[str, Any] | None, _Scan]:
         """What `record` writes for a decision made earlier: its action, checked and scanned."""
         self._usable()
+        if not isinstance(decision, Decision):
+            raise InvalidAction(
+                f"record() takes a Decision (as evaluate() returns it), got "
+                f"{type(decision).__name__}"
+            )
         pack = self.pack(decision.policy)  # a decision of a pack not loaded here is refused
         data = None
         if action is not None:
