@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, cast, overload
 
 import orjson
+from pydantic import BaseModel
 
 from guard._evaluate import DecisionRates, Scrubber, run_rules, verdict_of
 from guard._exceptions import (
@@ -298,8 +299,19 @@ class Guard:
         *,
         policy: str | None = None,
     ) -> list[Mapping[str, Any]]:
-        """The candidate actions the policy would let run now (a planner's pre-shield)."""
-        return [a for a in actions if self.evaluate(a, context, policy=policy).allowed]
+        """The candidate actions the policy would let run now (a planner's pre-shield), in
+        order: an allowed action as given, a redacted one as it would run (the decision's
+        `final_action`, its redacted fields replaced); denied and escalated ones are left
+        out. `actions` is a list (tuple, generator) of actions, not one action. Nothing is
+        recorded."""
+        out: list[Mapping[str, Any]] = []
+        for action in _action_list(actions, "allowed"):
+            decision = self.evaluate(action, context, policy=policy)
+            if decision.verdict is Verdict.ALLOW:
+                out.append(action)
+            elif decision.verdict is Verdict.REDACT:
+                out.append(cast(dict[str, Any], decision.final_action))
+        return out
 
     def record(
         self,
@@ -1281,6 +1293,14 @@ def _same_torch_threads() -> Callable[[], None] | None:
         return None
     threads = torch.get_num_threads()
     return lambda: torch.set_num_threads(threads)
+
+
+def _action_list(actions: Any, what: str) -> list[Any]:
+    """`actions` read once as a list; one action (a mapping or model), a string, bytes or
+    None is refused, not read as a list of its keys or characters."""
+    if isinstance(actions, str | bytes | Mapping | BaseModel) or not isinstance(actions, Iterable):
+        raise InvalidAction(f"{what}() takes a list of actions, got {type(actions).__name__}")
+    return list(actions)
 
 
 def _check_list(actions: Any) -> None:

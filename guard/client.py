@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
-from guard._engine import _unique_ids
+from guard._engine import _action_list, _unique_ids
 from guard._exceptions import (
     ActionBlocked,
     ActionEscalated,
@@ -259,7 +259,7 @@ class GuardClient:
         policy: str | None,
     ) -> tuple[list[int], list[dict[str, Any]]]:
         """The allowed indexes and the verdicts, checked to be one per action sent, in order."""
-        sent = [_action(a) for a in actions]
+        sent = [_action(a) for a in _action_list(actions, "shield")]
         context = _context_sent(context)
         if not sent:  # nothing to allow (the sidecar refuses an empty list)
             return [], []
@@ -584,10 +584,17 @@ class RemoteGuard:
         *,
         policy: str | None = None,
     ) -> list[Mapping[str, Any]]:
-        """The candidate actions the policy would let run now (a planner's pre-shield)."""
-        actions = list(actions)
-        indexes = self.client.shield(actions, context, policy=policy or self.policy)
-        return [actions[i] for i in indexes]
+        """The candidate actions the policy allows now as given (a planner's pre-shield), in
+        order. A redacted one is left out too: the sidecar's /v1/shield answers its verdict,
+        not the redacted action that would run (`Guard.allowed` gives that one). `actions`
+        is a list (tuple, generator) of actions, not one action. Nothing is recorded."""
+        actions = _action_list(actions, "allowed")
+        verdicts = self.client.shield_verdicts(actions, context, policy=policy or self.policy)
+        return [
+            a
+            for a, v in zip(actions, verdicts, strict=True)
+            if v["allowed"] is True and v["verdict"] == "allow"
+        ]
 
     def enforce(
         self,

@@ -86,6 +86,13 @@ def test_allowed_refuses_what_is_not_a_list_of_actions(
             g.allowed(given)
 
 
+def test_shield_refuses_one_action_as_allowed_does(guards: Guards) -> None:
+    _, remote = guards
+    for call in (remote.client.shield, remote.client.shield_verdicts):
+        with pytest.raises(InvalidAction, match=r"^shield\(\) takes a list of actions, got dict$"):
+            call(pay(1))
+
+
 def test_allowed_takes_a_tuple_or_a_generator_of_actions(guards: Guards) -> None:
     for g in guards:
         assert g.allowed((pay(1), SHELL)) == [pay(1)]
