@@ -48,6 +48,7 @@ from guard.enforce import (
     GuardedAction,
     GuardedRanking,
     _candidates,
+    _check_declared,
     _context,
     _plain,
     _ranked_items,
@@ -648,6 +649,7 @@ class RemoteGuard:
     ) -> Any:
         """Wrap `fn` so its proposal is checked by the sidecar and enforced here."""
         _seconds(wait_for_review, "wait_for_review")
+        _check_declared(actions)  # refused here, not at the first call, as in process
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
             def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
