@@ -629,6 +629,14 @@ def _compile(
     )
 
 
+def _counter_prefix(pack: str, rule_id: str) -> str:
+    """The name rate() and total() count a rule's events under (then ":" and the key): the
+    pack's name, so that a rule of one pack never counts another's events, and the rule id
+    with ":" written "/" (neither a pack name nor a rule id holds "/"), so that rule "a"
+    counting "b:c" and rule "a:b" counting "c" are two counters."""
+    return f"{pack}/{rule_id.replace(':', '/')}"
+
+
 def _check_recognizer_patterns(
     pii: PiiSettings | None, file: str, positions: Mapping[Any, Any]
 ) -> None:
@@ -672,7 +680,12 @@ def _compile_rule(
         node = positions.get(("rules", index, "when"))
         try:  # positions within the condition's text, mapped into the file below
             when = compile_expr(
-                rule.when, file=file, line=1, column=1, rule_id=rule.id, condition=True
+                rule.when,
+                file=file,
+                line=1,
+                column=1,
+                rule_id=_counter_prefix(spec.name, rule.id),
+                condition=True,
             )
         except ExpressionError as exc:
             line, col = _file_position(node, rule.when, exc.line, exc.column)
