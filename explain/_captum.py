@@ -413,16 +413,17 @@ def captum(
 ) -> CaptumExplainer:
     """Build a Captum explainer for a torch module mapping (batch, features) to action scores.
 
-    `baseline` is one reference row (default zeros); for `gradient_shap` it may be a sample
-    of rows: the values are Integrated Gradients (`n_steps`) from each of up to `n_samples`
-    rows (a seeded sample of them when there are more) to x, averaged, and add up to f(x)
-    minus the mean output over those rows. With `stdevs > 0` Captum's GradientShap samples
-    noisy points instead, complete only in expectation: expect `check_ok` False then.
-    `check_ok` is False when the completeness gap |sum(values) - (f(x) - f(x'))|
-    exceeds `tolerance` times max(1, |f(x) - f(x')|). Dropout and BatchNorm layers must be
-    in eval mode (`module.eval()`); the module is never changed. For small policy networks explained
-    one decision at a time, `torch.set_num_threads(1)` is usually several times faster
-    (see benchmarks/bench_explain.py); the explainer leaves that global setting alone.
+    `baseline` is one reference row (default zeros; a {feature: value} mapping too); for
+    `gradient_shap` it may be a sample of rows: the values are Integrated Gradients
+    (`n_steps`) from each of up to `n_samples` rows (a seeded sample of them when there are
+    more) to x, averaged, and add up to f(x) minus the mean output over those rows. With
+    `stdevs > 0` Captum's GradientShap samples noisy points instead, complete only in
+    expectation: expect `check_ok` False then. `check_ok` is False when the completeness gap
+    |sum(values) - (f(x) - f(x'))| exceeds `tolerance` times max(1, |f(x) - f(x')|). Dropout
+    and BatchNorm layers must be in eval mode (`module.eval()`); the module is never
+    changed. For small policy networks explained one decision at a time,
+    `torch.set_num_threads(1)` is usually several times faster (see
+    benchmarks/bench_explain.py); the explainer leaves that global setting alone.
     """
     torch = _import_torch()
     if not isinstance(module, torch.nn.Module):

@@ -197,7 +197,9 @@ def as_matrix(
     data: Any, names: Sequence[str], what: str = "background", *, allow_nan: bool = False
 ) -> Matrix:
     """Return a non-empty finite float64 matrix whose columns match `names` (NaN kept
-    with `allow_nan`)."""
+    with `allow_nan`); a mapping is one row keyed by feature name, as `as_row` reads it."""
+    if isinstance(data, Mapping):
+        data = [_from_mapping(data, names, what)]
     data = _by_name(data, names, what)  # pandas DataFrame: columns are read by name
     arr = _to_array(data, what)
     if arr.ndim == 1 and arr.shape[0] == len(names):

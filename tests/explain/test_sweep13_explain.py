@@ -252,3 +252,17 @@ def test_linear_algorithm_names_why_a_log_link_model_is_not_linear() -> None:
     model = linear_model.PoissonRegressor().fit(X, np.exp(X[:, 0]))
     with pytest.raises(explain.ExplanationTypeError, match=r"exp\(X @ coef_ \+ intercept_\)"):
         explain.shap(model, X[:10], algorithm="linear")
+
+
+def test_captum_takes_its_baseline_as_a_mapping_like_its_input() -> None:
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Linear(3, 2).eval()
+    names = ["budget", "trust", "urgency"]
+    baseline = {"urgency": 2.0, "budget": 1.0, "trust": 0.0}
+    explainer = explain.captum(net, feature_names=names, baseline=baseline)
+    attribution = explainer.explain({"budget": 3.0, "trust": 1.0, "urgency": 2.0})
+    assert attribution.baseline == [1.0, 0.0, 2.0]
+    assert attribution.as_dict()["urgency"] == pytest.approx(0.0)
+    assert attribution.check_ok
+    with pytest.raises(explain.ExplanationInputError, match=r"missing \['urgency'\]"):
+        explain.captum(net, feature_names=names, baseline={"budget": 1.0, "trust": 0.0})
