@@ -636,6 +636,11 @@ def serve(
         )
     except SettingsError as exc:
         fail(str(exc))
+    if demo and settings.keys is not None:  # its client sends no key: every request a 401
+        fail(
+            "--demo sends its example traffic with no key, so every request would be refused "
+            f"(401) by a sidecar with keys ({settings.keys!r}); drop --demo or --keys/GUARD_KEYS"
+        )
     _check_log_level(settings.log_level)
     settings, warning = loopback_only(settings)
     if warning:

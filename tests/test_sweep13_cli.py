@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 
 def guard_cli(
@@ -136,3 +137,22 @@ def test_check_prints_its_json_to_an_output_that_is_not_utf8(tmp_path: Path) -> 
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     decision = json.loads(r.stdout)
     assert decision["final_action"] == json.loads(action)
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_serve_demo_with_keys_is_refused_before_it_starts(tmp_path: Path, how: str) -> None:
+    # The demo's client sends no key: it used to start, then print 'demo traffic failed: 401'.
+    from service._auth import new_key
+
+    _, entry = new_key("ops", ["check"], None)
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(yaml.safe_dump([entry.as_yaml_dict()]), encoding="utf-8")
+    args = ["serve", "--demo", "--port", "1"]
+    env = {"GUARD_KEYS": str(keys)} if how == "variable" else {}
+    if how == "option":
+        args += ["--keys", str(keys)]
+    r = guard_cli(*args, cwd=tmp_path, env=env)
+    assert r.returncode == 2 and r.stdout == ""
+    line = _one_line_error(r)
+    assert line.startswith("error: --demo sends its example traffic with no key")
+    assert f"({str(keys)!r})" in line
