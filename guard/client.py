@@ -62,6 +62,10 @@ P = ParamSpec("P")
 _Pair = tuple[Mapping[str, Any] | BaseModel, float]  # (action, probability)
 _Indexed = tuple[Mapping[str, Any] | BaseModel, float, int]  # ..., index in the caller's list
 
+# The sidecar's limits on POST /v1/check (service/_schemas.py, CheckRequest): more
+# alternatives, or a larger index, is a 422. Not sent in parts: each check is recorded.
+_MAX_CANDIDATES = 100
+_MAX_POSITION = 9_999
 _LONG_POLL_CHUNK = 30.0  # seconds per long-poll request, halved while the server refuses it
 _MIN_LONG_POLL = 0.1
 
@@ -164,6 +168,12 @@ class GuardClient:
             raise InvalidAction("give an action or candidates, not both")
         if candidates is not None and not candidates:
             raise InvalidAction("candidates must hold at least one (action, probability) pair")
+        if candidates is not None and len(candidates) > _MAX_CANDIDATES:
+            raise InvalidAction(
+                f"{len(candidates)} alternatives; the sidecar reads at most {_MAX_CANDIDATES} "
+                "in one check (the in-process Guard any number): propose fewer, or mask the "
+                "rest with -inf scores over declared actions"
+            )
         # Checked as the in-process Guard checks them (actions, then context), before sending:
         # no action and no candidates is Guard.check(None)'s error.
         pairs = [_candidate(c, i) for i, c in enumerate(candidates or ())]
@@ -800,6 +810,11 @@ def _candidate(candidate: Any, i: int) -> tuple[Any, ...]:
     index = candidate[2]
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise InvalidAction(f"alternative #{i}: index must be an integer >= 0, got {index!r}")
+    if index > _MAX_POSITION:
+        raise InvalidAction(
+            f"alternative #{i}: index {index} is past the sidecar's limit of {_MAX_POSITION:,} "
+            f"(the in-process Guard has none): declare at most {_MAX_POSITION + 1:,} actions"
+        )
     return (*sent, index)
 
 

@@ -160,12 +160,24 @@ def test_more_alternatives_than_the_sidecar_reads_are_refused_before_sending(
     assert remote.agent(lambda: many[1:])()["kind"] == "pay"  # 100 are read
 
 
-def test_the_client_knows_the_sidecars_limit() -> None:
-    from guard import client as module
-    from service._schemas import CheckRequest
+def test_an_index_past_the_sidecars_limit_is_refused_before_sending(guards: Guards) -> None:
+    """10,001 declared actions, all but the last two masked: a 422 on body.candidates.1.2."""
+    local, remote = guards
+    declared = [{"kind": "read", "params": {"page": i}} for i in range(10_001)]
+    scores = [float("-inf")] * 9_999 + [1.0, 0.5]
+    assert local.agent(actions=declared)(lambda: scores)() == declared[9_999]
+    with pytest.raises(InvalidAction, match=r"index 10000 is past the sidecar's limit of 9,999"):
+        remote.agent(actions=declared)(lambda: scores)()
+    assert remote.agent(actions=declared[:10_000])(lambda: scores[1:])() == declared[9_998]
 
-    limit = next(m.max_length for m in CheckRequest.model_fields["candidates"].metadata)
-    assert module._MAX_CANDIDATES == limit
+
+def test_the_client_knows_the_sidecars_limits() -> None:
+    from guard import client as module
+    from service._schemas import MAX_POSITION, CheckRequest
+
+    limits = CheckRequest.model_fields["candidates"].metadata
+    limit = next(m.max_length for m in limits if hasattr(m, "max_length"))
+    assert (module._MAX_CANDIDATES, module._MAX_POSITION) == (limit, MAX_POSITION)
 
 
 # -- 7. ActionBlocked when every alternative was denied -----------------------------------
