@@ -734,7 +734,11 @@ def _tampered(index: int, record_id: str | None, reason: str) -> NoReturn:
 
 
 def _stored(leaf: StoredLeaf) -> StoredRecord:
+    """A leaf as a reader gets it: never bytes edited under their stored leaf hash (one
+    hash per record; an edit of the leaf hash too is caught by proofs, heads and verify)."""
     record = _as_read(_record_of(leaf))
+    if leaf_hash(leaf.record) != leaf.leaf_hash:
+        _tampered(leaf.index, leaf.id, "its bytes do not match its stored leaf hash")
     return StoredRecord(index=leaf.index, id=leaf.id, record=record, leaf_hash=leaf.leaf_hash.hex())
 
 
