@@ -185,6 +185,7 @@ def check(
 ) -> None:
     """Decide one action and print the decision as JSON."""
     from guard import Guard
+    from guard.policy import load
 
     if action == "-" and context == "-":
         fail("--action and --context cannot both be read from stdin (-)")
@@ -193,8 +194,9 @@ def check(
     if ctx is not None:
         ctx = _json_object(ctx, "--context", '{"role": "agent"}')
     try:
-        with Guard.from_policy(policy, audit=audit) as guard:
-            _check_pack_choice(sorted(guard.packs), policy, name)
+        packs = load(policy)
+        _check_pack_choice(sorted(p.name for p in packs), policy, name)  # before the log opens
+        with Guard(packs, audit=audit) as guard:
             decision = guard.check(act, ctx, policy=name)
     except GuardError as exc:
         fail(str(exc))

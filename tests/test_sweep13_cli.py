@@ -156,3 +156,21 @@ def test_serve_demo_with_keys_is_refused_before_it_starts(tmp_path: Path, how: s
     line = _one_line_error(r)
     assert line.startswith("error: --demo sends its example traffic with no key")
     assert f"({str(keys)!r})" in line
+
+
+@pytest.mark.parametrize(
+    ("pack", "needle"),
+    [
+        pytest.param(None, "holds several packs", id="no-pack"),
+        pytest.param("nope", "--pack 'nope' is not in --policy", id="unknown-pack"),
+    ],
+)
+def test_check_refused_for_its_pack_choice_makes_no_audit_log(
+    tmp_path: Path, pack: str | None, needle: str
+) -> None:
+    folder = Path(__file__).resolve().parents[1] / "policies"
+    args = ["check", "--policy", str(folder), "--action", '{"kind": "k"}']
+    args += ["--audit", "sqlite:///new.db", *(["--pack", pack] if pack else [])]
+    r = guard_cli(*args, cwd=tmp_path)
+    assert r.returncode == 2 and needle in _one_line_error(r)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no new.db, no new.db.key
