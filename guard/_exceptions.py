@@ -154,6 +154,8 @@ def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]
 
 
 def _describe(decision: Any, what: str) -> str:
-    """Name the rules behind the verdict: those whose effect is the decision's verdict."""
+    """Name the rules behind the verdict: those whose effect is the decision's verdict;
+    then, when alternatives were tried, what became of them (all denied, say)."""
     rules = ", ".join(h.rule_id for h in decision.hits if h.effect == decision.verdict)
-    return f"action {what} by {rules or 'default verdict'} (decision {decision.id})"
+    tried = f": {decision.substitution.reason}" if decision.substitution is not None else ""
+    return f"action {what} by {rules or 'default verdict'}{tried} (decision {decision.id})"

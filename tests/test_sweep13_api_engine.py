@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from guard import ActionBlocked, AuditError, Guard, InvalidAction
+from guard import ActionBlocked, ActionEscalated, AuditError, Guard, InvalidAction
 from guard.audit import open_audit
 from guard.client import GuardClient, RemoteGuard
 from guard.policy import parse
@@ -197,6 +197,17 @@ def test_blocked_names_every_alternatives_rules(guards: Guards) -> None:
         assert str(info.value) == (
             "action blocked by no-shell: all 2 alternatives were denied "
             f"(huge-payment, no-shell) (decision {decision.id})"
+        )
+
+
+def test_escalated_says_the_held_action_is_an_alternative(guards: Guards) -> None:
+    for g in guards:
+        with pytest.raises(ActionEscalated) as info:
+            g.agent(lambda: [(SHELL, 0.6), (pay(900), 0.4)])()
+        assert str(info.value) == (
+            "action escalated for review by big-payment: first choice denied by no-shell; "
+            "substituted alternative #1 (score 0.4), the best one not denied "
+            f"(decision {info.value.decision_id})"
         )
 
 
