@@ -7,7 +7,7 @@ import math
 import re
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeAlias
 
 import numpy as np
@@ -863,6 +863,8 @@ def resolve_names(model: Any, background: Any, feature_names: Sequence[str] | No
     names = own
     if names is None and hasattr(background, "columns"):
         names = [str(c) for c in background.columns]
+    if names is None and isinstance(background, Mapping):  # one row: {feature: value}
+        names = [str(k) for k in background]
     if names is not None:
         return check_names(names, n) or []
     if n is None:

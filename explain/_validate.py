@@ -224,7 +224,10 @@ def missing_as_none(values: Any) -> list[float | None]:
 
 
 def n_columns(data: Any, what: str = "background") -> int:
-    """Return the feature count of a 2-D array-like (used before names are known)."""
+    """Return the feature count of a 2-D array-like or a one-row mapping (used before names
+    are known)."""
+    if isinstance(data, Mapping):
+        return len(data)
     arr = _to_array(data, what)
     if arr.ndim != 2:
         raise ExplanationInputError(f"{what} must be a 2-D array, got shape {arr.shape}")

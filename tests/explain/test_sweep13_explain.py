@@ -266,3 +266,11 @@ def test_captum_takes_its_baseline_as_a_mapping_like_its_input() -> None:
     assert attribution.check_ok
     with pytest.raises(explain.ExplanationInputError, match=r"missing \['urgency'\]"):
         explain.captum(net, feature_names=names, baseline={"budget": 1.0, "trust": 0.0})
+
+
+@pytest.mark.parametrize("names", [None, ["a", "b"]], ids=["names-from-keys", "names-given"])
+def test_shap_takes_a_one_row_background_mapping(names) -> None:
+    explainer = explain.shap(lambda rows: rows @ np.array([1.0, 2.0]), {"a": 0.0, "b": 1.0}, names)
+    attribution = explainer.explain({"a": 1.0, "b": 1.0})
+    assert attribution.base_value == pytest.approx(2.0)
+    assert attribution.as_dict() == pytest.approx({"a": 1.0, "b": 0.0})
