@@ -91,8 +91,7 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
             text, args = args, orjson.loads(args) if args.strip() else {}
         except orjson.JSONDecodeError as exc:
             raise InvalidAction(f"tool call arguments are not valid JSON: {exc.msg}") from None
-        if _LONG_NUMBER.search(text):
-            _check_integers(text)
+        _check_arguments_text(text)
     if not isinstance(args, dict):
         raise InvalidAction(f"tool call arguments must be a JSON object, got {type(args).__name__}")
     extra = {k: v for k, v in call.items() if k in ("actor", "tenant", "id")}
@@ -102,9 +101,11 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
 _LONG_NUMBER = re.compile(r"[0-9]{16}")  # 2**53 has 16 digits
 
 
-def _check_integers(text: str) -> None:
-    """Refuse integers JSON numbers do not hold exactly, as for an action sent as an object:
-    orjson reads an integer beyond 64 bits as a float, which would change it unseen."""
+def _check_arguments_text(text: str) -> None:
+    """Refuse what orjson reads without a word but another reader of the same text would
+    read otherwise: a key given twice (orjson keeps the last one, a tool that keeps the
+    first would run another value than the one checked) and integers JSON numbers do not
+    hold exactly (orjson reads an integer beyond 64 bits as a float, changing it unseen)."""
 
     def exact(literal: str) -> int:
         value = int(literal)
@@ -115,8 +116,24 @@ def _check_integers(text: str) -> None:
             )
         return value
 
+    def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    break
+                seen.add(key)
+            raise InvalidAction(
+                f"tool call arguments give the key {key!r} more than once; which value "
+                "the tool would use depends on its JSON reader, so none is taken"
+            )
+        return out
+
     try:
-        json.loads(text, parse_int=exact)
+        json.loads(
+            text, parse_int=exact if _LONG_NUMBER.search(text) else None, object_pairs_hook=once
+        )
     except RecursionError:  # orjson read it; the stdlib parser is the one out of depth
         raise ActionTooLarge(
             f"tool call arguments are nested deeper than {MAX_DEPTH} levels"

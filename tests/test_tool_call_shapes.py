@@ -68,3 +68,28 @@ def test_a_malformed_call_is_refused_saying_what_is_missing(
 ) -> None:
     with pytest.raises(InvalidAction, match=message):
         check_action(call)
+
+
+@pytest.mark.parametrize("shape", ["function", "function_call"])
+def test_arguments_giving_a_key_twice_are_refused(shape: str) -> None:
+    # orjson keeps the last value: {"amount": 1} would be checked, while a tool whose JSON
+    # reader keeps the first would pay 25000.
+    text = '{"amount": 25000, "currency": "EUR", "amount": 1}'
+    call: dict[str, Any] = (
+        {"type": "function", "function": {"name": "pay", "arguments": text}}
+        if shape == "function"
+        else {"type": "function_call", "name": "pay", "arguments": text}
+    )
+    with pytest.raises(InvalidAction, match="the key 'amount' more than once"):
+        check_action(call)
+    nested = '{"to": {"iban": "x", "iban": "y"}}'
+    with pytest.raises(InvalidAction, match="the key 'iban' more than once"):
+        check_action({"type": "function_call", "name": "pay", "arguments": nested})
+
+
+def test_arguments_with_distinct_keys_and_long_numbers_still_read() -> None:
+    text = '{"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}], "n": 9007199254740991}'
+    data, _, _ = check_action({"type": "function_call", "name": "x", "arguments": text})
+    assert data["params"] == json.loads(text)
+    with pytest.raises(InvalidAction, match="outside the exact JSON range"):
+        check_action({"type": "function_call", "name": "x", "arguments": '{"n": 9007199254740993}'})
