@@ -109,7 +109,9 @@ class Guard:
     """Checks proposed actions and rankings against policy packs and records every decision.
 
     `audit` is an `AuditLog`, or an audit URL (memory://, sqlite:///path, postgresql://...)
-    opened here as `from_policy` opens it; `close()` closes it.
+    opened here as `from_policy` opens it; `close()` closes it. `rate_store` counts for
+    `rate()` and `total()`: a `RateStore`, or a Redis URL (redis://host:6379/0) to share
+    the counts between processes; this process's memory by default.
     """
 
     def __init__(
@@ -117,13 +119,14 @@ class Guard:
         packs: Sequence[CompiledPack],
         *,
         audit: str | AuditLog | None = None,
-        shadow: Sequence[CompiledPack] = (),
+        shadow: Sequence[CompiledPack] | None = (),
         mode: Mode = "enforce",
-        rate_store: RateStore | None = None,
+        rate_store: str | RateStore | None = None,
         pii_detector: Any = None,
         hash_key: bytes | None = None,
     ) -> None:
-        packs, shadow = _compiled(packs, "packs"), _compiled(shadow, "shadow")
+        packs = _compiled(packs, "packs")
+        shadow = _compiled((), "shadow") if shadow is None else _compiled(shadow, "shadow")
         if not packs:
             raise PolicyError("a Guard needs at least one policy pack")
         if mode not in ("enforce", "shadow"):
@@ -131,7 +134,7 @@ class Guard:
         self.packs: dict[str, CompiledPack] = {p.name: p for p in packs}
         self.audit: AuditLog | None = None
         self.mode: Mode = mode
-        self.rates: RateStore = rate_store if rate_store is not None else MemoryRateStore()
+        self.rates: RateStore = _rate_store(rate_store)
         self._shadow = _pair_shadow(self.packs, shadow)
         self._detector = pii_detector
         self._hash_key = hash_key
@@ -168,6 +171,11 @@ class Guard:
 
     def pack(self, name: str | None = None) -> CompiledPack:
         """The pack `name` names, or the only one loaded."""
+        if name is not None and not isinstance(name, str):
+            raise PolicyError(
+                f"policy= names a loaded pack ({', '.join(sorted(self.packs))}), "
+                f"got {type(name).__name__}"
+            )
         if name is None:
             if len(self.packs) == 1:
                 for only in self.packs.values():
@@ -304,6 +312,8 @@ class Guard:
         `final_action`, its redacted fields replaced); denied and escalated ones are left
         out. `actions` is a list (tuple, generator) of actions, not one action. Nothing is
         recorded."""
+        self._usable()
+        self.pack(policy)  # refused even with no action to decide
         out: list[Mapping[str, Any]] = []
         for action in _action_list(actions, "allowed"):
             decision = self.evaluate(action, context, policy=policy)
@@ -1310,7 +1320,7 @@ def _check_list(actions: Any) -> None:
 
 def _compiled(packs: Iterable[Any], what: str) -> list[CompiledPack]:
     """The packs as a list (a generator is read once), each a compiled pack, names unique."""
-    if isinstance(packs, str | os.PathLike):
+    if isinstance(packs, str | os.PathLike | CompiledPack) or packs is None:
         packs = [packs]
     out = list(packs)
     names: set[str] = set()
@@ -1339,6 +1349,26 @@ def _pair_shadow(
     if unpaired:
         raise PolicyError(f"shadow packs {unpaired!r} have no live pack of the same name")
     return paired
+
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _rate_store(store: Any) -> RateStore:
+    """The rate store `store` gives: itself, the Redis store its URL names, or memory."""
+    if store is None:
+        return MemoryRateStore()
+    if isinstance(store, str) and store.startswith(_REDIS_SCHEMES):
+        from guard.policy._rate_redis import RedisRateStore  # DependencyMissing without redis
+
+        return RedisRateStore(store)
+    if not isinstance(store, RateStore):
+        got = "a str that is no Redis URL" if isinstance(store, str) else type(store).__name__
+        raise PolicyError(
+            "rate_store= takes a rate store (MemoryRateStore, or an object with "
+            f"hit(key, window)) or a Redis URL (redis://host:6379/0), got {got}"
+        )
+    return store
 
 
 def _open_audit(audit: Any) -> AuditLog | None:
