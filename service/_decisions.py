@@ -209,14 +209,18 @@ def each_once(request: Request, known: Collection[str]) -> None:
     seen = [key for key, _ in request.query_params.multi_items()]
     repeated = sorted({key for key in seen if seen.count(key) > 1})
     unknown = sorted(set(seen) - set(known))
-    reads = ", ".join(sorted(known)) or "none"
+    reads = (
+        f"this endpoint reads: {', '.join(sorted(known))}"
+        if known
+        else "this endpoint reads no query parameter"
+    )
     errors = [
         {"loc": ("query", key), "msg": "given more than once", "type": "value_error"}
         for key in repeated
     ] + [
         {
             "loc": ("query", key),
-            "msg": f"unknown query parameter; this endpoint reads: {reads}",
+            "msg": f"unknown query parameter; {reads}",
             "type": "extra_forbidden",
         }
         for key in unknown
@@ -255,6 +259,7 @@ def export_decisions(
 
 def get_decision(request: Request, principal: Reader, decision_id: DecisionId) -> Response:
     """One decision: its audit record (PII masked), leaf index and leaf hash."""
+    each_once(request, ())
     state = get_state(request)
     state.decision(decision_id, principal.tenant)
     return json_response(page_item(state.audit.get(decision_id)))
@@ -266,6 +271,7 @@ def get_proof(request: Request, principal: Reader, decision_id: DecisionId) -> R
     leaf_hash = SHA-256(0x00 || RFC 8785 JSON of `record`); each audit_path step combines as
     SHA-256(0x01 || left || right) (RFC 6962), ending at `root` == `head.root`.
     """
+    each_once(request, ())  # ?tree_size=3 must not get a proof against another size
     state = get_state(request)
     state.decision(decision_id, principal.tenant)
     head = head_json(state.audit)
@@ -275,6 +281,7 @@ def get_proof(request: Request, principal: Reader, decision_id: DecisionId) -> R
 
 def get_head(request: Request, principal: Reader) -> Response:
     """The current tree head, signed with the log's Ed25519 key."""
+    each_once(request, ())
     return json_response(head_json(get_state(request).audit))
 
 

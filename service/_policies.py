@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from guard.policy import CompiledPack
 from service._auth import Principal
+from service._decisions import each_once
 from service._deps import get_state, require
 from service._errors import Forbidden, NotFound
 from service._http import json_response, standard_responses
@@ -30,7 +31,7 @@ def build_router() -> APIRouter:
         list_policies,
         methods=["GET"],
         response_model=PolicyPage,
-        responses=standard_responses(401, 403, 429, 503),
+        responses=standard_responses(401, 403, 422, 429, 503),
         summary="The loaded packs",
     )
     router.add_api_route(
@@ -56,6 +57,7 @@ def build_router() -> APIRouter:
 
 async def list_policies(request: Request, principal: Reader) -> Response:
     """Every loaded pack with its version and digest."""
+    each_once(request, ())
     state = get_state(request)
     guard = await state.serving()
     items = [summary(p, state.shadow) for p in guard.packs.values()]
@@ -66,6 +68,7 @@ async def get_policy(
     request: Request, principal: Reader, name: Annotated[str, Path(max_length=64)]
 ) -> Response:
     """One pack's YAML source, version, digest and rules."""
+    each_once(request, ())
     state = get_state(request)
     guard = await state.serving()
     pack = guard.packs.get(name)
