@@ -153,9 +153,10 @@ def resolve(spec: str | os.PathLike[str]) -> list[Path]:
             stem = path.name.rsplit(".test.", 1)[0]
             packs = [path.with_name(stem + s) for s in (".yaml", ".yml")]
             pack = next((p for p in packs if p.is_file()), packs[0])
+            # The message names the file; a place appended would read as the folder's name.
             raise PolicyError(
-                f"{str(path)!r} is a test file; give its pack ({str(pack)!r}) or its folder",
-                file=str(path),
+                f"{str(path)!r} is a test file; give its pack ({str(pack)!r}) "
+                f"or its folder ({str(path.parent)!r})"
             )
         return [path]
     if path.exists():  # a device, a pipe or a socket: nothing a pack is read from
