@@ -643,11 +643,9 @@ def serve(
             "--demo sends its example traffic with no key, so every request would be refused "
             f"(401) by a sidecar with keys ({settings.keys!r}); drop --demo or --keys/GUARD_KEYS"
         )
-    _check_log_level(settings.log_level)
     settings, warning = loopback_only(settings)
     if warning:
         err.print(f"[yellow]note:[/yellow] {escape(warning)}", markup=True, highlight=False)
-    _check_listen(settings.host, settings.port)  # before the packs and the PII engine load
     base = f"http://{_url_host(settings.host)}:{settings.port}"
 
     def ready() -> None:
@@ -666,27 +664,6 @@ def serve(
         fail(f"{exc.strerror}: {exc.filename!r}" if exc.filename else exc.strerror or str(exc))
     except (GuardError, ValueError) as exc:
         fail(str(exc))
-
-
-def _check_log_level(level: str) -> None:
-    """GUARD_LOG_LEVEL, which uvicorn would otherwise refuse with a KeyError traceback."""
-    from uvicorn.config import LOG_LEVELS
-
-    if level.lower() not in LOG_LEVELS:
-        fail(f"GUARD_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
-
-
-def _check_listen(host: str, port: int) -> None:
-    """Refuse at once a port in use or a host that is not an interface here: uvicorn would
-    load everything first, then log the error and exit 3 without a one-line message."""
-    import socket
-
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def _has_console() -> bool:

@@ -58,6 +58,7 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
     import uvicorn
 
     options = uvicorn_options(settings)
+    check_listen(settings.host, settings.port)  # before the packs and the PII engine load
     if settings.workers == 1:
         from service._app import create_app
 
@@ -127,14 +128,6 @@ def _check_before_workers(settings: Settings) -> None:
         _ = audit.public_key_hex  # a bad signing key file
     finally:
         audit.close()
-    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((settings.host, settings.port))
-        except OSError as exc:
-            raise OSError(
-                exc.errno, f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
-            ) from None
     refuse_unshared_rates(settings, packs)
     if not settings.redis:
         log.warning(
@@ -144,6 +137,20 @@ def _check_before_workers(settings: Settings) -> None:
             settings.workers,
             settings.rate_limit,
         )
+
+
+def check_listen(host: str, port: int) -> None:
+    """Refuse at once a port in use or a host that is not an interface here (OSError
+    "cannot listen on HOST:PORT: ..."): uvicorn would load everything first, then log the
+    error and exit 3, or restart each worker over and over."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(
+                exc.errno, f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+            ) from None
 
 
 def _when_listening(host: str, port: int, on_ready: Callable[[], None]) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 __all__ = ["ENV_PREFIX", "LOOPBACK", "Settings", "SettingsError"]
 
 ENV_PREFIX = "GUARD_"
+#: The levels uvicorn takes (any case); another one is a KeyError deep inside it.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -81,6 +83,11 @@ class Settings:
                 raise SettingsError(f"{name} must be a positive, finite number, got {value!r}")
         if self.port > 65535:
             raise SettingsError(f"port must be at most 65535, got {self.port!r}")
+        if not isinstance(self.log_level, str) or self.log_level.lower() not in LOG_LEVELS:
+            raise SettingsError(
+                f"log_level ({ENV_PREFIX}LOG_LEVEL) must be one of {', '.join(LOG_LEVELS)}, "
+                f"got {self.log_level!r}"
+            )
 
     @property
     def open_access(self) -> bool:

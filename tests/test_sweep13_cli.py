@@ -56,7 +56,9 @@ def test_serve_refuses_an_unknown_log_level_in_one_line(tmp_path: Path, level: s
     r = guard_cli("serve", "--port", "1", cwd=tmp_path, env={"GUARD_LOG_LEVEL": level})
     assert r.returncode == 2
     line = _one_line_error(r)
-    assert line.startswith("error: GUARD_LOG_LEVEL must be one of critical, error, warning")
+    assert line.startswith(
+        "error: log_level (GUARD_LOG_LEVEL) must be one of critical, error, warning"
+    )
     assert line.endswith(f"got {level!r}")
 
 
