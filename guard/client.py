@@ -36,6 +36,7 @@ from guard._exceptions import (
     DependencyMissing,
     GuardError,
     InvalidAction,
+    PolicyError,
     PolicyNotFound,
 )
 from guard._models import Decision, DecisionEventV1, Verdict
@@ -178,7 +179,7 @@ class GuardClient:
         # no action and no candidates is Guard.check(None)'s error.
         pairs = [_candidate(c, i) for i, c in enumerate(candidates or ())]
         sent = [c[0] for c in pairs] if candidates is not None else [_action(action)]
-        body: dict[str, Any] = _body(policy=policy, context=_context_sent(context))
+        body: dict[str, Any] = _body(policy=_pack_name(policy), context=_context_sent(context))
         if explanations:
             body["explanations"] = [dict(e) for e in explanations]
         if candidates is not None:
@@ -204,7 +205,7 @@ class GuardClient:
                 sent.append(_action(action))
             except InvalidAction as exc:  # which one, in a batch of many
                 raise type(exc)(f"action #{index}: {exc}") from None
-        body = _body(policy=policy, context=_context_sent(context), actions=sent)
+        body = _body(policy=_pack_name(policy), context=_context_sent(context), actions=sent)
         if not sent:  # nothing to decide, as in process (the sidecar refuses an empty list)
             return []
         proposed = [_Proposed([a]) for a in body["actions"]]
@@ -236,7 +237,9 @@ class GuardClient:
         for what, value in (("actor", actor), ("query", query)):
             if value is not None and not isinstance(value, str):
                 raise InvalidAction(f"{what} must be a string, got {type(value).__name__}")
-        body = _body(policy=policy, context=context, actor=actor, query=query, items=rows)
+        body = _body(
+            policy=_pack_name(policy), context=context, actor=actor, query=query, items=rows
+        )
         expected = _ranking_digest(body["items"], query)
         decision = self._decision("POST", "/v1/rank", policy, json=body)
         if decision.action_digest != expected:
@@ -274,7 +277,7 @@ class GuardClient:
         context = _context_sent(context)
         if not sent:  # nothing to allow (the sidecar refuses an empty list)
             return [], []
-        body = _body(policy=policy, context=context, actions=sent)
+        body = _body(policy=_pack_name(policy), context=context, actions=sent)
         page = self._request("POST", "/v1/shield", json=body)
         items, allowed = page.get("items"), page.get("allowed")
         where = "POST /v1/shield"
@@ -538,7 +541,7 @@ class RemoteGuard:
         timeout: float = 10.0,
     ) -> None:
         self.client = client or GuardClient(url, api_key, timeout=timeout)
-        self.policy = policy
+        self.policy = _pack_name(policy)
         self.wait_for_review = _seconds(wait_for_review, "wait_for_review")
 
     def __enter__(self) -> RemoteGuard:
@@ -659,6 +662,7 @@ class RemoteGuard:
     ) -> Any:
         """Wrap `fn` so its proposal is checked by the sidecar and enforced here."""
         _seconds(wait_for_review, "wait_for_review")
+        _pack_name(policy)
         _check_declared(actions)  # refused here, not at the first call, as in process
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -688,6 +692,7 @@ class RemoteGuard:
         context: ContextArg = None,
     ) -> Any:
         """Wrap a ranking function so the sidecar's item rules and caps filter its items."""
+        _pack_name(policy)
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
             def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -1217,6 +1222,13 @@ def _one_of(value: Any, what: str, allowed: Collection[str]) -> None:
     if not isinstance(value, str) or value not in allowed:
         names = [repr(a) for a in allowed]
         raise InvalidAction(f"{what} must be {', '.join(names[:-1])} or {names[-1]}, got {value!r}")
+
+
+def _pack_name(policy: Any) -> str | None:
+    """`policy=`, refused here unless it is a pack's name (the sidecar's 422 names no cause)."""
+    if policy is not None and not isinstance(policy, str):
+        raise PolicyError(f"policy= names a pack the sidecar loads, got {type(policy).__name__}")
+    return policy
 
 
 def _body(**fields: Any) -> dict[str, Any]:

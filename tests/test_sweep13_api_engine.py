@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from guard import ActionBlocked, ActionEscalated, AuditError, Guard, InvalidAction
+from guard import ActionBlocked, ActionEscalated, AuditError, Guard, InvalidAction, PolicyError
 from guard.audit import open_audit
 from guard.client import GuardClient, RemoteGuard
 from guard.policy import parse
@@ -216,3 +216,26 @@ def test_blocked_without_alternatives_says_what_it_said(guards: Guards) -> None:
         with pytest.raises(ActionBlocked) as info:
             g.agent(lambda: SHELL)()
         assert str(info.value) == f"action blocked by no-shell (decision {info.value.decision_id})"
+
+
+# -- a pack name that is not a string ------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", [3, ["svc-test"], {"name": "svc-test"}])
+def test_a_pack_name_that_is_no_string_is_refused_before_sending(
+    guards: Guards, policy: Any
+) -> None:
+    """The sidecar's answer was RemoteError 422 validation_error: invalid request: body.policy."""
+    _, remote = guards
+    calls = [
+        lambda: remote.check(pay(1), policy=policy),
+        lambda: remote.check_batch([pay(1)], policy=policy),
+        lambda: remote.rank([{"id": 1}], policy=policy),
+        lambda: remote.allowed([pay(1)], policy=policy),
+        lambda: remote.agent(policy=policy),
+        lambda: remote.ranker(policy=policy),
+        lambda: RemoteGuard("", client=remote.client, policy=policy),
+    ]
+    for call in calls:
+        with pytest.raises(PolicyError, match=r"^policy= names a pack the sidecar loads, got "):
+            call()
