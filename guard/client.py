@@ -167,6 +167,8 @@ class GuardClient:
         """
         if candidates is not None and action is not None:
             raise InvalidAction("give an action or candidates, not both")
+        if isinstance(candidates, Iterator):  # yielded: read once, here
+            candidates = list(candidates)
         if candidates is not None and not candidates:
             raise InvalidAction("candidates must hold at least one (action, probability) pair")
         if candidates is not None and len(candidates) > _MAX_CANDIDATES:

@@ -239,3 +239,13 @@ def test_a_pack_name_that_is_no_string_is_refused_before_sending(
     for call in calls:
         with pytest.raises(PolicyError, match=r"^policy= names a pack the sidecar loads, got "):
             call()
+
+
+def test_candidates_yielded_are_read_once_and_counted(guards: Guards) -> None:
+    _, remote = guards
+    yielded = ((a, p) for a, p in [(SHELL, 0.6), (pay(1), 0.4)])
+    assert remote.client.check(candidates=yielded).final_action == pay(1)
+    with pytest.raises(InvalidAction, match=r"candidates must hold at least one"):
+        remote.client.check(candidates=iter([]))
+    with pytest.raises(InvalidAction, match=r"101 alternatives; the sidecar reads at most 100"):
+        remote.client.check(candidates=((SHELL, 0.5) for _ in range(101)))
