@@ -129,8 +129,19 @@ class KeyStore:
 
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        except OSError as exc:  # its text repeats the path
+            raise KeysError(f"cannot read keys file {str(path)!r}: {exc.strerror}") from exc
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
             raise KeysError(f"cannot read keys file {str(path)!r}: {exc}") from exc
+        if isinstance(data, Mapping) and any(
+            isinstance(k, str) and k.startswith("key (shown once") for k in data
+        ):
+            raise KeysError(
+                f"keys file {str(path)!r} holds the whole output of 'guard keys create', the "
+                "raw key included: keep only the lines after 'entry for keys.yaml:', delete "
+                "the 'key (shown once ...)' line (a keys file never holds a raw key) and give "
+                "that key to the client"
+            )
         if isinstance(data, Mapping) and "keys" in data:
             data = data["keys"]
         if not isinstance(data, list) or not data:
