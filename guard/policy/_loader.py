@@ -144,12 +144,12 @@ def resolve(spec: str | os.PathLike[str]) -> list[Path]:
         raise PolicyNotFound("no policy given: the file, folder or shipped pack name is empty")
     path = Path(spec)
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.y*ml") if not _is_test_file(p))
+        files = sorted(p for p in path.glob("*.y*ml") if not is_test_file(p))
         if not files:
             raise PolicyNotFound(f"folder {str(path)!r} holds no policy packs (*.yaml)")
         return files
     if path.is_file():
-        if _is_test_file(path):
+        if is_test_file(path):
             stem = path.name.rsplit(".test.", 1)[0]
             packs = [path.with_name(stem + s) for s in (".yaml", ".yml")]
             pack = next((p for p in packs if p.is_file()), packs[0])
@@ -165,7 +165,7 @@ def resolve(spec: str | os.PathLike[str]) -> list[Path]:
         shipped = shipped_dir() / f"{spec}{suffix}"
         if shipped.is_file():
             return [shipped]
-    names = ", ".join(sorted(p.stem for p in shipped_dir().glob("*.yaml") if not _is_test_file(p)))
+    names = ", ".join(sorted(p.stem for p in shipped_dir().glob("*.yaml") if not is_test_file(p)))
     raise PolicyNotFound(
         f"no policy file, folder or shipped pack named {str(spec)!r}; shipped: {names}"
     )
@@ -1095,5 +1095,5 @@ def _check_scope(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index:
         raise PolicyError(problem, file=file, line=line, column=col)
 
 
-def _is_test_file(path: Path) -> bool:
+def is_test_file(path: Path) -> bool:
     return path.name.endswith((".test.yaml", ".test.yml"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from guard.policy._loader import (
     MAX_PACK_BYTES,
     CompiledPack,
     decode,
+    is_test_file,
     load,
     read_yaml,
     validation_error,
@@ -89,7 +91,44 @@ class PackReport:
 
 def run(spec: str | os.PathLike[str]) -> list[PackReport]:
     """Test every pack `spec` names (a file, a folder or a shipped name)."""
-    return [run_pack(pack) for pack in load(spec)]
+    packs = load(spec)
+    if Path(spec).is_dir():
+        _check_orphans(Path(spec), packs)
+    return [run_pack(pack) for pack in packs]
+
+
+def _check_orphans(folder: Path, packs: list[CompiledPack]) -> None:
+    """Refuse a test file named after no pack of the folder (`marketplace.test.yaml` beside
+    `marketplace-agent.yaml`): its cases would never run, and its pack would only be
+    reported as having no test file."""
+    claimed = {p.test_file: p for p in packs}
+    tests = sorted(p for p in folder.glob("*.test.y*ml") if is_test_file(p) and p.is_file())
+    orphans = [p for p in tests if p not in claimed]
+    if not orphans:
+        return
+    orphan = orphans[0]
+    stem = orphan.name.rsplit(".test.", 1)[0]
+    twin = next((f for f in claimed if f is not None and f.name.startswith(f"{stem}.test.")), None)
+    if twin is not None:  # `a.test.yaml` and `a.test.yml`: the pack reads only the first
+        raise PolicyError(
+            f"test file {orphan.name!r} is never run: pack {claimed[twin].name!r} reads "
+            f"{twin.name!r}; merge the two",
+            file=str(orphan),
+        )
+    # The names the packs without a test file would read, the closest to this one first.
+    wanted = {
+        Path(p.path).stem: Path(p.path).suffix for p in packs if p.test_file is None and p.path
+    }
+    close = difflib.get_close_matches(stem, wanted, n=len(wanted), cutoff=0) if wanted else []
+    hint = (
+        f"; name it after the pack it tests: {', '.join(f'{c}.test{wanted[c]}' for c in close)}"
+        if close
+        else "; every pack here has its own test file"
+    )
+    raise PolicyError(
+        f"test file {orphan.name!r} tests no pack: there is no {stem}.yaml beside it{hint}",
+        file=str(orphan),
+    )
 
 
 def run_pack(pack: CompiledPack) -> PackReport:
