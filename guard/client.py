@@ -67,6 +67,7 @@ _Indexed = tuple[Mapping[str, Any] | BaseModel, float, int]  # ..., index in the
 # alternatives, or a larger index, is a 422. Not sent in parts: each check is recorded.
 _MAX_CANDIDATES = 100
 _MAX_POSITION = 9_999
+_MAX_EXPLANATIONS = 10
 _LONG_POLL_CHUNK = 30.0  # seconds per long-poll request, halved while the server refuses it
 _MIN_LONG_POLL = 0.1
 
@@ -181,9 +182,11 @@ class GuardClient:
         # no action and no candidates is Guard.check(None)'s error.
         pairs = [_candidate(c, i) for i, c in enumerate(candidates or ())]
         sent = [c[0] for c in pairs] if candidates is not None else [_action(action)]
-        body: dict[str, Any] = _body(policy=_pack_name(policy), context=_context_sent(context))
-        if explanations:
-            body["explanations"] = [dict(e) for e in explanations]
+        body: dict[str, Any] = _body(
+            policy=_pack_name(policy),
+            context=_context_sent(context),
+            explanations=_explanations(explanations),
+        )
         if candidates is not None:
             body["candidates"] = pairs
         else:
@@ -830,6 +833,23 @@ def _action(action: Any) -> dict[str, Any]:
     a NaN, bytes or a numpy number in it is refused here, not by the JSON encoder)."""
     check_action(action)
     return _plain(action)
+
+
+def _explanations(explanations: Any) -> list[dict[str, Any]] | None:
+    """`explanations` to send, each checked as a context is (the sidecar records them)."""
+    if explanations is None:
+        return None
+    if isinstance(explanations, str | bytes | Mapping) or not isinstance(explanations, Iterable):
+        raise InvalidAction(
+            f"explanations must be a list of mappings, got {type(explanations).__name__}"
+        )
+    sent = [check_data(e, f"explanation #{i}") for i, e in enumerate(explanations)]
+    if len(sent) > _MAX_EXPLANATIONS:
+        raise InvalidAction(
+            f"{len(sent)} explanations; the sidecar records at most {_MAX_EXPLANATIONS} "
+            "with one check"
+        )
+    return sent or None
 
 
 def _context_sent(context: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -249,3 +249,38 @@ def test_candidates_yielded_are_read_once_and_counted(guards: Guards) -> None:
         remote.client.check(candidates=iter([]))
     with pytest.raises(InvalidAction, match=r"101 alternatives; the sidecar reads at most 100"):
         remote.client.check(candidates=((SHELL, 0.5) for _ in range(101)))
+
+
+# -- explanations sent with a check ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("explanations", "message"),
+    [
+        ("why", r"^explanations must be a list of mappings, got str$"),
+        ({"why": 1}, r"^explanations must be a list of mappings, got dict$"),
+        (["why"], r"^explanation #0 must be a mapping \(dict\), got str$"),
+        ([{"score": float("nan")}], r"^explanation #0 holds nan"),
+        ([{"raw": b"x"}], r"^explanation #0 holds bytes"),
+        ([{}] * 11, r"^11 explanations; the sidecar records at most 10 with one check$"),
+    ],
+)
+def test_explanations_are_checked_before_sending(
+    guards: Guards, explanations: Any, message: str
+) -> None:
+    """They were ValueError / TypeError from dict() and the JSON encoder, or a 422."""
+    _, remote = guards
+    with pytest.raises(InvalidAction, match=message):
+        remote.client.check(pay(1), explanations=explanations)
+
+
+def test_an_explanation_may_be_a_model(guards: Guards) -> None:
+    from pydantic import BaseModel
+
+    class Why(BaseModel):
+        feature: str
+        weight: float
+
+    _, remote = guards
+    d = remote.client.check(pay(1), explanations=[Why(feature="amount", weight=0.5)])
+    assert d.explanations == [{"feature": "amount", "weight": 0.5}]
