@@ -481,7 +481,7 @@ def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
             f"{chosen.label} was chosen by the caller (for example sampled from the visit "
             f"distribution), not by the search's own ranking, which puts {top.label} first."
         )
-    parts.append(_contrast(chosen, runner, r.rule == "sampled"))
+    parts.append(_contrast(chosen, runner, r.rule == "sampled", bool(r.shielded)))
     if runner is not None:
         parts.append(f"{_facts(chosen)}; {_facts(runner)}.")
     if r.shielded:
@@ -492,9 +492,12 @@ def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
     return " ".join(parts)
 
 
-def _contrast(chosen: ActionStat, runner: ActionStat | None, by_caller: bool) -> str:
-    if runner is None:
-        return f"Chose {chosen.label}: it was the only allowed root action ({_visits(chosen)})."
+def _contrast(
+    chosen: ActionStat, runner: ActionStat | None, by_caller: bool, shielded: bool
+) -> str:
+    if runner is None:  # "allowed" only when the shield removed the others
+        only = "the only allowed root action" if shielded else "the only root action"
+        return f"Chose {chosen.label}: it was {only} ({_visits(chosen)})."
     c, o = chosen.label, runner.label
     order = _order(chosen, runner)
     if order < 0:  # only a caller's choice can rank below the best other allowed action
