@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from explain._errors import ExplanationTypeError, SearchTreeError
+from explain._errors import ExplanationTypeError, SearchTreeError, kind_of
 
 ActionId: TypeAlias = int | str
 LabelFn: TypeAlias = Callable[[ActionId], str]
@@ -66,7 +66,7 @@ class Node:
 def action_id(value: Any) -> ActionId:
     """Return a root action as a plain int or str (numpy integers become int)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral | str):
-        raise ExplanationTypeError(f"an action must be an int or str, got {value!r}")
+        raise ExplanationTypeError(f"an action must be an int or str, got {kind_of(value)}")
     return value if isinstance(value, str) else int(value)
 
 
@@ -80,7 +80,7 @@ def label_fn(labels: Labels) -> LabelFn | None:
     elif callable(labels):
         fn = labels
     else:
-        raise ExplanationTypeError(f"labels must be a mapping or a function, got {labels!r}")
+        raise ExplanationTypeError(f"labels must be a mapping or a function, got {kind_of(labels)}")
 
     def name(action: ActionId) -> str:
         try:
@@ -414,12 +414,15 @@ class _NestedNode:
         if kids is None:
             kids = ()
         if isinstance(kids, Mapping):  # {action: child} with the action as key
-            kids = [_with_action(_node(c), a) for a, c in kids.items()]
+            kids = [
+                _with_action(_node(c, f"the child of action {a!r}"), a) for a, c in kids.items()
+            ]
         elif isinstance(kids, str | bytes) or not isinstance(kids, Iterable):
             raise SearchTreeError(
-                f"a node's children must be a list or an {{action: child}} mapping, got {kids!r}"
+                "a node's children must be a list or an {action: child} mapping, "
+                f"got {kind_of(kids)}"
             )
-        views = [_NestedNode(_node(c)) for c in kids]
+        views = [_NestedNode(_node(c, f"child {i}")) for i, c in enumerate(kids)]
         if self._labels is None:
             return views
         return [_Named(v, self._labels) for v in views]
@@ -439,10 +442,11 @@ class _Named:
         return self._node.children
 
 
-def _node(child: Any) -> Any:
+def _node(child: Any, where: str) -> Any:
     if child is None or isinstance(child, str | bytes | numbers.Number):
         raise SearchTreeError(
-            f"a child {child!r} is not a node (a mapping or an object with visits and value)"
+            f"{where} is {kind_of(child)}, not a node (a mapping or an object with visits "
+            "and value)"
         )
     return child
 

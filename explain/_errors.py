@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from guard._exceptions import DependencyMissing, GuardError
 
 INSTALL_HINT = "pip install 'agent-guard[explain]'"
@@ -41,6 +43,19 @@ class NoAllowedAction(SearchTreeError):
     """Every root action of the search tree was removed by the shield."""
 
     code = "explanation_no_allowed_action"
+
+
+def kind_of(value: Any) -> str:
+    """What a value is, for error texts that must not quote a caller's value (they are
+    recorded with the decision): 'None', 'a str (text)', 'bytes', 'a dict', 'an int'."""
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return "a str (text)"
+    if isinstance(value, bytes | bytearray):
+        return "bytes"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def missing_dependency(package: str, feature: str) -> DependencyMissing:

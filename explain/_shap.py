@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import re
 import time
 import warnings
@@ -19,6 +20,7 @@ from explain._errors import (
     ExplanationInputError,
     ExplanationTypeError,
     ModelCallError,
+    kind_of,
     missing_dependency,
 )
 from explain._models import Attribution, Estimate, check_passes
@@ -212,7 +214,7 @@ def as_outputs(raw: Any, n_rows: int, what: str = "model output") -> Matrix:
     try:
         out = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ModelCallError(f"{what} is not numeric: {exc}") from exc
+        raise ModelCallError(f"{what} is not numeric: {_non_number(raw)}") from exc
     if out.ndim == 1:
         out = out[:, None]
     if out.ndim != 2 or out.shape[0] != n_rows:
@@ -220,6 +222,16 @@ def as_outputs(raw: Any, n_rows: int, what: str = "model output") -> Matrix:
     if not np.isfinite(out).all():
         raise ModelCallError(f"{what} contains NaN or inf")
     return out
+
+
+def _non_number(raw: Any) -> str:
+    """What in a model's output is not a number, by type: numpy's own message quotes it."""
+    try:
+        items = np.asarray(raw, dtype=object).ravel().tolist()
+    except (TypeError, ValueError):
+        return f"got {kind_of(raw)}"
+    odd = [v for v in items if not isinstance(v, numbers.Real | np.bool_)]
+    return f"it holds {kind_of(odd[0])}" if odd else f"got {kind_of(raw)}"
 
 
 def guarded(fn: Callable[[Matrix], Any], what: str) -> Predict:

@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from explain._errors import ExplanationInputError, ExplanationTypeError
+from explain._errors import ExplanationInputError, ExplanationTypeError, kind_of
 
 FeatureInput: TypeAlias = "npt.ArrayLike | Mapping[str, float]"
 Matrix: TypeAlias = "npt.NDArray[np.float64]"
@@ -32,8 +32,11 @@ def check_names(names: Sequence[str] | None, n_features: int | None) -> list[str
             f"feature_names must be a list of strings, not the single string {names!r}"
         )
     names = list(names)
-    if not all(isinstance(n, str) for n in names):
-        raise ExplanationTypeError(f"feature_names must be strings, got {names!r}")
+    odd = next((i for i, n in enumerate(names) if not isinstance(n, str)), None)
+    if odd is not None:  # named by position and type: it may be a value, not a name
+        raise ExplanationTypeError(
+            f"feature_names must be strings; name {odd} is {kind_of(names[odd])}"
+        )
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise ExplanationInputError(f"feature_names must be unique; repeated: {dupes!r}")
@@ -44,7 +47,8 @@ def check_names(names: Sequence[str] | None, n_features: int | None) -> list[str
     return names
 
 
-def _to_array(value: Any, what: str) -> npt.NDArray[Any]:
+def _to_array(value: Any, what: str, labels: Sequence[str] | None = None) -> npt.NDArray[Any]:
+    """`value` as an array; `labels` name its columns in errors when it has none of its own."""
     if hasattr(value, "detach"):  # a torch tensor: read it without tracking gradients
         value = value.detach().cpu()
         value = value.double() if value.is_floating_point() else value  # bfloat16 too
@@ -59,7 +63,7 @@ def _to_array(value: Any, what: str) -> npt.NDArray[Any]:
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise ExplanationTypeError(
             f"{what} must hold numbers (bool, int or float), got dtype {str(arr.dtype)!r}"
-            + _first_non_number(np.asarray(value, dtype=object), labels_of(value))
+            + _first_non_number(np.asarray(value, dtype=object), labels_of(value) or labels)
         )
     return arr
 
@@ -81,22 +85,38 @@ def _pandas_numbers(value: Any) -> Matrix | None:
     return None
 
 
-def _first_non_number(arr: npt.NDArray[Any], labels: list[Any] | None) -> str:
-    """Where the first value that is not a number sits, e.g. a pandas category's label."""
+def _first_non_number(arr: npt.NDArray[Any], labels: Sequence[Any] | None) -> str:
+    """Where the first value that is not a number sits and what it is, e.g. a pandas
+    category's label: its type, never the value (the reason is recorded with the decision,
+    and a name or an account id is not found by the PII detectors)."""
     if arr.ndim == 0 or arr.size == 0:
         return ""
-    for row in arr.reshape(-1, arr.shape[-1]):
-        for i, v in enumerate(row.tolist()):
+    rows = arr.reshape(-1, arr.shape[-1]).tolist()
+    for r, row in enumerate(rows):
+        for i, v in enumerate(row):
             if not isinstance(v, numbers.Real):
                 column = labels[i] if labels is not None and i < len(labels) else i
-                hint = (
-                    "give a missing value as NaN (which only tree models read)"
-                    if v is None
-                    else "encode categorical values as the numbers the model was trained on "
-                    "(for a pandas category, its .cat.codes)"
-                )
-                return f"; column {column!r} holds {v!r}: {hint}"
+                where = f"row {r}, column {column!r}" if len(rows) > 1 else f"column {column!r}"
+                return f"; {where} holds {kind_of(v)}{_hint(v)}"
     return ""
+
+
+def _hint(value: Any) -> str:
+    """What to give instead of `value`, a feature value that is not a number."""
+    if value is None:
+        return ": give a missing value as NaN (which only tree models read)"
+    if isinstance(value, str | bytes):
+        try:
+            float(value)
+        except ValueError:
+            return (
+                ": encode categorical values as the numbers the model was trained on "
+                "(for a pandas category, its .cat.codes)"
+            )
+        return " that reads as a number: convert numbers given as text with float()"
+    if isinstance(value, numbers.Number):
+        return ": give it as a float"
+    return ": each feature must be one number"
 
 
 def _check_finite(arr: Matrix, names: Sequence[str], what: str, allow_nan: bool) -> None:
@@ -171,10 +191,11 @@ def as_row(x: Any, names: Sequence[str], what: str = "x", *, allow_nan: bool = F
 
     With `allow_nan`, NaN (a missing value, which tree models read) is kept.
     """
+    labels = None
     if isinstance(x, Mapping):
-        x = _from_mapping(x, names, what)
+        x, labels = _from_mapping(x, names, what), names
     x = _by_name(x, names, what)
-    arr = _to_array(x, what)
+    arr = _to_array(x, what, labels)
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.ndim == 0 and len(names) == 1:  # a one-feature model's observation: a number
@@ -198,10 +219,11 @@ def as_matrix(
 ) -> Matrix:
     """Return a non-empty finite float64 matrix whose columns match `names` (NaN kept
     with `allow_nan`); a mapping is one row keyed by feature name, as `as_row` reads it."""
+    labels = None
     if isinstance(data, Mapping):
-        data = [_from_mapping(data, names, what)]
+        data, labels = [_from_mapping(data, names, what)], names
     data = _by_name(data, names, what)  # pandas DataFrame: columns are read by name
-    arr = _to_array(data, what)
+    arr = _to_array(data, what, labels)
     if arr.ndim == 1 and arr.shape[0] == len(names):
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[0] == 0:
