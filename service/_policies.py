@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Annotated, Any
 
 import anyio
@@ -17,7 +18,7 @@ from service._errors import Forbidden, NotFound
 from service._http import json_response, standard_responses
 from service._schemas import PolicyDetail, PolicyPage, ReloadOut
 
-__all__ = ["build_router", "summary"]
+__all__ = ["build_router", "shown_file", "summary"]
 
 Reader = Annotated[Principal, Depends(require("check", "audit:read", "review"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -92,7 +93,7 @@ async def get_policy(
         {
             **summary(pack, state.shadow),
             "source": pack.source,
-            "file": pack.path,
+            "file": shown_file(pack.path, principal),
             "rule_list": rules,
         }
     )
@@ -116,6 +117,15 @@ async def reload_policies(request: Request, principal: Admin) -> Response:
     state = get_state(request)
     packs = await anyio.to_thread.run_sync(state.reload)
     return json_response({"reloaded": True, "items": [summary(p, state.shadow) for p in packs]})
+
+
+def shown_file(path: str | None, principal: Principal) -> str | None:
+    """Where a pack was loaded from, as `principal` may see it: the path on the server for an
+    operator (an admin key bound to no tenant, who configures the server), the file's name
+    for any other key (a tenant's keys learn nothing of the server's file system)."""
+    if path is None or (principal.can("admin") and principal.tenant is None):
+        return path
+    return PurePath(path).name
 
 
 def summary(pack: CompiledPack, shadows: Mapping[str, CompiledPack]) -> dict[str, Any]:

@@ -348,7 +348,11 @@ class PolicyDetail(PolicySummary):
     """A loaded pack with its YAML source and rules."""
 
     source: str
-    file: str | None
+    file: str | None = Field(
+        description="The file the pack was loaded from: its path on the server for an "
+        "admin key bound to no tenant (an operator), its file name only for any other key; "
+        "null for a pack not loaded from a file"
+    )
     rule_list: list[RuleOut]
 
 

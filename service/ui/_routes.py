@@ -15,7 +15,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +33,7 @@ from service._auth import Principal
 from service._deps import no_key_bucket
 from service._errors import AlreadyResolved, NotEscalated, NotFound
 from service._http import guard_error_status, route_of
+from service._policies import shown_file
 from service._state import ServiceState, is_held
 from service.ui import _present as present
 from service.ui._charts import timeline
@@ -721,6 +722,8 @@ class _Console:
         if pack is None:
             what = "shadow policy pack" if shadow else "loaded policy pack"
             return self.error(request, viewer, 404, f"No {what} named {name!r}.")
+        # The path on the server for operators; others see the file's name (as in the API).
+        pack = replace(pack, path=shown_file(pack.path, viewer.principal))
         return self.render(
             request,
             viewer,
