@@ -22,7 +22,7 @@ from service._auth import Principal
 from service._deps import get_state, require, tenant_filter
 from service._download import Download, jsonl_failure
 from service._errors import NotFound, ServiceError
-from service._http import json_response, standard_responses
+from service._http import UNKNOWN_KEY, json_response, standard_responses
 from service._schemas import ConsistencyOut, DecisionPage, DecisionPageItem, HeadOut, ProofOut
 from service._state import DECISION_SCHEMA
 
@@ -205,7 +205,8 @@ def build_router() -> APIRouter:
 
 def each_once(request: Request, known: Collection[str]) -> None:
     """Refuse a query parameter given twice (?verdict=allow&verdict=deny: not half applied)
-    and one the endpoint does not read (?verdcit=deny: ignoring it would answer everything)."""
+    and one the endpoint does not read (?verdcit=deny: ignoring it would answer everything;
+    /proof?tree_size=3 would prove against another size than the caller asked for)."""
     seen = [key for key, _ in request.query_params.multi_items()]
     repeated = sorted({key for key in seen if seen.count(key) > 1})
     unknown = sorted(set(seen) - set(known))
@@ -215,18 +216,33 @@ def each_once(request: Request, known: Collection[str]) -> None:
         else "this endpoint reads no query parameter"
     )
     errors = [
-        {"loc": ("query", key), "msg": "given more than once", "type": "value_error"}
+        {"loc": ("query", _shown(key)), "msg": "given more than once", "type": "value_error"}
         for key in repeated
     ] + [
         {
-            "loc": ("query", key),
-            "msg": f"unknown query parameter; {reads}",
+            "loc": ("query", key),  # the app's error handler masks it: see `_shown`
+            "msg": f"unknown query parameter{_named(key)}; {reads}",
             "type": "extra_forbidden",
         }
         for key in unknown
     ]
     if errors:
         raise RequestValidationError(errors)
+
+
+_PARAMETER = re.compile(r"[A-Za-z0-9_.\-]{1,40}", re.ASCII)
+
+
+def _shown(key: str) -> str:
+    """A parameter's name as an error may repeat it: one shaped like a parameter name
+    (?tree_size, ?verdcit) is named; other text (an e-mail sent as a name) may be personal
+    data and is not."""
+    return key if _PARAMETER.fullmatch(key) and not key.isdigit() else UNKNOWN_KEY
+
+
+def _named(key: str) -> str:
+    shown = _shown(key)
+    return "" if shown == UNKNOWN_KEY else f" {shown!r}"
 
 
 def list_decisions(
