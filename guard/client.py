@@ -1270,6 +1270,22 @@ def _timeout_too_long(exc: RemoteError) -> bool:
     )
 
 
+def _why_invalid(errors: Any) -> str:
+    """What a 422's first errors say is wrong: ' (Input should be ...)', each after its
+    place when there are several; nothing when it lists none."""
+    if not isinstance(errors, list):
+        return ""
+    shown = [e for e in errors[:3] if isinstance(e, dict) and isinstance(e.get("msg"), str)]
+    if len(shown) == 1:
+        return f" ({shown[0]['msg']:.200})"
+    whys = []
+    for error in shown:
+        loc = error.get("loc")
+        where = ".".join(map(str, loc)) if isinstance(loc, list) else "request"
+        whys.append(f"{where}: {error['msg']:.200}")
+    return f" ({'; '.join(whys)})" if whys else ""
+
+
 def _error(response: Any) -> GuardError:
     try:
         error = response.json()["error"]
@@ -1282,6 +1298,8 @@ def _error(response: Any) -> GuardError:
         details = {}
     if not isinstance(details, dict):
         details = {"details": details}
+    if code == "validation_error":  # the message names where; say what is wrong there
+        message += _why_invalid(details.get("errors"))
     retry_after = response.headers.get("retry-after")
     if retry_after is not None:
         details = {**details, "retry_after": details.get("retry_after", retry_after)}

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from guard import ActionBlocked, ActionEscalated, AuditError, Guard, InvalidAction, PolicyError
 from guard.audit import open_audit
-from guard.client import GuardClient, RemoteGuard
+from guard.client import GuardClient, RemoteError, RemoteGuard
 from guard.policy import parse
 from tests.service.conftest import (  # noqa: F401 - fixtures
     PACK,
@@ -284,3 +285,40 @@ def test_an_explanation_may_be_a_model(guards: Guards) -> None:
     _, remote = guards
     d = remote.client.check(pay(1), explanations=[Why(feature="amount", weight=0.5)])
     assert d.explanations == [{"feature": "amount", "weight": 0.5}]
+
+
+# -- a 422 says what is wrong ---------------------------------------------------------------
+
+
+def test_a_422_says_what_is_wrong_where(guards: Guards) -> None:
+    """It said only 'invalid request: query.verdict'; what is wrong was in details alone."""
+    _, remote = guards
+    with pytest.raises(RemoteError) as info:
+        remote.client.decisions(verdict="nope")
+    assert str(info.value) == (
+        "422 validation_error: invalid request: query.verdict "
+        "(Input should be 'allow', 'redact', 'escalate' or 'deny')"
+    )
+    with pytest.raises(RemoteError, match=r"query\.limit \(Input should be greater than"):
+        remote.client.escalations(limit=0)
+
+
+def test_a_422_of_several_errors_names_each_place() -> None:
+    errors = [
+        {"loc": ["body", "note"], "msg": "Input should be a valid string", "type": "string_type"},
+        {"loc": ["body", "reviewer"], "msg": "Too long", "type": "string_too_long"},
+        {"loc": "odd", "msg": 3, "type": "x"},  # not shown: no message to show
+    ]
+    body = {"error": {"code": "validation_error", "message": "invalid request: body.note, ..."}}
+    body["error"]["details"] = {"errors": errors}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json=body)
+
+    http = httpx.Client(base_url="http://sidecar", transport=httpx.MockTransport(handle))
+    with pytest.raises(RemoteError) as info:
+        GuardClient("http://sidecar", client=http).resolve("d-1", "approve")
+    assert str(info.value).endswith(
+        "(body.note: Input should be a valid string; body.reviewer: Too long)"
+    )
+    assert info.value.details == {"errors": errors}
