@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ParamSpec, overload
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -129,7 +129,7 @@ class GuardClient:
         headers = _authorization(api_key)
         self._public_key = _hex_arg(public_key, "public_key")
         if client is None:
-            client = httpx.Client(base_url=base_url, timeout=timeout)
+            client = httpx.Client(base_url=_base_url(base_url), timeout=timeout)
         self._http = client
         self._headers = headers
         self._timeout = timeout
@@ -1215,7 +1215,8 @@ def _bad(status: int, where: str, why: str) -> RemoteError:
 def _transport_error(exc: Exception, where: str, seconds: float, base_url: object) -> RemoteError:
     httpx = _httpx()
     cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+    # Nothing was sent: no connection (or none possible: a URL of another protocol).
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.UnsupportedProtocol):
         if isinstance(base_url, httpx.URL):  # a password or token in it is not shown
             base_url = base_url.copy_with(username=None, password=None, query=None, fragment=None)
         code, what = "sidecar_unreachable", f"cannot connect to the sidecar at {str(base_url)!r}"
@@ -1228,6 +1229,27 @@ def _transport_error(exc: Exception, where: str, seconds: float, base_url: objec
     if code != "sidecar_unreachable" and where.startswith("POST"):
         message += ": the sidecar may have decided and recorded it"
     return RemoteError(0, code, message, {})
+
+
+def _base_url(url: Any) -> str:
+    """The sidecar's URL, refused unless it is http(s)://host...: a URL without its scheme
+    ('127.0.0.1:8000') failed at the first request, as a connection lost. Not shown: it
+    may hold a password."""
+    if not isinstance(url, str):
+        got = type(url).__name__
+    else:
+        try:
+            parts = urlsplit(url)
+            scheme, host = parts.scheme.lower(), parts.hostname
+        except ValueError:  # an invalid port or IPv6 address
+            scheme, host = "", None
+        if scheme in ("http", "https") and host:
+            return url
+        got = "a URL without a host" if scheme in ("http", "https") else "another URL"
+    raise InvalidAction(
+        f"base_url must be the sidecar's http:// or https:// URL (as http://127.0.0.1:8000), "
+        f"got {got}"
+    )
 
 
 def _segment(decision_id: str) -> str:

@@ -322,3 +322,36 @@ def test_a_422_of_several_errors_names_each_place() -> None:
         "(body.note: Input should be a valid string; body.reviewer: Too long)"
     )
     assert info.value.details == {"errors": errors}
+
+
+# -- the sidecar's URL -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "got"),
+    [
+        ("127.0.0.1:8000", "another URL"),
+        ("localhost:8000", "another URL"),
+        ("ftp://127.0.0.1:8000", "another URL"),
+        ("", "another URL"),
+        ("http://", "a URL without a host"),
+        ("http://[::1", "another URL"),
+        (None, "NoneType"),
+    ],
+)
+def test_a_url_that_is_no_sidecars_is_refused_when_made(url: Any, got: str) -> None:
+    """Without http:// the first check failed as 'connection_lost ... the sidecar may have
+    decided and recorded it', though nothing was sent; None was httpx's TypeError."""
+    message = rf"^base_url must be the sidecar's http:// or https:// URL .*, got {got}$"
+    for make in (GuardClient, RemoteGuard):
+        with pytest.raises(InvalidAction, match=message):
+            make(url)
+
+
+def test_a_url_of_another_protocol_is_unreachable_not_lost() -> None:
+    """A client given its own httpx client is not checked: nothing was sent, nor decided."""
+    http = httpx.Client(base_url="ftp://127.0.0.1:9")
+    with pytest.raises(RemoteError) as info:
+        GuardClient("", client=http).check(pay(1))
+    assert (info.value.status, info.value.code) == (0, "sidecar_unreachable")
+    assert "may have decided" not in str(info.value)
