@@ -247,13 +247,17 @@ def missing_as_none(values: Any) -> list[float | None]:
 
 def n_columns(data: Any, what: str = "background") -> int:
     """Return the feature count of a 2-D array-like or a one-row mapping (used before names
-    are known)."""
+    are known). Only the shape is read: `as_matrix` or `as_row` checks the values, under the
+    argument's own name, with a mixed list's numbers still numbers."""
     if isinstance(data, Mapping):
         return len(data)
-    arr = _to_array(data, what)
-    if arr.ndim != 2:
-        raise ExplanationInputError(f"{what} must be a 2-D array, got shape {arr.shape}")
-    return int(arr.shape[1])
+    try:
+        shape = tuple(np.shape(data))
+    except (TypeError, ValueError):  # ragged rows: _to_array says what is wrong
+        shape = _to_array(data, what).shape
+    if len(shape) != 2:
+        raise ExplanationInputError(f"{what} must be a 2-D array, got shape {shape}")
+    return int(shape[1])
 
 
 def check_positive(name: str, value: Any) -> None:

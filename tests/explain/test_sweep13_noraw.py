@@ -168,3 +168,22 @@ def test_a_single_root_action_with_nothing_shielded_is_the_only_root_action() ->
     assert "allowed" not in text
     two = {"children": [*tree["children"], {"action": 1, "visits": 2, "value": 0.0}]}
     assert "the only allowed root action" in explain.rationale(two, shielded={1: "r"}).text
+
+
+def test_a_pair_item_with_text_is_named_as_that_item_and_its_column() -> None:
+    """explain_pair(f, [1.0, text], b) said 'background ... column 0 holds a str that reads
+    as a number': the row was made an array of text first, so 1.0 became '1.0', and the
+    error named an argument the caller never passed."""
+    with pytest.raises(ExplanationTypeError) as info:
+        explain.explain_pair(_sum, [1.0, SECRET], [1.0, 2.0])
+    message = str(info.value)
+    assert message.startswith("a must hold numbers")
+    assert "column 1 holds a str (text)" in message and "Ada" not in message
+
+
+def test_ranking_items_with_text_are_named_as_items() -> None:
+    with pytest.raises(ExplanationTypeError) as info:
+        explain.explain_ranking(_sum, [[1.0, 2.0], [3.0, SECRET]])
+    message = str(info.value)
+    assert message.startswith("items must hold numbers")
+    assert "row 1, column 1 holds a str (text)" in message and "Ada" not in message
