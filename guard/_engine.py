@@ -504,6 +504,11 @@ class Guard:
 
     def defer_explanation(self, decision: Decision, compute: Callable[[], Any]) -> None:
         """Compute an explanation in the background and append it as a linked audit record."""
+        if not isinstance(decision, Decision) or not callable(compute):
+            raise InvalidAction(
+                "defer_explanation() takes a Decision and a callable computing its "
+                f"explanation, got {type(decision).__name__} and {type(compute).__name__}"
+            )
         with self._lock:
             self._usable()  # under the lock: close() waits only for what was submitted before it
             if self._explainer_pool is None:

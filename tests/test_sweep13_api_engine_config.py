@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from guard import Guard, GuardError, PolicyError, Verdict
+from guard import Guard, GuardError, InvalidAction, PolicyError, Verdict
 from guard.policy import MemoryRateStore, parse
 from tests.service.conftest import PACK
 
@@ -81,3 +81,13 @@ def test_allowed_of_no_actions_still_checks_the_pack_and_the_guard() -> None:
     g.close()
     with pytest.raises(GuardError, match=r"this Guard is closed"):
         g.allowed([])
+
+
+def test_defer_explanation_refuses_what_it_cannot_record() -> None:
+    """Both were taken: the worker thread then failed, and only logged it."""
+    g = Guard([parse(PACK)])
+    decision = g.evaluate({"kind": "x"})
+    for given in [({"id": decision.id}, dict), (decision, "no callable"), ("d-1", 3)]:
+        with pytest.raises(InvalidAction, match=r"^defer_explanation\(\) takes a Decision and a"):
+            g.defer_explanation(*given)
+    g.close()
