@@ -91,9 +91,9 @@ def _first_non_number(arr: npt.NDArray[Any], labels: Sequence[Any] | None) -> st
     and a name or an account id is not found by the PII detectors)."""
     if arr.ndim == 0 or arr.size == 0:
         return ""
-    rows = arr.reshape(-1, arr.shape[-1]).tolist()
+    rows = arr.reshape(-1, arr.shape[-1])
     for r, row in enumerate(rows):
-        for i, v in enumerate(row):
+        for i, v in enumerate(row.tolist()):
             if not isinstance(v, numbers.Real):
                 column = labels[i] if labels is not None and i < len(labels) else i
                 where = f"row {r}, column {column!r}" if len(rows) > 1 else f"column {column!r}"
