@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.routing import NoMatchFound
 
-from guard._exceptions import AuditError, GuardError
+from guard._exceptions import AuditError, AuditTampered, GuardError
 from guard.policy import CompiledPack
 from service._auth import Principal
 from service._deps import no_key_bucket
@@ -442,6 +442,8 @@ class _Console:
         )
         try:
             page = list_page(self.state.audit, filters, tenant, labels, now, cursor)
+        except AuditTampered:  # an edited record on that page: the error page names it
+            raise
         except AuditError as exc:  # a cursor from elsewhere or edited by hand
             errors.append(str(exc))
             page = list_page(self.state.audit, filters, tenant, labels, now, None)
@@ -604,7 +606,9 @@ class _Console:
             pending, next_cursor = self.state.escalations.pending_page(
                 viewer.tenant, limit=PAGE_SIZE, cursor=cursor
             )
-        except AuditError:
+        except AuditTampered:  # an edited record on that page: the error page names it
+            raise
+        except AuditError:  # a cursor from elsewhere or edited by hand
             pending, next_cursor = self.state.escalations.pending_page(
                 viewer.tenant, limit=PAGE_SIZE
             )
