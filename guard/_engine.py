@@ -126,7 +126,7 @@ class Guard:
         hash_key: bytes | None = None,
     ) -> None:
         packs = _compiled(packs, "packs")
-        shadow = _compiled((), "shadow") if shadow is None else _compiled(shadow, "shadow")
+        shadow = _compiled(() if shadow is None else shadow, "shadow")
         if not packs:
             raise PolicyError("a Guard needs at least one policy pack")
         if mode not in ("enforce", "shadow"):
