@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from guard._exceptions import EvaluationError, ExpressionError, PolicyError, PolicyNotFound
 from guard._models import Verdict
 from guard._validate import MAX_EXACT_INT
+from guard.detect._paths import parse_field
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
 from guard.policy._functions import (
@@ -601,6 +602,8 @@ def _rule_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
 def _compile(
     spec: PolicyPackSpec, text: str, file: str, positions: Mapping[Any, Any]
 ) -> CompiledPack:
+    if spec.pii is not None:
+        _check_pii_fields(spec.pii, file, positions)
     _check_recognizer_patterns(spec.pii, file, positions)
     rules = tuple(
         _compile_rule(rule, spec, file, positions, i) for i, rule in enumerate(spec.rules)
@@ -636,6 +639,45 @@ def _counter_prefix(pack: str, rule_id: str) -> str:
     with ":" written "/" (neither a pack name nor a rule id holds "/"), so that rule "a"
     counting "b:c" and rule "a:b" counting "c" are two counters."""
     return f"{pack}/{rule_id.replace(':', '/')}"
+
+
+#: What a PII field's path starts with: the action's own fields (the scan reads the action
+#: as sent, not the context) and, in a ranking, `item`. Redacting `kind` would change what
+#: the action is.
+PII_FIELD_ROOTS = ("params", "actor", "tenant", "item")
+
+
+def _check_pii_fields(pii: PiiSettings, file: str, positions: Mapping[Any, Any]) -> None:
+    """Refuse a `pii.fields` path no input has (`context.m`, `message`): it would never be
+    scanned, so its PII would go out, and into the audit log, as written."""
+    for path in pii.fields:
+        root = parse_field(path)[0]
+        if root in PII_FIELD_ROOTS:
+            continue
+        rest = path.removeprefix("action").lstrip(".")
+        hint = f" (write {rest!r})" if root == "action" and rest else ""
+        line, col = _item_where(positions, ("pii", "fields"), path)
+        raise PolicyError(
+            f"pii.fields entry {path!r} starts with {root!r}, which the PII scan never "
+            f"reads{hint}; a field is a path into the action (params.message, actor, tenant) "
+            f"or a ranked item (item.title), so it starts with one of {', '.join(PII_FIELD_ROOTS)}",
+            file=file,
+            line=line,
+            column=col,
+        )
+
+
+def _item_where(
+    positions: Mapping[Any, Any], loc: tuple[Any, ...], value: str
+) -> tuple[int | None, int | None]:
+    """Where the list at `loc` holds `value` (the models drop duplicates, so the index in
+    the model may not be the one in the file), else where the list is."""
+    i = 0
+    while (node := positions.get((*loc, i))) is not None:
+        if getattr(node, "value", None) == value:
+            return where(positions, (*loc, i)) or (None, None)
+        i += 1
+    return where(positions, loc) or (None, None)
 
 
 def _check_recognizer_patterns(
