@@ -314,9 +314,14 @@ class Guard:
         recorded."""
         self._usable()
         self.pack(policy)  # refused even with no action to decide
+        if context is not None:  # its error is no action's
+            check_data(context, "context")
         out: list[Mapping[str, Any]] = []
-        for action in _action_list(actions, "allowed"):
-            decision = self.evaluate(action, context, policy=policy)
+        for index, action in enumerate(_action_list(actions, "allowed")):
+            try:
+                decision = self.evaluate(action, context, policy=policy)
+            except InvalidAction as exc:  # which one, of many
+                raise type(exc)(f"action #{index}: {exc}") from None
             if decision.verdict is Verdict.ALLOW:
                 out.append(action)
             elif decision.verdict is Verdict.REDACT:

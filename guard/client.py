@@ -278,7 +278,12 @@ class GuardClient:
         policy: str | None,
     ) -> tuple[list[int], list[dict[str, Any]]]:
         """The allowed indexes and the verdicts, checked to be one per action sent, in order."""
-        sent = [_action(a) for a in _action_list(actions, "shield")]
+        sent = []
+        for index, action in enumerate(_action_list(actions, "shield")):
+            try:
+                sent.append(_action(action))
+            except InvalidAction as exc:  # which one, of many
+                raise type(exc)(f"action #{index}: {exc}") from None
         context = _context_sent(context)
         if not sent:  # nothing to allow (the sidecar refuses an empty list)
             return [], []

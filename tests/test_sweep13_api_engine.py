@@ -355,3 +355,12 @@ def test_a_url_of_another_protocol_is_unreachable_not_lost() -> None:
         GuardClient("", client=http).check(pay(1))
     assert (info.value.status, info.value.code) == (0, "sidecar_unreachable")
     assert "may have decided" not in str(info.value)
+
+
+def test_allowed_names_the_action_it_refuses(guards: Guards) -> None:
+    """Among many candidates, 'action needs a non-empty string kind' said not which one."""
+    for g in guards:
+        with pytest.raises(InvalidAction, match=r"^action #2: action needs a non-empty string"):
+            g.allowed([pay(1), SHELL, {"params": {}}])
+        with pytest.raises(InvalidAction, match=r"^context must be a mapping \(dict\), got list$"):
+            g.allowed([pay(1)], [1])
