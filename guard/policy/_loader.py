@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import functools
 import hashlib
 import ipaddress
@@ -22,6 +23,7 @@ from pydantic_core import ErrorDetails
 from guard._exceptions import EvaluationError, ExpressionError, PolicyError, PolicyNotFound
 from guard._models import Verdict
 from guard._validate import MAX_EXACT_INT
+from guard.detect._entities import BUILTIN_ENTITIES
 from guard.detect._paths import parse_field
 from guard.detect._settings import PiiSettings
 from guard.policy._expr import CompiledExpr, compile_expr
@@ -34,7 +36,7 @@ from guard.policy._functions import (
     window_problem,
 )
 from guard.policy._inline import Plan, build_plan
-from guard.policy._pack import CapSpec, PolicyPackSpec, RuleSpec
+from guard.policy._pack import CapSpec, PackPiiSettings, PolicyPackSpec, RuleSpec
 from guard.policy._template import TEMPLATE, Placeholder, split_template
 
 MAX_PACK_BYTES = 2_000_000
@@ -604,6 +606,7 @@ def _compile(
 ) -> CompiledPack:
     if spec.pii is not None:
         _check_pii_fields(spec.pii, file, positions)
+        _check_pii_entities(spec.pii, file, positions)
     _check_recognizer_patterns(spec.pii, file, positions)
     rules = tuple(
         _compile_rule(rule, spec, file, positions, i) for i, rule in enumerate(spec.rules)
@@ -661,6 +664,37 @@ def _check_pii_fields(pii: PiiSettings, file: str, positions: Mapping[Any, Any])
             f"pii.fields entry {path!r} starts with {root!r}, which the PII scan never "
             f"reads{hint}; a field is a path into the action (params.message, actor, tenant) "
             f"or a ranked item (item.title), so it starts with one of {', '.join(PII_FIELD_ROOTS)}",
+            file=file,
+            line=line,
+            column=col,
+        )
+
+
+def _check_pii_entities(pii: PackPiiSettings, file: str, positions: Mapping[Any, Any]) -> None:
+    """Refuse an entity type the built-in engine does not know (`EMAIL_ADRESS`): the pack
+    would load, and only building its Guard would fail, naming no place. The pack's own
+    recognizers and its `custom_entities` add to the known types."""
+    for entity in pii.custom_entities:
+        if entity not in pii.entities:
+            line, col = _item_where(positions, ("pii", "custom_entities"), entity)
+            raise PolicyError(
+                f"pii.custom_entities names {entity!r}, which is not in pii.entities; "
+                "add it to pii.entities",
+                file=file,
+                line=line,
+                column=col,
+            )
+    known = BUILTIN_ENTITIES | {r.supported_entity for r in pii.recognizers}
+    for entity in pii.entities:
+        if entity in known or entity in pii.custom_entities:
+            continue
+        close = difflib.get_close_matches(entity, known, n=1, cutoff=0.6)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        line, col = _item_where(positions, ("pii", "entities"), entity)
+        raise PolicyError(
+            f"unknown PII entity {entity!r}; expected one of {', '.join(sorted(known))}{guess}; "
+            "a pii.recognizers entry finds other types, and pii.custom_entities lists those "
+            "a custom pii_detector finds",
             file=file,
             line=line,
             column=col,

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from guard._models import Verdict
-from guard.detect._settings import PiiSettings
+from guard.detect._settings import PiiSettings, _check_entity
 
 PACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}\Z")
 RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
@@ -128,6 +128,20 @@ class RuleSpec(BaseModel):
         return self
 
 
+class PackPiiSettings(PiiSettings):
+    """A pack's `pii` section: the scanner's settings, and the entity types that a custom
+    detector (`Guard(..., pii_detector=...)`) finds beyond the built-in engine's, which the
+    loader would otherwise refuse as typos. The scanner never reads them, so they are left
+    out of the pack's digest."""
+
+    custom_entities: list[str] = Field(default_factory=list, exclude=True)
+
+    @field_validator("custom_entities")
+    @classmethod
+    def _custom(cls, value: list[str]) -> list[str]:
+        return [_check_entity(e, "pii.custom_entities item") for e in dict.fromkeys(value)]
+
+
 class PolicyPackSpec(BaseModel):
     """A whole pack: name, version, defaults, PII settings and rules."""
 
@@ -137,7 +151,7 @@ class PolicyPackSpec(BaseModel):
     version: StrictInt | StrictStr  # a YAML `true` is neither
     description: str = ""
     defaults: Defaults = Field(default_factory=Defaults)
-    pii: PiiSettings | None = None
+    pii: PackPiiSettings | None = None
     rules: list[RuleSpec] = Field(default_factory=list)
 
     @field_validator("name")
