@@ -79,7 +79,7 @@ class RankingExplainer:
 
         Each item's values sum to its score minus the mean score of the candidates.
         """
-        names = self._names or resolve_names(self.model, items, None)
+        names = self._names or resolve_names(self.model, items, None, "items")
         rows = as_matrix(items, names, what="items", allow_nan=is_tree_model(self.model))
         return self._explainer(rows, names).explain_rows(rows, target)
 
@@ -104,7 +104,7 @@ class RankingExplainer:
             raise ExplanationInputError(
                 f"unknown pair method {method!r}; expected one of baseline, difference"
             )
-        names = self._names or resolve_names(self.model, _as_2d(a), _own_labels(self.model, a))
+        names = self._names or resolve_names(self.model, _as_2d(a), _own_labels(self.model, a), "a")
         missing_ok = is_tree_model(self.model)
         row_a = as_row(a, names, "a", allow_nan=missing_ok)
         row_b = as_row(b, names, "b", allow_nan=missing_ok)

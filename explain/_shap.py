@@ -857,10 +857,14 @@ def check_max_evals(max_evals: Any) -> None:
         raise ExplanationInputError(f"max_evals must be a positive int, got {max_evals!r}")
 
 
-def resolve_names(model: Any, background: Any, feature_names: Sequence[str] | None) -> list[str]:
+def resolve_names(
+    model: Any, background: Any, feature_names: Sequence[str] | None, what: str = "background"
+) -> list[str]:
+    """The feature names: the caller's, the model's, or the columns of `background` (the
+    argument named `what` in errors)."""
     n = _model_n_features(model)
     if n is None and background is not None:
-        n = n_columns(background)
+        n = n_columns(background, what)
     names = check_names(feature_names, n)
     own = model_names(model)
     if names is not None:

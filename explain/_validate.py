@@ -256,7 +256,15 @@ def n_columns(data: Any, what: str = "background") -> int:
     except (TypeError, ValueError):  # ragged rows: _to_array says what is wrong
         shape = _to_array(data, what).shape
     if len(shape) != 2:
-        raise ExplanationInputError(f"{what} must be a 2-D array, got shape {shape}")
+        rows_of_mappings = isinstance(data, Sequence) and any(isinstance(r, Mapping) for r in data)
+        raise ExplanationInputError(
+            f"{what} must be a 2-D array, got shape {shape}"
+            + (
+                "; for rows given as mappings, pass pandas.DataFrame(rows)"
+                if rows_of_mappings
+                else ""
+            )
+        )
     return int(shape[1])
 
 

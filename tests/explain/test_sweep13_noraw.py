@@ -187,3 +187,15 @@ def test_ranking_items_with_text_are_named_as_items() -> None:
     message = str(info.value)
     assert message.startswith("items must hold numbers")
     assert "row 1, column 1 holds a str (text)" in message and "Ada" not in message
+
+
+def test_ranking_items_given_as_mappings_are_named_as_items_with_a_way_out() -> None:
+    """A ranker's items as dicts said 'background must be a 2-D array': the caller passed
+    no background."""
+    items = [{"price": 1.0, "rating": 4.0}, {"price": 2.0, "rating": 3.0}]
+    with pytest.raises(explain.ExplanationInputError) as info:
+        explain.explain_ranking(_sum, items)
+    message = str(info.value)
+    assert message.startswith("items must be a 2-D array") and "pandas.DataFrame(rows)" in message
+    ranked = explain.explain_ranking(_sum, pd.DataFrame(items))
+    assert [a.feature_names for a in ranked] == [["price", "rating"]] * 2
