@@ -644,30 +644,46 @@ def _counter_prefix(pack: str, rule_id: str) -> str:
     return f"{pack}/{rule_id.replace(':', '/')}"
 
 
-#: What a PII field's path starts with: the action's own fields (the scan reads the action
-#: as sent, not the context) and, in a ranking, `item`. Redacting `kind` would change what
-#: the action is.
-PII_FIELD_ROOTS = ("params", "actor", "tenant", "item")
+#: Starts of a PII field's path that no action's data has: the scan reads the action as
+#: sent (`params`, `actor`, `tenant`, any other top-level key it carries) and, in a
+#: ranking, `item`; never the context. Redacting `kind` would change what the action is.
+NOT_PII_FIELD_ROOTS = ("context", "action", "kind")
 
 
 def _check_pii_fields(pii: PiiSettings, file: str, positions: Mapping[Any, Any]) -> None:
-    """Refuse a `pii.fields` path no input has (`context.m`, `message`): it would never be
-    scanned, so its PII would go out, and into the audit log, as written."""
+    """Refuse a `pii.fields` path that would never be scanned (`context.note`,
+    `action.params.message`, `parms.message`), so its PII would go out, and into the audit
+    log, as written. Other starts are top-level keys an action may carry (`body`)."""
     for path in pii.fields:
         root = parse_field(path)[0]
-        if root in PII_FIELD_ROOTS:
+        if root == "params" or root not in NOT_PII_FIELD_ROOTS and not _near_params(root):
             continue
         rest = path.removeprefix("action").lstrip(".")
-        hint = f" (write {rest!r})" if root == "action" and rest else ""
+        hint = (
+            f" (write {rest!r})"
+            if root == "action" and rest
+            else " (did you mean 'params'?)"
+            if _near_params(root)
+            else ""
+        )
         line, col = _item_where(positions, ("pii", "fields"), path)
         raise PolicyError(
             f"pii.fields entry {path!r} starts with {root!r}, which the PII scan never "
-            f"reads{hint}; a field is a path into the action (params.message, actor, tenant) "
-            f"or a ranked item (item.title), so it starts with one of {', '.join(PII_FIELD_ROOTS)}",
+            f"reads{hint}; a field is a path into the action as sent (params.message, actor, "
+            "tenant, or another top-level key it carries) or a ranked item (item.title)",
             file=file,
             line=line,
             column=col,
         )
+
+
+def _near_params(root: object) -> bool:
+    """`parms`, `param`, `Params`: a misspelt `params`, whose field no action carries."""
+    return (
+        isinstance(root, str)
+        and root != "params"
+        and difflib.SequenceMatcher(None, root.lower(), "params").ratio() >= 0.8
+    )
 
 
 def _check_pii_entities(pii: PackPiiSettings, file: str, positions: Mapping[Any, Any]) -> None:
