@@ -254,7 +254,11 @@ def list_decisions(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
-    """Decisions matching every given filter, newest first, one page at a time."""
+    """Decisions matching every given filter, newest first, one page at a time.
+
+    A page holding a record whose bytes no longer hash to its stored leaf hash (edited in
+    the database) is 503 `audit_tampered`, naming its index and id: never served as genuine.
+    """
     each_once(request, {*FILTERS, "cursor", "limit"})
     audit = get_state(request).audit
     items, next_cursor = query_page(audit, filters.for_principal(principal), cursor, limit)
@@ -264,7 +268,12 @@ def list_decisions(
 def export_decisions(
     request: Request, principal: Reader, filters: Annotated[Filters, Depends()]
 ) -> Response:
-    """Every matching decision, newest first, one JSON document per line."""
+    """Every matching decision, newest first, one JSON document per line.
+
+    A record edited in the database (its bytes no longer hash to its stored leaf hash) is
+    never exported as genuine: among the first 1,000 it is 503 `audit_tampered`; later, the
+    stream ends with an `export_incomplete` line naming it and is left unfinished.
+    """
     each_once(request, FILTERS)
     audit = get_state(request).audit
     wanted = filters.for_principal(principal)
@@ -274,7 +283,11 @@ def export_decisions(
 
 
 def get_decision(request: Request, principal: Reader, decision_id: DecisionId) -> Response:
-    """One decision: its audit record (PII masked), leaf index and leaf hash."""
+    """One decision: its audit record (PII masked), leaf index and leaf hash.
+
+    A record whose bytes no longer hash to its stored leaf hash (edited in the database) is
+    503 `audit_tampered`; /proof also checks the leaf hash against the signed tree.
+    """
     each_once(request, ())
     state = get_state(request)
     state.decision(decision_id, principal.tenant)
