@@ -110,3 +110,16 @@ def test_custom_entities_leave_the_digest_as_it_was() -> None:
     plain = parse(pack("[EMAIL_ADDRESS]"))
     declared = parse(pack("[EMAIL_ADDRESS]", "  custom_entities: [EMAIL_ADDRESS]\n"))
     assert plain.digest == declared.digest
+
+
+def test_lint_passes_a_pack_with_custom_entities(tmp_path: Path) -> None:
+    # `guard policy lint` built the built-in engine over every entity, custom ones too,
+    # and refused the pack a custom detector loads and decides with.
+    from typer.testing import CliRunner
+
+    from guard.cli import app
+
+    path = tmp_path / "p.yaml"
+    path.write_text(pack("[EMPLOYEE_ID, EMAIL_ADDRESS]", "  custom_entities: [EMPLOYEE_ID]\n"))
+    result = CliRunner().invoke(app, ["policy", "lint", str(path)])
+    assert result.exit_code == 0, result.output
