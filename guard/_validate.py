@@ -86,9 +86,11 @@ def from_tool_call(call: dict[str, Any]) -> dict[str, Any]:
         name, args, where = fn.get("name"), fn.get("arguments", {}), "function.name"
     if not isinstance(name, str):
         raise InvalidAction(f"a tool call of type {shape!r} needs {where} (a string)")
-    if isinstance(args, str):
+    if isinstance(args, str) and not args.strip():
+        args = {}  # no arguments
+    elif isinstance(args, str):
         try:  # orjson: strict JSON (no NaN or Infinity) and a bounded nesting depth
-            text, args = args, orjson.loads(args) if args.strip() else {}
+            text, args = args, orjson.loads(args)
         except orjson.JSONDecodeError as exc:
             raise InvalidAction(f"tool call arguments are not valid JSON: {exc.msg}") from None
         _check_arguments_text(text)
@@ -138,6 +140,8 @@ def _check_arguments_text(text: str) -> None:
         raise ActionTooLarge(
             f"tool call arguments are nested deeper than {MAX_DEPTH} levels"
         ) from None
+    except json.JSONDecodeError as exc:  # orjson read it: never seen, but never a 500
+        raise InvalidAction(f"tool call arguments are not valid JSON: {exc.msg}") from None
 
 
 def check_data(value: Any, what: str) -> dict[str, Any]:

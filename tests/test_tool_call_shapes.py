@@ -93,3 +93,14 @@ def test_arguments_with_distinct_keys_and_long_numbers_still_read() -> None:
     assert data["params"] == json.loads(text)
     with pytest.raises(InvalidAction, match="outside the exact JSON range"):
         check_action({"type": "function_call", "name": "x", "arguments": '{"n": 9007199254740993}'})
+
+
+@pytest.mark.parametrize("text", ["", "  ", "\n"])
+def test_empty_arguments_text_is_no_arguments(text: str) -> None:
+    # The duplicate-key check read "" with the stdlib parser: a JSONDecodeError, a 500
+    # through the sidecar.
+    for call in (
+        {"type": "function", "function": {"name": "x", "arguments": text}},
+        {"type": "function_call", "name": "x", "arguments": text},
+    ):
+        assert check_action(call)[0]["params"] == {}
