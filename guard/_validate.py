@@ -17,7 +17,9 @@ from guard._exceptions import ActionTooLarge, InvalidAction
 MAX_BYTES = 1_000_000
 #: The largest integer a JSON number (an IEEE double, RFC 8785) holds exactly.
 MAX_EXACT_INT = 2**53 - 1
-MAX_DEPTH = 254  # orjson's own recursion limit
+#: Levels of nesting an input may have. Below orjson's own limit (254), which the audit
+#: record and the API's answers, wrapping the input a few levels deeper, must stay within.
+MAX_DEPTH = 200
 
 
 def as_mapping(value: Any, what: str) -> dict[str, Any]:
@@ -204,35 +206,40 @@ def _encode_error(exc: Exception, what: str) -> InvalidAction:
 _LEAVES = frozenset({str, int, bool, type(None)})
 
 
-def _check_values(value: Any, what: str) -> None:
+def _check_values(value: Any, what: str, depth: int = 1) -> None:
     """Refuse what orjson wrote but JSON does not hold: NaN and infinities (written as
     null), enums and UUIDs (written as their value and text, while rules would compare
-    the Python object: a blocked id sent as a UUID would pass as another value)."""
+    the Python object: a blocked id sent as a UUID would pass as another value); and
+    nesting deeper than MAX_DEPTH."""
     kind = type(value)
     if kind is dict:
+        if depth > MAX_DEPTH:
+            raise ActionTooLarge(f"{what} is nested deeper than {MAX_DEPTH} levels")
         for item in value.values():
             if type(item) not in _LEAVES:
-                _check_values(item, what)
+                _check_values(item, what, depth + 1)
     elif kind is list or kind is tuple:
+        if depth > MAX_DEPTH:
+            raise ActionTooLarge(f"{what} is nested deeper than {MAX_DEPTH} levels")
         for item in value:
             if type(item) not in _LEAVES:
-                _check_values(item, what)
+                _check_values(item, what, depth + 1)
     elif kind is float:
         if not math.isfinite(value):
             raise InvalidAction(f"{what} holds {value!r}; numbers must be finite")
     elif kind not in _LEAVES:
-        _check_subclass(value, what)
+        _check_subclass(value, what, depth)
 
 
-def _check_subclass(value: Any, what: str) -> None:
+def _check_subclass(value: Any, what: str, depth: int) -> None:
     """A subclass of a JSON type (a str enum, an OrderedDict) reads as that type; other
     values are refused."""
     if isinstance(value, dict):
-        _check_values(dict(value), what)
+        _check_values(dict(value), what, depth)
     elif isinstance(value, list | tuple):
-        _check_values(list(value), what)
+        _check_values(list(value), what, depth)
     elif isinstance(value, float):
-        _check_values(float(value), what)
+        _check_values(float(value), what, depth)
     elif not isinstance(value, str | int):
         raise InvalidAction(
             f"{what} is not JSON-like (it holds a {type(value).__name__}); only dict, list, "

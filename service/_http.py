@@ -24,6 +24,7 @@ from guard._exceptions import (
     PolicyNotFound,
     RecordNotFound,
 )
+from guard._validate import MAX_DEPTH
 from service._errors import ServiceError
 from service._schemas import CheckRequest, ErrorResponse
 
@@ -162,6 +163,14 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         }
         for e in errors
     ][:20]
+    if any(e["type"] == "json_invalid" and "recursion limit" in e["msg"] for e in clean):
+        return error_response(  # valid JSON, perhaps: deeper than the parser reads
+            400,
+            "malformed_json",
+            f"the request body is nested too deeply to read; inputs nest at most {MAX_DEPTH} "
+            "levels",
+            {"max_depth": MAX_DEPTH},
+        )
     if any(e["type"] == "json_invalid" for e in clean):
         return error_response(
             400, "malformed_json", "the request body is not valid JSON", {"errors": clean}

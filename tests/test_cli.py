@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -7,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from guard._validate import MAX_DEPTH
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -349,7 +352,9 @@ def test_deeply_nested_json_is_one_line(tmp_path: Path, how: str) -> None:
     r = guard_cli(*args, stdin=stdin)
     what = "--context" if how == "context" else "--action"
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines() == [f"error: {what} is nested deeper than 254 levels"]
+    assert r.stderr.strip().splitlines() == [
+        f"error: {what} is nested deeper than {MAX_DEPTH} levels"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -493,11 +498,21 @@ def test_audit_show_of_a_record_edited_to_nest_too_deeply(tmp_path: Path) -> Non
     con = sqlite3.connect(tmp_path / "a.db")
     with con:
         con.execute("UPDATE leaves SET record = ? WHERE idx = 1", (deep,))
+    r = guard_cli("audit", "show", "d1", "--audit", url)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "error: audit log tampered at index 1 (record id 'd1'): its bytes do not match its "
+        "stored leaf hash"
+    ]
+    with con:  # its leaf hash rewritten too: deeper than any record the guard writes
+        leaf = hashlib.sha256(b"\x00" + deep).digest()
+        con.execute("UPDATE leaves SET leaf_hash = ? WHERE idx = 1", (leaf,))
     con.close()
     r = guard_cli("audit", "show", "d1", "--audit", url)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [
-        "error: cannot print the result as JSON: it is nested too deeply"
+        "error: audit log tampered at index 1 (record id 'd1'): its record is nested deeper "
+        "than records are"
     ]
     r = guard_cli("audit", "verify", "--audit", url)
     assert r.returncode == 1 and "tampered at index 1" in r.stderr

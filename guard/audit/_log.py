@@ -321,7 +321,7 @@ class AuditLog:
             leaf = self._leaf_at(_whole(index, "index"))
         else:
             raise AuditError("pass exactly one of record_id or index")
-        record, leaf_index = _as_read(_record_of(leaf)), leaf.index
+        record, leaf_index = _as_read(leaf, _record_of(leaf)), leaf.index
         log_size = self._store.size()
         size = log_size if tree_size is None else _whole(tree_size, "tree_size")
         if not leaf_index < size <= log_size:
@@ -736,21 +736,26 @@ def _tampered(index: int, record_id: str | None, reason: str) -> NoReturn:
 def _stored(leaf: StoredLeaf) -> StoredRecord:
     """A leaf as a reader gets it: never bytes edited under their stored leaf hash (one
     hash per record; an edit of the leaf hash too is caught by proofs, heads and verify)."""
-    record = _as_read(_record_of(leaf))
+    record = _record_of(leaf)
     if leaf_hash(leaf.record) != leaf.leaf_hash:
         _tampered(leaf.index, leaf.id, "its bytes do not match its stored leaf hash")
+    record = _as_read(leaf, record)
     return StoredRecord(index=leaf.index, id=leaf.id, record=record, leaf_hash=leaf.leaf_hash.hex())
 
 
-def _as_read(record: dict[str, Any]) -> dict[str, Any]:
-    """The record with the integers past 2**53 - 1 it holds made the doubles they were.
+def _as_read(leaf: StoredLeaf, record: dict[str, Any]) -> dict[str, Any]:
+    """The leaf's `record` with the integers past 2**53 - 1 it holds made the doubles they were.
 
     JCS writes a whole double of 2**53 or more (1e16) as its digits, which read back as an
     integer; RFC 8785 libraries (rfc8785, JavaScript's) refuse such an integer, so a reader
-    could not recompute the leaf hash. As a double it canonicalises to the stored bytes."""
+    could not recompute the leaf hash. As a double it canonicalises to the stored bytes.
+    A record nested deeper than JSON is written here (the guard refuses such input) was
+    never written by the guard: `AuditTampered`, never a reader's 500 or RecursionError."""
     try:
         orjson.dumps(record, option=orjson.OPT_STRICT_INTEGER)  # raises for such an integer
-    except TypeError:
+    except orjson.JSONEncodeError as exc:
+        if "53-bit" not in str(exc):
+            _tampered(leaf.index, leaf.id or None, "its record is nested deeper than records are")
         converted: dict[str, Any] = _as_doubles(record)
         return converted
     return record
