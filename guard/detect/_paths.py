@@ -46,7 +46,7 @@ Step = str | int | None | _JsonStep  # None stands for `[*]`
 Concrete = tuple[str | int | _JsonStep, ...]
 
 MAX_JSON_DEPTH = 4  # JSON strings inside JSON strings, at most this deep
-MAX_PATH_STEPS = 300  # lists and objects inside a field (actions nest at most 254 deep)
+MAX_PATH_STEPS = 300  # lists and objects inside a field (inputs nest at most 200 deep)
 _NAME = re.compile(r"[A-Za-z0-9_\-]+\Z")  # \Z: "$" would also match before a final newline
 
 
