@@ -18,6 +18,7 @@ from starlette.responses import Response
 from guard._exceptions import (
     ActionTooLarge,
     AuditError,
+    AuditTampered,
     GuardError,
     InvalidAction,
     PolicyError,
@@ -147,9 +148,17 @@ async def _guard_error(request: Request, exc: Exception) -> Response:
     details: dict[str, Any] = {}
     if isinstance(exc, PolicyError) and exc.file is not None:
         details = {"file": exc.file, "line": exc.line, "column": exc.column}
-    if status == 503:
+    message = str(exc)
+    if isinstance(exc, AuditTampered):
+        details = {"index": exc.index}
+    elif status == 503:
+        # An AuditError's text names the database (a file path, a PostgreSQL host and user): for the
+        # operator's log, not for every caller.
+        log.error("audit log error on %s: %s", route_of(request), message)
+        message = "the audit log cannot be used now; the server log says why"
+    if status == 503 and isinstance(exc, AuditTampered):
         log.error("audit log error on %s: %s", route_of(request), type(exc).__name__)
-    return error_response(status, exc.code, str(exc), details)
+    return error_response(status, exc.code, message, details)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -71,3 +71,24 @@ def test_a_record_edited_deeper_than_records_are_is_tampering(tmp_path: Path) ->
         assert r.status_code == 503, path
         assert r.json()["error"]["code"] == "audit_tampered"
         assert "nested deeper than records are" in r.json()["error"]["message"]
+
+
+def test_an_unusable_audit_log_is_not_described_to_callers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: any caller got "could not read the audit log '/srv/.../audit.db': ..." (or a
+    # PostgreSQL host and user); the operator's log now has it, the answer says where.
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    with Guard.from_policy("agent-tools", audit=url) as g:
+        d = g.check({"kind": "search", "params": {"q": "x"}})
+    client = TestClient(create_app(Settings(audit=url)), raise_server_exceptions=False)
+    con = sqlite3.connect(tmp_path / "a.db")
+    with con:
+        con.execute("DROP TABLE leaves")
+    con.close()
+    with caplog.at_level("ERROR"):
+        r = client.get(f"/v1/decisions/{d.id}")
+    assert r.status_code == 503 and r.json()["error"]["code"] == "audit_error"
+    assert str(tmp_path) not in r.text
+    assert "server log" in r.json()["error"]["message"]
+    assert any(str(tmp_path) in rec.getMessage() for rec in caplog.records)
