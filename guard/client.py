@@ -608,17 +608,25 @@ class RemoteGuard:
         *,
         policy: str | None = None,
     ) -> list[Mapping[str, Any]]:
-        """The candidate actions the policy allows now as given (a planner's pre-shield), in
-        order. A redacted one is left out too: the sidecar's /v1/shield answers its verdict,
-        not the redacted action that would run (`Guard.allowed` gives that one). `actions`
-        is a list (tuple, generator) of actions, not one action. Nothing is recorded."""
+        """The candidate actions the policy would let run now (a planner's pre-shield), in
+        order, as `Guard.allowed` gives them: an allowed action as given, a redacted one as
+        it would run (its redacted fields replaced); denied and escalated ones are left out.
+        `actions` is a list (tuple, generator) of actions, not one action. Nothing is
+        recorded."""
         actions = _action_list(actions, "allowed")
         verdicts = self.client.shield_verdicts(actions, context, policy=policy or self.policy)
-        return [
-            a
-            for a, v in zip(actions, verdicts, strict=True)
-            if v["allowed"] is True and v["verdict"] == "allow"
-        ]
+        out: list[Mapping[str, Any]] = []
+        for action, v in zip(actions, verdicts, strict=True):
+            if v["allowed"] is not True:
+                continue
+            if v["verdict"] == "allow":
+                out.append(action)
+            elif v["verdict"] == "redact":
+                final = v.get("final_action")
+                if not isinstance(final, dict) or not isinstance(final.get("kind"), str):
+                    raise _bad(200, "POST /v1/shield", "a redact verdict without its final_action")
+                out.append(final)
+        return out
 
     def enforce(
         self,

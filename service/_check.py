@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from guard._engine import Guard
 from guard._exceptions import ActionBlocked, ActionEscalated, InvalidAction
-from guard._models import Decision
+from guard._models import Decision, Verdict
 from guard._validate import MAX_EXACT_INT, from_tool_call
 from guard.enforce import enforce_proposal
 from service._auth import Principal
@@ -271,6 +271,7 @@ def shield(body: ShieldRequest, request: Request, principal: Checker) -> Respons
                 "allowed": d.allowed,
                 "rule_ids": [h.rule_id for h in d.hits],
                 "hits": [{"rule_id": h.rule_id, "effect": h.effect.value} for h in d.hits],
+                "final_action": d.final_action if d.verdict is Verdict.REDACT else None,
             }
         )
     allowed = [r["index"] for r in results if r["allowed"]]

@@ -295,13 +295,17 @@ class ShieldHit(BaseModel):
 
 class ShieldResult(BaseModel):
     """The verdict for one candidate, by its index in the request: `rule_ids` names every
-    rule that fired (allow rules too), `hits` says each one's effect."""
+    rule that fired (allow rules too), `hits` says each one's effect. A redacted candidate
+    comes back as it may run, in `final_action` (its redacted fields replaced)."""
 
     index: int
     verdict: Verdict
     allowed: bool
     rule_ids: list[str]
     hits: list[ShieldHit]
+    final_action: dict[str, Any] | None = Field(
+        default=None, description="For a redact verdict, the action as it may run; else null."
+    )
 
 
 class ShieldOut(BaseModel):

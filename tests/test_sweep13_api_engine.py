@@ -113,12 +113,25 @@ def test_allowed_gives_a_redacted_action_as_it_would_run() -> None:
     assert NOTE["params"]["secret"] == "s3cr3t"  # the caller's action is not edited
 
 
-def test_remote_allowed_never_gives_a_redacted_action_unredacted(guards: Guards) -> None:
-    """The sidecar's /v1/shield answers verdicts only: the redacted action is left out."""
-    _, remote = guards
-    out = remote.allowed([pay(1), NOTE, SHELL])
-    assert out == [pay(1)]
+def test_remote_allowed_gives_a_redacted_action_as_it_would_run(guards: Guards) -> None:
+    """The sidecar's /v1/shield answers a redacted candidate's final_action: remote and
+    in-process allowed() give the same list (the remote one left redacted actions out)."""
+    local, remote = guards
+    given = [pay(1), NOTE, SHELL]
+    out = remote.allowed(given)
+    assert out == local.allowed(given)
+    assert out == [pay(1), {"kind": "note", "params": {"text": "hello", "secret": "[REDACTED]"}}]
     assert all("s3cr3t" not in repr(a) for a in out)
+
+
+def test_shield_answers_final_action_for_a_redact_only(client: Any) -> None:  # noqa: F811
+    r = client.post("/v1/shield", json={"actions": [pay(1), NOTE, SHELL]})
+    finals = [item["final_action"] for item in r.json()["items"]]
+    assert finals == [
+        None,
+        {"kind": "note", "params": {"text": "hello", "secret": "[REDACTED]"}},
+        None,
+    ]
 
 
 # -- 5. RemoteGuard.agent(actions=...) checked when decorating ------------------------------
