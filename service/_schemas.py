@@ -214,8 +214,9 @@ class CheckRequest(BaseModel):
         default=None,
         max_length=10,
         description="Explanations computed by the caller (e.g. a planner's search-tree "
-        "rationale or an attribution), recorded with the decision. Rules read them through "
-        "`context.rationale` / `context.attribution`.",
+        "rationale or an attribution), recorded with the decision as they are. Rules do "
+        "not read them from here: to let rules read `rationale` / `attribution`, put those "
+        "figures in `context` too (as `Rationale.as_dict()` / `Attribution.as_dict()` give them).",
     )
 
     @model_validator(mode="after")
