@@ -382,6 +382,7 @@ class Stats:
     by_verdict: dict[str, int]
     by_rule: list[tuple[str, int]]
     times: list[tuple[datetime, str]]
+    searched: int | None = None  # the records read, when the scan budget ended the count
 
 
 def stats(
@@ -392,12 +393,21 @@ def stats(
     now: datetime,
     cap: int = STATS_CAP,
 ) -> Stats:
-    """Count the matching decisions per verdict and per rule, and keep their times."""
+    """Count the matching decisions per verdict and per rule, and keep their times.
+
+    A search or label filter runs here, on at most `SCAN_BUDGET` records: when they run
+    out first, the counts are of the matches among them (`searched`), not of the log.
+    """
+    keep = filters.post_filter(labels)
+    budget = SCAN_BUDGET
     verdicts: Counter[str] = Counter()
     rules: Counter[str] = Counter()
     times: list[tuple[datetime, str]] = []
-    total = 0
-    for record in iter_matching(audit, filters, tenant, labels, now, budget=SCAN_BUDGET):
+    total = scanned = 0
+    for record in _records(audit, filters.store_kwargs(tenant, now), None, budget):
+        scanned += 1
+        if keep is not None and not keep(record):
+            continue
         if total == cap:
             return _stats(total, True, verdicts, rules, times)
         total += 1
@@ -407,6 +417,8 @@ def stats(
         moment = parse_time(str(record.get("time", "")))
         if moment is not None:
             times.append((moment, verdict))
+    if keep is not None and scanned >= budget:
+        return _stats(total, True, verdicts, rules, times, scanned)
     return _stats(total, False, verdicts, rules, times)
 
 
@@ -416,7 +428,8 @@ def _stats(
     verdicts: Counter[str],
     rules: Counter[str],
     times: list[tuple[datetime, str]],
+    searched: int | None = None,
 ) -> Stats:
     by_verdict = {v: verdicts.get(v, 0) for v in VERDICTS}
     by_verdict.update({v: n for v, n in verdicts.items() if v not in by_verdict})
-    return Stats(total, truncated, by_verdict, rules.most_common(), times)
+    return Stats(total, truncated, by_verdict, rules.most_common(), times, searched)
