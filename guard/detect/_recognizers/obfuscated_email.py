@@ -50,6 +50,9 @@ PROVIDERS = frozenset(
     "gmail googlemail yahoo ymail hotmail outlook live msn icloud me aol protonmail proton "
     "gmx yandex mail zoho fastmail tutanota qq 163".split()
 )
+# Providers that are also everyday words or numbers: named alone they are prose ("look
+# at me", "look at mail", "see page at 163"), not an address; with a suffix they count.
+_WORD_PROVIDERS = frozenset("me mail live 163".split())
 
 
 @functools.cache
@@ -61,7 +64,8 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
     """Finds e-mail addresses disguised with words, brackets, spacing or look-alike characters.
 
     Scores: brackets 0.95; `at`/`dot` spelled out, or spacing/character tricks 0.85;
-    a bare provider (`jo at gmail`) 0.6; `jo at example.com` (only the `at` spelled) 0.4,
+    a bare provider (`jo at gmail`) or its domain (`jo at gmail.com`) 0.6;
+    `jo at example.com` (only the `at` spelled) 0.4,
     which the context words below lift over a 0.5 threshold.
     """
 
@@ -97,7 +101,10 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
         end = self._domain_end(n, e, used)
         start, stop = to_original(local.start(), end)
         marker_text = n[s:end]
-        score, rule = self._strength(text[start:stop], n[local.start() : end], marker_text, used)
+        provider = labels[0].lower() in PROVIDERS - _WORD_PROVIDERS
+        score, rule = self._strength(
+            text[start:stop], n[local.start() : end], marker_text, used, provider
+        )
         if score <= 0 or self._is_stop_word(local_text, n[s:e]):
             return None
         normalized = f"{local_text}@{address}".lower()
@@ -109,7 +116,7 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
             domain = ".".join(labels[:used])
             if is_registrable(domain):
                 return used, domain
-        if labels[0].lower() in PROVIDERS:
+        if labels[0].lower() in PROVIDERS - _WORD_PROVIDERS:
             return 1, labels[0]
         return None
 
@@ -119,7 +126,12 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
         return m.end() if m is not None else e
 
     @staticmethod
-    def _strength(raw: str, folded: str, markers: str, used: int) -> tuple[float, str]:
+    def _strength(
+        raw: str, folded: str, markers: str, used: int, provider: bool
+    ) -> tuple[float, str]:
+        """`provider`: the domain is a mail provider's (`jo at gmail.com`), as sure as
+        `jo at gmail` is; any other domain with only the `at` spelled may be prose."""
+        spelled_at = (0.6, "spelled at, provider") if provider else (0.4, "spelled at")
         whole = folded
         if _BRACKETED.search(whole):
             return 0.95, "bracketed"
@@ -130,11 +142,11 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
             return 0.85, "spelled dot"
         if raw != folded or any(c.isspace() for c in whole):
             if "at" in spelled:
-                return 0.4, "spelled at"
+                return spelled_at
             return 0.85, "spaced or look-alike characters"
         if _PLAIN_EMAIL.fullmatch(raw):
             return 0.0, "plain"
-        return 0.4, "spelled at"
+        return spelled_at
 
     @staticmethod
     def _is_stop_word(local: str, marker: str) -> bool:

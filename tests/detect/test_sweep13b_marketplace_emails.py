@@ -1,0 +1,71 @@
+"""Sweep 13b, e-mail addresses in marketplace messages, checked through the shipped pack.
+
+`jo at gmail.com` was let through while `jo at gmail` was removed: naming the provider's
+full domain made the address count less. Providers that are everyday words (`me`, `mail`,
+`live`) named alone made `look at me` an address and removed it from the message.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from guard import Guard
+from guard.detect import PiiScanner
+from tests.detect.conftest import found
+
+P = pytest.param
+_actors = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def pack() -> Guard:
+    return Guard.from_policy("marketplace-agent")
+
+
+def send(guard: Guard, text: str) -> tuple[str, list[str], object]:
+    action = {
+        "kind": "send_message",
+        "actor": f"seller{next(_actors)}",
+        "params": {"to": "c1", "message": text},
+    }
+    d = guard.check(action, {"has_contract": False, "role": "agent"})
+    return d.verdict.value, [f.entity_type for f in d.pii], d.final_action
+
+
+PROVIDER_DOMAINS = [
+    P("bob at gmail.com", "bob at gmail.com", id="gmail-com"),
+    P("send it to jo at hotmail.com", "jo at hotmail.com", id="hotmail-com"),
+    P("jo.smith at yahoo.co.uk thanks", "jo.smith at yahoo.co.uk", id="yahoo-co-uk"),
+    P("jo at outlook.com thanks", "jo at outlook.com", id="outlook-com"),
+]
+
+
+@pytest.mark.parametrize(("text", "address"), PROVIDER_DOMAINS)
+def test_an_address_at_a_providers_domain_is_removed(pack: Guard, text: str, address: str) -> None:
+    verdict, types, final = send(pack, text)
+    assert verdict == "redact"
+    assert "OBFUSCATED_EMAIL" in types
+    assert isinstance(final, dict)
+    assert address not in final["params"]["message"]
+
+
+EVERYDAY_WORDS = [
+    P("look at me", id="me"),
+    P("Take a look at mail from the courier", id="mail"),
+    P("the match at live tonight", id="live"),
+    P("see the spec at 163", id="163"),
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_WORDS)
+def test_a_provider_that_is_an_everyday_word_alone_is_no_address(pack: Guard, text: str) -> None:
+    assert send(pack, text)[:2] == ("allow", [])
+
+
+def test_an_other_domain_with_only_at_spelled_stays_below_the_threshold(
+    pattern_scanner: PiiScanner,
+) -> None:
+    assert found(pattern_scanner, "meet at example.com") == []
+    assert found(pattern_scanner, "look at live.com") == []
