@@ -27,7 +27,10 @@ HIT = {"rule_id": "payment-hard-limit", "effect": "deny", "message": "over the h
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(_query, "SCAN_BUDGET", 10)
     state, raw = _state(tmp_path)
-    old = [decision_record(id=f"old-{i}", verdict="deny", hits=[HIT]) for i in range(3)]
+    old = [
+        decision_record(id=f"old-{i}", actor=f"old-{i}", verdict="deny", hits=[HIT])
+        for i in range(3)
+    ]
     new = [decision_record(id=f"new-{i:02d}", verdict="allow", hits=[]) for i in range(12)]
     state.audit.append_many(old + new)  # the matches are older than the newest 10
     try:
@@ -58,3 +61,9 @@ def test_counts_within_the_budget_are_exact(client: Any) -> None:
     assert heading == "3 decisions match these filters", heading
     heading = _heading(client.get("/ui/decisions", params={"verdict": "deny"}).text)
     assert heading == "3 decisions match these filters", heading
+
+
+def test_one_match_reads_as_one(client: Any) -> None:
+    """Before: "1 decision match these filters"."""
+    heading = _heading(client.get("/ui/decisions", params={"actor": "old-1"}).text)
+    assert heading == "1 decision matches these filters", heading
