@@ -3,7 +3,8 @@
 Caught: digits spelled out (`four one six five five five zero one nine nine`, also mixed
 with digits and `double five`), digits spaced one by one (`4 1 6 5 5 5 0 1 9 9`),
 look-alike letters (`4l6-555-O199`), and digit groups joined by unusual separators
-(`416.555.0199`, `416/555/0199`, `416_555_0199`, `07911🔸123456`), digits and number words
+(`416.555.0199`, `416/555/0199`, `416_555_0199`, `07911🔸123456`), digit groups on
+lines of their own (`416\n555\n0199`), digits and number words
 glued together (`4one6 5five5`), and digits of two scripts in one number (`4١6٥٥٥٠١٩٩`).
 Near misses left alone: prices
 (`$2,500,000.00`, `1.234.567,89 EUR`: a currency sign or code beside the run, or
@@ -109,7 +110,7 @@ class ObfuscatedPhoneRecognizer(GuardRecognizer):
     """Finds runs of digit-like tokens that spell a phone number in a disguised way.
 
     Scores: spelled digits 0.85, one-by-one spacing 0.75, look-alike letters 0.7,
-    unusual separators 0.6.
+    unusual separators 0.6, groups on lines of their own 0.4 (a cue word lifts it).
     """
 
     ENTITY = "OBFUSCATED_PHONE"
@@ -219,12 +220,21 @@ def _unusual_separators(
         if len(digits) >= 10 and _valid_number(digits):
             return 0.6, "symbols between digit groups"
         return None
-    if not any(c in _ODD_SEPARATORS for c in gaps) or not 9 <= len(digits) <= 13:
+    # `416\n555\n0199`: groups on lines of their own. Lists put numbers one a line
+    # (`2019\n2020\n2021`, quantities), so only a valid number without a year, written
+    # with a trunk `0` or as 3-3-4 digits, is one, and only with a cue word (`call me`).
+    line_broken = "\n" in gaps and not any(c in _ODD_SEPARATORS for c in gaps)
+    if not (line_broken or any(c in _ODD_SEPARATORS for c in gaps)) or not 9 <= len(digits) <= 13:
         return None
     if any(len(g) > 4 for g in groups) or sum(len(g) >= 2 for g in groups) < 3:
         return None
     if _like_ip(groups, gaps) or _like_date(groups) or _like_thousands(groups):
         return None
+    if line_broken:
+        shaped = digits.startswith("0") or [len(g) for g in groups] == [3, 3, 4]
+        if not shaped or any(_YEAR.match(g) for g in groups) or not _valid_number(digits):
+            return None
+        return 0.4, "digit groups on separate lines"
     if _like_coordinates(groups, [n[a.end : b.start] for a, b in zip(run, run[1:], strict=False)]):
         return None
     return 0.6, "unusual separators"
