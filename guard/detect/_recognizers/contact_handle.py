@@ -3,10 +3,10 @@
 Caught: `skype: jo.smith`, `telegram @jo_smith`, `my whatsapp is jo_smith`,
 `IG: @jo.smith`, `discord jo#1234`, `skype live:jo.smith`, `on telegram, jo_smith`, a mail
 provider's name used the same way (`my gmail is jsmith88`, `gmail: jsmith`), and profile
-links such as
-`t.me/jo_smith` or `wa.me/14165550199`. The span is the handle (with its `@`), or the
-whole link. Near misses left alone: `I use skype for calls`, `telegram is blocked`,
-`the signal was weak`, `stand in line` (ambiguous platform words need a `:`, `id` or `@`).
+links such as `t.me/jo_smith`, `t.me/+AbC12`, `wa.me/14165550199` or
+`line.me/ti/p/~jo_smith`. The span is the handle (with its `@`), or the whole link.
+Near misses left alone: `I use skype for calls`, `telegram is blocked`, `the signal was
+weak`, `stand in line` (ambiguous platform words need a `:`, `id` or `@`).
 """
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ _HANDLE = regex.compile(
     r"(?P<handle>@?(?:live:)?[a-z0-9][a-z0-9._\-]{0,38}[a-z0-9_](?:#\d{4})?)(?![\w@.\-]*@)(?![\w])",
     regex.IGNORECASE,
 )
+# A profile's path may open with `+` (a Telegram invite, `t.me/+AbC12`) or `~` (a LINE
+# ID, `line.me/ti/p/~jo_smith`).
 _LINK = regex.compile(
     r"\b(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|wa\.me|m\.me|instagram\.com|"
     r"snapchat\.com/add|tiktok\.com|discord\.gg|linkedin\.com/in|facebook\.com|fb\.com|"
-    r"twitter\.com|x\.com|signal\.me/#p)/@?[a-z0-9._\-]{2,64}",
+    r"twitter\.com|x\.com|signal\.me/#p|line\.me(?:/R)?/ti/p|lin\.ee|u\.wechat\.com|"
+    r"weixin\.qq\.com/r|threema\.id|kik\.me)/[@+~]?[a-z0-9._\-]{2,64}",
     regex.IGNORECASE,
 )
 # Unmistakably a user name: letters, then `.` or `_` and more (`jo.smith99`, `jo_s`), or
