@@ -2,7 +2,8 @@
 
 `jo at gmail.com` was let through while `jo at gmail` was removed: naming the provider's
 full domain made the address count less. Providers that are everyday words (`me`, `mail`,
-`live`) named alone made `look at me` an address and removed it from the message.
+`live`) named alone made `look at me` an address and removed it from the message. An
+address wrapped before its `@` (`bob\\n@gmail.com`) was read as a mention and let through.
 """
 
 from __future__ import annotations
@@ -69,3 +70,22 @@ def test_an_other_domain_with_only_at_spelled_stays_below_the_threshold(
 ) -> None:
     assert found(pattern_scanner, "meet at example.com") == []
     assert found(pattern_scanner, "look at live.com") == []
+
+
+WRAPPED_BEFORE_AT = [
+    P("email me: bob\n@gmail.com", "bob\n@gmail.com", id="newline-before-at"),
+    P("bob.smith\n@yahoo.co.uk please", "bob.smith\n@yahoo.co.uk", id="dotted-local"),
+    P("bob \n @gmail.com", "bob \n @gmail.com", id="spaces-around-newline"),
+]
+
+
+@pytest.mark.parametrize(("text", "address"), WRAPPED_BEFORE_AT)
+def test_an_address_wrapped_before_its_at_is_removed(pack: Guard, text: str, address: str) -> None:
+    verdict, types, final = send(pack, text)
+    assert (verdict, types) == ("redact", ["OBFUSCATED_EMAIL"])
+    assert isinstance(final, dict)
+    assert address not in final["params"]["message"]
+
+
+def test_a_mention_on_its_own_line_is_no_address(pattern_scanner: PiiScanner) -> None:
+    assert found(pattern_scanner, "Thanks\n@jo_smith") == []

@@ -18,9 +18,10 @@ from guard.detect._normalize import UNSPACED_SCRIPTS, normalize
 from guard.detect._recognizers._base import GuardRecognizer, is_registrable, stop_words
 
 _OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
-# "@" with a space before it but not after is a mention ("skype @jo"), not an address.
+# "@" with a space before it but not after is a mention ("skype @jo"), not an address;
+# a line break before it is an address wrapped ("jo\n@gmail.com").
 _AT = regex.compile(
-    rf"\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\s+at\s+|\s+@\s+|@\s*",
+    rf"\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\s+at\s+|\s+@\s+|[^\S\n]*\n\s*@\s*|@\s*",
     regex.IGNORECASE,
 )
 # A spaced "." needs space on both sides: "example . com", but not "jo32. so we".
