@@ -1,6 +1,31 @@
 // Live updates of the decision list: fetch the server-rendered results every few seconds.
 // The HTML comes from the console itself, escaped on the server; no record data is
 // interpreted here.
+// A form posts once: a second Enter or click while the first post is on its way would
+// save a label twice (a second answer to an escalation the server refuses, with a 409).
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.method !== "post") {
+      return;
+    }
+    if (form.dataset.sent === "1") {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sent = "1";
+    form.setAttribute("aria-busy", "true");
+  });
+  // Back to a page the browser kept (the back/forward cache): its forms can be sent again.
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-sent]"), function (form) {
+      delete form.dataset.sent;
+      form.removeAttribute("aria-busy");
+    });
+  });
+})();
+
 (function () {
   "use strict";
   var INTERVAL_MS = 5000;
