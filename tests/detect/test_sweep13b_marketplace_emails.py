@@ -3,7 +3,8 @@
 `jo at gmail.com` was let through while `jo at gmail` was removed: naming the provider's
 full domain made the address count less. Providers that are everyday words (`me`, `mail`,
 `live`) named alone made `look at me` an address and removed it from the message. An
-address wrapped before its `@` (`bob\\n@gmail.com`) was read as a mention and let through.
+address wrapped before its `@` (`bob\\n@gmail.com`) was read as a mention and let through,
+and one with a quoted local part (`"bob smith"@example.com`) was no address.
 """
 
 from __future__ import annotations
@@ -89,3 +90,23 @@ def test_an_address_wrapped_before_its_at_is_removed(pack: Guard, text: str, add
 
 def test_a_mention_on_its_own_line_is_no_address(pattern_scanner: PiiScanner) -> None:
     assert found(pattern_scanner, "Thanks\n@jo_smith") == []
+
+
+QUOTED_LOCAL = [
+    P('mail "bob smith"@example.com', '"bob smith"@example.com', id="quoted-with-space"),
+    P('mail "bob"@gmail.com today', '"bob"@gmail.com', id="quoted-word"),
+]
+
+
+@pytest.mark.parametrize(("text", "address"), QUOTED_LOCAL)
+def test_an_address_with_a_quoted_local_part_is_removed(
+    pack: Guard, text: str, address: str
+) -> None:
+    verdict, types, final = send(pack, text)
+    assert (verdict, types) == ("redact", ["EMAIL_ADDRESS"])
+    assert isinstance(final, dict)
+    assert address not in final["params"]["message"]
+
+
+def test_a_quote_before_a_spaced_at_is_no_address(pattern_scanner: PiiScanner) -> None:
+    assert found(pattern_scanner, 'he said "hi"@ the shop') == []

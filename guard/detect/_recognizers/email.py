@@ -33,6 +33,10 @@ EMAIL = (
     rf"@{_LABEL}(?:\.{_LABEL})+)(?!{_WORD})"
 )
 
+# A quoted local part (`"jo smith"@gmail.com`, `"jo"@gmail.com`) is as deliverable as a
+# bare one; the bare pattern found no address there.
+QUOTED_EMAIL = rf'(?<![\w"])("[^"\\\r\n@]{{1,64}}"@{_LABEL}(?:\.{_LABEL})+)(?!{_WORD})'
+
 
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's EmailRecognizer whose domain check uses the bundled public-suffix list.
@@ -41,7 +45,10 @@ class OfflineEmailRecognizer(EmailRecognizer):
     first use (a failed connection and a logged traceback per process when offline).
     """
 
-    PATTERNS = [Pattern("Email (Medium)", EMAIL, 0.5)]
+    PATTERNS = [
+        Pattern("Email (Medium)", EMAIL, 0.5),
+        Pattern("Email, quoted local part", QUOTED_EMAIL, 0.5),
+    ]
 
     def validate_result(self, pattern_text: str) -> bool:
         """True when the text after `@` ends in a known public suffix."""
