@@ -57,7 +57,8 @@ SCAN_BUDGET = 20_000  # records one list page may read while post-filtering
 LABEL_CAP = 20_000  # review records read to know which decisions are labelled
 NEWER_MAX = 100  # pages "← Newer" can step back through (each is a cursor in the URL)
 _CHUNK = 1000
-_TEXT_MAX = 200
+_TEXT_MAX = 200  # a cursor's length in a page's URL
+_FILTER_MAX = 1000  # a filter's: longer is refused, not cut (a cut actor matches nothing)
 
 
 def parse_time(text: str) -> datetime | None:
@@ -90,8 +91,14 @@ class Filters:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> tuple[Filters, list[str]]:
         """Read the filters from query parameters; bad values are dropped and reported."""
-        values = {name: str(params.get(name, "")).strip()[:_TEXT_MAX] for name in cls.names()}
+        values = {name: str(params.get(name, "")).strip() for name in cls.names()}
         errors: list[str] = []
+        for name, value in values.items():
+            if len(value) > _FILTER_MAX:
+                errors.append(
+                    f"{name} is {len(value):,} characters long; the limit is {_FILTER_MAX:,}"
+                )
+                values[name] = ""
         allowed = {"verdict": VERDICTS, "label": LABEL_FILTERS, "last": tuple(LAST)}
         for name, choices in allowed.items():
             if values[name] and values[name] not in choices:
