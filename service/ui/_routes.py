@@ -608,11 +608,12 @@ class _Console:
             )
         except AuditTampered:  # an edited record on that page: the error page names it
             raise
-        except AuditError:  # a cursor from elsewhere or edited by hand
+        except AuditError as exc:  # a cursor from elsewhere or edited by hand: the first page
             pending, next_cursor = self.state.escalations.pending_page(
                 viewer.tenant, limit=PAGE_SIZE
             )
             cursor, newer = None, []
+            message = message or str(exc)
         newer_query, older_query = pager({}, cursor, newer, next_cursor)
         recent = self.state.audit.query(
             record_type=RESOLUTION, tenant=viewer.tenant, limit=20

@@ -39,7 +39,7 @@ def client(tmp_path: Path) -> Any:
 
 
 def _errors(html: str) -> list[str]:
-    return re.findall(r'class="flash error">(.*?)</p>', html, re.S)
+    return re.findall(r'class="flash error"[^>]*>(.*?)</p>', html, re.S)
 
 
 def test_a_long_actor_is_found(client: Any) -> None:
@@ -60,3 +60,12 @@ def test_a_filter_past_the_limit_is_refused_not_cut(client: Any) -> None:
     assert "/ui/decisions/long" in page.text  # the filter is dropped, as other bad values
     export = client.get("/ui/decisions/export", params={"format": "csv", "q": "x" * 1001})
     assert export.status_code == 400
+
+
+def test_a_bad_escalations_cursor_is_said(client: Any) -> None:
+    """Before: /ui/escalations?cursor=zzz showed the first page as if it were the one asked
+    for (the decisions page says the cursor is invalid)."""
+    page = client.get("/ui/escalations", params={"cursor": "zzz"})
+    assert page.status_code == 200
+    assert len(_errors(page.text)) == 1
+    assert "invalid cursor" in _errors(page.text)[0]
