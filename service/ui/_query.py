@@ -58,6 +58,7 @@ LABEL_CAP = 20_000  # review records read to know which decisions are labelled
 NEWER_MAX = 100  # pages "← Newer" can step back through (each is a cursor in the URL)
 _CHUNK = 1000
 _TEXT_MAX = 200  # a cursor's length in a page's URL
+_TYPED = " \t\r\n"  # the spaces trimmed from a filter
 _FILTER_MAX = 1000  # a filter's: longer is refused, not cut (a cut actor matches nothing)
 
 
@@ -91,7 +92,9 @@ class Filters:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> tuple[Filters, list[str]]:
         """Read the filters from query parameters; bad values are dropped and reported."""
-        values = {name: str(params.get(name, "")).strip() for name in cls.names()}
+        # Only the spaces a reviewer types by mistake: an actor "agent-1" followed by a
+        # no-break or ideographic space (an impostor of agent-1) is found as written.
+        values = {name: str(params.get(name, "")).strip(_TYPED) for name in cls.names()}
         errors: list[str] = []
         for name, value in values.items():
             if len(value) > _FILTER_MAX:

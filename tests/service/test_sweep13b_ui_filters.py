@@ -28,7 +28,11 @@ LONG = "agent-" + "é" * 300
 def client(tmp_path: Path) -> Any:
     state, raw = _state(tmp_path)
     state.audit.append_many(
-        [decision_record(id="long", actor=LONG), decision_record(id="short", actor="agent-1")]
+        [
+            decision_record(id="long", actor=LONG),
+            decision_record(id="short", actor="agent-1"),
+            decision_record(id="impostor", actor="agent-1\u00a0"),
+        ]
     )
     try:
         with TestClient(create_app(state=state)) as http:
@@ -69,3 +73,15 @@ def test_a_bad_escalations_cursor_is_said(client: Any) -> None:
     assert page.status_code == 200
     assert len(_errors(page.text)) == 1
     assert "invalid cursor" in _errors(page.text)[0]
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u3000", "\u2003"])
+def test_an_actor_padded_with_a_unicode_space_is_not_the_plain_one(client: Any, space: str) -> None:
+    """Before: every filter was stripped of all Unicode white space, so filtering on an
+    impostor actor "agent-1" + U+00A0 listed (and exported) the real agent-1's decisions."""
+    page = client.get("/ui/decisions", params={"actor": "agent-1" + space})
+    assert "/ui/decisions/short" not in page.text
+    assert ("/ui/decisions/impostor" in page.text) is (space == "\u00a0")
+    page = client.get("/ui/decisions", params={"actor": " agent-1\t"})  # typed spaces go
+    assert "/ui/decisions/short" in page.text
+    assert "/ui/decisions/impostor" not in page.text
