@@ -110,7 +110,8 @@ class ObfuscatedPhoneRecognizer(GuardRecognizer):
     """Finds runs of digit-like tokens that spell a phone number in a disguised way.
 
     Scores: spelled digits 0.85, one-by-one spacing 0.75, look-alike letters 0.7,
-    unusual separators 0.6, groups on lines of their own 0.4 (a cue word lifts it).
+    unusual separators or a number word or two among digits 0.6, groups on lines of
+    their own 0.4 (a cue word lifts it).
     """
 
     ENTITY = "OBFUSCATED_PHONE"
@@ -196,6 +197,13 @@ def _rule(run: list[_Token], n: str, digits: str) -> tuple[float, str] | None:
         return None if _counting(digits) else (0.85, "spelled digits")
     if "glyph" in kinds and sum(c.isdigit() for t in run for c in n[t.start : t.end]) >= 4:
         return 0.7, "look-alike digits"
+    if words and "glyph" not in kinds and kinds[0] == kinds[-1] == "digits":
+        # `4 one 6 555 0199`, `416 triple five 0199`: a word or two between digits is a
+        # disguise only when the whole is a valid number of ten digits or more (a word
+        # before or after numbers, `two 1000 2000 3000`, is a count).
+        if len(digits) >= 10 and _valid_number(digits):
+            return 0.6, "digits and number words"
+        return None
     if words or "glyph" in kinds:
         return None
     groups = [t.value for t in run]

@@ -1,0 +1,59 @@
+"""Sweep 13b, a phone number of digits with one or two number words between them, checked
+through the shipped pack: `call 4 one 6 - 5 5 5 - o 1 9 9` and `416 triple five 0199`
+went out unredacted before a contract (three number words or more were needed).
+Counts written as a word before or after numbers stay ordinary text.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from guard import Guard
+
+P = pytest.param
+_actors = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def pack() -> Guard:
+    return Guard.from_policy("marketplace-agent")
+
+
+def send(guard: Guard, text: str) -> tuple[str, list[str], object]:
+    action = {
+        "kind": "send_message",
+        "actor": f"seller{next(_actors)}",
+        "params": {"to": "c1", "message": text},
+    }
+    d = guard.check(action, {"has_contract": False, "role": "agent"})
+    return d.verdict.value, [f.entity_type for f in d.pii], d.final_action
+
+
+MIXED = [
+    P("call 4 one 6 - 5 5 5 - o 1 9 9", "4 one 6 - 5 5 5 - o 1 9 9", id="one-and-oh"),
+    P("ring 416 triple five 0199", "416 triple five 0199", id="triple-five"),
+    P("text 4 one 6 555 0199 tonight", "4 one 6 555 0199", id="one-word"),
+]
+
+
+@pytest.mark.parametrize(("text", "number"), MIXED)
+def test_digits_with_a_number_word_between_are_removed(pack: Guard, text: str, number: str) -> None:
+    verdict, types, final = send(pack, text)
+    assert (verdict, types) == ("redact", ["OBFUSCATED_PHONE"])
+    assert isinstance(final, dict)
+    assert number not in final["params"]["message"]
+
+
+COUNTS = [
+    P("order one 250 350 4100", id="word-before"),
+    P("two 1000 2000 3000 packs", id="word-before-thousands"),
+    P("sizes 10 one 20 two 30 40", id="short-numbers"),
+    P("1200 or two 3500 4000", id="prices"),
+]
+
+
+@pytest.mark.parametrize("text", COUNTS)
+def test_counts_written_as_words_are_no_phone(pack: Guard, text: str) -> None:
+    assert send(pack, text)[:2] == ("allow", [])
