@@ -57,3 +57,27 @@ COUNTS = [
 @pytest.mark.parametrize("text", COUNTS)
 def test_counts_written_as_words_are_no_phone(pack: Guard, text: str) -> None:
     assert send(pack, text)[:2] == ("allow", [])
+
+
+# Sweep 13b: a Cyrillic or Greek letter that looks like 0 or 1 inside a digit group
+# (`416-555-О199`) was no number, where a Latin `O` or `l` was one.
+OTHER_SCRIPT_GLYPHS = [
+    P("call 416-555-\u041e199", "416-555-\u041e199", id="cyrillic-capital-o"),
+    P("call 416-555-\u039f199", "416-555-\u039f199", id="greek-capital-omicron"),
+    P("call 4\u04066-555-0199", "4\u04066-555-0199", id="cyrillic-capital-i"),
+    P("call 416-555-\u043e199", "416-555-\u043e199", id="cyrillic-small-o"),
+]
+
+
+@pytest.mark.parametrize(("text", "number"), OTHER_SCRIPT_GLYPHS)
+def test_a_look_alike_letter_of_another_script_is_removed(
+    pack: Guard, text: str, number: str
+) -> None:
+    verdict, types, final = send(pack, text)
+    assert (verdict, types) == ("redact", ["OBFUSCATED_PHONE"])
+    assert isinstance(final, dict)
+    assert number not in final["params"]["message"]
+
+
+def test_a_russian_company_form_is_no_number(pack: Guard) -> None:
+    assert send(pack, "\u041e\u041e\u041e 123")[:2] == ("allow", [])

@@ -47,8 +47,11 @@ WORDS = {
 }  # fmt: skip
 ZERO_WORDS = frozenset({"oh", "o"})
 MULTIPLIERS = {"double": 2, "triple": 3}
-_GLYPH = re.compile(r"^[0-9oOlI]+\Z")
-_GLYPH_MAP = str.maketrans("oOlI", "0011")
+# Letters that look like 0 and 1: Latin, and the Cyrillic and Greek o/O and I (`416-555-О199`
+# with a Cyrillic О was no number).
+_ZEROS, _ONES = "oO\u043e\u041e\u03bf\u039f", "lI\u0456\u0406\u0399"
+_GLYPH = re.compile(rf"^[0-9{_ZEROS}{_ONES}]+\Z")
+_GLYPH_MAP = str.maketrans(_ZEROS + _ONES, "0" * len(_ZEROS) + "1" * len(_ONES))
 _YEAR = re.compile(r"^(?:19|20)\d\d\Z")
 _COORDINATE_GAP = re.compile(r"\s*,?\s*[-+]?")
 
