@@ -110,3 +110,34 @@ def test_an_address_with_a_quoted_local_part_is_removed(
 
 def test_a_quote_before_a_spaced_at_is_no_address(pattern_scanner: PiiScanner) -> None:
     assert found(pattern_scanner, 'he said "hi"@ the shop') == []
+
+
+def test_an_attachment_named_after_an_address_is_redacted(pack: Guard) -> None:
+    """Sweep 13b: `bob@gmail.com.pdf` as an attachment's name was no address (its domain
+    with the extension is no known suffix) and went out before a contract."""
+    action = {
+        "kind": "send_message",
+        "actor": f"seller{next(_actors)}",
+        "params": {
+            "to": "c1",
+            "message": "hi",
+            "attachments": [{"name": "bob@gmail.com.pdf", "text": "quote"}],
+        },
+    }
+    d = pack.check(action, {"has_contract": False, "role": "agent"})
+    assert (d.verdict.value, [f.entity_type for f in d.pii]) == ("redact", ["EMAIL_ADDRESS"])
+    assert isinstance(d.final_action, dict)
+    assert d.final_action["params"]["attachments"][0]["name"] == "<EMAIL_ADDRESS>.pdf"
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        P("invoice_bob.smith@yahoo.co.uk.docx", "invoice_bob.smith@yahoo.co.uk", id="docx"),
+        P("see jo@example.com.txt attached", "jo@example.com", id="txt-in-prose"),
+    ],
+)
+def test_an_address_before_a_file_extension_is_found(
+    pattern_scanner: PiiScanner, text: str, address: str
+) -> None:
+    assert ("EMAIL_ADDRESS", address) in found(pattern_scanner, text)

@@ -37,6 +37,14 @@ EMAIL = (
 # bare one; the bare pattern found no address there.
 QUOTED_EMAIL = rf'(?<![\w"])("[^"\\\r\n@]{{1,64}}"@{_LABEL}(?:\.{_LABEL})+)(?!{_WORD})'
 
+# A file named after an address (`jo@gmail.com.pdf`, an attachment's name): the domain
+# with the extension is no known suffix, so the address before it was missed.
+_EXTENSION = r"\.(?:pdf|docx?|xlsx?|pptx?|odt|ods|rtf|txt|csv|zip|rar|7z|jpe?g|png|gif|heic|webp)"
+BEFORE_EXTENSION = (
+    rf"(?<!{_FIRST})(({_FIRST}|{_FIRST}[{_SYMBOL}.\w]*[{_SYMBOL}\w])"
+    rf"@{_LABEL}(?:\.{_LABEL})+?)(?={_EXTENSION}(?!{_WORD}))"
+)
+
 
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's EmailRecognizer whose domain check uses the bundled public-suffix list.
@@ -48,6 +56,7 @@ class OfflineEmailRecognizer(EmailRecognizer):
     PATTERNS = [
         Pattern("Email (Medium)", EMAIL, 0.5),
         Pattern("Email, quoted local part", QUOTED_EMAIL, 0.5),
+        Pattern("Email, before a file extension", BEFORE_EXTENSION, 0.5),
     ]
 
     def validate_result(self, pattern_text: str) -> bool:
