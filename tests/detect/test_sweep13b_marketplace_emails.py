@@ -141,3 +141,15 @@ def test_an_address_before_a_file_extension_is_found(
     pattern_scanner: PiiScanner, text: str, address: str
 ) -> None:
     assert ("EMAIL_ADDRESS", address) in found(pattern_scanner, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [P("bob@gmail\u3002com", id="ascii-at"), P("bob\uff20gmail\u3002com", id="full-width-at")],
+)
+def test_an_ideographic_full_stop_is_part_of_the_address(pack: Guard, text: str) -> None:
+    """Sweep 13b: the address ended at `。`, and redaction left `<OBFUSCATED_EMAIL>。com`."""
+    verdict, _, final = send(pack, text)
+    assert verdict == "redact"
+    assert isinstance(final, dict)
+    assert final["params"]["message"] == "<OBFUSCATED_EMAIL>"

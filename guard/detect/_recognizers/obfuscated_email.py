@@ -25,7 +25,8 @@ _AT = regex.compile(
     regex.IGNORECASE,
 )
 # A spaced "." needs space on both sides: "example . com", but not "jo32. so we".
-_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s+\.\s+|\.)"
+# The ideographic full stop (`jo@gmail。com`) is a dot too: it was where the address ended.
+_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s+\.\s+|[.\u3002])"
 # Inside the local part a bare "." may not be spaced: "Thanks. jo at ..." is two words.
 _LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.)"
 _LOCAL_WORD = r"[a-z0-9_+\-]+"
