@@ -54,6 +54,7 @@ LISTS = [
     P("Phone case prices:\n450\n1200\n3500", id="prices-after-cue-word"),
     P("Sizes\n36\n38\n40\n42", id="sizes"),
     P("Items\n12\n345\n6789", id="item-counts"),
+    P("Call me about the quote:\n- 250\n- 350\n- 4100", id="bulleted-after-cue-word"),
 ]
 
 

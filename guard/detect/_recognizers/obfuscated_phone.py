@@ -53,6 +53,7 @@ _ZEROS, _ONES = "oO\u043e\u041e\u03bf\u039f", "lI\u0456\u0406\u0399"
 _GLYPH = re.compile(rf"^[0-9{_ZEROS}{_ONES}]+\Z")
 _GLYPH_MAP = str.maketrans(_ZEROS + _ONES, "0" * len(_ZEROS) + "1" * len(_ONES))
 _YEAR = re.compile(r"^(?:19|20)\d\d\Z")
+_BULLET = re.compile(r"\n[ \t]*[-\u2010-\u2014]")
 _COORDINATE_GAP = re.compile(r"\s*,?\s*[-+]?")
 
 
@@ -234,7 +235,12 @@ def _unusual_separators(
     # `416\n555\n0199`: groups on lines of their own. Lists put numbers one a line
     # (`2019\n2020\n2021`, quantities), so only a valid number without a year, written
     # with a trunk `0` or as 3-3-4 digits, is one, and only with a cue word (`call me`).
-    line_broken = "\n" in gaps and not any(c in _ODD_SEPARATORS for c in gaps)
+    line_broken = (
+        "\n" in gaps
+        and not any(c in _ODD_SEPARATORS for c in gaps)
+        # `- 250\n- 350\n- 4100` is a bulleted list
+        and not any(_BULLET.search(n[a.end : b.start]) for a, b in zip(run, run[1:], strict=False))
+    )
     if not (line_broken or any(c in _ODD_SEPARATORS for c in gaps)) or not 9 <= len(digits) <= 13:
         return None
     if any(len(g) > 4 for g in groups) or sum(len(g) >= 2 for g in groups) < 3:
