@@ -120,30 +120,42 @@ def _check_arguments_text(text: str) -> None:
             )
         return value
 
-    def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out = dict(pairs)
-        if len(out) != len(pairs):
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen:
-                    break
-                seen.add(key)
-            raise InvalidAction(
-                f"tool call arguments give the key {key!r} more than once; which value "
-                "the tool would use depends on its JSON reader, so none is taken"
-            )
-        return out
-
     try:
         json.loads(
-            text, parse_int=exact if _LONG_NUMBER.search(text) else None, object_pairs_hook=once
+            text,
+            parse_int=exact if _LONG_NUMBER.search(text) else None,
+            object_pairs_hook=unique_keys,
         )
+    except DuplicateKey as exc:
+        raise InvalidAction(
+            f"tool call arguments give the key {exc.key!r} more than once; which value "
+            "the tool would use depends on its JSON reader, so none is taken"
+        ) from None
     except RecursionError:  # orjson read it; the stdlib parser is the one out of depth
         raise ActionTooLarge(
             f"tool call arguments are nested deeper than {MAX_DEPTH} levels"
         ) from None
     except json.JSONDecodeError as exc:  # orjson read it: never seen, but never a 500
         raise InvalidAction(f"tool call arguments are not valid JSON: {exc.msg}") from None
+
+
+class DuplicateKey(ValueError):
+    """A JSON object gives one key twice (see `unique_keys`)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads`'s object_pairs_hook refusing a key given twice (`DuplicateKey`): JSON
+    readers disagree on which value counts (json.loads and orjson keep the last)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKey(key)
+        data[key] = value
+    return data
 
 
 def check_data(value: Any, what: str) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def _json_arg(value: str, what: str) -> Any:
     """
     import orjson
 
-    from guard._validate import MAX_DEPTH
+    from guard._validate import MAX_DEPTH, DuplicateKey, unique_keys
 
     if value == "-":
         text = _decode(_read_at_most(sys.stdin.buffer, what, "stdin"), what, "stdin")
@@ -84,30 +84,14 @@ def _json_arg(value: str, what: str) -> Any:
     except orjson.JSONEncodeError:
         fail(f"{what} is nested deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)  # valid and shallow
-    except _DuplicateKey as exc:
+        return json.loads(text, object_pairs_hook=unique_keys)  # valid and shallow
+    except DuplicateKey as exc:
         fail(
             f"{what} has the key {exc.key!r} twice in one object; JSON readers disagree on "
             "which one counts (some take the first, json.loads the last), so it is refused"
         )
     except ValueError as exc:  # not expected after orjson: a digit limit, say
         fail(f"{what} is not valid JSON: {exc}")
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object's members as a dict, refusing a key given twice (json.loads keeps the last)."""
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise _DuplicateKey(key)
-        data[key] = value
-    return data
 
 
 def _is_file(value: str) -> bool:

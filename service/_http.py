@@ -151,13 +151,12 @@ async def _guard_error(request: Request, exc: Exception) -> Response:
     message = str(exc)
     if isinstance(exc, AuditTampered):
         details = {"index": exc.index}
+        log.error("audit log error on %s: %s", route_of(request), type(exc).__name__)
     elif status == 503:
         # An AuditError's text names the database (a file path, a PostgreSQL host and user): for the
         # operator's log, not for every caller.
         log.error("audit log error on %s: %s", route_of(request), message)
         message = "the audit log cannot be used now; the server log says why"
-    if status == 503 and isinstance(exc, AuditTampered):
-        log.error("audit log error on %s: %s", route_of(request), type(exc).__name__)
     return error_response(status, exc.code, message, details)
 
 
