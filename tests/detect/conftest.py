@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from guard import Guard
 from guard.detect import PiiScanner, PiiSettings
 
 PATTERN_ENTITIES = [
@@ -53,3 +55,24 @@ def found(scanner: PiiScanner, text: str) -> list[tuple[str, str]]:
     scan = scanner.scan(message(text))
     assert not scan.report.field_errors, scan.report.field_errors
     return [(f.entity_type, text[f.start : f.end]) for f in scan.findings]
+
+
+# -- messages through the shipped marketplace pack -----------------------------------------
+
+_actors = itertools.count()  # a new actor per message: the pack's rate limits stay out of it
+
+
+@pytest.fixture(scope="module")
+def pack() -> Guard:
+    return Guard.from_policy("marketplace-agent")
+
+
+def send(guard: Guard, text: str) -> tuple[str, list[str], object]:
+    """`text` sent before a contract: the verdict, the PII types found, the final action."""
+    action = {
+        "kind": "send_message",
+        "actor": f"seller{next(_actors)}",
+        "params": {"to": "c1", "message": text},
+    }
+    d = guard.check(action, {"has_contract": False, "role": "agent"})
+    return d.verdict.value, [f.entity_type for f in d.pii], d.final_action

@@ -6,29 +6,12 @@ pack: `call me at 416\\n555\\n0199` went out unredacted before a contract, thoug
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from guard import Guard
+from tests.detect.conftest import send
 
 P = pytest.param
-_actors = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def pack() -> Guard:
-    return Guard.from_policy("marketplace-agent")
-
-
-def send(guard: Guard, text: str) -> tuple[str, list[str], object]:
-    action = {
-        "kind": "send_message",
-        "actor": f"seller{next(_actors)}",
-        "params": {"to": "c1", "message": text},
-    }
-    d = guard.check(action, {"has_contract": False, "role": "agent"})
-    return d.verdict.value, [f.entity_type for f in d.pii], d.final_action
 
 
 LINE_BROKEN = [

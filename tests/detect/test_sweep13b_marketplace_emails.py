@@ -15,25 +15,10 @@ import pytest
 
 from guard import Guard
 from guard.detect import PiiScanner
-from tests.detect.conftest import found
+from tests.detect.conftest import found, send
 
 P = pytest.param
 _actors = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def pack() -> Guard:
-    return Guard.from_policy("marketplace-agent")
-
-
-def send(guard: Guard, text: str) -> tuple[str, list[str], object]:
-    action = {
-        "kind": "send_message",
-        "actor": f"seller{next(_actors)}",
-        "params": {"to": "c1", "message": text},
-    }
-    d = guard.check(action, {"has_contract": False, "role": "agent"})
-    return d.verdict.value, [f.entity_type for f in d.pii], d.final_action
 
 
 PROVIDER_DOMAINS = [
