@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from guard import PolicyError
 from guard.policy import run_tests
-
-PACK = (
-    "name: {name}\nversion: 1\n"
-    "rules:\n  - id: r\n    match: {{kind: pay}}\n    when: params.n > 5\n"
-)
-CASES = (
-    "cases:\n  - note: big\n    action: {kind: pay, params: {n: 9}}\n    expect: {verdict: deny}\n"
-)
-
-
-def guard_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    return subprocess.run(
-        [sys.executable, "-c", "from guard.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-    )
-
+from tests.policy.test_sweep13_followup import CASES, PACK, guard_cli
 
 # -- a test file no pack claims ---------------------------------------------------------------
 
