@@ -116,9 +116,26 @@ _NOT_INTERVENTIONAL = (
 
 def interventional_ok(model: Any) -> bool:
     """False for tree models whose interventional TreeSHAP in shap fails additivity."""
+    if not treeshap_reads(model):
+        return False
     if _is_lightgbm(model):
         return not _lgb_categorical(model)
     return type(model).__name__ not in _NO_INTERVENTIONAL
+
+
+def treeshap_reads(model: Any) -> bool:
+    """False for a GradientBoostingClassifier of 3+ classes, which shap's TreeExplainer
+    refuses ("only supported for binary classification")."""
+    name = type(model).__name__
+    return not (name == "GradientBoostingClassifier" and len(getattr(model, "classes_", ())) > 2)
+
+
+_NO_TREESHAP = (
+    "shap's TreeSHAP reads only binary GradientBoostingClassifiers, not a "
+    "GradientBoostingClassifier of {} classes; pass a background to "
+    "explain.shap(model, background) with algorithm='auto' (exact or permutation SHAP of "
+    "its decision_function)"
+)
 
 
 def _lgb_categorical(model: Any) -> bool:
@@ -946,6 +963,8 @@ def _tree_backend(model: Any, bg: Matrix | None, n: int, algorithm: str, tree: b
             f"algorithm {algorithm!r} needs a LightGBM, XGBoost or scikit-learn tree model, "
             f"got {type(model).__name__!r}"
         )
+    if not treeshap_reads(model):
+        raise ExplanationTypeError(_NO_TREESHAP.format(len(model.classes_)))
     if bg is not None and not interventional_ok(model):
         raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(_model_label(model)))
     if algorithm == "tree_interventional" and bg is None:
