@@ -120,7 +120,7 @@ def test_digest_ignores_formatting_but_not_content() -> None:
             ),
             "message template names 'secret.x'",
             8,
-            14,
+            15,  # the placeholder's brace
             id="bad-template",
         ),
     ],

@@ -793,6 +793,7 @@ def _compile_rule(
     _check_scope(rule, file, positions, index)
     if when is not None:
         _check_names(rule, when, file, positions, index)
+        _check_string_fields(rule, when, file, positions, index)
         _check_calls(rule, when, spec.pii, file, positions, index)
         _check_domain_literals(rule, when, file, positions, index)
     id_node = positions.get(("rules", index, "id"))
@@ -878,9 +879,9 @@ def _source_index(
 
 
 def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], index: int) -> None:
-    rest = TEMPLATE.sub("", rule.message)
-    if "{" in rest or "}" in rest:
-        line, col = where(positions, ("rules", index, "message")) or (None, None)
+    stray = _stray_brace(rule.message)
+    if stray is not None:
+        line, col = _message_position(positions, index, rule.message, stray)
         raise PolicyError(
             f"message of rule {rule.id!r} has a brace that is not part of a placeholder; "
             "placeholders are field paths in braces, as in {params.amount} or {item.tags[0]}",
@@ -889,9 +890,10 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
             column=col,
             text=rule.message,
         )
-    for name in TEMPLATE.findall(rule.message):
+    for match in TEMPLATE.finditer(rule.message):
+        name = match.group(1)
+        line, col = _message_position(positions, index, rule.message, match.start())
         if not PLACEHOLDER.match(name):
-            line, col = where(positions, ("rules", index, "message")) or (None, None)
             raise PolicyError(
                 f"message placeholder {{{name}}} in rule {rule.id!r} is not a field path; "
                 "write names joined by dots, with [n] for list indexes, as in "
@@ -903,7 +905,6 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
         root = name.split(".", 1)[0].split("[", 1)[0]
         loops = _loop_variables(rule.when)
         if root in loops:
-            line, col = _placeholder_position(positions, index, rule.message, name)
             instead = loops[root] or "params.amount"
             raise PolicyError(
                 f"message placeholder {{{name}}} in rule {rule.id!r} names {root!r}, a loop "
@@ -915,7 +916,6 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
                 column=col,
             )
         if root not in {"action", "kind", "actor", "tenant", "params", "context", "item", "score"}:
-            line, col = where(positions, ("rules", index, "message")) or (None, None)
             raise PolicyError(
                 f"message template names {name!r} in rule {rule.id!r}; templates may name "
                 "action, kind, actor, tenant, params, context, item, score",
@@ -924,7 +924,6 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
                 column=col,
             )
         if root in (_ITEM_ONLY if rule.scope == "action" else _ACTION_ONLY):
-            line, col = _placeholder_position(positions, index, rule.message, name)
             has = "item" if rule.scope == "action" else "action"
             raise PolicyError(
                 f"message placeholder {{{name}}} in rule {rule.id!r} names {root!r}, which only "
@@ -934,6 +933,39 @@ def _check_template(rule: RuleSpec, file: str, positions: Mapping[Any, Any], ind
                 line=line,
                 column=col,
             )
+        if root in _STRINGS and name != root:
+            raise PolicyError(
+                f"message placeholder {{{name}}} in rule {rule.id!r} reads into {root!r}, "
+                f"which is a string (or null), never an object or a list, so it would always "
+                f"write <missing> there; write {{{root}}}",
+                file=file,
+                line=line,
+                column=col,
+            )
+
+
+def _stray_brace(message: str) -> int | None:
+    """The offset of the first brace of `message` outside a `{path}` placeholder, or None."""
+    pos = 0
+    for match in (*TEMPLATE.finditer(message), None):
+        end = len(message) if match is None else match.start()
+        found = min((i for i in (message.find(b, pos, end) for b in "{}") if i >= 0), default=-1)
+        if found >= 0:
+            return found
+        if match is not None:
+            pos = match.end()
+    return None
+
+
+def _message_position(
+    positions: Mapping[Any, Any], index: int, message: str, offset: int
+) -> tuple[int | None, int | None]:
+    """The file position of the character at `offset` in rule `index`'s message."""
+    node = positions.get(("rules", index, "message"))
+    if node is None:
+        return where(positions, ("rules", index, "message")) or (None, None)
+    before = message[:offset]
+    return _file_position(node, message, before.count("\n") + 1, offset - before.rfind("\n"))
 
 
 @functools.lru_cache(maxsize=256)  # each load-time check of a rule reads the same tree
@@ -963,21 +995,11 @@ def _loop_variables(when: str | None) -> dict[str, str | None]:
     return found
 
 
-def _placeholder_position(
-    positions: Mapping[Any, Any], index: int, message: str, name: str
-) -> tuple[int | None, int | None]:
-    """The file position of the first `{name}` in a rule's message, else of the message."""
-    node = positions.get(("rules", index, "message"))
-    offset = message.find("{" + name + "}")
-    if node is None or offset < 0:
-        return where(positions, ("rules", index, "message")) or (None, None)
-    before = message[:offset]
-    return _file_position(node, message, before.count("\n") + 1, offset - before.rfind("\n"))
-
-
 # Names only one scope has: an action rule has no item, an item rule no action.
 _ITEM_ONLY = frozenset({"item", "items"})
 _ACTION_ONLY = frozenset({"action", "kind", "params", "attribution", "rationale"})
+#: Names whose value is a string or null (the action's validated fields): never a container.
+_STRINGS = frozenset({"kind", "actor", "tenant"})
 
 
 def _check_names(
@@ -1002,6 +1024,39 @@ def _check_names(
         f"rule {rule.id!r} has scope: {rule.scope}, but its condition reads {name!r}, which "
         f"only {'item' if rule.scope == 'action' else 'action'} rules have, so it could "
         f"never be evaluated and every input would take on_error; {fix}",
+        file=file,
+        line=line,
+        column=col,
+    )
+
+
+def _check_string_fields(
+    rule: RuleSpec, when: CompiledExpr, file: str, positions: Mapping[Any, Any], index: int
+) -> None:
+    """Refuse a step into `kind`, `actor` or `tenant` (`actor.role`): each is a string or
+    null, so the path is missing on every input and the rule always takes on_error (or
+    has() is always false, get() always its default)."""
+    if not when.names_used & _STRINGS:
+        return
+    tree, shift = _parse_when(when.source)
+    steps = [
+        n
+        for n in (ast.walk(tree) if tree is not None else ())
+        if isinstance(n, (ast.Attribute, ast.Subscript))
+        and isinstance(n.value, ast.Name)
+        and n.value.id in _STRINGS
+    ]
+    if not steps:
+        return
+    first = min(steps, key=lambda n: (n.lineno, n.col_offset))
+    root = first.value.id  # type: ignore[attr-defined]
+    text = f"(\n{when.source}\n)" if shift else when.source
+    path = ast.get_source_segment(text, first) or root
+    line, col = _when_position(positions, index, when.source, first, shift)
+    raise PolicyError(
+        f"rule {rule.id!r} reads {path!r}, but {root!r} is a string (or null), never an "
+        "object or a list, so that field is missing on every input and the rule would "
+        f"always take on_error; compare {root!r} itself, or read a field of context or params",
         file=file,
         line=line,
         column=col,

@@ -62,7 +62,7 @@ def test_a_placeholder_that_is_no_path_is_a_load_error(message: str) -> None:
     text = HEAD + f"    when: 'true'\n    message: '{message}'\n"
     with pytest.raises(PolicyError, match="is not a field path") as info:
         parse(text, file="p.yaml")
-    assert (info.value.line, info.value.column) == (6, 14)
+    assert (info.value.line, info.value.column) == (6, 15)  # the placeholder's brace
 
 
 @pytest.mark.parametrize(

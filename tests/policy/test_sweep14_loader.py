@@ -1,0 +1,106 @@
+"""Sweep 14: mistakes a new pack author makes, refused at load with their exact place."""
+
+from __future__ import annotations
+
+import pytest
+
+from guard import Guard, PolicyError
+from guard.policy import parse
+
+HEAD = "name: t\nversion: 1\nrules:\n  - id: r\n"
+
+
+def _error(text: str) -> PolicyError:
+    with pytest.raises(PolicyError) as info:
+        parse(text, file="t.yaml")
+    return info.value
+
+
+# -- message templates: the error points at the offending placeholder or brace ---------
+
+
+@pytest.mark.parametrize(
+    ("message", "column", "needle"),
+    [
+        # the column of the stray brace, not of the message's first character
+        pytest.param('"refund {params.amount} by {actor"', 41, "brace", id="unclosed-brace"),
+        pytest.param('"total: {} for {params.a}"', 22, "brace", id="empty-braces"),
+        pytest.param('"a {params.x} b }"', 30, "brace", id="lone-closing-brace"),
+        pytest.param('"ok {params.a} {params..b}"', 29, "not a field path", id="not-a-path"),
+        pytest.param('"ok {params.a} {pii}"', 29, "templates may name", id="unknown-root"),
+    ],
+)
+def test_template_errors_point_at_the_offending_text(
+    message: str, column: int, needle: str
+) -> None:
+    # Each pointed at the message's opening quote (column 14), however long the message.
+    err = _error(HEAD + f"    when: true\n    message: {message}\n")
+    assert needle in str(err)
+    assert (err.line, err.column) == (6, column)
+
+
+def test_stray_brace_in_a_block_message_points_at_its_line() -> None:
+    text = HEAD + "    when: true\n    message: |\n      first {params.a}\n      then {oops\n"
+    err = _error(text)
+    assert (err.line, err.column) == (8, 12)
+
+
+# -- kind, actor and tenant are strings: a step into them can never be read ------------
+
+
+@pytest.mark.parametrize(
+    ("when", "column", "path"),
+    [
+        pytest.param('actor.role == "admin"', 12, "actor.role", id="actor-attribute"),
+        pytest.param('true and tenant.id == "acme"', 21, "tenant.id", id="tenant-attribute"),
+        pytest.param('kind["name"] == "refund"', 12, 'kind["name"]', id="kind-subscript"),
+        pytest.param('actor[0] == "u"', 12, "actor[0]", id="actor-index"),
+        pytest.param('get(actor.role, "agent") == "admin"', 16, "actor.role", id="inside-get"),
+        pytest.param("has(tenant.plan)", 16, "tenant.plan", id="inside-has"),
+    ],
+)
+def test_a_field_of_kind_actor_or_tenant_is_a_load_error(when: str, column: int, path: str) -> None:
+    # These loaded; on every action the path was missing, so the rule took on_error
+    # (deny by default) for all traffic, or has()/get() silently never saw a value.
+    err = _error(HEAD + f"    when: '{when}'\n")
+    assert path in str(err) and "string" in str(err)
+    assert (err.line, err.column) == (5, column)
+
+
+def test_a_field_of_actor_in_an_item_rule_is_a_load_error() -> None:
+    err = _error(HEAD + "    scope: item\n    when: 'actor.team == \"x\"'\n")
+    assert "actor.team" in str(err) and (err.line, err.column) == (6, 12)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        pytest.param('"by {actor.name}"', id="actor"),
+        pytest.param('"for {tenant[plan]}"', id="tenant"),
+        pytest.param('"a {kind.x}"', id="kind"),
+    ],
+)
+def test_a_placeholder_into_kind_actor_or_tenant_is_a_load_error(message: str) -> None:
+    # It could only ever be written <missing>.
+    err = _error(HEAD + f"    when: true\n    message: {message}\n")
+    assert "string" in str(err) and "<missing>" in str(err) and err.line == 6
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        pytest.param('actor == "u1" and str(actor) != "x"', id="bare-names"),
+        pytest.param("any(p.actor.id == 1 for p in params.people)", id="loop-variable-key"),
+        pytest.param('params.actor.role == "admin"', id="a-key-named-actor"),
+        pytest.param('context.tenant.plan == "free"', id="context-tenant"),
+    ],
+)
+def test_reading_kind_actor_and_tenant_themselves_still_loads(when: str) -> None:
+    pack = parse(HEAD + f"    when: '{when}'\n")
+    assert [r.id for r in pack.rules] == ["r"]
+
+
+def test_actor_placeholder_is_filled() -> None:
+    pack = parse(HEAD + "    when: true\n    message: 'by {actor} in {tenant} ({kind})'\n")
+    decision = Guard([pack]).check({"kind": "k", "actor": "u1", "tenant": "acme"})
+    assert decision.hits[0].message == "by u1 in acme (k)"
