@@ -60,6 +60,9 @@ def _to_array(value: Any, what: str, labels: Sequence[str] | None = None) -> npt
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise ExplanationTypeError(f"{what} is not an array of numbers: {exc}") from exc
+    numbers_only = _objects_as_numbers(arr) if arr.dtype == object else None
+    if numbers_only is not None:
+        return numbers_only
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise ExplanationTypeError(
             f"{what} must hold numbers (bool, int or float), got dtype {str(arr.dtype)!r}"
@@ -79,7 +82,12 @@ def _pandas_numbers(value: Any) -> Matrix | None:
     dtypes = list(value.dtypes) if value.ndim == 2 else [value.dtypes]
     if all(getattr(d, "kind", "O") in _NUMERIC_KINDS for d in dtypes):
         return np.asarray(value.to_numpy(dtype=np.float64, na_value=np.nan))
-    objects = value.to_numpy(dtype=object)
+    return _objects_as_numbers(value.to_numpy(dtype=object))
+
+
+def _objects_as_numbers(objects: npt.NDArray[Any]) -> Matrix | None:
+    """An object array as floats when each item is a number (bool included), else None:
+    `df.to_numpy()` of a frame mixing int, float and bool columns is one."""
     if all(isinstance(v, numbers.Real | np.bool_) for v in objects.ravel().tolist()):
         return np.asarray(objects, dtype=np.float64)
     return None
