@@ -18,6 +18,7 @@ from explain._shap import (
     ShapExplainer,
     interventional_ok,
     is_tree_model,
+    lgb_categories,
     model_names,
     resolve_names,
     shap,
@@ -54,6 +55,7 @@ class RankingExplainer:
             "seed": seed,
         }
         self._template: ShapExplainer | None = None
+        self._categories = lgb_categories(model)
         if is_tree_model(model) and interventional_ok(model) and algorithm in ("auto", "tree"):
             # Built once: converting a tree ensemble is the slow part; backgrounds swap in.
             self._template = shap(model, None, feature_names, "tree", **self._shap_options())
@@ -80,7 +82,9 @@ class RankingExplainer:
         Each item's values sum to its score minus the mean score of the candidates.
         """
         names = self._names or resolve_names(self.model, items, None, "items")
-        rows = as_matrix(items, names, what="items", allow_nan=is_tree_model(self.model))
+        rows = as_matrix(
+            items, names, "items", allow_nan=is_tree_model(self.model), categories=self._categories
+        )
         return self._explainer(rows, names).explain_rows(rows, target)
 
     def explain_pair(
@@ -106,8 +110,8 @@ class RankingExplainer:
             )
         names = self._names or resolve_names(self.model, _as_2d(a), _own_labels(self.model, a), "a")
         missing_ok = is_tree_model(self.model)
-        row_a = as_row(a, names, "a", allow_nan=missing_ok)
-        row_b = as_row(b, names, "b", allow_nan=missing_ok)
+        row_a = as_row(a, names, "a", allow_nan=missing_ok, categories=self._categories)
+        row_b = as_row(b, names, "b", allow_nan=missing_ok, categories=self._categories)
         if method == "baseline":
             explained = self._explainer(row_b[None, :], names).explain(row_a, target)
             return _pair(explained, explained.values, explained.base_value, row_b, start)

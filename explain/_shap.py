@@ -26,6 +26,7 @@ from explain._errors import (
 from explain._models import Attribution, Estimate, check_passes
 from explain._rng import isolated_rng
 from explain._validate import (
+    Categories,
     FeatureInput,
     Matrix,
     as_matrix,
@@ -147,6 +148,13 @@ def _lgb_categorical(model: Any) -> bool:
     return infos is not None and any(
         info != "none" and not info.startswith("[") for info in infos.group(1).split()
     )
+
+
+def lgb_categories(model: Any) -> Categories:
+    """The categories of a LightGBM model's pandas category columns, None for others."""
+    if not _is_lightgbm(model):
+        return None
+    return getattr(_lgb_booster(model), "pandas_categorical", None) or None
 
 
 def _model_label(model: Any) -> str:
@@ -726,6 +734,7 @@ class ShapExplainer:
         max_background: int,
         seed: int,
         missing_ok: bool = False,
+        categories: Categories = None,
     ) -> None:
         self._backend = backend
         self.feature_names = feature_names
@@ -733,6 +742,7 @@ class ShapExplainer:
         self.max_background = max_background
         self.seed = seed
         self.missing_ok = missing_ok  # tree models read NaN as a missing value
+        self.categories = categories  # a LightGBM model's pandas categories
 
     @property
     def method(self) -> str:
@@ -742,18 +752,19 @@ class ShapExplainer:
     def explain(self, x: FeatureInput, target: int | None = None) -> Attribution:
         """Attribute the model output at `x` (output `target`, default the largest)."""
         start = time.perf_counter()
-        row = as_row(x, self.feature_names, allow_nan=self.missing_ok)[None, :]
+        row = as_row(x, self.feature_names, allow_nan=self.missing_ok, categories=self.categories)
+        row = row[None, :]
         return self._explain_rows(row, target, start)[0]
 
     def explain_rows(self, rows: Any, target: int | None = None) -> list[Attribution]:
         """Attribute each row of a 2-D array; cheaper than one `explain` call per row."""
         start = time.perf_counter()
-        X = as_matrix(rows, self.feature_names, what="rows", allow_nan=self.missing_ok)
+        X = self._matrix(rows, "rows")
         return self._explain_rows(X, target, start)
 
     def with_background(self, background: Any) -> ShapExplainer:
         """Return an explainer of the same model against another background sample."""
-        bg = as_matrix(background, self.feature_names, allow_nan=self.missing_ok)
+        bg = self._matrix(background, "background")
         return ShapExplainer(
             self._backend.rebased(sample_rows(bg, self.max_background, self.seed)),
             self.feature_names,
@@ -761,12 +772,17 @@ class ShapExplainer:
             max_background=self.max_background,
             seed=self.seed,
             missing_ok=self.missing_ok,
+            categories=self.categories,
+        )
+
+    def _matrix(self, data: Any, what: str) -> Matrix:
+        return as_matrix(
+            data, self.feature_names, what, allow_nan=self.missing_ok, categories=self.categories
         )
 
     def predict(self, rows: Any) -> Matrix:
         """Return the model output being explained, shape (rows, outputs)."""
-        rows = as_matrix(rows, self.feature_names, what="rows", allow_nan=self.missing_ok)
-        return self._backend.predict(rows)
+        return self._backend.predict(self._matrix(rows, "rows"))
 
     def _explain_rows(self, X: Matrix, target: int | None, start: float) -> list[Attribution]:
         fx = self._backend.predict(X)
@@ -847,9 +863,10 @@ def shap(
     if not names:
         raise ExplanationInputError("the model has no features: there is nothing to attribute")
     missing_ok = is_tree_model(model)
+    categories = lgb_categories(model)
     bg = None
     if background is not None:
-        bg = as_matrix(background, names, allow_nan=missing_ok)
+        bg = as_matrix(background, names, allow_nan=missing_ok, categories=categories)
         bg = sample_rows(bg, max_background, seed)
     backend = _backend(model, bg, names, algorithm, max_evals, seed)
     return ShapExplainer(
@@ -859,6 +876,7 @@ def shap(
         max_background=max_background,
         seed=seed,
         missing_ok=missing_ok,
+        categories=categories,
     )
 
 

@@ -14,6 +14,8 @@ from explain._errors import ExplanationInputError, ExplanationTypeError, kind_of
 
 FeatureInput: TypeAlias = "npt.ArrayLike | Mapping[str, float]"
 Matrix: TypeAlias = "npt.NDArray[np.float64]"
+# Per category column of a LightGBM model's training frame, its categories in code order.
+Categories: TypeAlias = "Sequence[Sequence[Any]] | None"
 
 _NUMERIC_KINDS = frozenset("biuf")
 
@@ -194,15 +196,53 @@ def _by_name(data: Any, names: Sequence[str], what: str) -> Any:
     return data[list(names)]
 
 
-def as_row(x: Any, names: Sequence[str], what: str = "x", *, allow_nan: bool = False) -> Matrix:
+def category_codes(data: Any, categories: Categories, what: str) -> Any:
+    """A pandas frame with its category columns read as LightGBM reads them: in column
+    order, as codes of the categories the model was fitted with (an unseen one: NaN).
+
+    `categories` are the model's (LightGBM's `pandas_categorical`), None for other models.
+    A row (Series) has lost its columns' dtypes, so which values are categories is unknown.
+    """
+    if not categories or labels_of(data) is None:
+        return data
+    if data.ndim == 1:
+        raise ExplanationInputError(
+            f"{what} is a pandas row, whose values lost their columns' dtypes, and the model "
+            "was fitted on category columns: pass it as a one-row frame (df.iloc[[i]]), "
+            "whose category columns are read as LightGBM reads them, or as an array of codes"
+        )
+    columns = [c for c, d in data.dtypes.items() if getattr(d, "name", None) == "category"]
+    if not columns:  # codes given as numbers, as LightGBM reads an array
+        return data
+    if len(columns) != len(categories):
+        raise ExplanationInputError(
+            f"{what} has {len(columns)} category columns {[str(c) for c in columns]!r}; the "
+            f"model was fitted with {len(categories)}"
+        )
+    data = data.copy()
+    for column, known in zip(columns, categories, strict=True):
+        codes = data[column].cat.set_categories(known).cat.codes.astype(np.float64)
+        data[column] = codes.where(codes >= 0, np.nan)
+    return data
+
+
+def as_row(
+    x: Any,
+    names: Sequence[str],
+    what: str = "x",
+    *,
+    allow_nan: bool = False,
+    categories: Categories = None,
+) -> Matrix:
     """Return one input row as a finite float64 vector matching `names` in length.
 
-    With `allow_nan`, NaN (a missing value, which tree models read) is kept.
+    With `allow_nan`, NaN (a missing value, which tree models read) is kept; `categories`
+    as for `category_codes`.
     """
     labels = None
     if isinstance(x, Mapping):
         x, labels = _from_mapping(x, names, what), names
-    x = _by_name(x, names, what)
+    x = category_codes(_by_name(x, names, what), categories, what)
     arr = _to_array(x, what, labels)
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]
@@ -223,7 +263,12 @@ def as_row(x: Any, names: Sequence[str], what: str = "x", *, allow_nan: bool = F
 
 
 def as_matrix(
-    data: Any, names: Sequence[str], what: str = "background", *, allow_nan: bool = False
+    data: Any,
+    names: Sequence[str],
+    what: str = "background",
+    *,
+    allow_nan: bool = False,
+    categories: Categories = None,
 ) -> Matrix:
     """Return a non-empty finite float64 matrix whose columns match `names` (NaN kept
     with `allow_nan`); a mapping is one row keyed by feature name, as `as_row` reads it."""
@@ -231,6 +276,7 @@ def as_matrix(
     if isinstance(data, Mapping):
         data, labels = [_from_mapping(data, names, what)], names
     data = _by_name(data, names, what)  # pandas DataFrame: columns are read by name
+    data = category_codes(data, categories, what)
     arr = _to_array(data, what, labels)
     if arr.ndim == 1 and arr.shape[0] == len(names):
         arr = arr[None, :]

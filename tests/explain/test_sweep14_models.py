@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -53,3 +55,53 @@ def test_a_binary_gradient_boosting_classifier_still_uses_treeshap() -> None:
     model = ensemble.GradientBoostingClassifier(n_estimators=5, random_state=0).fit(X, y > 0)
     assert explain.shap(model).method == "tree_shap_path_dependent"
     assert explain.shap(model, X[:10]).method == "tree_shap_interventional"
+
+
+def _lightgbm_with_categories() -> tuple[Any, Any]:
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "size": pd.Categorical(rng.choice(["s", "m", "l"], n)),
+            "a": rng.normal(size=n),
+            "region": pd.Categorical(rng.choice([10, 20, 30], n)),
+        }
+    )
+    y = frame["a"] + 3.0 * (frame["region"].astype(int) == 20) + (frame["size"] == "m")
+    params = {"n_estimators": 20, "min_child_samples": 5, "verbose": -1}
+    return lgb.LGBMRegressor(**params).fit(frame, y), frame
+
+
+def test_lightgbm_reads_a_frames_category_columns_as_lightgbm_does() -> None:
+    """A category column of numbers (region 10, 20, 30) was read by its values, which
+    LightGBM reads as category codes: the explanation's output was not the model's
+    prediction for the row (0.17 where predict said 3.04), with check_ok True."""
+    model, frame = _lightgbm_with_categories()
+    rows = frame.iloc[:6]
+    # A frame of its own categories (as a caller builds one): codes differ from training's.
+    rebuilt = rows.assign(size=pd.Categorical(rows["size"].astype(str)))
+    for ex in (explain.shap(model), explain.shap(model, frame.iloc[:30])):
+        for atts in (ex.explain_rows(rows), ex.explain_rows(rebuilt)):
+            assert [a.output for a in atts] == pytest.approx(model.predict(rows))
+            assert all(a.check_ok for a in atts)
+        assert ex.explain(rows.iloc[[2]]).output == pytest.approx(model.predict(rows)[2])
+    ranked = explain.explain_ranking(model, rows)
+    assert [a.output for a in ranked] == pytest.approx(model.predict(rows))
+    pair = explain.explain_pair(model, rows.iloc[[0]], rows.iloc[[1]])
+    assert pair.output == pytest.approx(model.predict(rows)[0])
+
+
+def test_lightgbm_with_category_columns_refuses_a_row_that_lost_their_dtype() -> None:
+    model, frame = _lightgbm_with_categories()
+    with pytest.raises(explain.ExplanationInputError, match=r"one-row frame \(df.iloc\[\[i\]\]\)"):
+        explain.shap(model).explain(frame.iloc[0])
+
+
+def test_lightgbm_with_category_columns_still_reads_an_array_as_codes() -> None:
+    model, frame = _lightgbm_with_categories()
+    codes = frame.iloc[:3].assign(
+        size=frame["size"].iloc[:3].cat.codes, region=frame["region"].iloc[:3].cat.codes
+    )
+    out = [a.output for a in explain.shap(model).explain_rows(codes.to_numpy(dtype=float))]
+    assert out == pytest.approx(model.predict(frame.iloc[:3]))
