@@ -8,10 +8,15 @@ Presidio's pattern wants a first group of `3`, `4`, `5[0-5]`, `6` or `1` and at 
 spaces) were never found, whatever the context. The patterns below find them; every
 match must still pass the Luhn check and hold 13 to 19 digits. A dotted chain that
 goes on (`2024.4111.1111.1111.1111`) is not read as a card.
+
+A number starting with `3` must also have a length its issuer uses (`THREE_SERIES`):
+a phone's IMEI (`IMEI 356938035643809`, 15 digits with a Luhn check digit, most of them
+starting with `35`) is no card, as JCB's `35` cards have 16 to 19 digits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from presidio_analyzer import Pattern
@@ -25,6 +30,12 @@ ODD_SEPARATORS = (
     rf"(?<![\w.,/\-]){_FIRST}(?P<sep>[._/]|[ ]{{2,3}}|[ ]-[ ])\d{{3,6}}"
     rf"(?:(?P=sep)\d{{3,6}}){{1,3}}(?![\w]|[.,/\-]\d)"
 )
+# Card numbers starting with `3`: the lengths each issuer's prefix has (American
+# Express 34 and 37, JCB 35, Diners Club 30, 36, 38 and 39); no card starts with 31-33.
+THREE_SERIES: tuple[tuple[str, Sequence[int]], ...] = (
+    ("34", (15,)), ("37", (15,)), ("35", range(16, 20)), ("31", ()), ("32", ()), ("33", ()),
+    ("3", range(14, 20)),
+)  # fmt: skip
 SEPARATORS = [("-", ""), (" ", ""), (".", ""), ("_", ""), ("/", "")]
 MIN_DIGITS, MAX_DIGITS = 13, 19
 
@@ -44,6 +55,17 @@ class GuardCardRecognizer(CreditCardRecognizer):
         super().__init__(**kwargs)
 
     def validate_result(self, pattern_text: str) -> bool:
-        """True when the match holds 13 to 19 digits and passes the Luhn check."""
-        digits = sum(c.isdigit() for c in pattern_text)
-        return MIN_DIGITS <= digits <= MAX_DIGITS and bool(super().validate_result(pattern_text))
+        """True when the match holds 13 to 19 digits, as many as its issuer uses (for the
+        `3` series), and passes the Luhn check."""
+        digits = "".join(c for c in pattern_text if c.isdigit())
+        if not MIN_DIGITS <= len(digits) <= MAX_DIGITS or not _issuer_length(digits):
+            return False
+        return bool(super().validate_result(pattern_text))
+
+
+def _issuer_length(digits: str) -> bool:
+    """False for a number starting with `3` whose length no issuer of its prefix uses."""
+    for prefix, lengths in THREE_SERIES:
+        if digits.startswith(prefix):
+            return len(digits) in lengths
+    return True

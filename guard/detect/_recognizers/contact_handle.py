@@ -4,9 +4,14 @@ Caught: `skype: jo.smith`, `telegram @jo_smith`, `my whatsapp is jo_smith`,
 `IG: @jo.smith`, `discord jo#1234`, `skype live:jo.smith`, `on telegram, jo_smith`, a mail
 provider's name used the same way (`my gmail is jsmith88`, `gmail: jsmith`), and profile
 links such as `t.me/jo_smith`, `t.me/+AbC12`, `wa.me/14165550199` or
-`line.me/ti/p/~jo_smith`. The span is the handle (with its `@`), or the whole link.
+`line.me/ti/p/~jo_smith`. Payment apps are the same way off the platform: `venmo
+@jo-smith-12`, `my venmo is jdoe_22`, a cashtag `cashapp $JoSmith88`, and links such
+as `paypal.me/jo88`, `cash.app/$JoSmith88`, `venmo.com/u/jo` or `revolut.me/jo88`.
+The span is the handle (with its `@` or `$`), or the whole link.
 Near misses left alone: `I use skype for calls`, `telegram is blocked`, `the signal was
-weak`, `stand in line` (ambiguous platform words need a `:`, `id` or `@`).
+weak`, `stand in line` (ambiguous platform words need a `:`, `id` or `@`), and a word
+led by a digit that is no phone number: `venmo me 20`, `whatsapp 2x faster`,
+`skype 3d models`, `cashapp $45`.
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ PLATFORMS = (
     # Mail providers: `my gmail is jsmith88` gives the address away as well as `@`.
     "gmail", "googlemail", "hotmail", "yahoo", "ymail", "outlook", "icloud", "protonmail",
     "proton", "gmx", "yandex", "aol",
+    # Payment apps: paying off the platform starts with the other side's handle there.
+    "paypal", "venmo", "cashapp", "cash app", "cashtag", "zelle", "revolut",
 )  # fmt: skip
+# Cash App's handles are cashtags: `$` then a name with a letter in it (`$45` is money).
+CASHTAG_PLATFORMS = frozenset({"cashapp", "cash app", "cashtag"})
 # Platform names that are also everyday words need an explicit marker or an "@".
 AMBIGUOUS = frozenset({"signal", "line", "session", "element", "matrix", "snap", "kik"}) | {
     "tg", "wa", "ig", "fb", "sc", "outlook", "proton",
@@ -39,7 +48,10 @@ _MARKER = rf"(?:[:=,]|->|[{_ARROWS}]|[-\u2013\u2014]|\bid\b|\bhandle\b|\buser\s?
 _PLATFORM = "|".join(regex.escape(p).replace("\\ ", r"\s?") for p in PLATFORMS)
 _HANDLE = regex.compile(
     rf"\b(?P<platform>{_PLATFORM})\b(?P<mid>(?:\s*{_MARKER}){{0,4}})\s*"
-    r"(?P<handle>@?(?:live:)?[a-z0-9][a-z0-9._\-]{0,38}[a-z0-9_](?:#\d{4})?)(?![\w@.\-]*@)(?![\w])",
+    # a number, its groups apart by at most one space, not a time span (`24/7`, `9:30`)
+    r"(?P<handle>\+?\(?\d(?:[\d().\-]|\x20(?=[\d(]))*\d(?![/:]\d)"
+    r"|(?:@|\$(?=[a-z0-9]*[a-z]))?(?:live:)?[a-z0-9][a-z0-9._\-]{0,38}[a-z0-9_](?:#\d{4})?)"
+    r"(?![\w@.\-]*@)(?![\w])",
     regex.IGNORECASE,
 )
 # A profile's path may open with `+` (a Telegram invite, `t.me/+AbC12`) or `~` (a LINE
@@ -48,9 +60,18 @@ _LINK = regex.compile(
     r"\b(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|wa\.me|m\.me|instagram\.com|"
     r"snapchat\.com/add|tiktok\.com|discord\.gg|linkedin\.com/in|facebook\.com|fb\.com|"
     r"twitter\.com|x\.com|signal\.me/#p|line\.me(?:/R)?/ti/p|lin\.ee|u\.wechat\.com|"
-    r"weixin\.qq\.com/r|threema\.id|kik\.me)/[@+~]?[a-z0-9._\-]{2,64}",
+    r"weixin\.qq\.com/r|threema\.id|kik\.me|paypal\.me|paypal\.com/paypalme|venmo\.com/u|"
+    r"cash\.app|revolut\.me)/[@+~$]?[a-z0-9._\-]{2,64}",
     regex.IGNORECASE,
 )
+# A handle led by a digit, written without `@`, is a phone number or a numeric id (a
+# Discord id has up to 20 digits): seven digits or more, grouped or not (`WhatsApp
+# 086-4741`, `whatsapp 0791 123 4567`); `20`, `2x`, `3d` or `2024` are counts, sizes and
+# years. After a payment app, digits grouped in thousands are an amount (`paypal 1 250 000`).
+_NUMBER = regex.compile(r"[+(]?\d[\d().\- ]*")
+NUMBER_DIGITS = range(7, 21)
+PAYMENT_APPS = frozenset({"paypal", "venmo", "zelle", "revolut"}) | CASHTAG_PLATFORMS
+_THOUSANDS = regex.compile(r"\d{1,3}(?:[ .]\d{3})+")
 # Unmistakably a user name: letters, then `.` or `_` and more (`jo.smith99`, `jo_s`), or
 # letters then two digits or more (`jsmith88`).
 _HANDLE_SHAPED = regex.compile(r"[a-z]{2,}[a-z0-9]*(?:[._][a-z0-9]|\d{2,}\Z)", regex.IGNORECASE)
@@ -65,9 +86,9 @@ GENERIC = frozenset(
 class ContactHandleRecognizer(GuardRecognizer):
     """Finds a platform name followed by a handle, and links to messaging profiles.
 
-    Scores: an `@handle` or a link 0.85; a handle after `:`/`id`/`is` 0.85 when it looks
-    like a handle (has `.`, `_` or a digit), else 0.7 after `:`/`id` and 0.4 after `is`;
-    a handle-like word right after the platform name 0.6.
+    Scores: an `@handle`, a cashtag or a link 0.85; a handle after `:`/`id`/`is` 0.85
+    when it looks like a handle (has `.`, `_` or a digit), else 0.7 after `:`/`id` and
+    0.4 after `is`; a handle-like word or a number right after the platform name 0.6.
     """
 
     ENTITY = "CONTACT_HANDLE"
@@ -90,16 +111,25 @@ class ContactHandleRecognizer(GuardRecognizer):
             verdict = _judge(m.group("platform"), m.group("mid"), m.group("handle"))
             if verdict is not None:
                 start, end = norm.span(hs, he)
-                handle = m.group("handle").lower().lstrip("@")
+                handle = m.group("handle").lower().lstrip("@$")
                 results.append(self.result(start, end, verdict[0], verdict[1], handle))
         return results
 
 
 def _judge(platform: str, mid: str, handle: str) -> tuple[float, str] | None:
-    bare = handle.lstrip("@").lower()
+    bare = handle.lstrip("@$").lower()
     word = bare.split("#", 1)[0]
     if word in stop_words() or word in GENERIC or _is_platform(word):
         return None
+    app = regex.sub(r"\s+", " ", platform.lower())
+    if handle.startswith("$"):
+        return (0.85, "cashtag") if app in CASHTAG_PLATFORMS else None
+    if not bare[:1].isalpha() and not handle.startswith("@"):
+        digits = sum(c.isdigit() for c in bare)
+        if not _NUMBER.fullmatch(bare) or digits not in NUMBER_DIGITS:
+            return None
+        if app in PAYMENT_APPS and _THOUSANDS.fullmatch(bare):
+            return None
     markers = {x.lower() for x in regex.findall(_MARKER, mid, flags=regex.IGNORECASE)}
     strong = bool(markers & _STRONG) or bool(regex.search(r"[:=]", mid))
     shaped = bool(regex.search(r"[._\d#]", bare)) or bare.startswith("live:")

@@ -212,12 +212,14 @@ def _rule(run: list[_Token], n: str, digits: str) -> tuple[float, str] | None:
         return None
     groups = [t.value for t in run]
     if sum(len(g) == 1 for g in groups) >= 6 and sum(len(g) > 1 for g in groups) <= 1:
-        return 0.75, "spaced digits"
+        # `1 2 3 4 5 6 7 8` and `9 8 7 6 5 4 3 2 1` count steps or scores, as words do
+        return None if _counting(digits) else (0.75, "spaced digits")
     return _unusual_separators(run, n, groups, digits)
 
 
 def _counting(digits: str) -> bool:
-    """`one two three four five six seven` counts; it is not a number someone dials."""
+    """`one two three four five six seven` (or `1 2 3 4 5 6 7`) counts; it is not a number
+    someone dials."""
     steps = {int(b) - int(a) for a, b in zip(digits, digits[1:], strict=False)}
     return steps == {1} or steps == {-1}
 
