@@ -211,7 +211,7 @@ def parse(source: str | bytes, *, file: str = "<policy>") -> CompiledPack:
     positions = yaml_positions(node)
     if not isinstance(data, dict):
         raise PolicyError("a policy pack must be a YAML mapping", file=file, line=1, column=1)
-    _check_yaml_versions(positions, file)
+    check_yaml_versions(positions, file)
     _check_json(data, (), positions, file)
     _check_integers(data, (), positions, file)
     _check_rule_ids(data, positions, file)
@@ -411,7 +411,9 @@ def _plain(node: Any) -> TypeGuard[yaml.ScalarNode]:
     return isinstance(node, yaml.ScalarNode) and node.style is None
 
 
-def _check_yaml_versions(positions: Mapping[tuple[Any, ...], Any], file: str) -> None:
+def check_yaml_versions(
+    positions: Mapping[tuple[Any, ...], Any], file: str, document: str = "packs"
+) -> None:
     """Refuse an unquoted value that YAML 1.1 (how packs are read) and YAML 1.2 read
     differently: `when: on` would be a rule that always fires, `effect: no` a boolean,
     `version: 017` the number 15, `kind: 1e3` text here but 1000.0 to other tools."""
@@ -446,8 +448,8 @@ def _check_yaml_versions(positions: Mapping[tuple[Any, ...], Any], file: str) ->
             fix = "quote it"
         mark = node.start_mark
         raise PolicyError(
-            f"the unquoted {what} {text!r} at {name} is {_as_yaml(old)} to YAML 1.1, as packs "
-            f'are read, but {_as_yaml(new)} to YAML 1.2; {fix} ("{text}")',
+            f"the unquoted {what} {text!r} at {name} is {_as_yaml(old)} to YAML 1.1, as "
+            f'{document} are read, but {_as_yaml(new)} to YAML 1.2; {fix} ("{text}")',
             file=file,
             line=mark.line + 1,
             column=mark.column + 1,

@@ -16,6 +16,7 @@ from guard._models import Decision, Verdict
 from guard.policy._loader import (
     MAX_PACK_BYTES,
     CompiledPack,
+    check_yaml_versions,
     decode,
     is_test_file,
     load,
@@ -180,6 +181,8 @@ def _read(path: Path) -> tuple[TestFile, Positions]:
         raise PolicyError(
             "a test file must be a YAML mapping with a `cases` list", file=file, line=1, column=1
         )
+    # Read as packs are: `country: NO` is no boolean false, `code: 0755` no 493.
+    check_yaml_versions(positions, file, "test files")
     try:
         tests = TestFile.model_validate(data)
     except ValidationError as exc:
