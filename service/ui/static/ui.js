@@ -17,6 +17,12 @@
     form.dataset.sent = "1";
     form.setAttribute("aria-busy", "true");
   });
+  // After an action the page says what happened: keyboard focus starts there (and a
+  // screen reader reads it), not at the top of the page above the header's links.
+  var said = document.querySelector("[data-focus]");
+  if (said) {
+    said.focus();
+  }
   // Back to a page the browser kept (the back/forward cache): its forms can be sent again.
   window.addEventListener("pageshow", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-sent]"), function (form) {
@@ -46,10 +52,15 @@
     }
   }
 
+  // The time now as the page gives every time: UTC ("14:03:05 UTC"), not the browser's zone.
+  function now() {
+    return new Date().toISOString().slice(11, 19) + " UTC";
+  }
+
   // Said by screen readers (a polite live region): new decisions only, not every poll.
   function announce(text) {
     if (news) {
-      news.textContent = text + " (" + new Date().toLocaleTimeString() + ")";
+      news.textContent = text + " (" + now() + ")";
     }
   }
 
@@ -127,7 +138,7 @@
         if (said) {
           announce(said);
         }
-        stamp("updated " + new Date().toLocaleTimeString());
+        stamp("updated " + now());
       })
       .catch(function (err) {
         if (!failing) { // said once, not at every poll while it keeps failing
