@@ -431,6 +431,10 @@ class _Console:
         self, request: Request, viewer: Viewer, cursor: str | None, newer: list[str]
     ) -> dict[str, Any]:
         filters, errors = Filters.from_params(request.query_params)
+        other = _other_tenant(viewer, filters)
+        if other:  # reported and dropped: the counts' links and the exports do not carry it
+            errors.append(other)
+            filters = replace(filters, tenant="")
         tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
         now = datetime.now(UTC)
         # Without a label filter only the page's rows need their labels: one query each,
@@ -762,6 +766,8 @@ class _Console:
         now = datetime.now(UTC)
         labels = label_index(self.state.audit, tenant)
         rows = iter_matching(self.state.audit, filters, tenant, labels, now)
+        if _other_tenant(viewer, filters):  # none of that tenant's, and not this one's instead
+            rows = iter(())
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
         headers = {"Content-Disposition": f'attachment; filename="decisions-{stamp}.{format}"'}
         if format == "csv":
@@ -788,6 +794,17 @@ class _Console:
 def _holds(principal: Principal, scope: str) -> bool:
     """Whether `principal` may do `scope` here; as in the API, `review` also reads the log."""
     return principal.can(scope) or (scope == "audit:read" and principal.can("review"))
+
+
+def _other_tenant(viewer: Viewer, filters: Filters) -> str:
+    """Why the tenant filter is not the viewer's to use ('' when it is): a key bound to a
+    tenant reads only that one, so a link naming another would list this one's decisions."""
+    if viewer.tenant is None or filters.tenant in ("", viewer.tenant):
+        return ""
+    return (
+        f"The key {viewer.principal.name!r} is bound to tenant {viewer.tenant!r}; "
+        f"it cannot read tenant {filters.tenant!r}, so that filter is not applied."
+    )
 
 
 def _api_policy_url(request: Request, name: str) -> str | None:
