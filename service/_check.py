@@ -22,6 +22,7 @@ from guard._validate import MAX_EXACT_INT, from_tool_call
 from guard.enforce import enforce_proposal
 from service._auth import Principal
 from service._batcher import CheckBatcher
+from service._decisions import each_once
 from service._deps import authorize, bind_tenant, get_state, require
 from service._errors import NotFound, ServiceError
 from service._http import JSON, json_response, standard_responses
@@ -124,6 +125,7 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
     With `candidates` ([[action, probability], ...]) the best alternative that is not denied
     is decided and recorded, and `substitution` says what was replaced and why.
     """
+    each_once(request, ())
     state = get_state(request)
     guard = await state.serving()
     policy = resolve_policy(guard, body.policy)
@@ -207,6 +209,7 @@ def _is_json(content_type: str | None) -> bool:
 
 def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Response:
     """Decide many actions with one PII pass and one audit transaction, in order."""
+    each_once(request, ())
     state = get_state(request)
     _within_batch(len(body.actions), state)
     guard = state.guard
@@ -231,6 +234,7 @@ def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Res
 
 def rank(body: RankRequest, request: Request, principal: Checker) -> Response:
     """Filter a ranking: item rules drop or redact items, list caps drop the excess."""
+    each_once(request, ())
     state = get_state(request)
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
@@ -253,6 +257,7 @@ def rank(body: RankRequest, request: Request, principal: Checker) -> Response:
 
 def shield(body: ShieldRequest, request: Request, principal: Checker) -> Response:
     """Evaluate candidate actions without recording them: which may run now."""
+    each_once(request, ())
     state = get_state(request)
     _within_batch(len(body.actions), state)
     guard = state.guard

@@ -73,7 +73,11 @@ def _rfc3339(value: object) -> object:
         return value
     match = _RFC3339.fullmatch(value)
     if match is None:
-        raise ValueError("expected an RFC 3339 date-time such as 2026-01-31T12:00:00Z")
+        hint = ""
+        if value[-6:-5] == " " and _RFC3339.fullmatch(value[:-6] + "+" + value[-5:]):
+            # curl sends ?since=...+05:30 as typed, and a query string reads '+' as a space.
+            hint = "; the '+' of the offset came as a space: send it as %2B (+05:30 is %2B05:30)"
+        raise ValueError(f"expected an RFC 3339 date-time such as 2026-01-31T12:00:00Z{hint}")
     fraction = match.group(1)
     if fraction is None or len(fraction) <= 7:  # "." and at most 6 digits
         return value
@@ -206,7 +210,10 @@ def build_router() -> APIRouter:
 def each_once(request: Request, known: Collection[str]) -> None:
     """Refuse a query parameter given twice (?verdict=allow&verdict=deny: not half applied)
     and one the endpoint does not read (?verdcit=deny: ignoring it would answer everything;
-    /proof?tree_size=3 would prove against another size than the caller asked for)."""
+    /proof?tree_size=3 would prove against another size than the caller asked for; a POST
+    reads none: ?dry_run=true on a reload would reload)."""
+    if not request.scope.get("query_string"):
+        return
     seen = [key for key, _ in request.query_params.multi_items()]
     repeated = sorted({key for key in seen if seen.count(key) > 1})
     unknown = sorted(set(seen) - set(known))

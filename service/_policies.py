@@ -105,6 +105,7 @@ async def reload_policies(request: Request, principal: Admin) -> Response:
     Every worker of this `guard serve` (and every process given the same `reload_file`)
     reloads before its next decision; sidecars on other hosts reload on their own.
     """
+    each_once(request, ())
     if principal.tenant is not None:
         # The packs decide every tenant's actions: one tenant's admin must not change them.
         raise Forbidden(

@@ -120,6 +120,7 @@ def resolve(
     request: Request, principal: Reviewer, decision_id: DecisionId, body: ResolveRequest
 ) -> Response:
     """Approve or deny a held action; a second resolution is refused with 409."""
+    each_once(request, ())
     state = get_state(request)
     record = state.escalations.resolve(
         decision_id,
@@ -166,6 +167,7 @@ def review(
     request: Request, principal: Reviewer, decision_id: DecisionId, body: ReviewRequest
 ) -> Response:
     """Label any decision; the label is itself an audit record (guard.review/v1)."""
+    each_once(request, ())
     state = get_state(request)
     record = state.label(
         decision_id,
