@@ -550,7 +550,8 @@ def validation_error(
         text = str(err["msg"]).removeprefix("Value error, ")
         msg = f"invalid {name}{rule}: {text} (got {_short_repr(err.get('input'))})"
         node = positions.get(loc)
-        if _plain(node) and not isinstance(err.get("input"), str | None):
+        wants_number = str(err["type"]).startswith(_NUMBER_ERRORS)  # quoting cannot help
+        if _plain(node) and not isinstance(err.get("input"), str | None) and not wants_number:
             msg += (
                 f"; YAML reads the unquoted {node.value!r} as {_as_yaml(err.get('input'))}: "
                 f'quote it ("{node.value}") where text is meant'
@@ -559,6 +560,10 @@ def validation_error(
     if more:
         msg += f" [and {more} more error{'s' if more > 1 else ''}]"
     return PolicyError(msg, file=file, line=line, column=col)
+
+
+#: pydantic error types of a field that takes a number (`cap.max: -1`, `repeat: 1.5`).
+_NUMBER_ERRORS = ("int_", "float_", "greater_than", "less_than", "multiple_of", "finite_")
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:

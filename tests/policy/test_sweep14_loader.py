@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from guard import Guard, PolicyError
-from guard.policy import parse
+from guard.policy import parse, run_tests
 
 HEAD = "name: t\nversion: 1\nrules:\n  - id: r\n"
 
@@ -104,3 +106,37 @@ def test_actor_placeholder_is_filled() -> None:
     pack = parse(HEAD + "    when: true\n    message: 'by {actor} in {tenant} ({kind})'\n")
     decision = Guard([pack]).check({"kind": "k", "actor": "u1", "tenant": "acme"})
     assert decision.hits[0].message == "by u1 in acme (k)"
+
+
+# -- a number out of range is not text to quote -----------------------------------------
+
+LIST = "    scope: list\n    cap: {by: item.agency_id, max: "
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param(LIST + "-1}\n", id="cap-negative"),
+        pytest.param(LIST + "1.5}\n", id="cap-fraction"),
+        pytest.param(LIST + "true}\n", id="cap-bool"),
+    ],
+)
+def test_a_bad_number_gets_no_advice_to_quote_it(rule: str) -> None:
+    # The error said: quote it ("-1") where text is meant; quoted, max is text, still wrong.
+    err = _error(HEAD + rule)
+    assert "cap.max" in str(err) and "quote" not in str(err)
+
+
+def test_a_number_where_text_belongs_still_gets_the_advice() -> None:
+    err = _error(HEAD + "    when: true\n    message: 5\n")
+    assert 'quote it ("5")' in str(err)
+
+
+def test_a_test_file_repeat_of_zero_gets_no_advice_to_quote_it(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(HEAD + "    when: true\n")
+    (tmp_path / "t.test.yaml").write_text(
+        "cases:\n  - note: n\n    action: {kind: k}\n    repeat: 0\n    expect: {verdict: deny}\n"
+    )
+    with pytest.raises(PolicyError) as info:
+        run_tests(tmp_path / "t.yaml")
+    assert "repeat" in str(info.value) and "quote" not in str(info.value)
