@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -351,11 +352,25 @@ def pick_target(target: int | None, outputs: npt.NDArray[np.float64], what: str 
     n = outputs.shape[0]
     if target is None:
         return 0 if n == 1 else int(np.argmax(outputs))
-    if isinstance(target, bool) or not isinstance(target, int | np.integer):
+    index = _as_index(target)
+    if index is None:
         raise ExplanationTypeError(f"{what} must be an int output index, got {target!r}")
-    if not 0 <= int(target) < n:
+    if not 0 <= index < n:
         raise ExplanationInputError(
-            f"{what} {target!r} is out of range: the model has "
+            f"{what} {index!r} is out of range: the model has "
             + (f"{n} outputs (0 to {n - 1})" if n > 1 else "1 output (0)")
         )
-    return int(target)
+    return index
+
+
+def _as_index(value: Any) -> int | None:
+    """An int, numpy integer or 0-d integer array or tensor (`scores.argmax()`) as an int;
+    None for anything else, booleans included."""
+    if isinstance(value, bool) or getattr(value, "ndim", 0) != 0:
+        return None
+    if "bool" in str(getattr(value, "dtype", "")):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
