@@ -495,6 +495,8 @@ def _domain(url: Any) -> str:
         raise EvaluationError(
             f"domain() cannot read a hostname from {url!r}: a {name} URL names no host to fetch"
         )
+    if name == "mailto:":
+        text = _mailto_host(text, url)
     special = _SPECIAL.match(text)
     if special:  # browsers read "https:evil.com" and "https:///evil.com" as https://evil.com
         text = f"{special.group(1)}://{text[special.end() :]}"
@@ -522,6 +524,26 @@ def _domain(url: Any) -> str:
         return _ipv4(host) if _ends_in_number(host) else host
     except (ValueError, UnicodeError, idna.IDNAError) as exc:
         raise EvaluationError(f"domain() cannot read a hostname from {url!r}: {exc}") from None
+
+
+def _mailto_host(text: str, url: str) -> str:
+    """`//host` of a mailto: URL's one address. With no address, several (`a@x,b@y`) or
+    a `to`, `cc` or `bcc` field, the mail goes elsewhere too, or nowhere: no one host."""
+    rest = text[len("mailto:") :].partition("#")[0]
+    path, _, query = rest.partition("?")
+    addresses = [a for a in urllib.parse.unquote(path).split(",") if a.strip()]
+    fields = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if (
+        len(addresses) != 1
+        or "@" not in addresses[0]
+        or any(key.strip().lower() in ("to", "cc", "bcc") for key, _ in fields)
+    ):
+        raise EvaluationError(
+            f"domain() cannot read a hostname from {url!r}: a mailto: URL names one host "
+            "only with exactly one address and no to, cc or bcc field"
+        )
+    host = addresses[0].rpartition("@")[2].strip()
+    return "//" + host.replace("%", "%25")  # decoded once, as a mail client decodes it
 
 
 def _backslash_before_path(url: str) -> bool:
