@@ -233,3 +233,48 @@ def test_the_live_status_gives_its_time_in_utc_as_the_page_does(
 def _seconds(clock: str) -> int:
     h, m, s = (int(x) for x in clock.split(":"))
     return h * 3600 + m * 60 + s
+
+
+# -- 5. small print ----------------------------------------------------------------------------
+
+
+def test_the_proofs_signing_time_is_written_as_every_other_time(site: dict[str, Any]) -> None:
+    """Not 2026-11-26T20:30:14.745508+00:00 under times written 2026-11-26 20:30:14 UTC."""
+    import httpx
+
+    with httpx.Client(base_url=site["url"]) as client:
+        assert login(client, site["keys"]["acme-reviewer"]).status_code == 303
+        page = client.get("/ui/decisions/acme-03").text
+    signed = re.search(r"<dt>Head signed at</dt><dd>([^<]*)</dd>", page)
+    assert signed is not None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", signed.group(1)), signed.group(1)
+
+
+def test_the_rules_page_counts_one_decision_and_one_label_in_the_singular(
+    site: dict[str, Any],
+) -> None:
+    import httpx
+
+    from tests.service.test_ui import csrf_of
+
+    with httpx.Client(base_url=site["url"]) as client:
+        assert login(client, site["keys"]["globex-reader"]).status_code == 303
+        csrf = csrf_of(client.get("/ui/decisions/globex-1").text)
+        saved = client.post("/ui/decisions/globex-1/label", data={"label": "correct", "csrf": csrf})
+        assert saved.status_code == 303
+        text = " ".join(client.get("/ui/rules").text.split())
+    assert "1 decisions" not in text and "1 labelled decisions" not in text
+    assert "Hits count the one decision;" in text
+    assert "labels count the one labelled decision." in text
+
+
+@needs_chromium
+def test_each_approve_and_deny_in_the_queue_names_its_decision(
+    as_key: Any, site: dict[str, Any]
+) -> None:
+    """A screen reader's list of buttons said "Approve, Deny, Approve, Deny..." for the queue."""
+    page = as_key("acme-reviewer")
+    page.goto(site["url"] + "/ui/escalations")
+    held = page.locator("table.escalations tbody tr").first.get_attribute("id")[4:]
+    for outcome in ("Approve", "Deny"):
+        assert page.get_by_role("button", name=f"{outcome} {held}", exact=True).count() == 1
