@@ -2,7 +2,8 @@
 
 Caught: `jo at example dot com`, `jo [at] example [dot] com`, `jo(at)example(dot)com`,
 `jo @ example . com`, `jo@example dot com`, `j o @ e x a m p l e . c o m`,
-`jo＠example．com`, zero-width characters inside an address, and `jo.smith at gmail`.
+`jo＠example．com`, zero-width characters inside an address, `jo.smith at gmail`, and
+`_` or `-` spelled in the local part (`tom underscore h at yahoo dot com`).
 A plain `jo@example.com` is left to EMAIL_ADDRESS. The domain must end in a known
 public suffix (checked offline), so `see you at the meeting dot point` is not an address.
 """
@@ -28,7 +29,10 @@ _AT = regex.compile(
 # The ideographic full stop (`jo@gmail。com`) is a dot too: it was where the address ended.
 _DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s+\.\s+|[.\u3002])"
 # Inside the local part a bare "." may not be spaced: "Thanks. jo at ..." is two words.
-_LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.)"
+# `_` and `-` may be spelled too: `tom underscore h at yahoo dot com`.
+_JOINERS = {"underscore": "_", "dash": "-", "hyphen": "-"}
+_SPELLED_JOINER = regex.compile(r"\s+(underscore|dash|hyphen)\s+", regex.IGNORECASE)
+_LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.|{_SPELLED_JOINER.pattern})"
 _LOCAL_WORD = r"[a-z0-9_+\-]+"
 # Letters of a script written without spaces are the sentence around an address, not
 # part of it (`メールjo at gmail dot comまで`).
@@ -94,7 +98,8 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
         domain = _DOMAIN.match(n, e, timeout=self.timeout_s)
         if local is None or domain is None:
             return None
-        local_text = ".".join(_DOT_SPLIT.split(local.group(0)))
+        joined = _SPELLED_JOINER.sub(lambda m: _JOINERS[m.group(1).lower()], local.group(0))
+        local_text = ".".join(_DOT_SPLIT.split(joined))
         labels = [domain.group("first"), *_DOT_SPLIT.split(domain.group("rest"))[1:]]
         fit = self._fit_domain(labels)
         if fit is None:

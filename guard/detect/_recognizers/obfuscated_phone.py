@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,7 +198,7 @@ def _rule(run: list[_Token], n: str, digits: str) -> tuple[float, str] | None:
     kinds = [t.kind for t in run]
     words = kinds.count("word") + kinds.count("mult")
     if words >= 3:
-        return None if _counting(digits) else (0.85, "spelled digits")
+        return None if _counting(list(digits)) else (0.85, "spelled digits")
     if "glyph" in kinds and sum(c.isdigit() for t in run for c in n[t.start : t.end]) >= 4:
         return 0.7, "look-alike digits"
     if words and "glyph" not in kinds and kinds[0] == kinds[-1] == "digits":
@@ -212,15 +212,15 @@ def _rule(run: list[_Token], n: str, digits: str) -> tuple[float, str] | None:
         return None
     groups = [t.value for t in run]
     if sum(len(g) == 1 for g in groups) >= 6 and sum(len(g) > 1 for g in groups) <= 1:
-        # `1 2 3 4 5 6 7 8` and `9 8 7 6 5 4 3 2 1` count steps or scores, as words do
-        return None if _counting(digits) else (0.75, "spaced digits")
+        # `1 2 3 4 5 6 7 8`, `9 8 7 6 5 4 3 2 1` and `1 2 ... 9 10` count pages or steps
+        return None if _counting(groups) else (0.75, "spaced digits")
     return _unusual_separators(run, n, groups, digits)
 
 
-def _counting(digits: str) -> bool:
-    """`one two three four five six seven` (or `1 2 3 4 5 6 7`) counts; it is not a number
-    someone dials."""
-    steps = {int(b) - int(a) for a, b in zip(digits, digits[1:], strict=False)}
+def _counting(numbers: Sequence[str]) -> bool:
+    """`one two three four five six seven` (or `1 2 3 4 5 6 7 8 9 10`) counts; it is not a
+    number someone dials. `numbers`: the run's numbers, one a digit or a group."""
+    steps = {int(b) - int(a) for a, b in zip(numbers, numbers[1:], strict=False)}
     return steps == {1} or steps == {-1}
 
 
