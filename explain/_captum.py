@@ -17,6 +17,7 @@ from explain._errors import (
     ExplanationInputError,
     ExplanationTypeError,
     ModelCallError,
+    kind_of,
     missing_dependency,
 )
 from explain._models import Attribution, Estimate, check_passes
@@ -256,8 +257,7 @@ class CaptumExplainer:
                 out = self.module(batch)
         except Exception as exc:
             raise ModelCallError(f"module raised {type(exc).__name__}: {exc}") from exc
-        if not isinstance(out, torch.Tensor):
-            raise ModelCallError(f"module returned {type(out).__name__}, expected a tensor")
+        check_tensor(out)
         if not (out.is_floating_point() or out.is_complex()):
             raise ModelCallError(
                 f"module returned a tensor of {out.dtype}; gradient attributions need "
@@ -369,6 +369,15 @@ def hook_copy(module: Any, copies: dict[int, Any] | None = None) -> Any:
             if child is not None:
                 twin._modules[name] = hook_copy(child, copies)
     return copies[id(module)]
+
+
+def check_tensor(out: Any) -> None:
+    """Refuse a module output that is not one tensor (an actor-critic's (logits, value))."""
+    if not isinstance(out, _import_torch().Tensor):
+        raise ModelCallError(
+            f"module returned {kind_of(out)}, expected one tensor of outputs (batch, actions); "
+            "explain a wrapper module returning the one tensor to explain"
+        )
 
 
 def check_eval_mode(module: Any) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from explain._captum import check_eval_mode
+from explain._captum import check_eval_mode, check_tensor
 from explain._errors import (
     ExplanationError,
     ExplanationInputError,
@@ -316,6 +316,7 @@ def _black_box_fn(model: Any) -> Callable[[Matrix], Any]:
             device = None if param is None else param.device
             with torch.no_grad():
                 out = model(torch.as_tensor(X, dtype=dtype, device=device))
+            check_tensor(out)
             return out.detach().cpu().double().numpy()  # bfloat16 has no numpy twin
 
         return forward

@@ -51,3 +51,29 @@ def test_the_target_may_be_the_argmax_tensor_of_the_policys_scores(build: str) -
 def test_a_target_that_is_not_one_integer_is_still_refused(target: Any) -> None:
     with pytest.raises(explain.ExplanationTypeError, match="target must be an int output index"):
         explain.captum(_policy()).explain(X, target=target)
+
+
+class _ActorCritic(torch.nn.Module):  # type: ignore[misc]
+    """A policy returning its action logits and a state value, as actor-critic agents do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = torch.nn.Linear(4, 3)
+
+    def forward(self, x: Any) -> Any:
+        logits = self.body(x)
+        return logits, logits.sum(-1)
+
+
+@pytest.mark.parametrize("build", ["captum", "shap"])
+def test_a_module_returning_a_tuple_is_told_to_return_one_tensor(build: str) -> None:
+    """explain.shap blamed the model: "_ActorCritic raised AttributeError: 'tuple' object
+    has no attribute 'detach'"."""
+    with pytest.raises(explain.ModelCallError) as info:
+        if build == "captum":
+            explain.captum(_ActorCritic())
+        else:
+            explain.shap(_ActorCritic(), np.zeros((2, 4)))
+    message = str(info.value)
+    assert "module returned a tuple, expected one tensor" in message
+    assert "AttributeError" not in message
