@@ -25,7 +25,7 @@ from service._batcher import CheckBatcher
 from service._decisions import each_once
 from service._deps import authorize, bind_tenant, get_state, require
 from service._errors import NotFound, ServiceError
-from service._http import JSON, json_response, standard_responses
+from service._http import JSON, is_json, json_response, not_json, standard_responses
 from service._schemas import (
     TOOL_CALLS,
     BatchRequest,
@@ -47,7 +47,7 @@ __all__ = [
     "serve_check",
 ]
 
-_ERRORS = standard_responses(400, 401, 403, 404, 413, 422, 429, 503)
+_ERRORS = standard_responses(400, 401, 403, 404, 413, 415, 422, 429, 503)
 Checker = Annotated[Principal, Depends(require("check"))]
 
 
@@ -161,8 +161,8 @@ async def serve_check(request: Request) -> Response:
     """POST /v1/check without FastAPI's routing and dependency solving (see CheckFastPath).
 
     Does what `check`'s declared parameters do, in the same order: the bearer key (401)
-    and its rate limit (429), the `check` scope (403), then the body (400 malformed JSON,
-    422 invalid); then runs `check` itself.
+    and its rate limit (429), the `check` scope (403), then the body (415 not sent as
+    JSON, 400 malformed JSON, 422 invalid); then runs `check` itself.
     """
     principal = await authorize(request, "check")
     raw = await request.body()
@@ -171,10 +171,8 @@ async def serve_check(request: Request) -> Response:
             raise RequestValidationError(
                 [{"loc": ("body",), "msg": "Field required", "type": "missing"}]
             )
-        if not _is_json(request.headers.get("content-type")):
-            raise RequestValidationError(
-                [{"loc": ("body",), "msg": "the body must be JSON", "type": "model_type"}]
-            )
+        if not is_json(request.headers.get("content-type")):
+            raise not_json(request.headers.get("content-type"))
         body = CheckRequest.model_validate_json(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
@@ -196,15 +194,6 @@ def _within_limits(request: Request, state: ServiceState) -> bool:
         and len(raw) <= state.settings.max_text_chars
         and _LONG_NUMBER.search(raw) is None
     )
-
-
-def _is_json(content_type: str | None) -> bool:
-    """FastAPI's rule: no content type, or application/json or application/*+json."""
-    if not content_type:
-        return True
-    media = content_type.partition(";")[0].strip().lower()
-    main, _, sub = media.partition("/")
-    return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
 def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Response:

@@ -13,6 +13,7 @@ __all__ = [
     "ServiceError",
     "Unauthorized",
     "UnsharedCounters",
+    "UnsupportedMediaType",
 ]
 
 
@@ -78,6 +79,14 @@ class Forbidden(ServiceError):
     def __init__(self, message: str, *, code: str = "forbidden", **kw: Any) -> None:
         super().__init__(message, **kw)
         self.code = code
+
+
+class UnsupportedMediaType(ServiceError):
+    """A body sent without a JSON Content-Type: it is not read as JSON (`curl -d` sends form
+    data unless told otherwise)."""
+
+    code = "unsupported_media_type"
+    status = 415
 
 
 class UnsharedCounters(ServiceError, ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -26,7 +27,7 @@ from guard._exceptions import (
     RecordNotFound,
 )
 from guard._validate import MAX_DEPTH
-from service._errors import ServiceError
+from service._errors import ServiceError, UnsupportedMediaType
 from service._schemas import CheckRequest, ErrorResponse
 
 __all__ = [
@@ -36,7 +37,9 @@ __all__ = [
     "error_response",
     "exception_response",
     "install_handlers",
+    "is_json",
     "json_response",
+    "not_json",
     "standard_responses",
 ]
 
@@ -74,6 +77,7 @@ _DESCRIPTIONS = {
     408: "The long-poll expired",
     409: "Conflict with the current state",
     413: "Body or text too large",
+    415: "The body is not sent as JSON (Content-Type: application/json)",
     422: "Invalid input",
     429: "Rate limit exceeded (see Retry-After)",
     503: "The audit log, or the shared store of the rate limits (Redis), is not available",
@@ -179,6 +183,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             "levels",
             {"max_depth": MAX_DEPTH},
         )
+    content_type = request.headers.get("content-type")
+    if not is_json(content_type) and any(
+        e["loc"] == ["body"] and e["type"] == "model_attributes_type" for e in clean
+    ):  # FastAPI left a body it did not read as JSON as bytes
+        return await _service_error(request, not_json(content_type))
     if any(e["type"] == "json_invalid" for e in clean):
         return error_response(
             400, "malformed_json", "the request body is not valid JSON", {"errors": clean}
@@ -188,6 +197,31 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 2 for e in clean):
         message += _top_level_hint(request)
     return error_response(422, "validation_error", message, {"errors": clean})
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether a body with this Content-Type is read as JSON (FastAPI's rule, strict: a
+    body without one is not, as a browser sends a cross-site body without one unasked)."""
+    media = (content_type or "").partition(";")[0].strip().lower()
+    main, _, sub = media.partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}")
+
+
+def not_json(content_type: str | None) -> UnsupportedMediaType:
+    """The 415 for a body sent without a JSON Content-Type; the type sent is named only
+    when it is one (a header's other text is not repeated: it may be anything)."""
+    media = (content_type or "").partition(";")[0].strip().lower()
+    shown = media if _MEDIA_TYPE.fullmatch(media) else None
+    sent = f"this request's is {shown!r}" if shown else "this request names no media type"
+    return UnsupportedMediaType(
+        "send the JSON body with the header Content-Type: application/json; "
+        f"{sent} (curl -d sends application/x-www-form-urlencoded unless given "
+        "-H 'content-type: application/json')",
+        details={"content_type": shown},
+    )
 
 
 def _top_level_hint(request: Request) -> str:

@@ -55,7 +55,7 @@ def build_router(long_poll_max: float) -> APIRouter:
         resolve,
         methods=["POST"],
         response_model=ResolutionOut,
-        responses=standard_responses(400, 401, 403, 404, 409, 422, 429, 503),
+        responses=standard_responses(400, 401, 403, 404, 409, 415, 422, 429, 503),
         summary="Approve or deny a held action (once)",
     )
     router.add_api_route(
@@ -71,7 +71,7 @@ def build_router(long_poll_max: float) -> APIRouter:
         review,
         methods=["POST"],
         response_model=ReviewOut,
-        responses=standard_responses(400, 401, 403, 404, 422, 429, 503),
+        responses=standard_responses(400, 401, 403, 404, 415, 422, 429, 503),
         summary="Label a decision (correct, false positive, false negative)",
     )
     return router

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.service.conftest import bearer, pay
@@ -88,3 +90,70 @@ def test_a_time_that_is_no_time_at_all_gets_no_hint_about_plus_signs(client):
     error = response.json()["error"]["details"]["errors"][0]
     assert "%2B" not in error["msg"]
     assert "RFC 3339" in error["msg"]
+
+
+BODIES = [
+    pytest.param("/v1/check", "acme-agent", {"action": pay(5)}, id="check"),
+    pytest.param("/v1/check/batch", "acme-agent", {"actions": [pay(5)]}, id="batch"),
+    pytest.param("/v1/rank", "acme-agent", {"items": []}, id="rank"),
+    pytest.param("/v1/shield", "acme-agent", {"actions": [pay(5)]}, id="shield"),
+    pytest.param(
+        "/v1/escalations/{held}/resolve", "acme-reviewer", {"outcome": "approve"}, id="resolve"
+    ),
+    pytest.param("/v1/decisions/{held}/review", "acme-reviewer", {"label": "correct"}, id="review"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "named"),
+    [
+        pytest.param("application/x-www-form-urlencoded", True, id="curl-d"),
+        pytest.param("text/plain;charset=UTF-8", True, id="text"),
+        pytest.param(None, False, id="none"),
+    ],
+)
+@pytest.mark.parametrize(("path", "key", "body"), BODIES)
+def test_a_json_body_sent_without_a_json_content_type_is_415_on_every_route(
+    keyed, raw_keys, path, key, body, content_type, named
+):
+    # `curl -d '{...}'` without -H 'content-type: application/json' sends form data: the
+    # batch, rank, shield, resolve and review routes answered 422 "Input should be a valid
+    # dictionary or object to extract fields from" of a JSON object; /v1/check said "the
+    # body must be JSON" of one, and decided (and recorded) a body sent with no type at
+    # all, which every other route refused.
+    held = _held(keyed, raw_keys)
+    before = keyed.app_state.audit.size
+    headers = bearer(raw_keys[key])
+    if content_type is not None:
+        headers["content-type"] = content_type
+    raw = json.dumps(body).encode()
+    response = keyed.post(path.format(held=held), content=raw, headers=headers)
+    assert response.status_code == 415, response.text
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_media_type"
+    assert "Content-Type: application/json" in error["message"]
+    media = content_type.split(";")[0] if content_type else None
+    assert error["details"] == {"content_type": media}
+    assert (repr(media) in error["message"]) is named
+    assert keyed.app_state.audit.size == before
+
+
+def test_a_content_type_that_is_no_media_type_is_not_repeated(keyed, raw_keys):
+    headers = {**bearer(raw_keys["acme-agent"]), "content-type": "jo@example.com"}
+    response = keyed.post("/v1/check", content=b'{"action": {"kind": "pay"}}', headers=headers)
+    assert response.status_code == 415
+    assert "jo@example.com" not in response.text
+
+
+def test_json_media_types_are_still_read(keyed, raw_keys):
+    for content_type in ("application/json; charset=utf-8", "application/vnd.api+json"):
+        headers = {**bearer(raw_keys["acme-agent"]), "content-type": content_type}
+        raw = json.dumps({"actions": [pay(5)]}).encode()
+        assert keyed.post("/v1/check/batch", content=raw, headers=headers).status_code == 200
+        raw = json.dumps({"action": pay(5)}).encode()
+        assert keyed.post("/v1/check", content=raw, headers=headers).status_code == 200
+
+
+def test_a_request_without_a_key_is_still_401_before_its_body_is_read(keyed):
+    response = keyed.post("/v1/check", content=b"a=b", headers={"content-type": "text/plain"})
+    assert response.status_code == 401
