@@ -110,8 +110,8 @@ def test_digest_ignores_formatting_but_not_content() -> None:
         pytest.param(
             GOOD.replace("  - id: big", "  - id: big\n    scope: list"),
             "needs `cap`",
-            4,
-            5,
+            7,  # its `when`
+            11,
             id="list-without-cap",
         ),
         pytest.param(

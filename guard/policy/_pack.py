@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     StrictInt,
     StrictStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -91,10 +92,24 @@ class RuleSpec(BaseModel):
 
     @field_validator("redact")
     @classmethod
-    def _redact_paths(cls, value: list[str]) -> list[str]:
+    def _redact_paths(cls, value: list[str], info: ValidationInfo) -> list[str]:
         bad = [p for p in value if not PATH.match(p)]
         if bad:
             raise ValueError(f"redact paths must be dotted paths, got {bad!r}")
+        scope = info.data.get("scope", "action")
+        for path in value:
+            if path in ("kind", "item.id"):  # what the action is, which item it is
+                raise ValueError(
+                    f"{path!r} cannot be redacted: it says what the action is or which item; "
+                    "deny the rule instead"
+                )
+            root = path.split(".", 1)[0].split("[", 1)[0]
+            if scope == "item" and root != "item":
+                raise ValueError(f"redact paths of an item rule start with item., got {path!r}")
+            if scope != "item" and root in ("action", "context", "item", "items"):
+                raise ValueError(
+                    f"redact paths are relative to the action, as in params.card; got {path!r}"
+                )
         return value
 
     @field_validator("when", mode="before")
@@ -103,27 +118,26 @@ class RuleSpec(BaseModel):
         # YAML reads `when: true` as a boolean; the condition language spells it true.
         return str(value).lower() if isinstance(value, bool) else value
 
+    @field_validator("when")
+    @classmethod
+    def _no_list_condition(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("scope") == "list":
+            raise ValueError("a scope: list rule needs `cap` and takes no `when`")
+        return value
+
+    @field_validator("cap")
+    @classmethod
+    def _cap_on_list(cls, value: CapSpec | None, info: ValidationInfo) -> CapSpec | None:
+        if value is not None and info.data.get("scope", "list") != "list":
+            raise ValueError("`cap` is only allowed on scope: list rules")
+        return value
+
     @model_validator(mode="after")
     def _scope_shape(self) -> RuleSpec:
-        for path in self.redact:
-            if path in ("kind", "item.id"):  # what the action is, which item it is
-                raise ValueError(
-                    f"{path!r} cannot be redacted: it says what the action is or which item; "
-                    "deny the rule instead"
-                )
-            root = path.split(".", 1)[0].split("[", 1)[0]
-            if self.scope == "item" and root != "item":
-                raise ValueError(f"redact paths of an item rule start with item., got {path!r}")
-            if self.scope != "item" and root in ("action", "context", "item", "items"):
-                raise ValueError(
-                    f"redact paths are relative to the action, as in params.card; got {path!r}"
-                )
-        if self.scope == "list":
-            if self.cap is None or self.when is not None:
-                raise ValueError("a scope: list rule needs `cap` and takes no `when`")
-        elif self.cap is not None:
-            raise ValueError("`cap` is only allowed on scope: list rules")
-        elif not self.when:
+        # What is missing has no place of its own: these name the rule.
+        if self.scope == "list" and self.cap is None:
+            raise ValueError("a scope: list rule needs `cap` (and takes no `when`)")
+        if self.scope != "list" and not self.when:
             raise ValueError(f"rule {self.id!r} needs a `when` condition")
         return self
 

@@ -140,3 +140,74 @@ def test_a_test_file_repeat_of_zero_gets_no_advice_to_quote_it(tmp_path: Path) -
     with pytest.raises(PolicyError) as info:
         run_tests(tmp_path / "t.yaml")
     assert "repeat" in str(info.value) and "quote" not in str(info.value)
+
+
+# -- a rule's shape errors point at the field at fault, not at the rule -----------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "line", "column", "needle"),
+    [
+        pytest.param(
+            "    scope: item\n    when: true\n    effect: redact\n    redact: [params.card]\n",
+            8,
+            13,
+            "start with item.",
+            id="item-rule-redacts-params",
+        ),
+        pytest.param(
+            "    when: true\n    effect: redact\n    redact: [params.a, context.x]\n",
+            7,
+            13,
+            "context.x",
+            id="action-rule-redacts-context",
+        ),
+        pytest.param(
+            "    when: true\n    effect: redact\n    redact: [kind]\n",
+            7,
+            13,
+            "cannot be redacted",
+            id="redacts-kind",
+        ),
+        pytest.param(
+            "    scope: list\n    when: true\n    cap: {by: item.a, max: 1}\n",
+            6,
+            11,
+            "takes no `when`",
+            id="list-rule-with-when",
+        ),
+        pytest.param(
+            "    scope: item\n    when: true\n    cap: {by: item.a, max: 1}\n",
+            7,
+            10,
+            "only allowed on scope: list",
+            id="cap-on-item-rule",
+        ),
+        pytest.param(
+            "    when: true\n    cap: {by: item.a, max: 1}\n",
+            6,
+            10,
+            "only allowed on scope: list",
+            id="cap-on-action-rule",
+        ),
+    ],
+)
+def test_rule_shape_errors_point_at_the_field(
+    rule: str, line: int, column: int, needle: str
+) -> None:
+    # Each pointed at the rule's first key (4:5) and repeated the whole rule as a dict.
+    err = _error(HEAD + rule)
+    assert needle in str(err) and "'id': 'r'" not in str(err)
+    assert (err.line, err.column) == (line, column), str(err)
+
+
+@pytest.mark.parametrize(
+    ("rule", "needle"),
+    [
+        pytest.param("    scope: list\n", "needs `cap`", id="list-rule-without-cap"),
+        pytest.param("    effect: deny\n", "needs a `when`", id="rule-without-when"),
+    ],
+)
+def test_a_missing_field_is_still_named_at_the_rule(rule: str, needle: str) -> None:
+    err = _error(HEAD + rule)
+    assert needle in str(err) and (err.line, err.column) == (4, 5)
