@@ -360,9 +360,16 @@ _SPACES_AND_DASHES = re.compile(r"[\d ()\-]+")
 _IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)")
 
 
+# Presidio's context words, and the words a chat puts before a number to text:
+# `txt me 2125550147`, `SMS 07911123456`, `mob 09876543210`.
+CONTEXT = (*PhoneRecognizer.CONTEXT, "text", "txt", "sms", "mob", "whatsapp")
+
+
 class GuardPhoneRecognizer(PhoneRecognizer):
     """Presidio's PhoneRecognizer with the short-candidate shortcut (same matches), scored
     by how each number is written, and without amounts of money (see the module doc)."""
+
+    CONTEXT = list(CONTEXT)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None

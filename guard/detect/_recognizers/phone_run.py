@@ -19,11 +19,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import phonenumbers
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from guard.detect._recognizers._base import GuardRecognizer
 from guard.detect._recognizers._money import is_money
 from guard.detect._recognizers.phone import (
+    CONTEXT,
     GROUPED_SCORE,
     INTERNATIONAL_SCORE,
     PLUS_SIGNS,
@@ -47,7 +47,7 @@ class PhoneRunRecognizer(GuardRecognizer):
     """Splits runs of digit groups into the phone numbers they hold (see the module doc)."""
 
     ENTITY = "PHONE_NUMBER"
-    CONTEXT = tuple(PhoneRecognizer.CONTEXT)
+    CONTEXT = CONTEXT
 
     def __init__(
         self,
