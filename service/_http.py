@@ -194,7 +194,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         )
     where = ", ".join(".".join(str(p) for p in e["loc"]) for e in clean[:3])
     message = f"invalid request: {where}"
-    if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 2 for e in clean):
+    if any(
+        e["type"] == "extra_forbidden" and e["loc"][:1] == ["body"] and len(e["loc"]) == 2
+        for e in clean
+    ):
         message += _top_level_hint(request)
     return error_response(422, "validation_error", message, {"errors": clean})
 

@@ -57,6 +57,7 @@ def test_a_post_with_a_query_parameter_is_refused_not_half_applied(
     assert error["code"] == "validation_error"
     name = query.split("=")[0]
     assert f"unknown query parameter {name!r}" in error["details"]["errors"][0]["msg"]
+    assert "the body has a key" not in error["message"]  # the body's hint is not the query's
     assert keyed.app_state.audit.size == before  # nothing decided, resolved or labelled
 
 
