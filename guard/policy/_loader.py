@@ -790,7 +790,7 @@ def _compile_rule(
         except ExpressionError as exc:
             line, col = _file_position(node, rule.when, exc.line, exc.column)
             raise ExpressionError(
-                f"{exc.reason} in rule {rule.id!r}",
+                f"{exc.reason} in rule {rule.id!r}{_comment_hint(node)}",
                 file=exc.file,
                 line=line,
                 column=col,
@@ -818,6 +818,20 @@ def _compile_rule(
         redact=tuple(rule.redact),
         line=id_node.start_mark.line + 1 if id_node is not None else None,
         message_parts=split_template(rule.message) if TEMPLATE.search(rule.message) else None,
+    )
+
+
+def _comment_hint(node: Any) -> str:
+    """A hint when YAML ended a plain `when` at " #", reading the rest as a comment."""
+    if not _plain(node) or node.end_mark.buffer is None:
+        return ""
+    buffer, end = node.end_mark.buffer, node.end_mark.index
+    rest = buffer[end : (buffer.find("\n", end) + 1 or len(buffer) + 1) - 1]
+    if not rest.lstrip(" \t").startswith("#"):
+        return ""
+    return (
+        f"; YAML read {rest.strip()!r} after it as a comment (a space then # ends an unquoted "
+        "value): quote the whole condition, or write it as a block (when: >)"
     )
 
 

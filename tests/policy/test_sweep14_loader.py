@@ -211,3 +211,16 @@ def test_rule_shape_errors_point_at_the_field(
 def test_a_missing_field_is_still_named_at_the_rule(rule: str, needle: str) -> None:
     err = _error(HEAD + rule)
     assert needle in str(err) and (err.line, err.column) == (4, 5)
+
+
+def test_a_condition_cut_by_a_yaml_comment_says_so() -> None:
+    # YAML ends a plain scalar at " #": the condition became `... ["drop table", "` and the
+    # error spoke only of an unterminated string.
+    err = _error(HEAD + '    when: contains_any(params.s, ["drop table", " #evil"])\n')
+    assert "comment" in str(err) and "quote the whole condition" in str(err)
+    assert err.line == 5
+
+
+def test_a_syntax_error_without_a_comment_gets_no_comment_hint() -> None:
+    err = _error(HEAD + "    when: params.a ==\n")
+    assert "comment" not in str(err)
