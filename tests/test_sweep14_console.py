@@ -278,3 +278,36 @@ def test_each_approve_and_deny_in_the_queue_names_its_decision(
     held = page.locator("table.escalations tbody tr").first.get_attribute("id")[4:]
     for outcome in ("Approve", "Deny"):
         assert page.get_by_role("button", name=f"{outcome} {held}", exact=True).count() == 1
+
+
+# -- 6. a note longer than the limit -----------------------------------------------------------
+
+
+@needs_chromium
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        pytest.param("/ui/decisions/acme-04", "#review form", id="label"),
+        pytest.param("/ui/decisions/held-06", "#escalation form", id="resolve-on-its-page"),
+        pytest.param("/ui/escalations", "#esc-held-05 form", id="resolve-in-the-queue"),
+    ],
+)
+def test_a_pasted_note_past_the_limit_is_refused_whole_not_cut(
+    as_key: Any, site: dict[str, Any], path: str, form: str
+) -> None:
+    """The field cut a pasted 2,500-character note to 2,000 without a word, and the cut
+    note was saved."""
+    page = as_key("acme-reviewer")
+    page.goto(site["url"] + path)
+    note = page.locator(f"{form} input[name=note]")
+    note.focus()
+    page.keyboard.insert_text("🙂" + "z" * 2499)  # a paste: one emoji, 2,500 characters
+    assert note.input_value() == "🙂" + "z" * 2499
+    if page.locator(f"{form} input[name=label]").count():
+        page.check(f"{form} input[value=correct]")
+    page.locator(f"{form} button[type=submit]:not([disabled])").first.click()
+    message = note.evaluate("e => e.validationMessage")
+    assert "2,500 characters" in message and "2,000" in message, message
+    assert page.url == site["url"] + path  # not sent
+    note.fill("🙂" + "z" * 1999)  # 2,000 characters (2,001 UTF-16 units) are allowed
+    assert note.evaluate("e => e.validity.valid")

@@ -303,7 +303,13 @@ class _Console:
             return url("ui_static", query=f"v={self.versions.get(name, '')}", name=name)
 
         html = self.env.get_template(template).render(
-            request=request, viewer=viewer, url=url, static=static, current=template, **context
+            request=request,
+            viewer=viewer,
+            url=url,
+            static=static,
+            current=template,
+            note_max=_NOTE_MAX,
+            **context,
         )
         response = self.secure(HTMLResponse(html, status_code=status))
         if viewer is not None and viewer.cookie is not None:

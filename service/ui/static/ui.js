@@ -17,6 +17,19 @@
     form.dataset.sent = "1";
     form.setAttribute("aria-busy", "true");
   });
+  // A note past its limit is refused whole, as the server would: a maxlength field cut a
+  // pasted note short without a word. Characters are counted as the server counts them.
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!(field instanceof HTMLInputElement) || !field.dataset.maxLength) {
+      return;
+    }
+    var limit = Number(field.dataset.maxLength);
+    var length = Array.from(field.value).length;
+    field.setCustomValidity(length <= limit ? "" :
+      "The note is " + length.toLocaleString("en-US") + " characters long; the limit is " +
+      limit.toLocaleString("en-US") + ".");
+  });
   // After an action the page says what happened: keyboard focus starts there (and a
   // screen reader reads it), not at the top of the page above the header's links.
   var said = document.querySelector("[data-focus]");
