@@ -322,6 +322,9 @@ def _black_box_fn(model: Any) -> Callable[[Matrix], Any]:
         return forward
     if _votes_over_pairs(model):  # the score its linear siblings are explained by
         return lambda X: model.decision_function(_frame(model, X))
+    if hasattr(model, "decision_function") and not hasattr(model, "predict_proba"):
+        # A classifier without probabilities (SVC()): its score, not the predicted label.
+        return lambda X: model.decision_function(_frame(model, X))
     if hasattr(model, "predict_proba"):
         return lambda X: model.predict_proba(_frame(model, X))
     if hasattr(model, "predict"):

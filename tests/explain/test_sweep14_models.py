@@ -105,3 +105,20 @@ def test_lightgbm_with_category_columns_still_reads_an_array_as_codes() -> None:
     )
     out = [a.output for a in explain.shap(model).explain_rows(codes.to_numpy(dtype=float))]
     assert out == pytest.approx(model.predict(frame.iloc[:3]))
+
+
+@pytest.mark.parametrize("labels", [("buy", "skip"), (1, 0)], ids=["text-classes", "int-classes"])
+def test_a_classifier_without_predict_proba_is_explained_by_its_decision_function(
+    labels: tuple[Any, Any],
+) -> None:
+    """SVC() (no probability=True) has no predict_proba: its predicted class was explained,
+    refused for text classes ("SVC output is not numeric") and a 0/1 step for others."""
+    svm = pytest.importorskip("sklearn.svm")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.where(X[:, 0] + X[:, 1] ** 2 > 0.5, *labels)
+    model = svm.SVC().fit(X, y)
+    a = explain.shap(model, X[:10]).explain(X[0])
+    assert a.output == pytest.approx(float(model.decision_function(X[:1])[0]))
+    assert a.base_value == pytest.approx(float(model.decision_function(X[:10]).mean()))
+    assert a.check_ok
