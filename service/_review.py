@@ -20,9 +20,16 @@ from service._schemas import (
     ResolutionOut,
     ResolveRequest,
     ReviewOut,
+    ReviewPage,
     ReviewRequest,
 )
-from service._state import DECISION_SCHEMA, RESOLUTION_SCHEMA, ServiceState, is_held
+from service._state import (
+    DECISION_SCHEMA,
+    RESOLUTION_SCHEMA,
+    REVIEW_SCHEMA,
+    ServiceState,
+    is_held,
+)
 
 __all__ = ["WaitExpired", "build_router", "escalation"]
 
@@ -73,6 +80,14 @@ def build_router(long_poll_max: float) -> APIRouter:
         response_model=ReviewOut,
         responses=standard_responses(400, 401, 403, 404, 415, 422, 429, 503),
         summary="Label a decision (correct, false positive, false negative)",
+    )
+    router.add_api_route(
+        "/decisions/{decision_id}/reviews",
+        list_reviews,
+        methods=["GET"],
+        response_model=ReviewPage,
+        responses=standard_responses(401, 403, 404, 422, 429, 503),
+        summary="A decision's labels, newest first",
     )
     return router
 
@@ -178,6 +193,22 @@ def review(
         key=principal.name,
     )
     return json_response(record)
+
+
+def list_reviews(
+    request: Request,
+    principal: Reader,
+    decision_id: DecisionId,
+    cursor: Annotated[str | None, Query(pattern=CURSOR)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response:
+    """The labels given to a decision (its guard.review/v1 records), newest first."""
+    each_once(request, ("cursor", "limit"))
+    state = get_state(request)
+    state.decision(decision_id, principal.tenant)  # another tenant's decision is not found
+    wanted = {"record_type": REVIEW_SCHEMA, "ref_id": decision_id, "tenant": principal.tenant}
+    stored, next_cursor = query_page(state.audit, wanted, cursor, limit)
+    return json_response({"items": [s.record for s in stored], "next_cursor": next_cursor})
 
 
 def escalation(decision: dict[str, Any], resolution: dict[str, Any] | None) -> dict[str, Any]:

@@ -42,6 +42,7 @@ __all__ = [
     "ResolutionOut",
     "ResolveRequest",
     "ReviewOut",
+    "ReviewPage",
     "ReviewRequest",
     "ShieldRequest",
     "ShieldHit",
@@ -510,6 +511,13 @@ class ReviewOut(BaseModel):
     note: str = Field(description="PII in the note is masked before it is recorded.")
     reviewer: str = Field(description="The reviewer's name as given (default: the key's name).")
     key: str | None = Field(default=None, description="The API key that sent the label.")
+
+
+class ReviewPage(BaseModel):
+    """A page of a decision's labels, newest first."""
+
+    items: list[ReviewOut]
+    next_cursor: str | None
 
 
 # -- operations -----------------------------------------------------------------------------

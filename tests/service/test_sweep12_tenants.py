@@ -54,6 +54,7 @@ API: dict[tuple[str, str], Any] = {
     ("POST", "/v1/escalations/{decision_id}/resolve"): ("review",),
     ("GET", "/v1/escalations/{decision_id}/wait"): ("check", "audit:read", "review"),
     ("POST", "/v1/decisions/{decision_id}/review"): ("review",),
+    ("GET", "/v1/decisions/{decision_id}/reviews"): ("audit:read", "review"),
     ("GET", "/v1"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,

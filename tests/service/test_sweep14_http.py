@@ -158,3 +158,56 @@ def test_json_media_types_are_still_read(keyed, raw_keys):
 def test_a_request_without_a_key_is_still_401_before_its_body_is_read(keyed):
     response = keyed.post("/v1/check", content=b"a=b", headers={"content-type": "text/plain"})
     assert response.status_code == 401
+
+
+def _label(keyed, raw_keys, decision: str, label: str, note: str = "") -> dict:
+    response = keyed.post(
+        f"/v1/decisions/{decision}/review",
+        json={"label": label, "note": note, "reviewer": "ana"},
+        headers=bearer(raw_keys["acme-reviewer"]),
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_decisions_labels_are_read_back_newest_first_and_paged(keyed, raw_keys):
+    # Labels could be written over HTTP but never read back: no route returned them.
+    held = _held(keyed, raw_keys)
+    other = _held(keyed, raw_keys)
+    first = _label(keyed, raw_keys, held, "correct")
+    second = _label(keyed, raw_keys, held, "false_positive", "mail me at jo@example.com")
+    _label(keyed, raw_keys, other, "false_negative")
+    reader = bearer(raw_keys["acme-auditor"])
+    page = keyed.get(f"/v1/decisions/{held}/reviews?limit=1", headers=reader)
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert [r["id"] for r in body["items"]] == [second["id"]]
+    assert body["items"][0]["label"] == "false_positive"
+    assert "jo@example.com" not in page.text  # the note is stored masked
+    rest = keyed.get(
+        f"/v1/decisions/{held}/reviews?limit=1&cursor={body['next_cursor']}", headers=reader
+    )
+    assert [r["id"] for r in rest.json()["items"]] == [first["id"]]
+    assert rest.json()["next_cursor"] is None
+    assert all(r["decision_id"] == held for r in body["items"] + rest.json()["items"])
+
+
+def test_a_decision_without_labels_has_an_empty_page(keyed, raw_keys):
+    held = _held(keyed, raw_keys)
+    page = keyed.get(f"/v1/decisions/{held}/reviews", headers=bearer(raw_keys["acme-auditor"]))
+    assert page.status_code == 200
+    assert page.json() == {"items": [], "next_cursor": None}
+
+
+def test_another_tenants_labels_are_not_found(keyed, raw_keys):
+    held = _held(keyed, raw_keys)
+    _label(keyed, raw_keys, held, "correct")
+    response = keyed.get(f"/v1/decisions/{held}/reviews", headers=bearer(raw_keys["globex-reader"]))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "decision_not_found"
+    unknown = keyed.get("/v1/decisions/nope/reviews", headers=bearer(raw_keys["acme-auditor"]))
+    assert unknown.status_code == 404
+    operator = keyed.get(f"/v1/decisions/{held}/reviews", headers=bearer(raw_keys["admin"]))
+    assert [r["label"] for r in operator.json()["items"]] == ["correct"]
+    check_only = keyed.get(f"/v1/decisions/{held}/reviews", headers=bearer(raw_keys["acme-agent"]))
+    assert check_only.status_code == 403
