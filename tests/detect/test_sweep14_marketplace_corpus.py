@@ -12,7 +12,8 @@ a word led by a digit after a platform name (`whatsapp 2x faster`, `skype 3d mod
 phonenumbers does not know (`whatsapp +44 7700 900123`) was let through; digits counted
 one by one (`1 2 3 4 5 6 7`, `page 1 2 3 4 5 6 7 8 9 10`) were removed as a phone
 number; an address with `_` spelled (`tom underscore h at yahoo dot com`) kept
-`tom underscore`; a bare number after `txt me`, `SMS` or `mob` was let through; a
+`tom underscore`; a bare number after `txt me`, `SMS` or `mob` was let through, and an
+IPv4 address after `call` (`Call me later. Whitelist the IP 146.47.26.164`) was not; a
 phone's IMEI (15 digits, Luhn-valid, starting with `35`) was removed as a card number.
 
 `HELD_OUT` and `HELD_OUT_NEGATIVES` were written after the fixes for payment apps,
@@ -435,6 +436,7 @@ HELD_OUT_NEGATIVES = [
     P("Venmo and Zelle not accepted", id="apps-named"),
     P("I can lower to 1 250 if you buy today", id="lower-price"),
     P("text on the box: order 1234567890", id="text-before-order"),
+    P("Call me later, or text. Whitelist the IP 146.47.26.164 first", id="ip-after-call"),
     P("textbook, ISBN 0306406152, like new", id="textbook-isbn"),
 ]
 
@@ -538,5 +540,6 @@ def test_a_rule_error_on_a_pii_field_does_not_quote_it(pack: Guard) -> None:
 #   `.c0m` stays.
 # - `contact no. 91-98765-43210`: India's country code without `+` or `00`, grouped
 #   unusually, scores 0.4 and "no." lifts nothing. (`txt me 2125550147` and
-#   `mob 0 98765 43210` were misses too: "text", "txt", "sms", "mob" and "whatsapp" are
-#   phone context words now.)
+#   `mob 0 98765 43210` were misses too: "txt", "sms", "mob" and "whatsapp" are phone
+#   context words now.) `text me 2125550147` is still let through: "text" lifts IPv4
+#   addresses and order numbers in prose too.

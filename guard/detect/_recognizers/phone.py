@@ -361,8 +361,10 @@ _IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?
 
 
 # Presidio's context words, and the words a chat puts before a number to text:
-# `txt me 2125550147`, `SMS 07911123456`, `mob 09876543210`.
-CONTEXT = (*PhoneRecognizer.CONTEXT, "text", "txt", "sms", "mob", "whatsapp")
+# `txt me 2125550147`, `SMS 07911123456`, `mob 09876543210`. Not "text": a context word
+# is matched within the words before a value (`context`, `texture`), and "text" is
+# everywhere in prose (`text if that's easier. Whitelist the IP 146.47.26.164`).
+CONTEXT = (*PhoneRecognizer.CONTEXT, "txt", "sms", "mob", "whatsapp")
 
 
 class GuardPhoneRecognizer(PhoneRecognizer):
@@ -378,7 +380,8 @@ class GuardPhoneRecognizer(PhoneRecognizer):
 
         A match right after an identifier word (`order number 4165550199`) that its form
         does not lift is marked as read in context already: "number" there names the
-        order's number, and no context word may lift it to a phone number.
+        order's number, and no context word may lift it to a phone number. So is an IPv4
+        address (`Call me later. Whitelist the IP 146.47.26.164`).
         """
         forms: dict[tuple[int, int], tuple[float, str]] = {}
         results = self.presidio_analyze(text, nlp_artifacts, forms)
@@ -387,7 +390,10 @@ class GuardPhoneRecognizer(PhoneRecognizer):
             if is_money(text, result.start, result.end):
                 continue
             score, form = forms.get((result.start, result.end), (0.0, ""))
-            if score <= result.score and _identifier_before(text, result.start):
+            if score <= result.score and (
+                _identifier_before(text, result.start)
+                or _IPV4.fullmatch(text, result.start, result.end)
+            ):
                 result.recognition_metadata[_IN_CONTEXT] = True
             if score > result.score:
                 result.score = score
