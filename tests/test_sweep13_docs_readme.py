@@ -25,7 +25,10 @@ def _create(*args: str) -> str:
 
 def test_the_readme_says_which_lines_of_keys_create_go_in_keys_yaml() -> None:
     assert f"the lines after `{LABEL}`" in PROSE
-    assert "not the whole output, whose first line is the key itself" in PROSE
+    assert "not the whole output, whose first line carries the key itself" in PROSE
+    first = _create("--name", "n", "--scopes", "check").split("\n", 1)[0]
+    assert first.startswith("key (shown once; give it to the client): gk_")
+    assert "`key (shown once; give it to the client): gk_...`" in PROSE
 
 
 def test_appending_those_lines_for_two_keys_makes_one_keys_file(tmp_path: Path) -> None:
