@@ -117,34 +117,44 @@ _NOT_INTERVENTIONAL = (
 
 def interventional_ok(model: Any) -> bool:
     """False for tree models whose interventional TreeSHAP in shap fails additivity."""
-    if not treeshap_reads(model):
+    if no_treeshap(model) is not None:
         return False
     if _is_lightgbm(model):
         return not _lgb_categorical(model)
     return type(model).__name__ not in _NO_INTERVENTIONAL
 
 
-def treeshap_reads(model: Any) -> bool:
-    """False for a GradientBoostingClassifier of 3+ classes, which shap's TreeExplainer
-    refuses ("only supported for binary classification")."""
+def no_treeshap(model: Any) -> str | None:
+    """Why no TreeSHAP (shap's or LightGBM's own) reads this tree model; None when one does."""
     name = type(model).__name__
-    return not (name == "GradientBoostingClassifier" and len(getattr(model, "classes_", ())) > 2)
+    if name == "GradientBoostingClassifier" and len(getattr(model, "classes_", ())) > 2:
+        # shap: "only supported for binary classification".
+        return (
+            "shap's TreeSHAP reads only binary GradientBoostingClassifiers, not a "
+            f"GradientBoostingClassifier of {len(model.classes_)} classes"
+        )
+    if _is_lightgbm(model) and re.search(r"^is_linear=1$", _lgb_header(model), re.MULTILINE):
+        # LightGBM: "not implemented for linear trees"; shap reads the leaves as constants.
+        return "TreeSHAP cannot read LightGBM's linear trees (linear_tree=True)"
+    return None
 
 
 _NO_TREESHAP = (
-    "shap's TreeSHAP reads only binary GradientBoostingClassifiers, not a "
-    "GradientBoostingClassifier of {} classes; pass a background to "
-    "explain.shap(model, background) with algorithm='auto' (exact or permutation SHAP of "
-    "its decision_function)"
+    "{}; pass a background to explain.shap(model, background) with algorithm='auto' "
+    "(exact or permutation SHAP of the output TreeSHAP would explain)"
 )
+
+
+def _lgb_header(model: Any) -> str:
+    """The model text up to its first tree: parameters, feature infos, tree 0."""
+    return str(_lgb_booster(model).model_to_string(num_iteration=1))
 
 
 def _lgb_categorical(model: Any) -> bool:
     """True when a LightGBM model has categorical features, whose subset splits shap's
     interventional TreeSHAP misreads (values missed f(x) - E[f] by ~0.3 on a 3-category
     feature). The model header lists them in feature_infos without [min:max] brackets."""
-    header = _lgb_booster(model).model_to_string(num_iteration=1)
-    infos = re.search(r"^feature_infos=(.*)$", header, re.MULTILINE)
+    infos = re.search(r"^feature_infos=(.*)$", _lgb_header(model), re.MULTILINE)
     return infos is not None and any(
         info != "none" and not info.startswith("[") for info in infos.group(1).split()
     )
@@ -985,8 +995,9 @@ def _tree_backend(model: Any, bg: Matrix | None, n: int, algorithm: str, tree: b
             f"algorithm {algorithm!r} needs a LightGBM, XGBoost or scikit-learn tree model, "
             f"got {type(model).__name__!r}"
         )
-    if not treeshap_reads(model):
-        raise ExplanationTypeError(_NO_TREESHAP.format(len(model.classes_)))
+    unread = no_treeshap(model)
+    if unread is not None:
+        raise ExplanationTypeError(_NO_TREESHAP.format(unread))
     if bg is not None and not interventional_ok(model):
         raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(_model_label(model)))
     if algorithm == "tree_interventional" and bg is None:

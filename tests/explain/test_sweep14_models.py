@@ -122,3 +122,28 @@ def test_a_classifier_without_predict_proba_is_explained_by_its_decision_functio
     assert a.output == pytest.approx(float(model.decision_function(X[:1])[0]))
     assert a.base_value == pytest.approx(float(model.decision_function(X[:10]).mean()))
     assert a.check_ok
+
+
+def _linear_trees() -> tuple[Any, np.ndarray]:
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = 3 * X[:, 0] + X[:, 1] ** 2
+    return lgb.LGBMRegressor(n_estimators=20, linear_tree=True, verbose=-1).fit(X, y), X
+
+
+def test_lightgbm_linear_trees_are_explained_against_a_background() -> None:
+    """shap's TreeSHAP reads a linear tree's leaves as constants: the values missed
+    f(x) - E[f] by 0.1 (check_ok False on every row)."""
+    model, X = _linear_trees()
+    for a in explain.shap(model, X[:20]).explain_rows(X[:3]):
+        assert a.check_ok and a.estimate == "exact"
+    assert [a.check_ok for a in explain.explain_ranking(model, X[:4])] == [True] * 4
+
+
+def test_lightgbm_linear_trees_without_background_say_what_to_pass() -> None:
+    """LightGBM's own contributions are 'not implemented for linear trees': the error blamed
+    the model call ("LightGBM predict raised LightGBMError") at explain time."""
+    model, _ = _linear_trees()
+    with pytest.raises(explain.ExplanationTypeError, match=r"linear_tree=True.*background"):
+        explain.shap(model)
