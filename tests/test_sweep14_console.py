@@ -311,3 +311,18 @@ def test_a_pasted_note_past_the_limit_is_refused_whole_not_cut(
     assert page.url == site["url"] + path  # not sent
     note.fill("🙂" + "z" * 1999)  # 2,000 characters (2,001 UTF-16 units) are allowed
     assert note.evaluate("e => e.validity.valid")
+
+
+# -- 7. signing out ----------------------------------------------------------------------------
+
+
+@needs_chromium
+def test_signing_out_says_so(as_key: Any, site: dict[str, Any]) -> None:
+    """The sign-in page after Sign out was the one an ended session shows, without a word
+    that the sign-out happened (on a shared machine, the reviewer could not tell)."""
+    page = as_key("acme-auditor")
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/ui/login*")
+    assert page.locator("p.flash.ok[role=status]").inner_text() == "You are signed out."
+    page.goto(site["url"] + "/ui/decisions")  # the session is gone: no such note here
+    assert "/ui/login" in page.url and page.locator("p.flash.ok").count() == 0

@@ -330,7 +330,9 @@ class _Console:
     def index(self, request: Request) -> Response:
         return self.back(request, "ui_decisions")
 
-    def login_form(self, request: Request, next: str = "", unsent: str = "") -> Response:
+    def login_form(
+        self, request: Request, next: str = "", unsent: str = "", out: str = ""
+    ) -> Response:
         session = self.codec.load(request.cookies.get(COOKIE))
         if self.state.keys.is_open or (session is not None and session.principal is not None):
             return self.secure(RedirectResponse(self._next(request, next), status_code=303))
@@ -340,9 +342,12 @@ class _Console:
             if unsent
             else ""
         )
-        return self._login_page(request, next, 200, message)
+        notice = "You are signed out." if out else ""
+        return self._login_page(request, next, 200, message, notice)
 
-    def _login_page(self, request: Request, next: str, status: int, message: str) -> Response:
+    def _login_page(
+        self, request: Request, next: str, status: int, message: str, notice: str = ""
+    ) -> Response:
         session = self.codec.load(request.cookies.get(COOKIE))
         cookie = None
         if session is None or session.principal is not None:
@@ -355,6 +360,7 @@ class _Console:
             csrf=session.csrf,
             next=_local_path(next),
             message=message,
+            notice=notice,
         )
         # A page sent by another site gets no cookie: the browser withheld the reviewer's
         # SameSite session from that post, and a new cookie would replace it (a sign-out).
@@ -401,7 +407,7 @@ class _Console:
             return self.error(request, None, 403, "The form expired; reload the page.")
         if session is not None and session.principal is not None:
             self.codec.revoke(session)
-        response = self.back(request, "ui_login")
+        response = self.back(request, "ui_login", "out=1")
         if COOKIE in request.cookies:  # else there is nothing here to delete
             response.delete_cookie(
                 COOKIE, path=self.cookie_path(request), httponly=True, samesite="lax"
