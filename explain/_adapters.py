@@ -474,14 +474,14 @@ def _number(value: Any, what: str) -> float:
     if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # numpy/torch scalar
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise SearchTreeError(f"a node's {what} must be a number, got {value!r}")
+        raise SearchTreeError(f"a node's {what} must be a number, got {kind_of(value)}")
     return float(value)
 
 
 def as_count(value: Any, what: str) -> int:
     """Return a visit count as an int, refusing negatives, fractions and non-numbers."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise SearchTreeError(f"{what} must be a whole number, got {value!r}")
+        raise SearchTreeError(f"{what} must be a whole number, got {kind_of(value)}")
     number = float(value)
     if not (math.isfinite(number) and number >= 0 and number.is_integer()):
         raise SearchTreeError(f"{what} must be a whole number >= 0, got {value!r}")
