@@ -511,7 +511,7 @@ def _domain(url: Any) -> str:
         if "[" in parts.netloc.rpartition("@")[2]:  # [...] holds an IPv6 address, or nothing
             if "%" in host:
                 raise ValueError("browsers refuse a zone in an IPv6 address")
-            return ipaddress.IPv6Address(host).compressed  # one spelling: [0:0::1] is ::1
+            return ipv6_host(host)
         host = urllib.parse.unquote(host)
         if not host.isascii():  # IDNA 2008 with UTS 46 mapping, as browsers do
             host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
@@ -524,6 +524,15 @@ def _domain(url: Any) -> str:
         return _ipv4(host) if _ends_in_number(host) else host
     except (ValueError, UnicodeError, idna.IDNAError) as exc:
         raise EvaluationError(f"domain() cannot read a hostname from {url!r}: {exc}") from None
+
+
+def ipv6_host(text: str) -> str:
+    """The one spelling domain() gives an IPv6 address: compressed (`[0:0::1]` is `::1`),
+    and an IPv4-mapped one as the IPv4 address it reaches (`[::ffff:127.0.0.1]` and
+    `[::ffff:7f00:1]` are `127.0.0.1`), so a block-list of IPv4 addresses holds for it."""
+    address = ipaddress.IPv6Address(text)
+    mapped = address.ipv4_mapped
+    return address.compressed if mapped is None else str(mapped)
 
 
 def _mailto_host(text: str, url: str) -> str:

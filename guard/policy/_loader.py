@@ -6,7 +6,6 @@ import ast
 import difflib
 import functools
 import hashlib
-import ipaddress
 import os
 import re
 import reprlib
@@ -33,6 +32,7 @@ from guard.policy._functions import (
     _ends_in_number,
     _field_shape,
     _under,
+    ipv6_host,
     window_problem,
 )
 from guard.policy._inline import Plan, build_plan
@@ -1231,7 +1231,7 @@ def _domain_spelling(host: str, affix: str = "") -> str | None:
     if affix and _ends_in_number(body.removesuffix(".").lower()):
         return None
     try:
-        return dot + str(ipaddress.IPv6Address(body.removeprefix("[").removesuffix("]")))
+        return dot + ipv6_host(body.removeprefix("[").removesuffix("]"))
     except ValueError:
         pass
     for url in (body, f"//{body}/"):

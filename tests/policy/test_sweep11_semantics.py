@@ -183,7 +183,7 @@ def test_domain_of_a_url_without_a_host_or_with_a_bad_port_is_an_error(url: str)
         ("localhost:8080/x", "localhost"),
         ("docs.python.org:", "docs.python.org"),
         ("mailto:jo@example.com", "example.com"),
-        ("https://[::ffff:127.0.0.1]/", "::ffff:7f00:1"),
+        ("https://[::ffff:127.0.0.1]/", "127.0.0.1"),
     ],
 )
 def test_domain_still_reads_a_host_and_port_without_a_scheme(url: str, host: str) -> None:
