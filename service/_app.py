@@ -14,7 +14,7 @@ from guard import __version__
 from service import _check, _decisions, _ops, _policies, _review
 from service._batcher import CheckBatcher
 from service._deps import RateLimiter
-from service._http import CheckFastPath, LimitsMiddleware, install_handlers
+from service._http import CheckFastPath, LimitsMiddleware, declare_timeouts, install_handlers
 from service._metrics import Metrics, Tracer, configure_tracing
 from service._settings import Settings
 from service._state import ServiceState
@@ -82,8 +82,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         timeout=settings.request_timeout,
         observe=app.state.metrics.observe_request,
     )
-    if state.keys.is_open:
-        app.openapi = _without_security(app)  # type: ignore[method-assign]
+    app.openapi = _openapi(app, secured=not state.keys.is_open)  # type: ignore[method-assign]
     return app
 
 
@@ -188,17 +187,19 @@ class ConsoleHeaders:
         await self.app(scope, receive, send_secured)
 
 
-def _without_security(app: FastAPI) -> Any:
-    """With no keys file nothing is checked, so the schema does not claim it is."""
+def _openapi(app: FastAPI, *, secured: bool) -> Any:
+    """The schema with the request timeout's 504 declared; with no keys file nothing is
+    checked, so then the schema does not claim it is."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = original()
-            for path in schema.get("paths", {}).values():
-                for operation in path.values():
-                    operation.pop("security", None)
-            schema.get("components", {}).pop("securitySchemes", None)
+            schema = declare_timeouts(original())
+            if not secured:
+                for path in schema.get("paths", {}).values():
+                    for operation in path.values():
+                        operation.pop("security", None)
+                schema.get("components", {}).pop("securitySchemes", None)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -34,6 +34,7 @@ __all__ = [
     "JSON",
     "CheckFastPath",
     "LimitsMiddleware",
+    "declare_timeouts",
     "error_response",
     "exception_response",
     "install_handlers",
@@ -81,7 +82,20 @@ _DESCRIPTIONS = {
     422: "Invalid input",
     429: "Rate limit exceeded (see Retry-After)",
     503: "The audit log, or the shared store of the rate limits (Redis), is not available",
+    504: "The request took longer than the request_timeout setting",
 }
+# Long-polls and exports bound themselves: the request timeout (504) leaves them alone.
+_UNTIMED = ("/wait", "/export")
+
+
+def declare_timeouts(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI `schema` with 504 declared on every operation the request timeout applies to."""
+    timeout = standard_responses(504, streaming=True)[504]
+    for path, operations in schema.get("paths", {}).items():
+        if not path.endswith(_UNTIMED):
+            for operation in operations.values():
+                operation.setdefault("responses", {})["504"] = timeout
+    return schema
 
 
 def standard_responses(*codes: int, streaming: bool = False) -> dict[int | str, dict[str, Any]]:
@@ -403,7 +417,7 @@ class LimitsMiddleware:
     async def _run(self, scope: Scope, receive: Receive, send: Send, status: list[int]) -> None:
         path: str = scope["path"]
         try:
-            if path.endswith(("/wait", "/export")):
+            if path.endswith(_UNTIMED):
                 await self.app(scope, receive, send)
             else:
                 async with asyncio.timeout(self.timeout):
