@@ -445,7 +445,7 @@ class _Console:
         filters, errors = Filters.from_params(request.query_params)
         other = _other_tenant(viewer, filters)
         if other:  # reported and dropped: the counts' links and the exports do not carry it
-            errors.append(other)
+            errors.append(f"{other}, so that filter is not applied.")
             filters = replace(filters, tenant="")
         tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
         now = datetime.now(UTC)
@@ -774,12 +774,13 @@ class _Console:
         filters, errors = Filters.from_params(request.query_params)
         if errors:
             return self.error(request, viewer, 400, "; ".join(errors))
+        other = _other_tenant(viewer, filters)
+        if other:  # refused, as the API refuses it (403 tenant_mismatch): not an empty file
+            return self.error(request, viewer, 403, f"{other}.")
         tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
         now = datetime.now(UTC)
         labels = label_index(self.state.audit, tenant)
         rows = iter_matching(self.state.audit, filters, tenant, labels, now)
-        if _other_tenant(viewer, filters):  # none of that tenant's, and not this one's instead
-            rows = iter(())
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
         headers = {"Content-Disposition": f'attachment; filename="decisions-{stamp}.{format}"'}
         if format == "csv":
@@ -815,7 +816,7 @@ def _other_tenant(viewer: Viewer, filters: Filters) -> str:
         return ""
     return (
         f"The key {viewer.principal.name!r} is bound to tenant {viewer.tenant!r}; "
-        f"it cannot read tenant {filters.tenant!r}, so that filter is not applied."
+        f"it cannot read tenant {filters.tenant!r}"
     )
 
 
