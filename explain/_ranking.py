@@ -18,7 +18,7 @@ from explain._shap import (
     ShapExplainer,
     interventional_ok,
     is_tree_model,
-    lgb_categories,
+    model_categories,
     model_names,
     resolve_names,
     shap,
@@ -55,7 +55,7 @@ class RankingExplainer:
             "seed": seed,
         }
         self._template: ShapExplainer | None = None
-        self._categories = lgb_categories(model)
+        self._categories = model_categories(model)
         if is_tree_model(model) and interventional_ok(model) and algorithm in ("auto", "tree"):
             # Built once: converting a tree ensemble is the slow part; backgrounds swap in.
             self._template = shap(model, None, feature_names, "tree", **self._shap_options())

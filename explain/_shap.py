@@ -136,6 +136,10 @@ def no_treeshap(model: Any) -> str | None:
     if _is_lightgbm(model) and re.search(r"^is_linear=1$", _lgb_header(model), re.MULTILINE):
         # LightGBM: "not implemented for linear trees"; shap reads the leaves as constants.
         return "TreeSHAP cannot read LightGBM's linear trees (linear_tree=True)"
+    if _hgb_categorical(model):
+        # shap reads its split features in its own order (category columns first) and its
+        # category splits as thresholds: check_ok False with a gap of ~0.4 on every row.
+        return f"shap's TreeSHAP misreads the categorical splits of {name}"
     return None
 
 
@@ -160,11 +164,31 @@ def _lgb_categorical(model: Any) -> bool:
     )
 
 
-def lgb_categories(model: Any) -> Categories:
-    """The categories of a LightGBM model's pandas category columns, None for others."""
-    if not _is_lightgbm(model):
+def model_categories(model: Any) -> Categories:
+    """The categories a model reads its category columns by: a LightGBM model's pandas
+    categories, a HistGradientBoosting model's text categories by name; None for others."""
+    if _is_lightgbm(model):
+        return getattr(_lgb_booster(model), "pandas_categorical", None) or None
+    return _hgb_text_categories(model)
+
+
+def _hgb_categorical(model: Any) -> bool:
+    mask = getattr(model, "is_categorical_", None)
+    return type(model).__name__ in _NO_INTERVENTIONAL and mask is not None and bool(mask.any())
+
+
+def _hgb_text_categories(model: Any) -> dict[str, list[Any]] | None:
+    """A HistGradientBoosting model's categories of its text category columns by name
+    (its OrdinalEncoder's, in code order): numeric ones are read as the numbers they are."""
+    names = getattr(model, "feature_names_in_", None)
+    if not _hgb_categorical(model) or names is None:
         return None
-    return getattr(_lgb_booster(model), "pandas_categorical", None) or None
+    encoder = model._preprocessor.named_transformers_["encoder"]
+    text = {}
+    for name, known in zip(names[model.is_categorical_], encoder.categories_, strict=True):
+        if known.dtype.kind not in "biuf":
+            text[str(name)] = [c for c in known if not (isinstance(c, float) and np.isnan(c))]
+    return text or None
 
 
 def _model_label(model: Any) -> str:
@@ -293,7 +317,18 @@ def _frame(model: Any, X: Matrix) -> Any:
         return X
     import pandas as pd
 
-    return pd.DataFrame(X, columns=list(names))
+    frame = pd.DataFrame(X, columns=list(names))
+    for name, known in (_hgb_text_categories(model) or {}).items():
+        # Codes (as_row/as_matrix read the text as them) back to the text the model reads.
+        codes = frame[name].to_numpy()
+        if not np.all(np.isnan(codes) | np.isin(codes, np.arange(len(known)))):
+            raise ExplanationInputError(
+                f"column {name!r} holds text categories: pass its values in a DataFrame, "
+                f"or their codes 0 to {len(known) - 1} (NaN for missing)"
+            )
+        codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
+        frame[name] = pd.Categorical.from_codes(codes, categories=known)
+    return frame
 
 
 def _tree_output_fn(model: Any) -> Callable[[Matrix], Any]:
@@ -756,7 +791,7 @@ class ShapExplainer:
         self.max_background = max_background
         self.seed = seed
         self.missing_ok = missing_ok  # tree models read NaN as a missing value
-        self.categories = categories  # a LightGBM model's pandas categories
+        self.categories = categories  # as model_categories
 
     @property
     def method(self) -> str:
@@ -877,7 +912,7 @@ def shap(
     if not names:
         raise ExplanationInputError("the model has no features: there is nothing to attribute")
     missing_ok = is_tree_model(model)
-    categories = lgb_categories(model)
+    categories = model_categories(model)
     bg = None
     if background is not None:
         bg = as_matrix(background, names, allow_nan=missing_ok, categories=categories)

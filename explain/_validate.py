@@ -15,8 +15,9 @@ from explain._errors import ExplanationInputError, ExplanationTypeError, kind_of
 
 FeatureInput: TypeAlias = "npt.ArrayLike | Mapping[str, float]"
 Matrix: TypeAlias = "npt.NDArray[np.float64]"
-# Per category column of a LightGBM model's training frame, its categories in code order.
-Categories: TypeAlias = "Sequence[Sequence[Any]] | None"
+# Per category column of a LightGBM model's training frame, its categories in code order;
+# for a scikit-learn HistGradientBoosting model, its text categories by column name.
+Categories: TypeAlias = "Sequence[Sequence[Any]] | Mapping[str, Sequence[Any]] | None"
 
 _NUMERIC_KINDS = frozenset("biuf")
 
@@ -203,7 +204,12 @@ def category_codes(data: Any, categories: Categories, what: str) -> Any:
 
     `categories` are the model's (LightGBM's `pandas_categorical`), None for other models.
     A row (Series) has lost its columns' dtypes, so which values are categories is unknown.
+    A HistGradientBoosting model's text categories are by name: its columns of a frame,
+    row or mapping are read by value whatever their dtype, as its own encoder reads them.
     """
+    labelled = isinstance(data, Mapping) or labels_of(data) is not None
+    if isinstance(categories, Mapping) and labelled:  # HistGradientBoosting: by value
+        return _codes_by_name(data, categories)
     if not categories or labels_of(data) is None:
         return data
     if data.ndim == 1:
@@ -227,6 +233,26 @@ def category_codes(data: Any, categories: Categories, what: str) -> Any:
     return data
 
 
+def _codes_by_name(data: Any, categories: Mapping[str, Sequence[Any]]) -> Any:
+    """`data` (a pandas frame or row, or a mapping) with each named column as codes of its
+    categories (NaN for a missing or unseen value), whatever its dtype."""
+    import pandas as pd
+
+    one = isinstance(data, Mapping) or data.ndim == 1
+    if isinstance(data, Mapping):
+        data = dict(data)
+    else:
+        data = data.astype(object) if one else data.copy()
+    for name, known in categories.items():
+        if name not in data:  # told apart (missing) where the input is read by name
+            continue
+        values = np.asarray(data[name], dtype=object).reshape(-1)
+        codes = pd.Categorical(values, categories=known).codes.astype(np.float64)
+        codes[codes < 0] = np.nan
+        data[name] = codes[0] if one else codes
+    return data
+
+
 def as_row(
     x: Any,
     names: Sequence[str],
@@ -242,7 +268,7 @@ def as_row(
     """
     labels = None
     if isinstance(x, Mapping):
-        x, labels = _from_mapping(x, names, what), names
+        x, labels = _from_mapping(category_codes(x, categories, what), names, what), names
     x = category_codes(_by_name(x, names, what), categories, what)
     arr = _to_array(x, what, labels)
     if arr.ndim == 2 and arr.shape[0] == 1:
@@ -275,7 +301,7 @@ def as_matrix(
     with `allow_nan`); a mapping is one row keyed by feature name, as `as_row` reads it."""
     labels = None
     if isinstance(data, Mapping):
-        data, labels = [_from_mapping(data, names, what)], names
+        data, labels = [_from_mapping(category_codes(data, categories, what), names, what)], names
     data = _by_name(data, names, what)  # pandas DataFrame: columns are read by name
     data = category_codes(data, categories, what)
     arr = _to_array(data, what, labels)
