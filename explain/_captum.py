@@ -228,6 +228,7 @@ class CaptumExplainer:
         values = self._attribute(x_t, base_t, k, b, constant=bool((contrast == contrast[0]).all()))
         fx, base = float(contrast[0]), float(contrast[1:].mean())
         gap = abs(float(values.sum()) - (fx - base))
+        check_ok = check_passes(gap, self.tolerance, fx - base)
         return Attribution(
             method=self.method,
             feature_names=self.feature_names,
@@ -241,9 +242,26 @@ class CaptumExplainer:
             check_name="convergence_delta",
             check_value=gap,
             tolerance=self.tolerance,
-            check_ok=check_passes(gap, self.tolerance, fx - base),
+            check_ok=check_ok,
             compute_ms=(time.perf_counter() - start) * 1e3,
             estimate=self._estimate,
+            note=None if check_ok else self._no_gradient(values, row),
+        )
+
+    def _no_gradient(self, values: Matrix, row: Matrix) -> str | None:
+        """Why the values miss the output's change, where features that differ from the
+        baseline got exactly 0: the module cast them to integers, which carry no gradient."""
+        moved = (self.baseline != row[None, :]).any(axis=0)
+        names = [
+            n for n, v, m in zip(self.feature_names, values, moved, strict=True) if m and not v
+        ]
+        if not names:
+            return None
+        return (
+            f"{', '.join(repr(n) for n in names)} differ from the baseline but got no gradient "
+            "(attribution 0): an input the module casts to an integer (an nn.Embedding index, "
+            ".long(), .round()) has none, so gradient methods cannot attribute it; explain "
+            "such a module with explain.shap(module, background)"
         )
 
     def _tensor(self, rows: Matrix) -> Any:
@@ -428,7 +446,9 @@ def captum(
     more) to x, averaged, and add up to f(x) minus the mean output over those rows. With
     `stdevs > 0` Captum's GradientShap samples noisy points instead, complete only in
     expectation: expect `check_ok` False then. `check_ok` is False when the completeness gap
-    |sum(values) - (f(x) - f(x'))| exceeds `tolerance` times max(1, |f(x) - f(x')|). Dropout
+    |sum(values) - (f(x) - f(x'))| exceeds `tolerance` times max(1, |f(x) - f(x')|); its
+    `note` then names the features that differ from the baseline yet got no gradient (an
+    input the module casts to an integer, such as an nn.Embedding index). Dropout
     and BatchNorm layers must be in eval mode (`module.eval()`); the module is never
     changed. For small policy networks explained one decision at a time,
     `torch.set_num_threads(1)` is usually several times faster (see

@@ -40,6 +40,8 @@ class Attribution(BaseModel):
     check_ok: bool
     compute_ms: float = Field(ge=0.0)
     estimate: Estimate | None = None
+    # Why the check failed, where the explainer can tell (e.g. an input with no gradient).
+    note: str | None = None
 
     @model_validator(mode="after")
     def _same_lengths(self) -> Attribution:
