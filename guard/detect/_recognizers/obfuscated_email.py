@@ -2,7 +2,8 @@
 
 Caught: `jo at example dot com`, `jo [at] example [dot] com`, `jo(at)example(dot)com`,
 `jo @ example . com`, `jo@example dot com`, `j o @ e x a m p l e . c o m`,
-`jo＠example．com`, zero-width characters inside an address, `jo.smith at gmail`, and
+`jo＠example．com`, `jo@example.c0m` (a zero for an o), zero-width characters inside an
+address, `jo.smith at gmail`, and
 `_` or `-` spelled in the local part (`tom underscore h at yahoo dot com`).
 A plain `jo@example.com` is left to EMAIL_ADDRESS. The domain must end in a known
 public suffix (checked offline), so `see you at the meeting dot point` is not an address.
@@ -50,6 +51,7 @@ _DOMAIN = regex.compile(
 _DOT_SPLIT = regex.compile(_DOT, regex.IGNORECASE)
 _BRACKETED = regex.compile(rf"{_OPEN}|{_CLOSE}")
 _SPELLED = regex.compile(r"\b(?:at|dot)\b", regex.IGNORECASE)
+_WORD_RUN = regex.compile(r"\w+")
 _PLAIN_EMAIL = regex.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 MAX_LOCAL = 96
 PROVIDERS = frozenset(
@@ -59,6 +61,15 @@ PROVIDERS = frozenset(
 # Providers that are also everyday words or numbers: named alone they are prose ("look
 # at me", "look at mail", "see page at 163"), not an address; with a suffix they count.
 _WORD_PROVIDERS = frozenset("me mail live 163".split())
+
+
+def _unzeroed(label: str) -> str:
+    """`label` with a zero written for the letter o (`c0m`, `0rg`), when it reads as a
+    word: more letters than zeros and no other digit (`1`, `0m`, `5x` stay as written)."""
+    letters = sum(c.isalpha() for c in label)
+    if "0" not in label or letters <= label.count("0") or not label.replace("0", "").isalpha():
+        return label
+    return label.replace("0", "o")
 
 
 @functools.cache
@@ -109,9 +120,10 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
         start, stop = to_original(local.start(), end)
         marker_text = n[s:end]
         provider = labels[0].lower() in PROVIDERS - _WORD_PROVIDERS
-        score, rule = self._strength(
-            text[start:stop], n[local.start() : end], marker_text, used, provider
-        )
+        # A zero for an o is a look-alike character, as `＠` for `@` is.
+        domain_text = _WORD_RUN.sub(lambda m: _unzeroed(m.group(0)), n[e:end])
+        folded = n[local.start() : e] + domain_text
+        score, rule = self._strength(text[start:stop], folded, marker_text, used, provider)
         if score <= 0 or self._is_stop_word(local_text, n[s:e]):
             return None
         normalized = f"{local_text}@{address}".lower()
@@ -123,6 +135,9 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
             domain = ".".join(labels[:used])
             if is_registrable(domain):
                 return used, domain
+            folded = ".".join([labels[0], *map(_unzeroed, labels[1:used])])
+            if folded != domain and is_registrable(folded):
+                return used, folded
         if labels[0].lower() in PROVIDERS - _WORD_PROVIDERS:
             return 1, labels[0]
         return None

@@ -23,8 +23,10 @@ that phonenumbers finds valid scores
   (`416-555-0199`, `(416) 555-0199`, `1-800-555-0199`, `07911 123456`,
   `06 12 34 56 78`, `(11) 91234-5678`), or in a grouping that is usual there though
   phonenumbers formats it otherwise (`SHORT_NETWORK_CODES`: `0151 23456789`, which
-  phonenumbers groups `01512 3456789`), unless a word such as "order" or "invoice"
-  stands just before it or it is written like an IPv4 address;
+  phonenumbers groups `01512 3456789`), or written with its country code as the
+  international format writes it, less the `+` (`91 98765 43210`, `44 20 7946 0958`:
+  digits grouped otherwise, `9198-7654-3210`, are a code), unless a word such as
+  "order" or "invoice" stands just before it or it is written like an IPv4 address;
 - Presidio's 0.4 otherwise: a bare run of digits (`4165550199`, an order number) still
   needs a context word.
 
@@ -469,7 +471,8 @@ def form_score(
         return 0.0, ""
     written = _GROUP.findall(raw)
     groups = [len(g) for g in written]
-    if _country_code_source(raw, region) == CountryCodeSource.FROM_NUMBER_WITH_IDD:
+    source = _country_code_source(raw, region)
+    if source == CountryCodeSource.FROM_NUMBER_WITH_IDD:
         return INTERNATIONAL_SCORE, "an international number after its dialling prefix"
     usual = _GROUP.findall(_national(number))
     national = [len(g) for g in usual]
@@ -481,7 +484,11 @@ def form_score(
     short = _short_network_code_groups(number, prefix)
     if groups == short:
         return GROUPED_SCORE, "a mobile number, its network code grouped as usual"
-    if not regrouped or not prefix or not _SPACES_AND_DASHES.fullmatch(raw):
+    plain = _SPACES_AND_DASHES.fullmatch(raw) is not None
+    if source == CountryCodeSource.FROM_NUMBER_WITHOUT_PLUS_SIGN and plain:
+        if groups == [len(g) for g in _GROUP.findall(_international(number))]:
+            return GROUPED_SCORE, "an international number without its plus, grouped as usual"
+    if not regrouped or not prefix or not plain:
         return 0.0, ""  # `84881/22890`, `0141.4308.004`: codes more often than numbers
     if _subscriber_regrouped(written, usual[0], prefix, short):
         return GROUPED_SCORE, "a national number, its subscriber digits grouped in twos to fours"
@@ -539,6 +546,10 @@ def _country_code_source(raw: str, region: str) -> int:
 
 def _national(number: Any) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+def _international(number: Any) -> str:
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
 
 
 @functools.cache
