@@ -90,9 +90,12 @@ _SECURITY_HEADERS = {
 }
 
 
-# Explicit bidi embeddings, overrides and isolates (the "Trojan Source" characters): in an
+# Bidi marks, embeddings, overrides and isolates (the "Trojan Source" characters): in an
 # agent's text they would reorder what the reviewer reads, in that field and around it.
-_BIDI_CONTROLS = {c: f"[U+{c:04X}]" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_BIDI_CONTROLS = {
+    c: f"[U+{c:04X}]"
+    for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
 
 
 def _visible_controls(value: object) -> object:
