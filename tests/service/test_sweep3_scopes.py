@@ -35,6 +35,7 @@ ROUTES: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, int]]] = {
     ("GET", "/v1/decisions/export"): (None, _READ),
     ("GET", "/v1/decisions/{decision_id}"): (None, _READ_ONE),
     ("GET", "/v1/decisions/{decision_id}/proof"): (None, _READ_ONE),
+    ("GET", "/v1/decisions/{decision_id}/reviews"): (None, _READ_ONE),
     ("GET", "/v1/audit/head"): (None, _READ),
     ("GET", "/v1/audit/consistency"): (None, _READ),
     ("GET", "/v1/escalations"): (None, _READ),
