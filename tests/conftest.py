@@ -4,11 +4,12 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 # No timing thresholds in tests (machines are noisy): hypothesis's default 200 ms deadline
-# per example failed test_a_flipped_byte_fails_verification on a slow, busy machine.
-settings.register_profile("guard", deadline=None)
+# per example failed test_a_flipped_byte_fails_verification on a slow, busy machine, and
+# its too_slow health check is a threshold on data generation time.
+settings.register_profile("guard", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("guard")
 
 ROOT = Path(__file__).resolve().parents[1]
