@@ -269,7 +269,7 @@ def test_resolving_twice_from_a_decision_page_stays_on_it(http: tuple[Any, Any])
     assert second.headers["location"] == "/ui/decisions/held-2?done=already"
     shown = client.get(second.headers["location"]).text
     assert "was already resolved" in shown and "nothing was changed" in shown
-    assert "<b>denied</b> by acme-reviewer" in shown
+    assert "<b>denied</b> by <bdi>acme-reviewer</bdi>" in shown
     assert state.escalations.resolution("held-2")["outcome"] == "deny"
 
 
