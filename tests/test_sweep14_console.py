@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.service.conftest import KEYS, PACK
 from tests.service.test_ui import decision_record, login
@@ -40,16 +39,12 @@ HIT = {
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A console with a key of each kind (reviewer, auditor, another tenant's reviewer)."""
     from service import KeyStore, ServiceState, Settings, create_app
-    from service._auth import new_key
+    from tests.service.conftest import write_keys
     from tests.service.test_ui_browser import Server
 
     tmp = tmp_path_factory.mktemp("sweep14")
     (tmp / "pack.yaml").write_text(PACK, encoding="utf-8")
-    raws, entries = {}, []
-    for name, (scopes, tenant) in KEYS.items():
-        raws[name], entry = new_key(name, scopes, tenant)
-        entries.append(entry.as_yaml_dict())
-    (tmp / "keys.yaml").write_text(yaml.safe_dump(entries), encoding="utf-8")
+    raws = write_keys(tmp, KEYS)
     settings = Settings(
         policy=str(tmp / "pack.yaml"),
         audit=f"sqlite:///{tmp / 'audit.db'}",

@@ -67,17 +67,23 @@ def pack_file(tmp_path: Path) -> Path:
     return path
 
 
+def write_keys(
+    folder: Path, keys: dict[str, tuple[list[str], str | None]] = KEYS
+) -> dict[str, str]:
+    """Make one key per entry of `keys`; write folder/keys.yaml; return name -> raw key."""
+    raws: dict[str, str] = {}
+    entries = []
+    for name, (scopes, tenant) in keys.items():
+        raws[name], entry = new_key(name, scopes, tenant)
+        entries.append(entry.as_yaml_dict())
+    (folder / "keys.yaml").write_text(yaml.safe_dump(entries), encoding="utf-8")
+    return raws
+
+
 @pytest.fixture
 def raw_keys(tmp_path: Path) -> dict[str, str]:
     """Make one key per entry of KEYS; write keys.yaml; return name -> raw key."""
-    raws: dict[str, str] = {}
-    entries = []
-    for name, (scopes, tenant) in KEYS.items():
-        raw, entry = new_key(name, scopes, tenant)
-        raws[name] = raw
-        entries.append(entry.as_yaml_dict())
-    (tmp_path / "keys.yaml").write_text(yaml.safe_dump(entries), encoding="utf-8")
-    return raws
+    return write_keys(tmp_path)
 
 
 @pytest.fixture
