@@ -15,6 +15,8 @@ import math
 import operator
 import re
 import time
+import tokenize
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -354,7 +356,37 @@ def _parse(source: str, where: _Where) -> tuple[str, int, ast.Expression]:
         raise where.error(f"invalid condition text: {exc}", 1, 0) from None
     if shift and tree.body.lineno < 2:
         raise where.error("unbalanced parentheses", 1, 0)
+    if not text.isascii():
+        _check_identifiers(text, shift, where)
     return text, shift, tree
+
+
+def _check_identifiers(text: str, shift: int, where: _Where) -> None:
+    """Refuse an identifier Python would read as another one.
+
+    Python folds identifiers to NFKC before they name anything: `params.ﬁle` (a
+    ligature) reads the key "file", `params.Ⅸ` the key "IX" and half-width `ｶﾅ` the
+    full-width `カナ`, keys the author never wrote. A subscript keeps a key as written.
+    """
+    lines = iter(text.splitlines(keepends=True))
+    try:
+        tokens = list(tokenize.generate_tokens(lambda: next(lines, "")))
+    except (tokenize.TokenError, SyntaxError):  # ast accepted it: not expected
+        return
+    for token in tokens:
+        if token.type != tokenize.NAME or token.string.isascii():
+            continue
+        read = unicodedata.normalize("NFKC", token.string)
+        if read != token.string:
+            row, col = token.start
+            raise where.error(
+                f"the name {token.string!r} is read as {read!r} (Python folds the letters "
+                f"of names, NFKC); write {read!r} for that, or a key as written with a "
+                f'subscript, as in params["{token.string}"]',
+                max(row - shift, 1),
+                col,
+                token.string,
+            )
 
 
 _STRING = re.compile(r""""(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'""")
