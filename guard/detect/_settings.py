@@ -15,6 +15,19 @@ ENTITY_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}\Z")
 REGION = re.compile(r"^[A-Z]{2}\Z")
 # Presidio's PhoneRecognizer default regions.
 DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
+# Codes people write for a country that ISO 3166 (and phonenumbers) spell otherwise.
+REGION_SPELLINGS = {"UK": "GB", "EL": "GR"}
+
+
+def _unknown_regions(regions: list[str]) -> list[str]:
+    """The codes phonenumbers has no numbering plan for (nothing, without phonenumbers:
+    the scanner that needs it says how to install it)."""
+    try:
+        import phonenumbers
+    except ImportError:
+        return []
+    known = phonenumbers.SUPPORTED_REGIONS
+    return [r for r in regions if r not in known]
 
 
 def _check_entity(value: str, what: str) -> str:
@@ -136,6 +149,18 @@ class PiiSettings(BaseModel):
         bad = [r for r in value if not REGION.match(r)]
         if bad or not value:
             raise ValueError(f"phone_regions must be ISO 3166 codes like 'US', got {value!r}")
+        unknown = _unknown_regions(value)
+        if unknown:
+            # A code no numbering plan has ("UK") made the scan find no national number
+            # written as that country writes them, silently.
+            hints = [
+                f"{r!r} (write {REGION_SPELLINGS[r]!r})" if r in REGION_SPELLINGS else repr(r)
+                for r in unknown
+            ]
+            raise ValueError(
+                f"phone_regions names {', '.join(hints)}, which is no region with phone "
+                f"numbers; use ISO 3166 codes like 'GB', 'US', 'DE'"
+            )
         return value
 
     @field_validator("nlp_model")
