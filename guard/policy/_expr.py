@@ -628,7 +628,14 @@ def _eq(a: Any, b: Any) -> bool:
         return type(a) is type(b)
     if isinstance(a, list | tuple | dict):
         return _same_kinds(a, b)  # [1] == [true] is false too
+    if isinstance(a, set | frozenset):  # {true} == {1} is false: members are scalars
+        return _tagged(a) == _tagged(b)
     return True
+
+
+def _tagged(members: Any) -> set[tuple[bool, Any]]:
+    """A set's members, each with whether it is a boolean, so true and 1 stay apart."""
+    return {(type(v) is bool, v) for v in members}
 
 
 def _same_kinds(a: Any, b: Any) -> bool:
@@ -663,16 +670,21 @@ def _ordered(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 
 
 def _numeric_members(container: Any) -> bool:
-    """True when `in` over this literal container must tell booleans from numbers."""
+    """True when `in` over this literal container must tell booleans from numbers (at any
+    depth: `[true] in [[1]]` is false)."""
     return isinstance(container, (list, tuple, set, frozenset)) and any(
-        isinstance(v, (int, float)) for v in container
+        isinstance(v, (int, float, list, tuple, dict)) for v in container
     )
 
 
 def _contains(a: Any, b: Any) -> bool:
     found = a in b
-    if found and isinstance(a, (int, float)) and isinstance(b, (list, tuple, set, frozenset)):
-        return any(_eq(a, x) for x in b)  # 1 in [true] and true in [1] are false
+    if (
+        found
+        and isinstance(a, (int, float, list, tuple, dict))
+        and isinstance(b, (list, tuple, set, frozenset))
+    ):
+        return any(_eq(a, x) for x in b)  # 1 in [true] and [true] in [[1]] are false
     return found
 
 

@@ -262,7 +262,7 @@ class _Renderer:
                 if isinstance(op, ast.Eq):
                     return f"(type({temp} := {left}) is not bool and {temp} == {value})"
                 return f"(type({temp} := {left}) is bool or {temp} != {value})"
-            if isinstance(constant, (list, tuple, dict)):  # [1] == [true] is false
+            if isinstance(constant, (list, tuple, dict, frozenset)):  # [1] == [true] is false
                 return f"{self.name(X._COMPARISONS[type(op)], 'h')}({left}, {value})"
             return f"({left} {symbol} {value})"
         if type(constant) is bool or isinstance(constant, (list, tuple)):

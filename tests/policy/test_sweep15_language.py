@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
 from guard import Guard, PolicyError
 from guard.policy import parse
+from guard.policy._expr import compile_expr
+from guard.policy._inline import SLOW, build_plan
 
 HEAD = "name: t\nversion: 1\nrules:\n  - id: r\n"
 
@@ -57,3 +63,49 @@ def test_non_ascii_identifiers_python_keeps_as_written_still_load() -> None:
     g = Guard([parse(pack, file="t.yaml")])
     action = {"kind": "k", "params": {"\u540d\u524d": 1, "\u00e9t\u00e9": 2}}
     assert g.check(action).verdict == "deny"
+
+
+# -- true is not 1 in sets and in lists of lists either ---------------------------------
+
+
+def _outcomes(when: str, params: dict[str, Any]) -> set[Any]:
+    """The condition's value through the exact closures, the explain closures and the
+    rule plan (when the plan does not defer to the closures)."""
+    expr = compile_expr(when, rule_id="r")
+    env = {"params": params, "context": {}, "kind": "k", "actor": None, "tenant": None}
+    values = {expr.fast(dict(env)), expr.explain(dict(env))[0]}
+    plan = build_plan([SimpleNamespace(when=expr)])
+    assert plan is not None
+    flagged = plan(dict(env))
+    values.add(False if not flagged else flagged[0][1])
+    return values - {SLOW}
+
+
+@pytest.mark.parametrize(
+    ("when", "params", "expected"),
+    [
+        # sets are compared as JSON compares: a boolean is not the number 1
+        pytest.param("{params.x} == {1}", {"x": True}, False, id="set-bool-vs-int"),
+        pytest.param("{params.x} != {1}", {"x": True}, True, id="set-bool-ne-int"),
+        pytest.param("{params.x, 2} == {1, 2}", {"x": True}, False, id="set-two-members"),
+        pytest.param("{params.x} == {1}", {"x": 1.0}, True, id="set-int-vs-float"),
+        pytest.param("{params.x} == {true}", {"x": True}, True, id="set-bool-vs-bool"),
+        pytest.param("{params.x} == {params.y}", {"x": 0, "y": False}, False, id="set-paths"),
+        # `in` on a list compares as `==` does, whatever the members are
+        pytest.param("params.x in [[1]]", {"x": [True]}, False, id="in-list-of-lists"),
+        pytest.param("params.x not in [[1]]", {"x": [True]}, True, id="not-in-list-of-lists"),
+        pytest.param("params.x in [[1]]", {"x": [1.0]}, True, id="in-list-of-lists-equal"),
+        pytest.param("params.x in params.y", {"x": [True], "y": [[1]]}, False, id="in-path"),
+        pytest.param("params.x in params.y", {"x": {"a": 1}, "y": [{"a": True}]}, False,
+                     id="in-list-of-objects"),
+        pytest.param("[params.x] in [[1], [2]]", {"x": True}, False, id="built-list-in"),
+        pytest.param("params.x in [[1]]", {"x": [1]}, True, id="in-list-of-lists-same"),
+    ],
+)  # fmt: skip
+def test_booleans_are_not_numbers_inside_sets_and_nested_lists(
+    when: str, params: dict[str, Any], expected: bool
+) -> None:
+    assert _outcomes(when, params) == {expected}
+    pack = HEAD + f"    when: {json.dumps(when)}\n"
+    decision = Guard([parse(pack, file="t.yaml")]).check({"kind": "k", "params": params})
+    assert decision.verdict == ("deny" if expected else "allow")
