@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
 from guard.policy import CompiledPack
@@ -115,9 +116,29 @@ async def reload_policies(request: Request, principal: Admin) -> Response:
             code="operator_only",
             details={"tenant": principal.tenant},
         )
+    await _no_body(request)
     state = get_state(request)
     packs = await anyio.to_thread.run_sync(state.reload)
     return json_response({"reloaded": True, "items": [summary(p, state.shadow) for p in packs]})
+
+
+async def _no_body(request: Request) -> None:
+    """Refuse a body on a reload, which reads none: {"dry_run": true} or {"policy": "x"}
+    would otherwise reload every pack without a word. Nothing, or an empty JSON object (as
+    some HTTP clients send with every POST), asks for nothing and is taken."""
+    raw = (await request.body()).strip()
+    if not raw or (raw[:1], raw[-1:]) == (b"{", b"}") and not raw[1:-1].strip():
+        return
+    raise RequestValidationError(
+        [
+            {
+                "loc": ("body",),
+                "msg": "this endpoint takes no body (send none, or {}): it reloads every pack "
+                "from the configured policy source",
+                "type": "value_error",
+            }
+        ]
+    )
 
 
 def shown_file(path: str | None, principal: Principal) -> str | None:
