@@ -425,20 +425,47 @@ class ConsistencyOut(BaseModel):
 # -- review ---------------------------------------------------------------------------------
 
 
+# What shows nothing on its own: control characters (Cc), format characters (Cf: zero-width
+# spaces and joiners, bidi controls, the BOM) and separators (Z*), besides whitespace.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+
+
+def _visible(c: str) -> bool:
+    return not c.isspace() and unicodedata.category(c) not in _INVISIBLE
+
+
 def _names_someone(name: str) -> str:
-    """A reviewer's name is recorded and shown as given: blank, or with control characters
-    (a NUL, a line break), it names no one a reader can tell apart."""
-    if not name.strip() or any(unicodedata.category(c) == "Cc" for c in name):
+    """A reviewer's name is recorded and shown as given: blank or invisible (spaces, a
+    zero-width space, a bidi control alone), or with control characters (a NUL, a line
+    break), it names no one a reader can tell apart."""
+    if not any(_visible(c) for c in name) or any(unicodedata.category(c) == "Cc" for c in name):
         raise ValueError("a reviewer's name needs a visible character and no control characters")
     return name
 
 
+def _ranges(keep: Any) -> str:
+    """The characters of the Basic Multilingual Plane for which `keep` holds, as a regex
+    character-class body of \\uXXXX ranges (what a JSON Schema pattern reads everywhere)."""
+    out: list[str] = []
+    start = None
+    for code in range(0x10001):
+        inside = code <= 0xFFFF and not 0xD800 <= code <= 0xDFFF and keep(chr(code))
+        if inside and start is None:
+            start = code
+        elif not inside and start is not None:
+            end = code - 1
+            out.append(f"\\u{start:04x}" + (f"-\\u{end:04x}" if end > start else ""))
+            start = None
+    return "".join(out)
+
+
 _CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"  # Unicode's category Cc, as a regex range
+_HIDDEN = _ranges(lambda c: not _visible(c))
 Reviewer = Annotated[
     str,
     AfterValidator(_names_someone),
     # The same rule in the OpenAPI document (a pattern here would replace the message).
-    Field(json_schema_extra={"pattern": f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"}),
+    Field(json_schema_extra={"pattern": f"^[^{_CONTROL}]*[^{_HIDDEN}][^{_CONTROL}]*$"}),
 ]
 
 
