@@ -28,6 +28,7 @@ from explain._rng import isolated_rng
 from explain._validate import (
     Categories,
     FeatureInput,
+    KnownCategories,
     Matrix,
     as_matrix,
     as_row,
@@ -166,10 +167,96 @@ def _lgb_categorical(model: Any) -> bool:
 
 def model_categories(model: Any) -> Categories:
     """The categories a model reads its category columns by: a LightGBM model's pandas
-    categories, a HistGradientBoosting model's text categories by name; None for others."""
+    categories, a HistGradientBoosting model's or a scikit-learn pipeline's text categories
+    by name; None for others."""
     if _is_lightgbm(model):
         return getattr(_lgb_booster(model), "pandas_categorical", None) or None
-    return _hgb_text_categories(model)
+    return _text_categories(model)
+
+
+def _text_categories(model: Any) -> dict[str, list[Any]] | None:
+    """The text categories by column name a scikit-learn model fitted on a DataFrame reads
+    by value: a HistGradientBoosting model's own, else its encoders' (a Pipeline whose
+    ColumnTransformer one-hot or ordinal encodes text columns)."""
+    hgb = _hgb_text_categories(model)
+    if hgb is not None:
+        return hgb
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not _module(model).startswith("sklearn."):
+        return None
+    found = KnownCategories()
+    for column, known in _encoded_columns(model, [str(n) for n in names]):
+        if column in found or np.asarray(known).dtype.kind in "biuf":
+            continue  # numeric categories are read as the numbers they are
+        found[column] = [c for c in known if not (isinstance(c, float) and np.isnan(c))]
+    return found or None
+
+
+_ENCODERS = ("OneHotEncoder", "OrdinalEncoder", "TargetEncoder")
+# Steps that hand their input columns on unchanged, so an encoder after them in a
+# Pipeline encodes the Pipeline's own columns (its feature_names_in_ are then lost).
+_SAME_COLUMNS = ("SimpleImputer", "FunctionTransformer")
+
+
+def _encoded_columns(est: Any, columns: list[str] | None) -> list[tuple[str, Any]]:
+    """(input column, the categories an encoder reads it by) for the fitted encoders in a
+    scikit-learn Pipeline, ColumnTransformer or FeatureUnion; `columns` are the names of
+    the columns `est` receives, where known."""
+    kind = type(est).__name__
+    if not _module(est).startswith("sklearn."):
+        return []
+    own = getattr(est, "feature_names_in_", None)
+    if own is not None:
+        columns = [str(c) for c in own]
+    if kind in _ENCODERS:
+        cats = getattr(est, "categories_", None)
+        if columns is None or cats is None or len(cats) != len(columns):
+            return []
+        return list(zip(columns, cats, strict=True))
+    if kind == "Pipeline":
+        out: list[tuple[str, Any]] = []
+        for _, step in est.steps:
+            if step is None or isinstance(step, str):
+                continue
+            out += _encoded_columns(step, columns)
+            passes = type(step).__name__ in _SAME_COLUMNS and not getattr(
+                step, "add_indicator", False
+            )
+            if not passes or getattr(step, "func", None) is not None:
+                columns = None
+        return out
+    if kind == "ColumnTransformer":
+        out = []
+        for _, trans, picked in getattr(est, "transformers_", ()):
+            if isinstance(trans, str):
+                continue
+            out += _encoded_columns(trans, _picked_names(picked, columns))
+        return out
+    if kind == "FeatureUnion":
+        out = []
+        for _, trans in getattr(est, "transformer_list", ()):
+            if not isinstance(trans, str):
+                out += _encoded_columns(trans, columns)
+        return out
+    return []
+
+
+def _picked_names(picked: Any, columns: list[str] | None) -> list[str] | None:
+    """The names of the columns a ColumnTransformer hands one transformer, where known."""
+    if isinstance(picked, str):
+        return [picked]
+    items = list(picked) if isinstance(picked, list | tuple | np.ndarray) else None
+    if items is None:
+        return None
+    if all(isinstance(c, str) for c in items):
+        return [str(c) for c in items]
+    n = 0 if columns is None else len(columns)
+    ints = all(
+        isinstance(c, numbers.Integral) and not isinstance(c, bool | np.bool_) for c in items
+    )
+    if columns is None or not ints or not all(-n <= int(c) < n for c in items):
+        return None  # a boolean mask, a slice or a callable: not read
+    return [columns[int(c)] for c in items]
 
 
 def _hgb_categorical(model: Any) -> bool:
@@ -318,7 +405,7 @@ def _frame(model: Any, X: Matrix) -> Any:
     import pandas as pd
 
     frame = pd.DataFrame(X, columns=list(names))
-    for name, known in (_hgb_text_categories(model) or {}).items():
+    for name, known in (_text_categories(model) or {}).items():
         # Codes (as_row/as_matrix read the text as them) back to the text the model reads.
         codes = frame[name].to_numpy()
         if not np.all(np.isnan(codes) | np.isin(codes, np.arange(len(known)))):

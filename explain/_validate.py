@@ -22,6 +22,11 @@ Categories: TypeAlias = "Sequence[Sequence[Any]] | Mapping[str, Sequence[Any]] |
 _NUMERIC_KINDS = frozenset("biuf")
 
 
+class KnownCategories(dict[str, list[Any]]):
+    """Text categories by column name of a model that cannot read an unseen one as a
+    missing value (a Pipeline's encoders): a value outside them is refused by name."""
+
+
 def default_names(n_features: int) -> list[str]:
     """Name features x0, x1, ... when neither the caller nor the model names them."""
     return [f"x{i}" for i in range(n_features)]
@@ -209,7 +214,7 @@ def category_codes(data: Any, categories: Categories, what: str) -> Any:
     """
     labelled = isinstance(data, Mapping) or labels_of(data) is not None
     if isinstance(categories, Mapping) and labelled:  # HistGradientBoosting: by value
-        return _codes_by_name(data, categories)
+        return _codes_by_name(data, categories, what)
     if not categories or labels_of(data) is None:
         return data
     if data.ndim == 1:
@@ -233,9 +238,10 @@ def category_codes(data: Any, categories: Categories, what: str) -> Any:
     return data
 
 
-def _codes_by_name(data: Any, categories: Mapping[str, Sequence[Any]]) -> Any:
+def _codes_by_name(data: Any, categories: Mapping[str, Sequence[Any]], what: str) -> Any:
     """`data` (a pandas frame or row, or a mapping) with each named column as codes of its
-    categories (NaN for a missing or unseen value), whatever its dtype."""
+    categories (NaN for a missing or unseen value), whatever its dtype; an unseen value is
+    refused for KnownCategories."""
     import pandas as pd
 
     one = isinstance(data, Mapping) or data.ndim == 1
@@ -248,6 +254,15 @@ def _codes_by_name(data: Any, categories: Mapping[str, Sequence[Any]]) -> Any:
             continue
         values = np.asarray(data[name], dtype=object).reshape(-1)
         codes = pd.Categorical(values, categories=known).codes.astype(np.float64)
+        if (
+            isinstance(categories, KnownCategories)
+            and ((codes < 0) & ~pd.isna(pd.Series(values, dtype=object)).to_numpy()).any()
+        ):
+            # Named by column and count, never by value (recorded with the decision).
+            raise ExplanationInputError(
+                f"{what} column {name!r} holds a category the model was not fitted with "
+                f"(its encoder knows {len(known)}); explain rows whose categories it knows"
+            )
         codes[codes < 0] = np.nan
         data[name] = codes[0] if one else codes
     return data
