@@ -556,7 +556,7 @@ def _candidates(
     ties), or kept in the order given when `ranked`; position is the alternative's index
     as the policy gave it."""
     if isinstance(out, Mapping | BaseModel):
-        return [(out, 1.0, 0)]
+        return [(_native(out), 1.0, 0)]
     if actions is not None:
         _declared(actions)
         scores = _vector(out)
@@ -566,6 +566,11 @@ def _candidates(
             )
         pairs = list(zip(actions, scores, strict=True))
     elif isinstance(out, Sequence) and not isinstance(out, str | bytes) and out:
+        if len(out) == 2 and isinstance(out[0], Mapping | BaseModel) and _number_like(out[1]):
+            raise InvalidAction(
+                "the policy returned one (action, probability) pair, not a list of them: "
+                "return [(action, probability)], or the action alone"
+            )
         pairs = [_pair(p, i) for i, p in enumerate(out)]
     else:
         raise InvalidAction(
@@ -618,7 +623,14 @@ def _pair(pair: Any, i: int) -> tuple[Any, float]:
         raise InvalidAction(
             f"alternative #{i} must be an (action, probability) pair, got {_kind(pair)}{hint}"
         )
-    return pair[0], _score(pair[1], f"alternative #{i}")
+    return _native(pair[0]), _score(pair[1], f"alternative #{i}")
+
+
+def _number_like(value: Any) -> bool:
+    """A probability as a policy gives it: a number, or a numpy or torch scalar."""
+    if hasattr(value, "dtype") and hasattr(value, "item"):
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _kind(value: Any) -> str:
@@ -676,10 +688,10 @@ def _score(value: Any, what: str, *, masked: bool = False) -> float:
 
 
 def _native(value: Any) -> Any:
-    """A copy of `value`'s dicts and lists, with numpy and torch numbers (a model's scores) as
-    Python numbers: in shadow mode the ranker's caller gets it back, and editing it must not
-    edit the ranker's own data (as in enforce mode). Anything else is left for the guard's
-    own checks to judge."""
+    """A copy of `value`'s dicts and lists, with numpy and torch numbers (a model's scores,
+    an amount it computed) as Python numbers: in shadow mode the caller gets it back, and
+    editing it must not edit the policy's own data (as in enforce mode). Anything else is
+    left for the guard's own checks to judge."""
     try:
         return _converted(value)
     except RecursionError:  # nested past any limit: the guard refuses it as too deep

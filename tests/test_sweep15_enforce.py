@@ -1,0 +1,92 @@
+"""Sweep 15: what a guarded agent returns, as a new user's policy returns it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from guard import ActionEscalated, Guard
+from guard._exceptions import InvalidAction
+
+PACK = """\
+name: s15
+version: 1
+rules:
+  - id: no-delete
+    match: {kind: delete}
+    when: "true"
+    effect: deny
+  - id: big-payment
+    match: {kind: pay}
+    when: params.amount > 500
+    effect: escalate
+"""
+
+
+@pytest.fixture
+def g(tmp_path: Path) -> Guard:
+    path = tmp_path / "s15.yaml"
+    path.write_text(PACK, encoding="utf-8")
+    return Guard.from_policy(str(path))
+
+
+# -- numbers a model computed, inside the action: read as numbers, as a ranker's are -----
+
+
+def _torch_scalar(value: float) -> Any:
+    torch = pytest.importorskip("torch")
+    return torch.tensor(value, requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        pytest.param(lambda: np.int64(600), id="numpy-int64"),
+        pytest.param(lambda: np.float32(600.0), id="numpy-float32"),
+        pytest.param(lambda: np.float16(600.0), id="numpy-float16"),
+        pytest.param(lambda: _torch_scalar(600.0), id="torch-requires-grad"),
+    ],
+)
+def test_a_model_number_in_the_action_is_checked_as_a_number(g: Guard, amount: Any) -> None:
+    value = amount()
+    action = {"kind": "pay", "params": {"amount": value}}
+
+    @g.agent
+    def act(obs: Any) -> dict[str, Any]:
+        return action
+
+    @g.agent
+    def alternatives(obs: Any) -> list[tuple[dict[str, Any], float]]:
+        return [({"kind": "delete"}, 0.9), (action, 0.1)]
+
+    for guarded in (act, alternatives):
+        with pytest.raises(ActionEscalated) as info:
+            guarded(None)
+        assert info.value.decision.hits[-1].rule_id == "big-payment"
+    assert action["params"]["amount"] is value  # the policy's own action is left as it was
+
+    small = {"kind": "pay", "params": {"amount": np.int64(5), "ids": np.array([1, 2])}}
+    ran = g.agent(lambda obs: small)(None)
+    assert ran == {"kind": "pay", "params": {"amount": 5, "ids": [1, 2]}}
+    assert type(ran["params"]["amount"]) is int
+
+
+def test_a_model_nan_in_the_action_is_still_refused(g: Guard) -> None:
+    act = g.agent(lambda obs: {"kind": "pay", "params": {"amount": np.float32("nan")}})
+    with pytest.raises(InvalidAction, match="nan"):
+        act(None)
+
+
+# -- one (action, probability) pair, not in a list: the error says so -------------------
+
+
+def test_a_bare_pair_is_refused_with_how_to_return_it(g: Guard) -> None:
+    act = g.agent(lambda obs: ({"kind": "read"}, 0.9))
+    with pytest.raises(InvalidAction) as info:
+        act(None)
+    text = str(info.value)
+    assert "without its probability" not in text  # it has one: the old message was wrong
+    assert "one (action, probability) pair" in text and "[(action, probability)]" in text
