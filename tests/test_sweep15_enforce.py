@@ -90,3 +90,28 @@ def test_a_bare_pair_is_refused_with_how_to_return_it(g: Guard) -> None:
     text = str(info.value)
     assert "without its probability" not in text  # it has one: the old message was wrong
     assert "one (action, probability) pair" in text and "[(action, probability)]" in text
+
+
+# -- a ranker's items as pandas gives them ---------------------------------------------
+
+
+def test_dataframe_rows_as_items_are_refused_with_how_to_pass_them(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "name: r\nversion: 1\nrules:\n  - id: cap\n    scope: list\n"
+        "    cap: {by: item.agency, max: 1}\n",
+        encoding="utf-8",
+    )
+    g = Guard.from_policy(str(path))
+    frame = pd.DataFrame([{"id": "a", "agency": "x"}, {"id": "b", "agency": "x"}])
+
+    @g.ranker
+    def rank(query: str) -> list[Any]:
+        return [row for _, row in frame.iterrows()]
+
+    with pytest.raises(InvalidAction) as info:
+        rank("q")
+    text = str(info.value)
+    assert "got list" not in text  # the row was not a list: its labels were dropped
+    assert "Series" in text and "to_dict('records')" in text

@@ -357,6 +357,12 @@ def _ranked_items(out: Any) -> list[Any]:
             "convert a DataFrame with df.to_dict('records'), a numpy structured array "
             "with [dict(zip(a.dtype.names, row)) for row in a.tolist()]"
         )
+    for i, item in enumerate(out):
+        if hasattr(item, "to_dict") and hasattr(item, "index") and hasattr(item, "dtype"):
+            raise InvalidAction(  # read as a list, it would lose its column names
+                f"item {i} is a {type(item).__name__} (a DataFrame row?), not a dict; "
+                "return df.to_dict('records'), or row.to_dict() for each row"
+            )
     return [_native(item) for item in out]
 
 
