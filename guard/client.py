@@ -457,6 +457,9 @@ class GuardClient:
         prefix of the tree of `second`; `first_root` and `second_root` (hex, from heads you
         verified and kept) must then be the roots it joins. Else `RemoteError` proof_invalid.
         """
+        _tree_size(first, "first")
+        if second is not None:
+            _tree_size(second, "second")
         held = {
             "first_root": _hex_arg(first_root, "first_root"),
             "second_root": _hex_arg(second_root, "second_root"),
@@ -1272,6 +1275,13 @@ def _segment(decision_id: str) -> str:
         raise InvalidAction(f"decision_id must be a non-empty string, got {decision_id!r}")
     segment = quote(decision_id, safe="")
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
+
+
+def _tree_size(value: Any, what: str) -> None:
+    """Refuse a tree size the sidecar does not read as one, before asking it: a string or
+    float would come back as a proof of another value's size, refused as its bad answer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidAction(f"tree sizes are whole numbers >= 0; {what} is {value!r:.80}")
 
 
 def _one_of(value: Any, what: str, allowed: Collection[str]) -> None:
