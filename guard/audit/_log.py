@@ -379,6 +379,8 @@ class AuditLog:
     def verify(self, against: TreeHead | None = None) -> VerifyReport:
         """Re-derive every stored hash, root and index column; raise AuditTampered if one differs.
 
+        A store with `check_integrity()` (SQLite) also has the rest of its file checked, so
+        an index that no longer lists every row, which lookups and queries would trust, shows.
         The log must also still hold, unchanged, every record that its store's tree state
         (the frontier committed with each append), the last head of this `AuditLog` and
         `against` (a tree head published earlier) have seen, and the subtree hashes the
@@ -398,6 +400,9 @@ class AuditLog:
             if frontier.size in claims:
                 _check_claims(frontier, claims[frontier.size])
         self._check_outside(frontier.size)
+        check_integrity: Callable[[], None] | None = getattr(self._store, "check_integrity", None)
+        if check_integrity is not None:  # the indexes lookups use list every row verified
+            check_integrity()
         for size in sorted(claims):
             if frontier.size < size:
                 _removed(frontier.size, f"{claims[size][0].source} records {size}")

@@ -102,6 +102,7 @@ _INDEX_COLUMNS = ", ".join(Columns._fields)
 _CHECKPOINT_BYTES = 2 << 20
 _ID_CONFLICT = re.compile(r"\bleaves\.id\b")
 _AUTOCHECKPOINT_PAGES = 10_000  # of 4 KiB
+_INTEGRITY_MESSAGES = 5  # problems `check_integrity` names at most
 
 # Filters on the indexed columns that pick out few records (a tenant, an actor, a time range).
 _SELECTIVE = frozenset(("tenant", "actor", "ref_id", "since", "until", "shadow_disagrees"))
@@ -169,10 +170,12 @@ class SqliteStore:
                 self._fill_subtrees()
             else:
                 self._check_schema()
-        except sqlite3.Error as exc:
+        except _ERRORS as exc:
             self.close()
             what = "create" if create else "open"
-            raise AuditError(f"could not {what} the audit log {str(self.path)!r}: {exc}") from exc
+            raise AuditError(
+                f"could not {what} the audit log {str(self.path)!r}: {_reason(exc)}"
+            ) from exc
         except AuditError:
             self.close()
             raise
@@ -186,9 +189,9 @@ class SqliteStore:
                 first = self._append_in_transaction(records)
         except sqlite3.IntegrityError as exc:
             raise self._integrity_error(records, exc) from exc
-        except sqlite3.Error as exc:
+        except _ERRORS as exc:
             raise AuditError(
-                f"could not append to the audit log {str(self.path)!r}: {exc}"
+                f"could not append to the audit log {str(self.path)!r}: {_reason(exc)}"
             ) from exc
         self._unchecked += sum(map(len, records))
         return list(range(first, first + len(records)))
@@ -205,7 +208,7 @@ class SqliteStore:
         with self._write_lock:
             try:
                 self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error:
+            except _ERRORS:
                 return
             self._unchecked = 0
 
@@ -259,6 +262,33 @@ class SqliteStore:
                 found[height, index] = stored if isinstance(stored, bytes) else b""
         return found
 
+    def check_integrity(self) -> None:
+        """Raise `AuditError` if SQLite's integrity check finds the file damaged.
+
+        Verify re-hashes the rows; this checks the rest of the file, the indexes above all:
+        a row missing from one is missed by every lookup through it (a record id `find`
+        does not find, a review a `ref_id` query does not list) while the rows still hash.
+        """
+        sql = f"PRAGMA integrity_check({_INTEGRITY_MESSAGES})"
+        try:
+            with self._read_lock:
+                self._reader.text_factory = _lenient_text  # its messages quote stored values
+                try:
+                    found = [str(row[0]) for row in self._reader.execute(sql)]
+                finally:
+                    self._reader.text_factory = str
+        except _ERRORS as exc:
+            raise AuditError(
+                f"could not read the audit log {str(self.path)!r}: {_reason(exc)}"
+            ) from exc
+        if found != ["ok"]:
+            problems = "; ".join(found).encode("utf-8", "backslashreplace").decode()
+            raise AuditError(
+                f"audit log {str(self.path)!r} is damaged: SQLite's integrity check reports: "
+                f"{problems} (a lookup or query through a damaged index misses records or "
+                "lists wrong ones, though the rows verified)"
+            )
+
     def find(self, record_id: str) -> int | None:
         """Return the index of the record with this id, or None."""
         if not sendable([record_id]):
@@ -302,8 +332,10 @@ class SqliteStore:
                 conn.execute("PRAGMA synchronous=NORMAL")
             else:
                 conn = self._readable(conn, target)
-        except (OSError, sqlite3.Error) as exc:
-            raise AuditError(f"could not open the audit log {str(self.path)!r}: {exc}") from exc
+        except (OSError, *_ERRORS) as exc:
+            raise AuditError(
+                f"could not open the audit log {str(self.path)!r}: {_reason(exc)}"
+            ) from exc
         return conn
 
     def _readable(self, conn: sqlite3.Connection, target: str) -> sqlite3.Connection:
@@ -428,8 +460,10 @@ class SqliteStore:
                     return list(self._reader.execute(sql, params))
                 finally:
                     self._reader.text_factory = str
-        except sqlite3.Error as exc:
-            raise AuditError(f"could not read the audit log {str(self.path)!r}: {exc}") from exc
+        except _ERRORS as exc:
+            raise AuditError(
+                f"could not read the audit log {str(self.path)!r}: {_reason(exc)}"
+            ) from exc
 
     def _integrity_error(self, records: list[bytes], exc: sqlite3.IntegrityError) -> AuditError:
         if not _ID_CONFLICT.search(str(exc)):  # not leaves.idx: that is a stale tree state
@@ -439,6 +473,18 @@ class SqliteStore:
         if duplicate is not None:
             return AuditError(f"duplicate audit record id {duplicate!r}")
         return AuditError(f"duplicate audit record id in {str(self.path)!r}: {exc}")
+
+
+# What a statement may raise: SQLite's errors, and UnicodeDecodeError when the message of
+# one is not UTF-8 (it quotes a damaged schema's bytes), which sqlite3 fails to decode.
+_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
+
+def _reason(exc: BaseException) -> str:
+    """An error's message; SQLite's own bytes, escaped, for one sqlite3 could not decode."""
+    if isinstance(exc, UnicodeDecodeError) and isinstance(exc.object, bytes):
+        return exc.object.decode("utf-8", "backslashreplace")
+    return str(exc)
 
 
 class _Unreadable(Exception):

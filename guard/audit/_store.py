@@ -139,6 +139,8 @@ class AuditStore(Protocol):
     `CompactRange` committed with the last append (so a deleted tail shows), and
     `read_rows(start, end)`, `read` plus each leaf's index columns as stored (so an
     edited column, which `query` would trust, shows). The stores here define all three.
+    A store may define `check_integrity()` too, raising `AuditError` when its database
+    is damaged beyond the rows (an index missing a row), which `verify` calls last.
     A row whose values have the wrong type is returned with `StoredLeaf.problem` set
     (`stored_leaf` does this), not raised as a driver's TypeError.
 
