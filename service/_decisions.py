@@ -77,6 +77,14 @@ def _rfc3339(value: object) -> object:
         if value[-6:-5] == " " and _RFC3339.fullmatch(value[:-6] + "+" + value[-5:]):
             # curl sends ?since=...+05:30 as typed, and a query string reads '+' as a space.
             hint = "; the '+' of the offset came as a space: send it as %2B (+05:30 is %2B05:30)"
+        elif _RFC3339.fullmatch(value + "Z"):
+            # datetime.now().isoformat(), a LocalDateTime: which zone is meant is not said.
+            hint = (
+                "; this one has no UTC offset: add Z or an offset such as +05:30 "
+                "(%2B05:30 in a query string)"
+            )
+        elif _RFC3339.fullmatch(value + "T00:00:00Z"):
+            hint = f"; a date alone is not a time: {value}T00:00:00Z is that day's start in UTC"
         raise ValueError(f"expected an RFC 3339 date-time such as 2026-01-31T12:00:00Z{hint}")
     fraction = match.group(1)
     if fraction is None or len(fraction) <= 7:  # "." and at most 6 digits
