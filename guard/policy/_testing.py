@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from guard._exceptions import GuardError, PolicyError
 from guard._models import Decision, Verdict
@@ -36,7 +36,7 @@ class Expect(BaseModel):
 
     verdict: Verdict
     rules: list[str] | None = None
-    kept: list[str | int] | None = None
+    kept: list[StrictStr | StrictInt] | None = None  # ids; `true` is not the id 1
     error: StrictBool | None = None  # `error: 1` or "yes" is a typo, not true
 
 
@@ -279,8 +279,9 @@ def _compare(expect: Expect, decision: Decision, hit_ids: list[str]) -> list[str
         problems.append(f"verdict {decision.verdict.value}, expected {expect.verdict.value}")
     if expect.rules is not None and sorted(set(expect.rules)) != hit_ids:
         problems.append(f"rules {hit_ids}, expected {sorted(set(expect.rules))}")
-    if expect.kept is not None:
-        kept = [it.get("id") for it in decision.final_items or []]
+    if expect.kept is not None:  # ids as the decision knows them: by position when absent
+        outcomes = sorted(decision.items or [], key=lambda o: o.rank)
+        kept = [o.id for o in outcomes if o.verdict in (Verdict.ALLOW, Verdict.REDACT)]
         if kept != expect.kept:
             problems.append(f"kept {kept}, expected {expect.kept}")
     errored = any(h.error for h in decision.hits)
