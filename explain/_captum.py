@@ -414,6 +414,7 @@ def check_eval_mode(module: Any) -> None:
             (isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0)
             or isinstance(m, norm._BatchNorm)
             or (isinstance(m, norm._NormBase) and m.track_running_stats)
+            or _own_dropout(m)
         )
     ]
     if active:
@@ -423,6 +424,18 @@ def check_eval_mode(module: Any) -> None:
             "BatchNorm makes them depend on the batch and updates its running statistics; "
             "call module.eval() before explaining it"
         )
+
+
+def _own_dropout(m: Any) -> bool:
+    """A layer that drops out by a rate of its own, not a Dropout submodule: a stacked
+    GRU/LSTM/RNN (`dropout` between its layers) or a MultiheadAttention (on its weights)."""
+    nn = _import_torch().nn
+    rate = getattr(m, "dropout", 0.0)
+    if not isinstance(rate, float | int) or isinstance(rate, bool) or rate <= 0:
+        return False
+    if isinstance(m, nn.RNNBase):
+        return int(getattr(m, "num_layers", 1)) > 1  # dropout only acts between layers
+    return isinstance(m, nn.MultiheadAttention)
 
 
 def captum(
@@ -449,7 +462,8 @@ def captum(
     |sum(values) - (f(x) - f(x'))| exceeds `tolerance` times max(1, |f(x) - f(x')|); its
     `note` then names the features that differ from the baseline yet got no gradient (an
     input the module casts to an integer, such as an nn.Embedding index). Dropout
-    and BatchNorm layers must be in eval mode (`module.eval()`); the module is never
+    and BatchNorm layers (and a stacked RNN's or a MultiheadAttention's own `dropout`)
+    must be in eval mode (`module.eval()`); the module is never
     changed. For small policy networks explained one decision at a time,
     `torch.set_num_threads(1)` is usually several times faster (see
     benchmarks/bench_explain.py); the explainer leaves that global setting alone.
