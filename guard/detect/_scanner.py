@@ -29,6 +29,7 @@ from guard.detect._paths import (
 )
 from guard.detect._protocol import Detector, EntityAwareDetector, Span
 from guard.detect._redact import Redactor, inside_placeholder
+from guard.detect._repeats import digits_of, repeats
 from guard.detect._scrub import field_values, mask_literals, mask_values
 from guard.detect._settings import PiiSettings
 
@@ -243,7 +244,7 @@ class PiiScanner:
                     value_hash=keyed_hash(self._key, canonical_value(span, raw)),
                 )
             )
-        return without_parts(out)
+        return with_repeats(text, without_parts(out), self._key)
 
     def _allowed(self, raw: str, span: Span) -> bool:
         if not self._allow:
@@ -452,6 +453,28 @@ def canonical_value(span: Span, raw: str) -> str:
         digits = "".join(c for c in raw if c.isdecimal())
         return digits or raw
     return raw
+
+
+def with_repeats(text: str, findings: list[PiiFinding], key: bytes) -> list[PiiFinding]:
+    """The findings plus each number among them written again in `text` in a form no
+    recognizer read (`_repeats`), with the type, score and recognizer of the number."""
+    if not findings:
+        return findings
+    again = repeats(text, [(f.start, f.end, f.entity_type) for f in findings])
+    if not again:
+        return findings
+    extra = [
+        findings[i].model_copy(
+            update={
+                "start": start,
+                "end": end,
+                "recognizer": f"{findings[i].recognizer or findings[i].entity_type} (repeated)",
+                "value_hash": keyed_hash(key, digits_of(text[start:end])),
+            }
+        )
+        for start, end, i in again
+    ]
+    return sorted([*findings, *extra], key=lambda f: (f.start, f.end, f.entity_type))
 
 
 def without_parts(findings: list[PiiFinding]) -> list[PiiFinding]:

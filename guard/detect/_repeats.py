@@ -1,0 +1,80 @@
+"""Numbers a message writes again in a form no recognizer reads.
+
+A message that gives its number twice, once as a recognizer reads it and once not
+(`+44 7911 123456 i.e. 7911123456`, an IBAN and then its account part alone, an SSN
+and then its nine digits), would keep the second after redaction. So, in the text a
+number was found in, a run of digits (groups joined by one space, dash, dot or slash,
+an area code in brackets) is that number again when it has seven digits or more and,
+leading zeros aside, the same digits; or, for a phone number (or a handle that is
+one), the same digits less or plus a country calling code (and a trunk `0` after it);
+or, for an IBAN, the digits after its two check digits. Any other run (the last four
+digits of a card, a quantity, another number sharing some digits) is left alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Sequence
+
+MIN_DIGITS = 7
+PHONE_LIKE = frozenset({"PHONE_NUMBER", "OBFUSCATED_PHONE", "CONTACT_HANDLE"})
+_RUN = re.compile(r"\+?\(?\d(?:(?:[ .\-/]|\)[ ]?|[ ]?\()?\d)*")
+
+
+def digits_of(text: str) -> str:
+    """The decimal digits of `text` as ASCII (full-width and other-script digits too)."""
+    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
+
+
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    try:
+        import phonenumbers
+    except ImportError:  # pragma: no cover - the built-in detector needs it anyway
+        return frozenset()
+    return frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+def same_number(run: str, number: str, entity: str) -> bool:
+    """True when the digits `run` write the `entity` whose digits are `number` again."""
+    r, n = run.lstrip("0"), number.lstrip("0")
+    if len(r) < MIN_DIGITS or len(n) < MIN_DIGITS:
+        return False
+    if r == n:
+        return True
+    if entity == "IBAN_CODE":
+        return len(n) > 2 and number[2:].lstrip("0") == r
+    if entity not in PHONE_LIKE:
+        return False
+    longer, shorter = (r, n) if len(r) > len(n) else (n, r)
+    if not longer.endswith(shorter):
+        return False
+    head = longer[: len(longer) - len(shorter)]
+    codes = _country_codes()
+    return head in codes or (head.endswith("0") and head[:-1] in codes)
+
+
+def repeats(text: str, numbers: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
+    """(start, end, index into `numbers`) of each digit run of `text`, outside the
+    `numbers` spans (start, end, entity type), that writes one of them again."""
+    found = [digits_of(text[s:e]) for s, e, _ in numbers]
+    if not any(len(d.lstrip("0")) >= MIN_DIGITS for d in found):
+        return []
+    blanked = list(text)
+    for start, end, _ in numbers:
+        blanked[start:end] = "\x00" * (end - start)
+    out = []
+    for m in _RUN.finditer("".join(blanked)):
+        run = digits_of(m.group())
+        if len(run.lstrip("0")) < MIN_DIGITS:
+            continue
+        for i, (number, (_, _, entity)) in enumerate(zip(found, numbers, strict=True)):
+            if same_number(run, number, entity):
+                start, end = m.span()
+                if text[start] == "(" and ")" not in text[start:end]:
+                    start += 1
+                out.append((start, end, i))
+                break
+    return out
