@@ -132,7 +132,7 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
     if body.candidates or body.explanations:
         proposed = body.candidates or [(body.action, 1.0)]
         pairs = [
-            (bind_tenant(_plain(c[0]), principal, f"candidate #{i}"), c[1])
+            (bind_tenant(_plain(c[0], f"candidate #{i}"), principal, f"candidate #{i}"), c[1])
             for i, c in enumerate(proposed)
             if c[0] is not None
         ]
@@ -204,7 +204,8 @@ def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Res
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
     actions = [
-        bind_tenant(_plain(a), principal, f"action #{i}") for i, a in enumerate(body.actions)
+        bind_tenant(_plain(a, f"action #{i}"), principal, f"action #{i}")
+        for i, a in enumerate(body.actions)
     ]
     check_text([body.context, *actions], state)
     started = time.perf_counter()
@@ -252,7 +253,8 @@ def shield(body: ShieldRequest, request: Request, principal: Checker) -> Respons
     guard = state.guard
     policy = resolve_policy(guard, body.policy)
     actions = [
-        bind_tenant(_plain(a), principal, f"action #{i}") for i, a in enumerate(body.actions)
+        bind_tenant(_plain(a, f"action #{i}"), principal, f"action #{i}")
+        for i, a in enumerate(body.actions)
     ]
     check_text([body.context, *actions], state)
     results = []
@@ -351,13 +353,21 @@ def _enforce(
         return exc.decision
 
 
-def _plain(model: BaseModel) -> dict[str, Any]:
+def _plain(model: BaseModel, what: str | None = None) -> dict[str, Any]:
     """The request's action as the engine takes it; a tool call becomes a native action here,
-    so the limits above see its parsed arguments."""
+    so the limits above see its parsed arguments. `what` ("action #3") names the action in
+    a tool call's error, as the engine names it in its own, among many."""
     # Python mode: a NaN or infinity in the body stays a float, which the engine refuses
     # ("numbers must be finite"), where JSON mode would turn it into null unseen.
     data = model.model_dump(exclude_unset=True)
-    return from_tool_call(data) if isinstance(model, TOOL_CALLS) else data
+    if not isinstance(model, TOOL_CALLS):
+        return data
+    try:
+        return from_tool_call(data)
+    except InvalidAction as exc:
+        if what is None:
+            raise
+        raise type(exc)(f"{what}: {exc}") from None
 
 
 async def _decide_async(request: Request, endpoint: str, pending: Awaitable[Decision]) -> Decision:

@@ -50,3 +50,25 @@ def test_the_refusal_names_the_body_and_repeats_none_of_it(keyed, raw_keys):
     assert response.status_code == 422
     assert response.json()["error"]["details"]["errors"][0]["loc"] == ["body"]
     assert "jo@example.com" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/v1/check/batch", "/v1/shield"])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        pytest.param('{"amount": 1, "amount": 2}', id="key-twice"),
+        pytest.param("[1, 2]", id="not-an-object"),
+        pytest.param("{bad", id="not-json"),
+        pytest.param('{"amount": 9007199254740993}', id="inexact-integer"),
+    ],
+)
+def test_a_bad_tool_call_in_a_batch_is_named_by_its_position(client, path, arguments):
+    # An engine error said "action #2: ..."; a tool call's arguments refused while reading
+    # them said nothing of which of the (up to 1,000) actions it was.
+    good = {"kind": "pay", "params": {"amount": 1}}
+    bad = {"type": "function", "function": {"name": "pay", "arguments": arguments}}
+    before = client.app_state.audit.size
+    response = client.post(path, json={"actions": [good, good, bad]})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"].startswith("action #2: tool call arguments")
+    assert client.app_state.audit.size == before
