@@ -519,6 +519,18 @@ class AuditLog:
                 raise AuditError(f"the tree head's root {against.root!r} is not hex") from None
             if against.size < 0:
                 raise AuditError(f"the tree head's size must be >= 0, got {against.size!r}")
+            # A head no log can have says nothing about this one: refused, not "tampered".
+            if len(root) != len(EMPTY_ROOT):
+                raise AuditError(
+                    f"the tree head's root {against.root!r} is not a SHA-256 hash "
+                    f"({2 * len(EMPTY_ROOT)} hex digits), so it is the head of no log"
+                )
+            if against.size == 0 and root != EMPTY_ROOT:
+                raise AuditError(
+                    f"the tree head has size 0 but root {against.root!r}, while every empty "
+                    f"log has root {EMPTY_ROOT.hex()} (SHA-256 of nothing), so it is the head "
+                    "of no log"
+                )
             claims.append(_Claim(against.size, root, None, "the tree head given"))
         return claims
 
