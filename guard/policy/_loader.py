@@ -550,8 +550,15 @@ def validation_error(
         text = str(err["msg"]).removeprefix("Value error, ")
         msg = f"invalid {name}{rule}: {text} (got {_short_repr(err.get('input'))})"
         node = positions.get(loc)
-        wants_number = str(err["type"]).startswith(_NUMBER_ERRORS)  # quoting cannot help
-        if _plain(node) and not isinstance(err.get("input"), str | None) and not wants_number:
+        # Quoting cannot help a number out of range, nor a value a rule's shape refuses
+        # whatever its type (a list rule's `when: true`: it takes no `when` at all).
+        wants_number = str(err["type"]).startswith(_NUMBER_ERRORS)
+        refused = err["type"] == "value_error" and loc[-1:] == ("when",)
+        if (
+            _plain(node)
+            and not isinstance(err.get("input"), str | None)
+            and not (wants_number or refused)
+        ):
             msg += (
                 f"; YAML reads the unquoted {node.value!r} as {_as_yaml(err.get('input'))}: "
                 f'quote it ("{node.value}") where text is meant'

@@ -109,3 +109,14 @@ def test_booleans_are_not_numbers_inside_sets_and_nested_lists(
     pack = HEAD + f"    when: {json.dumps(when)}\n"
     decision = Guard([parse(pack, file="t.yaml")]).check({"kind": "k", "params": params})
     assert decision.verdict == ("deny" if expected else "allow")
+
+
+# -- a list rule's `when: true` is not text to quote ------------------------------------
+
+
+def test_a_list_rule_with_when_true_gets_no_advice_to_quote_it() -> None:
+    # The error said: quote it ("true") where text is meant; quoted, the rule is still
+    # refused, since a list rule takes no `when` at all.
+    err = _error(HEAD + "    scope: list\n    when: true\n    cap: {by: item.a, max: 1}\n")
+    assert "takes no `when`" in str(err) and "quote" not in str(err)
+    assert (err.line, err.column) == (6, 11)
