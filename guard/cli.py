@@ -460,7 +460,7 @@ def audit_show(
     with _open(audit) as log:
         try:
             stored = log.get(record_id)
-            linked = log.query(ref_id=stored.id, limit=100).items
+            linked = _linked(log, stored.id)
         except GuardError as exc:
             fail(str(exc), 1)
         except RecursionError:  # a record edited to nest ~1000 deep, which reading may recurse on
@@ -475,6 +475,18 @@ def audit_show(
             "linked": [{"index": s.index, "record": s.record} for s in reversed(linked)],
         }
     )
+
+
+def _linked(log: Any, record_id: str) -> list[Any]:
+    """Every record linked to `record_id`, newest first: all the pages, not the first."""
+    items: list[Any] = []
+    cursor = None
+    while True:
+        page = log.query(ref_id=record_id, cursor=cursor, limit=1000)
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return items
 
 
 def _check_shown(stored: Any) -> None:
