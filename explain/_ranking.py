@@ -55,12 +55,20 @@ class RankingExplainer:
             "seed": seed,
         }
         self._template: ShapExplainer | None = None
-        self._categories = model_categories(model)
         if is_tree_model(model) and interventional_ok(model) and algorithm in ("auto", "tree"):
             # Built once: converting a tree ensemble is the slow part; backgrounds swap in.
             self._template = shap(model, None, feature_names, "tree", **self._shap_options())
             self._names = self._template.feature_names
         self.fingerprint = model_fingerprint(model)
+
+    @property
+    def _categories(self) -> Any:
+        """The model's categories as they are now: a Pipeline or HistGradientBoosting model
+        refit in place keeps its fingerprint (and this cached explainer), and categories
+        read once would code a refit model's text values as its old categories' codes."""
+        if self._template is not None:
+            return self._template.categories
+        return model_categories(self.model)
 
     def _shap_options(self) -> dict[str, Any]:
         return {k: v for k, v in self._options.items() if k != "algorithm"}
