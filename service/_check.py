@@ -25,7 +25,16 @@ from service._batcher import CheckBatcher
 from service._decisions import each_once
 from service._deps import authorize, bind_tenant, get_state, require
 from service._errors import NotFound, ServiceError
-from service._http import JSON, is_json, json_response, not_json, standard_responses
+from service._http import (
+    JSON,
+    NOT_UTF8,
+    as_utf8,
+    is_json,
+    is_utf8,
+    json_response,
+    not_json,
+    standard_responses,
+)
 from service._schemas import (
     TOOL_CALLS,
     BatchRequest,
@@ -56,6 +65,13 @@ class PolicyRequired(ServiceError):
 
     code = "policy_required"
     status = 422
+
+
+class MalformedJson(ServiceError):
+    """A body that cannot be read as JSON text (here: one that is not UTF-8)."""
+
+    code = "malformed_json"
+    status = 400
 
 
 class BatchTooLarge(ServiceError):
@@ -173,9 +189,12 @@ async def serve_check(request: Request) -> Response:
             )
         if not is_json(request.headers.get("content-type")):
             raise not_json(request.headers.get("content-type"))
+        raw = as_utf8(raw)  # as the other routes read theirs; the limits below see UTF-8
         body = CheckRequest.model_validate_json(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        if not is_utf8(raw) and any(e["type"] == "json_invalid" for e in errors):
+            raise MalformedJson(NOT_UTF8) from None
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
     request.state.raw_body = raw  # lets `check` skip the text walk for small bodies
     return await check(body, request, principal)

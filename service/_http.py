@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -32,13 +33,16 @@ from service._schemas import CheckRequest, ErrorResponse
 
 __all__ = [
     "JSON",
+    "NOT_UTF8",
     "CheckFastPath",
     "LimitsMiddleware",
     "declare_timeouts",
     "error_response",
     "exception_response",
+    "as_utf8",
     "install_handlers",
     "is_json",
+    "is_utf8",
     "json_response",
     "not_json",
     "standard_responses",
@@ -286,12 +290,40 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if status == 400 and message == _UNPARSED:  # FastAPI's answer to JSON it cannot parse
         code, message = (
             "malformed_json",
-            "the request body is not valid JSON (or nested too deeply)",
+            NOT_UTF8
+            if isinstance(exc.__cause__, UnicodeDecodeError)
+            else "the request body is not valid JSON (or nested too deeply)",
         )
     return error_response(status, code, message, details, headers=headers)
 
 
 _UNPARSED = "There was an error parsing the body"
+#: A body in another encoding than UTF-8 (PowerShell 5 sends a string body as ISO-8859-1).
+NOT_UTF8 = (
+    "the request body is not UTF-8 text; send the JSON encoded as UTF-8 (RFC 8259), "
+    "whatever charset the Content-Type names"
+)
+
+
+def as_utf8(raw: bytes) -> bytes:
+    """A JSON body as UTF-8, read as FastAPI's routes read theirs (json.loads of the bytes:
+    a UTF-8 byte order mark is skipped, UTF-16 and UTF-32 are found from the first bytes).
+    A body that is none of them is returned as it is, for the JSON parser to refuse."""
+    encoding = json.detect_encoding(raw)  # from the first four bytes only
+    if encoding == "utf-8":
+        return raw
+    try:
+        return raw.decode(encoding).encode("utf-8")
+    except UnicodeError:
+        return raw
+
+
+def is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
