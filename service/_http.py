@@ -459,12 +459,7 @@ class LimitsMiddleware:
                 await _too_large(send, self.max_body)
         except TimeoutError:
             if not status[0]:
-                await _send(
-                    send,
-                    error_response(
-                        504, "timeout", f"the request took longer than {self.timeout:g} s"
-                    ),
-                )
+                await _send(send, _timed_out(scope, self.timeout))
         except Exception as exc:
             # Answered here, not re-raised: Starlette's outer layer would log the traceback
             # with the exception's message, which may quote request values.
@@ -472,6 +467,22 @@ class LimitsMiddleware:
                 log.error("unexpected %s after the response started", type(exc).__name__)
             else:
                 await _send(send, await exception_response(Request(scope), exc))
+
+
+def _timed_out(scope: Scope, timeout: float) -> Response:
+    """The 504: stopping the wait stops no worker thread, so a POST's work (a decision and
+    its record, a resolution, a label, a reload) may still be done; the answer says so,
+    lest a caller send it again and have it done twice."""
+    message = f"the request took longer than {timeout:g} s"
+    if scope["method"] != "POST":
+        return error_response(504, "timeout", message)
+    return error_response(
+        504,
+        "timeout",
+        f"{message}; what it asked for may still be done and recorded (a decision, a "
+        "resolution, a label): look it up (GET /v1/decisions) before sending it again",
+        {"may_have_completed": True},
+    )
 
 
 def _content_length(scope: Scope) -> int | None:
