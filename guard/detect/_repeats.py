@@ -78,3 +78,28 @@ def repeats(text: str, numbers: Sequence[tuple[int, int, str]]) -> list[tuple[in
                 out.append((start, end, i))
                 break
     return out
+
+
+# A value whose digit groups go on past it, joined as its own groups are
+# (`4111-1111-1111-1111-1111`, `536-22-1234-99`): only a part of the chain is the value
+# a recognizer read, and redacting that part alone left the rest (`<CREDIT_CARD>-1111`).
+CHAINED = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_SSN"})
+_LAST_SEPARATOR = re.compile(r"\d([ .\-/_]|[ ]-[ ]|[ ]{2,3})\d+\W*\Z")
+_FIRST_SEPARATOR = re.compile(r"\A\W*\w+?([ .\-/_]|[ ]-[ ]|[ ]{2,3})\d")
+
+
+def chain_extent(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
+    """`(start, end)` widened over the digit groups joined to it by its own separator,
+    within `text[lo:hi]` (where the values before and after it end and start)."""
+    value = text[start:end]
+    last = _LAST_SEPARATOR.search(value)
+    if last is not None:
+        after = re.compile(re.escape(last.group(1)) + r"\d{2,}(?!\w|[.,/\-:]\d)")
+        while (m := after.match(text, end, hi)) is not None:
+            end = m.end()
+    first = _FIRST_SEPARATOR.search(value)
+    if first is not None:
+        before = re.compile(r"(?<![\w.,/\-])\d{2,}" + re.escape(first.group(1)) + r"\Z")
+        while (m := before.search(text, lo, start)) is not None:
+            start = m.start()
+    return start, end

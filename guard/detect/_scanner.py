@@ -29,7 +29,7 @@ from guard.detect._paths import (
 )
 from guard.detect._protocol import Detector, EntityAwareDetector, Span
 from guard.detect._redact import Redactor, inside_placeholder
-from guard.detect._repeats import digits_of, repeats
+from guard.detect._repeats import CHAINED, chain_extent, digits_of, repeats
 from guard.detect._scrub import field_values, mask_literals, mask_values
 from guard.detect._settings import PiiSettings
 
@@ -244,7 +244,7 @@ class PiiScanner:
                     value_hash=keyed_hash(self._key, canonical_value(span, raw)),
                 )
             )
-        return with_repeats(text, without_parts(out), self._key)
+        return with_repeats(text, with_chains(text, without_parts(out)), self._key)
 
     def _allowed(self, raw: str, span: Span) -> bool:
         if not self._allow:
@@ -453,6 +453,21 @@ def canonical_value(span: Span, raw: str) -> str:
         digits = "".join(c for c in raw if c.isdecimal())
         return digits or raw
     return raw
+
+
+def with_chains(text: str, findings: list[PiiFinding]) -> list[PiiFinding]:
+    """The findings with each card, IBAN or SSN widened over the digit groups its own
+    separator joins to it (`chain_extent`), up to the next finding."""
+    out = list(findings)
+    for i, f in enumerate(out):
+        if f.entity_type not in CHAINED:
+            continue
+        lo = max((g.end for g in out if g.end <= f.start), default=0)
+        hi = min((g.start for g in out if g.start >= f.end), default=len(text))
+        start, end = chain_extent(text, f.start, f.end, lo, hi)
+        if (start, end) != (f.start, f.end):
+            out[i] = f.model_copy(update={"start": start, "end": end})
+    return out
 
 
 def with_repeats(text: str, findings: list[PiiFinding], key: bytes) -> list[PiiFinding]:
