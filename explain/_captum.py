@@ -7,7 +7,7 @@ import inspect
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -30,6 +30,7 @@ from explain._validate import (
     check_names,
     check_positive,
     check_seed,
+    labels_of,
     pick_target,
     sample_rows,
 )
@@ -453,7 +454,8 @@ def captum(
 ) -> CaptumExplainer:
     """Build a Captum explainer for a torch module mapping (batch, features) to action scores.
 
-    `baseline` is one reference row (default zeros; a {feature: value} mapping too); for
+    `baseline` is one reference row (default zeros; a {feature: value} mapping too, whose
+    keys, like a DataFrame's columns, name the features when `feature_names` is not); for
     `gradient_shap` it may be a sample of rows: the values are Integrated Gradients
     (`n_steps`) from each of up to `n_samples` rows (a seeded sample of them when there are
     more) to x, averaged, and add up to f(x) minus the mean output over those rows. With
@@ -567,12 +569,28 @@ def _resolve_names(module: Any, baseline: Any, feature_names: Sequence[str] | No
         )
     if names is not None:
         return names
+    own = _baseline_labels(baseline)
+    if own is not None:
+        if expected is not None and len(own) != expected:
+            raise ExplanationInputError(
+                f"baseline has {len(own)} features but the module expects {expected}"
+            )
+        return check_names(own, None) or []
     n = width or expected or _first_linear_width(module)
     if n is None:
         raise ExplanationInputError(
             "cannot tell how many features the module takes: pass feature_names or baseline"
         )
     return [f"x{i}" for i in range(n)]
+
+
+def _baseline_labels(baseline: Any) -> list[str] | None:
+    """The feature names a baseline carries, as explain.shap reads a background's: a
+    mapping's keys, a DataFrame's columns or a Series' index, when all are strings."""
+    labels = list(baseline) if isinstance(baseline, Mapping) else labels_of(baseline)
+    if not labels or not all(isinstance(c, str) for c in labels):
+        return None  # a frame built from an array: columns 0, 1, ... name nothing
+    return labels
 
 
 def _baseline_rows(baseline: Any, names: list[str], method: str) -> Matrix:
