@@ -63,8 +63,18 @@ class Node:
     children: tuple[Node, ...] = field(default_factory=tuple)
 
 
+def _scalar(value: Any) -> Any:
+    """A 0-d numpy, torch or jax array (`counts[a]` of an array of counts) as its Python
+    number; anything else as it is."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def action_id(value: Any) -> ActionId:
-    """Return a root action as a plain int or str (numpy integers become int)."""
+    """Return a root action as a plain int or str (numpy integers and 0-d integer arrays
+    become int)."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral | str):
         raise ExplanationTypeError(f"an action must be an int or str, got {kind_of(value)}")
     return value if isinstance(value, str) else int(value)
@@ -471,8 +481,7 @@ class _KeyedChild:
 
 def _number(value: Any, what: str) -> float:
     """Return a node statistic as a float, refusing strings, booleans and arrays."""
-    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # numpy/torch scalar
-        value = value.item()
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SearchTreeError(f"a node's {what} must be a number, got {kind_of(value)}")
     return float(value)
@@ -480,6 +489,7 @@ def _number(value: Any, what: str) -> float:
 
 def as_count(value: Any, what: str) -> int:
     """Return a visit count as an int, refusing negatives, fractions and non-numbers."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SearchTreeError(f"{what} must be a whole number, got {kind_of(value)}")
     number = float(value)
