@@ -94,6 +94,11 @@ class RemoteError(GuardError):
         return type(self), (self.status, self.code, self._message, self.details)
 
 
+class _PolicyRequired(RemoteError, PolicyError):
+    """422 policy_required: several packs are loaded and no policy= named one. A PolicyError,
+    as `Guard.check` raises in process, and a RemoteError with its status and code."""
+
+
 def _httpx() -> Any:
     try:
         import httpx
@@ -1351,6 +1356,8 @@ def _error(response: Any) -> GuardError:
         message += f" (retry after {retry_after} s)"
     if code == "policy_not_found":
         return PolicyNotFound(message)
+    if code == "policy_required":
+        return _PolicyRequired(response.status_code, code, message, details)
     if code == "action_too_large":
         return ActionTooLarge(message)
     if code == "invalid_action":

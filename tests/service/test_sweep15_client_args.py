@@ -46,3 +46,42 @@ def test_whole_numbers_still_work(remote):
     remote.check(pay(2))
     assert remote.consistency(1, 2)["first"] == 1
     assert remote.consistency(0)["second"] == 2
+
+
+@pytest.fixture
+def two_packs(tmp_path, make_client):
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    for name in ("first", "second"):
+        (folder / f"{name}.yaml").write_text(
+            f"name: {name}\nversion: 1\ndefaults: {{verdict: allow}}\nrules: []\n",
+            encoding="utf-8",
+        )
+    return folder, make_client(policy=str(folder))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda g: g.check(pay(1)), id="check"),
+        pytest.param(lambda g: g.check_batch([pay(1)]), id="check_batch"),
+        pytest.param(lambda g: g.rank([{"id": "a"}]), id="rank"),
+        pytest.param(lambda g: g.allowed([pay(1)]), id="allowed"),
+        pytest.param(lambda g: g.agent(lambda: pay(1))(), id="agent"),
+    ],
+)
+def test_no_pack_named_among_several_is_a_policy_error_as_in_process(two_packs, call):
+    # In process, Guard.check with several packs and no policy= raises PolicyError; the
+    # client raised RemoteError (a GuardError, not a PolicyError), so `except PolicyError`
+    # written against the Guard let it through.
+    from guard import Guard, PolicyError
+    from guard.client import RemoteGuard
+
+    folder, client = two_packs
+    with Guard.from_policy(folder) as local, pytest.raises(PolicyError) as here:
+        call(local)
+    remote = RemoteGuard("", client=GuardClient("http://testserver", client=client))
+    with pytest.raises(PolicyError) as there:
+        call(remote)
+    assert "several packs are loaded (first, second)" in str(here.value)
+    assert "several packs are loaded (first, second)" in str(there.value)
