@@ -115,3 +115,25 @@ def test_dataframe_rows_as_items_are_refused_with_how_to_pass_them(tmp_path: Pat
     text = str(info.value)
     assert "got list" not in text  # the row was not a list: its labels were dropped
     assert "Series" in text and "to_dict('records')" in text
+
+
+# -- action_of turns a planner's action into a guard action: a wrong one is named -------
+
+
+def test_action_of_returning_no_action_names_itself(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: p\nversion: 1\nrules:\n  - id: no-left\n    when: params.dir == 'left'\n",
+        encoding="utf-8",
+    )
+    g = Guard.from_policy(str(path))
+    tree = {"visits": 10, "children": {"left": {"visits": 6}, "up": {"visits": 4}}}
+    act = g.agent(lambda state: tree, action_of=lambda a: a)  # forgot to build the dict
+    with pytest.raises(InvalidAction) as info:
+        act(None)
+    text = str(info.value)
+    assert "action_of" in text and "str" in text and "'left'" in text
+    assert "pair" not in text  # the pairs are the guard's own, not the user's
+
+    good = g.agent(lambda state: tree, action_of=lambda a: {"kind": "move", "params": {"dir": a}})
+    assert good(None) == {"kind": "move", "params": {"dir": "up"}}

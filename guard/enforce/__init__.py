@@ -187,7 +187,7 @@ def _tree(
     # its rationale substitutes in: most visits alone would play a proven loss first.
     order = [r.chosen, *(s.action for s in r.actions if s.action != r.chosen)]
     make = action_of or _planner_action
-    candidates = [(make(a), float(stats[a].visit_share)) for a in order]
+    candidates = [(_made(make, a), float(stats[a].visit_share)) for a in order]
     return _Tree(out, state, r, order, candidates)
 
 
@@ -199,6 +199,17 @@ def _is_tree(out: Any) -> bool:
     return hasattr(out, "children_visits") or (
         hasattr(out, "children") and not isinstance(out, Sequence | str)
     )
+
+
+def _made(make: Callable[[Any], Any], action: Any) -> Any:
+    """`action_of(action)`, refused unless it is an action (a dict or an action model)."""
+    made = make(action)
+    if not isinstance(made, Mapping | BaseModel):
+        raise InvalidAction(
+            f"action_of= returned {type(made).__name__} for the root action "
+            f"{repr(action)[:80]}; it must return an action (a dict with a 'kind')"
+        )
+    return made
 
 
 def _planner_action(action: Any) -> dict[str, Any]:
