@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -227,7 +228,7 @@ class PiiScanner:
     ) -> list[PiiFinding]:
         threshold = self.settings.threshold
         wanted = self.entities_scanned if entities is None else frozenset(entities)
-        kept = [s for s in spans if s.entity_type in wanted and s.score >= threshold]
+        kept = [trimmed(text, s) for s in spans if s.entity_type in wanted and s.score >= threshold]
         out = []
         for span in sorted(remove_contained(kept), key=lambda s: (s.start, s.end, s.entity_type)):
             raw = text[span.start : span.end]
@@ -453,6 +454,26 @@ def canonical_value(span: Span, raw: str) -> str:
         digits = "".join(c for c in raw if c.isdecimal())
         return digits or raw
     return raw
+
+
+_OPENING = {"(": ")", "[": "]", "{": "}", "\uff08": "\uff09"}
+
+
+def trimmed(text: str, span: Span) -> Span:
+    """`span` less the spaces at its ends and an opening bracket at its start that it
+    does not close: phonenumbers reads `(07911123456` and `[07911 123456` as numbers, and
+    redacting that left `<PHONE_NUMBER>)`, the bracket closed with nothing opening it."""
+    start, end = span.start, span.end
+    while start < end and (
+        text[start].isspace()
+        or (text[start] in _OPENING and _OPENING[text[start]] not in text[start + 1 : end])
+    ):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if (start, end) == (span.start, span.end) or start == end:
+        return span
+    return dataclasses.replace(span, start=start, end=end)
 
 
 def with_chains(text: str, findings: list[PiiFinding]) -> list[PiiFinding]:
