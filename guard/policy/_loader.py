@@ -240,6 +240,27 @@ def decode(source: str | bytes, file: str) -> str:
         ) from None
 
 
+#: A path with a bracket step (`params.attachments[*].text`), written unquoted.
+_BRACKETED_PATH = re.compile(r"(?<![\w\"'])[A-Za-z_][\w.]*(?:\[[^\]\[\s,\"']*\](?:\.\w+)*)+")
+_QUOTED = re.compile(r""""(?:\\.|[^"\\])*"|'(?:''|[^'])*'""")
+
+
+def _bracket_hint(text: str, line: int | None) -> str:
+    """For YAML that broke on a bracketed path in a `[ ]` list: how to quote it. In a flow
+    list YAML reads `[` as a nested list and `*` as an alias, so the path must be quoted."""
+    if line is None:
+        return ""
+    lines = text.split("\n")
+    code = _QUOTED.sub('""', lines[line] if 0 <= line < len(lines) else "")
+    found = _BRACKETED_PATH.search(code)
+    if found is None or "[" not in code[: found.start()]:
+        return ""
+    return (
+        f"; inside a [ ] list YAML reads brackets and * as its own syntax, so quote a "
+        f'path with brackets: "{found.group()}"'
+    )
+
+
 def _line_column(before: str) -> Position:
     """The line and column just after the text `before`."""
     return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
@@ -261,8 +282,9 @@ def read_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        hint = _bracket_hint(text, mark.line if mark else None)
         raise PolicyError(
-            f"malformed YAML: {exc.problem}", file=file, line=line, column=col
+            f"malformed YAML: {exc.problem}{hint}", file=file, line=line, column=col
         ) from None
     except yaml.reader.ReaderError as exc:  # a character YAML refuses: NUL, a control
         line, col = _line_column(text[: exc.position])

@@ -120,3 +120,43 @@ def test_a_list_rule_with_when_true_gets_no_advice_to_quote_it() -> None:
     err = _error(HEAD + "    scope: list\n    when: true\n    cap: {by: item.a, max: 1}\n")
     assert "takes no `when`" in str(err) and "quote" not in str(err)
     assert (err.line, err.column) == (6, 11)
+
+
+# -- a bracketed path in a YAML flow list, as DESIGN.md's example writes it -------------
+
+
+@pytest.mark.parametrize(
+    ("section", "path"),
+    [
+        # DESIGN.md's pack example: `fields: [params.message, params.attachments[*].text]`
+        pytest.param(
+            "pii:\n  entities: [EMAIL_ADDRESS]\n  fields: [params.message, {}]\n",
+            "params.attachments[*].text",
+            id="pii-fields-star",
+        ),
+        pytest.param(
+            "pii:\n  entities: [EMAIL_ADDRESS]\n  fields: [{}]\n",
+            "params.attachments[0].text",
+            id="pii-fields-index",
+        ),
+        pytest.param(
+            "rules:\n  - id: r\n    when: 'true'\n    effect: redact\n    redact: [params.a, {}]\n",
+            "params.lines[*].card",
+            id="redact-star",
+        ),
+    ],
+)
+def test_an_unquoted_bracketed_path_in_a_flow_list_says_to_quote_it(
+    section: str, path: str
+) -> None:
+    text = "name: t\nversion: 1\n" + section.replace("{}", path)
+    if "rules:" not in text:
+        text += "rules:\n  - id: r\n    when: pii.any()\n"
+    err = _error(text)
+    assert "malformed YAML" in str(err)
+    assert f'"{path}"' in str(err) and "quote" in str(err)
+
+
+def test_other_malformed_yaml_gets_no_advice_about_paths() -> None:
+    err = _error("name: t\nversion: 1\nrules: [\n")
+    assert "malformed YAML" in str(err) and "quote" not in str(err)
