@@ -137,3 +137,44 @@ def test_action_of_returning_no_action_names_itself(tmp_path: Path) -> None:
 
     good = g.agent(lambda state: tree, action_of=lambda a: {"kind": "move", "params": {"dir": a}})
     assert good(None) == {"kind": "move", "params": {"dir": "up"}}
+
+
+# -- a policy that yields for ever: refused once it passes the bound, not read for ever --
+
+
+def test_an_endless_generator_of_alternatives_is_refused(g: Guard) -> None:
+    import itertools
+
+    from guard.enforce import MAX_YIELDED
+
+    @g.agent
+    def sampler(obs: Any) -> Any:
+        for i in itertools.count():  # a sampler that never stops
+            yield ({"kind": "read", "params": {"n": i}}, 1.0 / (i + 1))
+
+    with pytest.raises(InvalidAction, match=f"more than {MAX_YIELDED:,}"):
+        sampler(None)
+
+
+def test_an_endless_async_generator_of_items_is_refused(g: Guard) -> None:
+    import asyncio
+
+    from guard.enforce import MAX_YIELDED
+
+    @g.ranker
+    async def rank(query: str) -> Any:
+        i = 0
+        while True:
+            yield {"id": i}
+            i += 1
+
+    with pytest.raises(InvalidAction, match=f"more than {MAX_YIELDED:,}"):
+        asyncio.run(rank("q"))
+
+
+def test_a_generator_within_the_bound_is_read_whole(g: Guard) -> None:
+    @g.ranker
+    def rank(query: str) -> Any:
+        yield from ({"id": i} for i in range(300))
+
+    assert [item["id"] for item in rank("q")] == list(range(300))

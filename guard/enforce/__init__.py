@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import itertools
 import math
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from guard._evaluate import DecisionRates
 
 __all__ = [
+    "MAX_YIELDED",
     "GuardedAction",
     "GuardedRanking",
     "aenforce_proposal",
@@ -30,6 +32,10 @@ __all__ = [
 ]
 
 Candidate = tuple[Any, float, int]  # an alternative, its score, its position as given
+
+#: Most alternatives or items a guarded function may yield: a sampler that never stops
+#: is refused once past it, not read until memory runs out.
+MAX_YIELDED = 100_000
 ContextArg = Mapping[str, Any] | Callable[..., Mapping[str, Any] | None] | None
 
 
@@ -88,7 +94,7 @@ def agent(
         ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
             """The proposal, its context and the options `enforce_proposal` takes."""
             if isinstance(out, Iterator):  # alternatives yielded: read them once, here
-                out = list(out)
+                out = _drained(out, "alternatives")
             ctx = dict(_context(context, args, kwargs) or {})
             observed = inputs(args, kwargs)
             first = observed if hasattr(explain, "explain") else args
@@ -361,7 +367,7 @@ def _ranked_items(out: Any) -> list[Any]:
     """What a ranker returned (or yielded) as a list of items, numpy and torch numbers made
     Python numbers; anything but a list of items is refused with how to convert it."""
     if isinstance(out, Iterator):  # items yielded: read them once, here
-        out = list(out)
+        out = _drained(out, "items")
     if isinstance(out, str | bytes | Mapping) or not isinstance(out, Sequence):
         raise InvalidAction(
             f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
@@ -375,6 +381,25 @@ def _ranked_items(out: Any) -> list[Any]:
                 "return df.to_dict('records'), or row.to_dict() for each row"
             )
     return [_native(item) for item in out]
+
+
+def _drained(out: Iterator[Any], what: str) -> list[Any]:
+    """What a generator yielded, refused past MAX_YIELDED (one that never stops)."""
+    read = list(itertools.islice(out, MAX_YIELDED + 1))
+    if len(read) > MAX_YIELDED:
+        raise InvalidAction(
+            f"the policy yielded more than {MAX_YIELDED:,} {what}; yield a bounded number "
+            "(the best k, say)"
+        )
+    return read
+
+
+def _too_many(verb: str, func: Any) -> InvalidAction:
+    name = getattr(func, "__qualname__", type(func).__name__)
+    return InvalidAction(
+        f"{name} {verb} more than {MAX_YIELDED:,} alternatives or items; yield a bounded "
+        "number (the best k, say)"
+    )
 
 
 def _ranking(guard: Guard, decision: Decision, out: list[Any]) -> GuardedRanking:
@@ -772,7 +797,12 @@ def _wrap(
 
         @functools.wraps(func)
         async def collect_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await finish([out async for out in func(*args, **kwargs)], args, kwargs)
+            collected: list[Any] = []
+            async for out in func(*args, **kwargs):
+                if len(collected) == MAX_YIELDED:
+                    raise _too_many("yielded", func)
+                collected.append(out)
+            return await finish(collected, args, kwargs)
 
         return collect_wrapper
 
