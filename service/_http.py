@@ -192,7 +192,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             "type": str(e.get("type", "")),
         }
         for e in errors
-    ][:20]
+    ]
+    clean = _shape_sent(clean)[:20]
     if any(e["type"] == "json_invalid" and "recursion limit" in e["msg"] for e in clean):
         return error_response(  # valid JSON, perhaps: deeper than the parser reads
             400,
@@ -218,6 +219,41 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     ):
         message += _top_level_hint(request)
     return error_response(422, "validation_error", message, {"errors": clean})
+
+
+#: The shapes an action may take (service/_schemas.py, AnyAction), as pydantic names each
+#: in the errors of the union, and the field that tells the shape was meant.
+_SHAPES = {"ActionIn": "kind", "ToolCall": "type", "FunctionCall": "type", "ToolUse": "type"}
+
+
+def _shape_sent(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors of the action shapes the caller meant, where it shows: an action is tried
+    as each shape, and a native action with a kind too long also failed as each tool call
+    (no 'type', no 'function'), which the answer listed first. A shape is meant when its
+    telling field was given (a native kind; a tool call's type, matched); when no shape of
+    an action is, all of its errors stay."""
+
+    def branch(e: dict[str, Any]) -> tuple[Any, ...] | None:
+        loc = e["loc"]
+        at = next((i for i, part in enumerate(loc) if part in _SHAPES), None)
+        return None if at is None else tuple(loc[: at + 1])
+
+    def refused(b: tuple[Any, ...], e: dict[str, Any]) -> bool:
+        """`e` says shape `b` was not meant: no kind for a native action; for a tool
+        call, no type or another one."""
+        if e["loc"] != [*b, _SHAPES[b[-1]]]:
+            return False
+        return bool(b[-1] != "ActionIn" or e["type"] == "missing")
+
+    tried = {b for e in errors if (b := branch(e)) is not None}
+    meant = {b for b in tried if not any(refused(b, e) for e in errors)}
+    kept = []
+    for e in errors:
+        b = branch(e)
+        # Each action (of a batch) is judged on its own shapes.
+        if b is None or b in meant or not any(m[:-1] == b[:-1] for m in meant):
+            kept.append(e)
+    return kept
 
 
 def is_json(content_type: str | None) -> bool:
