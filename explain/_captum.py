@@ -31,6 +31,7 @@ from explain._validate import (
     check_positive,
     check_seed,
     labels_of,
+    mapping_rows,
     pick_target,
     sample_rows,
 )
@@ -544,6 +545,9 @@ def _check_finite_non_negative(name: str, value: Any) -> None:
 def _baseline_width(baseline: Any) -> int | None:
     if baseline is None:
         return None
+    rows = mapping_rows(baseline)
+    if rows is not None:
+        return len(rows[0])
     try:
         shape = np.shape(baseline.detach().cpu() if hasattr(baseline, "detach") else baseline)
     except (TypeError, ValueError):
@@ -587,6 +591,9 @@ def _resolve_names(module: Any, baseline: Any, feature_names: Sequence[str] | No
 def _baseline_labels(baseline: Any) -> list[str] | None:
     """The feature names a baseline carries, as explain.shap reads a background's: a
     mapping's keys, a DataFrame's columns or a Series' index, when all are strings."""
+    rows = mapping_rows(baseline)
+    if rows is not None:
+        baseline = rows[0]
     labels = list(baseline) if isinstance(baseline, Mapping) else labels_of(baseline)
     if not labels or not all(isinstance(c, str) for c in labels):
         return None  # a frame built from an array: columns 0, 1, ... name nothing

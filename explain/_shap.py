@@ -36,6 +36,7 @@ from explain._validate import (
     check_positive,
     check_seed,
     default_names,
+    mapping_rows,
     missing_as_none,
     n_columns,
     pick_target,
@@ -1052,6 +1053,9 @@ def resolve_names(
         names = [str(c) for c in background.columns]
     if names is None and isinstance(background, Mapping):  # one row: {feature: value}
         names = [str(k) for k in background]
+    rows = mapping_rows(background)
+    if names is None and rows is not None:  # rows of {feature: value}
+        names = [str(k) for k in rows[0]]
     if names is not None:
         return check_names(names, n) or []
     if n is None:

@@ -162,6 +162,14 @@ def _from_mapping(x: Mapping[str, Any], names: Sequence[str], what: str) -> list
     return [x[n] for n in names]
 
 
+def mapping_rows(data: Any) -> list[Mapping[str, Any]] | None:
+    """`data` as rows when it is a list or tuple of {feature: value} mappings (the candidates
+    a ranker scores), read as `pandas.DataFrame(rows)` would be; else None."""
+    if not isinstance(data, list | tuple) or not data:
+        return None
+    return list(data) if all(isinstance(r, Mapping) for r in data) else None
+
+
 def labels_of(data: Any) -> list[Any] | None:
     """The column labels of a DataFrame or the index of a Series, else None."""
     labels = getattr(data, "columns", None)
@@ -317,6 +325,14 @@ def as_matrix(
     labels = None
     if isinstance(data, Mapping):
         data, labels = [_from_mapping(category_codes(data, categories, what), names, what)], names
+    rows = mapping_rows(data)
+    if rows is not None:  # each row read by name, as one mapping is
+        where = [f"{what}[{i}]" for i in range(len(rows))]
+        data = [
+            _from_mapping(category_codes(r, categories, w), names, w)
+            for r, w in zip(rows, where, strict=True)
+        ]
+        labels = names
     data = _by_name(data, names, what)  # pandas DataFrame: columns are read by name
     data = category_codes(data, categories, what)
     arr = _to_array(data, what, labels)
@@ -347,20 +363,15 @@ def n_columns(data: Any, what: str = "background") -> int:
     argument's own name, with a mixed list's numbers still numbers."""
     if isinstance(data, Mapping):
         return len(data)
+    rows = mapping_rows(data)
+    if rows is not None:
+        return len(rows[0])
     try:
         shape = tuple(np.shape(data))
     except (TypeError, ValueError):  # ragged rows: _to_array says what is wrong
         shape = _to_array(data, what).shape
     if len(shape) != 2:
-        rows_of_mappings = isinstance(data, Sequence) and any(isinstance(r, Mapping) for r in data)
-        raise ExplanationInputError(
-            f"{what} must be a 2-D array, got shape {shape}"
-            + (
-                "; for rows given as mappings, pass pandas.DataFrame(rows)"
-                if rows_of_mappings
-                else ""
-            )
-        )
+        raise ExplanationInputError(f"{what} must be a 2-D array, got shape {shape}")
     return int(shape[1])
 
 

@@ -191,11 +191,13 @@ def test_ranking_items_with_text_are_named_as_items() -> None:
 
 def test_ranking_items_given_as_mappings_are_named_as_items_with_a_way_out() -> None:
     """A ranker's items as dicts said 'background must be a 2-D array': the caller passed
-    no background."""
+    no background. Since sweep 15 they are read as pandas.DataFrame(rows) would be, and a
+    malformed item is named as an item."""
     items = [{"price": 1.0, "rating": 4.0}, {"price": 2.0, "rating": 3.0}]
-    with pytest.raises(explain.ExplanationInputError) as info:
-        explain.explain_ranking(_sum, items)
-    message = str(info.value)
-    assert message.startswith("items must be a 2-D array") and "pandas.DataFrame(rows)" in message
-    ranked = explain.explain_ranking(_sum, pd.DataFrame(items))
+    ranked = explain.explain_ranking(_sum, items)
+    framed = explain.explain_ranking(_sum, pd.DataFrame(items))
+    assert [a.values for a in ranked] == [a.values for a in framed]
     assert [a.feature_names for a in ranked] == [["price", "rating"]] * 2
+    with pytest.raises(explain.ExplanationInputError) as info:
+        explain.explain_ranking(_sum, [items[0], {"price": 2.0}])
+    assert str(info.value).startswith("items[1] as a mapping must have exactly")
