@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Annotated, Any, BinaryIO, NoReturn
 
@@ -43,8 +44,20 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _one_line(message: str) -> str:
-    """A message whose lines (a driver's DETAIL, say) are joined into one."""
-    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
+    """A message whose lines (a driver's DETAIL, say) are joined into one, with any other
+    control character shown escaped (see `_printable`)."""
+    return _printable("; ".join(line.strip() for line in message.splitlines() if line.strip()))
+
+
+# C0 and C1 controls, DEL and the bidirectional overrides and isolates.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters written as escapes (ESC as \\x1b): text from a file
+    (a test case's note, say) must print as text, not move the cursor, erase the line
+    above or clear the screen of whoever reads the output."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _json_arg(value: str, what: str) -> Any:
@@ -288,8 +301,9 @@ def policy_test(
             ok = False
             continue
         for result in report.results:
-            if not result.passed:
-                text = escape(_one_line(f"{report.pack}: {result.note}: {result.detail}"))
+            if not result.passed:  # the note as written, escaped; the detail on one line
+                note = _printable(str(result.note))
+                text = escape(f"{report.pack}: {note}: {_one_line(str(result.detail))}")
                 out.print(f"[red]FAIL[/red] {text}", markup=True)
         cov = len(report.rules) - len(report.unfired)
         status = "[green]PASS[/green]" if report.passed else "[red]FAIL[/red]"
