@@ -3,7 +3,7 @@
 Caught: `jo at example dot com`, `jo [at] example [dot] com`, `jo(at)example(dot)com`,
 `jo @ example . com`, `jo@example dot com`, `j o @ e x a m p l e . c o m`,
 `jo＠example．com`, `jo@example.c0m` (a zero for an o), zero-width characters inside an
-address, `jo.smith at gmail`, and
+address, `jo.smith at gmail`, letters beyond ASCII (`jöhn at münchen dot de`), and
 `_` or `-` spelled in the local part (`tom underscore h at yahoo dot com`).
 A plain `jo@example.com` is left to EMAIL_ADDRESS. The domain must end in a known
 public suffix (checked offline), so `see you at the meeting dot point` is not an address.
@@ -34,17 +34,20 @@ _DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s+\.\s+|[.\u3002])
 _JOINERS = {"underscore": "_", "dash": "-", "hyphen": "-"}
 _SPELLED_JOINER = regex.compile(r"\s+(underscore|dash|hyphen)\s+", regex.IGNORECASE)
 _LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.|{_SPELLED_JOINER.pattern})"
-_LOCAL_WORD = r"[a-z0-9_+\-]+"
 # Letters of a script written without spaces are the sentence around an address, not
-# part of it (`メールjo at gmail dot comまで`).
+# part of it (`メールjo at gmail dot comまで`). Other letters are (`jöhn at münchen dot de`,
+# as `jöhn@münchen.de` is an EMAIL_ADDRESS): with ASCII letters only, such an address
+# was never found.
 _WORD = rf"[^\W{UNSPACED_SCRIPTS}]"
+_LETTER = rf"[^\W_{UNSPACED_SCRIPTS}]"
+_LOCAL_WORD = rf"(?:{_WORD}|[+\-])+"
 # An apostrophe after a letter ends a contraction ("that's at apple.com"); a quote that
 # opens ("note 'jo%40gmail.com'") may stand right before an address.
 _LOCAL = regex.compile(
     rf"(?<!{_WORD}|[.+\-@])(?<!\w['\u2019])(?:{_LOCAL_WORD}(?:{_LOCAL_DOT}{_LOCAL_WORD}){{0,8}})\Z",
     regex.IGNORECASE,
 )
-_LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+_LABEL = rf"{_LETTER}(?:(?:{_LETTER}|-){{0,61}}{_LETTER})?"
 _DOMAIN = regex.compile(
     rf"(?P<first>{_LABEL})(?P<rest>(?:{_DOT}{_LABEL}){{0,6}})(?!{_WORD}|[\-@])", regex.IGNORECASE
 )
