@@ -519,7 +519,7 @@ class GuardClient:
             raise _transport_error(exc, where, seconds, self._http.base_url) from exc
         status = response.status_code
         if status >= 400:
-            raise _error(response)
+            raise _error(response, getattr(self._http, "base_url", None))
         if not 200 <= status < 300:
             location = response.headers.get("location")
             raise RemoteError(
@@ -1336,7 +1336,25 @@ def _why_invalid(errors: Any) -> str:
     return f" ({'; '.join(whys)})" if whys else ""
 
 
-def _error(response: Any) -> GuardError:
+def _no_route_hint(base_url: Any) -> str:
+    """Why a path of the API is not found: a base URL given with the API's own prefix
+    (`guard serve` prints 'guard sidecar API: http://127.0.0.1:8000/v1'), which the client
+    adds again."""
+    try:
+        parts = urlsplit(str(base_url))
+    except ValueError:
+        return ""
+    if not parts.path.rstrip("/").endswith("/v1"):
+        return ""
+    host = parts.netloc.rpartition("@")[2]  # a user and password in it are not shown
+    root = f"{parts.scheme}://{host}{parts.path.rstrip('/')[:-3]}"
+    return (
+        f"; the client adds /v1/... to the base URL, which ends in /v1 already: give the "
+        f"sidecar's root, {root!r}, without /v1"
+    )
+
+
+def _error(response: Any, base_url: Any = None) -> GuardError:
     try:
         error = response.json()["error"]
         code, message = str(error["code"]), str(error["message"])
@@ -1350,6 +1368,8 @@ def _error(response: Any) -> GuardError:
         details = {"details": details}
     if code == "validation_error":  # the message names where; say what is wrong there
         message += _why_invalid(details.get("errors"))
+    if response.status_code == 404 and code == "not_found":  # no route, not an unknown id
+        message += _no_route_hint(base_url)
     retry_after = response.headers.get("retry-after")
     if retry_after is not None:
         details = {**details, "retry_after": details.get("retry_after", retry_after)}

@@ -85,3 +85,40 @@ def test_no_pack_named_among_several_is_a_policy_error_as_in_process(two_packs, 
         call(remote)
     assert "several packs are loaded (first, second)" in str(here.value)
     assert "several packs are loaded (first, second)" in str(there.value)
+
+
+@pytest.mark.parametrize("base", ["http://testserver/v1", "http://testserver/v1/"])
+def test_a_base_url_ending_in_v1_is_told_to_drop_it(client, base):
+    # `guard serve` prints "guard sidecar API: http://127.0.0.1:8000/v1"; given that, every
+    # call went to /v1/v1/... and answered "404 not_found: Not Found", naming no cause.
+    from starlette.testclient import TestClient
+
+    from guard.client import RemoteError
+
+    remote = GuardClient(base, client=TestClient(client.app, base_url=base))
+    with pytest.raises(RemoteError) as info:
+        remote.check(pay(1))
+    assert info.value.status == 404
+    assert "http://testserver" in str(info.value) and "without /v1" in str(info.value)
+
+
+def test_an_unknown_id_is_not_given_the_hint(remote):
+    from guard.client import RemoteError
+
+    with pytest.raises(RemoteError) as info:
+        remote.decision("nope")
+    assert info.value.code == "decision_not_found"
+    assert "without /v1" not in str(info.value)
+
+
+def test_the_hint_shows_no_password(client):
+    from starlette.testclient import TestClient
+
+    from guard.client import RemoteError
+
+    base = "http://jo:s3cret@testserver/v1"
+    remote = GuardClient(base, client=TestClient(client.app, base_url=base))
+    with pytest.raises(RemoteError) as info:
+        remote.check(pay(1))
+    assert "'http://testserver'" in str(info.value)
+    assert "s3cret" not in str(info.value)
