@@ -74,6 +74,9 @@ _READ_CHUNK = 4096
 _MAX_PAGE = 1000
 _STATE = "the store's tree state"
 _BLOCK = (1 << STORED_HEIGHT) - 1
+# The largest index a store's integer column holds (SQLite INTEGER, PostgreSQL bigint): a
+# larger one is at no leaf, and a driver fails on it rather than finding nothing.
+_MAX_INDEX = 2**63 - 1
 
 
 class _Frozen(BaseModel):
@@ -480,7 +483,7 @@ class AuditLog:
         return index
 
     def _leaf_at(self, index: int) -> StoredLeaf:
-        leaves = self._store.read(index, index + 1) if index >= 0 else []
+        leaves = self._store.read(index, index + 1) if 0 <= index < _MAX_INDEX else []
         if not leaves:
             raise RecordNotFound(
                 f"no audit record at index {index}; the log has {self._store.size()} records"
@@ -579,7 +582,9 @@ class AuditLog:
             start = chunk[-1].leaf.index + 1
 
     def _scan(self, start: int) -> Iterator[StoredLeaf]:
-        while chunk := self._store.read(start, start + _READ_CHUNK):
+        while start < _MAX_INDEX and (
+            chunk := self._store.read(start, min(start + _READ_CHUNK, _MAX_INDEX))
+        ):
             yield from chunk
             start = chunk[-1].index + 1
 
@@ -819,7 +824,13 @@ def _decode_cursor(cursor: str) -> int:
     except ValueError:
         text = ""
     prefix, _, number = text.partition(":")
-    if prefix != "idx" or not number.isdigit() or not number.isascii():
+    if (
+        prefix != "idx"
+        or not number.isdigit()
+        or not number.isascii()
+        or len(number) > 19  # int() of a long run of digits is slow, and too large anyway
+        or int(number) > _MAX_INDEX
+    ):
         raise AuditError(
             f"invalid cursor {cursor!r}: pass the next_cursor of a previous page, "
             "or None for the first page"
