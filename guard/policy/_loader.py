@@ -832,6 +832,7 @@ def _compile_rule(
         _check_string_fields(rule, when, file, positions, index)
         _check_calls(rule, when, spec.pii, file, positions, index)
         _check_domain_literals(rule, when, file, positions, index)
+        _check_case_literals(rule, when, file, positions, index)
     id_node = positions.get(("rules", index, "id"))
     return CompiledRule(
         id=rule.id,
@@ -1242,6 +1243,55 @@ def _check_domain_literals(
                         line=line,
                         column=col,
                     )
+
+
+def _check_case_literals(
+    rule: RuleSpec, when: CompiledExpr, file: str, positions: Mapping[Any, Any], index: int
+) -> None:
+    """Refuse text `lower()` (or `upper()`) never returns, compared with what it returns:
+    `lower(params.to) in ["admin", "Root"]` never holds for "Root" (a block-list that never
+    blocks), nor `endswith(lower(u), "@Corp.com")` nor `"Drop" in lower(q)`. Every letter
+    lower() writes is one lower() keeps, so a literal with another is never part of it."""
+    tree, shift = _parse_when(when.source)
+    for node in ast.walk(tree) if tree is not None else ():
+        checks: list[tuple[str, ast.expr]] = []  # (the case function, a literal it meets)
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            for a, b, op in zip(sides, sides[1:], node.ops, strict=False):
+                if isinstance(op, ast.Eq | ast.NotEq):
+                    if (case := _case_call(a)) or (case := _case_call(b)):
+                        checks.append((case, b if _case_call(a) else a))
+                elif isinstance(op, ast.In | ast.NotIn):
+                    if (case := _case_call(a)) and isinstance(b, ast.List | ast.Tuple | ast.Set):
+                        checks += [(case, e) for e in b.elts]  # one of the members
+                    elif case := _case_call(b):
+                        checks.append((case, a))  # a part of what lower() returned
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) in ("startswith", "endswith"):
+            if len(node.args) == 2 and (case := _case_call(node.args[0])):
+                affixes = node.args[1]
+                elts = affixes.elts if isinstance(affixes, ast.List | ast.Tuple) else [affixes]
+                checks += [(case, e) for e in elts]
+        for case, at in checks:
+            text = _literal(at)
+            if not isinstance(text, str):
+                continue
+            fold = str.lower if case == "lower" else str.upper
+            if any(fold(ch) != ch for ch in text):
+                line, col = _when_position(positions, index, when.source, at, shift)
+                raise PolicyError(
+                    f"rule {rule.id!r} compares {case}() with {text!r}, which it never "
+                    f"returns: {case}() gives {case}-case text; write {fold(text)!r}",
+                    file=file,
+                    line=line,
+                    column=col,
+                )
+
+
+def _case_call(node: ast.expr) -> str:
+    """'lower' or 'upper' for a call of that function, else ''."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id if node.func.id in ("lower", "upper") else ""
+    return ""
 
 
 def _is_domain_call(node: ast.expr) -> bool:

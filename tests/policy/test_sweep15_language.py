@@ -160,3 +160,52 @@ def test_an_unquoted_bracketed_path_in_a_flow_list_says_to_quote_it(
 def test_other_malformed_yaml_gets_no_advice_about_paths() -> None:
     err = _error("name: t\nversion: 1\nrules: [\n")
     assert "malformed YAML" in str(err) and "quote" not in str(err)
+
+
+# -- lower()/upper() compared with a literal they never return -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "column", "literal", "meant"),
+    [
+        # a deny list that never denies: "Root" is never what lower() returns
+        pytest.param('lower(params.to) in ["admin", "Root"]', 31, "Root", "root", id="in-list"),
+        pytest.param('lower(params.to) == "Admin@corp.com"', 21, "Admin@corp.com",
+                     "admin@corp.com", id="eq"),
+        pytest.param('"Admin@corp.com" != lower(params.to)', 1, "Admin@corp.com",
+                     "admin@corp.com", id="ne-reversed"),
+        pytest.param('endswith(lower(params.to), "@Corp.com")', 28, "@Corp.com", "@corp.com",
+                     id="endswith"),
+        pytest.param('startswith(lower(params.to), ["x", "Admin"])', 36, "Admin", "admin",
+                     id="startswith-list"),
+        pytest.param('"Drop" in lower(params.sql)', 1, "Drop", "drop", id="substring"),
+        pytest.param('upper(params.c) not in {"usd", "EUR"}', 25, "usd", "USD", id="upper-set"),
+        pytest.param('upper(params.c) == "straße"', 20, "straße", "STRASSE", id="upper-sharp-s"),
+        pytest.param('any(lower(w) == "RM" for w in params.words)', 17, "RM", "rm",
+                     id="in-generator"),
+    ],
+)  # fmt: skip
+def test_a_literal_lower_or_upper_never_returns_is_a_load_error(
+    when: str, column: int, literal: str, meant: str
+) -> None:
+    # column: where the literal's opening quote is in the condition, counted from 1
+    assert when[column - 1 :].startswith(f'"{literal}"')
+    err = _error(HEAD + f"    when: '{when}'\n")
+    assert repr(literal) in str(err) and repr(meant) in str(err)
+    assert (err.line, err.column) == (5, 11 + column)  # after "    when: '"
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        'lower(params.to) in ["admin", "root", "ops-1"]',
+        'lower(params.to) in "Admin Root"',  # lower(x) may be a part of this text ("oot")
+        'upper(params.c) == "USD"',
+        'lower(params.s) == "\u00df"',  # lower() keeps the sharp s
+        'upper(params.c) != "123"',
+        'contains_any(lower(params.to), ["Root"])',  # contains_any folds case itself
+        'lower(params.to) < "Z"',  # an ordering, not an equality
+    ],
+)
+def test_literals_lower_or_upper_can_return_still_load(when: str) -> None:
+    parse(HEAD + f"    when: {json.dumps(when, ensure_ascii=False)}\n", file="t.yaml")
