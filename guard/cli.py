@@ -337,7 +337,9 @@ _VERIFY_HELP = (
     "The log must also hold every record its own tree state counts, so records deleted "
     "from the end are caught. Records deleted together with a tree state rewritten to "
     "match can only be caught against a tree head published before: keep the output of "
-    "`guard audit head` where the log's host cannot change it, and pass it as --against."
+    "`guard audit head` where the log's host cannot change it, and pass it as --against. "
+    "A SQLite log's file is also checked whole (PRAGMA integrity_check), so an index that "
+    "lookups and queries use but that no longer lists every record is caught too."
 )
 
 
