@@ -7,6 +7,9 @@ links such as `t.me/jo_smith`, `t.me/+AbC12`, `wa.me/14165550199` or
 `line.me/ti/p/~jo_smith`. Payment apps are the same way off the platform: `venmo
 @jo-smith-12`, `my venmo is jdoe_22`, a cashtag `cashapp $JoSmith88`, and links such
 as `paypal.me/jo88`, `cash.app/$JoSmith88`, `venmo.com/u/jo` or `revolut.me/jo88`.
+Social networks too: `threads @jo.sells`, `reddit u/jo_sells`, `youtube.com/@jo`,
+`bsky.app/profile/jo.bsky.social`, `@jo@mastodon.social`, `twitch.tv/jo`, and an
+`@handle` written before its platform (`@jo_sells on twitter`, `@jo (insta)`).
 The span is the handle (with its `@` or `$`), or the whole link.
 Near misses left alone: `I use skype for calls`, `telegram is blocked`, `the signal was
 weak`, `stand in line` (ambiguous platform words need a `:`, `id` or `@`), and a word
@@ -33,12 +36,14 @@ PLATFORMS = (
     "proton", "gmx", "yandex", "aol",
     # Payment apps: paying off the platform starts with the other side's handle there.
     "paypal", "venmo", "cashapp", "cash app", "cashtag", "zelle", "revolut",
+    # Social networks a buyer is sent to just as well (sweep 15).
+    "threads", "reddit", "youtube", "bluesky", "bsky", "mastodon", "twitch", "pinterest",
 )  # fmt: skip
 # Cash App's handles are cashtags: `$` then a name with a letter in it (`$45` is money).
 CASHTAG_PLATFORMS = frozenset({"cashapp", "cash app", "cashtag"})
 # Platform names that are also everyday words need an explicit marker or an "@".
 AMBIGUOUS = frozenset({"signal", "line", "session", "element", "matrix", "snap", "kik"}) | {
-    "tg", "wa", "ig", "fb", "sc", "outlook", "proton",
+    "tg", "wa", "ig", "fb", "sc", "outlook", "proton", "threads",
 }  # fmt: skip
 # Arrows point at the handle: `->`, `→`, `➡️` (its variation selector is dropped by
 # `normalize`) and the pointing hand `👉`.
@@ -46,6 +51,15 @@ _ARROWS = "\u2192\u27a1\U0001f449"
 _STRONG = frozenset({":", "=", "->", *_ARROWS, "id", "handle", "username", "user name"})
 _MARKER = rf"(?:[:=,]|->|[{_ARROWS}]|[-\u2013\u2014]|\bid\b|\bhandle\b|\buser\s?name\b|\bis\b|\bme\b|\bat\b|\bon\b|\bvia\b|\bmy\b)"  # noqa: E501
 _PLATFORM = "|".join(regex.escape(p).replace("\\ ", r"\s?") for p in PLATFORMS)
+# After a handle, only names that are no everyday word: `@jo on signal` may be prose.
+_PLATFORM_NAMES = (
+    "|".join(
+        regex.escape(p).replace("\\ ", r"\s?")
+        for p in PLATFORMS
+        if p not in AMBIGUOUS and p not in ("session", "element", "matrix", "line", "signal")
+    )
+    + "|x"
+)
 _HANDLE = regex.compile(
     rf"\b(?P<platform>{_PLATFORM})\b(?P<mid>(?:\s*{_MARKER}){{0,4}})\s*"
     # a number, its groups apart by at most one space, not a time span (`24/7`, `9:30`)
@@ -61,7 +75,18 @@ _LINK = regex.compile(
     r"snapchat\.com/add|tiktok\.com|discord\.gg|linkedin\.com/in|facebook\.com|fb\.com|"
     r"twitter\.com|x\.com|signal\.me/#p|line\.me(?:/R)?/ti/p|lin\.ee|u\.wechat\.com|"
     r"weixin\.qq\.com/r|threema\.id|kik\.me|paypal\.me|paypal\.com/paypalme|venmo\.com/u|"
-    r"cash\.app|revolut\.me)/[@+~$]?[a-z0-9._\-]{2,64}",
+    r"cash\.app|revolut\.me|youtube\.com|threads\.net|bsky\.app/profile|"
+    r"twitch\.tv|pinterest\.com|reddit\.com/u(?:ser)?)/[@+~$]?[a-z0-9._\-]{2,64}"
+    # Reddit's own way to write a user, and a Mastodon or Bluesky address after its `@`.
+    r"|(?<=\breddit\b[^\n]{0,30}?)(?<![\w/])/?u/[a-z0-9_\-]{3,20}\b"
+    r"|(?<![\w@])@[a-z0-9_]{1,30}@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+"
+    r"|(?<![\w@])@[a-z0-9\-]{1,63}\.bsky\.social\b",
+    regex.IGNORECASE,
+)
+# An @handle followed by the platform it is on: `@jo_sells on twitter`, `@jo (insta)`.
+_HANDLE_FIRST = regex.compile(
+    rf"(?<![\w@.])(?P<handle>@[a-z_][a-z0-9._\-]{{0,38}}[a-z0-9_])(?![\w@])"
+    rf"\s*(?:\(\s*|\b(?:on|at|via|in)\s+)(?:{_PLATFORM_NAMES})\b",
     regex.IGNORECASE,
 )
 # A handle led by a digit, written without `@`, is a phone number or a numeric id (a
@@ -104,6 +129,21 @@ class ContactHandleRecognizer(GuardRecognizer):
             start, end = norm.span(m.start(), m.end())
             taken.append((m.start(), m.end()))
             results.append(self.result(start, end, 0.85, "profile link", m.group(0).lower()))
+        for m in _HANDLE_FIRST.finditer(n, timeout=self.timeout_s):
+            hs, he = m.span("handle")
+            if any(a <= hs < b for a, b in taken):
+                continue
+            taken.append((hs, he))
+            start, end = norm.span(hs, he)
+            results.append(
+                self.result(
+                    start,
+                    end,
+                    0.85,
+                    "@handle before platform",
+                    m.group("handle").lower().lstrip("@"),
+                )
+            )
         for m in _HANDLE.finditer(n, overlapped=False, timeout=self.timeout_s):
             hs, he = m.span("handle")
             if any(a <= hs < b for a, b in taken):
@@ -122,6 +162,8 @@ def _judge(platform: str, mid: str, handle: str) -> tuple[float, str] | None:
     if word in stop_words() or word in GENERIC or _is_platform(word):
         return None
     app = regex.sub(r"\s+", " ", platform.lower())
+    if app == "threads" and not handle.startswith("@"):
+        return None  # "threads: polyester" describes a garment
     if handle.startswith("$"):
         return (0.85, "cashtag") if app in CASHTAG_PLATFORMS else None
     if not bare[:1].isalpha() and not handle.startswith("@"):
