@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import math
@@ -861,8 +862,16 @@ def _pii_count(env: Mapping[str, Any], rule_id: str, entity_type: Any = None) ->
 def _pii_in_field(env: Mapping[str, Any], rule_id: str, field: Any, *entity_types: Any) -> bool:
     view = pii_view(env, "pii.in_field()")
     wanted = view.require(entity_types)
-    parent = _field_shape(view.require_field(field))
-    return any(_under(_field_shape(f.field), parent) for f in view.select(wanted))
+    within = _field_pattern(view.require_field(field))
+    return any(within(f.field) for f in view.select(wanted))
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_pattern(field: str) -> Callable[[str], Any]:
+    """Whether a finding's place is at or under `field`: `[*]` stands for any index, and
+    `[0]` for that one only (`params.attachments[0].text` is not `[1].text`)."""
+    pattern = re.escape(field).replace(re.escape("[*]"), r"\[\d+\]")
+    return re.compile(pattern + r"(?=$|[.\[$])").match
 
 
 def _pii_max_score(env: Mapping[str, Any], rule_id: str, entity_type: Any = None) -> float:

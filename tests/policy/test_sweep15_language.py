@@ -209,3 +209,43 @@ def test_a_literal_lower_or_upper_never_returns_is_a_load_error(
 )
 def test_literals_lower_or_upper_can_return_still_load(when: str) -> None:
     parse(HEAD + f"    when: {json.dumps(when, ensure_ascii=False)}\n", file="t.yaml")
+
+
+# -- pii.in_field with an index asks about that element only ---------------------------
+
+FIELDS_PACK = """\
+name: t
+version: 1
+pii:
+  entities: [EMAIL_ADDRESS]
+  fields: [params.message, "params.attachments[*].text"]
+rules:
+  - id: r
+    when: pii.in_field("{field}", "EMAIL_ADDRESS")
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "hits"),
+    [
+        # the address is in the second attachment: the first has none
+        pytest.param("params.attachments[0].text", False, id="other-index"),
+        pytest.param("params.attachments[1].text", True, id="same-index"),
+        pytest.param("params.attachments[*].text", True, id="any-index"),
+        pytest.param("params.attachments[1]", True, id="element"),
+        pytest.param("params.attachments", True, id="list"),
+    ],
+)
+def test_in_field_with_an_index_reads_that_element(field: str, hits: bool) -> None:
+    g = Guard([parse(FIELDS_PACK.replace("{field}", field), file="t.yaml")])
+    attachments = [{"text": "see you"}, {"text": "mail jo@gmail.com"}]
+    decision = g.check({"kind": "k", "params": {"message": "hi", "attachments": attachments}})
+    assert [h.error for h in decision.hits] == ([None] if hits else [])
+    assert decision.verdict == ("deny" if hits else "allow")
+
+
+def test_in_field_index_ten_is_not_index_one() -> None:
+    g = Guard([parse(FIELDS_PACK.replace("{field}", "params.attachments[1].text"), file="t.yaml")])
+    attachments = [{"text": "x"}] * 10 + [{"text": "mail jo@gmail.com"}]
+    decision = g.check({"kind": "k", "params": {"message": "hi", "attachments": attachments}})
+    assert decision.verdict == "allow"
