@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 import time
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from guard._engine import Guard
 from guard._exceptions import ActionBlocked, ActionEscalated, InvalidAction
 from guard._models import Decision, Verdict
-from guard._validate import MAX_EXACT_INT, from_tool_call
+from guard._validate import MAX_EXACT_INT, DuplicateKey, from_tool_call, unique_keys
 from guard.enforce import enforce_proposal
 from service._auth import Principal
 from service._batcher import CheckBatcher
@@ -40,9 +41,12 @@ from service._schemas import (
     BatchRequest,
     CheckRequest,
     DecisionList,
+    FunctionCall,
     RankRequest,
     ShieldOut,
     ShieldRequest,
+    ToolCall,
+    ToolUse,
 )
 from service._state import ServiceState
 
@@ -58,6 +62,14 @@ __all__ = [
 
 _ERRORS = standard_responses(400, 401, 403, 404, 413, 415, 422, 429, 503)
 Checker = Annotated[Principal, Depends(require("check"))]
+
+
+async def _raw_body(request: Request) -> bytes:
+    """The body as sent (read once already: the request keeps it)."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(_raw_body)]
 
 
 class PolicyRequired(ServiceError):
@@ -142,6 +154,9 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
     is decided and recorded, and `substitution` says what was replaced and why.
     """
     each_once(request, ())
+    proposed_actions = [c[0] for c in body.candidates or ()] or [body.action]
+    if _with_object_arguments(proposed_actions):
+        _keys_once(await request.body())
     state = get_state(request)
     guard = await state.serving()
     policy = resolve_policy(guard, body.policy)
@@ -215,9 +230,11 @@ def _within_limits(request: Request, state: ServiceState) -> bool:
     )
 
 
-def check_batch(body: BatchRequest, request: Request, principal: Checker) -> Response:
+def check_batch(body: BatchRequest, request: Request, principal: Checker, raw: RawBody) -> Response:
     """Decide many actions with one PII pass and one audit transaction, in order."""
     each_once(request, ())
+    if _with_object_arguments(body.actions):
+        _keys_once(raw)
     state = get_state(request)
     _within_batch(len(body.actions), state)
     guard = state.guard
@@ -264,9 +281,11 @@ def rank(body: RankRequest, request: Request, principal: Checker) -> Response:
     return json_response(decision.model_dump(mode="json"))
 
 
-def shield(body: ShieldRequest, request: Request, principal: Checker) -> Response:
+def shield(body: ShieldRequest, request: Request, principal: Checker, raw: RawBody) -> Response:
     """Evaluate candidate actions without recording them: which may run now."""
     each_once(request, ())
+    if _with_object_arguments(body.actions):
+        _keys_once(raw)
     state = get_state(request)
     _within_batch(len(body.actions), state)
     guard = state.guard
@@ -291,6 +310,34 @@ def shield(body: ShieldRequest, request: Request, principal: Checker) -> Respons
         )
     allowed = [r["index"] for r in results if r["allowed"]]
     return json_response({"allowed": allowed, "items": results, "next_cursor": None})
+
+
+def _with_object_arguments(actions: Iterable[BaseModel | None]) -> bool:
+    """Whether a tool call among `actions` has its arguments as a JSON object of the body
+    (an Anthropic `input`, or arguments not sent as text), which the body's parser read."""
+    for a in actions:
+        if isinstance(a, ToolUse):
+            return True
+        if isinstance(a, FunctionCall) and not isinstance(a.arguments, str):
+            return True
+        if isinstance(a, ToolCall) and not isinstance(a.function.arguments, str):
+            return True
+    return False
+
+
+def _keys_once(raw: bytes) -> None:
+    """Refuse a body giving a key twice in one object, as a tool call's arguments sent as
+    text are refused: the parser kept the last value, a tool reading the first would run
+    another one than the one decided."""
+    try:
+        json.loads(raw, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
+        raise InvalidAction(
+            f"the request body gives the key {exc.key!r} more than once in one object; which "
+            "value a tool would use depends on its JSON reader, so none is taken"
+        ) from None
+    except (ValueError, RecursionError):  # read already; its parser's answer stands
+        return
 
 
 def resolve_policy(guard: Guard, name: str | None) -> str | None:
