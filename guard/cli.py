@@ -390,34 +390,38 @@ def audit_verify(
     against: Annotated[
         str | None,
         typer.Option(
-            help="Tree head JSON file (as `guard audit head` prints) the log must extend."
+            help="Tree head JSON file (as `guard audit head` prints) the log must extend, "
+            "or - for stdin."
         ),
     ] = None,
 ) -> None:
     """Verify the whole log, and that it extends a published head (see _VERIFY_HELP)."""
-    head, head_key = _read_head(against) if against is not None else (None, None)
+    shown = "stdin" if against == "-" else repr(against)  # how messages name it
+    head, head_key = _read_head(against, shown) if against is not None else (None, None)
     with _open(audit) as log:
-        if head is not None and against is not None:
-            _check_head_signature(against, head, head_key, log)
+        if head is not None:
+            _check_head_signature(shown, head, head_key, log)
         try:
             report = log.verify(against=head)
         except GuardError as exc:
             fail(str(exc), 1)
     out.print(f"ok  {report.size} records verified, root {report.root}")
     if head is not None:
-        out.print(f"ok  extends the tree head of size {head.size} in {against}")
+        where = "stdin" if against == "-" else against
+        out.print(f"ok  extends the tree head of size {head.size} in {where}")
 
 
-def _read_head(path: str) -> tuple[Any, str | None]:
-    """The tree head in the file, and the public key it names (if any)."""
+def _read_head(path: str, shown: str) -> tuple[Any, str | None]:
+    """The tree head in the file (- for stdin), and the public key it names (if any);
+    `shown` names the file in messages."""
     from pydantic import ValidationError
 
     from guard.audit import TreeHead
 
-    data = _json_arg(f"@{path}", "--against")
+    data = _json_arg("-" if path == "-" else f"@{path}", "--against")
     if not isinstance(data, dict):  # pydantic would name its class: "instance of TreeHead"
         fail(
-            f"--against {path!r} is not a tree head: it must be a JSON object, as "
+            f"--against {shown} is not a tree head: it must be a JSON object, as "
             f"`guard audit head` prints, got {_json_kind(data)}",
             1,
         )
@@ -426,19 +430,19 @@ def _read_head(path: str) -> tuple[Any, str | None]:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "the head"
-        fail(f"--against {path!r} is not a tree head: {where}: {first['msg']}", 1)
+        fail(f"--against {shown} is not a tree head: {where}: {first['msg']}", 1)
     key = data.get("public_key")
     return head, key if isinstance(key, str) else None
 
 
-def _check_head_signature(path: str, head: Any, head_key: str | None, log: Any) -> None:
+def _check_head_signature(shown: str, head: Any, head_key: str | None, log: Any) -> None:
     """A signed head must check with this log's key when the log has one, else its own key."""
     from guard.audit import verify_head
 
     if head.signature is None:  # unsigned: trusted as far as the place it was kept
         return
     if head_key is not None and not verify_head(head, head_key):
-        fail(f"--against {path!r}: the signature does not match its public_key", 1)
+        fail(f"--against {shown}: the signature does not match its public_key", 1)
     key_file = log.signing_key_path
     try:
         log_key = log.public_key_hex if key_file is not None and key_file.exists() else None
@@ -446,19 +450,19 @@ def _check_head_signature(path: str, head: Any, head_key: str | None, log: Any) 
         fail(str(exc), 1)
     if log_key is not None and head_key is not None and head_key != log_key:
         fail(
-            f"--against {path!r} was signed with public key {head_key}, not this log's "
+            f"--against {shown} was signed with public key {head_key}, not this log's "
             f"{log_key} (from {str(key_file)!r}): a head of another log, or the log's key "
             "was replaced",
             1,
         )
     if head_key is None and log_key is None:
         fail(
-            f"--against {path!r} is signed but names no public_key, and the log has no key "
+            f"--against {shown} is signed but names no public_key, and the log has no key "
             "file to check it with",
             1,
         )
     if head_key is None and log_key is not None and not verify_head(head, log_key):
-        fail(f"--against {path!r}: the signature does not match this log's key", 1)
+        fail(f"--against {shown}: the signature does not match this log's key", 1)
 
 
 _SHOW_HELP = (
