@@ -290,6 +290,14 @@ def as_row(
     as for `category_codes`.
     """
     labels = None
+    rows = mapping_rows(x)
+    if rows is not None:  # [{feature: value}], as explain_rows and backgrounds take rows
+        if len(rows) != 1:
+            raise ExplanationInputError(
+                f"{what} must be one row, got {len(rows)} rows of mappings; explain several "
+                "rows with explain_rows"
+            )
+        x = rows[0]
     if isinstance(x, Mapping):
         x, labels = _from_mapping(category_codes(x, categories, what), names, what), names
     x = category_codes(_by_name(x, names, what), categories, what)

@@ -84,3 +84,12 @@ def test_a_captum_baseline_of_mappings_names_and_sizes_the_features() -> None:
     assert explainer.feature_names == NAMES
     assert explainer.baseline.shape == (3, 3)
     assert explainer.baseline[1].tolist() == [7.0, 3.0, 3.0]
+
+
+def test_explain_takes_one_row_given_as_a_list_of_one_mapping() -> None:
+    explainer = explain.shap(lambda X: X[:, 0] - X[:, 2], ROWS)
+    row = {"price": 9.0, "rating": 1.0, "distance": 2.0}
+
+    assert explainer.explain([row]).values == explainer.explain(row).values
+    with pytest.raises(explain.ExplanationInputError, match="one row, got 2 rows.*explain_rows"):
+        explainer.explain([row, row])
