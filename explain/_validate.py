@@ -152,6 +152,13 @@ def _check_finite(arr: Matrix, names: Sequence[str], what: str, allow_nan: bool)
 
 
 def _from_mapping(x: Mapping[str, Any], names: Sequence[str], what: str) -> list[Any]:
+    known = set(names)
+    if any(k not in known for k in x):
+        # LightGBM names the column "price usd" of its training frame "price_usd" (as
+        # _by_name reads a frame's columns): the keys of df.iloc[i].to_dict() are the frame's.
+        renamed = {k.replace(" ", "_") if isinstance(k, str) else k: v for k, v in x.items()}
+        if len(renamed) == len(x) and set(renamed) == known:
+            x = renamed
     missing = [n for n in names if n not in x]
     extra = sorted(str(k) for k in x if k not in set(names))
     if missing or extra:
