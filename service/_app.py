@@ -14,7 +14,13 @@ from guard import __version__
 from service import _check, _decisions, _ops, _policies, _review
 from service._batcher import CheckBatcher
 from service._deps import RateLimiter
-from service._http import CheckFastPath, LimitsMiddleware, declare_timeouts, install_handlers
+from service._http import (
+    CheckFastPath,
+    LimitsMiddleware,
+    declare_body_limits,
+    declare_timeouts,
+    install_handlers,
+)
 from service._metrics import Metrics, Tracer, configure_tracing
 from service._settings import Settings
 from service._state import ServiceState
@@ -188,13 +194,13 @@ class ConsoleHeaders:
 
 
 def _openapi(app: FastAPI, *, secured: bool) -> Any:
-    """The schema with the request timeout's 504 declared; with no keys file nothing is
-    checked, so then the schema does not claim it is."""
+    """The schema with the request timeout's 504 and the body limit's 413 declared; with no
+    keys file nothing is checked, so then the schema does not claim it is."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = declare_timeouts(original())
+            schema = declare_body_limits(declare_timeouts(original()))
             if not secured:
                 for path in schema.get("paths", {}).values():
                     for operation in path.values():

@@ -36,6 +36,7 @@ __all__ = [
     "NOT_UTF8",
     "CheckFastPath",
     "LimitsMiddleware",
+    "declare_body_limits",
     "declare_timeouts",
     "error_response",
     "exception_response",
@@ -99,6 +100,16 @@ def declare_timeouts(schema: dict[str, Any]) -> dict[str, Any]:
         if not path.endswith(_UNTIMED):
             for operation in operations.values():
                 operation.setdefault("responses", {})["504"] = timeout
+    return schema
+
+
+def declare_body_limits(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI `schema` with 413 declared on every POST: a body above max_body_bytes is
+    refused before any route reads it, whichever route it is (one that takes no body too)."""
+    too_large = standard_responses(413, streaming=True)[413]
+    for operations in schema.get("paths", {}).values():
+        if "post" in operations:
+            operations["post"].setdefault("responses", {}).setdefault("413", too_large)
     return schema
 
 
