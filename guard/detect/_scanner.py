@@ -15,6 +15,7 @@ from guard.detect._engine import PresidioDetector, detector_for
 from guard.detect._entities import NER_ENTITIES, RECORD_ENTITIES, is_part_of
 from guard.detect._errors import PiiConfigError, ScanMismatch, TextTooLarge
 from guard.detect._hashing import keyed_hash, keyed_hash_any, resolve_key, text_digest
+from guard.detect._names import names_no_one
 from guard.detect._paths import (
     JSON,
     Problem,
@@ -229,6 +230,16 @@ class PiiScanner:
         threshold = self.settings.threshold
         wanted = self.entities_scanned if entities is None else frozenset(entities)
         kept = [trimmed(text, s) for s in spans if s.entity_type in wanted and s.score >= threshold]
+        if any(s.entity_type == "PERSON" for s in kept):
+            # only values reported themselves: a name in an allow-listed link stays a name
+            others = [
+                s
+                for s in kept
+                if s.entity_type != "PERSON" and not self._allowed(text[s.start : s.end], s)
+            ]
+            kept = [
+                s for s in kept if s.entity_type != "PERSON" or not names_no_one(text, s, others)
+            ]
         out = []
         for span in sorted(remove_contained(kept), key=lambda s: (s.start, s.end, s.entity_type)):
             raw = text[span.start : span.end]
