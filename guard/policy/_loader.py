@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import reprlib
+import tokenize
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -828,6 +829,7 @@ def _compile_rule(
     _check_template(rule, file, positions, index)
     _check_scope(rule, file, positions, index)
     if when is not None:
+        _check_comments(rule, positions.get(("rules", index, "when")), file)
         _check_names(rule, when, file, positions, index)
         _check_string_fields(rule, when, file, positions, index)
         _check_calls(rule, when, spec.pii, file, positions, index)
@@ -849,6 +851,35 @@ def _compile_rule(
         line=id_node.start_mark.line + 1 if id_node is not None else None,
         message_parts=split_template(rule.message) if TEMPLATE.search(rule.message) else None,
     )
+
+
+def _check_comments(rule: RuleSpec, node: Any, file: str) -> None:
+    """Refuse a `#` comment in a condition whose YAML lines were joined (a folded `>`
+    block, a quoted or plain value): the comment runs to the end of the condition, so
+    `params.a > 1  # big` then `and params.b == 2` on the next line was `params.a > 1`."""
+    source = rule.when or ""
+    if "#" not in source or getattr(node, "style", None) == "|":
+        return
+    lines = iter(source.splitlines(keepends=True))
+    try:
+        tokens = list(tokenize.generate_tokens(lambda: next(lines, "")))
+    except (tokenize.TokenError, SyntaxError):  # compile_expr accepted it: not expected
+        return
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        row, col = token.start
+        line, column = _file_position(node, source, row, col + 1)
+        raise ExpressionError(
+            f"a # comment in rule {rule.id!r} runs to the end of its condition, which YAML "
+            f"wrote on one line: it hides {_short_repr(token.string.strip())}; put comments "
+            "above the rule, or write the condition as a literal block (when: |), where a "
+            "comment ends at its line",
+            file=file,
+            line=line,
+            column=column,
+            text=token.string.strip(),
+        )
 
 
 def _comment_hint(node: Any) -> str:

@@ -249,3 +249,38 @@ def test_in_field_index_ten_is_not_index_one() -> None:
     attachments = [{"text": "x"}] * 10 + [{"text": "mail jo@gmail.com"}]
     decision = g.check({"kind": "k", "params": {"message": "hi", "attachments": attachments}})
     assert decision.verdict == "allow"
+
+
+# -- a # comment in a folded or quoted condition hides the rest of it -------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "line", "column"),
+    [
+        # folded: the lines are joined, so the comment ran to the end of the condition and
+        # `and params.b == 2` was never evaluated (the rule denied a = 5, b = 3)
+        pytest.param(">\n      params.a > 1   # big amounts\n      and params.b == 2\n", 6, 22,
+                     id="folded"),
+        pytest.param(">-\n      params.a > 1 # big\n      and params.b == 2\n", 6, 20,
+                     id="folded-strip"),
+        pytest.param('"params.a > 1 # and params.b == 2"\n', 5, 25, id="double-quoted"),
+        pytest.param("'params.a > 1 # and params.b == 2'\n", 5, 25, id="single-quoted"),
+    ],
+)  # fmt: skip
+def test_a_comment_in_a_joined_condition_is_a_load_error(when: str, line: int, column: int) -> None:
+    err = _error(HEAD + f"    when: {when}")
+    assert "comment" in str(err) and "when: |" in str(err)
+    assert (err.line, err.column) == (line, column)
+
+
+def test_a_comment_in_a_literal_block_ends_at_its_line() -> None:
+    pack = HEAD + "    when: |\n      params.a > 1   # big amounts\n      and params.b == 2\n"
+    g = Guard([parse(pack, file="t.yaml")])
+    assert g.check({"kind": "k", "params": {"a": 5, "b": 3}}).verdict == "allow"
+    assert g.check({"kind": "k", "params": {"a": 5, "b": 2}}).verdict == "deny"
+
+
+def test_a_hash_inside_a_string_literal_is_no_comment() -> None:
+    pack = HEAD + '    when: >\n      params.tag == "#1"\n      and params.b == 2\n'
+    g = Guard([parse(pack, file="t.yaml")])
+    assert g.check({"kind": "k", "params": {"tag": "#1", "b": 3}}).verdict == "allow"
