@@ -18,7 +18,7 @@ import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Send
 
-from guard._exceptions import GuardError
+from guard._exceptions import AuditError, AuditTampered, GuardError
 
 __all__ = ["Download", "incomplete", "jsonl_failure"]
 
@@ -26,10 +26,16 @@ log = logging.getLogger("guard.service")
 
 
 def incomplete(error: GuardError) -> str:
-    """Why an export stops short, for its last line."""
+    """Why an export stops short, for its last line. An audit log's own error names the
+    database (a file path, a PostgreSQL host and user): that text goes to the server log,
+    as a 503 answer keeps it there; an edited record is named (it is the caller's to see)."""
+    why = str(error)
+    if isinstance(error, AuditError) and not isinstance(error, AuditTampered):
+        log.error("export cut short by an audit log error: %s", why)
+        why = "the audit log cannot be used now; the server log says why"
     return (
         "the audit log could not be read, so this file holds only the rows above "
-        f"and is not the whole export: {error}"
+        f"and is not the whole export: {why}"
     )
 
 
