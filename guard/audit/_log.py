@@ -658,6 +658,14 @@ def _check_leaf(
     record = _record_of(leaf)
     if record.get("id") != leaf.id:
         _tampered(index, leaf.id, "its id column does not match the id inside the record")
+    if canonical_json(_as_read(leaf, record)) != leaf.record:
+        # Hashed as stored, but a checker hashes the record's canonical bytes: no proof checks.
+        _tampered(
+            index,
+            leaf.id,
+            "its bytes are not the canonical JSON (RFC 8785) of the record they hold, which "
+            "the log writes and proofs hash, so no proof of it checks",
+        )
     if columns is not None:
         _check_columns(index, leaf.id, record, columns)
     if closed is not None:
