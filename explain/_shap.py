@@ -185,12 +185,33 @@ def _text_categories(model: Any) -> dict[str, list[Any]] | None:
     names = getattr(model, "feature_names_in_", None)
     if names is None or not _module(model).startswith("sklearn."):
         return None
-    found = KnownCategories()
-    for column, known in _encoded_columns(model, [str(n) for n in names]):
+    columns = [str(n) for n in names]
+    found = KnownCategories(_dropped_columns(model, columns))
+    for column, known in _encoded_columns(model, columns):
         if column in found or np.asarray(known).dtype.kind in "biuf":
             continue  # numeric categories are read as the numbers they are
         found[column] = [c for c in known if not (isinstance(c, float) and np.isnan(c))]
+    for column in found.ignored:
+        found[column] = []
     return found or None
+
+
+def _dropped_columns(model: Any, columns: list[str]) -> frozenset[str]:
+    """The model's input columns its first ColumnTransformer drops and nothing reads (an id
+    or free-text column of the training frame left to remainder='drop')."""
+    ct = model
+    if type(model).__name__ == "Pipeline":
+        ct = next((s for _, s in model.steps if s is not None and s != "passthrough"), None)
+    if type(ct).__name__ != "ColumnTransformer" or not _module(ct).startswith("sklearn."):
+        return frozenset()
+    dropped: set[str] = set()
+    used: set[str] = set()
+    for _, trans, picked in getattr(ct, "transformers_", ()):
+        names = _picked_names(picked, columns)
+        if names is None:
+            return frozenset()  # a column it reads may be among them: drop none
+        (dropped if isinstance(trans, str) and trans == "drop" else used).update(names)
+    return frozenset(dropped - used)
 
 
 _ENCODERS = ("OneHotEncoder", "OrdinalEncoder", "TargetEncoder")
@@ -406,7 +427,12 @@ def _frame(model: Any, X: Matrix) -> Any:
     import pandas as pd
 
     frame = pd.DataFrame(X, columns=list(names))
-    for name, known in (_text_categories(model) or {}).items():
+    text = _text_categories(model) or {}
+    for name in getattr(text, "ignored", frozenset()):
+        frame[name] = None  # dropped unread: no value of the caller's is passed on
+    for name, known in text.items():
+        if name in getattr(text, "ignored", frozenset()):
+            continue
         # Codes (as_row/as_matrix read the text as them) back to the text the model reads.
         codes = frame[name].to_numpy()
         if not np.all(np.isnan(codes) | np.isin(codes, np.arange(len(known)))):

@@ -24,7 +24,15 @@ _NUMERIC_KINDS = frozenset("biuf")
 
 class KnownCategories(dict[str, list[Any]]):
     """Text categories by column name of a model that cannot read an unseen one as a
-    missing value (a Pipeline's encoders): a value outside them is refused by name."""
+    missing value (a Pipeline's encoders): a value outside them is refused by name.
+
+    `ignored` names columns the model drops unread (a ColumnTransformer's remainder): any
+    value is accepted there and read as 0 (a number as itself); their attribution is 0.
+    """
+
+    def __init__(self, ignored: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.ignored = ignored
 
 
 def default_names(n_features: int) -> list[str]:
@@ -264,10 +272,15 @@ def _codes_by_name(data: Any, categories: Mapping[str, Sequence[Any]], what: str
         data = dict(data)
     else:
         data = data.astype(object) if one else data.copy()
+    ignored: frozenset[str] = getattr(categories, "ignored", frozenset())
     for name, known in categories.items():
         if name not in data:  # told apart (missing) where the input is read by name
             continue
         values = np.asarray(data[name], dtype=object).reshape(-1)
+        if name in ignored:  # dropped unread by the model: any value will do
+            read = [v if isinstance(v, numbers.Real) else 0.0 for v in values.tolist()]
+            data[name] = float(read[0]) if one else np.asarray(read, dtype=np.float64)
+            continue
         codes = pd.Categorical(values, categories=known).codes.astype(np.float64)
         if (
             isinstance(categories, KnownCategories)

@@ -155,3 +155,29 @@ def test_candidates_with_text_columns_are_ranked_and_paired() -> None:
         assert att.check_ok
     k = pair.target
     assert sum(pair.values) == pytest.approx(scores[0, k] - scores[1, k], abs=1e-9)
+
+
+def test_a_text_column_the_pipeline_drops_unread_is_accepted_and_gets_nothing() -> None:
+    """Fitted on a frame with an id column its ColumnTransformer leaves to remainder='drop',
+    the pipeline names 'id' among its features: the frame was refused ('column id holds a
+    str'), and without 'id' it was refused as missing a feature."""
+    df = _frame()
+    df.insert(0, "id", [f"user-{i}" for i in range(len(df))])
+    columns = compose.make_column_transformer(
+        (preprocessing.StandardScaler(), ["amount"]), (preprocessing.OneHotEncoder(), ["city"])
+    )
+    y = df["amount"] + 2.0 * (df["city"] == "lyon")
+    pipe = pipeline.make_pipeline(columns, linear_model.Ridge()).fit(df, y)
+    background = df.iloc[:6].reset_index(drop=True)
+
+    explainer = explain.shap(pipe, background)
+    att = explainer.explain(df.iloc[[20]])
+    unseen_id = explainer.explain({**df.iloc[20].to_dict(), "id": "Jo Smith"})
+
+    assert att.feature_names == ["id", "amount", "city", "visits"]
+    assert att.output == pytest.approx(pipe.predict(df.iloc[[20]])[0], abs=1e-12)
+    truth, _ = _shapley_on_frames(pipe.predict, df.iloc[20], background)
+    assert att.values == pytest.approx(truth, abs=1e-9)
+    assert att.as_dict()["id"] == 0.0 and att.as_dict()["visits"] == 0.0
+    assert att.inputs[3] == float(df["visits"].iloc[20])  # a dropped number reads as itself
+    assert unseen_id.values == att.values
