@@ -77,6 +77,10 @@ _BLOCK = (1 << STORED_HEIGHT) - 1
 # The largest index a store's integer column holds (SQLite INTEGER, PostgreSQL bigint): a
 # larger one is at no leaf, and a driver fails on it rather than finding nothing.
 _MAX_INDEX = 2**63 - 1
+_NOT_CANONICAL = (
+    "its bytes are not the canonical JSON (RFC 8785) of the record they hold, which the log "
+    "writes and proofs hash, so no proof of it checks"
+)
 
 
 class _Frozen(BaseModel):
@@ -345,6 +349,8 @@ class AuditLog:
                 f"its bytes do not hash into the tree of size {size} as stored (its leaf "
                 "hash or a stored subtree hash was changed; verify names the first bad record)",
             )
+        if canonical_json(record) != leaf.record:  # the proof would check for no one
+            _tampered(leaf_index, leaf.id, _NOT_CANONICAL)
         return InclusionProof(
             record=record,
             leaf_index=leaf_index,
@@ -660,12 +666,7 @@ def _check_leaf(
         _tampered(index, leaf.id, "its id column does not match the id inside the record")
     if canonical_json(_as_read(leaf, record)) != leaf.record:
         # Hashed as stored, but a checker hashes the record's canonical bytes: no proof checks.
-        _tampered(
-            index,
-            leaf.id,
-            "its bytes are not the canonical JSON (RFC 8785) of the record they hold, which "
-            "the log writes and proofs hash, so no proof of it checks",
-        )
+        _tampered(index, leaf.id, _NOT_CANONICAL)
     if columns is not None:
         _check_columns(index, leaf.id, record, columns)
     if closed is not None:
