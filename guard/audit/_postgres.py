@@ -171,8 +171,9 @@ class PostgresStore:
                 ) from exc
             return committed
         except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
-            raise AuditError(
-                f"could not append to the audit log {self.url!r}: {_reason(exc)}"
+            raise (
+                _nul_error(records)
+                or AuditError(f"could not append to the audit log {self.url!r}: {_reason(exc)}")
             ) from exc
         return list(range(first, first + len(records)))
 
@@ -414,6 +415,25 @@ def _condition(name: str, value: str | bool) -> sa.ColumnElement[bool]:
     if name == "shadow_disagrees":
         return _C.shadow_disagrees == int(value)
     return _C[name] == value
+
+
+def _nul_error(records: list[bytes]) -> AuditError | None:
+    """The error for a record whose id or an indexed field holds NUL, if one does: the
+    server's own ("invalid byte sequence ... 0x00; CONTEXT: COPY ...") names neither."""
+    try:
+        rows = build_rows(records, CompactRange())
+    except AuditError:
+        return None
+    for row in rows:
+        fields = (("id", row.leaf.id), *zip(Columns._fields, row.columns, strict=True))
+        for name, value in fields:
+            if isinstance(value, str) and "\x00" in value:
+                return AuditError(
+                    f"audit record {row.leaf.id!r} cannot be stored in PostgreSQL: its {name} "
+                    f"({value!r}) holds a NUL character, which PostgreSQL text cannot hold; "
+                    "nothing was written"
+                )
+    return None
 
 
 def _reason(exc: Exception) -> str:
