@@ -178,3 +178,67 @@ def test_a_generator_within_the_bound_is_read_whole(g: Guard) -> None:
         yield from ({"id": i} for i in range(300))
 
     assert [item["id"] for item in rank("q")] == list(range(300))
+
+
+# -- `score` in an action rule: the candidate's probability, as the policy doc says -----
+
+SCORED = """\
+name: scored
+version: 1
+rules:
+  - id: no-delete
+    match: {kind: delete}
+    when: "true"
+  - id: low-confidence
+    when: score < 0.2
+    effect: deny
+    message: "score {score}"
+"""
+
+
+@pytest.fixture
+def scored(tmp_path: Path) -> Guard:
+    path = tmp_path / "scored.yaml"
+    path.write_text(SCORED, encoding="utf-8")
+    return Guard.from_policy(str(path))
+
+
+def test_each_alternative_is_decided_with_its_own_score(scored: Guard) -> None:
+    from guard import ActionBlocked
+
+    @scored.agent
+    def confident(obs: Any) -> list[tuple[dict[str, Any], float]]:
+        return [({"kind": "delete"}, 0.6), ({"kind": "read"}, 0.3)]
+
+    ran = confident(None)  # delete is denied; read's 0.3 is confident enough
+    assert ran == {"kind": "read"} and not ran.decision.hits
+
+    @scored.agent
+    def unsure(obs: Any) -> list[tuple[dict[str, Any], float]]:
+        return [({"kind": "delete"}, 0.6), ({"kind": "read"}, 0.1)]
+
+    with pytest.raises(ActionBlocked) as info:
+        unsure(None)
+    sub = info.value.decision.substitution
+    assert sub is not None
+    assert [r["rule_ids"] for r in sub.rejected] == [["no-delete"], ["low-confidence"]]
+    assert not any(h.error for h in info.value.decision.hits)  # decided, not failed
+
+
+def test_scores_over_declared_actions_are_the_candidates_scores(scored: Guard) -> None:
+    act = scored.agent(
+        lambda obs: np.array([0.15, 0.85], dtype=np.float32),
+        actions=[{"kind": "a"}, {"kind": "b"}],
+    )
+    assert act(None) == {"kind": "b"}
+
+
+def test_a_single_action_has_no_score_of_its_own(scored: Guard) -> None:
+    act = scored.agent(lambda obs: {"kind": "a"}, context={"score": 0.5})
+    assert act(None) == {"kind": "a"}  # the context's own score: 0.5 is allowed
+    bare = scored.agent(lambda obs: {"kind": "a"})
+    from guard import ActionBlocked
+
+    with pytest.raises(ActionBlocked) as info:
+        bare(None)  # no score anywhere: the rule fails closed, as documented
+    assert info.value.decision.hits[0].error is not None

@@ -477,10 +477,14 @@ def _choose(
     ranked: bool,
 ) -> _Choice:
     candidates = _candidates(out, actions, ranked=ranked)
+    # Each alternative is decided with its own probability (or raw score) as the context's
+    # `score`, which action rules read by that name; a single action keeps the context's.
+    scored = not isinstance(out, Mapping | BaseModel)
     decisions: list[Decision] = []
     counts = []  # each alternative's rate() counts: only the chosen one's are recorded
-    for action, _, _ in candidates:
-        decision, rates = guard._trial(action, context, policy)
+    for action, score, _ in candidates:
+        own = {**(context or {}), "score": score} if scored else context
+        decision, rates = guard._trial(action, own, policy)
         decisions.append(decision)
         counts.append(rates)
         if decision.verdict is not Verdict.DENY:
