@@ -200,6 +200,8 @@ def _dropped_columns(model: Any, columns: list[str]) -> frozenset[str]:
     """The model's input columns its first ColumnTransformer drops and nothing reads (an id
     or free-text column of the training frame left to remainder='drop')."""
     ct = model
+    if type(model).__name__.endswith("SearchCV"):
+        ct = model = getattr(model, "best_estimator_", None)
     if type(model).__name__ == "Pipeline":
         ct = next((s for _, s in model.steps if s is not None and s != "passthrough"), None)
     if type(ct).__name__ != "ColumnTransformer" or not _module(ct).startswith("sklearn."):
@@ -254,6 +256,9 @@ def _encoded_columns(est: Any, columns: list[str] | None) -> list[tuple[str, Any
                 continue
             out += _encoded_columns(trans, _picked_names(picked, columns))
         return out
+    fitted = getattr(est, "best_estimator_", None)  # GridSearchCV, RandomizedSearchCV, ...
+    if kind.endswith("SearchCV") and fitted is not None:
+        return _encoded_columns(fitted, columns)
     if kind == "FeatureUnion":
         out = []
         for _, trans in getattr(est, "transformer_list", ()):

@@ -181,3 +181,27 @@ def test_a_text_column_the_pipeline_drops_unread_is_accepted_and_gets_nothing() 
     assert att.as_dict()["id"] == 0.0 and att.as_dict()["visits"] == 0.0
     assert att.inputs[3] == float(df["visits"].iloc[20])  # a dropped number reads as itself
     assert unseen_id.values == att.values
+
+
+def test_a_grid_search_over_a_pipeline_is_read_by_its_best_estimators_encoders() -> None:
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    df = _frame()
+    df.insert(0, "id", [f"user-{i}" for i in range(len(df))])
+    text = preprocessing.OneHotEncoder(handle_unknown="ignore")
+    columns = compose.make_column_transformer(
+        (preprocessing.StandardScaler(), ["amount"]), (text, ["city"])
+    )
+    pipe = pipeline.make_pipeline(columns, linear_model.LogisticRegression())
+    y = ((df["amount"] > 0) | (df["city"] == "nice")).astype(int)
+    grid = model_selection.GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0]}, cv=3)
+    grid.fit(df, y)
+    background = df.iloc[:5].reset_index(drop=True)
+
+    att = explain.shap(grid, background).explain(df.iloc[[11]])
+
+    proba = grid.predict_proba(df.iloc[[11]])[0]
+    assert att.output == pytest.approx(proba[att.target], abs=1e-12)
+    truth, _ = _shapley_on_frames(
+        lambda rows: grid.predict_proba(rows)[:, att.target], df.iloc[11], background
+    )
+    assert att.values == pytest.approx(truth, abs=1e-9)
