@@ -242,3 +242,24 @@ def test_a_single_action_has_no_score_of_its_own(scored: Guard) -> None:
     with pytest.raises(ActionBlocked) as info:
         bare(None)  # no score anywhere: the rule fails closed, as documented
     assert info.value.decision.hits[0].error is not None
+
+
+# -- a functools.partial of an async callable object is awaited, as the object itself is --
+
+
+def test_a_partial_of_an_async_callable_object_is_awaited(g: Guard) -> None:
+    import asyncio
+    import functools
+
+    class Policy:
+        async def __call__(self, mode: str, obs: Any) -> dict[str, Any]:
+            return {"kind": mode}
+
+        async def stream(self, mode: str, obs: Any) -> Any:
+            yield ({"kind": "delete"}, 0.9)
+            yield ({"kind": mode}, 0.1)
+
+    act = g.agent(functools.partial(Policy(), "read"))
+    assert asyncio.run(act(None)) == {"kind": "read"}
+    streamed = g.agent(functools.partial(functools.partial(Policy().stream), "read"))
+    assert asyncio.run(streamed(None)) == {"kind": "read"}

@@ -794,8 +794,12 @@ def _wrap(
             return enforce(out, args, kwargs)
         return await aenforce(out, args, kwargs)
 
-    # An object whose __call__ is async (a class-based policy) is an async function too.
-    call = type(func).__call__
+    # An object whose __call__ is async (a class-based policy) is an async function too,
+    # also inside functools.partial (which inspect sees through for functions only).
+    inner = func
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    call = type(inner).__call__
     # Alternatives or items yielded asynchronously:
     if inspect.isasyncgenfunction(func) or inspect.isasyncgenfunction(call):
 
