@@ -237,6 +237,9 @@ def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         return check_scope(principal, scopes)
 
+    # Read by the error handlers: a body FastAPI cannot parse fails before this dependency
+    # runs, and the key is still answered for first (see service._http._authorized_first).
+    dependency.scopes = scopes  # type: ignore[attr-defined]
     return dependency
 
 

@@ -28,6 +28,7 @@ from guard._exceptions import (
     RecordNotFound,
 )
 from guard._validate import MAX_DEPTH
+from service._deps import authorize
 from service._errors import ServiceError, UnsupportedMediaType
 from service._schemas import CheckRequest, ErrorResponse
 
@@ -205,6 +206,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         for e in errors
     ]
     clean = _shape_sent(clean)[:20]
+    if any(e["type"] == "json_invalid" for e in clean) and (
+        refused := await _authorized_first(request)
+    ):
+        return refused
     if any(e["type"] == "json_invalid" and "recursion limit" in e["msg"] for e in clean):
         return error_response(  # valid JSON, perhaps: deeper than the parser reads
             400,
@@ -335,6 +340,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     # A body that outgrew the limit while a route read it: the same answer LimitsMiddleware gives.
     details = {"max_bytes": exc.limit} if isinstance(exc, _BodyTooLarge) else None
     if status == 400 and message == _UNPARSED:  # FastAPI's answer to JSON it cannot parse
+        if refused := await _authorized_first(request):
+            return refused
         code, message = (
             "malformed_json",
             NOT_UTF8
@@ -345,6 +352,37 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 _UNPARSED = "There was an error parsing the body"
+
+
+async def _authorized_first(request: Request) -> Response | None:
+    """The answer for the request's key when the body failed before it was looked at
+    (FastAPI parses a JSON body ahead of the route's dependencies): 401 without a valid
+    key, 429 over its limit, 403 without the route's scope, as for any other body; None
+    when the key may use the route, or was checked already."""
+    if getattr(request.state, "principal", None) is not None:
+        return None
+    scopes = _route_scopes(request.scope.get("route"))
+    if scopes is None:
+        return None
+    try:
+        await authorize(request, *scopes)
+    except Exception as exc:
+        return await exception_response(request, exc)
+    return None
+
+
+def _route_scopes(route: Any) -> tuple[str, ...] | None:
+    """The scopes a route's key dependency (`require(...)`) asks for, if it has one."""
+    stack = list(getattr(getattr(route, "dependant", None), "dependencies", ()))
+    while stack:
+        dependant = stack.pop()
+        scopes = getattr(dependant.call, "scopes", None)
+        if isinstance(scopes, tuple):
+            return scopes
+        stack.extend(dependant.dependencies)
+    return None
+
+
 #: A body in another encoding than UTF-8 (PowerShell 5 sends a string body as ISO-8859-1).
 NOT_UTF8 = (
     "the request body is not UTF-8 text; send the JSON encoded as UTF-8 (RFC 8259), "
