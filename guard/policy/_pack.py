@@ -184,4 +184,6 @@ class PolicyPackSpec(BaseModel):
     def _version(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValueError("must be an integer or a string")
+        if isinstance(value, str) and not value.strip():  # recorded in every decision
+            raise ValueError("must not be blank: it tells reviewers which pack decided")
         return value

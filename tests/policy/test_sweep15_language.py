@@ -284,3 +284,14 @@ def test_a_hash_inside_a_string_literal_is_no_comment() -> None:
     pack = HEAD + '    when: >\n      params.tag == "#1"\n      and params.b == 2\n'
     g = Guard([parse(pack, file="t.yaml")])
     assert g.check({"kind": "k", "params": {"tag": "#1", "b": 3}}).verdict == "allow"
+
+
+# -- a version that names nothing ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["''", "'   '", '"\\t"'])
+def test_a_blank_version_is_refused(version: str) -> None:
+    # it was recorded in every decision as "", telling reviewers nothing
+    err = _error(f"name: t\nversion: {version}\nrules: []\n")
+    assert "version" in str(err) and "blank" in str(err)
+    assert (err.line, err.column) == (2, 10)
