@@ -32,7 +32,13 @@ from guard.detect._paths import (
 from guard.detect._protocol import Detector, EntityAwareDetector, Span
 from guard.detect._redact import Redactor, inside_placeholder
 from guard.detect._repeats import CHAINED, chain_extent, digits_of, repeats
-from guard.detect._scrub import field_values, mask_literals, mask_values
+from guard.detect._scrub import (
+    field_values,
+    has_shortened_literal,
+    mask_literals,
+    mask_values,
+    text_leaves,
+)
 from guard.detect._settings import PiiSettings
 
 SETTLE_ROUNDS = 3  # scans of a redacted field, each redacting what the last one found
@@ -362,7 +368,27 @@ class PiiScanner:
         if values is None:  # the texts at the pack's fields (callers scrubbing many pass them)
             mapping = isinstance(action, Mapping)
             values = field_values(action, self.settings.fields) if mapping else []
-        return self._scrub_text(mask_values(text, values), self._record_entities)
+        out = mask_values(text, values)
+        if has_shortened_literal(out):
+            # A shortened quote of another text of the action (`'mail jo.secret@gm... 0130
+            # 00'` from `params.amount`) holds what no recognizer reads once it is cut.
+            texts = self._texts_with_pii(action, skip=values)
+            out = mask_values(out, texts, shortened_only=True)
+        return self._scrub_text(out, self._record_entities)
+
+    def _texts_with_pii(self, action: Any, *, skip: Sequence[str]) -> list[str]:
+        """The texts of `action` outside `skip` in which the pattern recognizers of the
+        audit record find something (or cannot tell)."""
+        out = []
+        known = set(skip)
+        for text in text_leaves(action):
+            if text in known or not self._record_entities:
+                continue
+            known.add(text)
+            spans = self._detect_one(text, self._record_entities)
+            if isinstance(spans, str) or self._findings("text", text, spans, self._record_entities):
+                out.append(text)
+        return out
 
     def _scrub_text(self, text: str, entities: tuple[str, ...]) -> str:
         """`text` with what the pattern recognizers of `entities` find as `<TYPE>`; every

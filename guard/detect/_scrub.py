@@ -45,9 +45,10 @@ def field_values(
     return list(values)
 
 
-def mask_values(text: str, values: Sequence[str]) -> str:
+def mask_values(text: str, values: Sequence[str], *, shortened_only: bool = False) -> str:
     """`text` with every quoted literal that shows (part of) one of `values` masked,
-    and every long value that appears unquoted masked."""
+    and every long value that appears unquoted masked; with `shortened_only`, only the
+    literals `reprlib` shortened (the recognizers read the others whole)."""
     if not values or not text:
         return text
     forms = [(v, repr(v)[1:-1]) for v in values]
@@ -57,9 +58,13 @@ def mask_values(text: str, values: Sequence[str]) -> str:
         quote = quoted[-1]
         prefix = quoted[: quoted.index(quote)]
         inner = quoted[len(prefix) + 1 : -1]
+        if shortened_only and TRUNCATION not in inner:
+            return quoted
         return f"{prefix}{quote}{MASK}{quote}" if _shows(inner, quote, forms) else quoted
 
     out = _LITERAL.sub(literal, text)
+    if shortened_only:
+        return out
     for value in sorted(values, key=len, reverse=True):
         if len(value) >= MIN_BARE and value in out:
             out = out.replace(value, MASK)
@@ -97,3 +102,33 @@ def _decode(literal: str) -> str | None:
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     return value if isinstance(value, str) else None
+
+
+def has_shortened_literal(text: str) -> bool:
+    """True when `text` quotes a literal that `reprlib` shortened (see `TRUNCATION`)."""
+    return any(TRUNCATION in m.group(0) for m in _LITERAL.finditer(text))
+
+
+MAX_LEAVES = 1_000
+MAX_DEPTH = 32
+
+
+def text_leaves(data: Any) -> list[str]:
+    """The strings of `data` (and the numbers, as the text they print as), depth first;
+    at most `MAX_LEAVES`, at most `MAX_DEPTH` levels down."""
+    out: list[str] = []
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack and len(out) < MAX_LEAVES:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if value.strip():
+                out.append(value)
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int | float):
+            out.append(str(value))
+        elif depth < MAX_DEPTH and isinstance(value, Mapping):
+            stack.extend((v, depth + 1) for v in reversed(list(value.values())))
+        elif depth < MAX_DEPTH and isinstance(value, list | tuple):
+            stack.extend((v, depth + 1) for v in reversed(value))
+    return out
