@@ -593,7 +593,31 @@ def main() -> None:
     except GuardError as exc:  # anything the commands did not catch still gets one line
         err.print(f"error: {_one_line(str(exc))}", highlight=False)
         sys.exit(2)
+    except OSError as exc:  # the output could not be written: a full disk, a closed pipe
+        _output_failed(exc)
+    try:
+        sys.stdout.flush()  # what is still buffered fails here, not in the interpreter's exit
+    except OSError as exc:
+        _output_failed(exc)
     sys.exit(code if isinstance(code, int) else 0)  # typer.Exit's code, without standalone mode
+
+
+def _output_failed(exc: OSError) -> NoReturn:
+    """Exit 1 for output that could not be written: one line, or none for a reader that
+    closed the pipe (`| head`), who wanted no more. stdout is pointed at /dev/null first,
+    so the interpreter's own flush at exit fails no second time."""
+    import errno
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (a test's stand-in stream)
+        pass
+    if exc.errno != errno.EPIPE:
+        where = f" ({exc.filename})" if exc.filename else ""
+        err.print(f"error: cannot write the output: {exc.strerror or exc}{where}", highlight=False)
+    sys.exit(1)
 
 
 # -- the HTTP sidecar ---------------------------------------------------------------------------
