@@ -186,6 +186,7 @@ class CaptumExplainer:
         self._attr = _import_captum_attr()
         self._ig_steps = _gauss_legendre(n_steps) if method != "deeplift" else None
         check_eval_mode(module)
+        check_repeatable(module, baseline)
         try:  # fail now, not per decision, if the width is wrong
             with isolated_rng(seed):  # the module may draw from the global generators
                 self._outputs(self._tensor(baseline))
@@ -428,6 +429,38 @@ def check_eval_mode(module: Any) -> None:
         )
 
 
+def check_repeatable(module: Any, rows: Matrix) -> None:
+    """Refuse a module in training mode whose outputs on the same rows differ from call to
+    call: a layer that drops out or adds noise in training mode without being a Dropout
+    module (`F.dropout(x, p, self.training)`, stochastic depth), which check_eval_mode
+    cannot see. A module with no submodule in training mode is not called."""
+    if not any(m.training for m in module.modules()):
+        return
+    torch = _import_torch()
+    param = next(iter(module.parameters()), None)
+    dtype = torch.float32 if param is None else param.dtype
+    device = None if param is None else param.device
+    batch = torch.as_tensor(rows, dtype=dtype, device=device)
+    outs = []
+    for seed in (1, 2):  # two different draws of whatever the module samples
+        try:
+            with isolated_rng(seed), torch.no_grad():
+                outs.append(module(batch))
+        except Exception:  # noqa: BLE001 - the explainer's own call reports a failing module
+            return
+    a, b = outs
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape:
+        same = torch.equal(a, b)
+        if not same and a.is_floating_point():  # NaN (a masked output) is not NaN's equal
+            same = bool(torch.allclose(a, b, rtol=0.0, atol=0.0, equal_nan=True))
+        if not same:
+            raise ExplanationInputError(
+                "the module is in training mode and its outputs are random (two calls on "
+                "the same rows differ): a layer drops out or adds noise in training mode; "
+                "call module.eval() before explaining it"
+            )
+
+
 def _own_dropout(m: Any) -> bool:
     """A layer that drops out by a rate of its own, not a Dropout submodule: a stacked
     GRU/LSTM/RNN (`dropout` between its layers) or a MultiheadAttention (on its weights)."""
@@ -466,7 +499,8 @@ def captum(
     `note` then names the features that differ from the baseline yet got no gradient (an
     input the module casts to an integer, such as an nn.Embedding index). Dropout
     and BatchNorm layers (and a stacked RNN's or a MultiheadAttention's own `dropout`)
-    must be in eval mode (`module.eval()`); the module is never
+    must be in eval mode (`module.eval()`), as must a module whose outputs are random in
+    training mode (`F.dropout`, checked by calling it twice); the module is never
     changed. For small policy networks explained one decision at a time,
     `torch.set_num_threads(1)` is usually several times faster (see
     benchmarks/bench_explain.py); the explainer leaves that global setting alone.

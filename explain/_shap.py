@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from explain._captum import check_eval_mode, check_tensor
+from explain._captum import check_eval_mode, check_repeatable, check_tensor
 from explain._errors import (
     ExplanationError,
     ExplanationInputError,
@@ -1036,6 +1036,10 @@ def shap(
     if background is not None:
         bg = as_matrix(background, names, allow_nan=missing_ok, categories=categories)
         bg = sample_rows(bg, max_background, seed)
+    torch = _torch_if_loaded()
+    if bg is not None and torch is not None and isinstance(model, torch.nn.Module):
+        check_eval_mode(model)
+        check_repeatable(model, bg)
     backend = _backend(model, bg, names, algorithm, max_evals, seed)
     return ShapExplainer(
         backend,

@@ -110,3 +110,44 @@ def test_a_one_layer_rnn_with_a_dropout_rate_is_not_refused() -> None:
     again = explain.captum(net, feature_names=NAMES).explain(X, target=0)
     assert first.values == again.values
     assert first.check_ok
+
+
+class FunctionalDropout(torch.nn.Module):  # type: ignore[misc]
+    """Drops out with F.dropout in training mode: no Dropout module to be seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = torch.nn.Linear(4, 16)
+        self.out = torch.nn.Linear(16, 3)
+
+    def forward(self, x: Any) -> Any:
+        h = torch.tanh(self.hidden(x))
+        return self.out(torch.nn.functional.dropout(h, 0.5, self.training))
+
+
+@pytest.mark.parametrize("how", ["captum", "shap"])
+def test_a_module_random_in_training_mode_without_a_dropout_module_is_refused(how: str) -> None:
+    torch.manual_seed(0)
+    module = FunctionalDropout()
+    state = torch.get_rng_state()
+
+    with pytest.raises(explain.ExplanationInputError, match="outputs are random.*eval"):
+        _build(how, module)
+
+    assert module.training
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's generator is untouched
+    module.eval()
+    att = _build(how, module).explain(X, target=0)
+    with torch.no_grad():
+        out = module(torch.tensor([X, [0.0] * 4]))[:, 0].double().numpy()
+    assert sum(att.values) == pytest.approx(out[0] - out[1], abs=1e-3)
+
+
+@pytest.mark.parametrize("how", ["captum", "shap"])
+def test_a_deterministic_module_in_training_mode_is_still_explained(how: str) -> None:
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+
+    att = _build(how, module).explain(X)
+
+    assert module.training and att.check_ok
