@@ -258,6 +258,7 @@ class PostgresStore:
                 self._check_revision(conn, ScriptDirectory.from_config(config))
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
+                self._check_tables(conn)
         except (sa.exc.SQLAlchemyError, CommandError) as exc:
             raise AuditError(f"could not open the audit log {self.url!r}: {_reason(exc)}") from exc
 
@@ -278,6 +279,18 @@ class PostgresStore:
                 f"than this version of agent-guard knows (up to {script.get_current_head()}): "
                 "upgrade agent-guard to use it; nothing was changed"
             )
+
+    def _check_tables(self, conn: sa.Connection) -> None:
+        """Refuse a schema whose revision is current but whose audit tables were dropped:
+        it would fail at the first read or append with the server's own words."""
+        inspector = sa.inspect(conn)
+        for table in (_LEAVES, _STATE):
+            if not inspector.has_table(table.name, schema=self.schema):
+                where = f"{self.url!r}" + (f" (schema {self.schema!r})" if self.schema else "")
+                raise AuditError(
+                    f"the database at {where} is not an audit log: it has no {table.name} "
+                    f"table, though its {VERSION_TABLE} says the schema is current"
+                )
 
     def _append_in_transaction(self, conn: sa.Connection, records: list[bytes]) -> int:
         """Write the records as leaves and return the index of the first."""
