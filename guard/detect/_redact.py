@@ -1,7 +1,8 @@
 """Replace detected spans in one text with presidio-anonymizer's operators.
 
 Operators: `replace` writes `<EMAIL_ADDRESS>`; `mask` writes one `*` per character;
-`hash` writes `<EMAIL_ADDRESS#kfgnaiebdcpmhjlo>`, a keyed HMAC of the value spelled in
+`hash` writes `<EMAIL_ADDRESS#kfgnaiebdcpmhjlo>`, a keyed HMAC of the value (its canonical
+form, as the finding's `value_hash`: one token per address or number) spelled in
 the letters a-p so that the token itself holds no digits a phone or card pattern could
 read. Overlapping spans are merged first; the merged span takes the type of its
 highest-scoring part. Spans that only touch, or have only spaces between them, are
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from guard.detect._errors import missing_presidio
@@ -67,13 +68,25 @@ class Redactor:
         self._operator_for = operator_for
         self._keyed_hash = keyed_hash
 
-    def apply(self, text: str, pieces: Sequence[Piece], *, audit: bool = False) -> str:
-        """The text with every span replaced (always `<TYPE>` when `audit` is set)."""
+    def apply(
+        self,
+        text: str,
+        pieces: Sequence[Piece],
+        *,
+        audit: bool = False,
+        hashes: Mapping[str, str] | None = None,
+    ) -> str:
+        """The text with every span replaced (always `<TYPE>` when `audit` is set).
+
+        `hashes` maps a value as written to the keyed hash of its canonical form (the
+        finding's `value_hash`): the `hash` token is taken from it, so one address or
+        number gets one token however it is written (`JO@X.COM`, `jo@x.com`).
+        """
         merged = merge(pieces)
         if not merged:
             return text
         results = [self._result(t, s, e, 1.0) for s, e, t in merged]
-        operators = {t: self._operator(t, audit) for _, _, t in merged}
+        operators = {t: self._operator(t, audit, hashes or {}) for _, _, t in merged}
         # One placeholder per merged span: presidio-anonymizer would otherwise merge values
         # of one type with only spaces between them, and its merged `hash` token would be
         # the hash of neither. A value and its placeholder are one context word each.
@@ -85,7 +98,7 @@ class Redactor:
         )
         return str(done.text)
 
-    def _operator(self, entity: str, audit: bool) -> Any:
+    def _operator(self, entity: str, audit: bool, hashes: Mapping[str, str]) -> Any:
         kind = "replace" if audit else self._operator_for(entity)
         if kind == "mask":
             params: dict[str, Any] = {
@@ -98,7 +111,7 @@ class Redactor:
             keyed = self._keyed_hash
 
             def token(value: str) -> str:
-                return hash_token(entity, keyed(value))
+                return hash_token(entity, hashes.get(value) or keyed(value))
 
             return self._config("custom", {"lambda": token})
         return self._config("replace", {"new_value": f"<{entity}>"})

@@ -288,7 +288,8 @@ class PiiScanner:
         """
         copy = self._copy(action)
         for name, pieces in _by_field(scan.findings):
-            self._rewrite(copy, name, pieces, scan, audit=False)
+            found = [f for f in scan.findings if f.field == name]
+            self._rewrite(copy, name, pieces, scan, audit=False, findings=found)
         self._replace_errors(copy, scan, lambda _: UNSCANNED)
         return copy
 
@@ -426,6 +427,7 @@ class PiiScanner:
         scan: PiiScan,
         *,
         audit: bool,
+        findings: Sequence[PiiFinding] = (),
     ) -> None:
         redactor = self._get_redactor()
 
@@ -434,7 +436,7 @@ class PiiScanner:
             text = leaf_text(value)
             if text is None or (expected is not None and text_digest(text) != expected):
                 raise ScanMismatch(f"field {name!r} is not the text that was scanned")
-            out = redactor.apply(text, pieces, audit=audit)
+            out = redactor.apply(text, pieces, audit=audit, hashes=_hashes(text, findings))
             return out if audit else self._settle(name, out, redactor)
 
         try:
@@ -455,7 +457,8 @@ class PiiScanner:
             left = self._findings(name, text, spans)
             if not left:
                 break
-            text = redactor.apply(text, [(f.start, f.end, f.entity_type, f.score) for f in left])
+            pieces = [(f.start, f.end, f.entity_type, f.score) for f in left]
+            text = redactor.apply(text, pieces, hashes=_hashes(text, left))
         return text
 
     def _get_redactor(self) -> Redactor:
@@ -470,6 +473,11 @@ def _too_large(length: int, limit: int) -> TextTooLarge:
     return TextTooLarge(
         f"text of {length:,} characters exceeds max_text_chars={limit:,}; it was not scanned"
     )
+
+
+def _hashes(text: str, findings: Iterable[PiiFinding]) -> dict[str, str]:
+    """Each found value as written in `text`, to the keyed hash of its canonical form."""
+    return {text[f.start : f.end]: f.value_hash for f in findings if f.value_hash}
 
 
 def _by_field(
