@@ -263,3 +263,18 @@ def test_a_partial_of_an_async_callable_object_is_awaited(g: Guard) -> None:
     assert asyncio.run(act(None)) == {"kind": "read"}
     streamed = g.agent(functools.partial(functools.partial(Policy().stream), "read"))
     assert asyncio.run(streamed(None)) == {"kind": "read"}
+
+
+# -- a ranker returning a search response (a dict holding the list) ---------------------
+
+
+def test_a_ranker_returning_a_response_dict_is_told_to_return_its_list(g: Guard) -> None:
+    @g.ranker
+    def search(query: str) -> Any:
+        return {"total": 2, "items": [{"id": "a"}, {"id": "b"}]}
+
+    with pytest.raises(InvalidAction) as info:
+        search("q")
+    text = str(info.value)
+    assert "DataFrame" not in text  # the old hint was about another mistake
+    assert "'items'" in text and "the list" in text

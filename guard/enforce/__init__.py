@@ -368,7 +368,15 @@ def _ranked_items(out: Any) -> list[Any]:
     Python numbers; anything but a list of items is refused with how to convert it."""
     if isinstance(out, Iterator):  # items yielded: read them once, here
         out = _drained(out, "items")
-    if isinstance(out, str | bytes | Mapping) or not isinstance(out, Sequence):
+    if isinstance(out, Mapping):
+        lists = [k for k, v in out.items() if isinstance(v, list) and isinstance(k, str)]
+        inside = f" (its {lists[0][:40]!r} looks like it)" if len(lists) == 1 else ""
+        raise InvalidAction(
+            f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
+            f"return the list itself{inside}, as in return response['items'], or [item] "
+            "for one item"
+        )
+    if isinstance(out, str | bytes) or not isinstance(out, Sequence):
         raise InvalidAction(
             f"a ranker must return a list of items (dicts), got {type(out).__name__}; "
             "convert a DataFrame with df.to_dict('records'), a numpy structured array "
