@@ -77,6 +77,9 @@ _BLOCK = (1 << STORED_HEIGHT) - 1
 # The largest index a store's integer column holds (SQLite INTEGER, PostgreSQL bigint): a
 # larger one is at no leaf, and a driver fails on it rather than finding nothing.
 _MAX_INDEX = 2**63 - 1
+# Arrays and objects a record may nest: readers check records with orjson, which refuses
+# deeper ones, and call those tampered (the guard itself refuses input nested past 200).
+_MAX_NESTING = 254
 _NOT_CANONICAL = (
     "its bytes are not the canonical JSON (RFC 8785) of the record they hold, which the log "
     "writes and proofs hash, so no proof of it checks"
@@ -614,10 +617,34 @@ def _prepare(record: Mapping[str, Any] | BaseModel) -> CanonicalRecord:
     if not isinstance(record_id, str) or not record_id:
         raise AuditError(f"an audit record 'id' must be a non-empty string, got {record_id!r}")
     payload, parsed = canonical_parsed(data)
+    # Brackets counted first (fast): only a record with that many is measured.
+    if payload.count(b"[") + payload.count(b"{") > _MAX_NESTING and _nesting(parsed) > (
+        _MAX_NESTING
+    ):
+        raise AuditError(
+            f"audit record {parsed['id']!r} is nested deeper than {_MAX_NESTING} levels, "
+            "which readers of the log refuse (as tampered); nothing was written"
+        )
     # Described as a reader of the stored bytes sees it (a str subclass id, say, reads back
     # as a plain str), so the store neither parses nor hashes it again.
     columns = index_columns(parsed)
     return CanonicalRecord.describe(payload, parsed["id"], leaf_hash(payload), columns)
+
+
+def _nesting(value: object) -> int:
+    """How many arrays and objects deep `value` goes (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 @dataclass(frozen=True)
