@@ -66,6 +66,8 @@ def check_names(names: Sequence[str] | None, n_features: int | None) -> list[str
 
 def _to_array(value: Any, what: str, labels: Sequence[str] | None = None) -> npt.NDArray[Any]:
     """`value` as an array; `labels` name its columns in errors when it has none of its own."""
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):  # a scipy sparse matrix/array
+        value = value.toarray()
     if hasattr(value, "detach"):  # a torch tensor: read it without tracking gradients
         value = value.detach().cpu()
         value = value.double() if value.is_floating_point() else value  # bfloat16 too
