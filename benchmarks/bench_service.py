@@ -7,7 +7,8 @@ settings); the load comes from another process on loopback, over keep-alive conn
 bounded in request count and time. It prints requests/s, p50 and p99 for:
 
   bare      a FastAPI `async def` endpoint returning a JSON body of the check's size
-  rules     /v1/check on a rule-only pack (agent-tools), SQLite audit log
+  rules     /v1/check on a rule-only pack (benchmarks/rules/bench20.yaml, the 20-rule pack
+            of bench_rules.py; the shipped packs all scan for PII), SQLite audit log
   pii       /v1/check on a pack with PII detection (marketplace-agent), SQLite audit log
 
 and the ratio to bare (target >= 0.70). Then the audit append rate, batched, on SQLite and
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import socket
@@ -34,10 +36,25 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+RULES_PACK = ROOT / "benchmarks" / "rules" / "bench20.yaml"
 RULES_BODY = {
-    "policy": "agent-tools",
-    "action": {"kind": "search", "actor": "bench", "params": {"q": "best tile adhesive"}},
-    "context": {"budget_remaining": 500},
+    "policy": "bench20",
+    "action": {
+        "kind": "send_message",
+        "actor": "u1",
+        "tenant": "t1",
+        "params": {"to": "u2", "body": "is the item still available?", "recipient_count": 1},
+    },
+    "context": {
+        "home_tenant": "t1",
+        "role": "agent",
+        "has_contract": True,
+        "verified": True,
+        "account_age_days": 400,
+        "risk_score": 10,
+        "daily_spend": 0,
+        "flags": [],
+    },
 }
 PII_BODY = {
     "policy": "marketplace-agent",
@@ -57,7 +74,7 @@ PII_BODY = {
 # -- servers (child processes) -------------------------------------------------------------
 
 
-def serve(kind: str, port: int, audit: str, size: int) -> None:
+def serve(kind: str, port: int, audit: str, size: int, policy: str | None) -> None:
     """Run one server in this process until killed."""
     import uvicorn
 
@@ -65,6 +82,8 @@ def serve(kind: str, port: int, audit: str, size: int) -> None:
     from service._settings import Settings
 
     settings = Settings(audit=audit, port=port, rate_limit="100000000/minute", log_level="warning")
+    if policy:
+        settings = dataclasses.replace(settings, policy=policy)
     options = uvicorn_options(settings)
     if kind == "bare":
         app: Any = _bare_app(size)
@@ -95,7 +114,7 @@ def _bare_app(size: int) -> Any:
 class Server:
     """A server child process on a free loopback port."""
 
-    def __init__(self, kind: str, audit: str, size: int) -> None:
+    def __init__(self, kind: str, audit: str, size: int, policy: str = "") -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -111,6 +130,8 @@ class Server:
                 audit,
                 "--size",
                 str(size),
+                "--policy",
+                policy,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -289,7 +310,7 @@ def _threaded(log: Any, sample: dict[str, Any], threads: int, each: int) -> floa
 def _sample_record() -> dict[str, Any]:
     from guard import Guard
 
-    with Guard.from_policy("agent-tools", audit="memory://") as guard:
+    with Guard.from_policy(str(RULES_PACK), audit="memory://") as guard:
         decision = guard.check(RULES_BODY["action"], RULES_BODY["context"])
         record: dict[str, Any] = guard.audit.get(decision.id).record  # type: ignore[union-attr]
     return record
@@ -306,12 +327,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--audit", default="memory://")
     parser.add_argument("--size", type=int, default=1500)
+    parser.add_argument("--policy", default="")
     parser.add_argument("--conns", type=int, default=16)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.audit, args.size)
+        serve(args.serve, args.port, args.audit, args.size, args.policy)
         return
     if args.load:
         print(json.dumps(load(args.load, args.body.encode(), args.conns, args.count, args.seconds)))
@@ -326,7 +348,8 @@ def report(args: argparse.Namespace) -> None:
     results: dict[str, dict[str, Any]] = {}
     sizes: dict[str, int] = {}
     for name, body in (("rules", RULES_BODY), ("pii", PII_BODY)):
-        server = Server("guard", f"sqlite:///{tmp / f'{name}.db'}", 0)
+        policy = str(RULES_PACK) if name == "rules" else ""
+        server = Server("guard", f"sqlite:///{tmp / f'{name}.db'}", 0, policy)
         try:
             sizes[name] = len(
                 httpx.post(f"http://127.0.0.1:{server.port}/v1/check", json=body).content

@@ -293,7 +293,12 @@ def test_shadow_pack_with_its_own_pii_settings_scans_with_them() -> None:
 def test_acheck_batch_decides_on_the_loop_and_awaits_the_commit() -> None:
     import asyncio
 
-    with Guard.from_policy("agent-tools", audit="memory://") as g:
+    tools = parse(
+        "name: tools\nversion: 1\nrules:\n"
+        "  - id: no-rm\n    match: {kind: shell}\n"
+        '    when: startswith(params.command, "rm ")\n    effect: deny\n'
+    )
+    with Guard([tools], audit="memory://") as g:  # rule-only: no PII scan to wait for
         assert g.decides_inline()
         actions = [
             {"kind": "search", "actor": "a1", "params": {"q": "tiles"}},
