@@ -1284,10 +1284,19 @@ def _cap(
 
 def _group_key(value: Any) -> str:
     """A cap's group, by JSON value: 1 and 1.0 are one group (as 1 == 1.0 in conditions),
-    true and 1 are two."""
-    if type(value) is float and value.is_integer():
-        value = int(value)
-    return json.dumps(value, sort_keys=True)
+    at any depth ([1] and [1.0], {"x": 1} and {"x": 1.0}); true and 1 are two."""
+    return json.dumps(_integral(value), sort_keys=True)
+
+
+def _integral(value: Any) -> Any:
+    """`value` with every integral float read as its integer, at any depth."""
+    if type(value) is float:
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_integral(v) for v in value]
+    return value
 
 
 def _copy(data: Any) -> Any:
