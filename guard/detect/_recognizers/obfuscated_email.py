@@ -3,7 +3,8 @@
 Caught: `jo at example dot com`, `jo [at] example [dot] com`, `jo(at)example(dot)com`,
 `jo @ example . com`, `jo@example dot com`, `j o @ e x a m p l e . c o m`,
 `jo＠example．com`, `jo@example.c0m` (a zero for an o), zero-width characters inside an
-address, `jo.smith at gmail`, letters beyond ASCII (`jöhn at münchen dot de`), and
+address, `jo.smith at gmail`, letters beyond ASCII (`jöhn at münchen dot de`),
+`jo at gmail period com`, `jo-at-gmail-dot-com`, `jo@@gmail.com`, and
 `_` or `-` spelled in the local part (`tom underscore h at yahoo dot com`).
 A plain `jo@example.com` is left to EMAIL_ADDRESS. The domain must end in a known
 public suffix (checked offline), so `see you at the meeting dot point` is not an address.
@@ -22,18 +23,27 @@ from guard.detect._recognizers._base import GuardRecognizer, is_registrable, sto
 _OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
 # "@" with a space before it but not after is a mention ("skype @jo"), not an address;
 # a line break before it is an address wrapped ("jo\n@gmail.com").
+# `@@` is a doubled at sign (`jo.smith@@gmail.com`), written to slip past a pattern.
 _AT = regex.compile(
-    rf"\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\s+at\s+|\s+@\s+|[^\S\n]*\n\s*@\s*|@\s*",
+    rf"\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\s+at\s+|\s*@{{2,}}\s*|\s+@\s+"
+    rf"|[^\S\n]*\n\s*@\s*|@\s*",
     regex.IGNORECASE,
 )
+# `-at-`, `_at_`, `-dot-`, `_dot_` between the words of an address (`jo-at-gmail-dot-com`)
+# read as the spaced words, which have as many characters.
+_JOINED_WORDS = regex.compile(r"(?<=\w)[-_](at|dot|period)[-_](?=\w)", regex.IGNORECASE)
 # A spaced "." needs space on both sides: "example . com", but not "jo32. so we".
 # The ideographic full stop (`jo@gmail。com`) is a dot too: it was where the address ended.
-_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\s+\.\s+|[.\u3002])"
+# `period` is spelled for a dot too (`jo at gmail period com`).
+_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|period|\.)\s*{_CLOSE}\s*|\s+(?:dot|period)\s+|\s+\.\s+|[.\u3002])"
 # Inside the local part a bare "." may not be spaced: "Thanks. jo at ..." is two words.
 # `_` and `-` may be spelled too: `tom underscore h at yahoo dot com`.
 _JOINERS = {"underscore": "_", "dash": "-", "hyphen": "-"}
 _SPELLED_JOINER = regex.compile(r"\s+(underscore|dash|hyphen)\s+", regex.IGNORECASE)
-_LOCAL_DOT = rf"(?:\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+|\.|{_SPELLED_JOINER.pattern})"
+_LOCAL_DOT = (
+    rf"(?:\s*{_OPEN}\s*(?:dot|period|\.)\s*{_CLOSE}\s*|\s+(?:dot|period)\s+|\.|"
+    rf"{_SPELLED_JOINER.pattern})"
+)
 # Letters of a script written without spaces are the sentence around an address, not
 # part of it (`メールjo at gmail dot comまで`). Other letters are (`jöhn at münchen dot de`,
 # as `jöhn@münchen.de` is an EMAIL_ADDRESS): with ASCII letters only, such an address
@@ -53,7 +63,7 @@ _DOMAIN = regex.compile(
 )
 _DOT_SPLIT = regex.compile(_DOT, regex.IGNORECASE)
 _BRACKETED = regex.compile(rf"{_OPEN}|{_CLOSE}")
-_SPELLED = regex.compile(r"\b(?:at|dot)\b", regex.IGNORECASE)
+_SPELLED = regex.compile(r"\b(?:at|dot|period)\b", regex.IGNORECASE)
 _WORD_RUN = regex.compile(r"\w+")
 _PLAIN_EMAIL = regex.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 MAX_LOCAL = 96
@@ -95,7 +105,7 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         """Look for an address around every `at` / `@` marker."""
         norm = normalize(text, collapse_spacing=True)
-        n = norm.text
+        n = _JOINED_WORDS.sub(lambda m: f" {m.group(1)} ", norm.text)
         results: list[Any] = []
         taken_until = -1
         for at in _AT.finditer(n, timeout=self.timeout_s):
@@ -163,8 +173,10 @@ class ObfuscatedEmailRecognizer(GuardRecognizer):
         spelled = {w.lower() for w in _SPELLED.findall(whole)}
         if used == 1:
             return 0.6, "bare provider"
-        if "dot" in spelled:
+        if spelled & {"dot", "period"}:
             return 0.85, "spelled dot"
+        if "@@" in markers:
+            return 0.85, "doubled at sign"
         if raw != folded or any(c.isspace() for c in whole):
             if "at" in spelled:
                 return spelled_at
