@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -64,7 +64,12 @@ def check_names(names: Sequence[str] | None, n_features: int | None) -> list[str
     return names
 
 
-def _to_array(value: Any, what: str, labels: Sequence[str] | None = None) -> npt.NDArray[Any]:
+ColumnHint: TypeAlias = "Callable[[int], str | None] | None"
+
+
+def _to_array(
+    value: Any, what: str, labels: Sequence[str] | None = None, column_hint: ColumnHint = None
+) -> npt.NDArray[Any]:
     """`value` as an array; `labels` name its columns in errors when it has none of its own."""
     if hasattr(value, "toarray") and hasattr(value, "nnz"):  # a scipy sparse matrix/array
         value = value.toarray()
@@ -85,7 +90,9 @@ def _to_array(value: Any, what: str, labels: Sequence[str] | None = None) -> npt
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise ExplanationTypeError(
             f"{what} must hold numbers (bool, int or float), got dtype {str(arr.dtype)!r}"
-            + _first_non_number(np.asarray(value, dtype=object), labels_of(value) or labels)
+            + _first_non_number(
+                np.asarray(value, dtype=object), labels_of(value) or labels, column_hint
+            )
         )
     return arr
 
@@ -112,7 +119,9 @@ def _objects_as_numbers(objects: npt.NDArray[Any]) -> Matrix | None:
     return None
 
 
-def _first_non_number(arr: npt.NDArray[Any], labels: Sequence[Any] | None) -> str:
+def _first_non_number(
+    arr: npt.NDArray[Any], labels: Sequence[Any] | None, column_hint: ColumnHint = None
+) -> str:
     """Where the first value that is not a number sits and what it is, e.g. a pandas
     category's label: its type, never the value (the reason is recorded with the decision,
     and a name or an account id is not found by the PII detectors)."""
@@ -124,8 +133,31 @@ def _first_non_number(arr: npt.NDArray[Any], labels: Sequence[Any] | None) -> st
             if not isinstance(v, numbers.Real):
                 column = labels[i] if labels is not None and i < len(labels) else i
                 where = f"row {r}, column {column!r}" if len(rows) > 1 else f"column {column!r}"
-                return f"; {where} holds {kind_of(v)}{_hint(v)}"
+                hint = column_hint(i) if column_hint is not None else None
+                return f"; {where} holds {kind_of(v)}{hint or _hint(v)}"
     return ""
+
+
+def _text_hint(names: Sequence[str], categories: Categories) -> ColumnHint:
+    """For a model reading text categories by name (HistGradientBoosting, a Pipeline's
+    encoders), what to pass for column i instead of its text in an array: its codes are
+    positions in the model's own categories, which need not be the frame's .cat.codes."""
+    if not isinstance(categories, Mapping):
+        return None
+
+    def hint(i: int) -> str | None:
+        name = names[i] if 0 <= i < len(names) else None
+        known = categories.get(name) if name is not None else None
+        if known is None or name in getattr(categories, "ignored", ()):
+            return None
+        return (
+            f": column {name!r} holds text categories, read by value from a DataFrame, a "
+            "pandas row or a {feature: value} mapping; an array takes their codes 0 to "
+            f"{len(known) - 1} in the order of the model's own categories (its fitted "
+            "encoder's, which need not be the frame's .cat.codes)"
+        )
+
+    return hint
 
 
 def _hint(value: Any) -> str:
@@ -323,7 +355,7 @@ def as_row(
     if isinstance(x, Mapping):
         x, labels = _from_mapping(category_codes(x, categories, what), names, what), names
     x = category_codes(_by_name(x, names, what), categories, what)
-    arr = _to_array(x, what, labels)
+    arr = _to_array(x, what, labels, _text_hint(names, categories))
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.ndim == 0 and len(names) == 1:  # a one-feature model's observation: a number
@@ -365,7 +397,7 @@ def as_matrix(
         labels = names
     data = _by_name(data, names, what)  # pandas DataFrame: columns are read by name
     data = category_codes(data, categories, what)
-    arr = _to_array(data, what, labels)
+    arr = _to_array(data, what, labels, _text_hint(names, categories))
     if arr.ndim == 1 and arr.shape[0] == len(names):
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[0] == 0:
