@@ -85,8 +85,8 @@ def _json_arg(value: str, what: str) -> Any:
         text = _decode(data, what, repr(path))
     elif not _is_utf8(value):  # bytes that are not UTF-8 reach argv as lone surrogates
         fail(f"{what} is not UTF-8 text")
-    else:
-        text = value
+    else:  # a byte order mark, as "$(cat file)" passes one, is allowed as in a file
+        text = value.removeprefix("\ufeff")
     try:
         orjson.dumps(orjson.loads(text))  # dumps: the depth the guard allows (MAX_DEPTH)
     except orjson.JSONDecodeError as exc:
