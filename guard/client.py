@@ -650,7 +650,9 @@ class RemoteGuard:
             out = list(out)
         candidates = _candidates(out, actions)
         policy = policy or self.policy
-        if len(candidates) == 1:
+        if len(candidates) == 1 and isinstance(out, Mapping | BaseModel):
+            # one action, decided with the context's own score; one alternative of a list
+            # or of scores goes as a candidate, decided with its probability as `score`
             decision = self.client.check(candidates[0][0], context, policy=policy)
         else:
             given = sorted(candidates, key=lambda c: c[2])

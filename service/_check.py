@@ -172,7 +172,14 @@ async def check(body: CheckRequest, request: Request, principal: Checker) -> Res
         check_text([body.context, *(a for a, _ in pairs), *(body.explanations or [])], state)
         positions = [c[2] for c in proposed if len(c) == 3]
         enforce = functools.partial(
-            _enforce, guard, pairs, body.context, policy, body.explanations or [], positions
+            _enforce,
+            guard,
+            pairs,
+            body.context,
+            policy,
+            body.explanations or [],
+            positions,
+            single=not body.candidates,
         )
         decision = await _decide_async(request, "check", anyio.to_thread.run_sync(enforce))
     elif body.action is not None:
@@ -393,13 +400,17 @@ def _enforce(
     policy: str | None,
     explanations: Sequence[dict[str, Any]] = (),
     positions: Sequence[int] = (),
+    *,
+    single: bool = False,
 ) -> Decision:
     """The in-process enforcement, server side: substitution included, one record written.
 
     With `positions` (each pair's index in the caller's list of actions) the pairs are
     scores over that list, the indices not sent masked (-inf: never tried nor substituted),
-    so the substitution reports the caller's indices, as the in-process Guard does."""
-    out: Any = list(pairs)
+    so the substitution reports the caller's indices, as the in-process Guard does. A
+    `single` action (sent with explanations) is decided as one action, keeping the
+    context's own `score`, where each alternative is decided with its probability there."""
+    out: Any = pairs[0][0] if single else list(pairs)
     actions: list[dict[str, Any]] | None = None
     if positions:
         for i, (_, p) in enumerate(pairs):
