@@ -20,6 +20,10 @@ from collections.abc import Sequence
 
 MIN_DIGITS = 7
 PHONE_LIKE = frozenset({"PHONE_NUMBER", "OBFUSCATED_PHONE", "CONTACT_HANDLE"})
+# Types whose values are numbers, compared by their digits (an allow-list entry too).
+NUMBER_ENTITIES = frozenset(
+    {"PHONE_NUMBER", "OBFUSCATED_PHONE", "CREDIT_CARD", "US_SSN", "US_ITIN", "UK_NHS"}
+)
 _RUN = re.compile(r"\+?\(?\d(?:(?:[ .\-/]|\)[ ]?|[ ]?\()?\d)*")
 
 

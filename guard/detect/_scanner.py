@@ -31,7 +31,15 @@ from guard.detect._paths import (
 )
 from guard.detect._protocol import Detector, EntityAwareDetector, Span
 from guard.detect._redact import Redactor, inside_placeholder
-from guard.detect._repeats import CHAINED, chain_extent, digits_of, repeats
+from guard.detect._repeats import (
+    CHAINED,
+    MIN_DIGITS,
+    NUMBER_ENTITIES,
+    chain_extent,
+    digits_of,
+    repeats,
+    same_number,
+)
 from guard.detect._scrub import (
     field_values,
     has_shortened_literal,
@@ -111,6 +119,14 @@ class PiiScanner:
         self._extra_entities = tuple(e for e in self._record_entities if e not in self._entities)
         self._components = list(components)
         self._allow = frozenset(v.strip().casefold() for v in settings.allow_list)
+        # Allowed numbers by their digits, and IBAN-like values by their letters and digits:
+        # a listed number is allowed however it is spaced or grouped.
+        self._allow_digits = tuple(
+            d for d in (digits_of(v) for v in settings.allow_list) if len(d) >= MIN_DIGITS
+        )
+        self._allow_alnum = frozenset(
+            "".join(c for c in v if c.isalnum()).casefold() for v in settings.allow_list
+        )
         self._redactor: Redactor | None = None
 
     # -- scanning --------------------------------------------------------------------------
@@ -267,9 +283,17 @@ class PiiScanner:
     def _allowed(self, raw: str, span: Span) -> bool:
         if not self._allow:
             return False
-        return raw.strip().casefold() in self._allow or (
+        if raw.strip().casefold() in self._allow or (
             span.normalized is not None and span.normalized.casefold() in self._allow
-        )
+        ):
+            return True
+        if span.entity_type == "IBAN_CODE":
+            return "".join(c for c in raw if c.isalnum()).casefold() in self._allow_alnum
+        numeric = span.entity_type == "CONTACT_HANDLE" and not any(c.isalpha() for c in raw)
+        if (span.entity_type in NUMBER_ENTITIES or numeric) and self._allow_digits:
+            digits = digits_of(raw)
+            return any(same_number(digits, d, span.entity_type) for d in self._allow_digits)
+        return False
 
     # -- redaction and masking -----------------------------------------------------------
 
