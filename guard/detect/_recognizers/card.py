@@ -7,7 +7,8 @@ Presidio's pattern wants a first group of `3`, `4`, `5[0-5]`, `6` or `1` and at 
 (`4111.1111.1111.1111`, `4111/1111/1111/1111`, `5500 - 0000 - 0000 - 0004`, double
 spaces) were never found, whatever the context. The patterns below find them; every
 match must still pass the Luhn check and hold 13 to 19 digits. A dotted chain that
-goes on (`2024.4111.1111.1111.1111`) is not read as a card.
+goes on (`2024.4111.1111.1111.1111`) is not read as a card. A number written one digit
+at a time (`4 2 4 2 4 2 4 2 4 2 4 2 4 2 4 2`) is read whole.
 
 A number starting with `3` must also have a length its issuer uses (`THREE_SERIES`):
 a phone's IMEI (`IMEI 356938035643809`, 15 digits with a Luhn check digit, most of them
@@ -30,6 +31,9 @@ ODD_SEPARATORS = (
     rf"(?<![\w.,/\-]){_FIRST}(?P<sep>[._/]|[ ]{{2,3}}|[ ]-[ ])\d{{3,6}}"
     rf"(?:(?P=sep)\d{{3,6}}){{1,3}}(?![\w]|[.,/\-]\d)"
 )
+# One digit at a time (`4 2 4 2 4 2 4 2 4 2 4 2 4 2 4 2`, `4-1-1-1-...`), written so
+# that no group looks like a card's: 13 to 19 digits, one separator throughout.
+ONE_BY_ONE = r"(?<![\w.,/\-])[2-6](?P<sep>[ \-.])\d(?:(?P=sep)\d){11,17}(?![\w]|[.,/\-]\d)"
 # Card numbers starting with `3`: the lengths each issuer's prefix has (American
 # Express 34 and 37, JCB 35, Diners Club 30, 36, 38 and 39); no card starts with 31-33.
 THREE_SERIES: tuple[tuple[str, Sequence[int]], ...] = (
@@ -48,6 +52,7 @@ class GuardCardRecognizer(CreditCardRecognizer):
         Pattern("Mastercard 2-series", TWO_SERIES, 0.3),
         Pattern("Card of 19 digits", NINETEEN_DIGITS, 0.3),
         Pattern("Card with odd separators", ODD_SEPARATORS, 0.3),
+        Pattern("Card one digit at a time", ONE_BY_ONE, 0.3),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
