@@ -40,7 +40,7 @@ from guard._models import (
     fast_model,
 )
 from guard._paths import format_path, parse_path, set_in, walk
-from guard._validate import check_action, check_data, digest
+from guard._validate import check_action, check_data, check_ids, digest
 from guard.policy._expr import PiiView
 from guard.policy._loader import CompiledPack, load
 from guard.policy._rate import MemoryRateStore, RateStore
@@ -425,6 +425,7 @@ class Guard:
         for what, value in (("actor", actor), ("tenant", tenant), ("query", query)):
             if value is not None and not isinstance(value, str):
                 raise InvalidAction(f"{what} must be a string, got {type(value).__name__}")
+        check_ids("rank", actor, tenant)
         action = {
             "kind": "rank",
             "actor": actor,

@@ -54,6 +54,12 @@ def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
     ):
         key = "actor" if actor is not None and not isinstance(actor, str) else "tenant"
         raise InvalidAction(f"action {key!r} must be a string, got {_shown(data[key])}")
+    if (
+        not kind.isprintable()
+        or not (actor is None or actor.isprintable())
+        or not (tenant is None or tenant.isprintable())
+    ):
+        check_ids(kind, actor, tenant)
     params = data.get("params", _EMPTY)
     if type(params) is not dict and not isinstance(params, dict):
         if not isinstance(params, Mapping | BaseModel):
@@ -61,6 +67,22 @@ def check_action(action: Any) -> tuple[dict[str, Any], str, bytes]:
         data = {**data, "params": as_mapping(params, "action 'params'")}  # as the action itself
     raw = encode(data, "action")
     return data, "sha256:" + sha256(raw).hexdigest(), raw
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_ids(kind: str, actor: str | None, tenant: str | None) -> None:
+    """Refuse a control character (NUL, a line break, ESC) in the kind, actor or tenant:
+    they are ids, indexed in the audit log (PostgreSQL cannot store a NUL at all) and
+    printed in consoles and logs."""
+    for key, value in (("kind", kind), ("actor", actor), ("tenant", tenant)):
+        found = _CONTROL.search(value) if value is not None else None
+        if found is not None:
+            raise InvalidAction(
+                f"action {key!r} holds the control character U+{ord(found.group()):04X} "
+                f"at position {found.start()}; ids must be printable text"
+            )
 
 
 def _shown(value: Any) -> str:
