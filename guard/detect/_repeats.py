@@ -25,6 +25,8 @@ NUMBER_ENTITIES = frozenset(
     {"PHONE_NUMBER", "OBFUSCATED_PHONE", "CREDIT_CARD", "US_SSN", "US_ITIN", "UK_NHS"}
 )
 _RUN = re.compile(r"\+?\(?\d(?:(?:[ .\-/]|\)[ ]?|[ ]?\()?\d)*")
+_GROUP = re.compile(r"[^ ]+")  # the groups of a run, between its spaces
+MAX_GROUPS = 8  # the most groups one number is written in (`+44 (0) 79 11 12 34 56`)
 
 
 def digits_of(text: str) -> str:
@@ -41,19 +43,32 @@ def _country_codes() -> frozenset[str]:
     return frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 
+_INTERNATIONAL = re.compile(r"\A\W*(?:\+|00)")
+_TRUNK = re.compile(r"\A\W*0")
+
+
 def same_number(run: str, number: str, entity: str) -> bool:
-    """True when the digits `run` write the `entity` whose digits are `number` again."""
-    r, n = run.lstrip("0"), number.lstrip("0")
+    """True when the text `run` writes the `entity` written `number` again: the same
+    digits, leading zeros aside; for an IBAN, the digits after its check digits; for a
+    phone number, the same digits less or plus a country calling code, where the longer
+    is written in international form (`+44 ...`, `0044 ...`) or the shorter with a trunk
+    `0` (`07911 123456` and `447911123456`)."""
+    run_digits, number_digits = digits_of(run), digits_of(number)
+    r, n = run_digits.lstrip("0"), number_digits.lstrip("0")
     if len(r) < MIN_DIGITS or len(n) < MIN_DIGITS:
         return False
     if r == n:
         return True
     if entity == "IBAN_CODE":
-        return len(n) > 2 and number[2:].lstrip("0") == r
+        return len(n) > 2 and number_digits[2:].lstrip("0") == r
     if entity not in PHONE_LIKE:
         return False
-    longer, shorter = (r, n) if len(r) > len(n) else (n, r)
-    if not longer.endswith(shorter):
+    (longer, long_text), (shorter, short_text) = sorted(
+        [(r, run), (n, number)], key=lambda x: len(x[0]), reverse=True
+    )
+    if len(longer) == len(shorter) or not longer.endswith(shorter):
+        return False
+    if not (_INTERNATIONAL.match(long_text) or _TRUNK.match(short_text)):
         return False
     head = longer[: len(longer) - len(shorter)]
     codes = _country_codes()
@@ -63,25 +78,40 @@ def same_number(run: str, number: str, entity: str) -> bool:
 def repeats(text: str, numbers: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
     """(start, end, index into `numbers`) of each digit run of `text`, outside the
     `numbers` spans (start, end, entity type), that writes one of them again."""
-    found = [digits_of(text[s:e]) for s, e, _ in numbers]
-    if not any(len(d.lstrip("0")) >= MIN_DIGITS for d in found):
+    found = [text[s:e] for s, e, _ in numbers]
+    if not any(len(digits_of(d).lstrip("0")) >= MIN_DIGITS for d in found):
         return []
     blanked = list(text)
     for start, end, _ in numbers:
         blanked[start:end] = "\x00" * (end - start)
     out = []
     for m in _RUN.finditer("".join(blanked)):
-        run = digits_of(m.group())
-        if len(run.lstrip("0")) < MIN_DIGITS:
+        if len(digits_of(m.group()).lstrip("0")) < MIN_DIGITS:
             continue
-        for i, (number, (_, _, entity)) in enumerate(zip(found, numbers, strict=True)):
-            if same_number(run, number, entity):
-                start, end = m.span()
-                if text[start] == "(" and ")" not in text[start:end]:
-                    start += 1
-                out.append((start, end, i))
-                break
+        # A run of space-separated groups may hold the number and more (`7911123456 2
+        # boxes`, the number twice): the longest window of groups that is the number.
+        groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(m.group())]
+        k = 0
+        while k < len(groups):
+            for stop in range(min(len(groups), k + MAX_GROUPS), k, -1):
+                start, end = groups[k][0], groups[stop - 1][1]
+                i = _which(text[start:end], found, numbers)
+                if i is not None:
+                    if text[start] == "(" and ")" not in text[start:end]:
+                        start += 1
+                    out.append((start, end, i))
+                    k = stop
+                    break
+            else:
+                k += 1
     return out
+
+
+def _which(run: str, found: list[str], numbers: Sequence[tuple[int, int, str]]) -> int | None:
+    for i, (number, (_, _, entity)) in enumerate(zip(found, numbers, strict=True)):
+        if same_number(run, number, entity):
+            return i
+    return None
 
 
 # A value whose digit groups go on past it, joined as its own groups are

@@ -121,8 +121,8 @@ class PiiScanner:
         self._allow = frozenset(v.strip().casefold() for v in settings.allow_list)
         # Allowed numbers by their digits, and IBAN-like values by their letters and digits:
         # a listed number is allowed however it is spaced or grouped.
-        self._allow_digits = tuple(
-            d for d in (digits_of(v) for v in settings.allow_list) if len(d) >= MIN_DIGITS
+        self._allow_numbers = tuple(
+            v for v in settings.allow_list if len(digits_of(v)) >= MIN_DIGITS
         )
         self._allow_alnum = frozenset(
             "".join(c for c in v if c.isalnum()).casefold() for v in settings.allow_list
@@ -290,9 +290,8 @@ class PiiScanner:
         if span.entity_type == "IBAN_CODE":
             return "".join(c for c in raw if c.isalnum()).casefold() in self._allow_alnum
         numeric = span.entity_type == "CONTACT_HANDLE" and not any(c.isalpha() for c in raw)
-        if (span.entity_type in NUMBER_ENTITIES or numeric) and self._allow_digits:
-            digits = digits_of(raw)
-            return any(same_number(digits, d, span.entity_type) for d in self._allow_digits)
+        if (span.entity_type in NUMBER_ENTITIES or numeric) and self._allow_numbers:
+            return any(same_number(raw, v, span.entity_type) for v in self._allow_numbers)
         return False
 
     # -- redaction and masking -----------------------------------------------------------

@@ -64,6 +64,13 @@ REPEATS = [
         id="same-form-twice",
     ),
     P(
+        "+44 7911 123456 i.e. 7911123456 2 boxes",
+        "+44 7911 123456",
+        "7911123456",
+        "PHONE_NUMBER",
+        id="repeat-before-a-count",
+    ),
+    P(
         "text (646) 555-0178, the office has it as 646.555.0178x",
         "(646) 555-0178",
         "646.555.0178",
