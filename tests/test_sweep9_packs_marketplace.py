@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from guard import Guard, Verdict
+from guard import Guard, InvalidAction, Verdict
 
 P = pytest.param
 _ACTORS = itertools.count()
@@ -127,6 +127,10 @@ def test_an_actor_with_spaces_or_invisible_characters_is_refused(
     market: Guard, actor: str, kind: str
 ) -> None:
     params = {"amount": 100} if kind == "release_payment" else {"to": "u2", "message": "hi"}
+    if actor.strip("\t\n") != actor:  # a control character: refused before any rule
+        with pytest.raises(InvalidAction, match="ids must be printable text"):
+            market.check({"kind": kind, "actor": actor, "params": params}, context={})
+        return
     d = market.check({"kind": kind, "actor": actor, "params": params}, context={})
     assert d.verdict is Verdict.DENY
     assert [h.rule_id for h in d.hits] == ["actor-written-plainly"]
