@@ -361,6 +361,16 @@ def _parse(source: str, where: _Where) -> tuple[str, int, ast.Expression]:
     return text, shift, tree
 
 
+def source_tokens(text: str) -> list[tokenize.TokenInfo]:
+    """The Python tokens of a condition's text; none when it does not tokenize (the
+    parser accepted it already, so not expected)."""
+    lines = iter(text.splitlines(keepends=True))
+    try:
+        return list(tokenize.generate_tokens(lambda: next(lines, "")))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+
+
 def _check_identifiers(text: str, shift: int, where: _Where) -> None:
     """Refuse an identifier Python would read as another one.
 
@@ -368,12 +378,7 @@ def _check_identifiers(text: str, shift: int, where: _Where) -> None:
     ligature) reads the key "file", `params.Ⅸ` the key "IX" and half-width `ｶﾅ` the
     full-width `カナ`, keys the author never wrote. A subscript keeps a key as written.
     """
-    lines = iter(text.splitlines(keepends=True))
-    try:
-        tokens = list(tokenize.generate_tokens(lambda: next(lines, "")))
-    except (tokenize.TokenError, SyntaxError):  # ast accepted it: not expected
-        return
-    for token in tokens:
+    for token in source_tokens(text):
         if token.type != tokenize.NAME or token.string.isascii():
             continue
         read = unicodedata.normalize("NFKC", token.string)

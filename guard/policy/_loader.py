@@ -26,7 +26,7 @@ from guard._validate import MAX_EXACT_INT
 from guard.detect._entities import BUILTIN_ENTITIES
 from guard.detect._paths import parse_field
 from guard.detect._settings import PiiSettings
-from guard.policy._expr import CompiledExpr, compile_expr
+from guard.policy._expr import CompiledExpr, compile_expr, source_tokens
 from guard.policy._functions import (
     RATE_FUNCTIONS,
     _domain,
@@ -860,12 +860,7 @@ def _check_comments(rule: RuleSpec, node: Any, file: str) -> None:
     source = rule.when or ""
     if "#" not in source or getattr(node, "style", None) == "|":
         return
-    lines = iter(source.splitlines(keepends=True))
-    try:
-        tokens = list(tokenize.generate_tokens(lambda: next(lines, "")))
-    except (tokenize.TokenError, SyntaxError):  # compile_expr accepted it: not expected
-        return
-    for token in tokens:
+    for token in source_tokens(source):
         if token.type != tokenize.COMMENT:
             continue
         row, col = token.start
