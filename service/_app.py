@@ -19,6 +19,7 @@ from service._http import (
     LimitsMiddleware,
     declare_body_limits,
     declare_timeouts,
+    error_response,
     install_handlers,
 )
 from service._metrics import Metrics, Tracer, configure_tracing
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     if settings.docs:
         _mount_docs(app)
     app.add_middleware(CheckFastPath, fastapi=app, serve=_check.serve_check)
+    app.add_middleware(NoTrailingSlash)
     app.add_middleware(
         LimitsMiddleware,
         max_body=settings.max_body_bytes,
@@ -191,6 +193,42 @@ class ConsoleHeaders:
             await send(message)
 
         await self.app(scope, receive, send_secured)
+
+
+#: Paths outside /v1 that the API serves (not the console's, whose /ui redirects to /ui/).
+_API_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"})
+
+
+class NoTrailingSlash:
+    """`404 not_found` in the API's error shape for an API path sent with a trailing slash
+    (`POST /v1/check/`), telling the caller to drop it.
+
+    Starlette's router answers such a path with a 307 to the path without the slash: an
+    empty body (not the error shape) and an absolute Location built from the Host header,
+    which behind a proxy names the wrong host or scheme; a client that does not follow
+    redirects saw no error at all. Serving the path as if sent without the slash would give
+    every resource two addresses; one that is refused is fixed at once. The console's own
+    redirect (/ui to /ui/) is left alone.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if len(path) > 1 and path.endswith("/"):
+            bare = path.rstrip("/")
+            if bare == "/v1" or bare.startswith("/v1/") or bare in _API_PATHS:
+                response = error_response(
+                    404,
+                    "not_found",
+                    "the API's paths do not end with '/': send the request to the same path "
+                    "without the trailing slash",
+                    {"trailing_slash": True},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _openapi(app: FastAPI, *, secured: bool) -> Any:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import anyio
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -31,6 +34,9 @@ def build_router() -> APIRouter:
         responses=standard_responses(503),
         summary="Readiness",
     )
+    # Uptime checkers and load balancers probe with HEAD: the GET's status and headers.
+    for path, probe in (("/healthz", healthz), ("/readyz", readyz)):
+        router.add_api_route(path, _head(probe), methods=["HEAD"], include_in_schema=False)
     router.add_api_route(
         "/metrics",
         metrics,
@@ -64,7 +70,19 @@ async def index(request: Request) -> Response:
     )
 
 
-async def healthz() -> Response:
+def _head(get: Callable[[Request], Awaitable[Response]]) -> Any:
+    """A HEAD route answering as `get` does (status, Content-Type, Content-Length) without
+    a body (RFC 9110, 9.3.2)."""
+
+    async def head(request: Request) -> Response:
+        answer = await get(request)
+        return Response(b"", status_code=answer.status_code, headers=dict(answer.headers))
+
+    head.__name__ = f"{get.__name__}_head"
+    return head
+
+
+async def healthz(request: Request) -> Response:
     """The process is up."""
     return json_response({"status": "ok"})
 
