@@ -129,6 +129,11 @@ def interventional_ok(model: Any) -> bool:
 def no_treeshap(model: Any) -> str | None:
     """Why no TreeSHAP (shap's or LightGBM's own) reads this tree model; None when one does."""
     name = type(model).__name__
+    labels = n_labels(model)
+    if labels is not None:
+        # shap reads the forest's (labels x classes) leaf values as one distribution: its
+        # values summed to 0.5 per output where the label probabilities were 0 or 1.
+        return f"shap's TreeSHAP misreads a multi-label {name} (fitted on {labels} labels)"
     if name == "GradientBoostingClassifier" and len(getattr(model, "classes_", ())) > 2:
         # shap: "only supported for binary classification".
         return (
@@ -424,6 +429,43 @@ def guarded(fn: Callable[[Matrix], Any], what: str) -> Predict:
     return call
 
 
+def n_labels(model: Any) -> int | None:
+    """How many labels a multi-label scikit-learn classifier (fitted on y with 2+ label
+    columns) predicts, whose predict_proba is one (rows, classes) array per label; else None."""
+    classes = getattr(model, "classes_", None)
+    if not _module(model).startswith("sklearn.") or not isinstance(classes, list):
+        return None
+    return len(classes) if len(classes) > 1 else None
+
+
+def _label_probabilities(model: Any, raw: Any) -> Any:
+    """A multi-label classifier's predict_proba (one array per label) as (rows, labels):
+    output j is the probability of label j's positive class, its classes_[j][1]."""
+    if not isinstance(raw, list) or n_labels(model) is None:
+        return raw
+    name = type(model).__name__
+    columns = []
+    for j, proba in enumerate(raw):
+        proba = np.asarray(proba)
+        if proba.ndim != 2 or proba.shape[1] != 2:
+            count = proba.shape[1] if proba.ndim == 2 else "no"
+            raise ExplanationTypeError(
+                f"{name} is a multi-label classifier of {len(raw)} labels and label {j} has "
+                f"{count} classes: explain.shap explains each label's positive-class "
+                "probability (output j is predict_proba(X)[j][:, 1]), which needs two classes "
+                "per label; explain one class c of that label with a function, "
+                f"explain.shap(lambda X: model.predict_proba(X)[{j}][:, c], background)"
+            )
+        columns.append(proba[:, 1])
+    return np.stack(columns, axis=1)
+
+
+def _probabilities(model: Any) -> Callable[[Matrix], Any]:
+    """predict_proba on the frame the model reads; for a multi-label classifier each
+    label's positive-class probability (output j: label j)."""
+    return lambda X: _label_probabilities(model, model.predict_proba(_frame(model, X)))
+
+
 def _frame(model: Any, X: Matrix) -> Any:
     # scikit-learn warns when a model fitted on a DataFrame is called with a bare array.
     names = getattr(model, "feature_names_in_", None)
@@ -465,7 +507,7 @@ def _tree_output_fn(model: Any) -> Callable[[Matrix], Any]:
     if name.endswith("Classifier") and "GradientBoosting" in name:
         return lambda X: model.decision_function(_frame(model, X))
     if name.endswith("Classifier"):
-        return lambda X: model.predict_proba(_frame(model, X))
+        return _probabilities(model)
     return lambda X: model.predict(_frame(model, X))
 
 
@@ -490,7 +532,7 @@ def _black_box_fn(model: Any) -> Callable[[Matrix], Any]:
         # A classifier without probabilities (SVC()): its score, not the predicted label.
         return lambda X: model.decision_function(_frame(model, X))
     if hasattr(model, "predict_proba"):
-        return lambda X: model.predict_proba(_frame(model, X))
+        return _probabilities(model)
     if hasattr(model, "predict"):
         return lambda X: model.predict(_frame(model, X))
     if callable(model):
@@ -1016,6 +1058,11 @@ def shap(
     `max_evals` raises ExplanationInputError here, not at explain time. Each Attribution's
     `estimate` says whether its values are exact or sampled (permutation SHAP past two
     varying features; KernelSHAP unless every coalition of the varying features was evaluated).
+
+    A multi-label scikit-learn classifier (fitted on y with 2+ label columns) has one output
+    per label: output j (`target=j`) is the probability of label j's positive class,
+    `predict_proba(X)[j][:, 1]`; every label must have two classes, and a tree ensemble
+    needs a background (shap's TreeSHAP misreads multi-label forests).
     """
     if algorithm not in ALGORITHMS:
         raise ExplanationInputError(

@@ -156,12 +156,13 @@ def test_a_model_without_features_is_refused_when_built() -> None:
         explain.shap(lambda Z: np.ones(len(Z)), np.zeros((5, 0)), feature_names=[])
 
 
-def test_a_multi_label_forest_is_refused_with_its_output_shape() -> None:
+def test_a_multi_label_forest_is_explained_label_by_label() -> None:
+    # Was refused with "output has shape (2, 10, 2)"; sweep 15b explains each label's
+    # positive-class probability (tests/explain/test_sweep15b_multilabel.py).
     ensemble = pytest.importorskip("sklearn.ensemble")
     X, y = _data()
     labels = np.c_[y > 0, X[:, 0] > 0].astype(int)
     forest = ensemble.RandomForestClassifier(n_estimators=3, random_state=0).fit(X, labels)
-    with pytest.raises(explain.ModelCallError) as caught:
-        explain.shap(forest, X[:10]).explain(X[0])
-    message = str(caught.value)
-    assert "RandomForestClassifier output has shape (2, " in message  # was "output output"
+    att = explain.shap(forest, X[:10]).explain(X[0], target=1)
+    assert att.output == pytest.approx(forest.predict_proba(X[:1])[1][0, 1])
+    assert att.check_ok
