@@ -30,6 +30,7 @@ from explain._validate import (
     check_names,
     check_positive,
     check_seed,
+    check_unique_labels,
     labels_of,
     mapping_rows,
     pick_target,
@@ -631,6 +632,10 @@ def _baseline_labels(baseline: Any) -> list[str] | None:
     labels = list(baseline) if isinstance(baseline, Mapping) else labels_of(baseline)
     if not labels or not all(isinstance(c, str) for c in labels):
         return None  # a frame built from an array: columns 0, 1, ... name nothing
+    if not isinstance(baseline, Mapping):
+        check_unique_labels(
+            baseline, "baseline", " (or pass feature_names to read them by position)"
+        )
     return labels
 
 

@@ -23,7 +23,14 @@ from explain._shap import (
     resolve_names,
     shap,
 )
-from explain._validate import FeatureInput, as_matrix, as_row, labels_of, missing_as_none
+from explain._validate import (
+    FeatureInput,
+    as_matrix,
+    as_row,
+    check_unique_labels,
+    labels_of,
+    missing_as_none,
+)
 
 PairMethod = Literal["baseline", "difference"]
 
@@ -143,6 +150,8 @@ def _own_labels(model: Any, x: Any) -> list[str] | None:
     labels = list(x) if isinstance(x, Mapping) else labels_of(x)
     if labels is None or model_names(model) is not None:
         return None
+    if not isinstance(x, Mapping):
+        check_unique_labels(x, "a")
     return labels if all(isinstance(c, str) for c in labels) else None
 
 

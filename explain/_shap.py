@@ -35,6 +35,7 @@ from explain._validate import (
     check_names,
     check_positive,
     check_seed,
+    check_unique_labels,
     default_names,
     mapping_rows,
     missing_as_none,
@@ -1132,6 +1133,7 @@ def resolve_names(
         return names
     names = own
     if names is None and hasattr(background, "columns"):
+        check_unique_labels(background, what, " (or pass feature_names to read them by position)")
         names = [str(c) for c in background.columns]
     if names is None and isinstance(background, Mapping):  # one row: {feature: value}
         names = [str(k) for k in background]

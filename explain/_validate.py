@@ -227,6 +227,21 @@ def labels_of(data: Any) -> list[Any] | None:
     return None if labels is None or not hasattr(data, "to_numpy") else list(labels)
 
 
+def check_unique_labels(data: Any, what: str, hint: str = "") -> None:
+    """Refuse a DataFrame (or Series) whose column (index) labels repeat, naming them: a
+    feature read by name would be two columns."""
+    labels = labels_of(data)
+    if labels is None or len(set(labels)) == len(labels):
+        return
+    dupes = sorted({str(c) for c in labels if labels.count(c) > 1})
+    part = "columns" if getattr(data, "ndim", 2) == 2 else "index labels"
+    kind = "DataFrame" if part == "columns" else "Series"
+    raise ExplanationInputError(
+        f"{what} is a {kind} whose {part} are duplicated: {dupes!r}; give each feature its "
+        f"own {part[:-1]} name{hint}"
+    )
+
+
 def _by_name(data: Any, names: Sequence[str], what: str) -> Any:
     """A pandas input's values in `names` order, read by label as a mapping is.
 
@@ -250,6 +265,7 @@ def _by_name(data: Any, names: Sequence[str], what: str) -> Any:
     shared = set(labels) & set(names)
     if not shared:
         return data
+    check_unique_labels(data, what)
     if set(labels) != set(names) or len(labels) != len(names):
         missing = [n for n in names if n not in shared]
         extra = [str(c) for c in labels if c not in set(names)]
