@@ -69,6 +69,12 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     app.state.metrics = Metrics()
     app.state.tracer = tracer
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis)
+    if settings.redis and not app.state.rate_limiter.answers():
+        log.warning(
+            "Redis (%s) does not answer: /readyz answers 503 and every request with a key is "
+            "refused (503 rate_limit_unavailable) until it does",
+            _where(settings.redis),
+        )
     app.state.batcher = CheckBatcher(lambda: state.guard)
     install_handlers(app)
     for router in (
@@ -92,6 +98,17 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     )
     app.openapi = _openapi(app, secured=not state.keys.is_open)  # type: ignore[method-assign]
     return app
+
+
+def _where(url: str) -> str:
+    """A Redis URL's host and port, without its user and password."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname}:{parts.port or 6379}" if parts.hostname else parts.scheme
+    except ValueError:
+        return "its URL"
 
 
 _NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False}

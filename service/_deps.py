@@ -109,6 +109,15 @@ class RateLimiter:
             ) from exc
         return max(1, math.ceil(stats.reset_time - time.time()))
 
+    def answers(self) -> bool:
+        """Whether the store can count requests now (a ping of Redis; always, in memory)."""
+        if not self.remote:
+            return True
+        try:
+            return bool(self._limiter.storage.check())
+        except Exception:  # the storage's own errors: redis, limits, sockets
+            return False
+
 
 _SWEEP_SECONDS = 60.0
 

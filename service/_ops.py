@@ -88,7 +88,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Packs are loaded and the audit log answers."""
+    """Packs are loaded, the audit log answers, and so does Redis when one is configured."""
     state = get_state(request)
     try:
         size = await anyio.to_thread.run_sync(lambda: state.audit.size)
@@ -96,6 +96,17 @@ async def readyz(request: Request) -> Response:
         return error_response(
             503, "audit_unavailable", f"audit log not readable: {type(exc).__name__}"
         )
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None and limiter.remote:
+        # Every keyed request is refused (503 rate_limit_unavailable) while Redis does not
+        # answer: a balancer must not send traffic here meanwhile.
+        if not await anyio.to_thread.run_sync(limiter.answers):
+            return error_response(
+                503,
+                "rate_limit_unavailable",
+                "the store of the per-key rate limits (Redis) does not answer: requests are "
+                "refused until it does",
+            )
     guard = await state.serving()
     return json_response({"status": "ready", "policies": len(guard.packs), "audit_size": size})
 
