@@ -24,6 +24,8 @@ PAYMENTS = [*DEMO_PAYMENTS, [(900, 1.0)], [(1500, 1.0)]]
 
 
 # A planner choosing the next tool call; the most-visited branch is a destructive command.
+# Its rewards are in [0, 1]; a node's `total_value` sums them over its visits (a mean value
+# under `value` would be read as one: "mean value +161").
 PLAN_ACTIONS: list[tuple[str, dict[str, Any]]] = [
     ("clear the cache", {"kind": "run_shell", "params": {"command": "rm -rf /var/cache/app"}}),
     ("search the docs", {"kind": "search", "params": {"q": "cache eviction policy"}}),
@@ -35,18 +37,18 @@ PLAN_TREE = {
         {
             "action": 0,
             "visits": 230,
-            "value": 161.0,
+            "total_value": 161.0,
             "prior": 0.45,
-            "children": [{"action": 1, "visits": 120, "value": 80.0, "children": []}],
+            "children": [{"action": 1, "visits": 120, "total_value": 80.0, "children": []}],
         },
         {
             "action": 1,
             "visits": 110,
-            "value": 60.5,
+            "total_value": 60.5,
             "prior": 0.35,
-            "children": [{"action": 2, "visits": 50, "value": 30.0, "children": []}],
+            "children": [{"action": 2, "visits": 50, "total_value": 30.0, "children": []}],
         },
-        {"action": 2, "visits": 60, "value": 27.0, "prior": 0.2, "children": []},
+        {"action": 2, "visits": 60, "total_value": 27.0, "prior": 0.2, "children": []},
     ],
 }
 
