@@ -70,7 +70,8 @@ def run_demo(audit: str | None, *, rounds: int = 1, seed: int = 7) -> dict[str, 
         verdicts[d.policy][d.verdict.value] += 1
     return {
         "verdicts": dict(verdicts),
-        "examples": examples[:12],
+        # a later round repeats the first's lines: each is shown once
+        "examples": list(dict.fromkeys(examples))[:12],
         "head": head,
         "decisions": len(decisions),
     }
