@@ -17,11 +17,13 @@ from explain._shap import (
     Algorithm,
     ShapExplainer,
     interventional_ok,
+    is_linear_model,
     is_tree_model,
     model_categories,
     model_names,
     resolve_names,
     shap,
+    warm_up,
 )
 from explain._validate import (
     FeatureInput,
@@ -66,6 +68,11 @@ class RankingExplainer:
             # Built once: converting a tree ensemble is the slow part; backgrounds swap in.
             self._template = shap(model, None, feature_names, "tree", **self._shap_options())
             self._names = self._template.feature_names
+        elif not is_linear_model(model) and algorithm in ("auto", "exact", "permutation"):
+            # Each query builds its own SHAP explainer: shap's numba kernels compile here
+            # (once per process, seconds), not inside the first decision explained.
+            for name in ("exact", "permutation") if algorithm == "auto" else (algorithm,):
+                warm_up(name)
         self.fingerprint = model_fingerprint(model)
 
     @property

@@ -817,6 +817,34 @@ def _check_budget(algorithm: str, max_evals: int | None, n: int) -> None:
         )
 
 
+_WARM: set[str] = set()
+
+
+def warm_up(algorithm: str = "exact") -> None:
+    """Compile, once per process, the numba functions shap's exact or permutation SHAP runs.
+
+    shap JIT-compiles its masking and Shapley kernels (numba, without a disk cache) on their
+    first call: 5 s on an idle 2-core machine, 17 s on a busy one. An explainer using them
+    calls this when it is built, so the cost falls there and not inside the first decision
+    explained; the following calls in the process cost nothing. It runs both algorithms on
+    a 3-feature function of zeros, with the same argument types as a real explanation (a
+    float64 background and a (rows, outputs) float64 model output), under isolated_rng.
+    """
+    if algorithm not in ("exact", "permutation"):
+        return  # TreeSHAP, linear SHAP and KernelSHAP compile nothing
+    with isolated_rng(0):  # also serialises the first builds: the check-then-add is safe
+        if algorithm in _WARM:
+            return
+        shap_lib = import_shap()
+        background = np.zeros((2, 3))
+        masker = shap_lib.maskers.Independent(background, max_samples=2)
+        zeros = guarded(lambda X: np.zeros((X.shape[0], 1)), "warm-up")
+        explainer = shap_lib.Explainer(zeros, masker, algorithm=algorithm)
+        options = {"max_evals": permutation_min_evals(3)} if algorithm == "permutation" else {}
+        explainer(np.ones((1, 3)), silent=True, **options)
+        _WARM.add(algorithm)
+
+
 class _BlackBox:
     """Model-agnostic SHAP with an Independent masker: exact, permutation or (opt-in) kernel."""
 
@@ -843,6 +871,7 @@ class _BlackBox:
 
     def _build(self) -> Any:
         shap_lib = import_shap()
+        warm_up(self.algorithm)
         if self.algorithm == "kernel":
             return shap_lib.KernelExplainer(self.fn, self.background)
         masker = shap_lib.maskers.Independent(self.background, max_samples=len(self.background))
