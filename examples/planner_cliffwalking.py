@@ -257,8 +257,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         if ep.blocked is not None:
             print(f"  blocked: {ep.blocked}")
-        if mode == "post-shield" and not ep.reached_goal:
-            print("  safe, but its search still prefers the denied move: no detour found")
+        if mode == "post-shield" and not ep.reached_goal and ep.blocked is None:
+            if ep.steps and ep.substitutions == ep.steps:  # every move it chose was denied
+                print("  safe, but its search still prefers the denied move: no detour found")
+            else:  # it did move as it chose: too short a search, or too few steps
+                print(f"  safe, but the goal was not reached in {ep.steps} steps")
         if mode == "pre+post-shield":
             print(f"  path: {' '.join(ep.path)}")
     if first_rationale is not None:
