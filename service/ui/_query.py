@@ -175,6 +175,28 @@ class Filters:
             since = recent if since is None else max(since, recent)
         return since, parse_time(self.until) if self.until else None
 
+    def empty_window(self, now: datetime) -> str:
+        """Why the time range asked for holds no moment at all ('' when it holds some).
+
+        `to` is exclusive (as in the API), so a range from 10:00 to 10:00 is empty; and
+        "Last 15 min" ends the range too late for a `to` of yesterday. A `from` later than
+        `to` is reported by `from_params` already.
+        """
+        since, until = self.window(now)
+        if since is None or until is None or since < until:
+            return ""
+        if self.last and (self.since == "" or since > (parse_time(self.since) or since)):
+            return (
+                f"last {self.last} starts at {_utc(since)}, not before to {_utc(until)}, "
+                "so no decision can match; clear one of them"
+            )
+        if since == until:
+            return (
+                f"from and to are the same moment ({_utc(since)}) and to is exclusive, "
+                "so no decision can match; set to later"
+            )
+        return ""
+
     def store_kwargs(self, tenant: str | None, now: datetime) -> dict[str, Any]:
         """Keyword arguments for `AuditLog.query`; `tenant` is the scope the viewer may read."""
         since, until = self.window(now)
@@ -212,6 +234,11 @@ class Filters:
             return True
 
         return keep
+
+
+def _utc(moment: datetime) -> str:
+    """A moment as the console shows times: '2026-11-26 10:00:00 UTC'."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _searchable(record: dict[str, Any]) -> str:

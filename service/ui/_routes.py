@@ -452,6 +452,9 @@ class _Console:
             filters = replace(filters, tenant="")
         tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
         now = datetime.now(UTC)
+        empty = filters.empty_window(now)
+        if empty:  # said, not an empty list that looks like a quiet log
+            errors.append(empty)
         # Without a label filter only the page's rows need their labels: one query each,
         # not every review in the log on each page load and each live poll.
         labels = (
@@ -774,14 +777,17 @@ class _Console:
             return self.error(
                 request, viewer, 400, f"Unknown export format {format!r}; expected csv or jsonl."
             )
+        now = datetime.now(UTC)
         filters, errors = Filters.from_params(request.query_params)
+        empty = filters.empty_window(now)
+        if empty:  # as the list says it: not a file with no rows
+            errors.append(empty)
         if errors:
             return self.error(request, viewer, 400, "; ".join(errors))
         other = _other_tenant(viewer, filters)
         if other:  # refused, as the API refuses it (403 tenant_mismatch): not an empty file
             return self.error(request, viewer, 403, f"{other}.")
         tenant = viewer.tenant if viewer.tenant is not None else (filters.tenant or None)
-        now = datetime.now(UTC)
         labels = label_index(self.state.audit, tenant)
         rows = iter_matching(self.state.audit, filters, tenant, labels, now)
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
