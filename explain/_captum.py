@@ -522,7 +522,7 @@ def captum(
     _check_finite_non_negative("tolerance", tolerance)
     _check_finite_non_negative("stdevs", stdevs)
     check_seed(seed)
-    _check_one_input(module)
+    check_one_input(module)
     _check_trainable_tensors(module)
     names = _resolve_names(module, baseline, feature_names)
     base = _baseline_rows(baseline, names, method)
@@ -540,7 +540,7 @@ def captum(
     )
 
 
-def _check_one_input(module: Any) -> None:
+def check_one_input(module: Any, caller: str = "explain.captum()") -> None:
     """Refuse a module whose forward needs several tensors: it is called with one."""
     try:
         params = inspect.signature(module.forward).parameters.values()
@@ -550,7 +550,7 @@ def _check_one_input(module: Any) -> None:
     needed = [p.name for p in params if p.kind in kinds and p.default is inspect.Parameter.empty]
     if len(needed) > 1:
         raise ExplanationTypeError(
-            f"explain.captum() calls the module with one (batch, features) tensor, but "
+            f"{caller} calls the module with one (batch, features) tensor, but "
             f"{type(module).__name__}.forward takes {len(needed)} inputs ({', '.join(needed)}); "
             "wrap it in a module whose forward takes the features side by side in one "
             "tensor and splits them, and explain that"

@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from explain._captum import check_eval_mode, check_repeatable, check_tensor
+from explain._captum import check_eval_mode, check_one_input, check_repeatable, check_tensor
 from explain._errors import (
     ExplanationError,
     ExplanationInputError,
@@ -1114,6 +1114,8 @@ def shap(
         bg = as_matrix(background, names, allow_nan=missing_ok, categories=categories)
         bg = sample_rows(bg, max_background, seed)
     torch = _torch_if_loaded()
+    if torch is not None and isinstance(model, torch.nn.Module):
+        check_one_input(model, "explain.shap()")
     if bg is not None and torch is not None and isinstance(model, torch.nn.Module):
         check_eval_mode(model)
         check_repeatable(model, bg)
