@@ -7,6 +7,7 @@ the export of that link was an empty file. A From later than To was already repo
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from service import create_app
-from tests.service.test_ui import decision_record, login
+from tests.service.test_ui import csrf_of, decision_record, login
 from tests.test_sweep10_console import _state
 
 with warnings.catch_warnings():  # starlette asks for httpx2; the TestClient still works
@@ -90,3 +91,61 @@ def test_windows_that_hold_moments_say_nothing(site: tuple[Any, Any]) -> None:
         page = client.get("/ui/decisions", params=params)
         assert "no decision can match" not in page.text, params
         assert 'href="/ui/decisions/d0"' in page.text, params
+
+
+def _label(client: Any, decision_id: str, label: str) -> None:
+    page = client.get(f"/ui/decisions/{decision_id}").text
+    token = csrf_of(page)
+    sent = client.post(
+        f"/ui/decisions/{decision_id}/label",
+        data={"label": label, "csrf": token},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+
+
+def _cells(html: str, row_id: str) -> list[str]:
+    row = re.search(rf'<tr id="{re.escape(row_id)}">(.*?)</tr>', html, re.S)
+    assert row is not None, row_id
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells]
+
+
+def test_a_changed_label_says_which_one_counts(tmp_path: Path) -> None:
+    """Labelled false positive, then correct: the page says the newest counts, and the
+    list, the label filter and the rules page all count correct."""
+    state, raw = _state(tmp_path)
+    hit = {"rule_id": "big-payment", "effect": "escalate", "message": "needs approval"}
+    state.audit.append_many(
+        [
+            decision_record(id="changed", kind="pay", verdict="escalate", hits=[hit]),
+            decision_record(id="kept-fp", kind="pay", verdict="escalate", hits=[hit]),
+            decision_record(id="kept-ok", kind="pay", verdict="escalate", hits=[hit]),
+        ]
+    )
+    try:
+        client = TestClient(create_app(state=state))
+        assert login(client, raw).status_code == 303
+        _label(client, "changed", "false_positive")
+        _label(client, "changed", "correct")
+        _label(client, "kept-fp", "false_positive")
+        _label(client, "kept-ok", "correct")
+
+        page = client.get("/ui/decisions/changed").text
+        shown = re.findall(r'<p class="review( replaced)?">(.*?)</p>', page, re.S)
+        texts = [(bool(r), " ".join(re.sub(r"<[^>]+>", " ", t).split())) for r, t in shown]
+        assert [replaced for replaced, _ in texts] == [False, True]
+        assert texts[0][1].startswith("correct current by")
+        assert texts[1][1].startswith("false positive replaced by")
+
+        listed = client.get("/ui/decisions", params={"label": "false_positive"}).text
+        assert 'href="/ui/decisions/kept-fp"' in listed
+        assert 'href="/ui/decisions/changed"' not in listed
+
+        rules = client.get("/ui/rules").text
+        # hits 3; correct 2 (changed, kept-ok); false + 1; rate 1 / (2 + 1) = 33%
+        cells = _cells(rules, "rule-svc-test-big-payment")
+        assert cells[4:8] == ["3", "2", "1", "0"], cells
+        assert cells[8] == "33% of 3", cells
+    finally:
+        state.close()
