@@ -472,6 +472,8 @@ class _Console:
             cursor, newer = None, []
         newer_query, older_query = pager(filters.params(), cursor, newer, page.next_cursor)
         counts = self._stats(filters, tenant, labels, now)
+        if counts.total == 0:
+            errors.extend(_version_hint(filters.version))
         rows = [present.row(r, now, _label(labels, r)) for r in page.records]
         since, until = filters.window(now)
         return {
@@ -827,6 +829,18 @@ def _other_tenant(viewer: Viewer, filters: Filters) -> str:
         f"The key {viewer.principal.name!r} is bound to tenant {viewer.tenant!r}; "
         f"it cannot read tenant {filters.tenant!r}"
     )
+
+
+def _version_hint(version: str) -> list[str]:
+    """Why a Version filter copied from the list ("v3": the list writes a v before each
+    version) found nothing, and what to type instead; [] for any other filter."""
+    bare = version[1:].strip(" ")
+    if version[:1] not in ("v", "V") or not bare:
+        return []
+    return [
+        f"no decision has version {version!r}; the list writes a v before each version, "
+        f"so filter on {bare!r}"
+    ]
 
 
 def _api_policy_url(request: Request, name: str) -> str | None:

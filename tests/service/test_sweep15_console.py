@@ -149,3 +149,19 @@ def test_a_changed_label_says_which_one_counts(tmp_path: Path) -> None:
         assert cells[8] == "33% of 3", cells
     finally:
         state.close()
+
+
+def test_a_version_copied_from_the_list_is_explained(tmp_path: Path) -> None:
+    """The list shows "svc-test v3"; a reviewer who types v3 in Version is told to type 3."""
+    state, raw = _state(tmp_path)
+    state.audit.append_many([decision_record(id=f"v3-{i}", policy_version=3) for i in range(2)])
+    try:
+        client = TestClient(create_app(state=state))
+        assert login(client, raw).status_code == 303
+        assert 'svc-test <span class="muted">v3</span>' in client.get("/ui/decisions").text
+        copied = client.get("/ui/decisions", params={"version": "v3"}).text
+        assert "filter on &#39;3&#39;" in copied
+        typed = client.get("/ui/decisions", params={"version": "3"}).text
+        assert 'href="/ui/decisions/v3-0"' in typed and "filter on" not in typed
+    finally:
+        state.close()
