@@ -88,7 +88,9 @@ def _selector_class() -> type[torch.nn.Module]:
             self.module, self.a, self.b = module, a, b
 
         def forward(self, x: Any) -> Any:
-            out = self.module(x)
+            # A copy (differentiable): a module writing its input in place (a first
+            # nn.ReLU(inplace=True), x.mul_(2)) cannot write the leaf Captum tracks.
+            out = self.module(x.clone())
             if out.ndim == 1:
                 out = out[:, None]
             chosen = out[:, self.a]
@@ -270,7 +272,9 @@ class CaptumExplainer:
 
     def _tensor(self, rows: Matrix) -> Any:
         torch = _import_torch()
-        return torch.as_tensor(rows, dtype=self._dtype, device=self._device)
+        # A copy: a tensor sharing the explainer's baseline array would let a module that
+        # writes its input in place change the baseline every later explanation uses.
+        return torch.tensor(rows, dtype=self._dtype, device=self._device)
 
     def _outputs(self, batch: Any) -> Matrix:
         torch = _import_torch()
