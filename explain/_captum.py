@@ -445,9 +445,11 @@ def check_repeatable(module: Any, rows: Matrix) -> None:
     param = next(iter(module.parameters()), None)
     dtype = torch.float32 if param is None else param.dtype
     device = None if param is None else param.device
-    batch = torch.as_tensor(rows, dtype=dtype, device=device)
     outs = []
     for seed in (1, 2):  # two different draws of whatever the module samples
+        # A fresh copy each call: a module writing its input in place would otherwise
+        # change the rows (and the background they are) between the two calls.
+        batch = torch.tensor(rows, dtype=dtype, device=device)
         try:
             with isolated_rng(seed), torch.no_grad():
                 outs.append(module(batch))

@@ -57,3 +57,17 @@ def test_gradient_methods_explain_a_module_writing_its_input(method: str, make: 
         assert att.baseline == pytest.approx(baseline[0].tolist())
         assert att.check_ok
     np.testing.assert_array_equal(baseline, given)
+
+
+def test_shap_of_a_float64_module_in_training_mode_writing_its_input() -> None:
+    # Left in training mode (no Dropout: nothing random), it is called twice on the
+    # background to see whether its outputs are random; the calls shared the background's
+    # memory, so the first doubled it, the second differed, and it was refused as random.
+    torch.manual_seed(0)
+    net = Doubles(torch.float64)  # training mode
+    W = net.lin.weight.detach().numpy()
+    background = np.random.default_rng(0).normal(size=(5, 4))
+    x = np.array([1.5, 0.25, -2.0, 0.75])
+    att = explain.shap(net, background).explain(x, target=1)
+    np.testing.assert_allclose(att.values, W[1] * 2.0 * (x - background.mean(axis=0)), atol=1e-9)
+    assert att.check_ok
