@@ -20,6 +20,7 @@ import orjson
 
 from guard._exceptions import GuardError
 from service._download import Download, incomplete, jsonl_failure
+from service.ui._present import shown_record
 from service.ui._query import LabelIndex
 
 __all__ = ["CSV_COLUMNS", "Download", "csv_failure", "csv_lines", "jsonl_failure", "jsonl_lines"]
@@ -60,6 +61,7 @@ def _cell(value: object) -> str:
 
 
 def _row(record: dict[str, Any], labels: LabelIndex) -> list[str]:
+    record = shown_record(record)  # an actor the pack scans as PII: masked, as in the record
     hits = [h for h in record.get("hits") or [] if isinstance(h, dict)]
     pii = [p for p in record.get("pii") or [] if isinstance(p, dict)]
     shadow = record.get("shadow") if isinstance(record.get("shadow"), dict) else {}

@@ -40,6 +40,7 @@ __all__ = [
     "pii_findings",
     "proof",
     "row",
+    "shown_record",
     "when",
 ]
 
@@ -92,8 +93,34 @@ class Row:
     label: str | None
 
 
+# Top-level copies of the action's keys that a pack may list as PII fields: the store keeps
+# them as sent (its filters match them), the action inside the record holds them masked.
+_COPIED = ("actor", "tenant")
+
+
+def shown_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` as the console shows it: a top-level actor (or tenant) that the pack listed
+    as a PII field and that the scan masked or erased is shown as its masked action holds
+    it ('<EMAIL_ADDRESS>'), not as sent."""
+    action = record.get("action")
+    hidden = {
+        str(f)
+        for key in ("masked", "erased")
+        if isinstance(record.get(key), list)
+        for f in record[key]
+    }
+    shown = dict(record)
+    for key in _COPIED:
+        if key not in hidden or not isinstance(shown.get(key), str):
+            continue
+        value = action.get(key) if isinstance(action, dict) else None
+        shown[key] = value if isinstance(value, str) and value != record[key] else "<masked>"
+    return shown
+
+
 def row(record: Mapping[str, Any], now: datetime, label: str | None) -> Row:
     """The list row of a decision record."""
+    record = shown_record(record)
     found = _dicts(record.get("hits"))
     rules = list(dict.fromkeys(str(h.get("rule_id", "?")) for h in found))
     shadow = record.get("shadow") if isinstance(record.get("shadow"), dict) else None

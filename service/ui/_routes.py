@@ -524,7 +524,7 @@ class _Console:
         if isinstance(viewer, Response):
             return viewer
         try:
-            record = self.state.decision(decision_id, viewer.tenant)
+            record = present.shown_record(self.state.decision(decision_id, viewer.tenant))
         except NotFound:
             return self.error(request, viewer, 404, f"No decision with id {decision_id!r}.")
         reviews = self.state.audit.query(

@@ -7,6 +7,8 @@ the export of that link was an empty file. A From later than To was already repo
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import warnings
 from collections.abc import Iterator
@@ -163,5 +165,67 @@ def test_a_version_copied_from_the_list_is_explained(tmp_path: Path) -> None:
         assert "filter on &#39;3&#39;" in copied
         typed = client.get("/ui/decisions", params={"version": "3"}).text
         assert 'href="/ui/decisions/v3-0"' in typed and "filter on" not in typed
+    finally:
+        state.close()
+
+
+ACTOR_PACK = """\
+name: actor-pii
+version: 1
+defaults: {verdict: allow, on_error: deny}
+pii:
+  fields: [params.message, actor]
+  entities: [EMAIL_ADDRESS]
+rules:
+  - id: no-email
+    when: pii.any("EMAIL_ADDRESS")
+    effect: escalate
+    message: an e-mail address needs a reviewer
+"""
+
+
+def test_an_actor_the_pack_scans_as_pii_is_shown_masked(tmp_path: Path) -> None:
+    """A pack listing `actor` as a PII field: the record's action holds it masked, while
+    the store keeps the top-level actor as sent; the console showed that raw address on
+    the list, the decision, the escalations and in the CSV."""
+    from service import KeyStore, ServiceState, Settings
+
+    state, raw = _state(tmp_path)  # for its reviewer key file
+    state.close()
+    (tmp_path / "actor.yaml").write_text(ACTOR_PACK, encoding="utf-8")
+    settings = Settings(
+        policy=str(tmp_path / "actor.yaml"),
+        audit=f"sqlite:///{tmp_path / 'actor.db'}",
+        rate_limit="100000/minute",
+    )
+    state = ServiceState.build(settings, keys=KeyStore.from_file(tmp_path / "keys.yaml"))
+    address = "carol.jones@example.org"
+    try:
+        action = {
+            "kind": "send_message",
+            "actor": address,
+            "tenant": "acme",
+            "params": {"message": "hello"},
+        }
+        decision = state.guard.check(action)
+        record = state.audit.get(decision.id).record
+        assert record["action"]["actor"] == "<EMAIL_ADDRESS>"  # the engine masked it here
+        client = TestClient(create_app(state=state))
+        assert login(client, raw).status_code == 303
+        for path in (
+            "/ui/decisions",
+            f"/ui/decisions/{decision.id}",
+            "/ui/escalations",
+            "/ui/decisions/export?format=csv",
+        ):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert address not in page.text, path
+            assert "EMAIL_ADDRESS" in page.text, path
+        rows = list(csv.DictReader(io.StringIO(client.get("/ui/decisions/export").text)))
+        assert [r["actor"] for r in rows] == ["<EMAIL_ADDRESS>"]
+        # An actor the scan found nothing in is shown as sent.
+        plain = state.guard.check({**action, "actor": "agent-9"})
+        assert "agent-9" in client.get(f"/ui/decisions/{plain.id}").text
     finally:
         state.close()
