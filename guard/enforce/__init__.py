@@ -512,6 +512,8 @@ def _choose(
     decision.explanations = list(explanations)
     if tree is not None and chosen > 0:
         decision.explanations[0] = _shielded(tree, decisions[:chosen], candidates)
+    elif tree is not None and decisions[-1].verdict is Verdict.DENY:  # every root action
+        decision.explanations[0] = _all_shielded(tree, decisions, candidates)
     return _Choice(guard, decision, candidates[ran][0], counts[ran], candidates[0][0], deferred)
 
 
@@ -536,18 +538,48 @@ def _refuse_at_commit(
     rates.redo = decided_again
 
 
-def _shielded(tree: _Tree, denied: list[Decision], candidates: list[Candidate]) -> dict[str, Any]:
-    """Re-explain the tree with the denied root actions shielded by the rules that denied them."""
-    from explain import rationale
-
-    shield = {
+def _shield(tree: _Tree, denied: list[Decision], candidates: list[Candidate]) -> dict[Any, str]:
+    """The denied root actions, each with the rules that denied it."""
+    return {
         tree.order[candidates[i][2]]: ", ".join(
             h.rule_id for h in d.hits if h.effect is Verdict.DENY
         )
         or "deny"
         for i, d in enumerate(denied)
     }
+
+
+def _shielded(tree: _Tree, denied: list[Decision], candidates: list[Candidate]) -> dict[str, Any]:
+    """Re-explain the tree with the denied root actions shielded by the rules that denied them."""
+    from explain import rationale
+
+    shield = _shield(tree, denied, candidates)
     return dict(rationale(tree.source, tree.state, shielded=shield).model_dump(mode="json"))
+
+
+def _all_shielded(
+    tree: _Tree, denied: list[Decision], candidates: list[Candidate]
+) -> dict[str, Any]:
+    """The planner's rationale with every root action marked removed by the rules that denied
+    it: nothing ran (a rationale cannot choose among no allowed actions, so the search's own
+    choice and figures stay, said to be what it would have played)."""
+    shield = _shield(tree, denied, candidates)
+    r = tree.rationale
+    data = dict(r.model_dump(mode="json"))
+    data["actions"] = [
+        {**row, "shielded": True, "shield_rule": shield[stat.action]}
+        for stat, row in zip(r.actions, data["actions"], strict=True)
+    ]
+    data["shielded"] = [
+        {"action": row["action"], "label": row["label"], "rule": row["shield_rule"]}
+        for row in data["actions"]
+    ]
+    removed = ", ".join(f"{row['label']} (rule {row['rule']})" for row in data["shielded"])
+    data["text"] = (
+        f"The shield removed every root action: {removed}; no action ran. "
+        f"Unshielded, the search would have played {r.chosen_label}: {r.text}"
+    )
+    return data
 
 
 def _apply(guard: Guard, decision: Decision, first: Mapping[str, Any]) -> GuardedAction:
