@@ -390,6 +390,11 @@ def _model_n_features(model: Any) -> int | None:
 
 def as_outputs(raw: Any, n_rows: int, what: str = "model output") -> Matrix:
     """Return model output as a finite (rows, outputs) float matrix."""
+    if hasattr(raw, "detach") and hasattr(raw, "is_floating_point"):
+        # A torch tensor, perhaps tracking gradients (a network called without no_grad):
+        # numpy refuses those; bfloat16 has no numpy twin.
+        raw = raw.detach().cpu()
+        raw = raw.double() if raw.is_floating_point() else raw
     try:
         out = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
