@@ -102,3 +102,36 @@ def test_the_reload_takes_no_body(tmp_path: Path) -> None:
                 assert refused.json()["error"]["code"] == "validation_error"
     finally:
         state.close()
+
+
+def test_a_reload_that_finds_a_bad_pack_says_where_and_keeps_the_old_one(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from service import ServiceState, Settings, create_app
+
+    assert "`422 policy_invalid` / `expression_invalid` (a reload that finds a bad pack" in PROSE
+    pack = tmp_path / "readme-ids.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    state = ServiceState.build(Settings(policy=str(pack), audit="memory://"))
+    try:
+        with TestClient(create_app(state=state)) as http:
+            for tail, code, line in (
+                ("    efect: deny\n", "policy_invalid", 8),
+                ("    when: params.__x\n", "expression_invalid", 8),
+            ):
+                pack.write_text(PACK + "  - id: bad\n" + tail, encoding="utf-8")
+                answer = http.post("/v1/policies/reload")
+                assert answer.status_code == 422
+                error = answer.json()["error"]
+                assert error["code"] == code
+                assert error["details"]["file"].endswith("readme-ids.yaml")
+                assert error["details"]["line"] == line
+                assert isinstance(error["details"]["column"], int)
+                # the old pack still serves
+                (item,) = http.get("/v1/policies").json()["items"]
+                assert item["rules"] == 1
+    finally:
+        state.close()
