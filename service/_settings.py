@@ -83,6 +83,13 @@ class Settings:
                 raise SettingsError(f"{name} must be a positive, finite number, got {value!r}")
         if self.port > 65535:
             raise SettingsError(f"port must be at most 65535, got {self.port!r}")
+        if not isinstance(self.audit, str) or not self.audit.strip():
+            raise SettingsError(
+                f"audit ({ENV_PREFIX}AUDIT) is empty; give an audit log URL such as "
+                "sqlite:///guard-audit.db or postgresql://user@host/db (memory:// keeps "
+                "the log in the process only: every record is lost when it stops)"
+            )
+        _check_rate_limit(self.rate_limit)
         if not isinstance(self.log_level, str) or self.log_level.lower() not in LOG_LEVELS:
             raise SettingsError(
                 f"log_level ({ENV_PREFIX}LOG_LEVEL) must be one of {', '.join(LOG_LEVELS)}, "
@@ -122,6 +129,27 @@ class Settings:
         return replace(self, **changes)
 
 
+def _check_rate_limit(expression: object) -> None:
+    """One `limits` expression allowing at least one request ("1200/minute"); `limits`
+    alone reads only the first of several ("10/second;100/minute") and takes "0/minute"."""
+    from limits import parse_many
+
+    wanted = (
+        f"rate_limit ({ENV_PREFIX}RATE_LIMIT) must be one count per period such as "
+        f"'1200/minute' or '20/second', got {expression!r}"
+    )
+    try:
+        items = parse_many(expression) if isinstance(expression, str) else None
+    except ValueError:
+        items = None
+    if not items:
+        raise SettingsError(wanted)
+    if len(items) > 1:
+        raise SettingsError(f"{wanted}: one limit per key is applied, not {len(items)}")
+    if items[0].amount < 1:
+        raise SettingsError(f"{wanted}: a limit of 0 would refuse every request")
+
+
 def _parse(name: str, kind: str, raw: str) -> Any:
     try:
         if kind.startswith("int"):
@@ -130,6 +158,11 @@ def _parse(name: str, kind: str, raw: str) -> Any:
             return float(raw)
     except ValueError:
         raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from None
+    if not raw.strip() and "None" not in kind and kind != "bool":
+        raise SettingsError(
+            f"{ENV_PREFIX}{name.upper()} is set but empty; unset it for the default, "
+            f"or give a value"
+        )
     if kind == "bool":
         lowered = raw.strip().lower()
         if lowered in _TRUE | _FALSE:
