@@ -14,10 +14,14 @@ from typing import Any
 
 from guard._demo import PAYMENTS as DEMO_PAYMENTS
 from guard._demo import TOOLS, marketplace, ranking
+from guard._exceptions import PolicyNotFound
 from guard._models import Decision
 from guard.client import GuardClient, RemoteGuard
 
 __all__ = ["feed_demo", "wait_ready"]
+
+# The shipped packs the traffic is for.
+DEMO_PACKS = ("marketplace-agent", "ranking", "agent-tools")
 
 # The demo's payments and two more above the approval limit, left pending for a reviewer.
 PAYMENTS = [*DEMO_PAYMENTS, [(900, 1.0)], [(1500, 1.0)]]
@@ -64,7 +68,20 @@ def wait_ready(client: GuardClient, timeout: float = 60.0) -> bool:
 
 
 def feed_demo(client: GuardClient, *, seed: int = 7) -> dict[str, Any]:
-    """Send the demo traffic; return verdict counts, examples and the audit head."""
+    """Send the demo traffic; return verdict counts, examples and the audit head.
+
+    Nothing is sent unless the sidecar serves every pack the traffic is for: a sidecar
+    serving some of them would record part of it, then fail at the first pack it lacks.
+    """
+    loaded = sorted(str(p["name"]) for p in client.policies())
+    missing = [name for name in DEMO_PACKS if name not in loaded]
+    if missing:
+        raise PolicyNotFound(
+            f"the demo traffic is for the shipped packs {', '.join(DEMO_PACKS)}, and this "
+            f"sidecar does not serve {', '.join(missing)} (it serves {', '.join(loaded)}); "
+            "nothing was sent: serve them too (drop --policy, or give the folder policies/), "
+            "or drop --demo"
+        )
     rng = random.Random(seed)
     guard = RemoteGuard("", client=client)
     decisions: list[Decision] = []

@@ -66,3 +66,26 @@ def test_guard_demo_shows_each_example_line_once() -> None:
     assert len(lines) == len(set(lines)), lines
     # and the second round's traffic is still counted
     assert summary["decisions"] == 2 * run_demo(None)["decisions"]
+
+
+def test_a_sidecar_without_the_demo_packs_gets_no_part_of_the_traffic(tmp_path: Path) -> None:
+    from guard import PolicyError
+
+    # `guard serve --demo --policy marketplace-agent`: one of the three packs it sends to
+    settings = Settings(
+        policy="marketplace-agent",
+        audit=f"sqlite:///{tmp_path / 'audit.db'}",
+        rate_limit="100000/minute",
+    )
+    state = ServiceState.build(settings)
+    try:
+        with TestClient(create_app(state=state)) as http:
+            client = GuardClient("http://testserver", client=http)
+            with pytest.raises(PolicyError) as caught:
+                feed_demo(client)
+            assert client.head()["size"] == 0  # nothing recorded: the log holds no half-demo
+    finally:
+        state.close()
+    message = str(caught.value)
+    assert "ranking" in message and "agent-tools" in message
+    assert "nothing was sent" in message
