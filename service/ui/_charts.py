@@ -101,8 +101,11 @@ def timeline(
     """Bucket (time, verdict) pairs over the window (or the data's span); None when empty."""
     if not times:
         return None
+    latest = max(t for t, _ in times)
     lo = since or min(t for t, _ in times)
-    hi = until or (now if since else max(t for t, _ in times))
+    # A window open at the end runs to now, or to a decision timed after it (written while
+    # the page was read, or by a host whose clock is ahead): it is counted, so it is drawn.
+    hi = until or (max(now, latest) if since else latest)
     hi = max(hi, lo)
     span = (hi - lo).total_seconds()
     step = next((s for s in _STEPS if span / s < _MAX_BUCKETS), None)

@@ -229,3 +229,37 @@ def test_an_actor_the_pack_scans_as_pii_is_shown_masked(tmp_path: Path) -> None:
         assert "agent-9" in client.get(f"/ui/decisions/{plain.id}").text
     finally:
         state.close()
+
+
+def _charted(html: str) -> int:
+    """The decisions the verdicts-over-time chart draws (each bar's title ends 'N verdict')."""
+    chart = re.search(r'<svg class="chart timeline".*?</svg>', html, re.S)
+    assert chart is not None
+    titles = re.findall(r"<title>[^<]*: (\d+) \w+</title>", chart.group(0))
+    return sum(int(n) for n in titles)
+
+
+def test_the_chart_draws_every_decision_it_counts(tmp_path: Path) -> None:
+    """With "Last 15 min", a decision timed a little after the server's now (written while
+    the page was read, or by a host whose clock is ahead) was counted and listed but left
+    out of the chart, whose bars then disagreed with the count above them."""
+    state, raw = _state(tmp_path)
+    now = datetime.now(UTC)
+    state.audit.append_many(
+        [
+            decision_record(id="past", time=(now - timedelta(minutes=5)).isoformat()),
+            decision_record(
+                id="ahead", verdict="deny", time=(now + timedelta(minutes=3)).isoformat()
+            ),
+        ]
+    )
+    try:
+        client = TestClient(create_app(state=state))
+        assert login(client, raw).status_code == 303
+        page = client.get("/ui/decisions", params={"last": "15m"}).text
+        total = re.search(r'<section class="stats">.*?<h2>(\d+)', page, re.S)
+        assert total is not None and total.group(1) == "2"
+        assert 'href="/ui/decisions/ahead"' in page
+        assert _charted(page) == 2
+    finally:
+        state.close()
