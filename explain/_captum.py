@@ -33,6 +33,7 @@ from explain._validate import (
     check_unique_labels,
     labels_of,
     mapping_rows,
+    one_row_outputs,
     pick_target,
     sample_rows,
 )
@@ -91,6 +92,8 @@ def _selector_class() -> type[torch.nn.Module]:
             # A copy (differentiable): a module writing its input in place (a first
             # nn.ReLU(inplace=True), x.mul_(2)) cannot write the leaf Captum tracks.
             out = self.module(x.clone())
+            if isinstance(out, torch.Tensor) and x.shape[0] == 1:
+                out = one_row_outputs(out, 1)  # a module squeezing its batch axis away
             if out.ndim == 1:
                 out = out[:, None]
             chosen = out[:, self.a]
@@ -290,6 +293,7 @@ class CaptumExplainer:
         except Exception as exc:
             raise ModelCallError(f"module raised {type(exc).__name__}: {exc}") from exc
         check_tensor(out)
+        out = one_row_outputs(out, batch.shape[0])  # a module squeezing its batch axis away
         if not (out.is_floating_point() or out.is_complex()):
             raise ModelCallError(
                 f"module returned a tensor of {out.dtype}; gradient attributions need "

@@ -40,6 +40,7 @@ from explain._validate import (
     mapping_rows,
     missing_as_none,
     n_columns,
+    one_row_outputs,
     pick_target,
     sample_rows,
 )
@@ -399,6 +400,7 @@ def as_outputs(raw: Any, n_rows: int, what: str = "model output") -> Matrix:
         out = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ModelCallError(f"{what} is not numeric: {_non_number(raw)}") from exc
+    out = np.asarray(one_row_outputs(out, n_rows), dtype=np.float64)
     if out.ndim == 1:
         out = out[:, None]
     if out.ndim != 2 or out.shape[0] != n_rows:

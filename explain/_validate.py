@@ -430,6 +430,14 @@ def as_matrix(
     return out
 
 
+def one_row_outputs(out: Any, n_rows: int) -> Any:
+    """The outputs for one row of a model that squeezes its batch axis away (`.squeeze()`
+    on a (1, k) output gives k numbers, or one number for k = 1) as (1, k); else `out`."""
+    if n_rows != 1 or out.ndim > 1 or (out.ndim == 1 and out.shape[0] == 1):
+        return out
+    return out.reshape(1, -1)
+
+
 def missing_as_none(values: Any) -> list[float | None]:
     """A row as a JSON-safe list: a missing value (NaN) becomes None."""
     return [None if math.isnan(v) else v for v in np.asarray(values, dtype=np.float64).tolist()]
