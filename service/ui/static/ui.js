@@ -45,6 +45,26 @@
   });
 })();
 
+// Back to the list from a decision: the list this tab last showed, with its filters and
+// page, not the whole log (a reviewer working through a filtered queue keeps the queue).
+(function () {
+  "use strict";
+  var KEY = "agent-guard.console.list";
+  try {
+    if (document.getElementById("filters")) {
+      window.sessionStorage.setItem(KEY, window.location.search);
+      return;
+    }
+    var link = document.querySelector("a[data-list-link]");
+    var search = window.sessionStorage.getItem(KEY);
+    if (link && search && search.charAt(0) === "?") {
+      link.setAttribute("href", link.getAttribute("href").split("?")[0] + search);
+    }
+  } catch (err) {
+    // Storage turned off: the link stays the whole list.
+  }
+})();
+
 (function () {
   "use strict";
   var INTERVAL_MS = 5000;
