@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,8 @@ from service._metrics import PROMETHEUS_CONTENT_TYPE
 from service._schemas import ApiIndex, Health
 
 __all__ = ["build_router"]
+
+log = logging.getLogger("guard.service")
 
 
 def build_router() -> APIRouter:
@@ -88,19 +91,28 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Packs are loaded, the audit log answers, and so does Redis when one is configured."""
+    """Packs are loaded, the audit log answers, and so does Redis when one is configured.
+
+    Why it is not ready goes to the server log (the answer names the store only), once when
+    the reason changes, not at every probe; so does its being ready again.
+    """
     state = get_state(request)
     try:
         size = await anyio.to_thread.run_sync(lambda: state.audit.size)
     except Exception as exc:  # any store failure means "not ready", never a 500
+        # An AuditError's text names the database (never its password): for the log only.
+        _note_readiness(request, f"the audit log is not readable: {type(exc).__name__}: {exc}")
         return error_response(
-            503, "audit_unavailable", f"audit log not readable: {type(exc).__name__}"
+            503,
+            "audit_unavailable",
+            f"audit log not readable: {type(exc).__name__}; the server log says why",
         )
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None and limiter.remote:
         # Every keyed request is refused (503 rate_limit_unavailable) while Redis does not
         # answer: a balancer must not send traffic here meanwhile.
         if not await anyio.to_thread.run_sync(limiter.answers):
+            _note_readiness(request, "the Redis of the per-key rate limits does not answer")
             return error_response(
                 503,
                 "rate_limit_unavailable",
@@ -108,7 +120,20 @@ async def readyz(request: Request) -> Response:
                 "refused until it does",
             )
     guard = await state.serving()
+    _note_readiness(request, None)
     return json_response({"status": "ready", "policies": len(guard.packs), "audit_size": size})
+
+
+def _note_readiness(request: Request, reason: str | None) -> None:
+    """Log why this process is not ready (None: it is), when that changes."""
+    before = getattr(request.app.state, "not_ready", None)
+    if reason == before:
+        return
+    request.app.state.not_ready = reason
+    if reason is not None:
+        log.error("not ready (/readyz answers 503): %s", reason)
+    elif before is not None:
+        log.warning("ready again (/readyz answers 200)")
 
 
 async def metrics(request: Request) -> Response:
