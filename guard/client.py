@@ -1375,7 +1375,8 @@ def _error(response: Any, base_url: Any = None) -> GuardError:
     retry_after = response.headers.get("retry-after")
     if retry_after is not None:
         details = {**details, "retry_after": details.get("retry_after", retry_after)}
-        message += f" (retry after {retry_after} s)"
+        if "retry after" not in message:  # the sidecar's own 429 messages say it already
+            message += f" (retry after {retry_after} s)"
     if code == "policy_not_found":
         return PolicyNotFound(message)
     if code == "policy_required":
