@@ -8,6 +8,7 @@ the policy, counted per policy.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +48,23 @@ class RuleStat:
     def fp_rate(self) -> float | None:
         """false_positive / (correct + false_positive), or None with no such labels."""
         return self.false_positive / self.judged if self.judged else None
+
+    @property
+    def fp_percent(self) -> str:
+        """The rate as a percentage that is never 0% with a false positive, nor 100%
+        with a correct label: '33%', '0.5%', '<0.1%', '99.9%' ('' with no such labels)."""
+        rate = self.fp_rate
+        if rate is None:
+            return ""
+        percent = 100 * rate
+        whole = math.floor(percent + 0.5)  # half up: 1 in 8 is 13%
+        if percent in (0, 100) or whole not in (0, 100):
+            return f"{whole}%"
+        if percent < 0.05:
+            return "<0.1%"
+        if percent >= 99.95:
+            return ">99.9%"
+        return f"{percent:.1f}%"
 
 
 @dataclass(frozen=True, slots=True)

@@ -263,3 +263,34 @@ def test_the_chart_draws_every_decision_it_counts(tmp_path: Path) -> None:
         assert _charted(page) == 2
     finally:
         state.close()
+
+
+def test_a_rule_with_a_false_positive_never_reads_zero_percent(tmp_path: Path) -> None:
+    """1 false positive in 201 labels was shown as '0% of 201' (and 1 in 8 as 12%, the
+    half rounded to even): now 0.5% and 13%."""
+    state, raw = _state(tmp_path)
+    hit = {"rule_id": "big-payment", "effect": "escalate", "message": "needs approval"}
+    other = {"rule_id": "no-shell", "effect": "deny", "message": "no shell"}
+    records = [
+        decision_record(id=f"pay-{i}", kind="pay", verdict="escalate", hits=[hit])
+        for i in range(201)
+    ] + [
+        decision_record(id=f"sh-{i}", kind="run_shell", verdict="deny", hits=[other])
+        for i in range(8)
+    ]
+    state.audit.append_many(records)
+    try:
+        for i in range(201):
+            state.label(f"pay-{i}", "false_positive" if i == 0 else "correct", "", "r", "acme")
+        for i in range(8):
+            state.label(f"sh-{i}", "false_positive" if i == 0 else "correct", "", "r", "acme")
+        client = TestClient(create_app(state=state))
+        assert login(client, raw).status_code == 303
+        rules = client.get("/ui/rules").text
+        pay = _cells(rules, "rule-svc-test-big-payment")
+        assert pay[4:8] == ["201", "200", "1", "0"], pay
+        assert pay[8] == "0.5% of 201", pay
+        shell = _cells(rules, "rule-svc-test-no-shell")
+        assert shell[8] == "13% of 8", shell
+    finally:
+        state.close()
