@@ -488,7 +488,7 @@ def _text(r: Rationale, intended: ActionStat, runner: ActionStat | None) -> str:
         listed = ", ".join(f"{s.label} (rule {s.rule})" for s in r.shielded)
         parts.append(f"Removed by the shield: {listed}.")
     line = " -> ".join(r.principal_variation_labels or [str(a) for a in r.principal_variation])
-    parts.append(f"Search ran {_n(r.simulations, 'simulation')}; expected line: {line}.")
+    parts.append(f"Search ran {_n(r.simulations, 'simulation')}; expected line of play: {line}.")
     return " ".join(parts)
 
 

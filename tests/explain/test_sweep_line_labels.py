@@ -27,12 +27,12 @@ def test_a_labels_mapping_names_every_move_of_the_line() -> None:
     r = rationale(TREE, labels=NAMES)
     assert r.principal_variation == [0, 1, 2]
     assert r.principal_variation_labels == ["open the ticket", "ask the user", "close the ticket"]
-    assert "expected line: open the ticket -> ask the user -> close the ticket" in r.text
+    assert "expected line of play: open the ticket -> ask the user -> close the ticket" in r.text
 
 
 def test_without_labels_the_line_shows_ids() -> None:
     r = rationale(TREE)
-    assert "expected line: 0 -> 1 -> 2" in r.text
+    assert "expected line of play: 0 -> 1 -> 2" in r.text
 
 
 def test_openspiel_moves_are_named_by_the_game_at_their_own_depth() -> None:
