@@ -661,7 +661,17 @@ def serve(
     ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Feed the example traffic once up.")] = False,
 ) -> None:
-    """Run the HTTP sidecar (settings also from GUARD_* variables); Ctrl-C stops it."""
+    """Run the HTTP sidecar; Ctrl-C stops it.
+
+    Each option may be given instead as a GUARD_* variable: GUARD_POLICY, GUARD_AUDIT,
+    GUARD_HOST, GUARD_PORT, GUARD_WORKERS, GUARD_KEYS, GUARD_REDIS, GUARD_SHADOW,
+    GUARD_SIGNING_KEY, GUARD_DOCS (true or false); an option given wins over its variable.
+
+    Read from variables only: GUARD_RATE_LIMIT (per key, such as 1200/minute),
+    GUARD_MAX_BODY_BYTES, GUARD_MAX_TEXT_CHARS, GUARD_MAX_BATCH, GUARD_REQUEST_TIMEOUT
+    and GUARD_LONG_POLL_MAX (seconds), GUARD_POLL_INTERVAL (seconds), GUARD_CONSOLE (true
+    or false), GUARD_SESSION_SECRET, GUARD_RELOAD_FILE, GUARD_LOG_LEVEL.
+    """
     from service._server import loopback_only
     from service._server import serve as run_server
     from service._settings import Settings, SettingsError

@@ -103,14 +103,19 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read GUARD_* variables (GUARD_POLICY, GUARD_AUDIT, GUARD_KEYS, ...), then overrides."""
+        """Read GUARD_* variables (GUARD_POLICY, GUARD_AUDIT, GUARD_KEYS, ...), then overrides.
+
+        An override that is not None wins over its variable, which is then not read at all
+        (`guard serve --port 9000` serves with GUARD_PORT set to anything).
+        """
         env = os.environ if env is None else env
+        given = {k: v for k, v in overrides.items() if v is not None}
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is not None:
+            if raw is not None and f.name not in given:
                 values[f.name] = _parse(f.name, str(f.type), raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values.update(given)
         return cls(**values)
 
     def to_env(self) -> dict[str, str]:
