@@ -13,6 +13,8 @@ __all__ = ["ENV_PREFIX", "LOOPBACK", "Settings", "SettingsError"]
 ENV_PREFIX = "GUARD_"
 #: The levels uvicorn takes (any case); another one is a KeyError deep inside it.
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+#: The shortest session secret taken: a short one is found by trying them all offline.
+MIN_SECRET = 16
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -90,6 +92,14 @@ class Settings:
                 "the log in the process only: every record is lost when it stops)"
             )
         _check_rate_limit(self.rate_limit)
+        secret = self.session_secret
+        if secret is not None and (not isinstance(secret, str) or len(secret) < MIN_SECRET):
+            shown = len(secret) if isinstance(secret, str) else type(secret).__name__
+            raise SettingsError(
+                f"session_secret ({ENV_PREFIX}SESSION_SECRET) signs the console's sessions and "
+                f"must be at least {MIN_SECRET} characters, got {shown}; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         if not isinstance(self.log_level, str) or self.log_level.lower() not in LOG_LEVELS:
             raise SettingsError(
                 f"log_level ({ENV_PREFIX}LOG_LEVEL) must be one of {', '.join(LOG_LEVELS)}, "

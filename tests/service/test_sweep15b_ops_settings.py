@@ -95,3 +95,17 @@ def test_guard_serve_stops_with_one_line(
     assert said in done.stderr
     assert "Traceback" not in done.stderr and done.stderr.count("error:") == 1
     assert not list(tmp_path.iterdir())  # no log was made
+
+
+@pytest.mark.parametrize("secret", ["x", "short-secret", "a" * 15])
+def test_a_short_session_secret_is_refused_without_showing_it(secret: str) -> None:
+    # Before: GUARD_SESSION_SECRET=x was taken, and the console's session cookies were
+    # signed with a one-letter HMAC key anyone holding one cookie could find offline.
+    with pytest.raises(SettingsError, match="at least 16 characters") as info:
+        Settings.from_env({"GUARD_SESSION_SECRET": secret})
+    assert secret not in str(info.value)
+
+
+def test_a_long_session_secret_is_taken() -> None:
+    secret = "one-secret-for-both-workers"
+    assert Settings.from_env({"GUARD_SESSION_SECRET": secret}).session_secret == secret
