@@ -48,6 +48,7 @@ from guard.enforce import (
     ContextArg,
     GuardedAction,
     GuardedRanking,
+    TextArg,
     _candidates,
     _check_declared,
     _context,
@@ -55,6 +56,7 @@ from guard.enforce import (
     _ranked_items,
     _score,
     _wrap,
+    texts,
 )
 
 __all__ = ["GuardClient", "RemoteError", "RemoteGuard"]
@@ -708,7 +710,14 @@ class RemoteGuard:
     def ranker(self, fn: Callable[P, Any], /) -> Callable[P, Any]: ...
     @overload
     def ranker(
-        self, fn: None = None, /, *, policy: str | None = None, context: ContextArg = None
+        self,
+        fn: None = None,
+        /,
+        *,
+        policy: str | None = None,
+        context: ContextArg = None,
+        actor: TextArg = None,
+        query: TextArg = None,
     ) -> Callable[[Callable[P, Any]], Callable[P, Any]]: ...
 
     def ranker(
@@ -718,14 +727,19 @@ class RemoteGuard:
         *,
         policy: str | None = None,
         context: ContextArg = None,
+        actor: TextArg = None,
+        query: TextArg = None,
     ) -> Any:
-        """Wrap a ranking function so the sidecar's item rules and caps filter its items."""
+        """Wrap a ranking function so the sidecar's item rules and caps filter its items.
+        `actor` and `query` as in process; the tenant is the API key's."""
         _pack_name(policy)
+        named = {"actor": actor, "query": query}
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
             def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
                 items = _ranked_items(out)
-                decision = self.rank(items, _context(context, args, kwargs), policy=policy)
+                ctx, who = _context(context, args, kwargs), texts(named, args, kwargs)
+                decision = self.rank(items, ctx, policy=policy, **who)
                 kept = items if decision.mode == "shadow" else decision.final_items or []
                 result = GuardedRanking(kept)
                 result.decision = decision

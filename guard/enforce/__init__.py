@@ -37,6 +37,7 @@ Candidate = tuple[Any, float, int]  # an alternative, its score, its position as
 #: is refused once past it, not read until memory runs out.
 MAX_YIELDED = 100_000
 ContextArg = Mapping[str, Any] | Callable[..., Mapping[str, Any] | None] | None
+TextArg = str | Callable[..., str | None] | None  # a ranker's actor=, tenant= or query=
 
 
 class GuardedAction(dict[str, Any]):
@@ -340,23 +341,32 @@ def ranker(
     *,
     policy: str | None = None,
     context: ContextArg = None,
+    actor: TextArg = None,
+    tenant: TextArg = None,
+    query: TextArg = None,
 ) -> Any:
-    """Wrap a ranking function so item rules and list caps filter what it returns (or yields)."""
+    """Wrap a ranking function so item rules and list caps filter what it returns (or yields).
+
+    `actor`, `tenant` and `query` (a string, or a function of the ranker's arguments giving
+    one) are the ranking's, as `Guard.rank` takes them: rules read `actor` and `tenant`."""
     guard.pack(policy)  # a pack not loaded, or no name where several are: refused here
+    named = {"actor": actor, "tenant": tenant, "query": query}
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        def items(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], Any]:
-            return _ranked_items(out), _context(context, args, kwargs)
+        def items(
+            out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> tuple[list[Any], Any, dict[str, str | None]]:
+            return _ranked_items(out), _context(context, args, kwargs), texts(named, args, kwargs)
 
         def enforce(out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> GuardedRanking:
-            out, ctx = items(out, args, kwargs)
-            return _ranking(guard, guard.rank(out, ctx, policy=policy), out)
+            out, ctx, who = items(out, args, kwargs)
+            return _ranking(guard, guard.rank(out, ctx, policy=policy, **who), out)
 
         async def aenforce(
             out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
         ) -> GuardedRanking:
-            out, ctx = items(out, args, kwargs)
-            return _ranking(guard, await guard.arank(out, ctx, policy=policy), out)
+            out, ctx, who = items(out, args, kwargs)
+            return _ranking(guard, await guard.arank(out, ctx, policy=policy, **who), out)
 
         return _wrap(func, enforce, aenforce)
 
@@ -802,6 +812,20 @@ def _plain(action: Any) -> dict[str, Any]:
     if isinstance(action, BaseModel):
         return action.model_dump(mode="json")
     return copy.deepcopy(dict(action))
+
+
+def texts(
+    options: Mapping[str, TextArg], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, str | None]:
+    """Each of a ranker's `actor=`, `tenant=` or `query=`: a string, or what a function of
+    the ranker's arguments gives (a string or None); anything else is refused by name."""
+    out = {}
+    for name, option in options.items():
+        value = option(*args, **kwargs) if callable(option) else option
+        if value is not None and not isinstance(value, str):
+            raise InvalidAction(f"{name}= must give a string, got {type(value).__name__}")
+        out[name] = value
+    return out
 
 
 def _context(context: ContextArg, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
