@@ -108,8 +108,9 @@ def _first_linear_width(module: Any) -> int | None:
     Registration order need not be call order in a custom module, so this only defaults
     the width when nothing else gives it; the construction-time call then tests it.
     """
+    rnn = _import_torch().nn.RNNBase  # GRU, LSTM, RNN: input_size features per step
     for sub in module.modules():
-        width = getattr(sub, "in_features", None)
+        width = getattr(sub, "input_size" if isinstance(sub, rnn) else "in_features", None)
         if isinstance(width, int) and width > 0:
             return width
     return None
