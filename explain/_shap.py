@@ -456,10 +456,13 @@ def _label_probabilities(model: Any, raw: Any) -> Any:
     for j, proba in enumerate(raw):
         proba = np.asarray(proba)
         if proba.ndim != 2 or proba.shape[1] != 2:
-            count = proba.shape[1] if proba.ndim == 2 else "no"
+            count = proba.shape[1] if proba.ndim == 2 else 0
+            classes = (
+                "only 1 class (it was constant in training)" if count == 1 else (f"{count} classes")
+            )
             raise ExplanationTypeError(
                 f"{name} is a multi-label classifier of {len(raw)} labels and label {j} has "
-                f"{count} classes: explain.shap explains each label's positive-class "
+                f"{classes}: explain.shap explains each label's positive-class "
                 "probability (output j is predict_proba(X)[j][:, 1]), which needs two classes "
                 "per label; explain one class c of that label with a function, "
                 f"explain.shap(lambda X: model.predict_proba(X)[{j}][:, c], background)"

@@ -79,3 +79,14 @@ def test_a_label_of_three_classes_is_refused_by_label() -> None:
     text = str(err.value)
     assert "label 1" in text and "3 classes" in text and "predict_proba(X)[1]" in text
     assert "shape" not in text
+
+
+def test_a_label_constant_in_training_is_refused_as_one_class() -> None:
+    X, Y = _data()
+    Y = Y.copy()
+    Y[:, 2] = 0
+    model = ensemble.RandomForestClassifier(n_estimators=4, random_state=0).fit(X, Y)
+    with pytest.raises(explain.ExplanationError) as err:
+        explain.shap(model, X[:10])
+    text = str(err.value)
+    assert "label 2 has only 1 class" in text and "1 classes" not in text
