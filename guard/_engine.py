@@ -1023,6 +1023,10 @@ class Guard:
                     final = _scrub_unlisted(final, scrub, done)
         # Every field the record shares with the decision is copied as is.
         shared = {name: getattr(decision, name) for name in _EVENT_FROM_DECISION}
+        if stored is not data and stored is not None and stored.get("actor") != decision.actor:
+            # `actor` listed as a PII field: the record's own copy is masked as the action's
+            actor = stored.get("actor")
+            shared["actor"] = actor if actor is None or isinstance(actor, str) else "<erased>"
         shared.update(
             schema_version="guard.decision/v1",
             time=decision.time.isoformat(),

@@ -693,6 +693,16 @@ def _check_pii_fields(pii: PiiSettings, file: str, positions: Mapping[Any, Any])
     log, as written. Other starts are top-level keys an action may carry (`body`)."""
     for path in pii.fields:
         root = parse_field(path)[0]
+        if root == "tenant":
+            line, col = _item_where(positions, ("pii", "fields"), path)
+            raise PolicyError(
+                f"pii.fields entry {path!r}: the tenant cannot be a PII field; it says whose "
+                "decision it is (a tenant's API keys read its decisions by it), so it is "
+                "stored as sent: use an opaque tenant id",
+                file=file,
+                line=line,
+                column=col,
+            )
         if root == "params" or root not in NOT_PII_FIELD_ROOTS and not _near_params(root):
             continue
         rest = path.removeprefix("action").lstrip(".")
@@ -707,7 +717,7 @@ def _check_pii_fields(pii: PiiSettings, file: str, positions: Mapping[Any, Any])
         raise PolicyError(
             f"pii.fields entry {path!r} starts with {root!r}, which the PII scan never "
             f"reads{hint}; a field is a path into the action as sent (params.message, actor, "
-            "tenant, or another top-level key it carries) or a ranked item (item.title)",
+            "or another top-level key it carries) or a ranked item (item.title)",
             file=file,
             line=line,
             column=col,
