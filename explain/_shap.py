@@ -503,6 +503,10 @@ def _frame(model: Any, X: Matrix) -> Any:
     return frame
 
 
+# HistGradientBoostingRegressor losses whose predict is exp of the trees' sum.
+_LOG_LINK = ("poisson", "gamma")
+
+
 def _tree_output_fn(model: Any) -> Callable[[Matrix], Any]:
     """The model output TreeSHAP explains: raw margin for boosting, probability for forests."""
     name = type(model).__name__
@@ -515,6 +519,9 @@ def _tree_output_fn(model: Any) -> Callable[[Matrix], Any]:
 
             return lambda X: model.predict(xgboost.DMatrix(X), output_margin=True)
         return lambda X: model.predict(X, output_margin=True)
+    if name == "HistGradientBoostingRegressor" and getattr(model, "loss", None) in _LOG_LINK:
+        # Its trees add up log(predict), as a LightGBM Poisson model's add up its raw score.
+        return lambda X: np.log(model.predict(_frame(model, X)))
     if name.endswith("Classifier") and "GradientBoosting" in name:
         return lambda X: model.decision_function(_frame(model, X))
     if name.endswith("Classifier"):
