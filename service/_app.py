@@ -71,8 +71,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis)
     if settings.redis and not app.state.rate_limiter.answers():
         log.warning(
-            "Redis (%s) does not answer: /readyz answers 503 and every request with a key is "
-            "refused (503 rate_limit_unavailable) until it does",
+            "Redis (%s) does not answer: /readyz answers 503 and the API's requests are refused "
+            "(503 rate_limit_unavailable) until it does",
             _where(settings.redis),
         )
     app.state.batcher = CheckBatcher(lambda: state.guard)

@@ -109,7 +109,7 @@ async def readyz(request: Request) -> Response:
         )
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None and limiter.remote:
-        # Every keyed request is refused (503 rate_limit_unavailable) while Redis does not
+        # The API's requests are refused (503 rate_limit_unavailable) while Redis does not
         # answer: a balancer must not send traffic here meanwhile.
         if not await anyio.to_thread.run_sync(limiter.answers):
             _note_readiness(request, "the Redis of the per-key rate limits does not answer")

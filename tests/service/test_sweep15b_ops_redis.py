@@ -1,7 +1,7 @@
 """/readyz tells when the Redis behind the per-key limits does not answer.
 
 Before: with `--redis` pointing at a Redis that does not answer (down, wrong port), the
-sidecar started and `/readyz` said `{"status": "ready"}` while every request with a key
+sidecar started and `/readyz` said `{"status": "ready"}` while every API request
 was refused `503 rate_limit_unavailable`: a load balancer kept sending traffic to a
 sidecar refusing all of it, and nothing at start-up said so. Now /readyz (GET and HEAD)
 is `503 rate_limit_unavailable` while Redis does not answer, and start-up logs a warning
