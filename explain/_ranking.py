@@ -21,6 +21,7 @@ from explain._shap import (
     is_tree_model,
     model_categories,
     model_names,
+    path_dependent_ok,
     resolve_names,
     shap,
     warm_up,
@@ -64,7 +65,12 @@ class RankingExplainer:
             "seed": seed,
         }
         self._template: ShapExplainer | None = None
-        if is_tree_model(model) and interventional_ok(model) and algorithm in ("auto", "tree"):
+        if (
+            is_tree_model(model)
+            and interventional_ok(model)
+            and path_dependent_ok(model)
+            and algorithm in ("auto", "tree")
+        ):
             # Built once: converting a tree ensemble is the slow part; backgrounds swap in.
             self._template = shap(model, None, feature_names, "tree", **self._shap_options())
             self._names = self._template.feature_names

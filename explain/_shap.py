@@ -142,6 +142,11 @@ def no_treeshap(model: Any) -> str | None:
             "shap's TreeSHAP reads only binary GradientBoostingClassifiers, not a "
             f"GradientBoostingClassifier of {len(model.classes_)} classes"
         )
+    init = getattr(model, "init_", None)
+    if name.startswith("GradientBoosting") and type(init).__name__ not in _SHAP_INITS:
+        # shap: "Unsupported init model type".
+        kind = repr(init) if isinstance(init, str) else type(init).__name__
+        return f"shap's TreeSHAP reads a {name} only with its default init, not init={kind}"
     if _is_lightgbm(model) and re.search(r"^is_linear=1$", _lgb_header(model), re.MULTILINE):
         # LightGBM: "not implemented for linear trees"; shap reads the leaves as constants.
         return "TreeSHAP cannot read LightGBM's linear trees (linear_tree=True)"
@@ -150,6 +155,20 @@ def no_treeshap(model: Any) -> str | None:
         # category splits as thresholds: check_ok False with a gap of ~0.4 on every row.
         return f"shap's TreeSHAP misreads the categorical splits of {name}"
     return None
+
+
+# The initial estimators shap's TreeSHAP reads a scikit-learn GradientBoosting model with.
+_SHAP_INITS = ("DummyClassifier", "DummyRegressor")
+
+
+def path_dependent_ok(model: Any) -> bool:
+    """False where shap's path-dependent TreeSHAP misreads the base value: a binary
+    GradientBoostingClassifier with loss='exponential' starts from half the log-odds of
+    its class prior, which shap reads as the whole (every row's values missed f(x) by 0.55)."""
+    name = type(model).__name__
+    return not (
+        name == "GradientBoostingClassifier" and getattr(model, "loss", "") == "exponential"
+    )
 
 
 _NO_TREESHAP = (
@@ -1260,6 +1279,12 @@ def _tree_backend(model: Any, bg: Matrix | None, n: int, algorithm: str, tree: b
         raise ExplanationTypeError(_NOT_INTERVENTIONAL.format(_model_label(model)))
     if algorithm == "tree_interventional" and bg is None:
         raise ExplanationInputError("algorithm 'tree_interventional' needs a background sample")
+    if (algorithm == "tree_path_dependent" or bg is None) and not path_dependent_ok(model):
+        raise ExplanationTypeError(
+            "shap's path-dependent TreeSHAP misreads the base value of a "
+            "GradientBoostingClassifier with loss='exponential'; pass a background to "
+            "explain.shap(model, background) (interventional TreeSHAP)"
+        )
     if algorithm == "tree_path_dependent" or bg is None:
         if _is_lightgbm(model):
             return _LightGBMNative(model, n)
