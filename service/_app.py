@@ -22,7 +22,7 @@ from service._http import (
     error_response,
     install_handlers,
 )
-from service._metrics import Metrics, Tracer, configure_tracing
+from service._metrics import Metrics, Tracer, check_multiproc_dir, configure_tracing
 from service._settings import Settings
 from service._state import ServiceState
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     never starts serving with it. Pass `state` to share one already built (tests).
     """
     configure_tracing()  # first: a bad OTEL_TRACES_EXPORTER refuses to start, opening nothing
+    check_multiproc_dir()
     if state is None:
         state = ServiceState.build(settings or Settings.from_env())
         owned = True

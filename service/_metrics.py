@@ -18,6 +18,7 @@ __all__ = [
     "PROMETHEUS_CONTENT_TYPE",
     "TRACE_EXPORTERS",
     "Metrics",
+    "check_multiproc_dir",
     "Tracer",
     "configure_tracing",
 ]
@@ -27,6 +28,21 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 _FAST = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 _HTTP = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+def check_multiproc_dir() -> None:
+    """Refuse a PROMETHEUS_MULTIPROC_DIR that is not a folder this process can write (a
+    SettingsError): prometheus_client would fail on the first metric, and under
+    `guard serve --workers N` each worker would die with a traceback and be restarted."""
+    folder = os.environ.get(MULTIPROC_ENV)
+    if not folder:
+        return
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        what = "is not a folder" if not os.path.isdir(folder) else "cannot be written"
+        raise SettingsError(
+            f"{MULTIPROC_ENV} names {folder!r}, which {what}; create it, or unset it "
+            "(guard serve --workers N makes one of its own)"
+        )
 
 
 class Metrics:

@@ -11,7 +11,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 
-from service._metrics import MULTIPROC_ENV
+from service._metrics import MULTIPROC_ENV, check_multiproc_dir
 from service._settings import LOOPBACK, Settings, SettingsError
 
 __all__ = ["loopback_only", "serve", "uvicorn_options"]
@@ -59,6 +59,7 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
 
     options = uvicorn_options(settings)
     check_listen(settings.host, settings.port)  # before the packs and the PII engine load
+    check_multiproc_dir()
     if settings.workers == 1:
         from service._app import create_app
 
