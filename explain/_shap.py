@@ -1226,6 +1226,7 @@ def _backend(
 ) -> _Backend:
     n = len(names)
     tree = is_tree_model(model)
+    chosen = algorithm == "auto"
     if algorithm == "auto":
         if tree and (bg is None or interventional_ok(model)):
             algorithm = "tree"
@@ -1239,6 +1240,13 @@ def _backend(
             algorithm = "exact" if n <= EXACT_MAX_FEATURES else "permutation"
     if algorithm.startswith("tree"):
         return _tree_backend(model, bg, n, algorithm, tree)
+    if bg is None and chosen:  # the caller named no algorithm: say what it was given
+        raise ExplanationInputError(
+            f"explain.shap({_model_kind(model)}) needs a background sample (rows x {n} "
+            "features, e.g. a few hundred training rows) to measure the values against: "
+            "only tree ensembles (LightGBM, XGBoost, scikit-learn trees) are explained "
+            "without one"
+        )
     if bg is None:
         raise ExplanationInputError(
             f"algorithm {algorithm!r} needs a background sample (rows x {n} features)"
@@ -1264,6 +1272,13 @@ def _backend(
         return _Linear(model, bg, n)
     fn = guarded(_black_box_fn(model), f"{type(model).__name__}")
     return _BlackBox(fn, bg, names, algorithm, max_evals, seed)
+
+
+def _model_kind(model: Any) -> str:
+    """A model as named in an error: its class, or 'a function' for a plain callable."""
+    if type(model).__name__ in ("function", "builtin_function_or_method", "partial"):
+        return "a function"
+    return f"a {type(model).__name__}"
 
 
 def _tree_backend(model: Any, bg: Matrix | None, n: int, algorithm: str, tree: bool) -> _Backend:
