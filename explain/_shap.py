@@ -408,8 +408,11 @@ def _model_n_features(model: Any) -> int | None:
     return None if n is None else int(n)
 
 
-def as_outputs(raw: Any, n_rows: int, what: str = "model output") -> Matrix:
-    """Return model output as a finite (rows, outputs) float matrix."""
+def as_outputs(
+    raw: Any, n_rows: int, what: str = "model output", *, masked_ok: bool = False
+) -> Matrix:
+    """Return model output as a finite (rows, outputs) float matrix; with `masked_ok`,
+    -inf (how a torch policy masks an action) is kept."""
     if hasattr(raw, "detach") and hasattr(raw, "is_floating_point"):
         # A torch tensor, perhaps tracking gradients (a network called without no_grad):
         # numpy refuses those; bfloat16 has no numpy twin.
@@ -424,7 +427,8 @@ def as_outputs(raw: Any, n_rows: int, what: str = "model output") -> Matrix:
         out = out[:, None]
     if out.ndim != 2 or out.shape[0] != n_rows:
         raise ModelCallError(f"{what} has shape {out.shape}; expected ({n_rows},) or ({n_rows}, k)")
-    if not np.isfinite(out).all():
+    bad = np.isnan(out) | np.isposinf(out) if masked_ok else ~np.isfinite(out)
+    if bad.any():
         raise ModelCallError(f"{what} contains NaN or inf")
     return out
 
@@ -439,8 +443,9 @@ def _non_number(raw: Any) -> str:
     return f"it holds {kind_of(odd[0])}" if odd else f"got {kind_of(raw)}"
 
 
-def guarded(fn: Callable[[Matrix], Any], what: str) -> Predict:
-    """Wrap a model call so its failures and bad outputs raise ModelCallError."""
+def guarded(fn: Callable[[Matrix], Any], what: str, *, masked_ok: bool = False) -> Predict:
+    """Wrap a model call so its failures and bad outputs raise ModelCallError (with
+    `masked_ok`, outputs of -inf are kept: a torch policy's masked actions)."""
 
     def call(X: Matrix) -> Matrix:
         try:
@@ -451,7 +456,7 @@ def guarded(fn: Callable[[Matrix], Any], what: str) -> Predict:
             raise
         except Exception as exc:
             raise ModelCallError(f"{what} raised {type(exc).__name__}: {exc}") from exc
-        return as_outputs(raw, X.shape[0], f"{what} output")
+        return as_outputs(raw, X.shape[0], f"{what} output", masked_ok=masked_ok)
 
     return call
 
@@ -901,8 +906,8 @@ class _BlackBox:
         # call runs with them seeded, then restored (isolated_rng, which also keeps one
         # thread at a time in the shap explainer: KernelExplainer keeps each call's
         # coalitions on itself).
-        with isolated_rng(seed):
-            self._base = fn(background).mean(axis=0)
+        with isolated_rng(seed), np.errstate(invalid="ignore"):
+            self._base = fn(background).mean(axis=0)  # -inf for a masked action
             self._explainer = self._build()
 
     def _build(self) -> Any:
@@ -920,7 +925,8 @@ class _BlackBox:
             return self.fn(X)
 
     def attribute(self, X: Matrix) -> tuple[npt.NDArray[np.float64], Matrix]:
-        with isolated_rng(self.seed):
+        # A masked action's -inf outputs make its own values NaN, refused if explained.
+        with isolated_rng(self.seed), np.errstate(invalid="ignore"):
             try:
                 raw = self._run(X)
             except ExplanationError:
@@ -1082,6 +1088,11 @@ class ShapExplainer:
     ) -> Attribution:
         k = pick_target(target, fx)
         phi, b, out = values[:, k], float(base[k]), float(fx[k])
+        if not (math.isfinite(out) and math.isfinite(b) and np.isfinite(phi).all()):
+            raise ModelCallError(
+                f"output {k} is not finite at x or at a background row (a masked action "
+                "scored -inf?); explain an output that is finite there"
+            )
         gap = abs(float(phi.sum()) + b - out)
         return Attribution(
             method=self.method,
@@ -1270,7 +1281,9 @@ def _backend(
                 f"got {type(model).__name__!r}"
             )
         return _Linear(model, bg, n)
-    fn = guarded(_black_box_fn(model), f"{type(model).__name__}")
+    torch = _torch_if_loaded()
+    policy = torch is not None and isinstance(model, torch.nn.Module)
+    fn = guarded(_black_box_fn(model), f"{type(model).__name__}", masked_ok=policy)
     return _BlackBox(fn, bg, names, algorithm, max_evals, seed)
 
 
