@@ -21,6 +21,7 @@ __all__ = [
     "check_multiproc_dir",
     "Tracer",
     "configure_tracing",
+    "trace_exporters",
 ]
 
 #: prometheus_client's multiprocess mode: each process keeps its values in files here.
@@ -194,13 +195,9 @@ def _is_default(provider: Any) -> bool:
 TRACE_EXPORTERS = ("otlp", "console", "none")
 
 
-def configure_tracing() -> bool:
-    """Set up OpenTelemetry's SDK from its standard variables, once per process: spans go to
-    each exporter OTEL_TRACES_EXPORTER names (`otlp`: OTLP over HTTP, to
-    OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318; `console`: JSON on stdout),
-    as service OTEL_SERVICE_NAME (default `guard-sidecar`). Unset or `none`: no tracing.
-    A tracer provider already set (by `opentelemetry-instrument`, say) is left in place.
-    True when this call set one up; an unknown exporter is a SettingsError."""
+def trace_exporters() -> list[str]:
+    """The exporters OTEL_TRACES_EXPORTER names, checked without setting anything up: an
+    unknown one, or any with opentelemetry-sdk not installed, is a SettingsError."""
     names = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "").split(",")]
     names = [n for n in names if n and n != "none"]
     unknown = sorted(set(names) - set(TRACE_EXPORTERS))
@@ -209,18 +206,32 @@ def configure_tracing() -> bool:
             f"OTEL_TRACES_EXPORTER names {', '.join(map(repr, unknown))}; the sidecar "
             f"exports spans with {', '.join(TRACE_EXPORTERS)} (a comma-separated list)"
         )
+    if names:
+        try:
+            import opentelemetry.sdk.trace  # noqa: F401
+        except ImportError:
+            raise SettingsError(
+                "OTEL_TRACES_EXPORTER is set but opentelemetry-sdk is not installed "
+                "(pip install 'agent-guard[service]')"
+            ) from None
+    return names
+
+
+def configure_tracing() -> bool:
+    """Set up OpenTelemetry's SDK from its standard variables, once per process: spans go to
+    each exporter OTEL_TRACES_EXPORTER names (`otlp`: OTLP over HTTP, to
+    OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318; `console`: JSON on stdout),
+    as service OTEL_SERVICE_NAME (default `guard-sidecar`). Unset or `none`: no tracing.
+    A tracer provider already set (by `opentelemetry-instrument`, say) is left in place.
+    True when this call set one up; an unknown exporter is a SettingsError."""
+    names = trace_exporters()
     if not names:
         return False
-    try:
-        from opentelemetry import trace
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
-    except ImportError:
-        raise SettingsError(
-            "OTEL_TRACES_EXPORTER is set but opentelemetry-sdk is not installed "
-            "(pip install 'agent-guard[service]')"
-        ) from None
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
     if not _is_default(trace.get_tracer_provider()):
         return False
     service = os.environ.get("OTEL_SERVICE_NAME") or "guard-sidecar"

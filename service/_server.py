@@ -11,7 +11,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 
-from service._metrics import MULTIPROC_ENV, check_multiproc_dir
+from service._metrics import MULTIPROC_ENV, check_multiproc_dir, trace_exporters
 from service._settings import LOOPBACK, Settings, SettingsError
 
 __all__ = ["loopback_only", "serve", "uvicorn_options"]
@@ -113,7 +113,8 @@ def _check_before_workers(settings: Settings) -> None:
     from guard.audit import open_audit
     from guard.policy import load
     from service._auth import KeyStore
-    from service._state import refuse_unshared_rates
+    from service._deps import RateLimiter
+    from service._state import rate_store, refuse_unshared_rates
 
     if settings.audit in ("", "memory://"):
         raise SettingsError(
@@ -121,9 +122,15 @@ def _check_before_workers(settings: Settings) -> None:
             f"{settings.workers} workers would keep its own, and a decision made by one would "
             "be unknown to the others; give a sqlite:/// or postgresql:// URL"
         )
+    trace_exporters()  # a bad OTEL_TRACES_EXPORTER
     packs = [*load(settings.policy), *(load(settings.shadow) if settings.shadow else [])]
     if settings.keys:
         KeyStore.from_file(settings.keys)
+    store = rate_store(settings)  # a Redis URL that is not one (none is connected to)
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()
+    RateLimiter(settings.rate_limit, settings.redis)
     audit = open_audit(settings.audit, signing_key_path=settings.signing_key)
     try:
         _ = audit.public_key_hex  # a bad signing key file
