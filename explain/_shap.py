@@ -575,6 +575,15 @@ def _black_box_fn(model: Any) -> Callable[[Matrix], Any]:
         return lambda X: model.decision_function(_frame(model, X))
     if hasattr(model, "predict_proba"):
         return _probabilities(model)
+    if hasattr(model, "predict") and _is_sklearn_classifier(model):
+        # Its predict returns class labels: text, or class numbers whose Shapley values
+        # would add up to a label's number (a step from class 0 to class 2 reads as 2).
+        raise ExplanationTypeError(
+            f"{type(model).__name__} is a classifier with neither predict_proba nor "
+            "decision_function (a VotingClassifier with voting='hard', say): its predict "
+            "returns class labels, not a score to attribute; fit it to give probabilities "
+            "(voting='soft', probability=True) or pass a function returning a numeric score"
+        )
     if hasattr(model, "predict"):
         return lambda X: model.predict(_frame(model, X))
     if callable(model):
@@ -584,6 +593,14 @@ def _black_box_fn(model: Any) -> Callable[[Matrix], Any]:
         "tree model, a linear model or (coef, intercept), a torch module, an object with "
         "predict/predict_proba, or a callable mapping an (n, features) array to outputs"
     )
+
+
+def _is_sklearn_classifier(model: Any) -> bool:
+    if not _module(model).startswith("sklearn."):
+        return False
+    from sklearn.base import is_classifier
+
+    return bool(is_classifier(model))
 
 
 def _torch_if_loaded() -> Any:
