@@ -338,7 +338,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = str(exc.detail) if isinstance(exc, StarletteHTTPException) else "error"
     headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else None
     # A body that outgrew the limit while a route read it: the same answer LimitsMiddleware gives.
-    details = {"max_bytes": exc.limit} if isinstance(exc, _BodyTooLarge) else None
+    details: dict[str, Any] | None = (
+        {"max_bytes": exc.limit} if isinstance(exc, _BodyTooLarge) else None
+    )
+    if status == 405 and (allowed := _allowed_methods(request)):
+        # Starlette names the methods of the first route on the path only (GET, not the
+        # HEAD a twin route takes), and says no more than "Method Not Allowed".
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        message = f"this method is not allowed on this path, which takes {', '.join(allowed)}"
+        details = {"allowed": allowed}
     if status == 400 and message == _UNPARSED:  # FastAPI's answer to JSON it cannot parse
         if refused := await _authorized_first(request):
             return refused
@@ -352,6 +360,46 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 _UNPARSED = "There was an error parsing the body"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods of the routes on the request's path, sorted: of those with the fewest
+    path parameters (/v1/policies/reload is the reload, not a pack named "reload")."""
+    path = request.scope.get("path", "")
+    routes = _route_table(request.app)
+    matched = [(params, methods) for regex, params, methods in routes if regex.match(path)]
+    fewest = min((params for params, _ in matched), default=0)
+    return sorted({m for params, methods in matched if params == fewest for m in methods})
+
+
+_Routes = list[tuple["re.Pattern[str]", int, frozenset[str]]]
+
+
+def _route_table(app: Any) -> _Routes:
+    """Each route's full path (as a regex), number of path parameters and methods,
+    included routers' too; made once."""
+    table: _Routes | None = getattr(app.state, "route_methods", None)
+    if table is not None:
+        return table
+    from starlette.routing import compile_path
+
+    found: _Routes = []
+
+    def walk(routes: Any, prefix: str) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)  # FastAPI's included router
+            if inner is not None:
+                context = getattr(route, "include_context", None)
+                walk(inner.routes, prefix + str(getattr(context, "prefix", "") or ""))
+                continue
+            path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+            if isinstance(path, str) and methods:
+                regex, _, params = compile_path(prefix + path)
+                found.append((regex, len(params), frozenset(methods)))
+
+    walk(getattr(app, "routes", ()), "")
+    app.state.route_methods = found
+    return found
 
 
 async def _authorized_first(request: Request) -> Response | None:

@@ -99,3 +99,35 @@ def test_head_on_the_real_server(tmp_path: Any, pack_file: Any) -> None:
         assert r.status_code == 404 and r.json()["error"]["details"] == {"trailing_slash": True}
     finally:
         sidecar.stop()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        # Before: Allow named the first route's methods only (GET, without the HEAD of the
+        # probes' twin routes; GET for /ui/login, which takes POST too), and the message
+        # said only "Method Not Allowed".
+        ("POST", "/healthz", ["GET", "HEAD"]),
+        ("DELETE", "/readyz", ["GET", "HEAD"]),
+        ("DELETE", "/ui/login", ["GET", "POST"]),
+        ("GET", "/v1/check", ["POST"]),
+        ("PUT", "/v1/decisions/some-id", ["GET"]),
+    ],
+)
+def test_a_405_names_every_method_the_path_takes(
+    client: Any, method: str, path: str, allowed: list[str]
+) -> None:
+    r = client.request(method, path, follow_redirects=False)
+    assert r.status_code == 405
+    assert r.headers["allow"] == ", ".join(allowed)
+    error = r.json()["error"]
+    assert error["code"] == "method_not_allowed"
+    assert error["details"] == {"allowed": allowed}
+    assert ", ".join(allowed) in error["message"]
+
+
+def test_a_literal_path_is_not_taken_for_a_parameter(client: Any) -> None:
+    # /v1/policies/reload is the reload (POST); GET /v1/policies/{name} also matches it
+    # as a pattern, but Allow lists what the documented resource takes.
+    r = client.request("PUT", "/v1/policies/reload")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
