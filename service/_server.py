@@ -83,6 +83,8 @@ def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> 
             threading.Thread(target=_when_listening, args=args, daemon=True).start()
         uvicorn.run("service:app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
     finally:
+        if made is not None:  # removed below: nothing after this may write there
+            os.environ.pop(MULTIPROC_ENV, None)
         for folder in (made, shared):
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
