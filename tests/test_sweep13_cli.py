@@ -56,6 +56,11 @@ def test_serve_refuses_an_unknown_log_level_in_one_line(tmp_path: Path, level: s
     r = guard_cli("serve", "--port", "1", cwd=tmp_path, env={"GUARD_LOG_LEVEL": level})
     assert r.returncode == 2
     line = _one_line_error(r)
+    if not level:  # every GUARD_ setting set but empty is refused alike, since sweep 15b
+        assert line == (
+            "error: GUARD_LOG_LEVEL is set but empty; unset it for the default, or give a value"
+        )
+        return
     assert line.startswith(
         "error: log_level (GUARD_LOG_LEVEL) must be one of critical, error, warning"
     )
