@@ -704,7 +704,7 @@ def serve(
     def ready() -> None:
         docs_at = f"   (OpenAPI docs: {base}/docs)" if settings.docs else ""
         out.print(f"guard sidecar API:  {base}/v1{docs_at}", highlight=False)
-        if _has_console():
+        if settings.console and _has_console():
             out.print(f"review console:     {base}/ui/", highlight=False)
         out.print(f"metrics:            {base}/metrics", highlight=False)
         if demo:

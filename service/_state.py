@@ -255,14 +255,16 @@ class ServiceState:
 
 
 def refuse_unshared_rates(settings: Settings, packs: Sequence[CompiledPack]) -> None:
-    """Raise UnsharedCounters when several workers would each count rate() on their own."""
+    """Raise UnsharedCounters when several workers would each count rate() or total() on
+    their own."""
     using = sorted({p.name for p in packs if p.uses_rate})
     if settings.workers == 1 or settings.redis or not using:
         return
     raise UnsharedCounters(
-        f"packs {using!r} use rate(), and without a Redis URL each of the {settings.workers} "
-        f"workers would count on its own, letting up to {settings.workers} times the limit "
-        "through; pass --redis URL (GUARD_REDIS) to share the counters, or serve one worker",
+        f"packs {using!r} use rate() or total(), and without a Redis URL each of the "
+        f"{settings.workers} workers would count on its own, letting up to "
+        f"{settings.workers} times the limit through; pass --redis URL (GUARD_REDIS) to "
+        "share the counters, or serve one worker",
         details={"policies": using, "workers": settings.workers},
     )
 
