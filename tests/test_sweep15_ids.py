@@ -18,7 +18,8 @@ from guard import Guard, InvalidAction
 )
 def test_a_control_character_in_an_id_is_refused(action: dict, key: str, code: str) -> None:
     g = Guard.from_policy("ranking")
-    with pytest.raises(InvalidAction, match=f"'{key}' holds the control character {code.replace('+', '[+]')}"):
+    expected = f"'{key}' holds the control character {code.replace('+', '[+]')}"
+    with pytest.raises(InvalidAction, match=expected):
         g.check(action)
 
 
