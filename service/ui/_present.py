@@ -93,8 +93,8 @@ class Row:
     label: str | None
 
 
-# Top-level copies of the action's keys that a pack may list as PII fields: the store keeps
-# them as sent (its filters match them), the action inside the record holds them masked.
+# Top-level copies of the action's keys that a pack may list as PII fields: records written
+# before the engine masked the top-level actor too keep it as sent; the action holds it masked.
 _COPIED = ("actor", "tenant")
 
 
@@ -114,7 +114,7 @@ def shown_record(record: Mapping[str, Any]) -> dict[str, Any]:
         if key not in hidden or not isinstance(shown.get(key), str):
             continue
         value = action.get(key) if isinstance(action, dict) else None
-        shown[key] = value if isinstance(value, str) and value != record[key] else "<masked>"
+        shown[key] = value if isinstance(value, str) else "<masked>"
     return shown
 
 

@@ -52,7 +52,7 @@ def test_a_field_under_action_says_what_to_write() -> None:
     [
         pytest.param("[params.message]", id="params"),
         pytest.param('[params, "params.args$.body", "params.items[*].note"]', id="nested"),
-        pytest.param("[actor, tenant]", id="actor-tenant"),
+        pytest.param("[actor]", id="actor"),
         pytest.param("[item.title, item]", id="item"),
         pytest.param('[body, "items[*].note", foo.bar]', id="top-level-keys"),
     ],

@@ -294,3 +294,22 @@ def test_a_rule_with_a_false_positive_never_reads_zero_percent(tmp_path: Path) -
         assert shell[8] == "13% of 8", shell
     finally:
         state.close()
+
+
+def test_a_record_written_before_the_engine_masked_its_actor_is_shown_masked() -> None:
+    from service.ui._present import shown_record
+
+    old = {
+        "actor": "carol@example.org",
+        "masked": ["actor"],
+        "action": {"actor": "<EMAIL_ADDRESS>"},
+    }
+    assert shown_record(old)["actor"] == "<EMAIL_ADDRESS>"
+    erased = {
+        "actor": "carol@example.org",
+        "erased": ["actor"],
+        "action": {"actor": {"erased": "k"}},
+    }
+    assert shown_record(erased)["actor"] == "<masked>"
+    plain = {"actor": "u7", "masked": ["params.message"], "action": {"actor": "u7"}}
+    assert shown_record(plain)["actor"] == "u7"
