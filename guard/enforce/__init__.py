@@ -405,18 +405,14 @@ def _drained(out: Iterator[Any], what: str) -> list[Any]:
     """What a generator yielded, refused past MAX_YIELDED (one that never stops)."""
     read = list(itertools.islice(out, MAX_YIELDED + 1))
     if len(read) > MAX_YIELDED:
-        raise InvalidAction(
-            f"the policy yielded more than {MAX_YIELDED:,} {what}; yield a bounded number "
-            "(the best k, say)"
-        )
+        raise _too_many(what)
     return read
 
 
-def _too_many(verb: str, func: Any) -> InvalidAction:
-    name = getattr(func, "__qualname__", type(func).__name__)
+def _too_many(what: str) -> InvalidAction:
     return InvalidAction(
-        f"{name} {verb} more than {MAX_YIELDED:,} alternatives or items; yield a bounded "
-        "number (the best k, say)"
+        f"the policy yielded more than {MAX_YIELDED:,} {what}; yield a bounded number "
+        "(the best k, say)"
     )
 
 
@@ -872,7 +868,7 @@ def _wrap(
             collected: list[Any] = []
             async for out in func(*args, **kwargs):
                 if len(collected) == MAX_YIELDED:
-                    raise _too_many("yielded", func)
+                    raise _too_many("alternatives or items")
                 collected.append(out)
             return await finish(collected, args, kwargs)
 
