@@ -37,6 +37,7 @@ from explain._validate import (
     check_seed,
     check_unique_labels,
     default_names,
+    detached,
     mapping_rows,
     missing_as_none,
     n_columns,
@@ -414,10 +415,7 @@ def as_outputs(
     """Return model output as a finite (rows, outputs) float matrix; with `masked_ok`,
     -inf (how a torch policy masks an action) is kept."""
     if hasattr(raw, "detach") and hasattr(raw, "is_floating_point"):
-        # A torch tensor, perhaps tracking gradients (a network called without no_grad):
-        # numpy refuses those; bfloat16 has no numpy twin.
-        raw = raw.detach().cpu()
-        raw = raw.double() if raw.is_floating_point() else raw
+        raw = detached(raw)  # a network called without no_grad gives one tracking gradients
     try:
         out = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -890,6 +888,8 @@ def warm_up(algorithm: str = "exact") -> None:
     """
     if algorithm not in ("exact", "permutation"):
         return  # TreeSHAP, linear SHAP and KernelSHAP compile nothing
+    if algorithm in _WARM:  # compiled already: no need to take the lock and the RNGs
+        return
     with isolated_rng(0):  # also serialises the first builds: the check-then-add is safe
         if algorithm in _WARM:
             return

@@ -67,16 +67,21 @@ def check_names(names: Sequence[str] | None, n_features: int | None) -> list[str
 ColumnHint: TypeAlias = "Callable[[int], str | None] | None"
 
 
+def detached(tensor: Any) -> Any:
+    """A torch tensor as numpy can read it: no gradient tracking, on the CPU, floats as
+    float64 (bfloat16 has no numpy twin)."""
+    tensor = tensor.detach().cpu()
+    return tensor.double() if tensor.is_floating_point() else tensor
+
+
 def _to_array(
     value: Any, what: str, labels: Sequence[str] | None = None, column_hint: ColumnHint = None
 ) -> npt.NDArray[Any]:
     """`value` as an array; `labels` name its columns in errors when it has none of its own."""
     if hasattr(value, "toarray") and hasattr(value, "nnz"):  # a scipy sparse matrix/array
         value = value.toarray()
-    if hasattr(value, "detach"):  # a torch tensor: read it without tracking gradients
-        value = value.detach().cpu()
-        value = value.double() if value.is_floating_point() else value  # bfloat16 too
-        value = value.numpy()
+    if hasattr(value, "detach"):
+        value = detached(value).numpy()
     numbers_only = _pandas_numbers(value)
     if numbers_only is not None:
         return numbers_only
