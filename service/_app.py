@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from guard import __version__
+from guard.audit._store import redacted_url
 from service import _check, _decisions, _ops, _policies, _review
 from service._batcher import CheckBatcher
 from service._deps import RateLimiter
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         log.warning(
             "Redis (%s) does not answer: /readyz answers 503 and the API's requests are refused "
             "(503 rate_limit_unavailable) until it does",
-            _where(settings.redis),
+            redacted_url(settings.redis),
         )
     app.state.batcher = CheckBatcher(lambda: state.guard)
     install_handlers(app)
@@ -89,8 +90,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     _mount_console(app, state)
     if settings.docs:
         _mount_docs(app)
+    app.add_middleware(NoTrailingSlash)  # inside the fast path: POST /v1/check skips it
     app.add_middleware(CheckFastPath, fastapi=app, serve=_check.serve_check)
-    app.add_middleware(NoTrailingSlash)
     app.add_middleware(
         LimitsMiddleware,
         max_body=settings.max_body_bytes,
@@ -99,17 +100,6 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     )
     app.openapi = _openapi(app, secured=not state.keys.is_open)  # type: ignore[method-assign]
     return app
-
-
-def _where(url: str) -> str:
-    """A Redis URL's host and port, without its user and password."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        return f"{parts.hostname}:{parts.port or 6379}" if parts.hostname else parts.scheme
-    except ValueError:
-        return "its URL"
 
 
 _NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False}

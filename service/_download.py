@@ -19,6 +19,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Send
 
 from guard._exceptions import AuditError, AuditTampered, GuardError
+from service._errors import AUDIT_UNAVAILABLE
 
 __all__ = ["Download", "incomplete", "jsonl_failure"]
 
@@ -32,7 +33,7 @@ def incomplete(error: GuardError) -> str:
     why = str(error)
     if isinstance(error, AuditError) and not isinstance(error, AuditTampered):
         log.error("export cut short by an audit log error: %s", why)
-        why = "the audit log cannot be used now; the server log says why"
+        why = AUDIT_UNAVAILABLE
     return (
         "the audit log could not be read, so this file holds only the rows above "
         f"and is not the whole export: {why}"

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+#: What a caller sees of an audit log error: its own text names the database (a file path,
+#: a PostgreSQL host and user), which goes to the server log only.
+AUDIT_UNAVAILABLE = "the audit log cannot be used now; the server log says why"
+
 __all__ = [
     "AlreadyResolved",
     "Forbidden",

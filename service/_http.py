@@ -29,7 +29,7 @@ from guard._exceptions import (
 )
 from guard._validate import MAX_DEPTH
 from service._deps import authorize
-from service._errors import ServiceError, UnsupportedMediaType
+from service._errors import AUDIT_UNAVAILABLE, ServiceError, UnsupportedMediaType
 from service._schemas import CheckRequest, ErrorResponse
 
 __all__ = [
@@ -190,7 +190,7 @@ async def _guard_error(request: Request, exc: Exception) -> Response:
         # An AuditError's text names the database (a file path, a PostgreSQL host and user): for the
         # operator's log, not for every caller.
         log.error("audit log error on %s: %s", route_of(request), message)
-        message = "the audit log cannot be used now; the server log says why"
+        message = AUDIT_UNAVAILABLE
     return error_response(status, exc.code, message, details)
 
 
