@@ -269,18 +269,10 @@ class SqliteStore:
         a row missing from one is missed by every lookup through it (a record id `find`
         does not find, a review a `ref_id` query does not list) while the rows still hash.
         """
-        sql = f"PRAGMA integrity_check({_INTEGRITY_MESSAGES})"
-        try:
-            with self._read_lock:
-                self._reader.text_factory = _lenient_text  # its messages quote stored values
-                try:
-                    found = [str(row[0]) for row in self._reader.execute(sql)]
-                finally:
-                    self._reader.text_factory = str
-        except _ERRORS as exc:
-            raise AuditError(
-                f"could not read the audit log {str(self.path)!r}: {_reason(exc)}"
-            ) from exc
+        # Its messages quote stored values: _fetch reads any that are not UTF-8 as they are.
+        found = [
+            str(row[0]) for row in self._fetch(f"PRAGMA integrity_check({_INTEGRITY_MESSAGES})", ())
+        ]
         if found != ["ok"]:
             problems = "; ".join(found).encode("utf-8", "backslashreplace").decode()
             raise AuditError(

@@ -53,7 +53,11 @@ def same_number(run: str, number: str, entity: str) -> bool:
     phone number, the same digits less or plus a country calling code, where the longer
     is written in international form (`+44 ...`, `0044 ...`) or the shorter with a trunk
     `0` (`07911 123456` and `447911123456`)."""
-    run_digits, number_digits = digits_of(run), digits_of(number)
+    return _same(run, digits_of(run), number, digits_of(number), entity)
+
+
+def _same(run: str, run_digits: str, number: str, number_digits: str, entity: str) -> bool:
+    """`same_number` with the digits of `run` and `number` read already."""
     r, n = run_digits.lstrip("0"), number_digits.lstrip("0")
     if len(r) < MIN_DIGITS or len(n) < MIN_DIGITS:
         return False
@@ -78,8 +82,8 @@ def same_number(run: str, number: str, entity: str) -> bool:
 def repeats(text: str, numbers: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
     """(start, end, index into `numbers`) of each digit run of `text`, outside the
     `numbers` spans (start, end, entity type), that writes one of them again."""
-    found = [text[s:e] for s, e, _ in numbers]
-    if not any(len(digits_of(d).lstrip("0")) >= MIN_DIGITS for d in found):
+    found = [(text[s:e], digits_of(text[s:e]), entity) for s, e, entity in numbers]
+    if not any(len(digits.lstrip("0")) >= MIN_DIGITS for _, digits, _ in found):
         return []
     blanked = list(text)
     for start, end, _ in numbers:
@@ -95,7 +99,7 @@ def repeats(text: str, numbers: Sequence[tuple[int, int, str]]) -> list[tuple[in
         while k < len(groups):
             for stop in range(min(len(groups), k + MAX_GROUPS), k, -1):
                 start, end = groups[k][0], groups[stop - 1][1]
-                i = _which(text[start:end], found, numbers)
+                i = _which(text[start:end], found)
                 if i is not None:
                     if text[start] == "(" and ")" not in text[start:end]:
                         start += 1
@@ -107,9 +111,11 @@ def repeats(text: str, numbers: Sequence[tuple[int, int, str]]) -> list[tuple[in
     return out
 
 
-def _which(run: str, found: list[str], numbers: Sequence[tuple[int, int, str]]) -> int | None:
-    for i, (number, (_, _, entity)) in enumerate(zip(found, numbers, strict=True)):
-        if same_number(run, number, entity):
+def _which(run: str, found: list[tuple[str, str, str]]) -> int | None:
+    """The index of the number (text, digits, entity) that `run` writes again, if any."""
+    run_digits = digits_of(run)
+    for i, (number, digits, entity) in enumerate(found):
+        if _same(run, run_digits, number, digits, entity):
             return i
     return None
 

@@ -396,19 +396,22 @@ class PiiScanner:
         if has_shortened_literal(out):
             # A shortened quote of another text of the action (`'mail jo.secret@gm... 0130
             # 00'` from `params.amount`) holds what no recognizer reads once it is cut.
-            texts = self._texts_with_pii(action, skip=values)
+            texts = self._texts_with_pii(action, skip=values, quoted_in=out)
             out = mask_values(out, texts, shortened_only=True)
         return self._scrub_text(out, self._record_entities)
 
-    def _texts_with_pii(self, action: Any, *, skip: Sequence[str]) -> list[str]:
-        """The texts of `action` outside `skip` in which the pattern recognizers of the
-        audit record find something (or cannot tell)."""
+    def _texts_with_pii(self, action: Any, *, skip: Sequence[str], quoted_in: str) -> list[str]:
+        """The texts of `action` outside `skip`, shown by a shortened literal of `quoted_in`,
+        in which the pattern recognizers of the audit record find something (or cannot
+        tell). A text no such literal shows is not scanned: masking could not use it."""
         out = []
         known = set(skip)
         for text in text_leaves(action):
             if text in known or not self._record_entities:
                 continue
             known.add(text)
+            if mask_values(quoted_in, [text], shortened_only=True) == quoted_in:
+                continue
             spans = self._detect_one(text, self._record_entities)
             if isinstance(spans, str) or self._findings("text", text, spans, self._record_entities):
                 out.append(text)

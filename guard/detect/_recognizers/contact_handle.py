@@ -53,12 +53,7 @@ _MARKER = rf"(?:[:=,]|->|[{_ARROWS}]|[-\u2013\u2014]|\bid\b|\bhandle\b|\buser\s?
 _PLATFORM = "|".join(regex.escape(p).replace("\\ ", r"\s?") for p in PLATFORMS)
 # After a handle, only names that are no everyday word: `@jo on signal` may be prose.
 _PLATFORM_NAMES = (
-    "|".join(
-        regex.escape(p).replace("\\ ", r"\s?")
-        for p in PLATFORMS
-        if p not in AMBIGUOUS and p not in ("session", "element", "matrix", "line", "signal")
-    )
-    + "|x"
+    "|".join(regex.escape(p).replace("\\ ", r"\s?") for p in PLATFORMS if p not in AMBIGUOUS) + "|x"
 )
 _HANDLE = regex.compile(
     rf"\b(?P<platform>{_PLATFORM})\b(?P<mid>(?:\s*{_MARKER}){{0,4}})\s*"
